@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * parallax.h - the umbrella header: everything an embedding program needs.
+ * Installed as <parallax/parallax.h>; compile with `pkg-config --cflags parallax`.
+ */
+#ifndef PARALLAX_H
+#define PARALLAX_H
+
+#include "px_base.h"
+#include "px_error.h"
+#include "px_list.h"
+#include "px_probe.h"
+#include "px_version.h"
+
+#endif /* PARALLAX_H */

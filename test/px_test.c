@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * px_test.c - shared check harness. Skips are counted in a shared anonymous
+ * page so that forked test children can report them to the runner.
+ */
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "px_test.h"
+
+struct skip_board {
+	atomic_int skipped;
+};
+
+static struct skip_board *board;
+static char tmpdir_path[256];
+
+TCase *px_tcase(Suite *s, const char *name)
+{
+	TCase *tc = tcase_create(name);
+	const char *env = getenv("CK_DEFAULT_TIMEOUT");
+
+	tcase_set_timeout(tc, env ? atof(env) : 60.0);
+	if (strncmp(name, "stress", 6) == 0)
+		tcase_set_tags(tc, "stress");
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+void px__test_skip(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%d: SKIP: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (board)
+		atomic_fetch_add(&board->skipped, 1);
+}
+
+bool px_test_is_root(void)
+{
+	return geteuid() == 0;
+}
+
+static void tmpdir_cleanup(void)
+{
+	char cmd[300];
+
+	if (tmpdir_path[0] && getpid() == (pid_t)atoi(getenv("PX_TEST_PID") ?: "0")) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir_path);
+		if (system(cmd) != 0)
+			fprintf(stderr, "px_test: could not remove %s\n", tmpdir_path);
+	}
+}
+
+const char *px_test_tmpdir(void)
+{
+	if (!tmpdir_path[0]) {
+		const char *base = getenv("TMPDIR") ?: "/tmp";
+
+		snprintf(tmpdir_path, sizeof(tmpdir_path), "%s/pxtest.XXXXXX", base);
+		if (!mkdtemp(tmpdir_path)) {
+			perror("px_test: mkdtemp");
+			abort();
+		}
+	}
+	return tmpdir_path;
+}
+
+int px__test_main(Suite *s)
+{
+	SRunner *sr;
+	int failed, run, skipped;
+	char pid[32];
+
+	board = mmap(NULL, sizeof(*board), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (board == MAP_FAILED) {
+		perror("px_test: mmap");
+		return 1;
+	}
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("PX_TEST_PID", pid, 1);
+	/* The runner creates the tmpdir so every forked test shares it. */
+	px_test_tmpdir();
+	atexit(tmpdir_cleanup);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	run = srunner_ntests_run(sr);
+	srunner_free(sr);
+	skipped = atomic_load(&board->skipped);
+
+	if (failed)
+		return 1;
+	if (run == 0) {
+		fprintf(stderr, "px_test: no test selected (CK_RUN_CASE=%s)\n",
+			getenv("CK_RUN_CASE") ?: "");
+		return 1;
+	}
+	if (skipped) {
+		fprintf(stderr, "px_test: %d of %d tests skipped\n", skipped, run);
+		if (skipped == run)
+			return 77;
+	}
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * px_test.h - the glue every check suite shares: one TCase per feature,
+ * skips that CTest counts as skips (exit 77), and a standard main().
+ *
+ * Each TCase becomes its own CTest entry "<program>.<tcase>" (test/
+ * CMakeLists.txt finds them by the px_tcase(s, "name") calls), run with
+ * CK_RUN_CASE=<tcase>. TCases whose name starts with "stress" carry the
+ * `stress` label and are left out of the unit run.
+ */
+#ifndef PX_TEST_H
+#define PX_TEST_H
+
+#include <check.h>
+#include <stdbool.h>
+
+#include "px_base.h"
+
+/*
+ * px_tcase - create TCase NAME with the default timeout (60 s, or the
+ * CK_DEFAULT_TIMEOUT environment value), add it to S and return it.
+ */
+TCase *px_tcase(Suite *s, const char *name);
+
+/* Record that the current test was skipped, with a reason on stderr. */
+void px__test_skip(const char *file, int line, const char *fmt, ...)
+	PX_PRINTF(3, 4);
+
+/* Skip the rest of the current test: the feature or privilege is missing. */
+#define PX_SKIP(...)                                           \
+	do {                                                   \
+		px__test_skip(__FILE__, __LINE__, __VA_ARGS__); \
+		return;                                        \
+	} while (0)
+
+/* True when the process runs as root (some tests need it, or skip). */
+bool px_test_is_root(void);
+
+/* A fresh temporary directory for the current test; removed at exit. */
+const char *px_test_tmpdir(void);
+
+int px__test_main(Suite *s);
+
+/*
+ * PX_TEST_MAIN(make_suite) - main() for a check program. Exit status:
+ * 0 all ran passed, 1 any failed, 77 every selected test was skipped.
+ */
+#define PX_TEST_MAIN(make_suite)            \
+	int main(void)                      \
+	{                                   \
+		return px__test_main(make_suite()); \
+	}
+
+#endif /* PX_TEST_H */
