@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * px_caps.h - capabilities: a media type plus typed fields, or ANY. Links
+ * are allowed when the caps of both pads intersect.
+ *   "ANY"   "application/x-rec"   "application/x-rec,rate=(int)10,name=abc"
+ */
+#ifndef PX_CAPS_H
+#define PX_CAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "px_base.h"
+
+PX_EXTERN_C_BEGIN
+
+struct px_caps; /* immutable once made; reference counted */
+
+/*
+ * px_caps_parse - parse caps text. Field values are typed by an explicit
+ * "(int)", "(uint64)", "(double)", "(string)", "(bool)" prefix, or inferred
+ * (integer, then double, then true/false, then string). A field whose value
+ * is "{a, b, c}" is a set; "[lo, hi]" an integer range.
+ * Returns 0, or -EINVAL (ERRPOS, when not NULL, gets the byte offset of the
+ * first bad character), -ENOMEM. (transfer full) *OUT. Any thread.
+ */
+PX_API int px_caps_parse(const char *text, struct px_caps **out,
+			 size_t *errpos);
+/* ANY caps. (transfer full). */
+PX_API struct px_caps *px_caps_new_any(void);
+PX_API struct px_caps *px_caps_ref(struct px_caps *caps);
+PX_API void px_caps_unref(struct px_caps *caps); /* accepts NULL */
+PX_API bool px_caps_is_any(const struct px_caps *caps);
+/* Whether some value satisfies both (ANY intersects everything). */
+PX_API bool px_caps_can_intersect(const struct px_caps *a,
+				  const struct px_caps *b);
+/* The intersection, or NULL when empty. (transfer full). -ENOMEM aside. */
+PX_API struct px_caps *px_caps_intersect(const struct px_caps *a,
+					 const struct px_caps *b);
+/* Canonical text into BUF (always NUL-terminated); returns the length it
+ * needs, like snprintf. */
+PX_API size_t px_caps_to_string(const struct px_caps *caps, char *buf,
+				size_t len);
+
+PX_EXTERN_C_END
+
+#endif /* PX_CAPS_H */

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * px_element.h - the API for writing elements: classes as const ops tables,
+ * typed property specs, pad templates, and the calls an element makes from
+ * its work() on its reactor thread (pull, push, pools, errors, EOS).
+ */
+#ifndef PX_ELEMENT_H
+#define PX_ELEMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "px_base.h"
+#include "px_buf.h"
+
+PX_EXTERN_C_BEGIN
+
+struct px_element;
+struct px_pad;
+struct px_pool;
+struct px_reactor;
+struct px_caps;
+
+/* ---- Items on a link (DESIGN.md section 4) ------------------------------ */
+
+enum px_item_type {
+	PX_ITEM_NONE = 0,
+	PX_ITEM_BUFFER = 1,
+	PX_ITEM_EVENT = 2,
+};
+
+enum px_event_type {
+	PX_EVENT_EOS = 1,	  /* no more items on this link */
+	PX_EVENT_FLUSH_START = 2, /* drop what you hold, refuse data */
+	PX_EVENT_FLUSH_STOP = 3,  /* accept data again */
+	PX_EVENT_CAPS = 4,	  /* caps of the buffers that follow */
+	PX_EVENT_SEGMENT = 5,	  /* stream position/rate information */
+	PX_EVENT_CUSTOM = 6,	  /* application-defined payload */
+};
+
+#define PX_EVENT_PAYLOAD 48
+
+/* An in-order event. CAPS carries an id of the pipeline's interned caps. */
+struct px_event {
+	uint16_t type;	  /* enum px_event_type */
+	uint16_t size;	  /* bytes used in data[] */
+	uint32_t caps_id; /* PX_EVENT_CAPS: px_pipeline caps table id */
+	uint8_t data[PX_EVENT_PAYLOAD];
+};
+
+/* One 64-byte ring item: a buffer or an event, moved by value. */
+struct px_item {
+	uint8_t type; /* enum px_item_type */
+	uint8_t reserved[7];
+	union {
+		struct px_buf buf;
+		struct px_event ev;
+	};
+};
+_Static_assert(sizeof(struct px_item) == 64, "a link item is 64 bytes");
+
+/* Flow returns for data passing (STYLE rule 7). */
+enum px_flow {
+	PX_FLOW_OK = 0,
+	PX_FLOW_BUSY = 1,	   /* output full; the caller keeps the item */
+	PX_FLOW_NOT_LINKED = -1,   /* pad has no peer; the item was released */
+	PX_FLOW_FLUSHING = -2,	   /* pipeline is stopping; item released */
+	PX_FLOW_EOS = -3,	   /* downstream accepts no more; item released */
+	PX_FLOW_ERROR = -4,	   /* an error was posted on the bus */
+};
+
+/* ---- Pads ----------------------------------------------------------------- */
+
+enum px_pad_direction { PX_PAD_SRC = 0, PX_PAD_SINK = 1 };
+
+enum px_pad_presence {
+	PX_PAD_ALWAYS = 0,  /* exists from creation, must be linked */
+	PX_PAD_REQUEST = 1, /* made on demand when linked ("src_%u") */
+};
+
+struct px_pad_template {
+	const char *name;	/* "src", "sink", "src_%u", "sink_%u" */
+	enum px_pad_direction direction;
+	enum px_pad_presence presence;
+	const char *caps;	/* caps string accepted/produced, "ANY" */
+};
+
+/* ---- Properties -------------------------------------------------------- */
+
+/*
+ * Property types and the C type stored at the spec's offset inside the
+ * element's private state (px_element_priv()).
+ */
+enum px_prop_type {
+	PX_PROP_BOOL,	  /* bool */
+	PX_PROP_INT,	  /* int64_t */
+	PX_PROP_UINT64,	  /* uint64_t */
+	PX_PROP_DOUBLE,	  /* double */
+	PX_PROP_STRING,	  /* char * (owned by the engine; NULL when unset) */
+	PX_PROP_ENUM,	  /* int (value of one of the enum entries) */
+	PX_PROP_SIZE,	  /* uint64_t bytes; strings "65536", "64K", "1M", "2G" */
+	PX_PROP_DURATION, /* int64_t ns; strings "500us", "10ms", "2s", "1m" */
+};
+
+struct px_prop_enum {
+	const char *nick; /* what users type: "downstream" */
+	int value;
+	const char *help;
+};
+
+#define PX_PROP_READONLY (1u << 0) /* shown and readable, not settable */
+
+struct px_prop_spec {
+	const char *name; /* "num-buffers": lowercase words joined by '-' */
+	enum px_prop_type type;
+	uint32_t flags;	  /* PX_PROP_READONLY */
+	size_t offset;	  /* of the value inside the element's private state */
+	const char *help; /* one line */
+	/* Default and range; which members apply depends on the type. */
+	int64_t def_int, min_int, max_int;	/* INT, DURATION, ENUM(def) */
+	uint64_t def_u64, min_u64, max_u64;	/* UINT64, SIZE */
+	double def_double, min_double, max_double;
+	bool def_bool;
+	const char *def_string;
+	const struct px_prop_enum *enums; /* ENUM: NULL-nick terminated */
+};
+
+/* Spec builders, so a class reads as a table. T is the private struct. */
+#define PX_PROP_BOOL_SPEC(nm, T, field, def, hlp)                            \
+	{ .name = nm, .type = PX_PROP_BOOL, .offset = offsetof(T, field),    \
+	  .help = hlp, .def_bool = def }
+#define PX_PROP_INT_SPEC(nm, T, field, def, lo, hi, hlp)                     \
+	{ .name = nm, .type = PX_PROP_INT, .offset = offsetof(T, field),     \
+	  .help = hlp, .def_int = def, .min_int = lo, .max_int = hi }
+#define PX_PROP_UINT64_SPEC(nm, T, field, def, lo, hi, hlp)                  \
+	{ .name = nm, .type = PX_PROP_UINT64, .offset = offsetof(T, field),  \
+	  .help = hlp, .def_u64 = def, .min_u64 = lo, .max_u64 = hi }
+#define PX_PROP_DOUBLE_SPEC(nm, T, field, def, lo, hi, hlp)                  \
+	{ .name = nm, .type = PX_PROP_DOUBLE, .offset = offsetof(T, field),  \
+	  .help = hlp, .def_double = def, .min_double = lo, .max_double = hi }
+#define PX_PROP_STRING_SPEC(nm, T, field, def, hlp)                          \
+	{ .name = nm, .type = PX_PROP_STRING, .offset = offsetof(T, field),  \
+	  .help = hlp, .def_string = def }
+#define PX_PROP_ENUM_SPEC(nm, T, field, def, table, hlp)                     \
+	{ .name = nm, .type = PX_PROP_ENUM, .offset = offsetof(T, field),    \
+	  .help = hlp, .def_int = def, .enums = table }
+#define PX_PROP_SIZE_SPEC(nm, T, field, def, lo, hi, hlp)                    \
+	{ .name = nm, .type = PX_PROP_SIZE, .offset = offsetof(T, field),    \
+	  .help = hlp, .def_u64 = def, .min_u64 = lo, .max_u64 = hi }
+#define PX_PROP_DURATION_SPEC(nm, T, field, def, lo, hi, hlp)                \
+	{ .name = nm, .type = PX_PROP_DURATION, .offset = offsetof(T, field),\
+	  .help = hlp, .def_int = def, .min_int = lo, .max_int = hi }
+
+/* ---- Element classes ------------------------------------------------------ */
+
+#define PX_ELEMENT_THREAD_BOUNDARY (1u << 0) /* queue: downstream may run on
+						another reactor */
+
+/*
+ * An element class: a const table registered once (px_registry_add). Every
+ * callback runs on the element's reactor thread unless noted. Callbacks
+ * that return int return 0 or a negative errno; before returning an error
+ * they post the sentence with px_element_error().
+ */
+struct px_element_class {
+	const char *name;	 /* factory name: "fakesrc" */
+	const char *description; /* one line for px-inspect */
+	uint32_t flags;		 /* PX_ELEMENT_* */
+	size_t priv_size;	 /* private state, zeroed, then defaults */
+	const struct px_pad_template *pads;
+	unsigned n_pads;
+	const struct px_prop_spec *props;
+	unsigned n_props;
+
+	/* After defaults are applied (application thread). Optional. */
+	int (*init)(struct px_element *e);
+	/* A property was set (application thread, state <= READY).
+	 * Optional: validate cross-property constraints. */
+	int (*prop_changed)(struct px_element *e, const struct px_prop_spec *spec);
+	/* A request pad was made (application thread). Optional. */
+	int (*pad_added)(struct px_element *e, struct px_pad *pad);
+	/* READY -> PAUSED: open files, create pools. Nothing flows yet. */
+	int (*start)(struct px_element *e);
+	/* Move items: pull inputs, push outputs, up to the budget. */
+	void (*work)(struct px_element *e);
+	/* Stop: cancel I/O in flight, release every buffer held. Return 0
+	 * when done, or 1 when I/O is still being cancelled; then call
+	 * px_element_stop_done() from the last completion. */
+	int (*stop)(struct px_element *e);
+	/* Free what init allocated (application thread). Optional. */
+	void (*fini)(struct px_element *e);
+};
+
+/* ---- What an element may call (reactor thread, inside its callbacks) ---- */
+
+/* The zeroed-then-defaulted private state of priv_size bytes. Any thread. */
+PX_API void *px_element_priv(const struct px_element *e);
+PX_API const char *px_element_name(const struct px_element *e);
+PX_API const char *px_element_factory(const struct px_element *e);
+/* The reactor that runs this element (valid from start() on). */
+PX_API struct px_reactor *px_element_reactor(const struct px_element *e);
+
+/* Pad NAME ("src", "sink", "src_1") or NULL. Any thread. */
+PX_API struct px_pad *px_element_pad(const struct px_element *e,
+				     const char *name);
+/* Number of pads in DIR, and the I-th of them (creation order). */
+PX_API unsigned px_element_pad_count(const struct px_element *e,
+				     enum px_pad_direction dir);
+PX_API struct px_pad *px_element_pad_at(const struct px_element *e,
+					enum px_pad_direction dir, unsigned i);
+PX_API const char *px_pad_name(const struct px_pad *pad);
+/*
+ * px_pad_request_capacity - ask that the link on PAD hold at least CAPACITY
+ * items (rounded up to a power of two), e.g. queue's max-size-buffers.
+ * Returns 0 or -EBUSY (pipeline past NULL), -EINVAL (0 or > 65536).
+ * Application thread (from init, prop_changed or pad_added).
+ */
+PX_API int px_pad_request_capacity(struct px_pad *pad, unsigned capacity);
+PX_API struct px_element *px_pad_element(const struct px_pad *pad);
+PX_API bool px_pad_is_linked(const struct px_pad *pad);
+
+/*
+ * px_pad_pull - take up to N items waiting on sink pad PAD.
+ * Ownership: (transfer full) the caller owns every returned buffer.
+ * Returns the number of items stored in ITEMS (0 when none).
+ * Taking items may wake a producer waiting for room. Reactor thread.
+ */
+PX_API unsigned px_pad_pull(struct px_pad *pad, struct px_item *items,
+			    unsigned n);
+/* Items waiting on sink pad PAD. Reactor thread. */
+PX_API unsigned px_pad_count(const struct px_pad *pad);
+
+/*
+ * px_pad_room - how many items src pad PAD can take now. 0 marks the element
+ * as blocked on that link: it is scheduled again when the consumer has
+ * drained the link below half. Reactor thread.
+ */
+PX_API unsigned px_pad_room(struct px_pad *pad);
+
+/*
+ * px_pad_push - push ITEM on src pad PAD.
+ * Ownership: on PX_FLOW_OK (transfer full); on PX_FLOW_BUSY (transfer none:
+ * the caller still owns the item and is scheduled again when room opens);
+ * on every other return the item's buffer has been released.
+ * Returns enum px_flow. Reactor thread.
+ */
+PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item);
+
+/*
+ * px_pad_push_burst - push up to N items; stops at the first that does not
+ * fit. Returns how many were taken (transfer full for those; the caller
+ * keeps the rest). Reactor thread.
+ */
+PX_API unsigned px_pad_push_burst(struct px_pad *pad, struct px_item *items,
+				  unsigned n);
+
+/* Push an EOS event on every src pad of E (waits for room internally:
+ * returns PX_FLOW_BUSY if some pad is full; call again from work()). */
+PX_API enum px_flow px_element_push_eos(struct px_element *e);
+
+/* Item helpers. */
+PX_INLINE void px_item_from_buf(struct px_item *it, const struct px_buf *b)
+{
+	it->type = PX_ITEM_BUFFER;
+	it->buf = *b;
+}
+
+PX_INLINE void px_item_eos(struct px_item *it)
+{
+	it->type = PX_ITEM_EVENT;
+	it->ev.type = PX_EVENT_EOS;
+	it->ev.size = 0;
+	it->ev.caps_id = 0;
+}
+
+PX_INLINE bool px_item_is_eos(const struct px_item *it)
+{
+	return it->type == PX_ITEM_EVENT && it->ev.type == PX_EVENT_EOS;
+}
+
+/* Release what ITEM holds (a buffer reference); the item becomes NONE. */
+PX_API void px_item_release(struct px_item *it);
+
+/* Run E's work() again soon (after an I/O completion). Reactor thread. */
+PX_API void px_element_schedule(struct px_element *e);
+
+/*
+ * px_element_pool_create - a pool for E's buffers, on E's NUMA node,
+ * registered with E's reactor for fixed-buffer I/O, listed in the pipeline
+ * stats, destroyed after stop(). SLOT_SIZE and SLOTS as px_pool_config.
+ * Returns 0, -EINVAL, -ENOMEM (including RLIMIT_MEMLOCK, with the detail
+ * posted on the bus). Call from start(). (transfer none): the pipeline owns
+ * the pool.
+ */
+PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
+				  uint32_t slots, struct px_pool **out);
+
+/*
+ * px_element_buf_alloc - px_buf_alloc() that, on -ENOBUFS, registers E to be
+ * scheduled when a slot returns to POOL (backpressure without spinning).
+ * Returns 0 or -ENOBUFS (wait) or -EINVAL. (transfer full) on success.
+ */
+PX_API int px_element_buf_alloc(struct px_element *e, struct px_pool *pool,
+				uint32_t length, struct px_buf *out);
+
+/*
+ * px_element_error - post an ERROR message naming E with -errno ERR and a
+ * sentence; the pipeline stops. Returns PX_FLOW_ERROR for convenience.
+ * Any thread.
+ */
+PX_API enum px_flow px_element_error(struct px_element *e, int err,
+				     const char *fmt, ...) PX_PRINTF(3, 4);
+PX_API void px_element_warning(struct px_element *e, const char *fmt, ...)
+	PX_PRINTF(2, 3);
+/* An element message (stats and the like) to the application. */
+PX_API void px_element_post(struct px_element *e, const char *fmt, ...)
+	PX_PRINTF(2, 3);
+
+/* A sink has processed EOS (after its last write is durable, if it cares).
+ * The pipeline posts EOS when every sink has called this. Reactor thread. */
+PX_API void px_element_eos_reached(struct px_element *e);
+
+/* From the last completion after stop() returned 1. Reactor thread. */
+PX_API void px_element_stop_done(struct px_element *e);
+
+/* True once the application asked for EOS (px_pipeline_send_eos): sources
+ * finish their current buffer and push EOS. Reactor thread. */
+PX_API bool px_element_eos_requested(const struct px_element *e);
+
+PX_EXTERN_C_END
+
+#endif /* PX_ELEMENT_H */

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * px_pipeline.h - the application's API: build a pipeline element by element
+ * or from a launch string, set properties, link, run it on the reactors,
+ * wait for EOS or an error, read stats and export the graph.
+ */
+#ifndef PX_PIPELINE_H
+#define PX_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "px_base.h"
+#include "px_bus.h"
+#include "px_caps.h"
+#include "px_element.h"
+
+PX_EXTERN_C_BEGIN
+
+struct px_pipeline;
+
+/*
+ * px_pipeline_create - an empty pipeline in state NULL.
+ * NAME may be NULL ("pipeline0", ...). Returns 0, -ENOMEM. (transfer full).
+ * Application thread (any one thread per pipeline, for every call below
+ * unless a call says otherwise).
+ */
+PX_API int px_pipeline_create(const char *name, struct px_pipeline **out);
+
+/* Stop (state NULL) and free everything. Accepts NULL. */
+PX_API void px_pipeline_destroy(struct px_pipeline *p);
+
+PX_API const char *px_pipeline_name(const struct px_pipeline *p);
+
+/*
+ * px_pipeline_error - the sentence that explains the last build-time error
+ * (add, set, link, validate, state change) of P, e.g.
+ * "unknown property 'blocksze' of filesrc0 (did you mean 'blocksize'?)".
+ * Also posted on the bus as ERROR. Empty string when none.
+ */
+PX_API const char *px_pipeline_error(const struct px_pipeline *p);
+
+/*
+ * px_pipeline_add - create an element of class FACTORY named NAME (NULL:
+ * "<factory><n>" as GStreamer does) with its default properties.
+ * Returns 0, -ENOENT (no such factory; the error text suggests the nearest),
+ * -EEXIST (name taken), -EBUSY (pipeline not in NULL), -ENOMEM.
+ * (transfer none) *OUT: the pipeline owns the element.
+ */
+PX_API int px_pipeline_add(struct px_pipeline *p, const char *factory,
+			   const char *name, struct px_element **out);
+
+/* The element named NAME, or NULL. (transfer none). */
+PX_API struct px_element *px_pipeline_find(const struct px_pipeline *p,
+					   const char *name);
+/* Elements in the order they were added. (transfer none). */
+PX_API unsigned px_pipeline_element_count(const struct px_pipeline *p);
+PX_API struct px_element *px_pipeline_element_at(const struct px_pipeline *p,
+						 unsigned i);
+
+/*
+ * px_element_set - set property PROP of E from its text form ("64K",
+ * "10ms", "true", "downstream"). "name" renames the element.
+ * Returns 0, -ENOENT (no such property: the error text names the element
+ * and suggests the nearest property), -EINVAL (bad value or out of range:
+ * the text says which and the valid range or nicks), -EPERM (read-only),
+ * -EBUSY (pipeline is past READY).
+ */
+PX_API int px_element_set(struct px_element *e, const char *prop,
+			  const char *value);
+/* Typed setters: -EINVAL also when PROP's type does not take the C type
+ * (set_int serves INT, UINT64, SIZE, DURATION, ENUM by value). */
+PX_API int px_element_set_bool(struct px_element *e, const char *prop, bool v);
+PX_API int px_element_set_int(struct px_element *e, const char *prop,
+			      int64_t v);
+PX_API int px_element_set_uint64(struct px_element *e, const char *prop,
+				 uint64_t v);
+PX_API int px_element_set_double(struct px_element *e, const char *prop,
+				 double v);
+PX_API int px_element_set_string(struct px_element *e, const char *prop,
+				 const char *v);
+/* Current value of PROP as text into BUF (snprintf semantics: returns the
+ * length needed) or -ENOENT. */
+PX_API int px_element_get(const struct px_element *e, const char *prop,
+			  char *buf, size_t len);
+/* The class E was made from. */
+PX_API const struct px_element_class *
+px_element_class(const struct px_element *e);
+
+/*
+ * px_element_link_pads - link SRC's pad SRCPAD to SINK's pad SINKPAD.
+ * A NULL pad name picks the first unlinked always-pad, else a new request
+ * pad; a template name ("src_%u") makes a request pad; "src_1" names one.
+ * FILTER (borrowed, may be NULL) restricts the caps, as a capsfilter would.
+ * CAPACITY is the link's ring size in items (0: the default, 16; rounded up
+ * to a power of two).
+ * Returns 0, -ENOENT (no such pad), -EBUSY (pad already linked), -EINVAL
+ * (caps do not intersect: the text names both pads and both caps, or the
+ * directions are wrong, or SRC == SINK), -ENOMEM.
+ */
+PX_API int px_element_link_pads(struct px_element *src, const char *srcpad,
+				struct px_element *sink, const char *sinkpad,
+				const struct px_caps *filter,
+				unsigned capacity);
+/* px_element_link_pads(src, NULL, sink, NULL, NULL, 0). */
+PX_API int px_element_link(struct px_element *src, struct px_element *sink);
+
+/*
+ * px_pipeline_validate - check the graph before it runs: acyclic, every
+ * always-pad linked, caps compatible along every link, at least one source
+ * and one sink. Returns 0 or -EINVAL with px_pipeline_error() set.
+ */
+PX_API int px_pipeline_validate(struct px_pipeline *p);
+
+/*
+ * px_pipeline_set_state - move P to STATE through every intermediate state
+ * (NULL -> READY -> PAUSED -> PLAYING and back). READY validates and
+ * creates reactors and links; PAUSED starts elements (open files, create
+ * pools); PLAYING lets data flow. Going down stops every element, cancels
+ * I/O and returns every buffer to its pool. A pipeline can be played,
+ * stopped and played again. Returns 0, or the -errno of the first element
+ * or engine failure (with px_pipeline_error() and a bus ERROR).
+ */
+PX_API int px_pipeline_set_state(struct px_pipeline *p, enum px_state state);
+PX_API enum px_state px_pipeline_state(const struct px_pipeline *p);
+PX_API int px_pipeline_play(struct px_pipeline *p);  /* -> PLAYING */
+PX_API int px_pipeline_stop(struct px_pipeline *p);  /* -> NULL */
+
+/*
+ * px_pipeline_send_eos - ask every source to finish: each pushes EOS after
+ * its current buffer, and EOS is posted when it reached every sink.
+ * Any thread, async-signal-safe (for Ctrl-C handlers). Returns 0 or -EINVAL
+ * (not PLAYING).
+ */
+PX_API int px_pipeline_send_eos(struct px_pipeline *p);
+
+/*
+ * px_pipeline_wait - block until EOS or ERROR is posted, or TIMEOUT_NS
+ * passes (< 0: forever). Other messages are left on the bus. MSG (may be
+ * NULL) receives the EOS or ERROR message. Returns 0 on EOS, the ERROR's
+ * negative code on error, -ETIMEDOUT.
+ */
+PX_API int px_pipeline_wait(struct px_pipeline *p, int64_t timeout_ns,
+			    struct px_message *msg);
+
+/* The pipeline's bus. (transfer none). Any thread. */
+PX_API struct px_bus *px_pipeline_bus(const struct px_pipeline *p);
+
+/* ---- Stats and export ------------------------------------------------- */
+
+struct px_element_stats {
+	uint64_t buffers_in, buffers_out; /* through sink / src pads */
+	uint64_t bytes_in, bytes_out;
+};
+
+/* Counters of E (consistent per field, read from any thread). */
+PX_API void px_element_stats(const struct px_element *e,
+			     struct px_element_stats *st);
+
+/*
+ * px_pipeline_write_stats_json - the --stats-json document:
+ * {"seconds":S,"elements":[{"name","factory","buffers_in","buffers_out",
+ *  "bytes_in","bytes_out"}],"pools":[{"name","slot_size","slots","loans",
+ *  "bytes_copied","high_water"}]}
+ * SECONDS is the PLAYING time of the last run. Returns 0 or -EIO.
+ */
+PX_API int px_pipeline_write_stats_json(const struct px_pipeline *p, FILE *f);
+/* Graphviz DOT and JSON descriptions of the graph (elements, pads, caps,
+ * properties that differ from their defaults, links with capacity). */
+PX_API int px_pipeline_write_dot(const struct px_pipeline *p, FILE *f);
+PX_API int px_pipeline_write_json(const struct px_pipeline *p, FILE *f);
+/* Seconds spent in PLAYING during the last run (or so far). */
+PX_API double px_pipeline_seconds(const struct px_pipeline *p);
+
+/* ---- Launch strings (engine/parse.c) ------------------------------------ */
+
+struct px_parse_error {
+	int code;	/* negative errno */
+	unsigned line;	/* 1-based */
+	unsigned column; /* 1-based, in bytes */
+	unsigned length; /* bytes of the offending text (for the ~~~ mark) */
+	char message[256];
+};
+
+/*
+ * px_pipeline_parse - build a pipeline from a gst-launch style string:
+ *   filesrc location=in.bin ! tee name=t ! filesink location=out.bin  t. ! fakesink
+ * Returns 0 and (transfer full) *OUT, or a negative errno with ERR (may be
+ * NULL) filled: -EINVAL (syntax, bad value, caps), -ENOENT (unknown element,
+ * property, or reference). Nothing is leaked on error.
+ */
+PX_API int px_pipeline_parse(const char *launch, struct px_pipeline **out,
+			     struct px_parse_error *err);
+
+/*
+ * px_parse_error_format - "LINE:COL: MESSAGE\n  <source line>\n  ^~~~\n"
+ * into BUF for LAUNCH (snprintf semantics).
+ */
+PX_API int px_parse_error_format(const struct px_parse_error *err,
+				 const char *launch, char *buf, size_t len);
+
+PX_EXTERN_C_END
+
+#endif /* PX_PIPELINE_H */
