@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_parse.c - the launch-string parser: a conformance table of accepted
+ * and rejected strings (with every deliberate difference from gst-launch-1.0
+ * written beside its entry), the syntax tree, and the error format.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parse_int.h"
+#include "px_test.h"
+
+/* What a string should do. */
+enum expect {
+	OK,	/* parses and builds */
+	SYNTAX, /* px__parse_syntax() refuses it at LINE:COL */
+	BUILD,	/* parses, but px_pipeline_parse() refuses it at LINE:COL */
+};
+
+struct conformance {
+	const char *launch;
+	enum expect expect;
+	unsigned line, column; /* of the error (0: not checked) */
+	const char *message;   /* a substring of the error message */
+	/* NULL when gst-launch-1.0 does the same; otherwise what it does. */
+	const char *gst;
+};
+
+/*
+ * The conformance table. The `gst` column is the list of deliberate
+ * differences from gst-launch-1.0 / gst_parse_launch(): keep it complete.
+ */
+static const struct conformance table[] = {
+	/* ---- accepted ---- */
+	{ "fakesrc ! fakesink", OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=10 ! fakesink", OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers = 10 ! fakesink", OK, 0, 0, NULL, NULL },
+	{ "  fakesrc\tnum-buffers=10!fakesink  ", OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=10 ! fakesink fakesrc num-buffers=5 ! fakesink",
+	  OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=10 ! tee name=t ! fakesink  t. ! queue ! fakesink",
+	  OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=10 ! tee name=t  t.src_0 ! fakesink  "
+	  "t.src_1 ! queue ! fakesink",
+	  OK, 0, 0, NULL, NULL },
+	{ "t. ! queue ! fakesink  fakesrc num-buffers=10 ! tee name=t ! fakesink",
+	  OK, 0, 0, NULL, NULL }, /* forward reference */
+	{ "fakesrc num-buffers=10 ! q.sink  queue name=q ! fakesink", OK, 0, 0,
+	  NULL, NULL },
+	{ "fakesrc num-buffers=10 ! queue name=q  q. ! fakesink", OK, 0, 0, NULL,
+	  NULL },
+	{ "fakesrc num-buffers=10 ! application/x-rec ! fakesink", OK, 0, 0,
+	  NULL, NULL },
+	{ "fakesrc num-buffers=10 ! application/x-rec,rate=(int)10 ! fakesink",
+	  OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=10 !  application/x-rec, rate=(int)10  ! fakesink",
+	  OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=10 ! capsfilter caps=\"application/x-rec, "
+	  "rate=(int)10\" ! fakesink",
+	  OK, 0, 0, NULL, NULL },
+	{ "fakesrc\n  num-buffers=10\n  ! identity\n  ! fakesink", OK, 0, 0, NULL,
+	  NULL },
+	{ "fakesrc name=\"my src\" num-buffers=1 ! fakesink", OK, 0, 0, NULL,
+	  NULL },
+	{ "fakesrc name='my src' num-buffers=1 ! fakesink", OK, 0, 0, NULL, NULL },
+	{ "fakesrc name=my\\ src num-buffers=1 ! fakesink", OK, 0, 0, NULL, NULL },
+	{ "fakesrc name=\"say \\\"hi\\\"\" num-buffers=1 ! fakesink", OK, 0, 0,
+	  NULL, NULL },
+	{ "fakesrc name=\"a!b\" num-buffers=1 ! fakesink", OK, 0, 0, NULL, NULL },
+	{ "# a comment line\nfakesrc num-buffers=1 # why\n  ! fakesink # end", OK,
+	  0, 0, NULL,
+	  "gst-launch has no comments; here '#' at the start of a token runs "
+	  "to the end of the line" },
+
+	/* ---- rejected by the syntax ---- */
+	{ "", SYNTAX, 1, 1, "empty pipeline", NULL },
+	{ " \n\t ", SYNTAX, 2, 3, "empty pipeline", NULL },
+	{ "# only a comment", SYNTAX, 1, 17, "empty pipeline", NULL },
+	{ "! fakesink", SYNTAX, 1, 1, "cannot start with '!'", NULL },
+	{ "fakesrc !", SYNTAX, 1, 9, "'!' must be followed", NULL },
+	{ "fakesrc ! ! fakesink", SYNTAX, 1, 9, "'!' must be followed", NULL },
+	{ "fakesrc name=\"abc ! fakesink", SYNTAX, 1, 14,
+	  "unterminated quoted value", NULL },
+	{ "fakesrc\n\tname='abc ! fakesink", SYNTAX, 2, 7,
+	  "unterminated quoted value", NULL },
+	{ "fakesrc name=\"a\"b ! fakesink", SYNTAX, 1, 17,
+	  "after the closing quote",
+	  "gst-launch reads text glued to a closing quote into the value" },
+	{ "fakesrc num-buffers= ! fakesink", SYNTAX, 1, 9, "has no value", NULL },
+	{ "fakesrc num-buffers=", SYNTAX, 1, 9, "has no value", NULL },
+	{ "num-buffers=10 ! fakesink", SYNTAX, 1, 1, "has no element before it",
+	  NULL },
+	{ "fakesrc ! =10", SYNTAX, 1, 11, "found '='", NULL },
+	{ "fakesrc ! \"fakesink\"", SYNTAX, 1, 11, "quoted string", NULL },
+	{ "t.", SYNTAX, 1, 1, "is not linked", NULL },
+	{ "fakesrc ! t. ! fakesink", SYNTAX, 1, 11, "a reference ends its chain",
+	  NULL },
+	{ "t. num-buffers=3 ! fakesink", SYNTAX, 1, 4,
+	  "cannot be set on a reference", NULL },
+	{ "t.src_0,src_1 ! fakesink", SYNTAX, 1, 8, "pad lists",
+	  "gst-launch links pad lists ('t.src_0,src_1 ! m.sink_0,sink_1') pad "
+	  "by pad" },
+	{ "fakesrc ! .sink fakesink", SYNTAX, 1, 11, "'name.pad'",
+	  "gst-launch accepts '.pad' after an element to pick its pad" },
+	{ "fakesrc ! application/x-rec", SYNTAX, 1, 11,
+	  "must be followed by '!'", NULL },
+	{ "fakesrc ! application/x-rec,name=\"a ! fakesink", SYNTAX, 1, 11,
+	  "unterminated quote in caps", NULL },
+	{ "application/x-rec ! fakesink", SYNTAX, 1, 1,
+	  "must sit between two links", NULL },
+	{ "fakesrc ! ( fakesink )", SYNTAX, 1, 11, "bins",
+	  "gst-launch makes bins of '( ... )' and 'bin.( ... )'" },
+	{ "fakesrc ! mybin.( fakesink )", SYNTAX, 1, 11, "bins",
+	  "gst-launch makes bins of '( ... )' and 'bin.( ... )'" },
+	{ "file:///tmp/in ! fakesink", SYNTAX, 1, 1, "URIs are not supported",
+	  "gst-launch makes a source or sink element from a URI" },
+	{ "fakesrc @preset=fast ! fakesink", SYNTAX, 1, 9, "presets",
+	  "gst-launch loads element presets with '@preset=NAME'" },
+	{ "fakesrc child::prop=1 ! fakesink", SYNTAX, 1, 9, "child properties",
+	  "gst-launch sets properties of children with 'child::prop=value'" },
+	{ "fakesrc ! fakesink\n  ! ! fakesink", SYNTAX, 2, 3,
+	  "'!' must be followed", NULL },
+	{ "fakesrc ! fake$sink", SYNTAX, 1, 15, "unexpected '$'", NULL },
+	{ "fakesrc ! tee name=t t.src$ ! fakesink", SYNTAX, 1, 27,
+	  "unexpected '$' in reference", NULL },
+
+	/* ---- syntax fine, refused while building ---- */
+	{ "fakesrc name=a!b ! fakesink", BUILD, 1, 16, "unknown element 'b'",
+	  "gst-launch-1.0 keeps '!' inside a bare value (name=a!b); here a bare "
+	  "value ends at '!' (quote it: name=\"a!b\")" },
+	{ "fakesrcc ! fakesink", BUILD, 1, 1,
+	  "unknown element 'fakesrcc' (did you mean 'fakesrc'?)", NULL },
+	{ "fakesrc ! fakesink sync", BUILD, 1, 20, "unknown element 'sync'", NULL },
+	{ "fakesrc num-bufers=10 ! fakesink", BUILD, 1, 9,
+	  "did you mean 'num-buffers'?", NULL },
+	{ "fakesrc num-buffers=ten ! fakesink", BUILD, 1, 21, "num-buffers",
+	  NULL },
+	{ "fakesrc num-buffers=(int)10 ! fakesink", BUILD, 1, 21, "num-buffers",
+	  "gst-launch takes a '(type)' prefix on property values" },
+	{ "fakesrc ! t.  fakesrc ! fakesink", BUILD, 1, 11,
+	  "no element named 't' (names so far:", NULL },
+	{ "fakesrc name=a ! fakesink  fakesrc name=a ! fakesink", BUILD, 1, 41,
+	  "'a'", NULL },
+	{ "fakesrc ! tee name=t t.nosuchpad ! fakesink", BUILD, 1, 24,
+	  "nosuchpad", NULL },
+	{ "fakesrc ! application/x-rec,rate=(int)abc ! fakesink", BUILD, 1, 0,
+	  "caps", NULL }, /* column: where px_caps_parse() stops */
+	{ "fakesrc ! fakesink ! fakesink", BUILD, 1, 20, NULL, NULL },
+	{ "fakesrc", BUILD, 0, 0, NULL, NULL }, /* validate: no sink */
+};
+
+/* ---- Syntax -------------------------------------------------------------- */
+
+START_TEST(test_parse_conformance_syntax)
+{
+	for (size_t i = 0; i < PX_ARRAY_SIZE(table); i++) {
+		const struct conformance *c = &table[i];
+		struct px__parse_ast ast = { 0 };
+		struct px_parse_error err;
+		int r = px__parse_syntax(c->launch, &ast, &err);
+
+		if (c->expect != SYNTAX) {
+			ck_assert_msg(r == 0, "[%zu] \"%s\": %d:%d: %s", i,
+				      c->launch, err.line, err.column,
+				      err.message);
+		} else {
+			ck_assert_msg(r == -EINVAL, "[%zu] \"%s\" accepted", i,
+				      c->launch);
+			ck_assert_int_eq(err.code, -EINVAL);
+			ck_assert_msg(err.line == c->line &&
+					      err.column == c->column,
+				      "[%zu] \"%s\": at %u:%u, expected %u:%u (%s)",
+				      i, c->launch, err.line, err.column, c->line,
+				      c->column, err.message);
+			ck_assert_msg(strstr(err.message, c->message),
+				      "[%zu] \"%s\": \"%s\" lacks \"%s\"", i,
+				      c->launch, err.message, c->message);
+		}
+		px__parse_ast_free(&ast);
+		ck_assert_ptr_null(ast.nodes);
+	}
+}
+END_TEST
+
+START_TEST(test_parse_tree)
+{
+	const char *s = "fakesrc num-buffers=10 name=\"my src\" ! "
+			"application/x-rec,rate=(int)10 ! tee name=t ! fakesink"
+			"  t.src_1 ! queue max-size-buffers = 4 ! k.  "
+			"fakesink name=k";
+	struct px__parse_ast ast = { 0 };
+	const struct px__parse_node *n;
+	const struct px__parse_link *l;
+
+	ck_assert_int_eq(px__parse_syntax(s, &ast, NULL), 0);
+	ck_assert_uint_eq(ast.n_chains, 3);
+	ck_assert_uint_eq(ast.n_nodes, 7);
+	ck_assert_uint_eq(ast.n_links, 4);
+	n = ast.nodes;
+	ck_assert_int_eq(n[0].kind, PX__PARSE_ELEMENT);
+	ck_assert_str_eq(n[0].name, "fakesrc");
+	ck_assert_uint_eq(n[0].n_props, 2);
+	ck_assert_str_eq(ast.props[n[0].first_prop].key, "num-buffers");
+	ck_assert_str_eq(ast.props[n[0].first_prop].value, "10");
+	ck_assert_str_eq(ast.props[n[0].first_prop + 1].key, "name");
+	ck_assert_str_eq(ast.props[n[0].first_prop + 1].value, "my src");
+	ck_assert_uint_eq(ast.props[n[0].first_prop + 1].value_span.off, 28);
+	ck_assert_uint_eq(ast.props[n[0].first_prop + 1].value_span.len, 8);
+	ck_assert_str_eq(n[1].name, "tee");
+	ck_assert_str_eq(n[2].name, "fakesink");
+	ck_assert_uint_eq(n[2].chain, 0);
+	ck_assert_int_eq(n[3].kind, PX__PARSE_REF);
+	ck_assert_str_eq(n[3].name, "t");
+	ck_assert_str_eq(n[3].pad, "src_1");
+	ck_assert_uint_eq(n[3].chain, 1);
+	ck_assert_uint_eq(n[3].span.len, 7);
+	ck_assert_str_eq(n[4].name, "queue");
+	ck_assert_str_eq(ast.props[n[4].first_prop].key, "max-size-buffers");
+	ck_assert_str_eq(ast.props[n[4].first_prop].value, "4");
+	ck_assert_int_eq(n[5].kind, PX__PARSE_REF);
+	ck_assert_str_eq(n[5].name, "k");
+	ck_assert_ptr_null(n[5].pad);
+	ck_assert_str_eq(n[6].name, "fakesink");
+	ck_assert_uint_eq(n[6].chain, 2);
+
+	l = ast.links;
+	ck_assert_uint_eq(l[0].src, 0);
+	ck_assert_uint_eq(l[0].sink, 1);
+	ck_assert_str_eq(l[0].caps, "application/x-rec,rate=(int)10");
+	ck_assert_uint_eq(l[0].bang.off, 37);
+	ck_assert_ptr_null(l[1].caps);
+	ck_assert_uint_eq(l[2].src, 3);
+	ck_assert_uint_eq(l[2].sink, 4);
+	ck_assert_uint_eq(l[3].src, 4);
+	ck_assert_uint_eq(l[3].sink, 5);
+	px__parse_ast_free(&ast);
+}
+END_TEST
+
+START_TEST(test_parse_values)
+{
+	static const struct {
+		const char *launch, *value;
+	} cases[] = {
+		{ "e p=plain", "plain" },
+		{ "e p=\"two words\"", "two words" },
+		{ "e p='single \"inner\"'", "single \"inner\"" },
+		{ "e p=\"esc \\\" \\\\ \\n\"", "esc \" \\ n" },
+		{ "e p=back\\ slash\\!", "back slash!" },
+		{ "e p=\"\"", "" },
+		{ "e p=#not-a-comment", "#not-a-comment" },
+		{ "e p=a=b", "a=b" },
+		{ "e p=x/y,z=(int)1", "x/y,z=(int)1" },
+		{ "e p=trail\\", "trail\\" },
+		{ "e p=\"line\nbreak\"", "line\nbreak" },
+	};
+
+	for (size_t i = 0; i < PX_ARRAY_SIZE(cases); i++) {
+		struct px__parse_ast ast = { 0 };
+		struct px_parse_error err;
+
+		ck_assert_msg(px__parse_syntax(cases[i].launch, &ast, &err) == 0,
+			      "%s: %s", cases[i].launch, err.message);
+		ck_assert_uint_eq(ast.n_props, 1);
+		ck_assert_str_eq(ast.props[0].value, cases[i].value);
+		px__parse_ast_free(&ast);
+	}
+}
+END_TEST
+
+START_TEST(test_parse_error_format)
+{
+	const char *s = "fakesrc ! fakesink\n\tfilesrc blocksze=4 ! x";
+	struct px_parse_error err;
+	struct px__parse_ast ast = { 0 };
+	char buf[256], small[8];
+	int n;
+
+	px__parse_error_set(&err, s, -ENOENT,
+			    (struct px__parse_span){ .off = 28, .len = 8 },
+			    "unknown property '%s'", "blocksze");
+	ck_assert_uint_eq(err.line, 2);
+	ck_assert_uint_eq(err.column, 10);
+	n = px_parse_error_format(&err, s, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "2:10: unknown property 'blocksze'\n"
+			      "  \tfilesrc blocksze=4 ! x\n"
+			      "  \t        ^~~~~~~~\n");
+	ck_assert_int_eq(n, (int)strlen(buf));
+	/* snprintf semantics: truncated, terminated, full length returned. */
+	ck_assert_int_eq(px_parse_error_format(&err, s, small, sizeof(small)), n);
+	ck_assert_str_eq(small, "2:10: u");
+	ck_assert_int_eq(px_parse_error_format(&err, s, NULL, 0), n);
+
+	/* A mark never runs past the end of its line; end of input works. */
+	ck_assert_int_eq(px__parse_syntax("fakesrc !", &ast, &err), -EINVAL);
+	px__parse_ast_free(&ast);
+	px_parse_error_format(&err, "fakesrc !", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1:9: '!' must be followed by an element or "
+			      "reference\n  fakesrc !\n          ^\n");
+	ck_assert_int_eq(px__parse_syntax("a ! b\n", &ast, &err), 0);
+	px__parse_ast_free(&ast);
+	px__parse_error_set(&err, "ab\n", -EINVAL,
+			    (struct px__parse_span){ .off = 1, .len = 40 }, "m");
+	px_parse_error_format(&err, "ab\n", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1:2: m\n  ab\n   ^\n");
+	/* No position: just the sentence. */
+	err.line = 0;
+	px_parse_error_format(&err, "ab\n", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "m\n");
+	/* Multi-byte UTF-8 before the error keeps the caret aligned. */
+	px__parse_error_set(&err, "\xc3\xa9 x", -EINVAL,
+			    (struct px__parse_span){ .off = 3, .len = 1 }, "m");
+	ck_assert_uint_eq(err.column, 4);
+	px_parse_error_format(&err, "\xc3\xa9 x", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1:4: m\n  \xc3\xa9 x\n    ^\n");
+}
+END_TEST
+
+START_TEST(test_parse_bad_args)
+{
+	struct px__parse_ast ast = { 0 };
+	struct px_parse_error err;
+
+	ck_assert_int_eq(px__parse_syntax(NULL, &ast, &err), -EINVAL);
+	ck_assert_int_eq(px__parse_syntax("a", NULL, &err), -EINVAL);
+	ck_assert_int_eq(px__parse_syntax("a ! b", &ast, NULL), 0);
+	px__parse_ast_free(&ast);
+	px__parse_ast_free(NULL);
+	px__parse_ast_free(&ast);
+}
+END_TEST
+
+static Suite *parse_suite(void)
+{
+	Suite *s = suite_create("parse");
+
+	tcase_add_test(px_tcase(s, "syntax"), test_parse_conformance_syntax);
+	tcase_add_test(px_tcase(s, "tree"), test_parse_tree);
+	tcase_add_test(px_tcase(s, "values"), test_parse_values);
+	tcase_add_test(px_tcase(s, "error_format"), test_parse_error_format);
+	tcase_add_test(px_tcase(s, "bad_args"), test_parse_bad_args);
+	return s;
+}
+
+PX_TEST_MAIN(parse_suite)
