@@ -552,7 +552,8 @@ int px__parse_syntax(const char *launch, struct px__parse_ast *ast,
 	if (err)
 		memset(err, 0, sizeof(*err));
 	if (!launch || !ast)
-		return -EINVAL;
+		return px__parse_error_set(err, "", -EINVAL, span(0, 0),
+					   "no launch string");
 	lx.len = strlen(launch);
 	if (lx.len > UINT32_MAX / 2 - 2)
 		return px__parse_error_set(err, "", -E2BIG, span(0, 0),

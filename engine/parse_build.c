@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+/*
+ * parse_build.c - px_pipeline_parse(): the syntax tree made real through
+ * the public pipeline API. Elements are created in order with their
+ * properties, then every link is made (references resolve against the
+ * whole pipeline, so they may point forward, as in gst-launch), then the
+ * graph is validated. Each failure carries the position of its token.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse_int.h"
+#include "px_error.h"
+#include "px_registry.h"
+
+struct builder {
+	const char *s;
+	const struct px__parse_ast *ast;
+	struct px_pipeline *p;
+	struct px_element **elems; /* per node; NULL for references */
+	struct px_parse_error *err;
+};
+
+/* The engine's sentence for the failure just seen, or FALLBACK. */
+static const char *engine_text(const struct builder *b, const char *fallback)
+{
+	const char *t = px_pipeline_error(b->p);
+
+	return t && *t ? t : fallback;
+}
+
+static int fail(const struct builder *b, int code, struct px__parse_span sp,
+		const char *text)
+{
+	return px__parse_error_set(b->err, b->s, code, sp, "%s", text);
+}
+
+static const struct px_prop_spec *find_prop(const struct px_element_class *cls,
+					    const char *name)
+{
+	for (unsigned i = 0; i < cls->n_props; i++)
+		if (!strcmp(cls->props[i].name, name))
+			return &cls->props[i];
+	return NULL;
+}
+
+/*
+ * "fakesrc ! fakesink sync": 'sync' reads as a new element. When the
+ * element just before it has such a property, say so.
+ */
+static int unknown_element(const struct builder *b, unsigned i)
+{
+	const struct px__parse_node *n = &b->ast->nodes[i];
+	const char *sug = px_registry_suggest(n->name);
+	char text[sizeof(b->err->message)];
+	size_t len;
+
+	len = (size_t)snprintf(text, sizeof(text), "unknown element '%s'",
+			       n->name);
+	if (sug && strcmp(sug, n->name))
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					" (did you mean '%s'?)", sug);
+	if (i > 0 && len < sizeof(text) &&
+	    b->ast->nodes[i - 1].kind == PX__PARSE_ELEMENT &&
+	    b->ast->nodes[i - 1].chain != n->chain) {
+		const char *prev = b->ast->nodes[i - 1].name;
+		const struct px_element_class *pc = px_registry_find(prev);
+
+		if (pc && find_prop(pc, n->name))
+			snprintf(text + len, sizeof(text) - len,
+				 "; to set the property of %s, write %s=VALUE",
+				 prev, n->name);
+	}
+	return fail(b, -ENOENT, n->span, text);
+}
+
+static int make_element(struct builder *b, unsigned i)
+{
+	const struct px__parse_node *n = &b->ast->nodes[i];
+	const struct px__parse_prop *props = b->ast->props + n->first_prop;
+	const struct px__parse_prop *name = NULL;
+	struct px_element *e;
+	char text[sizeof(b->err->message)];
+	int r;
+
+	if (!px_registry_find(n->name))
+		return unknown_element(b, i);
+	/* The last name= wins, as in gst-launch; it is given at creation. */
+	for (unsigned k = 0; k < n->n_props; k++)
+		if (!strcmp(props[k].key, "name"))
+			name = &props[k];
+	r = px_pipeline_add(b->p, n->name, name ? name->value : NULL, &e);
+	if (r) {
+		snprintf(text, sizeof(text), "could not make %s: %s", n->name,
+			 px_strerror(r));
+		return fail(b, r, r == -EEXIST && name ? name->value_span : n->span,
+			    engine_text(b, text));
+	}
+	b->elems[i] = e;
+	for (unsigned k = 0; k < n->n_props; k++) {
+		const struct px__parse_prop *pr = &props[k];
+
+		if (pr == name || !strcmp(pr->key, "name"))
+			continue;
+		r = px_element_set(e, pr->key, pr->value);
+		if (!r)
+			continue;
+		snprintf(text, sizeof(text), "could not set %s=%s on %s: %s",
+			 pr->key, pr->value, px_element_name(e), px_strerror(r));
+		return fail(b, r,
+			    r == -EINVAL ? pr->value_span : pr->key_span,
+			    engine_text(b, text));
+	}
+	return 0;
+}
+
+/* "no element named 't' (names so far: fakesrc0, tee0)" */
+static int unknown_ref(const struct builder *b, const struct px__parse_node *n)
+{
+	char text[sizeof(b->err->message)];
+	unsigned count = px_pipeline_element_count(b->p);
+	size_t len, room = sizeof(text) - 8; /* keep space for ", ...)" */
+
+	len = (size_t)snprintf(text, sizeof(text),
+			       "no element named '%s' (names so far:", n->name);
+	for (unsigned i = 0; i < count && len < room; i++) {
+		const char *nm = px_element_name(px_pipeline_element_at(b->p, i));
+
+		if (len + strlen(nm) + 3 >= room) {
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+						" ...");
+			break;
+		}
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s %s",
+					i ? "," : "", nm);
+	}
+	if (!count)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, " none");
+	if (len < sizeof(text))
+		snprintf(text + len, sizeof(text) - len, ")");
+	return fail(b, -ENOENT, n->name_span, text);
+}
+
+static int resolve(const struct builder *b, unsigned i, struct px_element **e,
+		   const char **pad)
+{
+	const struct px__parse_node *n = &b->ast->nodes[i];
+
+	if (n->kind == PX__PARSE_ELEMENT) {
+		*e = b->elems[i];
+		*pad = NULL;
+		return 0;
+	}
+	*e = px_pipeline_find(b->p, n->name);
+	*pad = n->pad;
+	return *e ? 0 : unknown_ref(b, n);
+}
+
+/* Where a failed link points: a named pad that is missing, the caps, or '!'. */
+static struct px__parse_span link_span(const struct builder *b,
+				       const struct px__parse_link *l, int r,
+				       struct px_element *src,
+				       struct px_element *sink)
+{
+	const struct px__parse_node *sn = &b->ast->nodes[l->src];
+	const struct px__parse_node *kn = &b->ast->nodes[l->sink];
+
+	if (r == -ENOENT) {
+		if (sn->pad && !px_element_pad(src, sn->pad))
+			return sn->pad_span;
+		if (kn->pad && !px_element_pad(sink, kn->pad))
+			return kn->pad_span;
+		if (sn->pad)
+			return sn->pad_span;
+		if (kn->pad)
+			return kn->pad_span;
+	}
+	if (r == -EINVAL && l->caps)
+		return l->caps_span;
+	return l->bang;
+}
+
+static int make_link(struct builder *b, const struct px__parse_link *l)
+{
+	struct px_element *src, *sink;
+	const char *srcpad, *sinkpad;
+	struct px_caps *filter = NULL;
+	char text[sizeof(b->err->message)];
+	int r;
+
+	r = resolve(b, l->src, &src, &srcpad);
+	if (!r)
+		r = resolve(b, l->sink, &sink, &sinkpad);
+	if (r)
+		return r;
+	if (l->caps) {
+		size_t at = 0;
+
+		r = px_caps_parse(l->caps, &filter, &at);
+		if (r) {
+			struct px__parse_span sp = l->caps_span;
+
+			if (r == -EINVAL && at < sp.len) {
+				sp.off += (uint32_t)at;
+				sp.len -= (uint32_t)at;
+			}
+			snprintf(text, sizeof(text), "could not parse caps '%s'%s",
+				 l->caps, r == -ENOMEM ? ": out of memory" : "");
+			return fail(b, r, sp, text);
+		}
+	}
+	r = px_element_link_pads(src, srcpad, sink, sinkpad, filter, 0);
+	px_caps_unref(filter);
+	if (!r)
+		return 0;
+	snprintf(text, sizeof(text), "could not link %s to %s: %s",
+		 px_element_name(src), px_element_name(sink), px_strerror(r));
+	return fail(b, r, link_span(b, l, r, src, sink), engine_text(b, text));
+}
+
+static bool word_at(const char *text, const char *at, size_t len)
+{
+	bool left = at == text || !(at[-1] == '_' || at[-1] == '-' ||
+				    (at[-1] >= '0' && at[-1] <= '9') ||
+				    (at[-1] >= 'a' && at[-1] <= 'z') ||
+				    (at[-1] >= 'A' && at[-1] <= 'Z'));
+	char c = at[len];
+	bool right = !(c == '_' || c == '-' || (c >= '0' && c <= '9') ||
+		       (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+
+	return left && right;
+}
+
+/*
+ * A validation error has no token of its own: point at the element it
+ * names first, or give no position (line 0) when it names none.
+ */
+static int validate_failed(const struct builder *b, int r)
+{
+	const char *text = engine_text(b, px_strerror(r));
+	const char *best = NULL;
+	struct px__parse_span sp = { 0 };
+
+	for (unsigned i = 0; i < b->ast->n_nodes; i++) {
+		const char *nm, *at;
+
+		if (!b->elems[i])
+			continue;
+		nm = px_element_name(b->elems[i]);
+		for (at = strstr(text, nm); at; at = strstr(at + 1, nm)) {
+			if (word_at(text, at, strlen(nm)))
+				break;
+		}
+		if (at && (!best || at < best)) {
+			best = at;
+			sp = b->ast->nodes[i].span;
+		}
+	}
+	fail(b, r, sp, text);
+	if (!best && b->err) {
+		b->err->line = 0;
+		b->err->column = 0;
+		b->err->length = 0;
+	}
+	return r;
+}
+
+PX_API int px_pipeline_parse(const char *launch, struct px_pipeline **out,
+			     struct px_parse_error *err)
+{
+	struct px__parse_ast ast = { 0 };
+	struct builder b = { .s = launch, .ast = &ast, .err = err };
+	int r;
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	r = px__parse_syntax(launch, &ast, err);
+	if (r)
+		goto out;
+	b.elems = calloc(ast.n_nodes, sizeof(*b.elems));
+	if (!b.elems) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = px_pipeline_create(NULL, &b.p);
+	if (r)
+		goto out;
+	for (unsigned i = 0; i < ast.n_nodes && !r; i++)
+		if (ast.nodes[i].kind == PX__PARSE_ELEMENT)
+			r = make_element(&b, i);
+	for (unsigned i = 0; i < ast.n_links && !r; i++)
+		r = make_link(&b, &ast.links[i]);
+	if (r)
+		goto out;
+	r = px_pipeline_validate(b.p);
+	if (r) {
+		validate_failed(&b, r);
+		goto out;
+	}
+	*out = b.p;
+	b.p = NULL;
+out:
+	if (r == -ENOMEM && err && !err->message[0])
+		px__parse_error_set(err, launch, r,
+				    (struct px__parse_span){ 0 },
+				    "out of memory");
+	px_pipeline_destroy(b.p);
+	free(b.elems);
+	px__parse_ast_free(&ast);
+	return r;
+}
