@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * px_reactor.h - the reactor: one thread, one io_uring, pinned to one NUMA
+ * node. Elements submit I/O through the px_io_* op API below and do their
+ * work in tasks that the reactor runs between completion batches.
+ *
+ * Threads. A reactor has exactly one owning thread: the thread that
+ * px_reactor_start() spawns, or, for an embedded reactor, the first thread
+ * that calls px_reactor_run_once(). The io_uring is created on that thread
+ * (IORING_SETUP_SINGLE_ISSUER) and every px_io_* call, px_reactor_schedule()
+ * and the register functions (once the ring exists) must run there. Only
+ * px_reactor_post(), px_reactor_stop(), px_reactor_stats() and the read-only
+ * getters may be called from any thread.
+ *
+ * Backend. Only io_uring exists today: where io_uring is disabled
+ * (kernel.io_uring_disabled, seccomp) px_reactor_create() returns -ENOSYS.
+ * An epoll backend behind this same API is future work (DESIGN.md section 1).
+ */
+#ifndef PX_REACTOR_H
+#define PX_REACTOR_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "px_base.h"
+#include "px_list.h"
+
+PX_EXTERN_C_BEGIN
+
+struct px_reactor;
+struct px_reactor_group;
+struct px_pool;
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                             */
+
+/*
+ * Reactor configuration. Start from PX_REACTOR_CONFIG_DEFAULT: a plain
+ * zero-initialised struct means node 0, CPU 0 and no spin.
+ */
+struct px_reactor_config {
+	const char *name;	/* thread name, max 15 chars; default "px-reactor" */
+	int numa_node;		/* NUMA node (hwloc logical index) or -1: any */
+	int cpu;		/* OS CPU index to pin to, or -1: the node's CPUs */
+	unsigned sq_entries;	/* SQ size; 0: 256 */
+	unsigned task_budget;	/* tasks run per loop turn; 0: 64 */
+	unsigned max_buffers;	/* fixed-buffer table slots; 0: 16 */
+	unsigned max_files;	/* fixed-file table slots; 0: 64 */
+	uint32_t spin_ns;	/* busy-poll this long before sleeping; 0: never */
+	uint32_t zc_threshold;	/* px_io_send_auto uses SEND_ZC from here; 0: never */
+	bool no_pin;		/* compute the placement but do not bind the thread */
+	bool no_defer_taskrun;	/* set up without SINGLE_ISSUER/DEFER_TASKRUN */
+	bool no_msg_ring;	/* wake this reactor through its eventfd only */
+};
+
+#define PX_REACTOR_SPIN_DEFAULT_NS 20000u
+#define PX_REACTOR_ZC_DEFAULT (16u << 10)
+
+/* The documented defaults: any node, no single-CPU pin, 20 us spin, ZC >= 16 KiB. */
+#define PX_REACTOR_CONFIG_DEFAULT                                          \
+	{ .name = NULL, .numa_node = -1, .cpu = -1, .sq_entries = 256,     \
+	  .task_budget = 64, .spin_ns = PX_REACTOR_SPIN_DEFAULT_NS,         \
+	  .zc_threshold = PX_REACTOR_ZC_DEFAULT }
+
+/* ------------------------------------------------------------------------ */
+/* Lifecycle                                                                 */
+
+/*
+ * px_reactor_create - allocate a reactor (no thread, no ring yet).
+ * @cfg: configuration, copied (name is copied too); NULL: the defaults.
+ * @out: receives the new reactor (transfer full: px_reactor_destroy()).
+ * Returns 0, -EINVAL (bad cfg or out NULL), -ENODEV (numa_node or cpu not in
+ * the topology), -ENOSYS (io_uring unavailable), -ENOMEM, or the -errno of
+ * eventfd(2) (-EMFILE, -ENFILE).
+ * Thread: any.
+ */
+PX_API int px_reactor_create(const struct px_reactor_config *cfg,
+			     struct px_reactor **out);
+
+/*
+ * px_reactor_start - spawn the reactor thread, pin it, create its io_uring
+ * there, and return once the ring is up (or failed).
+ * Returns 0; -EALREADY if started, stopped or embedded (run_once) before;
+ * -ENOSYS if io_uring is disabled; -ENOMEM (including RLIMIT_MEMLOCK while
+ * registering pre-registered buffers) or another -errno of io_uring_setup,
+ * pthread_create or the registrations.
+ * Thread: any except a reactor's own.
+ */
+PX_API int px_reactor_start(struct px_reactor *r);
+
+/*
+ * px_reactor_stop - stop the reactor: every op in flight is cancelled
+ * (IORING_ASYNC_CANCEL_ANY), every callback fires exactly once (-ECANCELED,
+ * or the op's real result if it completed first), tasks still queued or
+ * posted run, then the ring is closed and the thread joined. While stopping,
+ * px_io_* calls return -ESHUTDOWN, so a callback re-arming itself on
+ * -ECANCELED gets an error instead of a new op. Later posts return -ESHUTDOWN.
+ * Started reactor: call from any thread except its own (-EDEADLK).
+ * Embedded reactor: call from its owning thread only (-EPERM otherwise); the
+ * cancel/reap runs inside this call.
+ * Returns 0 (also when never started or already stopped), -EDEADLK, -EPERM.
+ */
+PX_API int px_reactor_stop(struct px_reactor *r);
+
+/*
+ * px_reactor_destroy - stop if needed (see px_reactor_stop) and free R.
+ * Accepts NULL. Pools registered with R are only unregistered, not freed.
+ * Thread: the creator, never R's own thread; an embedded reactor must be
+ * destroyed on its owning thread or callbacks of its ops are lost.
+ */
+PX_API void px_reactor_destroy(struct px_reactor *r);
+
+/*
+ * px_reactor_run_once - drive an embedded reactor from the calling thread:
+ * one loop turn (reap completions, run posted and scheduled tasks, submit).
+ * The first call creates the io_uring on the calling thread, which owns the
+ * reactor from then on.
+ * @timeout_ms: how long to wait when there is nothing to do: 0 never blocks,
+ *              -1 waits for work.
+ * Returns the number of callbacks and tasks run (>= 0), -EALREADY if the
+ * reactor was started with px_reactor_start() (or stopped), -EPERM if another
+ * thread owns it, -ENOSYS, or the -errno of the ring setup.
+ * Thread: the owning thread (any thread for the first call).
+ */
+PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms);
+
+/*
+ * px_reactor_fd - an eventfd that becomes readable when an embedded reactor
+ * has work (completions pending, a task posted); put it in your epoll set
+ * (EPOLLIN) and call px_reactor_run_once(r, 0) when it fires. run_once
+ * drains it. Meaningless for started reactors. Valid from create to destroy;
+ * R keeps ownership (transfer none: do not close it).
+ * Thread: any.
+ */
+PX_API int px_reactor_fd(const struct px_reactor *r);
+
+/* True when the calling thread owns R (its ops may be submitted here). */
+PX_API bool px_reactor_on_thread(const struct px_reactor *r);
+
+/* The reactor whose loop runs on the calling thread, or NULL. Thread: any. */
+PX_API struct px_reactor *px_reactor_current(void);
+
+/* NUMA node R is placed on (-1: not placed). Thread: any. */
+PX_API int px_reactor_numa_node(const struct px_reactor *r);
+
+/* R's index in its group (0 for a reactor made by px_reactor_create). */
+PX_API unsigned px_reactor_index(const struct px_reactor *r);
+
+/* R's name (the thread name). Thread: any. Transfer none. */
+PX_API const char *px_reactor_name(const struct px_reactor *r);
+
+/*
+ * px_reactor_cpuset - the CPU list R is (or would be) bound to, as hwloc
+ * prints it ("0-1"), into BUF of LEN bytes; "" when unplaced.
+ * Returns the length it needed (snprintf rule) or -EINVAL. Thread: any.
+ */
+PX_API int px_reactor_cpuset(const struct px_reactor *r, char *buf, size_t len);
+
+/*
+ * px_reactor_pinned - whether the thread was actually bound. False with
+ * no_pin, no placement, or a topology that is not this system (e.g.
+ * HWLOC_SYNTHETIC), in which case the placement is reported but not applied.
+ * Thread: any, after px_reactor_start() returned.
+ */
+PX_API bool px_reactor_pinned(const struct px_reactor *r);
+
+/* Counters, for tests and benchmarks. */
+struct px_reactor_stats {
+	uint64_t submits;	/* io_uring_enter calls (one per loop turn at most,
+				 * plus one per SQ-full flush) */
+	uint64_t sqes;		/* SQEs submitted */
+	uint64_t cqes;		/* CQEs reaped */
+	uint64_t turns;		/* loop turns */
+	uint64_t tasks;		/* tasks run */
+	uint64_t sleeps;	/* turns that waited in the kernel */
+	uint64_t spins;		/* spins before sleeping */
+	uint64_t spin_hits;	/* spins that found work (and so did not sleep) */
+	uint64_t fixed_ops;	/* READ_FIXED/WRITE_FIXED/fixed-buffer SEND_ZC */
+	uint64_t zc_sends;	/* SEND_ZC issued */
+	uint64_t sq_flushes;	/* early submits because the SQ was full */
+	uint64_t wakeups_msg_ring; /* wakeups this reactor received by MSG_RING */
+	uint64_t wakeups_eventfd;  /* wakeups this reactor received by eventfd */
+	uint64_t posts;		/* tasks posted to this reactor from outside */
+	uint64_t msg_errors;	/* MSG_RINGs this reactor sent that failed */
+	unsigned setup_flags;	/* IORING_SETUP_* the ring got (0 before it exists) */
+	bool single_issuer;	/* SINGLE_ISSUER in effect */
+	bool defer_taskrun;	/* DEFER_TASKRUN in effect */
+	bool registered_ring;	/* ring fd registered (IORING_ENTER_REGISTERED_RING) */
+};
+
+/*
+ * px_reactor_stats - copy R's counters into ST. Values read from another
+ * thread while R runs may lag by a few events. Thread: any.
+ */
+PX_API void px_reactor_stats(const struct px_reactor *r,
+			     struct px_reactor_stats *st);
+
+/* ------------------------------------------------------------------------ */
+/* Tasks                                                                     */
+
+struct px_task;
+typedef void (*px_task_fn)(struct px_task *t);
+
+/*
+ * A unit of work run on a reactor thread, embedded in its owner (an element,
+ * a link endpoint). A task belongs to one reactor at a time.
+ */
+struct px_task {
+	/* public */
+	px_task_fn fn;
+	/* private */
+	struct px_list node;			/* run queue */
+	struct px_task *_Atomic post_next;	/* MPSC post list */
+	atomic_uint posted;			/* 1 while on a post list */
+};
+
+/* Prepare T to run FN. Thread: any, before T is first scheduled or posted. */
+PX_API void px_task_init(struct px_task *t, px_task_fn fn);
+
+/*
+ * px_reactor_schedule - queue T to run on R (later in this loop turn, or the
+ * next one if the turn's budget is spent). Idempotent while T is queued: a
+ * queued task runs once. No allocation, no atomics, no syscall.
+ * Thread: R's owning thread only. T is borrowed until fn runs.
+ */
+PX_API void px_reactor_schedule(struct px_reactor *r, struct px_task *t);
+
+/*
+ * px_reactor_post - run T's fn on R's thread, from any thread. Lock-free.
+ * If R may be sleeping, wakes it: by IORING_OP_MSG_RING queued on the
+ * caller's own reactor when the caller runs on one (sent with that
+ * reactor's next submit), otherwise by writing R's eventfd. Posting a task
+ * that is already posted and not yet run is a no-op (fn runs once).
+ * On R's own thread this is px_reactor_schedule().
+ * Returns 0, or -ESHUTDOWN once R has stopped (T is then not queued).
+ * Thread: any. T is borrowed until fn runs.
+ */
+PX_API int px_reactor_post(struct px_reactor *r, struct px_task *t);
+
+/* ------------------------------------------------------------------------ */
+/* Ops                                                                       */
+
+struct px_op;
+
+/*
+ * Completion callback: RES is the io_uring result (bytes, fd, 0) or a
+ * -errno; FLAGS carries PX_OP_MORE while a multishot op will fire again.
+ */
+typedef void (*px_op_fn)(struct px_op *op, int res, uint32_t flags);
+
+#define PX_OP_MORE (1u << 0) /* multishot: more callbacks will follow */
+
+/*
+ * One I/O operation, embedded in its owner (find the owner with
+ * px_container_of). Zero it (or px_op_init) before first use; after its
+ * final callback it may be reused, also from inside that callback.
+ */
+struct px_op {
+	/* public */
+	px_op_fn cb;
+	/* private */
+	struct px_reactor *reactor;
+	uint16_t state;		/* PX__OP_* */
+	uint8_t kind;		/* internal ops only */
+	uint8_t pad_;
+	int32_t res;		/* SEND_ZC: the send's result until its notif */
+	int64_t ts_sec;		/* timeout: read by the kernel at submit */
+	int64_t ts_nsec;
+};
+
+#define PX__OP_INFLIGHT (1u << 0)
+
+/* Make OP idle. */
+PX_INLINE void px_op_init(struct px_op *op)
+{
+	*op = (struct px_op){ 0 };
+}
+
+/* True while OP is submitted and its final callback has not fired. */
+PX_INLINE bool px_op_busy(const struct px_op *op)
+{
+	return op->state & PX__OP_INFLIGHT;
+}
+
+/*
+ * Common rules of every px_io_* call:
+ * - Thread: R's owning thread only (-EPERM otherwise, or before the ring
+ *   exists).
+ * - The SQE goes out with the loop turn's single submit; the callback fires
+ *   from a later completion batch, exactly once (multishot: once per
+ *   completion, the last one without PX_OP_MORE), never from inside the call.
+ * - If the call returns an error the callback never fires.
+ * - OP, and every buffer, msghdr and sockaddr passed, are borrowed until the
+ *   final callback.
+ * - Errors: -EINVAL (NULL op/cb), -EBUSY (OP already in flight, or the SQ
+ *   stayed full after a flush), -EPERM (wrong thread), -ESHUTDOWN (R is
+ *   stopping), -EOPNOTSUPP (the kernel lacks the op).
+ * - An fd argument may be PX_FIXED_FD(index) for a px_reactor_register_fd()
+ *   slot.
+ */
+#define PX_FD_FIXED_BIT 0x40000000
+#define PX_FIXED_FD(index) ((int)((index) | PX_FD_FIXED_BIT))
+
+/* No-op: the callback gets 0. The round-trip the benchmarks measure. */
+PX_API int px_io_nop(struct px_reactor *r, struct px_op *op, px_op_fn cb);
+
+/*
+ * Read LEN bytes at OFF ((uint64_t)-1: the file position) into BUF; the
+ * callback gets the byte count or -errno. Uses READ_FIXED when
+ * [BUF, BUF+LEN) lies inside a buffer registered with R (a pool or
+ * px_reactor_register_buffer), plain READ otherwise.
+ */
+PX_API int px_io_read(struct px_reactor *r, struct px_op *op, int fd,
+		      void *buf, uint32_t len, uint64_t off, px_op_fn cb);
+
+/* Write; like px_io_read (WRITE_FIXED inside a registered buffer). */
+PX_API int px_io_write(struct px_reactor *r, struct px_op *op, int fd,
+		       const void *buf, uint32_t len, uint64_t off, px_op_fn cb);
+
+/* recv(2) with MSG_* FLAGS; the callback gets bytes (0 at EOF) or -errno. */
+PX_API int px_io_recv(struct px_reactor *r, struct px_op *op, int fd,
+		      void *buf, uint32_t len, int flags, px_op_fn cb);
+
+/* send(2) with MSG_* FLAGS (add MSG_NOSIGNAL for sockets you do not trust). */
+PX_API int px_io_send(struct px_reactor *r, struct px_op *op, int fd,
+		      const void *buf, uint32_t len, int flags, px_op_fn cb);
+
+/*
+ * Zero-copy send (IORING_OP_SEND_ZC; fixed-buffer when BUF is registered).
+ * The callback fires once, after the kernel's notification that BUF is no
+ * longer used, with the send's byte count or -errno: release the slot there.
+ * -EOPNOTSUPP without PX_FEAT_SEND_ZC.
+ */
+PX_API int px_io_send_zc(struct px_reactor *r, struct px_op *op, int fd,
+			 const void *buf, uint32_t len, int flags, px_op_fn cb);
+
+/*
+ * px_io_send_zc when LEN >= R's zc_threshold (and the kernel has SEND_ZC),
+ * px_io_send otherwise. Either way the callback fires once, when BUF may be
+ * reused.
+ */
+PX_API int px_io_send_auto(struct px_reactor *r, struct px_op *op, int fd,
+			   const void *buf, uint32_t len, int flags,
+			   px_op_fn cb);
+
+/* sendmsg(2); MSG may carry SCM_RIGHTS control data (fd passing). */
+PX_API int px_io_sendmsg(struct px_reactor *r, struct px_op *op, int fd,
+			 const struct msghdr *msg, int flags, px_op_fn cb);
+
+/*
+ * recvmsg(2); received SCM_RIGHTS fds belong to the caller (add
+ * MSG_CMSG_CLOEXEC to FLAGS to get them close-on-exec).
+ */
+PX_API int px_io_recvmsg(struct px_reactor *r, struct px_op *op, int fd,
+			 struct msghdr *msg, int flags, px_op_fn cb);
+
+/*
+ * accept4(2) on listening socket FD; FLAGS as accept4 (SOCK_CLOEXEC...).
+ * ADDR/ADDRLEN may be NULL. MULTISHOT: one callback per connection with
+ * PX_OP_MORE; the last (without PX_OP_MORE) ends it and may itself carry an
+ * fd (>= 0) or -errno (-ECANCELED after px_io_cancel). Every fd in a
+ * callback belongs to the callee. -EOPNOTSUPP for multishot without
+ * PX_FEAT_ACCEPT_MULTISHOT.
+ */
+PX_API int px_io_accept(struct px_reactor *r, struct px_op *op, int fd,
+			struct sockaddr *addr, socklen_t *addrlen, int flags,
+			bool multishot, px_op_fn cb);
+
+/* connect(2) on FD; the callback gets 0 or -errno. */
+PX_API int px_io_connect(struct px_reactor *r, struct px_op *op, int fd,
+			 const struct sockaddr *addr, socklen_t addrlen,
+			 px_op_fn cb);
+
+/* A timer NS nanoseconds from submission: the callback gets 0 when it
+ * expires, -ECANCELED when cancelled. */
+PX_API int px_io_timeout(struct px_reactor *r, struct px_op *op, uint64_t ns,
+			 px_op_fn cb);
+
+/* fsync(2) (DATASYNC: fdatasync); the callback gets 0 or -errno. */
+PX_API int px_io_fsync(struct px_reactor *r, struct px_op *op, int fd,
+		       bool datasync, px_op_fn cb);
+
+/* One-shot poll for EVENTS (POLLIN...); the callback gets the revents. */
+PX_API int px_io_poll(struct px_reactor *r, struct px_op *op, int fd,
+		      uint32_t events, px_op_fn cb);
+
+/*
+ * px_io_cancel - ask the kernel to cancel OP. OP's callback then fires once,
+ * with -ECANCELED, or with its real result when it completed first (or
+ * cannot be interrupted). The cancel request's own completion fires nothing.
+ * Returns 0, -ENOENT (OP not in flight), -EALREADY (cancel already asked, or
+ * a SEND_ZC waiting only for its notification), -EBUSY, -EPERM.
+ * Thread: R's owning thread.
+ */
+PX_API int px_io_cancel(struct px_reactor *r, struct px_op *op);
+
+/* ------------------------------------------------------------------------ */
+/* Registered resources                                                      */
+
+/*
+ * px_reactor_register_buffer - register [BASE, BASE+LEN) as a fixed buffer:
+ * px_io_read/write/send_zc inside it then use the fixed-buffer opcodes.
+ * Before start (or the first run_once) it is recorded and registered when
+ * the ring comes up. Memory stays the caller's and must outlive the
+ * registration (transfer none).
+ * Returns the slot index (>= 0), -EINVAL (NULL/empty, or len > 1 GiB),
+ * -ENOSPC (table full), -ENOMEM (RLIMIT_MEMLOCK), -EPERM (wrong thread),
+ * or another -errno of IORING_REGISTER_BUFFERS_UPDATE.
+ * Thread: the creator before start; R's owning thread after.
+ */
+PX_API int px_reactor_register_buffer(struct px_reactor *r, void *base,
+				      size_t len);
+
+/* Drop buffer slot INDEX. Returns 0, -ENOENT, -EPERM. Thread: as above.
+ * Ops in flight on it finish normally (the kernel holds its own reference). */
+PX_API int px_reactor_unregister_buffer(struct px_reactor *r, int index);
+
+/*
+ * px_reactor_register_pool - register POOL's slot area as fixed buffers:
+ * one table slot serves every pool slot (one per GiB, px_pool_iovecs, for
+ * pools above the kernel's 1 GiB per-buffer limit).
+ * Returns the first table index (>= 0), -EEXIST (already registered),
+ * -ENOMEM (px_pool_memlock_check: over RLIMIT_MEMLOCK; see
+ * px_pool_memlock_describe), -E2BIG (more than 8 GiB), or the errors of
+ * px_reactor_register_buffer. POOL is borrowed until unregistered.
+ * Thread: as px_reactor_register_buffer.
+ */
+PX_API int px_reactor_register_pool(struct px_reactor *r, struct px_pool *pool);
+
+/* Unregister POOL. Returns 0, -ENOENT, -EPERM. Thread: as above. */
+PX_API int px_reactor_unregister_pool(struct px_reactor *r,
+				      struct px_pool *pool);
+
+/*
+ * px_reactor_register_fd - install FD in R's fixed-file table; pass
+ * PX_FIXED_FD(index) to ops afterwards. R holds its own reference (the
+ * kernel's), so the caller may close FD. Returns the index (>= 0),
+ * -ENOSPC, -EBADF, -EPERM (wrong thread or no ring yet).
+ * Thread: R's owning thread, once the ring exists.
+ */
+PX_API int px_reactor_register_fd(struct px_reactor *r, int fd);
+
+/* Remove fixed file INDEX. Returns 0, -ENOENT, -EPERM. Thread: as above. */
+PX_API int px_reactor_unregister_fd(struct px_reactor *r, int index);
+
+/* ------------------------------------------------------------------------ */
+/* Topology and groups                                                       */
+
+/*
+ * px_topology_numa_nodes - NUMA nodes in the topology hwloc reports (>= 1),
+ * HWLOC_SYNTHETIC honoured, or -ENOMEM / -EIO if hwloc failed.
+ * The topology is loaded once and cached; see px_topology_reload().
+ * Thread: any.
+ */
+PX_API int px_topology_numa_nodes(void);
+
+/*
+ * px_topology_reload - drop the cached topology so the next use reloads it
+ * (after changing HWLOC_SYNTHETIC, in tests). Reactors already created keep
+ * their placement. Returns 0, -ENOMEM, -EIO. Thread: any.
+ */
+PX_API int px_topology_reload(void);
+
+/*
+ * px_reactor_group_create - create and start PER_NODE reactors (0: 1) on
+ * every NUMA node, indexed node-major (index i is on node i / per_node).
+ * @tmpl: configuration for every member (numa_node and cpu are overridden;
+ *        name NULL gives "px-r<index>"); NULL: PX_REACTOR_CONFIG_DEFAULT.
+ * @out: the new group (transfer full: px_reactor_group_destroy()).
+ * Returns 0 or the first error of px_reactor_create/start (nothing leaks).
+ * Thread: any except a reactor thread.
+ */
+PX_API int px_reactor_group_create(const struct px_reactor_config *tmpl,
+				   unsigned per_node,
+				   struct px_reactor_group **out);
+
+/* Members in G. */
+PX_API unsigned px_reactor_group_count(const struct px_reactor_group *g);
+
+/* Member I (transfer none), or NULL when I >= count. */
+PX_API struct px_reactor *px_reactor_group_get(const struct px_reactor_group *g,
+					       unsigned i);
+
+/* The first member placed on NODE, or NULL. */
+PX_API struct px_reactor *
+px_reactor_group_on_node(const struct px_reactor_group *g, int node);
+
+/* Stop and destroy every member, then G. Accepts NULL. */
+PX_API void px_reactor_group_destroy(struct px_reactor_group *g);
+
+PX_EXTERN_C_END
+
+#endif /* PX_REACTOR_H */

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reactor_int.h - the reactor's layout and the functions its files share
+ * (reactor.c loop, reactor_ops.c op API, reactor_reg.c registrations,
+ * reactor_topology.c placement). Internal; never installed.
+ */
+#ifndef PX_REACTOR_INT_H
+#define PX_REACTOR_INT_H
+
+#include <hwloc.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+
+#include "px_reactor.h"
+#include "px_uring_compat_int.h"
+
+/* Private op state bits (px_op.state); PX__OP_INFLIGHT is in the header. */
+#define PX__OP_CANCEL (1u << 1)	  /* a cancel SQE targets this op */
+#define PX__OP_ZC (1u << 2)	  /* SEND_ZC: fire after the notification */
+#define PX__OP_ZC_WAIT (1u << 3)  /* SEND_ZC: result in, notif pending */
+#define PX__OP_MULTI (1u << 4)	  /* multishot */
+#define PX__OP_TIMEOUT (1u << 5)  /* -ETIME means "expired": report 0 */
+
+/* Internal op kinds (px_op.kind); set once at create, read-only after. */
+enum px__op_kind {
+	PX__OPK_USER = 0,
+	PX__OPK_WAKE_READ,	/* the armed read on the wake eventfd */
+	PX__OPK_MSG_TARGET,	/* MSG_RING data CQE arriving here */
+	PX__OPK_MSG_SOURCE,	/* a MSG_RING we sent failed (CQE_SKIP_SUCCESS) */
+	PX__OPK_SINK,		/* cancel SQEs: nothing to fire */
+};
+
+/* The tag on a closed post list: posts after the final drain fail. */
+#define PX__POST_CLOSED ((struct px_task *)(uintptr_t)1)
+
+enum px__mode { PX__MODE_NEW, PX__MODE_THREAD, PX__MODE_EMBEDDED };
+
+struct px__fixed_buf {
+	void *base;		/* NULL: slot free */
+	size_t len;
+	struct px_pool *pool;	/* when registered through a pool */
+};
+
+/* Counters written only by the owning thread (relaxed load+store, no RMW). */
+struct px__reactor_counters {
+	_Atomic uint64_t submits, sqes, cqes, turns, tasks, sleeps, spins,
+		spin_hits, fixed_ops, zc_sends, sq_flushes, msg_errors;
+};
+
+struct px_reactor {
+	/* Owner-thread state: the loop's hot fields. */
+	alignas(PX_CACHE_LINE) struct io_uring ring;
+	struct px_list runq;
+	unsigned inflight;	/* SQEs whose final CQE is still to come */
+	unsigned task_budget;
+	unsigned nbufs_hi;	/* fixed buffers: slots in use are < this */
+	uint32_t zc_threshold;
+	uint32_t spin_ns;	/* configured maximum */
+	uint32_t spin_cur;	/* adaptive: halves on a miss, doubles on a hit */
+	bool ring_up;
+	bool stopping;		/* no new ops */
+	bool cancel_needed;	/* stopping, the cancel-all SQE not yet queued */
+	bool post_closed;
+	bool wake_armed;	/* thread mode: the eventfd read is in flight */
+	bool has_taskrun_flag;
+	uint64_t wake_buf;	/* the eventfd read's target */
+	struct px__fixed_buf *bufs;
+	unsigned max_bufs;
+	int *files;		/* fixed-file table: fd installed or -1 */
+	unsigned max_files;
+	unsigned setup_flags;
+	bool reg_ring;
+	struct px_op wake_op;	/* PX__OPK_WAKE_READ */
+	struct px_op sink_op;	/* PX__OPK_SINK */
+	struct px_task stop_task;
+	struct px__reactor_counters c;
+
+	/* Shared with posting threads. */
+	alignas(PX_CACHE_LINE) struct px_task *_Atomic post_head;
+	atomic_int sleeping;	/* 1: may block in the kernel, needs a wakeup */
+	atomic_int msg_fd;	/* ring fd for MSG_RING once up, else -1 */
+	atomic_uint msg_users;	/* posters between reading msg_fd and submit */
+	struct px_op msg_op;	/* PX__OPK_MSG_TARGET (read-only after create) */
+	struct px_op msg_out_op; /* PX__OPK_MSG_SOURCE: failed MSG_RINGs we sent */
+	_Atomic uint64_t posts;
+	_Atomic uint64_t sent_msg_ring, sent_eventfd; /* wakeups sent to us */
+
+	/* Control plane. */
+	alignas(PX_CACHE_LINE) pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	_Atomic(const char *) owner; /* the owner's TLS token, or NULL */
+	enum px__mode mode;
+	bool started_ok;
+	bool start_done;
+	bool stopped;
+	bool pinned;
+	int start_err;
+	int efd;
+	int numa_node;
+	int cpu;
+	unsigned index;
+	bool no_pin, no_defer, no_msg_ring, can_msg_ring;
+	unsigned sq_entries;
+	hwloc_bitmap_t cpuset;	/* placement; NULL when unplaced */
+	char name[16];
+};
+
+/* reactor.c */
+struct io_uring_sqe *px__reactor_sqe(struct px_reactor *r);
+
+/* reactor_ops.c */
+int px__reactor_arm_wake(struct px_reactor *r);
+void px__reactor_dispatch(struct px_reactor *r, const struct io_uring_cqe *cqe);
+bool px__reactor_cancel_all(struct px_reactor *r);
+
+/* reactor_reg.c */
+int px__reactor_reg_setup(struct px_reactor *r);
+int px__reactor_reg_alloc(struct px_reactor *r);
+void px__reactor_reg_free(struct px_reactor *r);
+int px__reactor_fixed_index(const struct px_reactor *r, const void *buf,
+			    uint32_t len);
+int px__reactor_buffer_add(struct px_reactor *r, void *base, size_t len,
+			   struct px_pool *pool);
+int px__reactor_buffer_find_pool(const struct px_reactor *r,
+				 const struct px_pool *pool);
+
+/* reactor_topology.c */
+int px__topology_place(struct px_reactor *r, int numa_node, int cpu);
+int px__topology_bind(struct px_reactor *r);
+void px__topology_unplace(struct px_reactor *r);
+void px__reactor_set_index(struct px_reactor *r, unsigned index);
+
+/* Single-writer counter bump: only the owner writes, readers load relaxed. */
+#define PX__COUNT(r, field, n)                                               \
+	atomic_store_explicit(&(r)->c.field,                                 \
+			      atomic_load_explicit(&(r)->c.field,            \
+						   memory_order_relaxed) + (n), \
+			      memory_order_relaxed)
+
+/* The calling thread's token: its address identifies the thread. */
+extern __thread char px__reactor_tls_token;
+
+PX_INLINE bool px__reactor_owned(const struct px_reactor *r)
+{
+	/* Relaxed: a thread only ever sees its own token if it stored it. */
+	return atomic_load_explicit(&r->owner, memory_order_relaxed) ==
+	       &px__reactor_tls_token;
+}
+
+#endif /* PX_REACTOR_INT_H */
