@@ -7,9 +7,12 @@
 #define PARALLAX_H
 
 #include "px_base.h"
+#include "px_buf.h"
 #include "px_error.h"
 #include "px_list.h"
+#include "px_pool.h"
 #include "px_probe.h"
+#include "px_segment.h"
 #include "px_version.h"
 
 #endif /* PARALLAX_H */

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pool_loan.c - the pool hot path: loan and release on the shared atomic
+ * bitmap and reference counts (no lock, no syscall), counters, and the
+ * waiter flag that turns an empty pool into backpressure.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "px_pool_int.h"
+
+/*
+ * Memory-order map (STYLE rule 12):
+ *  L1 loan: fetch_and(acquire) on the bitmap word; pairs with R2, so the
+ *     previous owner's accesses to the slot happen before ours.
+ *  R1 release: refcount load(acquire) / fetch_sub(acq_rel); pairs with the
+ *     R1 of the other holders, so all holders' accesses come before R2.
+ *  R2 release: fetch_or(seq_cst) on the bitmap word; release for L1, and
+ *     seq_cst for the Dekker pair with W1: the releaser then loads the
+ *     waiting word (R3, seq_cst).
+ *  W1 waiter: fetch_or(seq_cst) of its bit into `waiting`, then seq_cst
+ *     loads of the bitmap (px__pool_any_free). Either the releaser sees the
+ *     bit, or the waiter sees the free slot: no lost wakeup.
+ * Counters are relaxed: statistics, ordered by nothing.
+ */
+
+static inline uint32_t next_word(const struct px_pool *pool, uint32_t w)
+{
+	return w + 1 < pool->nwords ? w + 1 : 0;
+}
+
+/* Loans counted, and the high-water mark raised if this loan set one. */
+static void count_loans(struct px_pool *pool, uint32_t n)
+{
+	struct px__pool_shm *shm = pool->shm;
+	uint64_t loans, released, in_use;
+	uint32_t hw;
+
+	loans = atomic_fetch_add_explicit(&shm->loans, n, memory_order_relaxed) + n;
+	released = atomic_load_explicit(&shm->releases, memory_order_relaxed);
+	in_use = loans > released ? loans - released : 0;
+	if (in_use > pool->slots)
+		in_use = pool->slots; /* a release counted late */
+	hw = atomic_load_explicit(&shm->high_water, memory_order_relaxed);
+	while (in_use > hw &&
+	       !atomic_compare_exchange_weak_explicit(&shm->high_water, &hw,
+						      (uint32_t)in_use,
+						      memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+}
+
+static int loan_empty(struct px_pool *pool)
+{
+	atomic_fetch_add_explicit(&pool->shm->exhausted, 1, memory_order_relaxed);
+	return -ENOBUFS;
+}
+
+PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
+{
+	/* Relaxed: the hint only says where to start looking. */
+	uint32_t start = atomic_load_explicit(&pool->hint, memory_order_relaxed);
+	uint32_t w = start;
+
+	if (px_unlikely(pool->readonly))
+		return -EROFS;
+	for (uint32_t i = 0; i < pool->nwords; i++) {
+		_Atomic uint64_t *word = &pool->bitmap[w];
+		/* Relaxed: a stale value only costs a retry; L1 decides. */
+		uint64_t v = atomic_load_explicit(word, memory_order_relaxed);
+
+		while (v) {
+			uint64_t bit = v & -v, old;
+
+			old = atomic_fetch_and_explicit(word, ~bit,
+							memory_order_acquire); /* L1 */
+			if (old & bit) {
+				uint32_t s = w * 64 + (uint32_t)__builtin_ctzll(bit);
+				uint32_t hint = (old & ~bit) ? w : next_word(pool, w);
+
+				if (hint != start)
+					atomic_store_explicit(&pool->hint, hint,
+							      memory_order_relaxed);
+				/* Relaxed: the slot is ours alone until we
+				 * hand it on (through a release/acquire). */
+				atomic_store_explicit(&pool->refcnt[s], 1,
+						      memory_order_relaxed);
+				count_loans(pool, 1);
+				*slot = s;
+				return 0;
+			}
+			v = old & ~bit;
+		}
+		w = next_word(pool, w);
+	}
+	return loan_empty(pool);
+}
+
+PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots,
+			      unsigned n)
+{
+	uint32_t start = atomic_load_explicit(&pool->hint, memory_order_relaxed);
+	uint32_t w = start, got = 0;
+
+	if (px_unlikely(pool->readonly))
+		return -EROFS;
+	if (n == 0)
+		return 0;
+	for (uint32_t i = 0; i < pool->nwords && got < n; i++) {
+		_Atomic uint64_t *word = &pool->bitmap[w];
+		uint64_t v = atomic_load_explicit(word, memory_order_relaxed);
+
+		while (v && got < n) {
+			uint64_t want = 0, t = v, old, won;
+
+			for (uint32_t k = got; k < n && t; k++) {
+				want |= t & -t;
+				t &= t - 1;
+			}
+			old = atomic_fetch_and_explicit(word, ~want,
+							memory_order_acquire); /* L1 */
+			won = old & want;
+			while (won) {
+				uint32_t s = w * 64 + (uint32_t)__builtin_ctzll(won);
+
+				atomic_store_explicit(&pool->refcnt[s], 1,
+						      memory_order_relaxed);
+				slots[got++] = s;
+				won &= won - 1;
+			}
+			v = old & ~want;
+		}
+		if (got < n || !v)
+			w = next_word(pool, w);
+	}
+	if (w != start)
+		atomic_store_explicit(&pool->hint, w, memory_order_relaxed);
+	if (!got)
+		return loan_empty(pool);
+	count_loans(pool, got);
+	return (int)got;
+}
+
+static __attribute__((noinline)) void wake_waiters(struct px_pool *pool)
+{
+	struct px__pool_shm *shm = pool->shm;
+	uint32_t mine = PX__POOL_WAIT_FUTEX | (pool->notify ? PX__POOL_WAIT_HOOK : 0);
+	uint32_t was;
+
+	/* A hook bit that this handle cannot serve stays for one that can. */
+	if (!(atomic_load_explicit(&shm->waiting, memory_order_relaxed) & mine))
+		return;
+	was = atomic_fetch_and_explicit(&shm->waiting, ~mine,
+					memory_order_acq_rel) & mine;
+	if (was & PX__POOL_WAIT_HOOK) {
+		atomic_fetch_add_explicit(&shm->wakeups, 1, memory_order_relaxed);
+		pool->notify(pool, pool->notify_arg);
+	}
+	if (was & PX__POOL_WAIT_FUTEX) {
+		atomic_fetch_add_explicit(&shm->wakeups, 1, memory_order_relaxed);
+		/* Shared futex (no PRIVATE flag): waiters may be elsewhere. */
+		syscall(SYS_futex, (uint32_t *)&shm->waiting, FUTEX_WAKE,
+			INT_MAX, NULL, NULL, 0);
+	}
+}
+
+/* Drop one reference to @s; true when it was the last. */
+static inline bool slot_put(struct px_pool *pool, uint32_t s)
+{
+	_Atomic uint32_t *rc;
+	uint32_t c;
+
+	if (px_unlikely(s >= pool->slots))
+		goto bad;
+	rc = &pool->refcnt[s];
+	c = atomic_load_explicit(rc, memory_order_acquire); /* R1 */
+	if (px_likely(c == 1)) {
+		/* Sole holder: nobody can add a reference any more, so a plain
+		 * store replaces the read-modify-write (as rte_mbuf does). */
+		atomic_store_explicit(rc, 0, memory_order_relaxed);
+		return true;
+	}
+	if (px_unlikely(c == 0))
+		goto bad;
+	c = atomic_fetch_sub_explicit(rc, 1, memory_order_acq_rel); /* R1 */
+	if (px_likely(c != 0))
+		return c == 1;
+	atomic_fetch_add_explicit(rc, 1, memory_order_relaxed); /* undo */
+bad:
+	atomic_fetch_add_explicit(&pool->shm->bad_releases, 1,
+				  memory_order_relaxed);
+	return false;
+}
+
+PX_API void px_pool_release(struct px_pool *pool, uint32_t slot)
+{
+	if (!slot_put(pool, slot))
+		return;
+	atomic_fetch_add_explicit(&pool->shm->releases, 1, memory_order_relaxed);
+	atomic_fetch_or_explicit(&pool->bitmap[slot / 64], 1ull << (slot % 64),
+				 memory_order_seq_cst); /* R2 */
+	if (px_unlikely(atomic_load_explicit(&pool->shm->waiting,
+					     memory_order_seq_cst))) /* R3 */
+		wake_waiters(pool);
+}
+
+PX_API void px_pool_release_burst(struct px_pool *pool, const uint32_t *slots,
+				  unsigned n)
+{
+	uint64_t bits = 0;
+	uint32_t word = 0, freed = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t s = slots[i];
+
+		if (!slot_put(pool, s))
+			continue;
+		/* Gather runs in one word: one fetch_or per run. */
+		if (bits && s / 64 != word) {
+			atomic_fetch_or_explicit(&pool->bitmap[word], bits,
+						 memory_order_seq_cst); /* R2 */
+			bits = 0;
+		}
+		word = s / 64;
+		bits |= 1ull << (s % 64);
+		freed++;
+	}
+	if (!freed)
+		return;
+	atomic_fetch_add_explicit(&pool->shm->releases, freed,
+				  memory_order_relaxed);
+	atomic_fetch_or_explicit(&pool->bitmap[word], bits,
+				 memory_order_seq_cst); /* R2 */
+	if (px_unlikely(atomic_load_explicit(&pool->shm->waiting,
+					     memory_order_seq_cst))) /* R3 */
+		wake_waiters(pool);
+}
+
+PX_API void px_pool_slot_ref(struct px_pool *pool, uint32_t slot)
+{
+	/* Relaxed: the caller already holds a reference (like shared_ptr). */
+	if (px_likely(slot < pool->slots))
+		atomic_fetch_add_explicit(&pool->refcnt[slot], 1,
+					  memory_order_relaxed);
+}
+
+PX_API uint32_t px_pool_slot_refcount(const struct px_pool *pool,
+				      uint32_t slot)
+{
+	if (slot >= pool->slots)
+		return 0;
+	return atomic_load_explicit(&pool->refcnt[slot], memory_order_acquire);
+}
+
+PX_API uint32_t px_pool_available(const struct px_pool *pool)
+{
+	uint32_t n = 0;
+
+	/* Relaxed: a snapshot; exact only when the pool is quiet. */
+	for (uint32_t w = 0; w < pool->nwords; w++)
+		n += (uint32_t)__builtin_popcountll(atomic_load_explicit(
+			&pool->bitmap[w], memory_order_relaxed));
+	return n;
+}
+
+bool px__pool_any_free(const struct px_pool *pool)
+{
+	for (uint32_t w = 0; w < pool->nwords; w++)
+		if (atomic_load_explicit(&pool->bitmap[w], memory_order_seq_cst))
+			return true;
+	return false;
+}
+
+PX_API void px_pool_set_notify(struct px_pool *pool, px_pool_notify_fn fn,
+			       void *arg)
+{
+	pool->notify = fn;
+	pool->notify_arg = arg;
+}
+
+PX_API bool px_pool_wait_set(struct px_pool *pool)
+{
+	atomic_fetch_or_explicit(&pool->shm->waiting, PX__POOL_WAIT_HOOK,
+				 memory_order_seq_cst); /* W1 */
+	/* Leave the bit when a slot is free: another waiter may need it. */
+	return !px__pool_any_free(pool);
+}
+
+PX_API int px_pool_wait(struct px_pool *pool, int timeout_ms)
+{
+	_Atomic uint32_t *word = &pool->shm->waiting;
+	struct timespec ts, *tsp = NULL;
+	uint32_t v;
+
+	atomic_fetch_or_explicit(word, PX__POOL_WAIT_FUTEX,
+				 memory_order_seq_cst); /* W1 */
+	if (px__pool_any_free(pool))
+		return 0;
+	v = atomic_load_explicit(word, memory_order_seq_cst);
+	if (!(v & PX__POOL_WAIT_FUTEX))
+		return 0; /* a release already woke us */
+	if (timeout_ms >= 0) {
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+		tsp = &ts;
+	}
+	/* The kernel re-checks that the word still equals v. */
+	if (syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, v, tsp, NULL, 0) < 0) {
+		if (errno == ETIMEDOUT || errno == EINTR)
+			return -errno;
+		/* EAGAIN: the word changed, a release came by. */
+	}
+	return 0;
+}
+
+PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st)
+{
+	const struct px__pool_shm *shm = pool->shm;
+
+	st->loans = atomic_load_explicit(&shm->loans, memory_order_relaxed);
+	st->releases = atomic_load_explicit(&shm->releases, memory_order_relaxed);
+	st->exhausted = atomic_load_explicit(&shm->exhausted, memory_order_relaxed);
+	st->bytes_copied = atomic_load_explicit(&shm->bytes_copied,
+						memory_order_relaxed);
+	st->in_use = pool->slots - px_pool_available(pool);
+	st->high_water = atomic_load_explicit(&shm->high_water,
+					      memory_order_relaxed);
+	st->bad_releases = atomic_load_explicit(&shm->bad_releases,
+						memory_order_relaxed);
+	st->wakeups = atomic_load_explicit(&shm->wakeups, memory_order_relaxed);
+}
+
+PX_API void px_pool_count_copy(struct px_pool *pool, uint64_t bytes)
+{
+	atomic_fetch_add_explicit(&pool->shm->bytes_copied, bytes,
+				  memory_order_relaxed);
+}

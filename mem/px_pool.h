@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * px_pool.h - fixed-size slots carved from one segment, loaned and released
+ * without locks or syscalls. All shared state (header, free bitmap, per-slot
+ * reference counts) lives inside the segment, so another process that maps
+ * the same segment can attach and release the slots it was handed.
+ */
+#ifndef PX_POOL_H
+#define PX_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "px_base.h"
+#include "px_segment.h"
+
+PX_EXTERN_C_BEGIN
+
+/* A pool handle: process-local, opaque. */
+struct px_pool;
+
+/*
+ * Pool configuration, e.g.
+ *   struct px_pool_config cfg = { .slot_size = 64 << 10, .slots = 256,
+ *           .segment = { .kind = PX_SEGMENT_MEMFD, .numa_node = -1 } };
+ * Slots start 64-byte aligned, page aligned when align is the page size.
+ */
+struct px_pool_config {
+	uint32_t slot_size; /* bytes per slot, > 0, a multiple of align */
+	uint32_t slots;	    /* number of slots, > 0 */
+	uint32_t align;	    /* 0: 64 below the page size, the page size at
+			       or above it; else a power of two in
+			       [64, page size] */
+	const char *name;   /* copied (at most 31 bytes); NULL: "pool" */
+	struct px_segment_config segment; /* backend; .size 0 = just enough
+					     (else it must hold the pool) */
+};
+
+/* Called when a slot comes back after px_pool_wait_set() armed the pool. */
+typedef void (*px_pool_notify_fn)(struct px_pool *pool, void *arg);
+
+/*
+ * px_pool_create - create a segment as cfg->segment says and lay a fresh
+ * pool out in it; or, for a file segment with .create false, reopen the
+ * file and validate the pool in it (slot_size, slots and align must match).
+ * @cfg: borrowed. @out: receives the pool (transfer full), which owns its
+ * segment; untouched on error.
+ * Returns 0, or -EINVAL (slot_size or slots 0, slot_size not a multiple of
+ * the alignment, bad align, layout larger than cfg->segment.size, a file
+ * whose segment or pool header has the wrong magic, version or layout, or
+ * does not match cfg), -ENOSPC (PX_POOL_ID_MAX - 1 pools already live in
+ * this process), or any error of px_segment_create(). Nothing stays mapped,
+ * open or allocated on error.
+ * Thread: any.
+ */
+PX_API int px_pool_create(const struct px_pool_config *cfg,
+			  struct px_pool **out);
+
+/*
+ * px_pool_create_in - lay a fresh pool out in an existing segment,
+ * overwriting what it held after the segment header.
+ * @seg: borrowed (transfer none); must outlive the pool and not be readonly.
+ * @cfg: borrowed; cfg->segment is ignored. @out: transfer full.
+ * Returns 0, or -EINVAL (bad slot config, more slots than @seg holds),
+ * -EROFS (@seg is readonly), -ENOSPC, -ENOMEM.
+ * Thread: any, while no other handle uses @seg.
+ */
+PX_API int px_pool_create_in(struct px_segment *seg,
+			     const struct px_pool_config *cfg,
+			     struct px_pool **out);
+
+/*
+ * px_pool_attach - attach to the pool that another handle (this process or
+ * another one) created in @seg, typically from px_segment_map_fd().
+ * @seg: borrowed (transfer none); must outlive the pool. When seg->readonly,
+ *       the slot area of this mapping becomes PROT_READ and the handle can
+ *       only read and release, never loan.
+ * @out: transfer full. The handle gets its own process-local id.
+ * Returns 0, or -EINVAL (no pool header, wrong magic or version, a layout
+ * that does not fit @seg), -ENOSPC, -ENOMEM, -errno from mprotect.
+ * Thread: any.
+ */
+PX_API int px_pool_attach(struct px_segment *seg, struct px_pool **out);
+
+/*
+ * px_pool_destroy - drop this handle, its id, and the segment if it owns it.
+ * @pool: taken (transfer full); NULL is accepted. Buffers still loaned from
+ * it through this handle dangle: return them first.
+ * Thread: any, once no other thread uses the handle.
+ */
+PX_API void px_pool_destroy(struct px_pool *pool);
+
+/* px_pool_id - the process-local id (!= 0) that px_buf.pool carries. */
+PX_API uint16_t px_pool_id(const struct px_pool *pool);
+
+/*
+ * px_pool_from_id - the live pool with process-local @id, or NULL (0, out of
+ * range, or destroyed). O(1). Returns a borrowed pointer (transfer none).
+ * Thread: any.
+ */
+PX_API struct px_pool *px_pool_from_id(uint16_t id);
+
+/*
+ * px_pool_loan - take one free slot; its reference count becomes 1.
+ * @slot: receives the slot index; the caller owns that reference (transfer
+ *        full) and gives it back with px_pool_release().
+ * O(1) amortized: the search starts at a hint, never at word 0; no lock, no
+ * syscall, no allocation.
+ * Returns 0, -ENOBUFS at once when every slot is loaned (counted as an
+ * exhaustion event), -EROFS on a readonly attachment.
+ * Thread: any; concurrent with loans and releases on any thread or process.
+ */
+PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot);
+
+/*
+ * px_pool_loan_burst - take up to @n slots at once (one atomic operation per
+ * bitmap word, one statistics update).
+ * @slots: receives the indexes (transfer full for each).
+ * Returns how many were loaned (1..n), 0 when n is 0, -ENOBUFS when none was
+ * free, -EROFS on a readonly attachment.
+ * Thread: any.
+ */
+PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots,
+			      unsigned n);
+
+/*
+ * px_pool_release - drop one reference to @slot (transfer full: the caller
+ * loses it); the last one returns the slot to the free bitmap with one
+ * atomic operation, then runs the notify hook or wakes px_pool_wait() if a
+ * waiter is registered. A release of a free slot or an index out of range
+ * is ignored and counted in stats.bad_releases.
+ * Thread: any, in any process attached to the pool.
+ */
+PX_API void px_pool_release(struct px_pool *pool, uint32_t slot);
+
+/* px_pool_release_burst - px_pool_release() on each of @slots[0..n). */
+PX_API void px_pool_release_burst(struct px_pool *pool, const uint32_t *slots,
+				  unsigned n);
+
+/*
+ * px_pool_slot_ref - add a reference to a loaned @slot, which the caller
+ * must hold a reference to (returns a new reference: transfer full).
+ * Thread: any.
+ */
+PX_API void px_pool_slot_ref(struct px_pool *pool, uint32_t slot);
+
+/* px_pool_slot_refcount - the current count of @slot (0: free). Any thread. */
+PX_API uint32_t px_pool_slot_refcount(const struct px_pool *pool,
+				      uint32_t slot);
+
+/*
+ * px_pool_slot_data - address of @slot in this process (transfer none: valid
+ * while the pool is), or NULL for an index out of range. Thread: any.
+ */
+PX_API void *px_pool_slot_data(const struct px_pool *pool, uint32_t slot);
+
+/* Geometry and identity; all constant for the pool's life. Thread: any. */
+PX_API uint32_t px_pool_slot_size(const struct px_pool *pool);
+PX_API uint32_t px_pool_slot_count(const struct px_pool *pool);
+/* Pool name as stored in the shared header (borrowed, NUL-terminated). */
+PX_API const char *px_pool_name(const struct px_pool *pool);
+/* The segment under the pool (borrowed: transfer none). */
+PX_API struct px_segment *px_pool_segment(const struct px_pool *pool);
+/* True for a handle attached to a readonly segment (cannot loan). */
+PX_API bool px_pool_is_readonly(const struct px_pool *pool);
+
+/*
+ * px_pool_available - free slots now (a popcount of the bitmap: exact when
+ * no loan or release runs concurrently). Thread: any.
+ */
+PX_API uint32_t px_pool_available(const struct px_pool *pool);
+
+/*
+ * px_pool_iovec - one iovec covering exactly the slot area, for io_uring
+ * fixed-buffer registration (one registration per pool; READ_FIXED works
+ * anywhere inside it). @iov: filled in (addresses borrowed from the pool).
+ * Returns 0, or -E2BIG when the area exceeds the 1 GiB io_uring limit per
+ * buffer (use px_pool_iovecs()).
+ * Thread: any.
+ */
+PX_API int px_pool_iovec(const struct px_pool *pool, struct iovec *iov);
+
+/*
+ * px_pool_iovecs - the slot area as iovecs of at most 1 GiB each, split on
+ * slot boundaries (a slot never straddles two).
+ * @iov: array of @n entries, or NULL to ask how many are needed.
+ * Returns the number of iovecs (>= 1), or -ENOSPC when @n is too small.
+ * Thread: any.
+ */
+PX_API int px_pool_iovecs(const struct px_pool *pool, struct iovec *iov,
+			  unsigned n);
+
+/*
+ * px_pool_memlock_check - whether registering the slot area with io_uring
+ * fits in RLIMIT_MEMLOCK (what is already pinned by this process counted).
+ * Returns 0 when it fits (or the process has CAP_IPC_LOCK, or the limit is
+ * unlimited), -ENOMEM when it does not: px_pool_memlock_describe() says by
+ * how much. Thread: any (reads /proc/self/status).
+ */
+PX_API int px_pool_memlock_check(const struct px_pool *pool);
+
+/*
+ * px_pool_memlock_describe - one sentence for a bus message: how much locked
+ * memory registering the pool needs, the limit, and how to raise it.
+ * @buf, @len: destination; always NUL-terminated when len > 0.
+ * Returns the length of the full sentence (snprintf-like), or -EINVAL.
+ * Thread: any.
+ */
+PX_API int px_pool_memlock_describe(const struct px_pool *pool, char *buf,
+				    size_t len);
+
+/*
+ * px_pool_set_notify - install the hook that px_pool_wait_set() arms.
+ * @fn: called as fn(pool, arg) on the thread that released the slot, inside
+ *      px_pool_release(): it must be short and must not loan or release on
+ *      this pool (typically it posts a task to the waiting reactor). NULL
+ *      removes the hook. @arg: borrowed, passed back unchanged.
+ * The hook belongs to this handle: releases through other handles (other
+ * processes) do not run it; a waiter in another process uses px_pool_wait().
+ * Thread: any, but before the pool is shared with releasing threads (not
+ * synchronised with a concurrent release).
+ */
+PX_API void px_pool_set_notify(struct px_pool *pool, px_pool_notify_fn fn,
+			       void *arg);
+
+/*
+ * px_pool_wait_set - after px_pool_loan() said -ENOBUFS: arm a one-shot
+ * notification. The next slot returned through this handle (or any handle
+ * with a hook) runs the hook once, then the pool is disarmed.
+ * Returns true when armed and the pool is still empty (sleep until the
+ * hook runs), false when a slot came free meanwhile (loan again now; the
+ * armed flag may then fire once spuriously, so the hook must tolerate that).
+ * Thread: any; no syscall, no lock.
+ */
+PX_API bool px_pool_wait_set(struct px_pool *pool);
+
+/*
+ * px_pool_wait - block until a slot may be free (futex on the shared header,
+ * so a release in any process wakes it). For threads that may block (never a
+ * reactor) and for other processes.
+ * @timeout_ms: < 0 waits forever.
+ * Returns 0 when a slot may be free (loan again: another thread can win it),
+ * -ETIMEDOUT, -EINTR. Thread: any.
+ */
+PX_API int px_pool_wait(struct px_pool *pool, int timeout_ms);
+
+/* Pool counters, shared by every handle and process attached to the pool. */
+struct px_pool_stats {
+	uint64_t loans;	       /* slots handed out */
+	uint64_t releases;     /* slots returned to the free bitmap */
+	uint64_t exhausted;    /* loans that found the pool empty */
+	uint64_t bytes_copied; /* bytes any copy path moved (zero-copy proof) */
+	uint32_t in_use;       /* slots loaned now (bitmap popcount) */
+	uint32_t high_water;   /* most slots ever loaned at once */
+	uint64_t bad_releases; /* releases of free slots or bad indexes */
+	uint64_t wakeups;      /* notify hooks run and futex wakes sent */
+};
+
+/*
+ * px_pool_stats - read the counters into @st (relaxed reads: consistent only
+ * when the pool is quiet; high_water may lag under concurrency).
+ * Thread: any.
+ */
+PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st);
+
+/*
+ * px_pool_count_copy - add @bytes to stats.bytes_copied. Anything that
+ * copies payload bytes (make_writable, from_bytes, elements) calls it.
+ * Thread: any (one relaxed atomic add).
+ */
+PX_API void px_pool_count_copy(struct px_pool *pool, uint64_t bytes);
+
+/*
+ * px_pool_recover - after a restart of a file-backed pool, declare every
+ * slot free again (the previous owners are gone); slot contents are kept.
+ * Returns how many slots were in use. Thread: only while nothing else uses
+ * the pool, in any process.
+ */
+PX_API uint32_t px_pool_recover(struct px_pool *pool);
+
+PX_EXTERN_C_END
+
+#endif /* PX_POOL_H */

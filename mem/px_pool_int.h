@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * px_pool_int.h - pool internals: the layout shared through the segment
+ * (offsets only, no pointers) and the process-local handle. Never installed.
+ */
+#ifndef PX_POOL_INT_H
+#define PX_POOL_INT_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "px_pool.h"
+#include "px_segment_int.h"
+
+/* "PXPOOL01" read as a little-endian u64. */
+#define PX__POOL_MAGIC 0x31304c4f4f505850ull
+#define PX__POOL_VERSION 1u
+#define PX__POOL_NAME_MAX 32u
+
+/* Bits of px__pool_shm.waiting. */
+#define PX__POOL_WAIT_HOOK 1u  /* px_pool_wait_set(): run the notify hook */
+#define PX__POOL_WAIT_FUTEX 2u /* px_pool_wait(): futex-wake the word */
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
+	       "shared-memory atomics must be lock-free to work across "
+	       "processes");
+
+/*
+ * The pool header, right after the segment header. Segment-relative
+ * offsets locate the bitmap, the reference counts and the slot area:
+ *   [segment hdr][pool hdr][free bitmap: u64 words][refcounts: u32][slots]
+ * Bitmap bit = 1: slot free. Counters sit on separate lines for the loaning
+ * and the releasing side (STYLE rule 13).
+ */
+struct px__pool_shm {
+	/* identity: written once by the creator, magic last */
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t layout_size; /* segment bytes the pool spans */
+	uint32_t slot_size;
+	uint32_t slots;
+	uint32_t align;
+	uint32_t nwords;      /* bitmap words */
+	uint64_t bitmap_off;  /* from the segment base */
+	uint64_t refcnt_off;
+	uint64_t slots_off;
+	char name[PX__POOL_NAME_MAX];
+
+	/* loaning side */
+	alignas(PX_CACHE_LINE) _Atomic uint64_t loans;
+	_Atomic uint64_t exhausted;
+	_Atomic uint64_t bytes_copied;
+	_Atomic uint32_t high_water;
+
+	/* releasing side */
+	alignas(PX_CACHE_LINE) _Atomic uint64_t releases;
+	_Atomic uint64_t bad_releases;
+	_Atomic uint64_t wakeups;
+
+	/* waiters: PX__POOL_WAIT_* bits; also the futex word */
+	alignas(PX_CACHE_LINE) _Atomic uint32_t waiting;
+};
+
+_Static_assert(offsetof(struct px__pool_shm, loans) == 2 * PX_CACHE_LINE,
+	       "identity spans two lines");
+_Static_assert(offsetof(struct px__pool_shm, releases) == 3 * PX_CACHE_LINE,
+	       "loan and release counters on separate lines");
+_Static_assert(sizeof(struct px__pool_shm) == 5 * PX_CACHE_LINE,
+	       "pool header is five cache lines");
+
+/* Where each part of a pool goes in its segment. */
+struct px__pool_layout {
+	uint32_t slot_size, slots, align, nwords;
+	uint64_t bitmap_off, refcnt_off, slots_off;
+	uint64_t size; /* end of the slot area, page aligned */
+};
+
+/* The process-local handle. */
+struct px_pool {
+	/* read-only after create/attach */
+	struct px__pool_shm *shm;
+	_Atomic uint64_t *bitmap;
+	_Atomic uint32_t *refcnt;
+	uint8_t *slot_base;
+	uint32_t slot_size;
+	uint32_t slots;
+	uint32_t nwords;
+	uint16_t id;
+	bool readonly;
+	bool owns_segment;
+	px_pool_notify_fn notify;
+	void *notify_arg;
+	struct px_segment *seg;
+
+	/* private: written by loans */
+	alignas(PX_CACHE_LINE) _Atomic uint32_t hint; /* bitmap word to try */
+};
+
+/* Check a slot config and compute its layout; 0 or -EINVAL. */
+int px__pool_layout(uint32_t slot_size, uint32_t slots, uint32_t align,
+		    struct px__pool_layout *l);
+
+/* Any free bit in the bitmap (seq_cst loads: the waiter side of the
+ * Dekker pair with the release in px_pool_release()). */
+bool px__pool_any_free(const struct px_pool *pool);
+
+#endif /* PX_POOL_INT_H */

@@ -1,0 +1,822 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_pool.c - px_pool: loan/release/reuse, exhaustion and recovery,
+ * bursts, waiters, a two-thread stress, release from another process, file
+ * persistence, io_uring registration and memlock, and every bad config.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "px_pool.h"
+#include "px_pool_int.h"
+#include "px_test.h"
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;
+}
+
+static int count_maps(const char *needle)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Every slot free, every count zero, books balanced: the end of each test. */
+static void assert_all_free(struct px_pool *pool)
+{
+	struct px_pool_stats st;
+
+	ck_assert_uint_eq(px_pool_available(pool), px_pool_slot_count(pool));
+	for (uint32_t s = 0; s < px_pool_slot_count(pool); s++)
+		ck_assert_uint_eq(px_pool_slot_refcount(pool, s), 0);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.in_use, 0);
+	ck_assert_uint_eq(st.loans, st.releases);
+	ck_assert_uint_eq(st.bad_releases, 0);
+}
+
+static struct px_pool *new_pool(enum px_segment_kind kind, uint32_t slot_size,
+				uint32_t slots)
+{
+	struct px_pool_config cfg = {
+		.slot_size = slot_size, .slots = slots, .name = "px-test-pool",
+		.segment = { .kind = kind, .numa_node = -1 },
+	};
+	struct px_pool *pool = NULL;
+
+	ck_assert_int_eq(px_pool_create(&cfg, &pool), 0);
+	ck_assert_ptr_nonnull(pool);
+	return pool;
+}
+
+START_TEST(test_pool_loan_release)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 4096, 8);
+	struct px_pool_stats st;
+	uint32_t slot[8], again;
+	uint64_t seen = 0;
+
+	ck_assert_uint_eq(px_pool_slot_size(pool), 4096);
+	ck_assert_uint_eq(px_pool_slot_count(pool), 8);
+	ck_assert_str_eq(px_pool_name(pool), "px-test-pool");
+	ck_assert_uint_ne(px_pool_id(pool), 0);
+	ck_assert_ptr_eq(px_pool_from_id(px_pool_id(pool)), pool);
+	ck_assert_uint_eq(px_pool_available(pool), 8);
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_eq(px_pool_loan(pool, &slot[i]), 0);
+		ck_assert_uint_lt(slot[i], 8);
+		ck_assert(!(seen & (1ull << slot[i]))); /* never twice */
+		seen |= 1ull << slot[i];
+		ck_assert_uint_eq(px_pool_slot_refcount(pool, slot[i]), 1);
+		memset(px_pool_slot_data(pool, slot[i]), i, 4096);
+		ck_assert_uint_eq(px_pool_available(pool), 7 - (uint32_t)i);
+	}
+	for (int i = 0; i < 8; i++)
+		ck_assert_uint_eq(((uint8_t *)px_pool_slot_data(pool, slot[i]))[4095],
+				  (uint8_t)i);
+	ck_assert_ptr_null(px_pool_slot_data(pool, 8));
+	px_pool_release(pool, slot[5]);
+	ck_assert_uint_eq(px_pool_slot_refcount(pool, slot[5]), 0);
+	ck_assert_int_eq(px_pool_loan(pool, &again), 0);
+	ck_assert_uint_eq(again, slot[5]); /* the only free one: reused */
+	for (int i = 0; i < 8; i++)
+		px_pool_release(pool, slot[i]);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.loans, 9);
+	ck_assert_uint_eq(st.releases, 9);
+	ck_assert_uint_eq(st.high_water, 8);
+	ck_assert_uint_eq(st.exhausted, 0);
+	ck_assert_uint_eq(st.bytes_copied, 0);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
+	px_pool_destroy(NULL);
+}
+END_TEST
+
+START_TEST(test_pool_alignment)
+{
+	static const struct {
+		uint32_t size, align, expect;
+	} cases[] = {
+		{ 64, 0, 64 }, { 1536, 0, 64 }, { 4096, 0, 4096 },
+		{ 65536, 0, 4096 }, { 384, 128, 128 }, { 8192, 64, 64 },
+	};
+
+	for (size_t c = 0; c < PX_ARRAY_SIZE(cases); c++) {
+		struct px_pool_config cfg = {
+			.slot_size = cases[c].size, .slots = 100,
+			.align = cases[c].align, .segment = { .numa_node = -1 },
+		};
+		struct px_pool *pool;
+		struct iovec iov;
+
+		ck_assert_int_eq(px_pool_create(&cfg, &pool), 0);
+		/* The slot area is page aligned; each slot at least expect. */
+		ck_assert_uint_eq((uintptr_t)px_pool_slot_data(pool, 0) % 4096, 0);
+		for (uint32_t s = 0; s < 100; s++)
+			ck_assert_uint_eq((uintptr_t)px_pool_slot_data(pool, s) %
+						  cases[c].expect, 0);
+		ck_assert_int_eq(px_pool_iovec(pool, &iov), 0);
+		ck_assert_ptr_eq(iov.iov_base, px_pool_slot_data(pool, 0));
+		ck_assert_uint_eq(iov.iov_len, 100ul * cases[c].size);
+		ck_assert_int_eq(px_pool_iovecs(pool, NULL, 0), 1);
+		assert_all_free(pool);
+		px_pool_destroy(pool);
+	}
+}
+END_TEST
+
+START_TEST(test_pool_exhaustion)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_MEMFD, 64, 70);
+	struct px_pool_stats st;
+	uint32_t slot[70], extra;
+
+	for (int i = 0; i < 70; i++)
+		ck_assert_int_eq(px_pool_loan(pool, &slot[i]), 0);
+	ck_assert_int_eq(px_pool_loan(pool, &extra), -ENOBUFS);
+	ck_assert_int_eq(px_pool_loan(pool, &extra), -ENOBUFS);
+	ck_assert_int_eq(px_pool_loan_burst(pool, &extra, 1), -ENOBUFS);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.exhausted, 3);
+	ck_assert_uint_eq(st.in_use, 70);
+	ck_assert_uint_eq(st.high_water, 70);
+	/* Recovery: one back, one out again, then empty again. */
+	px_pool_release(pool, slot[66]);
+	ck_assert_int_eq(px_pool_loan(pool, &extra), 0);
+	ck_assert_uint_eq(extra, slot[66]);
+	ck_assert_int_eq(px_pool_loan(pool, &extra), -ENOBUFS);
+	px_pool_release_burst(pool, slot, 70);
+	/* A double release is ignored and counted, never corrupts. */
+	px_pool_release(pool, slot[0]);
+	px_pool_release(pool, 1000);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.bad_releases, 2);
+	ck_assert_uint_eq(px_pool_available(pool), 70);
+	ck_assert_uint_eq(st.loans, st.releases);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(test_pool_burst)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 128, 130);
+	uint32_t a[100], b[100];
+	uint8_t seen[130] = { 0 };
+	struct px_pool_stats st;
+
+	ck_assert_int_eq(px_pool_loan_burst(pool, a, 0), 0);
+	ck_assert_int_eq(px_pool_loan_burst(pool, a, 100), 100);
+	ck_assert_int_eq(px_pool_loan_burst(pool, b, 100), 30); /* some */
+	for (int i = 0; i < 100; i++)
+		seen[a[i]]++;
+	for (int i = 0; i < 30; i++)
+		seen[b[i]]++;
+	for (int i = 0; i < 130; i++)
+		ck_assert_uint_eq(seen[i], 1);
+	ck_assert_int_eq(px_pool_loan_burst(pool, b + 30, 5), -ENOBUFS);
+	px_pool_release_burst(pool, b, 30);
+	ck_assert_uint_eq(px_pool_available(pool), 30);
+	px_pool_release_burst(pool, a, 100);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.loans, 130);
+	ck_assert_uint_eq(st.high_water, 130);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(test_pool_hint)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 64, 64 * 16);
+	uint32_t s, held[64 * 8];
+
+	/* Fill the first 8 words: the hint must have moved past them, so the
+	 * next loan does not rescan them from word 0. */
+	ck_assert_int_eq(px_pool_loan_burst(pool, held, 64 * 8), 64 * 8);
+	ck_assert_uint_eq(atomic_load(&pool->hint), 8);
+	ck_assert_int_eq(px_pool_loan(pool, &s), 0);
+	ck_assert_uint_eq(s, 64 * 8);
+	px_pool_release(pool, s);
+	px_pool_release_burst(pool, held, 64 * 8);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+struct notify_rec {
+	int calls;
+	struct px_pool *pool;
+};
+
+static void on_release(struct px_pool *pool, void *arg)
+{
+	struct notify_rec *r = arg;
+
+	r->calls++;
+	r->pool = pool;
+}
+
+START_TEST(test_pool_notify)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 64, 4);
+	struct notify_rec rec = { 0 };
+	struct px_pool_stats st;
+	uint32_t s[4], extra;
+
+	px_pool_set_notify(pool, on_release, &rec);
+	ck_assert(!px_pool_wait_set(pool)); /* not empty: loan instead */
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(px_pool_loan(pool, &s[i]), 0);
+	px_pool_release(pool, s[0]); /* clears the stale flag: one spurious */
+	ck_assert_int_eq(rec.calls, 1);
+	ck_assert_int_eq(px_pool_loan(pool, &s[0]), 0);
+	rec.calls = 0;
+
+	ck_assert_int_eq(px_pool_loan(pool, &extra), -ENOBUFS);
+	ck_assert(px_pool_wait_set(pool)); /* armed: sleep */
+	px_pool_release(pool, s[1]);
+	ck_assert_int_eq(rec.calls, 1);
+	ck_assert_ptr_eq(rec.pool, pool);
+	px_pool_release(pool, s[2]); /* one-shot */
+	ck_assert_int_eq(rec.calls, 1);
+	px_pool_release(pool, s[0]);
+	px_pool_release(pool, s[3]);
+	ck_assert_int_eq(rec.calls, 1);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.wakeups, 2);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+struct waiter {
+	struct px_pool *pool;
+	int ret;
+	uint32_t slot;
+};
+
+static void *wait_then_loan(void *arg)
+{
+	struct waiter *w = arg;
+
+	while ((w->ret = px_pool_loan(w->pool, &w->slot)) == -ENOBUFS) {
+		w->ret = px_pool_wait(w->pool, 10000);
+		if (w->ret)
+			break;
+	}
+	return NULL;
+}
+
+START_TEST(test_pool_wait)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 64, 2);
+	struct waiter w = { .pool = pool };
+	struct timespec ts = { 0, 50 * 1000000L };
+	uint32_t s[2];
+	pthread_t t;
+
+	ck_assert_int_eq(px_pool_loan_burst(pool, s, 2), 2);
+	ck_assert_int_eq(px_pool_wait(pool, 20), -ETIMEDOUT);
+	ck_assert_int_eq(pthread_create(&t, NULL, wait_then_loan, &w), 0);
+	nanosleep(&ts, NULL);
+	px_pool_release(pool, s[1]);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(w.ret, 0);
+	ck_assert_uint_eq(w.slot, s[1]);
+	px_pool_release(pool, w.slot);
+	px_pool_release(pool, s[0]);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+/* Two threads: each loans, stamps, checks and releases its own slots, and
+ * hands every other slot to its peer to release (a cross-thread release). */
+#define STRESS_ITERS 200000
+#define HANDOFF 64
+
+struct stress {
+	struct px_pool *pool;
+	_Atomic uint32_t box[2][HANDOFF]; /* slot + 1, 0 = empty */
+	_Atomic int done;
+	uint64_t loaned[2], released[2], retries[2], errors[2];
+};
+
+struct stress_arg {
+	struct stress *st;
+	int me;
+};
+
+static void *stress_thread(void *arg)
+{
+	struct stress *st = ((struct stress_arg *)arg)->st;
+	int me = ((struct stress_arg *)arg)->me;
+	int peer = !me;
+	uint32_t put = 0, take = 0;
+
+	for (uint32_t i = 0; i < STRESS_ITERS; i++) {
+		uint32_t s, v;
+		uint64_t *p;
+
+		/* Release what the peer handed us. */
+		v = atomic_exchange(&st->box[me][take], 0);
+		if (v) {
+			px_pool_release(st->pool, v - 1);
+			st->released[me]++;
+			take = (take + 1) % HANDOFF;
+		}
+		if (px_pool_loan(st->pool, &s) != 0) {
+			st->retries[me]++;
+			continue;
+		}
+		st->loaned[me]++;
+		p = px_pool_slot_data(st->pool, s);
+		st->errors[me] += px_pool_slot_refcount(st->pool, s) != 1;
+		*p = ((uint64_t)me << 32) | i; /* exclusive while loaned */
+		for (int k = 0; k < 8; k++) /* give a sharer time to show */
+			st->errors[me] += *(volatile uint64_t *)p !=
+					  (((uint64_t)me << 32) | i);
+		if (i % 2 == 0 && atomic_load(&st->box[peer][put]) == 0) {
+			atomic_store(&st->box[peer][put], s + 1);
+			put = (put + 1) % HANDOFF;
+		} else {
+			px_pool_release(st->pool, s);
+			st->released[me]++;
+		}
+	}
+	atomic_fetch_add(&st->done, 1);
+	/* Drain until the peer stops handing over. */
+	while (atomic_load(&st->done) < 2 || atomic_load(&st->box[me][take])) {
+		uint32_t v = atomic_exchange(&st->box[me][take], 0);
+
+		if (v) {
+			px_pool_release(st->pool, v - 1);
+			st->released[me]++;
+			take = (take + 1) % HANDOFF;
+		}
+	}
+	return NULL;
+}
+
+START_TEST(test_pool_stress_threads)
+{
+	struct stress *st = calloc(1, sizeof(*st));
+	struct stress_arg args[2];
+	struct px_pool_stats ps;
+	pthread_t t[2];
+
+	ck_assert_ptr_nonnull(st);
+	st->pool = new_pool(PX_SEGMENT_MEMFD, 64, 96);
+	for (int i = 0; i < 2; i++) {
+		args[i] = (struct stress_arg){ st, i };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, stress_thread,
+						&args[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	/* Every slot accounted for: all loans came back. */
+	for (int b = 0; b < 2; b++)
+		for (int i = 0; i < HANDOFF; i++)
+			ck_assert_uint_eq(atomic_load(&st->box[b][i]), 0);
+	ck_assert_uint_eq(st->errors[0] + st->errors[1], 0);
+	px_pool_stats(st->pool, &ps);
+	ck_assert_uint_eq(ps.loans, st->loaned[0] + st->loaned[1]);
+	ck_assert_uint_eq(ps.releases, st->released[0] + st->released[1]);
+	ck_assert_uint_ge(ps.loans, STRESS_ITERS);
+	ck_assert_uint_le(ps.high_water, 96);
+	assert_all_free(st->pool);
+	px_pool_destroy(st->pool);
+	free(st);
+}
+END_TEST
+
+/* Run @fn in a child; returns its wait status. */
+static int in_child(void (*fn)(void *), void *arg)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+struct xproc {
+	int fd;
+	uint32_t slots[4];
+	bool readonly;
+	bool write;
+};
+
+#define CHILD_CHECK(cond, code) \
+	do {                    \
+		if (!(cond))    \
+			_exit(code); \
+	} while (0)
+
+/* In the child: map the memfd, attach, check the data, release. */
+static void child_release(void *arg)
+{
+	struct xproc *x = arg;
+	struct px_segment *seg;
+	struct px_pool *pool;
+
+	CHILD_CHECK(px_segment_map_fd(x->fd, x->readonly, &seg) == 0, 10);
+	CHILD_CHECK(px_pool_attach(seg, &pool) == 0, 11);
+	CHILD_CHECK(px_pool_is_readonly(pool) == x->readonly, 12);
+	for (int i = 0; i < 4; i++) {
+		uint32_t *p = px_pool_slot_data(pool, x->slots[i]);
+
+		CHILD_CHECK(*p == 0xc0de0000u + x->slots[i], 13);
+		CHILD_CHECK(px_pool_slot_refcount(pool, x->slots[i]) == 1, 14);
+	}
+	if (x->write) /* a readonly mapping must fault here */
+		*(volatile uint32_t *)px_pool_slot_data(pool, x->slots[0]) = 1;
+	uint32_t s;
+	CHILD_CHECK(px_pool_loan(pool, &s) == (x->readonly ? -EROFS : 0), 15);
+	if (!x->readonly)
+		px_pool_release(pool, s);
+	px_pool_release_burst(pool, x->slots, 4);
+	px_pool_destroy(pool);
+	px_segment_destroy(seg);
+}
+
+START_TEST(test_pool_fork_release)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_MEMFD, 4096, 16);
+	struct xproc x = { .fd = px_pool_segment(pool)->fd };
+	struct px_pool_stats st;
+	uint32_t again[4];
+	int status;
+
+	for (int round = 0; round < 2; round++) {
+		x.readonly = round == 1;
+		ck_assert_int_eq(px_pool_loan_burst(pool, x.slots, 4), 4);
+		for (int i = 0; i < 4; i++)
+			*(uint32_t *)px_pool_slot_data(pool, x.slots[i]) =
+				0xc0de0000u + x.slots[i];
+		/* The parent loans, the child releases... */
+		status = in_child(child_release, &x);
+		ck_assert(WIFEXITED(status));
+		ck_assert_int_eq(WEXITSTATUS(status), 0);
+		ck_assert_uint_eq(px_pool_available(pool), 16);
+		for (int i = 0; i < 4; i++)
+			ck_assert_uint_eq(px_pool_slot_refcount(pool, x.slots[i]), 0);
+	}
+	/* ...and the parent reuses what came back. */
+	ck_assert_int_eq(px_pool_loan_burst(pool, again, 4), 4);
+	px_pool_release_burst(pool, again, 4);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.releases, st.loans);
+
+	/* A readonly consumer that writes a slot dies of SIGSEGV. */
+	ck_assert_int_eq(px_pool_loan_burst(pool, x.slots, 4), 4);
+	for (int i = 0; i < 4; i++)
+		*(uint32_t *)px_pool_slot_data(pool, x.slots[i]) =
+			0xc0de0000u + x.slots[i];
+	x.readonly = x.write = true;
+	status = in_child(child_release, &x);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGSEGV);
+	px_pool_release_burst(pool, x.slots, 4);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+static void child_wait(void *arg)
+{
+	struct xproc *x = arg;
+	struct px_segment *seg;
+	struct px_pool *pool;
+	uint32_t s;
+
+	CHILD_CHECK(px_segment_map_fd(x->fd, false, &seg) == 0, 10);
+	CHILD_CHECK(px_pool_attach(seg, &pool) == 0, 11);
+	CHILD_CHECK(px_pool_loan(pool, &s) == -ENOBUFS, 12);
+	/* The parent releases in its own process: the futex wakes us. */
+	while (px_pool_loan(pool, &s) != 0)
+		CHILD_CHECK(px_pool_wait(pool, 10000) == 0, 13);
+	px_pool_release(pool, s);
+	px_pool_destroy(pool);
+	px_segment_destroy(seg);
+}
+
+START_TEST(test_pool_fork_wait)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_MEMFD, 64, 2);
+	struct xproc x = { .fd = px_pool_segment(pool)->fd };
+	struct timespec ts = { 0, 100 * 1000000L };
+	int status = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(px_pool_loan_burst(pool, x.slots, 2), 2);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		child_wait(&x);
+		_exit(0);
+	}
+	nanosleep(&ts, NULL);
+	px_pool_release_burst(pool, x.slots, 2);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(test_pool_file_persist)
+{
+	char path[512];
+	struct px_pool_config cfg = {
+		.slot_size = 4096, .slots = 16, .name = "persist",
+		.segment = { .kind = PX_SEGMENT_FILE, .create = true,
+			     .numa_node = -1 },
+	};
+	struct px_pool *pool, *bad = NULL;
+	uint32_t keep, tmp[3];
+	int fds = count_fds();
+
+	snprintf(path, sizeof(path), "%s/pool-persist.px", px_test_tmpdir());
+	cfg.segment.path = path;
+	ck_assert_int_eq(px_pool_create(&cfg, &pool), 0);
+	ck_assert_int_eq(px_pool_loan(pool, &keep), 0);
+	strcpy(px_pool_slot_data(pool, keep), "survives a restart");
+	px_pool_destroy(pool);
+
+	/* Reopen: the loaned slot is still loaned, its bytes still there. */
+	cfg.segment.create = false;
+	ck_assert_int_eq(px_pool_create(&cfg, &pool), 0);
+	ck_assert_str_eq(px_pool_name(pool), "persist");
+	ck_assert_uint_eq(px_pool_available(pool), 15);
+	ck_assert_uint_eq(px_pool_slot_refcount(pool, keep), 1);
+	ck_assert_str_eq(px_pool_slot_data(pool, keep), "survives a restart");
+	px_pool_release(pool, keep);
+	/* Owners that died with loans: recover() takes the slots back. */
+	ck_assert_int_eq(px_pool_loan_burst(pool, tmp, 3), 3);
+	px_pool_destroy(pool);
+	ck_assert_int_eq(px_pool_create(&cfg, &pool), 0);
+	ck_assert_uint_eq(px_pool_recover(pool), 3);
+	assert_all_free(pool);
+	ck_assert_str_eq(px_pool_slot_data(pool, keep), "survives a restart");
+	px_pool_destroy(pool);
+
+	/* A reopen with another geometry is refused, nothing left behind. */
+	cfg.slot_size = 8192;
+	ck_assert_int_eq(px_pool_create(&cfg, &bad), -EINVAL);
+	cfg.slot_size = 4096;
+	cfg.slots = 17;
+	ck_assert_int_eq(px_pool_create(&cfg, &bad), -EINVAL);
+	ck_assert_ptr_null(bad);
+	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(count_maps("pool-persist.px"), 0);
+	unlink(path);
+}
+END_TEST
+
+/* Patch one u32 of the pool header in a memfd through a fresh mapping. */
+static void patch_pool_u32(int fd, size_t field, uint32_t value)
+{
+	off_t off = PX_SEGMENT_HEADER_SIZE + (off_t)field;
+
+	ck_assert_int_eq(pwrite(fd, &value, 4, off), 4);
+}
+
+START_TEST(test_pool_bad_config)
+{
+	struct px_pool_config ok = {
+		.slot_size = 4096, .slots = 8, .name = "px-badcfg",
+		.segment = { .kind = PX_SEGMENT_MEMFD, .name = "px-badcfg",
+			     .numa_node = -1 },
+	}, c;
+	struct px_segment_config small = { .kind = PX_SEGMENT_MEMFD,
+					   .size = 16384, .name = "px-badcfg",
+					   .numa_node = -1 };
+	struct px_pool *pool = NULL, *good;
+	struct px_segment *seg, *peer;
+	int fds = count_fds(), fd;
+	char path[512];
+
+	const struct {
+		uint32_t slot_size, slots, align;
+	} bad[] = {
+		{ 0, 8, 0 },	  /* slot size 0 */
+		{ 4096, 0, 0 },	  /* no slots */
+		{ 100, 8, 0 },	  /* not a multiple of 64 */
+		{ 6000, 8, 0 },	  /* >= page: must be a multiple of it */
+		{ 384, 8, 96 },	  /* align not a power of two */
+		{ 8192, 8, 8192 }, /* align above the page size */
+		{ 64, 8, 32 },	  /* align below a cache line */
+	};
+	for (size_t i = 0; i < PX_ARRAY_SIZE(bad); i++) {
+		c = ok;
+		c.slot_size = bad[i].slot_size;
+		c.slots = bad[i].slots;
+		c.align = bad[i].align;
+		ck_assert_int_eq(px_pool_create(&c, &pool), -EINVAL);
+	}
+	/* More slots than the segment holds. */
+	c = ok;
+	c.segment.size = 16384;
+	ck_assert_int_eq(px_pool_create(&c, &pool), -EINVAL);
+	c = ok;
+	c.slots = UINT32_MAX;
+	c.slot_size = UINT32_MAX & ~4095u;
+	ck_assert_int_eq(px_pool_create(&c, &pool), -EINVAL);
+	ck_assert_int_eq(px_segment_create(&small, &seg), 0);
+	ck_assert_int_eq(px_pool_create_in(seg, &ok, &pool), -EINVAL);
+	/* A segment without a pool in it. */
+	ck_assert_int_eq(px_pool_attach(seg, &pool), -EINVAL);
+	px_segment_destroy(seg);
+	ck_assert_ptr_null(pool);
+
+	/* Wrong magic, then wrong version, in a real pool's memfd. */
+	ck_assert_int_eq(px_pool_create(&ok, &good), 0);
+	fd = px_pool_segment(good)->fd;
+	patch_pool_u32(fd, offsetof(struct px__pool_shm, version), 2);
+	ck_assert_int_eq(px_segment_map_fd(fd, false, &peer), 0);
+	ck_assert_int_eq(px_pool_attach(peer, &pool), -EINVAL);
+	patch_pool_u32(fd, offsetof(struct px__pool_shm, version),
+		       PX__POOL_VERSION);
+	ck_assert_int_eq(px_pool_attach(peer, &pool), 0); /* fixed: works */
+	px_pool_destroy(pool);
+	pool = NULL;
+	patch_pool_u32(fd, offsetof(struct px__pool_shm, magic), 0x0badf00d);
+	ck_assert_int_eq(px_pool_attach(peer, &pool), -EINVAL);
+	px_segment_destroy(peer);
+	px_pool_destroy(good);
+
+	/* A file whose pool header is wrong: refused at reopen. */
+	snprintf(path, sizeof(path), "%s/pool-bad.px", px_test_tmpdir());
+	c = ok;
+	c.segment.kind = PX_SEGMENT_FILE;
+	c.segment.path = path;
+	c.segment.create = true;
+	ck_assert_int_eq(px_pool_create(&c, &good), 0);
+	px_pool_destroy(good);
+	fd = open(path, O_RDWR);
+	patch_pool_u32(fd, offsetof(struct px__pool_shm, magic), 0);
+	close(fd);
+	c.segment.create = false;
+	ck_assert_int_eq(px_pool_create(&c, &pool), -EINVAL);
+	unlink(path);
+
+	ck_assert_ptr_null(pool);
+	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(count_maps("px-badcfg"), 0);
+	ck_assert_int_eq(count_maps("pool-bad.px"), 0);
+}
+END_TEST
+
+START_TEST(test_pool_register)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_MEMFD, 4096, 8);
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct px_pool_stats st;
+	struct iovec iov;
+	char path[512], text[64];
+	uint32_t s;
+	int fd;
+
+	if (io_uring_queue_init(4, &ring, 0) < 0) {
+		px_pool_destroy(pool);
+		PX_SKIP("io_uring unavailable");
+	}
+	ck_assert_int_eq(px_pool_iovec(pool, &iov), 0);
+	ck_assert_int_eq(io_uring_register_buffers(&ring, &iov, 1), 0);
+	snprintf(path, sizeof(path), "%s/register.txt", px_test_tmpdir());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	snprintf(text, sizeof(text), "read straight into a slot");
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	/* READ_FIXED anywhere inside the one registered buffer. */
+	ck_assert_int_eq(px_pool_loan(pool, &s), 0);
+	ck_assert_int_eq(px_pool_loan(pool, &s), 0);
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_read_fixed(sqe, fd, px_pool_slot_data(pool, s), 4096, 0, 0);
+	ck_assert_int_eq(io_uring_submit_and_wait(&ring, 1), 1);
+	ck_assert_int_eq(io_uring_wait_cqe(&ring, &cqe), 0);
+	ck_assert_int_eq(cqe->res, (int)strlen(text));
+	io_uring_cqe_seen(&ring, cqe);
+	ck_assert_mem_eq(px_pool_slot_data(pool, s), text, strlen(text));
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.bytes_copied, 0);
+	io_uring_queue_exit(&ring);
+	close(fd);
+	px_pool_release(pool, s);
+	px_pool_release(pool, 0);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
+}
+
+START_TEST(test_pool_memlock)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_MEMFD, 65536, 16);
+	struct rlimit rl;
+	struct io_uring ring;
+	struct iovec iov;
+	char msg[512];
+
+	/* A 1 MiB pool against a 256 KiB limit, as an unprivileged user. */
+	ck_assert_int_eq(drop_ipc_lock(), 0);
+	ck_assert_int_eq(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (4 << 20)) {
+		px_pool_destroy(pool);
+		PX_SKIP("hard RLIMIT_MEMLOCK below 4 MiB");
+	}
+	rl.rlim_cur = 256 << 10; /* the soft limit is what counts */
+	ck_assert_int_eq(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	ck_assert_int_eq(px_pool_memlock_check(pool), -ENOMEM);
+	ck_assert_int_gt(px_pool_memlock_describe(pool, msg, sizeof(msg)), 0);
+	ck_assert_ptr_nonnull(strstr(msg, "needs 1024 KiB"));
+	ck_assert_ptr_nonnull(strstr(msg, "RLIMIT_MEMLOCK is 256 KiB"));
+	ck_assert_ptr_nonnull(strstr(msg, "CAP_IPC_LOCK"));
+	/* The kernel agrees: the registration itself fails the same way. */
+	if (io_uring_queue_init(4, &ring, 0) == 0) {
+		ck_assert_int_eq(px_pool_iovec(pool, &iov), 0);
+		ck_assert_int_eq(io_uring_register_buffers(&ring, &iov, 1),
+				 -ENOMEM);
+		io_uring_queue_exit(&ring);
+	}
+	rl.rlim_cur = 4 << 20;
+	ck_assert_int_eq(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	ck_assert_int_eq(px_pool_memlock_check(pool), 0);
+	ck_assert_int_eq(px_pool_memlock_describe(pool, NULL, 1), -EINVAL);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+static Suite *pool_suite(void)
+{
+	Suite *s = suite_create("pool");
+
+	tcase_add_test(px_tcase(s, "loan_release"), test_pool_loan_release);
+	tcase_add_test(px_tcase(s, "alignment"), test_pool_alignment);
+	tcase_add_test(px_tcase(s, "exhaustion"), test_pool_exhaustion);
+	tcase_add_test(px_tcase(s, "burst"), test_pool_burst);
+	tcase_add_test(px_tcase(s, "hint"), test_pool_hint);
+	tcase_add_test(px_tcase(s, "notify"), test_pool_notify);
+	tcase_add_test(px_tcase(s, "wait"), test_pool_wait);
+	tcase_add_test(px_tcase(s, "stress_threads"), test_pool_stress_threads);
+	tcase_add_test(px_tcase(s, "fork_release"), test_pool_fork_release);
+	tcase_add_test(px_tcase(s, "fork_wait"), test_pool_fork_wait);
+	tcase_add_test(px_tcase(s, "file_persist"), test_pool_file_persist);
+	tcase_add_test(px_tcase(s, "bad_config"), test_pool_bad_config);
+	tcase_add_test(px_tcase(s, "register"), test_pool_register);
+	tcase_add_test(px_tcase(s, "memlock"), test_pool_memlock);
+	return s;
+}
+
+PX_TEST_MAIN(pool_suite)
