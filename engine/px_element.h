@@ -181,7 +181,18 @@ struct px_element_class {
 	int (*pad_added)(struct px_element *e, struct px_pad *pad);
 	/* READY -> PAUSED: open files, create pools. Nothing flows yet. */
 	int (*start)(struct px_element *e);
-	/* Move items: pull inputs, push outputs, up to the budget. */
+	/*
+	 * Move items: pull inputs, push outputs, up to the budget (64 items),
+	 * then return. Called only in PLAYING, and whenever the element may
+	 * have something to do; it must tolerate a call with nothing to do.
+	 * The engine calls it again by itself when items land on an input,
+	 * when room opens on an output it found full (px_pad_room() == 0 or
+	 * PX_FLOW_BUSY), when a pool it waited on (px_element_buf_alloc()
+	 * -ENOBUFS) gets a slot back, when EOS is requested, and right after
+	 * it returns while an input still holds items and no output is full.
+	 * Anything else - a source with more to generate, an op completion -
+	 * asks with px_element_schedule().
+	 */
 	void (*work)(struct px_element *e);
 	/* Stop: cancel I/O in flight, release every buffer held. Return 0
 	 * when done, or 1 when I/O is still being cancelled; then call
@@ -199,6 +210,9 @@ PX_API const char *px_element_name(const struct px_element *e);
 PX_API const char *px_element_factory(const struct px_element *e);
 /* The reactor that runs this element (valid from start() on). */
 PX_API struct px_reactor *px_element_reactor(const struct px_element *e);
+/* The pipeline that owns E. Any thread. (transfer none) */
+struct px_pipeline;
+PX_API struct px_pipeline *px_element_pipeline(const struct px_element *e);
 
 /* Pad NAME ("src", "sink", "src_1") or NULL. Any thread. */
 PX_API struct px_pad *px_element_pad(const struct px_element *e,
@@ -218,6 +232,20 @@ PX_API const char *px_pad_name(const struct px_pad *pad);
 PX_API int px_pad_request_capacity(struct px_pad *pad, unsigned capacity);
 PX_API struct px_element *px_pad_element(const struct px_pad *pad);
 PX_API bool px_pad_is_linked(const struct px_pad *pad);
+PX_API enum px_pad_direction px_pad_direction(const struct px_pad *pad);
+/* The pad at the other end of PAD's link, or NULL. Any thread. */
+PX_API struct px_pad *px_pad_peer(const struct px_pad *pad);
+/* The caps PAD accepts or produces (its template's, or px_pad_set_caps).
+ * (transfer none): valid while the pipeline lives. Any thread. */
+PX_API const struct px_caps *px_pad_caps(const struct px_pad *pad);
+/*
+ * px_pad_set_caps - restrict PAD to CAPS (borrowed: a reference is taken),
+ * e.g. capsfilter from its "caps" property; links made after this and
+ * px_pipeline_validate() check against it.
+ * Returns 0, -EINVAL (NULL), -EBUSY (pipeline past NULL).
+ * Application thread (init, prop_changed, pad_added).
+ */
+PX_API int px_pad_set_caps(struct px_pad *pad, const struct px_caps *caps);
 
 /*
  * px_pad_pull - take up to N items waiting on sink pad PAD.

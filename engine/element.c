@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: MIT
+/*
+ * element.c - element instances: creation from a class, pads, the task that
+ * runs work() and the rules that re-run it, pools made for elements, and
+ * the calls an element makes to report errors, warnings and EOS.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus_int.h"
+#include "pipeline_int.h"
+#include "px_error.h"
+
+/* ---- creation ----------------------------------------------------------- */
+
+int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
+			const char *name, struct px_pad **out)
+{
+	struct px_pad *pad, ***dir_arr;
+	unsigned *dir_n;
+	size_t errpos;
+	int err;
+
+	if (e->n_pads == e->cap_pads) {
+		unsigned cap = e->cap_pads ? e->cap_pads * 2 : 4;
+		struct px_pad **all = realloc(e->pads, cap * sizeof(*all));
+		if (!all)
+			return -ENOMEM;
+		e->pads = all;
+		e->cap_pads = cap;
+		/* The per-direction arrays never outgrow the total. */
+		struct px_pad **s = realloc(e->src, cap * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		e->src = s;
+		s = realloc(e->sink, cap * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		e->sink = s;
+	}
+	pad = calloc(1, sizeof(*pad));
+	if (!pad)
+		return -ENOMEM;
+	pad->elem = e;
+	pad->dir = t->direction;
+	pad->tmpl = t;
+	snprintf(pad->name, sizeof(pad->name), "%s", name);
+	if (!t->caps || !strcmp(t->caps, "ANY")) {
+		pad->caps = px_caps_new_any();
+		err = pad->caps ? 0 : -ENOMEM;
+	} else {
+		err = px_caps_parse(t->caps, &pad->caps, &errpos);
+	}
+	if (err) {
+		if (err == -EINVAL)
+			px__pipeline_fail(e->pipeline, err, e->name,
+					  "class %s: pad template %s has bad "
+					  "caps '%s' (at byte %zu)",
+					  e->cls->name, t->name, t->caps,
+					  errpos);
+		free(pad);
+		return err;
+	}
+	dir_arr = t->direction == PX_PAD_SRC ? &e->src : &e->sink;
+	dir_n = t->direction == PX_PAD_SRC ? &e->n_src : &e->n_sink;
+	(*dir_arr)[(*dir_n)++] = pad;
+	e->pads[e->n_pads++] = pad;
+	if (out)
+		*out = pad;
+	return 0;
+}
+
+int px__element_create(struct px_pipeline *p, const struct px_element_class *cls,
+		       const char *name, struct px_element **out)
+{
+	struct px_element *e = calloc(1, sizeof(*e));
+	int err = -ENOMEM;
+
+	if (!e)
+		return -ENOMEM;
+	e->pipeline = p;
+	e->cls = cls;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	px_task_init(&e->task, px__element_task);
+	e->priv = calloc(1, cls->priv_size ? cls->priv_size : 1);
+	e->req_next = calloc(cls->n_pads ? cls->n_pads : 1, sizeof(unsigned));
+	if (!e->priv || !e->req_next)
+		goto fail;
+	err = px__props_apply_defaults(e);
+	if (err)
+		goto fail;
+	for (unsigned i = 0; i < cls->n_pads; i++) {
+		if (cls->pads[i].presence != PX_PAD_ALWAYS)
+			continue;
+		err = px__element_add_pad(e, &cls->pads[i], cls->pads[i].name,
+					  NULL);
+		if (err)
+			goto fail;
+	}
+	if (cls->init) {
+		err = cls->init(e);
+		if (err) {
+			if (!p->error[0])
+				px__pipeline_fail(p, err, e->name,
+						  "%s: init failed: %s",
+						  e->name, px_strerror(err));
+			goto fail;
+		}
+	}
+	*out = e;
+	return 0;
+fail:
+	/* fini is only for what init made: do not call it here. */
+	px__props_free(e);
+	for (unsigned i = 0; i < e->n_pads; i++) {
+		px_caps_unref(e->pads[i]->caps);
+		free(e->pads[i]);
+	}
+	free(e->pads);
+	free(e->src);
+	free(e->sink);
+	free(e->req_next);
+	free(e->priv);
+	free(e);
+	return err;
+}
+
+void px__element_destroy(struct px_element *e)
+{
+	if (!e)
+		return;
+	if (e->cls->fini)
+		e->cls->fini(e);
+	px__props_free(e);
+	for (unsigned i = 0; i < e->n_pads; i++) {
+		px_caps_unref(e->pads[i]->caps);
+		free(e->pads[i]);
+	}
+	free(e->pads);
+	free(e->src);
+	free(e->sink);
+	free(e->req_next);
+	free(e->priv);
+	free(e);
+}
+
+/* ---- getters -------------------------------------------------------------- */
+
+PX_API void *px_element_priv(const struct px_element *e)
+{
+	return e->priv;
+}
+
+PX_API const char *px_element_name(const struct px_element *e)
+{
+	return e->name;
+}
+
+PX_API const char *px_element_factory(const struct px_element *e)
+{
+	return e->cls->name;
+}
+
+PX_API const struct px_element_class *
+px_element_class(const struct px_element *e)
+{
+	return e->cls;
+}
+
+PX_API struct px_reactor *px_element_reactor(const struct px_element *e)
+{
+	return e->reactor;
+}
+
+PX_API struct px_pipeline *px_element_pipeline(const struct px_element *e)
+{
+	return e->pipeline;
+}
+
+PX_API struct px_pad *px_element_pad(const struct px_element *e,
+				     const char *name)
+{
+	for (unsigned i = 0; name && i < e->n_pads; i++)
+		if (!strcmp(e->pads[i]->name, name))
+			return e->pads[i];
+	return NULL;
+}
+
+PX_API unsigned px_element_pad_count(const struct px_element *e,
+				     enum px_pad_direction dir)
+{
+	return dir == PX_PAD_SRC ? e->n_src : e->n_sink;
+}
+
+PX_API struct px_pad *px_element_pad_at(const struct px_element *e,
+					enum px_pad_direction dir, unsigned i)
+{
+	if (dir == PX_PAD_SRC)
+		return i < e->n_src ? e->src[i] : NULL;
+	return i < e->n_sink ? e->sink[i] : NULL;
+}
+
+PX_API void px_element_stats(const struct px_element *e,
+			     struct px_element_stats *st)
+{
+	/* relaxed: single-writer counters, see px__stat_add() */
+	st->buffers_in = atomic_load_explicit(&e->buffers_in,
+					      memory_order_relaxed);
+	st->buffers_out = atomic_load_explicit(&e->buffers_out,
+					       memory_order_relaxed);
+	st->bytes_in = atomic_load_explicit(&e->bytes_in, memory_order_relaxed);
+	st->bytes_out = atomic_load_explicit(&e->bytes_out,
+					     memory_order_relaxed);
+}
+
+/* ---- scheduling ------------------------------------------------------------ */
+
+void px__element_wake(struct px_element *e)
+{
+	/* px_reactor_post is px_reactor_schedule on e's own thread, and a
+	 * lock-free no-op when the task is already posted. -ESHUTDOWN only
+	 * happens while the pipeline goes down: nothing to run then. */
+	if (e->reactor)
+		(void)px_reactor_post(e->reactor, &e->task);
+}
+
+PX_API void px_element_schedule(struct px_element *e)
+{
+	px_reactor_schedule(e->reactor, &e->task);
+}
+
+static bool has_blocked_output(const struct px_element *e)
+{
+	for (unsigned i = 0; i < e->n_src; i++)
+		if (e->src[i]->blocked || e->src[i]->sleeping)
+			return true;
+	return false;
+}
+
+/*
+ * The task behind every element. Scheduling rule (documented in
+ * px_element.h): the engine runs work() again by itself while an input
+ * still holds items and no output is blocked; everything else that needs a
+ * new call (a source with more to generate, an op completion) asks for it
+ * with px_element_schedule().
+ */
+void px__element_task(struct px_task *t)
+{
+	struct px_element *e = px_container_of(t, struct px_element, task);
+	bool again = false;
+
+	/* relaxed: the state change that matters (PLAYING) is published to
+	 * this thread by the post that woke us (px_reactor_post's release). */
+	if (atomic_load_explicit(&e->pipeline->flow, memory_order_relaxed) !=
+	    PX__FLOW_RUNNING)
+		return;
+	for (unsigned i = 0; i < e->n_src; i++) {
+		struct px_pad *pad = e->src[i];
+
+		pad->blocked = false;
+		if (pad->sleeping) {
+			pad->sleeping = false;
+			px_ring_producer_awake(pad->link->ring);
+		}
+	}
+	for (unsigned i = 0; i < e->n_sink; i++) {
+		struct px_pad *pad = e->sink[i];
+
+		if (pad->sleeping) {
+			pad->sleeping = false;
+			px_ring_consumer_awake(pad->link->ring);
+		}
+	}
+	e->cls->work(e);
+
+	if (has_blocked_output(e))
+		return;
+	for (unsigned i = 0; i < e->n_sink; i++) {
+		struct px_pad *pad = e->sink[i];
+		struct px_link *l = pad->link;
+
+		if (!l || pad->eos)
+			continue;
+		if (px_ring_count(l->ring)) {
+			again = true;
+		} else if (l->cross) {
+			/* Empty cross link: ask its producer for a wakeup;
+			 * items that raced in mean we run again instead. */
+			if (px_ring_consumer_sleep(l->ring))
+				pad->sleeping = true;
+			else
+				again = true;
+		}
+	}
+	if (again)
+		px_reactor_schedule(e->reactor, &e->task);
+}
+
+/* ---- pools ----------------------------------------------------------------- */
+
+static void pool_notify(struct px_pool *pool, void *arg)
+{
+	struct px__epool *ep = arg;
+	/* acquire: pairs with the release store in px_element_buf_alloc */
+	struct px_element *w = atomic_exchange_explicit(&ep->waiter, NULL,
+							memory_order_acq_rel);
+	(void)pool;
+	if (w)
+		px__element_wake(w);
+}
+
+PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
+				  uint32_t slots, struct px_pool **out)
+{
+	struct px_pipeline *p = e->pipeline;
+	struct px__epool *ep;
+	struct px_pool_config cfg;
+	int err;
+
+	if (!out || !slot_size || !slots)
+		return -EINVAL;
+	ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return -ENOMEM;
+	pthread_mutex_lock(&p->mu);
+	unsigned n = 0;
+	struct px_list *pos;
+	px_list_for_each(pos, &p->pools)
+		n += px_list_entry(pos, struct px__epool, node)->owner == e;
+	pthread_mutex_unlock(&p->mu);
+	snprintf(ep->name, sizeof(ep->name), n ? "%s.pool%u" : "%s.pool",
+		 e->name, n);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.slot_size = PX_ALIGN_UP(slot_size, 64u);
+	cfg.slots = slots;
+	cfg.name = ep->name;
+	cfg.segment.kind = PX_SEGMENT_HEAP;
+	cfg.segment.numa_node = e->reactor ? px_reactor_numa_node(e->reactor) :
+					     -1;
+	err = px_pool_create(&cfg, &ep->pool);
+	if (err) {
+		px_element_error(e, err,
+				 "%s: cannot create a pool of %u slots of %u "
+				 "bytes: %s",
+				 e->name, slots, slot_size, px_strerror(err));
+		free(ep);
+		return err;
+	}
+	ep->owner = e;
+	ep->slot_size = cfg.slot_size;
+	ep->slots = slots;
+	atomic_init(&ep->waiter, NULL);
+	px_pool_set_notify(ep->pool, pool_notify, ep);
+	if (e->reactor && px_reactor_on_thread(e->reactor)) {
+		err = px_reactor_register_pool(e->reactor, ep->pool);
+		if (err >= 0)
+			ep->reactor = e->reactor;
+		else if (err == -ENOMEM)
+			px_element_warning(e,
+					   "%s: pool %s is over RLIMIT_MEMLOCK; "
+					   "fixed-buffer I/O is off for it",
+					   e->name, ep->name);
+		else
+			px_element_warning(e,
+					   "%s: pool %s not registered for "
+					   "fixed-buffer I/O: %s",
+					   e->name, ep->name, px_strerror(err));
+	}
+	pthread_mutex_lock(&p->mu);
+	px_list_add_tail(&p->pools, &ep->node);
+	pthread_mutex_unlock(&p->mu);
+	*out = ep->pool;
+	return 0;
+}
+
+/* The record of POOL in P's pools, or NULL. Reactor or app thread. */
+static struct px__epool *find_epool(struct px_pipeline *p,
+				    const struct px_pool *pool)
+{
+	struct px__epool *found = NULL;
+	struct px_list *pos;
+
+	pthread_mutex_lock(&p->mu);
+	px_list_for_each(pos, &p->pools) {
+		struct px__epool *ep = px_list_entry(pos, struct px__epool,
+						     node);
+		if (ep->pool == pool) {
+			found = ep;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	return found;
+}
+
+PX_API int px_element_buf_alloc(struct px_element *e, struct px_pool *pool,
+				uint32_t length, struct px_buf *out)
+{
+	struct px__epool *ep;
+	int err = px_buf_alloc(pool, length, out);
+
+	if (px_likely(err != -ENOBUFS))
+		return err;
+	/* Slow path (the pool is empty): register as its waiter. */
+	ep = find_epool(e->pipeline, pool);
+	if (!ep)
+		return -ENOBUFS; /* a pool we did not make: caller retries */
+	/* release: pool_notify's exchange sees a complete element pointer */
+	atomic_store_explicit(&ep->waiter, e, memory_order_release);
+	if (!px_pool_wait_set(pool)) {
+		/* A slot came back meanwhile. */
+		err = px_buf_alloc(pool, length, out);
+		if (err != -ENOBUFS)
+			return err;
+	}
+	return -ENOBUFS;
+}
+
+/* ---- messages -------------------------------------------------------------- */
+
+PX_API enum px_flow px_element_error(struct px_element *e, int err,
+				     const char *fmt, ...)
+{
+	struct px_pipeline *p = e->pipeline;
+	struct px_message m;
+	va_list ap;
+	int expect = PX__FLOW_RUNNING;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PX_MSG_ERROR;
+	m.code = err < 0 ? err : -EIO;
+	snprintf(m.source, sizeof(m.source), "%s", e->name);
+	va_start(ap, fmt);
+	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	va_end(ap);
+	/* Halt the flow: work() is no longer called, pushes release. */
+	atomic_compare_exchange_strong(&p->flow, &expect, PX__FLOW_HALTED);
+	px__pipeline_mark_end(p);
+	px__bus_post(p->bus, &m);
+	return PX_FLOW_ERROR;
+}
+
+PX_API void px_element_warning(struct px_element *e, const char *fmt, ...)
+{
+	struct px_message m;
+	va_list ap;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PX_MSG_WARNING;
+	snprintf(m.source, sizeof(m.source), "%s", e->name);
+	va_start(ap, fmt);
+	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	va_end(ap);
+	px__bus_post(e->pipeline->bus, &m);
+}
+
+PX_API void px_element_post(struct px_element *e, const char *fmt, ...)
+{
+	struct px_message m;
+	va_list ap;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PX_MSG_ELEMENT;
+	snprintf(m.source, sizeof(m.source), "%s", e->name);
+	va_start(ap, fmt);
+	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	va_end(ap);
+	px__bus_post(e->pipeline->bus, &m);
+}
+
+PX_API void px_element_eos_reached(struct px_element *e)
+{
+	struct px_pipeline *p = e->pipeline;
+
+	if (e->eos_reached)
+		return;
+	e->eos_reached = true;
+	/* acq_rel: the last sink to arrive sees the others' counts */
+	if (atomic_fetch_add_explicit(&p->sinks_eos, 1, memory_order_acq_rel) +
+		    1 ==
+	    p->n_sinks) {
+		px__pipeline_mark_end(p);
+		px__bus_postf(p->bus, PX_MSG_EOS, 0, p->name,
+			      "end of stream reached at every sink");
+	}
+}
+
+PX_API bool px_element_eos_requested(const struct px_element *e)
+{
+	/* relaxed: a hint polled by sources; the wakeup carries the order */
+	return atomic_load_explicit(&e->pipeline->eos_requested,
+				    memory_order_relaxed);
+}
+
+PX_API void px_element_stop_done(struct px_element *e)
+{
+	px__pipeline_stop_done(e->pipeline, e);
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pad.c - the per-buffer path: pull from and push to the ring of a link,
+ * count stats, and wake the element at the other end (run queue on the same
+ * reactor; ring sleep flags plus px_reactor_post across reactors).
+ *
+ * Wakeup rules (no wakeup is lost):
+ * - push: a local consumer is put on the run queue (idempotent); a remote
+ *   one is posted when px_ring_consumer_needs_wake() says it sleeps (it set
+ *   the flag in px__element_task after finding the ring empty).
+ * - pull: once the link is at or below half, a local producer that saw the
+ *   ring full (pad->blocked) is put on the run queue; a remote producer is
+ *   posted when px_ring_producer_needs_wake() says it sleeps (it set the flag
+ *   in px_pad_room/px_pad_push after finding no room).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "pipeline_int.h"
+
+PX_API const char *px_pad_name(const struct px_pad *pad)
+{
+	return pad->name;
+}
+
+PX_API struct px_element *px_pad_element(const struct px_pad *pad)
+{
+	return pad->elem;
+}
+
+PX_API bool px_pad_is_linked(const struct px_pad *pad)
+{
+	return pad->link != NULL;
+}
+
+PX_API enum px_pad_direction px_pad_direction(const struct px_pad *pad)
+{
+	return pad->dir;
+}
+
+PX_API struct px_pad *px_pad_peer(const struct px_pad *pad)
+{
+	if (!pad->link)
+		return NULL;
+	return pad->dir == PX_PAD_SRC ? pad->link->sink : pad->link->src;
+}
+
+PX_API const struct px_caps *px_pad_caps(const struct px_pad *pad)
+{
+	return pad->caps;
+}
+
+PX_API int px_pad_set_caps(struct px_pad *pad, const struct px_caps *caps)
+{
+	struct px_caps *c;
+
+	if (!pad || !caps)
+		return -EINVAL;
+	if (atomic_load_explicit(&pad->elem->pipeline->state,
+				 memory_order_relaxed) != PX_STATE_NULL)
+		return -EBUSY;
+	c = px_caps_ref((struct px_caps *)caps);
+	px_caps_unref(pad->caps);
+	pad->caps = c;
+	return 0;
+}
+
+PX_API int px_pad_request_capacity(struct px_pad *pad, unsigned capacity)
+{
+	if (!pad || !capacity || capacity > PX__LINK_MAX_CAPACITY)
+		return -EINVAL;
+	if (atomic_load_explicit(&pad->elem->pipeline->state,
+				 memory_order_relaxed) != PX_STATE_NULL)
+		return -EBUSY;
+	pad->req_capacity = capacity;
+	return 0;
+}
+
+PX_API void px_item_release(struct px_item *it)
+{
+	if (it->type == PX_ITEM_BUFFER)
+		px_buf_unref(&it->buf);
+	it->type = PX_ITEM_NONE;
+}
+
+/* Count buffer items of a batch into the element's stats. */
+static inline void count_items(_Atomic uint64_t *nbuf, _Atomic uint64_t *nbytes,
+			       const struct px_item *items, unsigned n)
+{
+	uint64_t b = 0, bytes = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (items[i].type == PX_ITEM_BUFFER) {
+			b++;
+			bytes += items[i].buf.length;
+		}
+	}
+	px__stat_add(nbuf, b);
+	px__stat_add(nbytes, bytes);
+}
+
+PX_API unsigned px_pad_pull(struct px_pad *pad, struct px_item *items,
+			    unsigned n)
+{
+	struct px_link *l = pad->link;
+	struct px_element *e = pad->elem;
+	unsigned got;
+
+	if (px_unlikely(!l))
+		return 0;
+	got = px_ring_dequeue_burst(l->ring, items, n);
+	if (!got)
+		return 0;
+	count_items(&e->buffers_in, &e->bytes_in, items, got);
+	if (px_unlikely(px_item_is_eos(&items[got - 1])))
+		pad->eos = true;
+	if (px_ring_count(l->ring) > l->half)
+		return got;
+	if (!l->cross) {
+		struct px_pad *src = l->src;
+
+		if (src->blocked) {
+			src->blocked = false;
+			px_reactor_schedule(e->reactor, &src->elem->task);
+		}
+	} else if (px_ring_producer_needs_wake(l->ring)) {
+		px__element_wake(pad->peer);
+	}
+	return got;
+}
+
+PX_API unsigned px_pad_count(const struct px_pad *pad)
+{
+	return pad->link ? px_ring_count(pad->link->ring) : 0;
+}
+
+/* The ring is full: mark PAD's element blocked on it. Returns the room
+ * found after all (a cross link that drained meanwhile), usually 0. */
+static unsigned mark_blocked(struct px_pad *pad)
+{
+	struct px_link *l = pad->link;
+
+	if (!l->cross) {
+		pad->blocked = true;
+		return 0;
+	}
+	if (pad->sleeping)
+		return 0;
+	if (px_ring_producer_sleep(l->ring)) {
+		pad->sleeping = true;
+		return 0;
+	}
+	return px_ring_free_count(l->ring);
+}
+
+PX_API unsigned px_pad_room(struct px_pad *pad)
+{
+	struct px_link *l = pad->link;
+	unsigned room;
+
+	if (px_unlikely(!l))
+		return 0;
+	room = px_ring_free_count(l->ring);
+	if (px_unlikely(!room))
+		room = mark_blocked(pad);
+	return room;
+}
+
+/* The consumer of link L has new items. */
+static inline void wake_consumer(struct px_pad *pad, struct px_link *l)
+{
+	if (!l->cross)
+		px_reactor_schedule(pad->elem->reactor, &pad->peer->task);
+	else if (px_ring_consumer_needs_wake(l->ring))
+		px__element_wake(pad->peer);
+}
+
+/* Why a push cannot go through, or PX_FLOW_OK. */
+static inline enum px_flow push_check(const struct px_pad *pad)
+{
+	int flow;
+
+	if (px_unlikely(!pad->link))
+		return PX_FLOW_NOT_LINKED;
+	if (px_unlikely(pad->eos))
+		return PX_FLOW_EOS;
+	/* relaxed: a stop is also signalled by the control task */
+	flow = atomic_load_explicit(&pad->elem->pipeline->flow,
+				    memory_order_relaxed);
+	if (px_unlikely(flow >= PX__FLOW_HALTED))
+		return flow == PX__FLOW_HALTED ? PX_FLOW_ERROR :
+						 PX_FLOW_FLUSHING;
+	return PX_FLOW_OK;
+}
+
+PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
+{
+	struct px_link *l = pad->link;
+	enum px_flow why = push_check(pad);
+
+	if (px_unlikely(why != PX_FLOW_OK)) {
+		px_item_release(item);
+		return why;
+	}
+	if (px_unlikely(!px_ring_enqueue(l->ring, item))) {
+		if (!mark_blocked(pad) || !px_ring_enqueue(l->ring, item))
+			return PX_FLOW_BUSY;
+	}
+	if (px_likely(item->type == PX_ITEM_BUFFER)) {
+		px__stat_add(&pad->elem->buffers_out, 1);
+		px__stat_add(&pad->elem->bytes_out, item->buf.length);
+	} else if (px_item_is_eos(item)) {
+		pad->eos = true;
+	}
+	wake_consumer(pad, l);
+	return PX_FLOW_OK;
+}
+
+PX_API unsigned px_pad_push_burst(struct px_pad *pad, struct px_item *items,
+				  unsigned n)
+{
+	struct px_link *l = pad->link;
+	enum px_flow why = push_check(pad);
+	unsigned done;
+
+	if (px_unlikely(why != PX_FLOW_OK)) {
+		/* Taken and released: the caller is done with them. */
+		for (unsigned i = 0; i < n; i++)
+			px_item_release(&items[i]);
+		return n;
+	}
+	done = px_ring_enqueue_burst(l->ring, items, n);
+	if (px_unlikely(done < n) && mark_blocked(pad))
+		done += px_ring_enqueue_burst(l->ring, items + done, n - done);
+	if (!done)
+		return 0;
+	count_items(&pad->elem->buffers_out, &pad->elem->bytes_out, items,
+		    done);
+	if (px_unlikely(px_item_is_eos(&items[done - 1])))
+		pad->eos = true;
+	wake_consumer(pad, l);
+	return done;
+}
+
+PX_API enum px_flow px_element_push_eos(struct px_element *e)
+{
+	enum px_flow res = PX_FLOW_OK;
+
+	for (unsigned i = 0; i < e->n_src; i++) {
+		struct px_pad *pad = e->src[i];
+		struct px_item it;
+		enum px_flow f;
+
+		if (pad->eos || !pad->link)
+			continue;
+		px_item_eos(&it);
+		f = px_pad_push(pad, &it);
+		if (f == PX_FLOW_BUSY)
+			res = PX_FLOW_BUSY;
+		else if (f != PX_FLOW_OK && res == PX_FLOW_OK)
+			res = f;
+	}
+	return res;
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pipeline_int.h - the layout of pipelines, elements, pads and links, and the
+ * functions the engine's files share (element.c, pad.c, props.c, pipeline.c,
+ * pipeline_state.c, export.c). Internal; never installed.
+ *
+ * Threads. The graph (elements, pads, links, properties) is built and changed
+ * only by the application thread while the pipeline is in NULL (properties:
+ * up to READY). From PAUSED on, each element's hot state is touched only by
+ * its reactor thread; the application thread reads stats through relaxed
+ * atomics and hands control work to reactors with px__pipeline_run_on().
+ */
+#ifndef PX_PIPELINE_INT_H
+#define PX_PIPELINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "px_bus.h"
+#include "px_caps.h"
+#include "px_element.h"
+#include "px_list.h"
+#include "px_pipeline.h"
+#include "px_pool.h"
+#include "px_reactor.h"
+#include "px_ring.h"
+
+#define PX__NAME_MAX 64
+#define PX__PAD_NAME_MAX 32
+#define PX__LINK_DEFAULT_CAPACITY 16u
+#define PX__LINK_MAX_CAPACITY 65536u
+#define PX__MAX_REACTORS 64
+#define PX__ERROR_MAX 512
+/* Longest the application thread waits for a reactor to run a control
+ * task (start, stop, cancel) before it reports -ETIMEDOUT. */
+#define PX__CTL_TIMEOUT_NS (30ull * 1000000000ull)
+
+/* What the pipeline lets elements do (px_pipeline.flow). */
+enum px__flow_state {
+	PX__FLOW_IDLE = 0,    /* NULL/READY, or PAUSED: work() is not called */
+	PX__FLOW_RUNNING = 1, /* PLAYING */
+	PX__FLOW_HALTED = 2,  /* an element posted an ERROR: nothing runs */
+	PX__FLOW_STOPPING = 3 /* going down: pushes release their items */
+};
+
+struct px_link;
+
+struct px_pad {
+	/* hot: the owning element's reactor thread */
+	struct px_link *link;	     /* NULL while unlinked */
+	struct px_element *elem;
+	struct px_element *peer;     /* element at the other end */
+	bool blocked;		     /* src, local link: room was 0 */
+	bool sleeping;		     /* cross link: our side's flag is set */
+	bool eos;		     /* src: EOS pushed; sink: EOS pulled */
+	/* cold */
+	enum px_pad_direction dir;
+	const struct px_pad_template *tmpl;
+	struct px_caps *caps;	     /* template caps, or px_pad_set_caps */
+	unsigned req_capacity;	     /* px_pad_request_capacity, 0: none */
+	char name[PX__PAD_NAME_MAX];
+};
+
+struct px_link {
+	/* hot */
+	struct px_ring *ring;	/* NULL before READY */
+	unsigned half;		/* wake the producer at or below this count */
+	bool cross;		/* SPSC across reactors */
+	/* cold */
+	struct px_list node;	/* px_pipeline.links */
+	struct px_pad *src, *sink;
+	struct px_caps *filter; /* NULL: none */
+	unsigned req_capacity;	/* asked at link time, 0: default */
+	unsigned capacity;	/* ring slots (READY on) */
+	void *mem;		/* ring memory */
+	size_t memsize;
+};
+
+struct px_element {
+	/* hot: reactor thread */
+	struct px_task task;		/* work() through the run queue */
+	struct px_reactor *reactor;
+	struct px_pipeline *pipeline;
+	const struct px_element_class *cls;
+	void *priv;
+	struct px_pad **src;		/* src pads, creation order */
+	struct px_pad **sink;		/* sink pads, creation order */
+	unsigned n_src, n_sink;
+	bool eos_reached;
+	bool stopped;			/* stop done this run */
+	/* Stats: single writer (the reactor thread), relaxed load+store so
+	 * other threads may read them without a data race. */
+	_Atomic uint64_t buffers_in, buffers_out, bytes_in, bytes_out;
+	/* cold */
+	struct px_pad **pads;		/* all pads, creation order */
+	unsigned n_pads, cap_pads;
+	unsigned *req_next;		/* next number per template */
+	unsigned reactor_index;		/* placement, decided at READY */
+	unsigned topo;			/* scratch for graph walks */
+	bool started;			/* start() succeeded this run */
+	char name[PX__NAME_MAX];
+};
+
+/* A pool an element made with px_element_pool_create. */
+struct px__epool {
+	struct px_list node;		/* px_pipeline.pools */
+	struct px_pool *pool;		/* NULL once destroyed */
+	struct px_element *owner;
+	struct px_reactor *reactor;	/* registered with, or NULL */
+	_Atomic(struct px_element *) waiter; /* to wake on a release */
+	char name[PX__NAME_MAX];
+	uint32_t slot_size, slots;
+	struct px_pool_stats snap;	/* taken before destruction */
+};
+
+struct px__factory_count {
+	const struct px_element_class *cls;
+	unsigned next;
+};
+
+struct px_pipeline {
+	/* read by reactors on the hot path */
+	_Atomic int flow;		/* enum px__flow_state */
+	_Atomic int eos_requested;	/* px_pipeline_send_eos */
+	_Atomic unsigned sinks_eos;	/* sinks that reached EOS this run */
+	unsigned n_sinks;
+	/* application thread */
+	_Atomic int state;		/* enum px_state, read from any thread */
+	char name[PX__NAME_MAX];
+	char error[PX__ERROR_MAX];
+	struct px_bus *bus;
+	uint64_t gen;			/* bus generation of this run */
+	struct px_element **elems;
+	unsigned n_elems, cap_elems;
+	struct px_list links;
+	struct px__factory_count *counts;
+	unsigned n_counts;
+	struct px_reactor **reactors;
+	unsigned n_reactors;
+	/* Control handshakes with reactor threads. */
+	pthread_mutex_t mu;		/* guards pools, ctl_pending */
+	pthread_cond_t cv;
+	unsigned ctl_pending;		/* stops not yet done */
+	struct px_list pools;		/* px__epool, this run */
+	struct px_list old_pools;	/* snapshots of the last run */
+	/* send_eos: a write() to this eventfd, read on reactor 0 */
+	int eos_fd;
+	uint64_t eos_buf;
+	struct px_op eos_op;
+	bool eos_armed;			/* written on reactor 0 under mu */
+	bool eos_stop;			/* reactor 0: disarming, no re-arm */
+	/* Time in PLAYING (ns, CLOCK_MONOTONIC). */
+	_Atomic uint64_t t_start, t_end; /* t_end 0 while running */
+	uint64_t t_acc;
+};
+
+/* ---- element.c ----------------------------------------------------------- */
+
+/* Create an element of CLS named NAME (already unique) in P (NULL state). */
+int px__element_create(struct px_pipeline *p, const struct px_element_class *cls,
+		       const char *name, struct px_element **out);
+/* Free E, its pads and its property strings (fini first). */
+void px__element_destroy(struct px_element *e);
+/* A new pad of E from template T named NAME. */
+int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
+			const char *name, struct px_pad **out);
+/* Wake E from any thread (run queue on its own thread, else a post). */
+void px__element_wake(struct px_element *e);
+/* The task fn that runs work(). */
+void px__element_task(struct px_task *t);
+
+/* ---- props.c ------------------------------------------------------------- */
+
+/* Apply every default of E's class to its private state. */
+int px__props_apply_defaults(struct px_element *e);
+/* Free the strings E's private state owns. */
+void px__props_free(struct px_element *e);
+/* The spec named NAME of CLS, or NULL. */
+const struct px_prop_spec *px__prop_find(const struct px_element_class *cls,
+					 const char *name);
+/* Whether the value of SPEC in E differs from the default. */
+bool px__prop_is_default(const struct px_element *e,
+			 const struct px_prop_spec *spec);
+/* Text of SPEC's value in PRIV (or its default when PRIV is NULL). */
+int px__prop_format(const struct px_prop_spec *spec, const void *priv,
+		    char *buf, size_t len);
+/* "bool", "int", ... */
+const char *px__prop_type_name(enum px_prop_type t);
+/* Parse text formats (0 or -EINVAL/-ERANGE). */
+int px__parse_size(const char *s, uint64_t *out);
+int px__parse_duration(const char *s, int64_t *out);
+int px__parse_bool(const char *s, bool *out);
+
+/* ---- registry.c ---------------------------------------------------------- */
+
+/* Levenshtein distance of A and B, ignoring case and '-' vs '_'. */
+unsigned px__edit_distance(const char *a, const char *b);
+/* Whether DIST is close enough to suggest a name of length LEN. */
+bool px__suggestable(unsigned dist, size_t len);
+
+/* ---- pipeline.c ---------------------------------------------------------- */
+
+/* Record a build error: px_pipeline_error() text and a bus ERROR. */
+void px__pipeline_fail(struct px_pipeline *p, int code, const char *source,
+		       const char *fmt, ...) PX_PRINTF(4, 5);
+/* Elements in topological order into ORDER (n_elems); -EINVAL on a cycle
+ * (CYCLE_AT then names one element on it). */
+int px__pipeline_toposort(struct px_pipeline *p, struct px_element **order,
+			  struct px_element **cycle_at);
+
+/* ---- pipeline_state.c ---------------------------------------------------- */
+
+/* Run FN(ARG) on reactor R's thread and wait for it. Application thread. */
+int px__pipeline_run_on(struct px_pipeline *p, struct px_reactor *r,
+			void (*fn)(void *arg), void *arg);
+/* An element finished stopping (stop() returned 0, or stop_done). */
+void px__pipeline_stop_done(struct px_pipeline *p, struct px_element *e);
+/* The PLAYING time so far or of the last run, in ns. */
+uint64_t px__pipeline_play_ns(const struct px_pipeline *p);
+/* Stamp the end of the run (EOS or ERROR), once. Any thread. */
+void px__pipeline_mark_end(struct px_pipeline *p);
+
+/* Relaxed single-writer counter bump (reactor thread). */
+PX_INLINE void px__stat_add(_Atomic uint64_t *c, uint64_t v)
+{
+	/* relaxed: one writer; readers only need a torn-free value */
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+#endif /* PX_PIPELINE_INT_H */

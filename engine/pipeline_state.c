@@ -1,0 +1,667 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pipeline_state.c - NULL -> READY -> PAUSED -> PLAYING and back: reactor
+ * placement and creation, link rings, starting and stopping elements on
+ * their reactor threads, returning every buffer, send_eos and wait.
+ *
+ * Placement: sources run on reactor 0; every other element inherits the
+ * reactor of the element upstream of its first sink pad, except that the
+ * downstream side of a PX_ELEMENT_THREAD_BOUNDARY element (queue) goes to
+ * the reactor in that element's "reactor" property (-1: its own + 1).
+ * A link whose ends share a reactor is a PX_RING_LOCAL ring, otherwise an
+ * SPSC ring.
+ *
+ * Control: the application thread never touches an element's hot state
+ * while it runs. It posts a task to the element's reactor (start, stop) and
+ * waits on the pipeline's condition variable; the mutex handoff is the
+ * happens-before edge between the reactor's last use of a ring or pool and
+ * the application thread's draining and freeing of it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus_int.h"
+#include "pipeline_int.h"
+#include "px_error.h"
+
+/* ---- control tasks ------------------------------------------------------------ */
+
+struct ctl_call {
+	struct px_task task;
+	struct px_pipeline *p;
+	void (*fn)(void *arg);
+	void *arg;
+	bool done; /* guarded by p->mu */
+};
+
+static void ctl_task(struct px_task *t)
+{
+	struct ctl_call *c = px_container_of(t, struct ctl_call, task);
+	struct px_pipeline *p = c->p;
+
+	c->fn(c->arg);
+	pthread_mutex_lock(&p->mu);
+	c->done = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int px__pipeline_run_on(struct px_pipeline *p, struct px_reactor *r,
+			void (*fn)(void *arg), void *arg)
+{
+	struct ctl_call c = { .p = p, .fn = fn, .arg = arg };
+	int err;
+
+	px_task_init(&c.task, ctl_task);
+	err = px_reactor_post(r, &c.task);
+	if (err)
+		return err;
+	/* No timeout: C lives on this stack until the reactor ran it. */
+	pthread_mutex_lock(&p->mu);
+	while (!c.done)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+void px__pipeline_stop_done(struct px_pipeline *p, struct px_element *e)
+{
+	pthread_mutex_lock(&p->mu);
+	if (!e->stopped) {
+		e->stopped = true;
+		p->ctl_pending--;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- time ------------------------------------------------------------------ */
+
+void px__pipeline_mark_end(struct px_pipeline *p)
+{
+	uint64_t zero = 0;
+
+	if (atomic_load(&p->t_start))
+		atomic_compare_exchange_strong(&p->t_end, &zero, px__now_ns());
+}
+
+uint64_t px__pipeline_play_ns(const struct px_pipeline *p)
+{
+	uint64_t start = atomic_load(&p->t_start);
+	uint64_t end = atomic_load(&p->t_end);
+
+	if (!start)
+		return p->t_acc;
+	return p->t_acc + ((end ? end : px__now_ns()) - start);
+}
+
+PX_API double px_pipeline_seconds(const struct px_pipeline *p)
+{
+	return (double)px__pipeline_play_ns(p) / 1e9;
+}
+
+/* ---- NULL <-> READY ---------------------------------------------------------- */
+
+static unsigned round_pow2(unsigned v)
+{
+	unsigned c = 2;
+
+	while (c < v)
+		c <<= 1;
+	return c;
+}
+
+/* The reactor the downstream side of boundary element E goes to. */
+static int boundary_target(struct px_element *e, unsigned *out)
+{
+	const struct px_prop_spec *spec = px__prop_find(e->cls, "reactor");
+	int64_t v = -1;
+
+	if (spec && spec->type == PX_PROP_INT)
+		v = *(const int64_t *)((const char *)e->priv + spec->offset);
+	if (v < 0)
+		v = (int64_t)e->reactor_index + 1;
+	if (v >= PX__MAX_REACTORS) {
+		px__pipeline_fail(e->pipeline, -EINVAL, e->name,
+				  "%s: reactor %lld is out of range (at most "
+				  "%d reactors)",
+				  e->name, (long long)v, PX__MAX_REACTORS);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int assign_reactors(struct px_pipeline *p, unsigned *n_reactors)
+{
+	struct px_element **order = calloc(p->n_elems, sizeof(*order));
+	unsigned max = 0;
+	int err = 0;
+
+	if (!order)
+		return -ENOMEM;
+	err = px__pipeline_toposort(p, order, NULL);
+	for (unsigned i = 0; !err && i < p->n_elems; i++) {
+		struct px_element *e = order[i];
+		struct px_pad *in = NULL;
+
+		for (unsigned j = 0; j < e->n_sink && !in; j++)
+			if (e->sink[j]->link)
+				in = e->sink[j];
+		e->reactor_index = 0;
+		if (in) {
+			struct px_element *up = in->peer;
+
+			if (up->cls->flags & PX_ELEMENT_THREAD_BOUNDARY)
+				err = boundary_target(up, &e->reactor_index);
+			else
+				e->reactor_index = up->reactor_index;
+		}
+		if (e->reactor_index > max)
+			max = e->reactor_index;
+	}
+	free(order);
+	*n_reactors = max + 1;
+	return err;
+}
+
+static void free_rings(struct px_pipeline *p)
+{
+	struct px_list *pos;
+
+	px_list_for_each(pos, &p->links) {
+		struct px_link *l = px_list_entry(pos, struct px_link, node);
+
+		free(l->mem);
+		l->mem = NULL;
+		l->ring = NULL;
+	}
+}
+
+static int make_rings(struct px_pipeline *p)
+{
+	struct px_list *pos;
+
+	px_list_for_each(pos, &p->links) {
+		struct px_link *l = px_list_entry(pos, struct px_link, node);
+		unsigned want = l->req_capacity, pads;
+		int err;
+
+		pads = PX_MAX(l->src->req_capacity, l->sink->req_capacity);
+		if (!want)
+			want = pads ? pads : PX__LINK_DEFAULT_CAPACITY;
+		else
+			want = PX_MAX(want, pads);
+		l->capacity = round_pow2(want);
+		l->half = l->capacity / 2;
+		l->cross = l->src->elem->reactor_index !=
+			   l->sink->elem->reactor_index;
+		l->memsize = px_ring_memsize(l->capacity, sizeof(struct px_item));
+		l->mem = aligned_alloc(PX_CACHE_LINE, l->memsize);
+		if (!l->mem)
+			return -ENOMEM;
+		err = px_ring_init(l->mem, l->memsize, l->capacity,
+				   sizeof(struct px_item),
+				   l->cross ? PX_RING_SPSC : PX_RING_LOCAL,
+				   &l->ring);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void destroy_reactors(struct px_pipeline *p)
+{
+	for (unsigned i = 0; i < p->n_reactors; i++)
+		px_reactor_destroy(p->reactors[i]);
+	free(p->reactors);
+	p->reactors = NULL;
+	p->n_reactors = 0;
+	for (unsigned i = 0; i < p->n_elems; i++)
+		p->elems[i]->reactor = NULL;
+}
+
+static int up_ready(struct px_pipeline *p)
+{
+	unsigned n = 0;
+	int nodes, err;
+
+	p->gen = px__bus_new_generation(p->bus);
+	err = px_pipeline_validate(p);
+	if (err)
+		return err;
+	err = assign_reactors(p, &n);
+	if (err)
+		return err;
+	p->reactors = calloc(n, sizeof(*p->reactors));
+	if (!p->reactors)
+		return -ENOMEM;
+	nodes = px_topology_numa_nodes();
+	for (unsigned i = 0; i < n; i++) {
+		struct px_reactor_config cfg = PX_REACTOR_CONFIG_DEFAULT;
+		char name[16];
+
+		snprintf(name, sizeof(name), "px-r%u", i);
+		cfg.name = name;
+		cfg.numa_node = nodes > 1 ? (int)(i % (unsigned)nodes) : -1;
+		err = px_reactor_create(&cfg, &p->reactors[i]);
+		if (!err) {
+			p->n_reactors++;
+			err = px_reactor_start(p->reactors[i]);
+		}
+		if (err) {
+			px__pipeline_fail(p, err, NULL,
+					  "cannot start reactor %u of %s: %s",
+					  i, p->name, px_strerror(err));
+			goto fail;
+		}
+	}
+	for (unsigned i = 0; i < p->n_elems; i++) {
+		struct px_element *e = p->elems[i];
+
+		e->reactor = p->reactors[e->reactor_index];
+		px_task_init(&e->task, px__element_task);
+	}
+	err = make_rings(p);
+	if (err) {
+		px__pipeline_fail(p, err, NULL, "cannot allocate links: %s",
+				  px_strerror(err));
+		goto fail;
+	}
+	p->n_sinks = 0;
+	for (unsigned i = 0; i < p->n_elems; i++)
+		p->n_sinks += p->elems[i]->n_src == 0;
+	return 0;
+fail:
+	free_rings(p);
+	destroy_reactors(p);
+	return err;
+}
+
+static void down_null(struct px_pipeline *p)
+{
+	destroy_reactors(p);
+	free_rings(p);
+}
+
+/* ---- READY <-> PAUSED --------------------------------------------------------- */
+
+struct start_call {
+	struct px_element *e;
+	int err;
+};
+
+static void start_fn(void *arg)
+{
+	struct start_call *sc = arg;
+	struct px_element *e = sc->e;
+
+	sc->err = e->cls->start ? e->cls->start(e) : 0;
+}
+
+static void stop_fn(void *arg)
+{
+	struct px_element *e = arg;
+	int r = e->cls->stop ? e->cls->stop(e) : 0;
+
+	if (r < 0)
+		px_element_warning(e, "%s: stop failed: %s", e->name,
+				   px_strerror(r));
+	if (r != 1)
+		px__pipeline_stop_done(e->pipeline, e);
+}
+
+static void unregister_fn(void *arg)
+{
+	struct px__epool *ep = arg;
+
+	(void)px_reactor_unregister_pool(ep->reactor, ep->pool);
+}
+
+static void reset_run(struct px_pipeline *p)
+{
+	struct px_list *pos;
+
+	for (unsigned i = 0; i < p->n_elems; i++) {
+		struct px_element *e = p->elems[i];
+
+		e->eos_reached = false;
+		e->stopped = false;
+		e->started = false;
+		atomic_store(&e->buffers_in, 0);
+		atomic_store(&e->buffers_out, 0);
+		atomic_store(&e->bytes_in, 0);
+		atomic_store(&e->bytes_out, 0);
+		for (unsigned j = 0; j < e->n_pads; j++) {
+			e->pads[j]->blocked = false;
+			e->pads[j]->sleeping = false;
+			e->pads[j]->eos = false;
+		}
+	}
+	px_list_for_each(pos, &p->links) {
+		struct px_link *l = px_list_entry(pos, struct px_link, node);
+
+		(void)px_ring_init(l->mem, l->memsize, l->capacity,
+				   sizeof(struct px_item),
+				   l->cross ? PX_RING_SPSC : PX_RING_LOCAL,
+				   &l->ring);
+	}
+	atomic_store(&p->flow, PX__FLOW_IDLE);
+	atomic_store(&p->eos_requested, 0);
+	atomic_store(&p->sinks_eos, 0);
+	atomic_store(&p->t_start, 0);
+	atomic_store(&p->t_end, 0);
+	p->t_acc = 0;
+	/* The snapshots of the previous run give way to this run's pools. */
+	pthread_mutex_lock(&p->mu);
+	while (!px_list_empty(&p->old_pools)) {
+		struct px_list *n = p->old_pools.next;
+
+		px_list_del(n);
+		free(px_list_entry(n, struct px__epool, node));
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void drain_rings(struct px_pipeline *p)
+{
+	struct px_list *pos;
+
+	px_list_for_each(pos, &p->links) {
+		struct px_link *l = px_list_entry(pos, struct px_link, node);
+		struct px_item it;
+
+		while (px_ring_dequeue(l->ring, &it))
+			px_item_release(&it);
+	}
+}
+
+/* Destroy every pool of this run once its buffers are back; keep stats. */
+static void destroy_pools(struct px_pipeline *p)
+{
+	struct px_list *pos, *tmp;
+
+	pthread_mutex_lock(&p->mu);
+	px_list_for_each_safe(pos, tmp, &p->pools) {
+		struct px__epool *ep = px_list_entry(pos, struct px__epool,
+						     node);
+		uint32_t avail = px_pool_available(ep->pool);
+
+		px_pool_set_notify(ep->pool, NULL, NULL);
+		px_pool_stats(ep->pool, &ep->snap);
+		if (avail != ep->slots) {
+			/* An element still holds buffers: destroying the
+			 * pool would turn its bug into a use-after-free. */
+			px__bus_postf(p->bus, PX_MSG_WARNING, -EBUSY,
+				      ep->owner->name,
+				      "pool %s: %u of %u buffers still held "
+				      "after stop; the pool is leaked",
+				      ep->name, ep->slots - avail, ep->slots);
+		} else {
+			px_pool_destroy(ep->pool);
+		}
+		ep->pool = NULL;
+		px_list_del(pos);
+		px_list_add_tail(&p->old_pools, pos);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void down_ready(struct px_pipeline *p)
+{
+	struct px_list *pos;
+	unsigned pending = 0;
+
+	/* release: reactors that see STOPPING see everything before it */
+	atomic_store_explicit(&p->flow, PX__FLOW_STOPPING, memory_order_release);
+	pthread_mutex_lock(&p->mu);
+	for (unsigned i = 0; i < p->n_elems; i++)
+		pending += p->elems[i]->started;
+	p->ctl_pending = pending;
+	pthread_mutex_unlock(&p->mu);
+	for (unsigned i = 0; i < p->n_elems; i++) {
+		struct px_element *e = p->elems[i];
+
+		if (e->started &&
+		    px__pipeline_run_on(p, e->reactor, stop_fn, e))
+			px__pipeline_stop_done(p, e);
+	}
+	pthread_mutex_lock(&p->mu);
+	while (p->ctl_pending)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	/* Unregister pools on their reactors (the list is stable now). */
+	px_list_for_each(pos, &p->pools) {
+		struct px__epool *ep = px_list_entry(pos, struct px__epool,
+						     node);
+		if (ep->reactor)
+			(void)px__pipeline_run_on(p, ep->reactor, unregister_fn,
+						  ep);
+		ep->reactor = NULL;
+	}
+	drain_rings(p);
+	destroy_pools(p);
+	for (unsigned i = 0; i < p->n_elems; i++)
+		p->elems[i]->started = false;
+}
+
+static int up_paused(struct px_pipeline *p)
+{
+	reset_run(p);
+	/* Sinks first, so a consumer is ready before its producer. */
+	for (unsigned i = p->n_elems; i-- > 0;) {
+		struct px_element *e = p->elems[i];
+		struct start_call sc = { .e = e };
+		int err = px__pipeline_run_on(p, e->reactor, start_fn, &sc);
+
+		if (!err)
+			err = sc.err;
+		if (err) {
+			if (!p->error[0])
+				px__pipeline_fail(p, err, e->name,
+						  "%s failed to start: %s",
+						  e->name, px_strerror(err));
+			down_ready(p);
+			return err;
+		}
+		e->started = true;
+	}
+	return 0;
+}
+
+/* ---- PAUSED <-> PLAYING ------------------------------------------------------- */
+
+static void eos_arm(struct px_pipeline *p);
+
+static void eos_cb(struct px_op *op, int res, uint32_t flags)
+{
+	struct px_pipeline *p = px_container_of(op, struct px_pipeline, eos_op);
+
+	(void)flags;
+	if (res == (int)sizeof(p->eos_buf) && !p->eos_stop) {
+		for (unsigned i = 0; i < p->n_elems; i++)
+			if (p->elems[i]->n_sink == 0)
+				px__element_wake(p->elems[i]);
+		eos_arm(p);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->eos_armed = false;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Reactor 0's thread. eos_armed is written here and in eos_disarm (same
+ * thread) and read by the application thread under mu. */
+static void eos_arm(struct px_pipeline *p)
+{
+	int err = px_io_read(p->reactors[0], &p->eos_op, p->eos_fd,
+			     &p->eos_buf, sizeof(p->eos_buf), (uint64_t)-1,
+			     eos_cb);
+
+	pthread_mutex_lock(&p->mu);
+	p->eos_armed = err == 0;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void eos_arm_fn(void *arg)
+{
+	eos_arm(arg);
+}
+
+static void eos_disarm_fn(void *arg)
+{
+	struct px_pipeline *p = arg;
+
+	p->eos_stop = true; /* eos_cb must not re-arm */
+	if (px_io_cancel(p->reactors[0], &p->eos_op) == -ENOENT) {
+		pthread_mutex_lock(&p->mu);
+		p->eos_armed = false;
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+static void up_playing(struct px_pipeline *p)
+{
+	uint64_t v;
+
+	/* Drop a stale request of an earlier run. */
+	while (read(p->eos_fd, &v, sizeof(v)) > 0)
+		;
+	px_op_init(&p->eos_op);
+	p->eos_stop = false; /* published to reactor 0 by the post below */
+	(void)px__pipeline_run_on(p, p->reactors[0], eos_arm_fn, p);
+	atomic_store(&p->t_end, 0);
+	atomic_store(&p->t_start, px__now_ns());
+	/* release: the posts below carry it, but flow is also polled */
+	int expect = PX__FLOW_IDLE;
+	atomic_compare_exchange_strong(&p->flow, &expect, PX__FLOW_RUNNING);
+	for (unsigned i = 0; i < p->n_elems; i++)
+		px__element_wake(p->elems[i]);
+}
+
+static void down_paused(struct px_pipeline *p)
+{
+	int expect = PX__FLOW_RUNNING;
+	uint64_t start, end;
+
+	atomic_compare_exchange_strong(&p->flow, &expect, PX__FLOW_IDLE);
+	(void)px__pipeline_run_on(p, p->reactors[0], eos_disarm_fn, p);
+	pthread_mutex_lock(&p->mu);
+	while (p->eos_armed) /* eos_cb fires with -ECANCELED */
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	start = atomic_load(&p->t_start);
+	end = atomic_load(&p->t_end);
+	if (start)
+		p->t_acc += (end ? end : px__now_ns()) - start;
+	atomic_store(&p->t_start, 0);
+	atomic_store(&p->t_end, 0);
+}
+
+/* ---- the state machine ---------------------------------------------------------- */
+
+static void post_state(struct px_pipeline *p, enum px_state from,
+		       enum px_state to)
+{
+	struct px_message m;
+
+	atomic_store(&p->state, to);
+	memset(&m, 0, sizeof(m));
+	m.type = PX_MSG_STATE_CHANGED;
+	m.old_state = from;
+	m.new_state = to;
+	snprintf(m.source, sizeof(m.source), "%s", p->name);
+	snprintf(m.text, sizeof(m.text), "%s changed state from %s to %s",
+		 p->name, px_state_name(from), px_state_name(to));
+	px__bus_post(p->bus, &m);
+}
+
+PX_API int px_pipeline_set_state(struct px_pipeline *p, enum px_state target)
+{
+	int err = 0;
+
+	if (!p || target < PX_STATE_NULL || target > PX_STATE_PLAYING)
+		return -EINVAL;
+	for (;;) {
+		enum px_state cur = (enum px_state)atomic_load(&p->state);
+
+		if (cur == target)
+			return 0;
+		if (cur < target) {
+			p->error[0] = '\0';
+			switch (cur) {
+			case PX_STATE_NULL:
+				err = up_ready(p);
+				break;
+			case PX_STATE_READY:
+				err = up_paused(p);
+				break;
+			default:
+				up_playing(p);
+				break;
+			}
+			if (err)
+				return err;
+			post_state(p, cur, cur + 1);
+		} else {
+			switch (cur) {
+			case PX_STATE_PLAYING:
+				down_paused(p);
+				break;
+			case PX_STATE_PAUSED:
+				down_ready(p);
+				break;
+			default:
+				down_null(p);
+				break;
+			}
+			post_state(p, cur, cur - 1);
+		}
+	}
+}
+
+PX_API int px_pipeline_play(struct px_pipeline *p)
+{
+	return px_pipeline_set_state(p, PX_STATE_PLAYING);
+}
+
+PX_API int px_pipeline_stop(struct px_pipeline *p)
+{
+	return px_pipeline_set_state(p, PX_STATE_NULL);
+}
+
+PX_API int px_pipeline_send_eos(struct px_pipeline *p)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (!p || atomic_load(&p->state) != PX_STATE_PLAYING)
+		return -EINVAL;
+	/* release: a source that sees the wakeup sees the flag */
+	atomic_store_explicit(&p->eos_requested, 1, memory_order_release);
+	n = write(p->eos_fd, &one, sizeof(one));
+	(void)n; /* a full counter still wakes the reader */
+	return 0;
+}
+
+PX_API int px_pipeline_wait(struct px_pipeline *p, int64_t timeout_ns,
+			    struct px_message *msg)
+{
+	struct px_message m;
+	int err;
+
+	if (!p)
+		return -EINVAL;
+	err = px__bus_wait_end(p->bus, p->gen, timeout_ns, &m);
+	if (err)
+		return err;
+	if (msg)
+		*msg = m;
+	return m.type == PX_MSG_ERROR ? (m.code < 0 ? m.code : -EIO) : 0;
+}

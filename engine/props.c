@@ -1,0 +1,793 @@
+// SPDX-License-Identifier: MIT
+/*
+ * props.c - typed element properties: defaults, the text formats users type
+ * (64K, 10ms, yes, downstream), range checks, and error sentences that name
+ * the element and the property and suggest the nearest valid name.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline_int.h"
+#include "px_error.h"
+
+/* A value in any of the property types. */
+struct pval {
+	bool b;
+	int64_t i; /* INT, DURATION, ENUM */
+	uint64_t u; /* UINT64, SIZE */
+	double d;
+	const char *s;
+};
+
+const char *px__prop_type_name(enum px_prop_type t)
+{
+	static const char *const names[] = {
+		[PX_PROP_BOOL] = "bool",     [PX_PROP_INT] = "int",
+		[PX_PROP_UINT64] = "uint64", [PX_PROP_DOUBLE] = "double",
+		[PX_PROP_STRING] = "string", [PX_PROP_ENUM] = "enum",
+		[PX_PROP_SIZE] = "size",     [PX_PROP_DURATION] = "duration",
+	};
+	return (unsigned)t < PX_ARRAY_SIZE(names) ? names[t] : "?";
+}
+
+/* ---- text formats --------------------------------------------------------- */
+
+static bool full_u64(const char *s, const char **end, uint64_t *out)
+{
+	char *e;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &e, 0);
+	if (errno)
+		return false;
+	*out = v;
+	*end = e;
+	return true;
+}
+
+int px__parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *sfx;
+		unsigned shift;
+	} units[] = {
+		{ "", 0 },	{ "B", 0 },	{ "K", 10 },	{ "k", 10 },
+		{ "KB", 10 },	{ "KiB", 10 },	{ "M", 20 },	{ "MB", 20 },
+		{ "MiB", 20 },	{ "G", 30 },	{ "GB", 30 },	{ "GiB", 30 },
+		{ "T", 40 },	{ "TB", 40 },	{ "TiB", 40 },
+	};
+	const char *end;
+	uint64_t v;
+
+	if (!s || !full_u64(s, &end, &v))
+		return -EINVAL;
+	for (size_t i = 0; i < PX_ARRAY_SIZE(units); i++) {
+		if (strcmp(end, units[i].sfx))
+			continue;
+		if (units[i].shift && v > (UINT64_MAX >> units[i].shift))
+			return -ERANGE;
+		*out = v << units[i].shift;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int px__parse_duration(const char *s, int64_t *out)
+{
+	static const struct {
+		const char *sfx;
+		double ns;
+	} units[] = {
+		{ "ns", 1 },	  { "us", 1e3 },   { "ms", 1e6 },
+		{ "s", 1e9 },	  { "sec", 1e9 },  { "m", 60e9 },
+		{ "min", 60e9 },  { "h", 3600e9 },
+	};
+	char *end;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	/* A bare integer is nanoseconds. */
+	errno = 0;
+	long long iv = strtoll(s, &end, 10);
+	if (end != s && !*end) {
+		if (errno)
+			return -ERANGE;
+		*out = iv;
+		return 0;
+	}
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || !isfinite(v) || !strncasecmp(s, "0x", 2))
+		return -EINVAL;
+	for (size_t i = 0; i < PX_ARRAY_SIZE(units); i++) {
+		if (strcmp(end, units[i].sfx))
+			continue;
+		double ns = v * units[i].ns;
+		if (ns >= 9.2e18 || ns <= -9.2e18)
+			return -ERANGE;
+		*out = (int64_t)llround(ns);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int px__parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "1", "on" };
+	static const char *const no[] = { "false", "no", "0", "off" };
+
+	for (size_t i = 0; s && i < PX_ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static bool parse_i64(const char *s, int64_t *out)
+{
+	char *end;
+
+	if (!*s || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	long long v = strtoll(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	const char *end;
+
+	return full_u64(s, &end, out) && !*end;
+}
+
+static int format_size(uint64_t v, char *buf, size_t len)
+{
+	static const char sfx[] = "KMGT";
+
+	for (int i = 3; i >= 0; i--) {
+		unsigned shift = 10u * (unsigned)(i + 1);
+
+		if (v && (v & ((1ull << shift) - 1)) == 0)
+			return snprintf(buf, len, "%" PRIu64 "%c", v >> shift,
+					sfx[i]);
+	}
+	return snprintf(buf, len, "%" PRIu64, v);
+}
+
+static int format_duration(int64_t v, char *buf, size_t len)
+{
+	static const struct {
+		const char *sfx;
+		int64_t ns;
+	} units[] = {
+		{ "h", 3600000000000ll }, { "m", 60000000000ll },
+		{ "s", 1000000000ll },	  { "ms", 1000000ll },
+		{ "us", 1000ll },
+	};
+
+	if (v == 0 || v == -1)
+		return snprintf(buf, len, "%" PRId64, v);
+	for (size_t i = 0; i < PX_ARRAY_SIZE(units); i++)
+		if (v % units[i].ns == 0)
+			return snprintf(buf, len, "%" PRId64 "%s",
+					v / units[i].ns, units[i].sfx);
+	return snprintf(buf, len, "%" PRId64 "ns", v);
+}
+
+static const char *enum_nick(const struct px_prop_spec *spec, int v)
+{
+	for (const struct px_prop_enum *en = spec->enums; en && en->nick; en++)
+		if (en->value == v)
+			return en->nick;
+	return NULL;
+}
+
+/* Format the value of SPEC read from STORE (a pointer to the value). */
+static int format_value(const struct px_prop_spec *spec, const void *store,
+			char *buf, size_t len)
+{
+	const char *nick;
+
+	switch (spec->type) {
+	case PX_PROP_BOOL:
+		return snprintf(buf, len, "%s",
+				*(const bool *)store ? "true" : "false");
+	case PX_PROP_INT:
+		return snprintf(buf, len, "%" PRId64, *(const int64_t *)store);
+	case PX_PROP_UINT64:
+		return snprintf(buf, len, "%" PRIu64, *(const uint64_t *)store);
+	case PX_PROP_DOUBLE:
+		return snprintf(buf, len, "%g", *(const double *)store);
+	case PX_PROP_STRING: {
+		const char *s = *(char *const *)store;
+		return snprintf(buf, len, "%s", s ? s : "");
+	}
+	case PX_PROP_ENUM:
+		nick = enum_nick(spec, *(const int *)store);
+		if (nick)
+			return snprintf(buf, len, "%s", nick);
+		return snprintf(buf, len, "%d", *(const int *)store);
+	case PX_PROP_SIZE:
+		return format_size(*(const uint64_t *)store, buf, len);
+	case PX_PROP_DURATION:
+		return format_duration(*(const int64_t *)store, buf, len);
+	}
+	return -EINVAL;
+}
+
+int px__prop_format(const struct px_prop_spec *spec, const void *priv,
+		    char *buf, size_t len)
+{
+	union {
+		bool b;
+		int64_t i;
+		uint64_t u;
+		double d;
+		const char *s;
+		int e;
+	} def;
+
+	if (priv)
+		return format_value(spec, (const char *)priv + spec->offset,
+				    buf, len);
+	switch (spec->type) {
+	case PX_PROP_BOOL:
+		def.b = spec->def_bool;
+		break;
+	case PX_PROP_INT:
+	case PX_PROP_DURATION:
+		def.i = spec->def_int;
+		break;
+	case PX_PROP_ENUM:
+		def.e = (int)spec->def_int;
+		break;
+	case PX_PROP_UINT64:
+	case PX_PROP_SIZE:
+		def.u = spec->def_u64;
+		break;
+	case PX_PROP_DOUBLE:
+		def.d = spec->def_double;
+		break;
+	case PX_PROP_STRING:
+		def.s = spec->def_string;
+		break;
+	}
+	return format_value(spec, &def, buf, len);
+}
+
+/* ---- defaults ------------------------------------------------------------- */
+
+static void *slot(const struct px_element *e, const struct px_prop_spec *spec)
+{
+	return (char *)e->priv + spec->offset;
+}
+
+int px__props_apply_defaults(struct px_element *e)
+{
+	for (unsigned i = 0; i < e->cls->n_props; i++) {
+		const struct px_prop_spec *spec = &e->cls->props[i];
+		void *v = slot(e, spec);
+
+		switch (spec->type) {
+		case PX_PROP_BOOL:
+			*(bool *)v = spec->def_bool;
+			break;
+		case PX_PROP_INT:
+		case PX_PROP_DURATION:
+			*(int64_t *)v = spec->def_int;
+			break;
+		case PX_PROP_ENUM:
+			*(int *)v = (int)spec->def_int;
+			break;
+		case PX_PROP_UINT64:
+		case PX_PROP_SIZE:
+			*(uint64_t *)v = spec->def_u64;
+			break;
+		case PX_PROP_DOUBLE:
+			*(double *)v = spec->def_double;
+			break;
+		case PX_PROP_STRING:
+			*(char **)v = NULL;
+			if (spec->def_string) {
+				*(char **)v = strdup(spec->def_string);
+				if (!*(char **)v)
+					return -ENOMEM;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+void px__props_free(struct px_element *e)
+{
+	if (!e->priv)
+		return;
+	for (unsigned i = 0; i < e->cls->n_props; i++) {
+		const struct px_prop_spec *spec = &e->cls->props[i];
+
+		if (spec->type == PX_PROP_STRING) {
+			free(*(char **)slot(e, spec));
+			*(char **)slot(e, spec) = NULL;
+		}
+	}
+}
+
+const struct px_prop_spec *px__prop_find(const struct px_element_class *cls,
+					 const char *name)
+{
+	for (unsigned i = 0; i < cls->n_props; i++)
+		if (!strcmp(cls->props[i].name, name))
+			return &cls->props[i];
+	return NULL;
+}
+
+bool px__prop_is_default(const struct px_element *e,
+			 const struct px_prop_spec *spec)
+{
+	char cur[256], def[256];
+
+	px__prop_format(spec, e->priv, cur, sizeof(cur));
+	px__prop_format(spec, NULL, def, sizeof(def));
+	return !strcmp(cur, def);
+}
+
+/* ---- setting -------------------------------------------------------------- */
+
+/* The spec for PROP of E, or an error with a sentence (NULL spec: "name"). */
+static int lookup(struct px_element *e, const char *prop, bool for_write,
+		  const struct px_prop_spec **out)
+{
+	struct px_pipeline *p = e->pipeline;
+	const struct px_prop_spec *spec;
+
+	if (!prop)
+		return -EINVAL;
+	if (for_write && atomic_load_explicit(&p->state, memory_order_relaxed) >
+				 PX_STATE_READY) {
+		px__pipeline_fail(p, -EBUSY, e->name,
+				  "cannot set property '%s' of %s while the "
+				  "pipeline is %s",
+				  prop, e->name,
+				  px_state_name(atomic_load(&p->state)));
+		return -EBUSY;
+	}
+	*out = NULL;
+	if (!strcmp(prop, "name"))
+		return 0;
+	spec = px__prop_find(e->cls, prop);
+	if (!spec) {
+		const char *best = "name";
+		unsigned best_d = px__edit_distance(prop, "name");
+
+		for (unsigned i = 0; i < e->cls->n_props; i++) {
+			unsigned d = px__edit_distance(prop,
+						       e->cls->props[i].name);
+			if (d < best_d) {
+				best_d = d;
+				best = e->cls->props[i].name;
+			}
+		}
+		if (px__suggestable(best_d, strlen(prop)))
+			px__pipeline_fail(p, -ENOENT, e->name,
+					  "unknown property '%s' of %s (did "
+					  "you mean '%s'?)",
+					  prop, e->name, best);
+		else
+			px__pipeline_fail(p, -ENOENT, e->name,
+					  "unknown property '%s' of %s (see "
+					  "px-inspect %s)",
+					  prop, e->name, e->cls->name);
+		return -ENOENT;
+	}
+	if (for_write && (spec->flags & PX_PROP_READONLY)) {
+		px__pipeline_fail(p, -EPERM, e->name,
+				  "property '%s' of %s is read-only", prop,
+				  e->name);
+		return -EPERM;
+	}
+	*out = spec;
+	return 0;
+}
+
+static int rename_element(struct px_element *e, const char *name)
+{
+	struct px_pipeline *p = e->pipeline;
+	struct px_element *other;
+
+	if (!name || !name[0] || strlen(name) >= PX__NAME_MAX ||
+	    strpbrk(name, " \t\n!.,=\"'")) {
+		px__pipeline_fail(p, -EINVAL, e->name,
+				  "'%s' is not a valid element name (1 to %d "
+				  "characters, no spaces or !.,=\"')",
+				  name ? name : "", PX__NAME_MAX - 1);
+		return -EINVAL;
+	}
+	other = px_pipeline_find(p, name);
+	if (other && other != e) {
+		px__pipeline_fail(p, -EEXIST, e->name,
+				  "cannot name %s '%s': another element has "
+				  "that name",
+				  e->name, name);
+		return -EEXIST;
+	}
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	return 0;
+}
+
+static int out_of_range(struct px_element *e, const struct px_prop_spec *spec,
+			const char *text)
+{
+	char lo[64], hi[64];
+	struct px_prop_spec t = *spec;
+
+	/* Reuse the formatter on the range ends. */
+	t.def_int = spec->min_int;
+	t.def_u64 = spec->min_u64;
+	t.def_double = spec->min_double;
+	px__prop_format(&t, NULL, lo, sizeof(lo));
+	t.def_int = spec->max_int;
+	t.def_u64 = spec->max_u64;
+	t.def_double = spec->max_double;
+	px__prop_format(&t, NULL, hi, sizeof(hi));
+	px__pipeline_fail(e->pipeline, -EINVAL, e->name,
+			  "value '%s' for property '%s' of %s is out of range "
+			  "[%s, %s]",
+			  text, spec->name, e->name, lo, hi);
+	return -EINVAL;
+}
+
+/* Check V against SPEC's range; TEXT is what the user gave. */
+static int check_range(struct px_element *e, const struct px_prop_spec *spec,
+		       const struct pval *v, const char *text)
+{
+	switch (spec->type) {
+	case PX_PROP_INT:
+	case PX_PROP_DURATION:
+		if ((spec->min_int || spec->max_int) &&
+		    (v->i < spec->min_int || v->i > spec->max_int))
+			return out_of_range(e, spec, text);
+		break;
+	case PX_PROP_UINT64:
+	case PX_PROP_SIZE:
+		if ((spec->min_u64 || spec->max_u64) &&
+		    (v->u < spec->min_u64 || v->u > spec->max_u64))
+			return out_of_range(e, spec, text);
+		break;
+	case PX_PROP_DOUBLE:
+		if ((spec->min_double != 0 || spec->max_double != 0) &&
+		    (v->d < spec->min_double || v->d > spec->max_double))
+			return out_of_range(e, spec, text);
+		break;
+	case PX_PROP_ENUM:
+		if (!enum_nick(spec, (int)v->i) || v->i != (int)v->i) {
+			char nicks[256];
+			size_t used = 0;
+
+			nicks[0] = '\0';
+			for (const struct px_prop_enum *en = spec->enums;
+			     en->nick; en++)
+				used += (size_t)snprintf(
+					nicks + used,
+					used < sizeof(nicks) ?
+						sizeof(nicks) - used : 0,
+					"%s%s", en == spec->enums ? "" : ", ",
+					en->nick);
+			px__pipeline_fail(e->pipeline, -EINVAL, e->name,
+					  "value '%s' for '%s' of %s is not one "
+					  "of: %s",
+					  text, spec->name, e->name, nicks);
+			return -EINVAL;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Store V into E's SPEC, tell the class, undo if it refuses. */
+static int store(struct px_element *e, const struct px_prop_spec *spec,
+		 const struct pval *v)
+{
+	void *dst = slot(e, spec);
+	union {
+		bool b;
+		int64_t i;
+		uint64_t u;
+		double d;
+		char *s;
+		int en;
+	} old;
+	char *copy = NULL;
+	int err;
+
+	switch (spec->type) {
+	case PX_PROP_BOOL:
+		old.b = *(bool *)dst;
+		*(bool *)dst = v->b;
+		break;
+	case PX_PROP_INT:
+	case PX_PROP_DURATION:
+		old.i = *(int64_t *)dst;
+		*(int64_t *)dst = v->i;
+		break;
+	case PX_PROP_ENUM:
+		old.en = *(int *)dst;
+		*(int *)dst = (int)v->i;
+		break;
+	case PX_PROP_UINT64:
+	case PX_PROP_SIZE:
+		old.u = *(uint64_t *)dst;
+		*(uint64_t *)dst = v->u;
+		break;
+	case PX_PROP_DOUBLE:
+		old.d = *(double *)dst;
+		*(double *)dst = v->d;
+		break;
+	case PX_PROP_STRING:
+		if (v->s) {
+			copy = strdup(v->s);
+			if (!copy)
+				return -ENOMEM;
+		}
+		old.s = *(char **)dst;
+		*(char **)dst = copy;
+		break;
+	}
+	err = e->cls->prop_changed ? e->cls->prop_changed(e, spec) : 0;
+	if (err < 0) {
+		switch (spec->type) {
+		case PX_PROP_BOOL:
+			*(bool *)dst = old.b;
+			break;
+		case PX_PROP_INT:
+		case PX_PROP_DURATION:
+			*(int64_t *)dst = old.i;
+			break;
+		case PX_PROP_ENUM:
+			*(int *)dst = old.en;
+			break;
+		case PX_PROP_UINT64:
+		case PX_PROP_SIZE:
+			*(uint64_t *)dst = old.u;
+			break;
+		case PX_PROP_DOUBLE:
+			*(double *)dst = old.d;
+			break;
+		case PX_PROP_STRING:
+			*(char **)dst = old.s;
+			free(copy);
+			break;
+		}
+		if (!e->pipeline->error[0])
+			px__pipeline_fail(e->pipeline, err, e->name,
+					  "%s refused property '%s': %s",
+					  e->name, spec->name,
+					  px_strerror(err));
+		return err;
+	}
+	if (spec->type == PX_PROP_STRING)
+		free(old.s);
+	return 0;
+}
+
+static int not_a(struct px_element *e, const struct px_prop_spec *spec,
+		 const char *value, const char *what)
+{
+	px__pipeline_fail(e->pipeline, -EINVAL, e->name,
+			  "value '%s' for property '%s' of %s is not %s",
+			  value, spec->name, e->name, what);
+	return -EINVAL;
+}
+
+PX_API int px_element_set(struct px_element *e, const char *prop,
+			  const char *value)
+{
+	const struct px_prop_spec *spec;
+	struct pval v = { 0 };
+	int err;
+
+	if (!e || !value)
+		return -EINVAL;
+	e->pipeline->error[0] = '\0';
+	err = lookup(e, prop, true, &spec);
+	if (err)
+		return err;
+	if (!spec)
+		return rename_element(e, value);
+	switch (spec->type) {
+	case PX_PROP_BOOL:
+		if (px__parse_bool(value, &v.b))
+			return not_a(e, spec, value,
+				     "a boolean (true/false, yes/no, on/off, "
+				     "1/0)");
+		break;
+	case PX_PROP_INT:
+		if (!parse_i64(value, &v.i))
+			return not_a(e, spec, value, "an integer");
+		break;
+	case PX_PROP_UINT64:
+		if (!parse_u64(value, &v.u))
+			return not_a(e, spec, value,
+				     "an unsigned integer");
+		break;
+	case PX_PROP_DOUBLE: {
+		char *end;
+
+		errno = 0;
+		v.d = strtod(value, &end);
+		if (!*value || *end || errno || !isfinite(v.d))
+			return not_a(e, spec, value, "a number");
+		break;
+	}
+	case PX_PROP_STRING:
+		v.s = value;
+		break;
+	case PX_PROP_ENUM: {
+		bool found = false;
+
+		for (const struct px_prop_enum *en = spec->enums; en->nick;
+		     en++) {
+			if (!strcmp(en->nick, value)) {
+				v.i = en->value;
+				found = true;
+				break;
+			}
+		}
+		if (!found && !parse_i64(value, &v.i))
+			v.i = (int64_t)INT32_MAX + 1; /* reported below */
+		break;
+	}
+	case PX_PROP_SIZE:
+		if (px__parse_size(value, &v.u))
+			return not_a(e, spec, value,
+				     "a size (examples: 4096, 64K, 1M, 2G)");
+		break;
+	case PX_PROP_DURATION:
+		if (px__parse_duration(value, &v.i))
+			return not_a(e, spec, value,
+				     "a duration (examples: 500us, 10ms, 2s, "
+				     "1m)");
+		break;
+	}
+	err = check_range(e, spec, &v, value);
+	return err ? err : store(e, spec, &v);
+}
+
+/* Typed setters share this: TYPES is a mask of the spec types accepted. */
+static int set_typed(struct px_element *e, const char *prop, unsigned types,
+		     struct pval *v, const char *text)
+{
+	const struct px_prop_spec *spec;
+	int err;
+
+	if (!e)
+		return -EINVAL;
+	e->pipeline->error[0] = '\0';
+	err = lookup(e, prop, true, &spec);
+	if (err)
+		return err;
+	if (!spec) {
+		if (types & (1u << PX_PROP_STRING))
+			return rename_element(e, v->s);
+		spec = NULL;
+	}
+	if (!spec || !(types & (1u << spec->type))) {
+		px__pipeline_fail(e->pipeline, -EINVAL, e->name,
+				  "property '%s' of %s is of type %s, not "
+				  "set from %s",
+				  prop, e->name,
+				  spec ? px__prop_type_name(spec->type) :
+					 "string",
+				  text);
+		return -EINVAL;
+	}
+	char vt[64];
+	if (spec->type == PX_PROP_UINT64 || spec->type == PX_PROP_SIZE) {
+		if (text[0] == 'i') { /* from int64 */
+			if (v->i < 0) {
+				snprintf(vt, sizeof(vt), "%" PRId64, v->i);
+				return out_of_range(e, spec, vt);
+			}
+			v->u = (uint64_t)v->i;
+		}
+		snprintf(vt, sizeof(vt), "%" PRIu64, v->u);
+	} else if (spec->type == PX_PROP_DOUBLE) {
+		snprintf(vt, sizeof(vt), "%g", v->d);
+	} else if (spec->type == PX_PROP_STRING) {
+		snprintf(vt, sizeof(vt), "%s", v->s ? v->s : "");
+	} else if (spec->type == PX_PROP_BOOL) {
+		snprintf(vt, sizeof(vt), "%s", v->b ? "true" : "false");
+	} else {
+		if (text[0] == 'u') { /* from uint64 */
+			if (v->u > INT64_MAX) {
+				snprintf(vt, sizeof(vt), "%" PRIu64, v->u);
+				return out_of_range(e, spec, vt);
+			}
+			v->i = (int64_t)v->u;
+		}
+		snprintf(vt, sizeof(vt), "%" PRId64, v->i);
+	}
+	err = check_range(e, spec, v, vt);
+	return err ? err : store(e, spec, v);
+}
+
+#define T(x) (1u << (x))
+
+PX_API int px_element_set_bool(struct px_element *e, const char *prop, bool b)
+{
+	struct pval v = { .b = b };
+
+	return set_typed(e, prop, T(PX_PROP_BOOL), &v, "bool");
+}
+
+PX_API int px_element_set_int(struct px_element *e, const char *prop,
+			      int64_t i)
+{
+	struct pval v = { .i = i };
+
+	return set_typed(e, prop,
+			 T(PX_PROP_INT) | T(PX_PROP_UINT64) | T(PX_PROP_SIZE) |
+				 T(PX_PROP_DURATION) | T(PX_PROP_ENUM),
+			 &v, "int");
+}
+
+PX_API int px_element_set_uint64(struct px_element *e, const char *prop,
+				 uint64_t u)
+{
+	struct pval v = { .u = u };
+
+	return set_typed(e, prop,
+			 T(PX_PROP_UINT64) | T(PX_PROP_SIZE) | T(PX_PROP_INT) |
+				 T(PX_PROP_DURATION),
+			 &v, "uint64");
+}
+
+PX_API int px_element_set_double(struct px_element *e, const char *prop,
+				 double d)
+{
+	struct pval v = { .d = d };
+
+	return set_typed(e, prop, T(PX_PROP_DOUBLE), &v, "double");
+}
+
+PX_API int px_element_set_string(struct px_element *e, const char *prop,
+				 const char *s)
+{
+	struct pval v = { .s = s };
+
+	return set_typed(e, prop, T(PX_PROP_STRING), &v, "string");
+}
+
+PX_API int px_element_get(const struct px_element *e, const char *prop,
+			  char *buf, size_t len)
+{
+	const struct px_prop_spec *spec;
+
+	if (!e || !prop)
+		return -EINVAL;
+	if (!strcmp(prop, "name"))
+		return snprintf(buf, len, "%s", e->name);
+	spec = px__prop_find(e->cls, prop);
+	if (!spec)
+		return -ENOENT;
+	return px__prop_format(spec, e->priv, buf, len);
+}
