@@ -12,6 +12,7 @@
 #include "px_list.h"
 #include "px_pool.h"
 #include "px_probe.h"
+#include "px_reactor.h"
 #include "px_segment.h"
 #include "px_version.h"
 

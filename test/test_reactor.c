@@ -1,0 +1,1128 @@
+// SPDX-License-Identifier: MIT
+/* test_reactor.c - the reactor: every op kind on real fds, cancel, fixed
+ * buffers, posts and wakeups (MSG_RING, eventfd, spin), stop, embedding,
+ * synthetic NUMA placement. Rings are created inside each test (check forks). */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "px_pool.h"
+#include "px_probe.h"
+#include "px_reactor.h"
+#include "px_test.h"
+
+static const struct px_reactor_config base_cfg = PX_REACTOR_CONFIG_DEFAULT;
+
+/* A test op: counts callbacks and keeps the last result. */
+struct top {
+	struct px_op op;
+	atomic_int fired;
+	atomic_int more;
+	atomic_int res;
+	atomic_int fds[8];
+};
+
+static void top_cb(struct px_op *op, int res, uint32_t flags)
+{
+	struct top *t = px_container_of(op, struct top, op);
+	int n = atomic_fetch_add(&t->fired, 1);
+
+	atomic_store(&t->res, res);
+	if (flags & PX_OP_MORE)
+		atomic_fetch_add(&t->more, 1);
+	if (n < 8)
+		atomic_store(&t->fds[n], res);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait up to 5 s for *V to reach N. */
+static bool wait_for(atomic_int *v, int n)
+{
+	for (int i = 0; i < 5000 && atomic_load(v) < n; i++)
+		sleep_ms(1);
+	return atomic_load(v) >= n;
+}
+
+/* Run FN(ARG) on R's thread and wait for it (a posted task). */
+struct call {
+	struct px_task task;
+	void (*fn)(struct px_reactor *r, void *arg);
+	struct px_reactor *r;
+	void *arg;
+	atomic_int done;
+};
+
+static void call_fn(struct px_task *t)
+{
+	struct call *c = px_container_of(t, struct call, task);
+
+	c->fn(c->r, c->arg);
+	atomic_store(&c->done, 1);
+}
+
+static void call_on(struct px_reactor *r,
+		    void (*fn)(struct px_reactor *r, void *arg), void *arg)
+{
+	struct call c = { .fn = fn, .r = r, .arg = arg };
+
+	px_task_init(&c.task, call_fn);
+	ck_assert_int_eq(px_reactor_post(r, &c.task), 0);
+	ck_assert(wait_for(&c.done, 1));
+}
+
+static struct px_reactor *start_reactor(const struct px_reactor_config *cfg)
+{
+	struct px_reactor *r;
+	int ret = px_reactor_create(cfg ? cfg : &base_cfg, &r);
+
+	ck_assert_int_eq(ret, 0);
+	ck_assert_int_eq(px_reactor_start(r), 0);
+	return r;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+#define NEED_URING()                                          \
+	do {                                                  \
+		if (!px_feature_has(PX_FEAT_IO_URING))        \
+			PX_SKIP("io_uring is disabled here"); \
+	} while (0)
+
+/* ------------------------------------------------------------------------ */
+
+static void own_thread_checks(struct px_reactor *r, void *arg)
+{
+	int *out = arg;
+
+	out[0] = px_reactor_on_thread(r);
+	out[1] = px_reactor_current() == r;
+	out[2] = px_reactor_stop(r);
+}
+
+START_TEST(test_reactor_lifecycle)
+{
+	struct px_reactor_stats st;
+	struct px_reactor *r;
+	struct px_op op = { 0 };
+	int own[3];
+
+	NEED_URING();
+	ck_assert_int_eq(px_reactor_create(&base_cfg, NULL), -EINVAL);
+	r = start_reactor(NULL);
+	ck_assert_int_eq(px_reactor_start(r), -EALREADY);
+	ck_assert(!px_reactor_on_thread(r));
+	ck_assert_int_eq(px_io_nop(r, &op, top_cb), -EPERM);
+	ck_assert_int_eq(px_reactor_run_once(r, 0), -EALREADY);
+	call_on(r, own_thread_checks, own);
+	ck_assert(own[0] && own[1]);
+	ck_assert_int_eq(own[2], -EDEADLK);
+	px_reactor_stats(r, &st);
+	ck_assert(st.setup_flags != 0);
+	if (px_feature_has(PX_FEAT_DEFER_TASKRUN))
+		ck_assert(st.defer_taskrun && st.single_issuer);
+	ck_assert_int_eq(px_reactor_stop(r), 0);
+	ck_assert_int_eq(px_reactor_stop(r), 0);
+	ck_assert_int_eq(px_reactor_start(r), -EALREADY);
+	px_reactor_destroy(r);
+	px_reactor_destroy(NULL);
+}
+END_TEST
+
+/* Degraded setup: no DEFER_TASKRUN, everything still works. */
+START_TEST(test_reactor_degrade)
+{
+	struct px_reactor_config cfg = base_cfg;
+	struct px_reactor_stats st;
+	struct px_reactor *r;
+	struct top t = { 0 };
+
+	NEED_URING();
+	cfg.no_defer_taskrun = true;
+	ck_assert_int_eq(px_reactor_create(&cfg, &r), 0);
+	ck_assert_int_eq(px_reactor_run_once(r, 0), 0);
+	px_reactor_stats(r, &st);
+	ck_assert(!st.defer_taskrun);
+	ck_assert_int_eq(px_io_timeout(r, &t.op, 1000000, top_cb), 0);
+	while (!atomic_load(&t.fired))
+		ck_assert_int_ge(px_reactor_run_once(r, -1), 0);
+	ck_assert_int_eq(t.res, 0);
+	px_reactor_destroy(r);
+}
+END_TEST
+
+/* 32 NOPs queued in one turn go out with one io_uring_enter. */
+START_TEST(test_reactor_nop_batch)
+{
+	struct px_reactor_stats a, b;
+	struct px_reactor *r;
+	struct top t[32];
+	int n = 0;
+
+	NEED_URING();
+	memset(t, 0, sizeof(t));
+	ck_assert_int_eq(px_reactor_create(&base_cfg, &r), 0);
+	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+	ck_assert(px_reactor_on_thread(r));
+	for (int i = 0; i < 32; i++)
+		ck_assert_int_eq(px_io_nop(r, &t[i].op, top_cb), 0);
+	ck_assert_int_eq(px_io_nop(r, &t[0].op, top_cb), -EBUSY);
+	px_reactor_stats(r, &a);
+	while (n < 32) {
+		int ret = px_reactor_run_once(r, -1);
+
+		ck_assert_int_ge(ret, 0);
+		n += ret;
+	}
+	px_reactor_stats(r, &b);
+	ck_assert_uint_eq(b.submits - a.submits, 1);
+	ck_assert_uint_eq(b.sqes - a.sqes, 32);
+	ck_assert_uint_eq(b.cqes - a.cqes, 32);
+	for (int i = 0; i < 32; i++)
+		ck_assert_int_eq(t[i].fired, 1);
+	px_reactor_destroy(r);
+}
+END_TEST
+
+struct fixed_ctx {
+	int fd;
+	char *mem;
+	struct top w, rd;
+};
+
+static void fixed_write(struct px_reactor *r, void *arg)
+{
+	struct fixed_ctx *c = arg;
+
+	ck_assert_int_eq(px_io_write(r, &c->w.op, c->fd, c->mem, 4096, 0,
+				     top_cb), 0);
+}
+
+static void fixed_read(struct px_reactor *r, void *arg)
+{
+	struct fixed_ctx *c = arg;
+
+	ck_assert_int_eq(px_io_read(r, &c->rd.op, c->fd, c->mem + 4096, 4096,
+				    0, top_cb), 0);
+}
+
+static void fixed_late(struct px_reactor *r, void *arg)
+{
+	struct fixed_ctx *c = arg;
+	int idx = px_reactor_register_buffer(r, c->mem + 8192, 4096);
+
+	ck_assert_int_ge(idx, 0);
+	ck_assert_int_eq(px_io_read(r, &c->rd.op, c->fd, c->mem + 8192, 4096,
+				    0, top_cb), 0);
+}
+
+/* READ_FIXED/WRITE_FIXED inside a registered buffer, plain outside. */
+START_TEST(test_reactor_fixed_buffer)
+{
+	struct px_reactor_stats st;
+	struct fixed_ctx c = { 0 };
+	struct px_reactor *r;
+	char path[512];
+	int idx;
+
+	NEED_URING();
+	snprintf(path, sizeof(path), "%s/fixed", px_test_tmpdir());
+	c.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(c.fd, 0);
+	c.mem = aligned_alloc(4096, 3 * 4096);
+	memset(c.mem, 'a', 4096);
+	ck_assert_int_eq(px_reactor_create(&base_cfg, &r), 0);
+	idx = px_reactor_register_buffer(r, c.mem, 8192); /* before start */
+	ck_assert_int_eq(idx, 0);
+	ck_assert_int_eq(px_reactor_register_buffer(r, NULL, 1), -EINVAL);
+	ck_assert_int_eq(px_reactor_start(r), 0);
+	ck_assert_int_eq(px_reactor_register_buffer(r, c.mem, 1), -EPERM);
+	call_on(r, fixed_write, &c);
+	ck_assert(wait_for(&c.w.fired, 1));
+	call_on(r, fixed_read, &c);
+	ck_assert(wait_for(&c.rd.fired, 1));
+	ck_assert_int_eq(c.w.res, 4096);
+	ck_assert_int_eq(c.rd.res, 4096);
+	ck_assert_int_eq(memcmp(c.mem, c.mem + 4096, 4096), 0);
+	px_reactor_stats(r, &st);
+	ck_assert_uint_eq(st.fixed_ops, 2);
+	/* Registered after start, on the reactor thread. */
+	atomic_store(&c.rd.fired, 0);
+	call_on(r, fixed_late, &c);
+	ck_assert(wait_for(&c.rd.fired, 1));
+	ck_assert_int_eq(c.rd.res, 4096);
+	px_reactor_stats(r, &st);
+	ck_assert_uint_eq(st.fixed_ops, 3);
+	px_reactor_destroy(r);
+	free(c.mem);
+	close(c.fd);
+}
+END_TEST
+
+struct pool_ctx {
+	struct px_pool *pool;
+	int pfd[2];
+	uint32_t slot;
+	struct top rd;
+	int reg;
+};
+
+static void pool_read_cb(struct px_op *op, int res, uint32_t flags)
+{
+	struct pool_ctx *c = px_container_of(op, struct pool_ctx, rd.op);
+
+	px_pool_release(c->pool, c->slot); /* the slot goes back on every path */
+	top_cb(op, res, flags);
+}
+
+static void pool_submit(struct px_reactor *r, void *arg)
+{
+	struct pool_ctx *c = arg;
+
+	if (!c->reg) {
+		ck_assert_int_ge(px_reactor_register_pool(r, c->pool), 0);
+		c->reg = 1;
+	}
+	ck_assert_int_eq(px_reactor_register_pool(r, c->pool), -EEXIST);
+	ck_assert_int_eq(px_pool_loan(c->pool, &c->slot), 0);
+	ck_assert_int_eq(px_io_read(r, &c->rd.op, c->pfd[0],
+				    px_pool_slot_data(c->pool, c->slot), 4096,
+				    (uint64_t)-1, pool_read_cb), 0);
+}
+
+/* A pool registers as one fixed buffer; stop returns the in-flight slot. */
+START_TEST(test_reactor_pool)
+{
+	struct px_pool_config pc = { .slot_size = 4096, .slots = 8,
+				     .name = "rtest" };
+	struct px_reactor_stats st;
+	struct pool_ctx c = { 0 };
+	struct px_reactor *r;
+
+	NEED_URING();
+	pc.segment.numa_node = -1;
+	ck_assert_int_eq(px_pool_create(&pc, &c.pool), 0);
+	ck_assert_int_eq(pipe(c.pfd), 0);
+	r = start_reactor(NULL);
+	call_on(r, pool_submit, &c);
+	ck_assert_int_eq(write(c.pfd[1], "hello", 5), 5);
+	ck_assert(wait_for(&c.rd.fired, 1));
+	ck_assert_int_eq(c.rd.res, 5);
+	px_reactor_stats(r, &st);
+	ck_assert_uint_eq(st.fixed_ops, 1);
+	/* Second read never completes: stop cancels it, the slot returns. */
+	atomic_store(&c.rd.fired, 0);
+	call_on(r, pool_submit, &c);
+	ck_assert_int_eq(px_pool_available(c.pool), 7);
+	ck_assert_int_eq(px_reactor_stop(r), 0);
+	ck_assert_int_eq(c.rd.fired, 1);
+	ck_assert_int_eq(c.rd.res, -ECANCELED);
+	ck_assert_int_eq(px_pool_available(c.pool), 8);
+	px_reactor_destroy(r);
+	px_pool_destroy(c.pool);
+	close(c.pfd[0]);
+	close(c.pfd[1]);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Ops on real fds, driven embedded from the test thread.                   */
+
+static void run_until(struct px_reactor *r, atomic_int *v, int n)
+{
+	for (int i = 0; i < 10000 && atomic_load(v) < n; i++)
+		ck_assert_int_ge(px_reactor_run_once(r, 10), 0);
+	ck_assert_int_ge(atomic_load(v), n);
+}
+
+static struct px_reactor *embedded(void)
+{
+	struct px_reactor *r;
+
+	ck_assert_int_eq(px_reactor_create(&base_cfg, &r), 0);
+	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+	return r;
+}
+
+START_TEST(test_reactor_timeout_cancel)
+{
+	struct px_reactor *r = NULL;
+	struct top t1 = { 0 }, t2 = { 0 }, rd = { 0 };
+	int pfd[2];
+	char buf[8];
+
+	NEED_URING();
+	r = embedded();
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(px_io_timeout(r, &t1.op, 2000000, top_cb), 0);
+	ck_assert_int_eq(px_io_timeout(r, &t2.op, 10000000000ull, top_cb), 0);
+	ck_assert_int_eq(px_io_read(r, &rd.op, pfd[0], buf, 8, (uint64_t)-1,
+				    top_cb), 0);
+	run_until(r, &t1.fired, 1);
+	ck_assert_int_eq(t1.res, 0);
+	ck_assert_int_eq(px_io_cancel(r, &t1.op), -ENOENT);
+	ck_assert_int_eq(px_io_cancel(r, &t2.op), 0);
+	ck_assert_int_eq(px_io_cancel(r, &t2.op), -EALREADY);
+	ck_assert_int_eq(px_io_cancel(r, &rd.op), 0);
+	run_until(r, &t2.fired, 1);
+	run_until(r, &rd.fired, 1);
+	for (int i = 0; i < 5; i++)
+		px_reactor_run_once(r, 1);
+	ck_assert_int_eq(t2.fired, 1);
+	ck_assert_int_eq(t2.res, -ECANCELED);
+	ck_assert_int_eq(rd.fired, 1);
+	ck_assert_int_eq(rd.res, -ECANCELED);
+	ck_assert_int_eq(t1.fired, 1);
+	/* A cancelled op can be reused at once. */
+	ck_assert_int_eq(px_io_nop(r, &t2.op, top_cb), 0);
+	run_until(r, &t2.fired, 2);
+	ck_assert_int_eq(t2.res, 0);
+	px_reactor_destroy(r);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+END_TEST
+
+START_TEST(test_reactor_file_ops)
+{
+	struct top w = { 0 }, rd = { 0 }, fs = { 0 }, p = { 0 }, fx = { 0 };
+	struct px_reactor *r;
+	char path[512], out[16] = { 0 };
+	int fd, pfd[2], idx;
+
+	NEED_URING();
+	r = embedded();
+	snprintf(path, sizeof(path), "%s/file", px_test_tmpdir());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(px_io_write(r, &w.op, fd, "0123456789", 10, 100,
+				     top_cb), 0);
+	ck_assert_int_eq(px_io_fsync(r, &fs.op, fd, true, top_cb), 0);
+	run_until(r, &fs.fired, 1);
+	run_until(r, &w.fired, 1);
+	ck_assert_int_eq(w.res, 10);
+	ck_assert_int_eq(fs.res, 0);
+	ck_assert_int_eq(px_io_read(r, &rd.op, fd, out, 4, 103, top_cb), 0);
+	run_until(r, &rd.fired, 1);
+	ck_assert_int_eq(rd.res, 4);
+	ck_assert_str_eq(out, "3456");
+	/* Fixed file: the table holds its own reference. */
+	idx = px_reactor_register_fd(r, fd);
+	ck_assert_int_ge(idx, 0);
+	ck_assert_int_eq(px_io_read(r, &fx.op, PX_FIXED_FD(idx), out, 2, 108,
+				    top_cb), 0);
+	run_until(r, &fx.fired, 1);
+	ck_assert_int_eq(fx.res, 2);
+	ck_assert_int_eq(memcmp(out, "89", 2), 0);
+	ck_assert_int_eq(px_reactor_unregister_fd(r, idx), 0);
+	ck_assert_int_eq(px_reactor_unregister_fd(r, idx), -ENOENT);
+	/* Poll on a pipe. */
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(px_io_poll(r, &p.op, pfd[0], POLLIN, top_cb), 0);
+	ck_assert_int_eq(write(pfd[1], "x", 1), 1);
+	run_until(r, &p.fired, 1);
+	ck_assert(p.res & POLLIN);
+	px_reactor_destroy(r);
+	close(fd);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+END_TEST
+
+/* send/recv, and an fd passed with SCM_RIGHTS over sendmsg/recvmsg. */
+START_TEST(test_reactor_socket_ops)
+{
+	struct top s = { 0 }, rv = { 0 }, sm = { 0 }, rm = { 0 };
+	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } cs, cr;
+	struct msghdr ms = { 0 }, mr = { 0 };
+	struct iovec ivs = { "m", 1 }, ivr;
+	struct px_reactor *r;
+	int sv[2], pfd[2], got = -1;
+	char buf[16] = { 0 }, one;
+
+	NEED_URING();
+	r = embedded();
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(px_io_recv(r, &rv.op, sv[1], buf, sizeof(buf), 0,
+				    top_cb), 0);
+	ck_assert_int_eq(px_io_send(r, &s.op, sv[0], "ping", 4, MSG_NOSIGNAL,
+				    top_cb), 0);
+	run_until(r, &rv.fired, 1);
+	run_until(r, &s.fired, 1);
+	ck_assert_int_eq(s.res, 4);
+	ck_assert_int_eq(rv.res, 4);
+	ck_assert_str_eq(buf, "ping");
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	memset(&cs, 0, sizeof(cs));
+	ms.msg_iov = &ivs;
+	ms.msg_iovlen = 1;
+	ms.msg_control = cs.b;
+	ms.msg_controllen = sizeof(cs.b);
+	CMSG_FIRSTHDR(&ms)->cmsg_level = SOL_SOCKET;
+	CMSG_FIRSTHDR(&ms)->cmsg_type = SCM_RIGHTS;
+	CMSG_FIRSTHDR(&ms)->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&ms)), &pfd[1], sizeof(int));
+	ivr.iov_base = &one;
+	ivr.iov_len = 1;
+	mr.msg_iov = &ivr;
+	mr.msg_iovlen = 1;
+	mr.msg_control = cr.b;
+	mr.msg_controllen = sizeof(cr.b);
+	ck_assert_int_eq(px_io_recvmsg(r, &rm.op, sv[1], &mr, MSG_CMSG_CLOEXEC,
+				       top_cb), 0);
+	ck_assert_int_eq(px_io_sendmsg(r, &sm.op, sv[0], &ms, 0, top_cb), 0);
+	run_until(r, &rm.fired, 1);
+	run_until(r, &sm.fired, 1);
+	ck_assert_int_eq(sm.res, 1);
+	ck_assert_int_eq(rm.res, 1);
+	ck_assert_ptr_nonnull(CMSG_FIRSTHDR(&mr));
+	ck_assert_int_eq(CMSG_FIRSTHDR(&mr)->cmsg_type, SCM_RIGHTS);
+	memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(&mr)), sizeof(int));
+	ck_assert_int_ge(got, 0);
+	ck_assert_int_ne(got, pfd[1]);
+	/* The received fd is the pipe's write end. */
+	ck_assert_int_eq(write(got, "z", 1), 1);
+	ck_assert_int_eq(read(pfd[0], &one, 1), 1);
+	ck_assert_int_eq(one, 'z');
+	close(got);
+	px_reactor_destroy(r);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+static int tcp_listener(struct sockaddr_in *sa)
+{
+	socklen_t len = sizeof(*sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)sa, sizeof(*sa)), 0);
+	ck_assert_int_eq(listen(fd, 16), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)sa, &len), 0);
+	return fd;
+}
+
+/* Multishot accept (one callback per connection) and connect. */
+START_TEST(test_reactor_accept_connect)
+{
+	struct top acc = { 0 }, con[3];
+	struct sockaddr_in sa;
+	struct px_reactor *r;
+	int lfd, cfd[3];
+
+	NEED_URING();
+	if (!px_feature_has(PX_FEAT_ACCEPT_MULTISHOT))
+		PX_SKIP("no multishot accept");
+	memset(con, 0, sizeof(con));
+	r = embedded();
+	lfd = tcp_listener(&sa);
+	ck_assert_int_eq(px_io_accept(r, &acc.op, lfd, NULL, NULL, SOCK_CLOEXEC,
+				      true, top_cb), 0);
+	for (int i = 0; i < 3; i++) {
+		cfd[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_eq(px_io_connect(r, &con[i].op, cfd[i],
+					       (struct sockaddr *)&sa,
+					       sizeof(sa), top_cb), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		run_until(r, &con[i].fired, 1);
+		ck_assert_int_eq(con[i].res, 0);
+	}
+	run_until(r, &acc.fired, 3);
+	ck_assert_int_eq(acc.more, 3);
+	ck_assert(px_op_busy(&acc.op));
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_ge(acc.fds[i], 0);
+	ck_assert_int_eq(px_io_cancel(r, &acc.op), 0);
+	run_until(r, &acc.fired, 4);
+	ck_assert_int_eq(acc.res, -ECANCELED);
+	ck_assert_int_eq(acc.more, 3);
+	ck_assert(!px_op_busy(&acc.op));
+	for (int i = 0; i < 3; i++) {
+		close(acc.fds[i]);
+		close(cfd[i]);
+	}
+	close(lfd);
+	px_reactor_destroy(r);
+}
+END_TEST
+
+/* SEND_ZC fires once, after the notification; send_auto picks by size. */
+START_TEST(test_reactor_send_zc)
+{
+	struct px_reactor_config cfg = base_cfg;
+	struct top zc = { 0 }, small = { 0 };
+	struct px_reactor_stats st;
+	struct sockaddr_in sa;
+	struct px_reactor *r;
+	int lfd, cfd, sfd;
+	size_t len = 64 << 10, got = 0;
+	char *out, *in;
+
+	NEED_URING();
+	if (!px_feature_has(PX_FEAT_SEND_ZC))
+		PX_SKIP("no IORING_OP_SEND_ZC");
+	cfg.zc_threshold = 16 << 10;
+	ck_assert_int_eq(px_reactor_create(&cfg, &r), 0);
+	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+	lfd = tcp_listener(&sa);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(sfd, 0);
+	out = malloc(len);
+	in = malloc(len + 4);
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)(i * 7);
+	ck_assert_int_eq(px_io_send_auto(r, &zc.op, cfd, out, (uint32_t)len,
+					 MSG_NOSIGNAL, top_cb), 0);
+	ck_assert_int_eq(px_io_send_auto(r, &small.op, cfd, "tail", 4,
+					 MSG_NOSIGNAL, top_cb), 0);
+	while (got < len + 4) {
+		ssize_t n;
+
+		px_reactor_run_once(r, 0);
+		n = recv(sfd, in + got, len + 4 - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		else
+			sleep_ms(1);
+	}
+	run_until(r, &zc.fired, 1);
+	run_until(r, &small.fired, 1);
+	for (int i = 0; i < 5; i++)
+		px_reactor_run_once(r, 1);
+	ck_assert_int_eq(zc.fired, 1);
+	ck_assert_int_eq(zc.res, (int)len);
+	ck_assert_int_eq(small.res, 4);
+	ck_assert_int_eq(memcmp(in, out, len), 0);
+	ck_assert_int_eq(memcmp(in + len, "tail", 4), 0);
+	px_reactor_stats(r, &st);
+	ck_assert_uint_eq(st.zc_sends, 1);
+	px_reactor_destroy(r);
+	free(in);
+	free(out);
+	close(sfd);
+	close(cfd);
+	close(lfd);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Tasks, posts, wakeups.                                                    */
+
+struct counter_task {
+	struct px_task task;
+	struct px_reactor *expect;
+	atomic_int runs;
+	atomic_int wrong_thread;
+};
+
+static void counter_fn(struct px_task *t)
+{
+	struct counter_task *c = px_container_of(t, struct counter_task, task);
+
+	if (px_reactor_current() != c->expect)
+		atomic_fetch_add(&c->wrong_thread, 1);
+	atomic_fetch_add(&c->runs, 1);
+}
+
+struct poster {
+	struct px_reactor *r;
+	struct counter_task t[64];
+};
+
+static void *poster_main(void *arg)
+{
+	struct poster *p = arg;
+
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 64; i++)
+			ck_assert_int_eq(px_reactor_post(p->r, &p->t[i].task), 0);
+		sleep_ms(1);
+	}
+	return NULL;
+}
+
+/* Posts from two plain threads: every task runs, on the reactor, via eventfd. */
+START_TEST(test_reactor_post_thread)
+{
+	struct px_reactor_config cfg = base_cfg;
+	struct px_reactor_stats st;
+	struct poster p[2];
+	pthread_t th[2];
+	struct px_reactor *r;
+
+	NEED_URING();
+	cfg.spin_ns = 0;
+	r = start_reactor(&cfg);
+	for (int k = 0; k < 2; k++) {
+		p[k].r = r;
+		for (int i = 0; i < 64; i++) {
+			memset(&p[k].t[i], 0, sizeof(p[k].t[i]));
+			px_task_init(&p[k].t[i].task, counter_fn);
+			p[k].t[i].expect = r;
+		}
+		pthread_create(&th[k], NULL, poster_main, &p[k]);
+	}
+	for (int k = 0; k < 2; k++)
+		pthread_join(th[k], NULL);
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < 64; i++) {
+			ck_assert(wait_for(&p[k].t[i].runs, 1));
+			ck_assert_int_eq(p[k].t[i].wrong_thread, 0);
+		}
+	px_reactor_stats(r, &st);
+	ck_assert_uint_gt(st.wakeups_eventfd, 0);
+	ck_assert_uint_eq(st.wakeups_msg_ring, 0);
+	ck_assert_uint_eq(st.spins, 0);
+	ck_assert_int_eq(px_reactor_stop(r), 0);
+	ck_assert_int_eq(px_reactor_post(r, &p[0].t[0].task), -ESHUTDOWN);
+	px_reactor_destroy(r);
+}
+END_TEST
+
+/* Ping-pong between two reactors: each hop is a post from a reactor thread. */
+struct pingpong {
+	struct px_reactor *a, *b;
+	struct px_task ta, tb;
+	atomic_int hops;
+	int limit;
+};
+
+static void pp_a(struct px_task *t)
+{
+	struct pingpong *pp = px_container_of(t, struct pingpong, ta);
+
+	if (atomic_fetch_add(&pp->hops, 1) + 1 < pp->limit)
+		ck_assert_int_eq(px_reactor_post(pp->b, &pp->tb), 0);
+}
+
+static void pp_b(struct px_task *t)
+{
+	struct pingpong *pp = px_container_of(t, struct pingpong, tb);
+
+	if (atomic_fetch_add(&pp->hops, 1) + 1 < pp->limit)
+		ck_assert_int_eq(px_reactor_post(pp->a, &pp->ta), 0);
+}
+
+static void pingpong_run(uint32_t spin_ns, bool no_msg_ring,
+			 struct px_reactor_stats *sa,
+			 struct px_reactor_stats *sb)
+{
+	struct px_reactor_config cfg = base_cfg;
+	struct pingpong pp = { .limit = 200 };
+
+	cfg.spin_ns = spin_ns;
+	cfg.no_msg_ring = no_msg_ring;
+	pp.a = start_reactor(&cfg);
+	pp.b = start_reactor(&cfg);
+	px_task_init(&pp.ta, pp_a);
+	px_task_init(&pp.tb, pp_b);
+	ck_assert_int_eq(px_reactor_post(pp.a, &pp.ta), 0);
+	ck_assert(wait_for(&pp.hops, pp.limit));
+	ck_assert_int_eq(px_reactor_stop(pp.a), 0);
+	ck_assert_int_eq(px_reactor_stop(pp.b), 0);
+	px_reactor_stats(pp.a, sa);
+	px_reactor_stats(pp.b, sb);
+	px_reactor_destroy(pp.a);
+	px_reactor_destroy(pp.b);
+}
+
+START_TEST(test_reactor_wake_msg_ring)
+{
+	struct px_reactor_stats sa, sb;
+
+	NEED_URING();
+	if (!px_feature_has(PX_FEAT_MSG_RING))
+		PX_SKIP("no IORING_OP_MSG_RING");
+	pingpong_run(0, false, &sa, &sb);
+	/* Both sleep between hops, so almost every hop needs a MSG_RING. */
+	ck_assert_uint_gt(sb.wakeups_msg_ring, 10);
+	ck_assert_uint_gt(sa.wakeups_msg_ring, 10);
+	ck_assert_uint_le(sb.wakeups_eventfd, 1);
+	ck_assert_uint_eq(sa.msg_errors + sb.msg_errors, 0);
+}
+END_TEST
+
+START_TEST(test_reactor_wake_eventfd)
+{
+	struct px_reactor_stats sa, sb;
+
+	NEED_URING();
+	pingpong_run(0, true, &sa, &sb);
+	ck_assert_uint_eq(sb.wakeups_msg_ring, 0);
+	ck_assert_uint_gt(sb.wakeups_eventfd, 10);
+	ck_assert_uint_gt(sa.wakeups_eventfd, 10);
+}
+END_TEST
+
+/* With a long spin, a peer that answers quickly finds the reactor awake. */
+START_TEST(test_reactor_wake_spin)
+{
+	struct px_reactor_stats sa, sb;
+
+	NEED_URING();
+	pingpong_run(200 * 1000 * 1000, false, &sa, &sb);
+	ck_assert_uint_gt(sa.spins + sb.spins, 0);
+	/* Hops that land while the peer is still in its turn need no spin. */
+	ck_assert_uint_gt(sa.spin_hits + sb.spin_hits, 20);
+	/* Spinning reactors are awake: few hops needed a wakeup. */
+	ck_assert_uint_lt(sa.wakeups_msg_ring + sa.wakeups_eventfd +
+				  sb.wakeups_msg_ring + sb.wakeups_eventfd,
+			  50);
+	pingpong_run(0, false, &sa, &sb);
+	ck_assert_uint_eq(sa.spins + sb.spins, 0);
+	ck_assert_uint_gt(sa.sleeps + sb.sleeps, 100);
+}
+END_TEST
+
+/* A task that reschedules itself forever cannot starve a timer. */
+struct busy {
+	struct px_task task;
+	struct px_reactor *r;
+	atomic_int runs;
+	struct top tm;
+};
+
+static void busy_fn(struct px_task *t)
+{
+	struct busy *b = px_container_of(t, struct busy, task);
+
+	atomic_fetch_add(&b->runs, 1);
+	if (!atomic_load(&b->tm.fired))
+		px_reactor_schedule(b->r, &b->task);
+}
+
+static void busy_start(struct px_reactor *r, void *arg)
+{
+	struct busy *b = arg;
+
+	ck_assert_int_eq(px_io_timeout(r, &b->tm.op, 5000000, top_cb), 0);
+	px_reactor_schedule(r, &b->task);
+	px_reactor_schedule(r, &b->task); /* idempotent while queued */
+}
+
+START_TEST(test_reactor_budget)
+{
+	struct px_reactor_config cfg = base_cfg;
+	struct px_reactor_stats st;
+	struct busy b = { 0 };
+	struct px_reactor *r;
+
+	NEED_URING();
+	cfg.task_budget = 8;
+	r = start_reactor(&cfg);
+	b.r = r;
+	px_task_init(&b.task, busy_fn);
+	call_on(r, busy_start, &b);
+	ck_assert(wait_for(&b.tm.fired, 1));
+	ck_assert_int_eq(b.tm.res, 0);
+	ck_assert_int_gt(b.runs, 8);
+	px_reactor_stop(r);
+	px_reactor_stats(r, &st);
+	ck_assert_uint_gt(st.turns, 1);
+	px_reactor_destroy(r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Stop, churn, embedding, topology.                                         */
+
+struct inflight {
+	int pfd[2], sv[2], lfd;
+	char buf[16];
+	struct top rd, tm, rv, acc;
+};
+
+static void inflight_submit(struct px_reactor *r, void *arg)
+{
+	struct inflight *f = arg;
+
+	ck_assert_int_eq(px_io_read(r, &f->rd.op, f->pfd[0], f->buf, 16,
+				    (uint64_t)-1, top_cb), 0);
+	ck_assert_int_eq(px_io_timeout(r, &f->tm.op, 60ull * 1000000000,
+				       top_cb), 0);
+	ck_assert_int_eq(px_io_recv(r, &f->rv.op, f->sv[0], f->buf, 16, 0,
+				    top_cb), 0);
+	ck_assert_int_eq(px_io_accept(r, &f->acc.op, f->lfd, NULL, NULL, 0,
+				      px_feature_has(PX_FEAT_ACCEPT_MULTISHOT),
+				      top_cb), 0);
+}
+
+START_TEST(test_reactor_stop_inflight)
+{
+	struct inflight f;
+	struct sockaddr_in sa;
+	struct px_reactor *r;
+
+	NEED_URING();
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(pipe(f.pfd), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, f.sv), 0);
+	f.lfd = tcp_listener(&sa);
+	r = start_reactor(NULL);
+	call_on(r, inflight_submit, &f);
+	sleep_ms(5);
+	ck_assert_int_eq(px_reactor_stop(r), 0);
+	ck_assert_int_eq(f.rd.fired, 1);
+	ck_assert_int_eq(f.rd.res, -ECANCELED);
+	ck_assert_int_eq(f.tm.fired, 1);
+	ck_assert_int_eq(f.tm.res, -ECANCELED);
+	ck_assert_int_eq(f.rv.fired, 1);
+	ck_assert_int_eq(f.rv.res, -ECANCELED);
+	ck_assert_int_eq(f.acc.fired, 1);
+	ck_assert_int_eq(f.acc.res, -ECANCELED);
+	px_reactor_destroy(r);
+	close(f.pfd[0]);
+	close(f.pfd[1]);
+	close(f.sv[0]);
+	close(f.sv[1]);
+	close(f.lfd);
+}
+END_TEST
+
+START_TEST(test_reactor_churn)
+{
+	struct px_reactor_config cfg = base_cfg;
+	struct px_reactor *r;
+	int before;
+
+	NEED_URING();
+	cfg.no_pin = true;
+	before = count_fds();
+	for (int i = 0; i < 1000; i++) {
+		ck_assert_int_eq(px_reactor_create(&cfg, &r), 0);
+		if (i % 2) {
+			ck_assert_int_eq(px_reactor_start(r), 0);
+		} else {
+			struct top t = { 0 };
+
+			ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+			ck_assert_int_eq(px_io_timeout(r, &t.op, 1ull << 40,
+						       top_cb), 0);
+			ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+			ck_assert_int_eq(px_reactor_stop(r), 0);
+			ck_assert_int_eq(t.fired, 1);
+		}
+		px_reactor_destroy(r);
+	}
+	ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
+struct emb_ctx {
+	struct px_reactor *r;
+	int pfd[2];
+	struct counter_task task;
+};
+
+static void *emb_peer(void *arg)
+{
+	struct emb_ctx *c = arg;
+
+	sleep_ms(20);
+	ck_assert_int_eq(write(c->pfd[1], "e", 1), 1);
+	sleep_ms(20);
+	ck_assert_int_eq(px_reactor_post(c->r, &c->task.task), 0);
+	return NULL;
+}
+
+/* An embedder's epoll loop: the reactor fd fires for completions and posts. */
+START_TEST(test_reactor_embedded_epoll)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, got;
+	struct emb_ctx c;
+	struct top rd = { 0 }, tm = { 0 };
+	pthread_t th;
+	char buf[4];
+	int ep, n;
+
+	NEED_URING();
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(px_reactor_create(&base_cfg, &c.r), 0);
+	ck_assert_int_eq(pipe(c.pfd), 0);
+	px_task_init(&c.task.task, counter_fn);
+	c.task.expect = c.r;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ck_assert_int_eq(epoll_ctl(ep, EPOLL_CTL_ADD, px_reactor_fd(c.r), &ev), 0);
+	ck_assert_int_ge(px_reactor_run_once(c.r, 0), 0);
+	ck_assert_int_eq(px_io_read(c.r, &rd.op, c.pfd[0], buf, sizeof(buf),
+				    (uint64_t)-1, top_cb), 0);
+	ck_assert_int_ge(px_reactor_run_once(c.r, 0), 0); /* submits it */
+	pthread_create(&th, NULL, emb_peer, &c);
+	for (int i = 0; i < 100 && !(rd.fired && c.task.runs); i++) {
+		n = epoll_wait(ep, &got, 1, 1000);
+		/* io_uring task work may interrupt the wait: retry. */
+		ck_assert(n >= 0 || errno == EINTR);
+		if (n == 1)
+			ck_assert_int_ge(px_reactor_run_once(c.r, 0), 0);
+	}
+	pthread_join(th, NULL);
+	ck_assert_int_eq(rd.fired, 1);
+	ck_assert_int_eq(rd.res, 1);
+	ck_assert_int_eq(c.task.runs, 1);
+	ck_assert_int_eq(c.task.wrong_thread, 0);
+	/* Stop from the owner with an op in flight: it is cancelled. */
+	ck_assert_int_eq(px_io_timeout(c.r, &tm.op, 1ull << 40, top_cb), 0);
+	ck_assert_int_eq(px_reactor_stop(c.r), 0);
+	ck_assert_int_eq(tm.fired, 1);
+	ck_assert_int_eq(tm.res, -ECANCELED);
+	ck_assert_int_eq(px_reactor_run_once(c.r, 0), -EALREADY);
+	px_reactor_destroy(c.r);
+	close(ep);
+	close(c.pfd[0]);
+	close(c.pfd[1]);
+}
+END_TEST
+
+static void check_synthetic(const char *desc, int nodes, unsigned per_node)
+{
+	struct px_reactor_group *g;
+	struct counter_task t[16];
+	char want[32], got[32];
+
+	setenv("HWLOC_SYNTHETIC", desc, 1);
+	ck_assert_int_eq(px_topology_reload(), 0);
+	ck_assert_int_eq(px_topology_numa_nodes(), nodes);
+	ck_assert_int_eq(px_reactor_group_create(NULL, per_node, &g), 0);
+	ck_assert_uint_eq(px_reactor_group_count(g), nodes * per_node);
+	ck_assert_ptr_null(px_reactor_group_get(g, nodes * per_node));
+	for (unsigned i = 0; i < px_reactor_group_count(g); i++) {
+		struct px_reactor *r = px_reactor_group_get(g, i);
+		int node = (int)(i / per_node);
+
+		ck_assert_uint_eq(px_reactor_index(r), i);
+		ck_assert_int_eq(px_reactor_numa_node(r), node);
+		/* Two PUs per node, numbered in order. */
+		snprintf(want, sizeof(want), "%d-%d", 2 * node, 2 * node + 1);
+		ck_assert_int_gt(px_reactor_cpuset(r, got, sizeof(got)), 0);
+		ck_assert_str_eq(got, want);
+		ck_assert(!px_reactor_pinned(r)); /* not this system */
+		memset(&t[i], 0, sizeof(t[i]));
+		px_task_init(&t[i].task, counter_fn);
+		t[i].expect = r;
+		ck_assert_int_eq(px_reactor_post(r, &t[i].task), 0);
+	}
+	ck_assert_ptr_eq(px_reactor_group_on_node(g, nodes - 1),
+			 px_reactor_group_get(g, (nodes - 1) * per_node));
+	for (unsigned i = 0; i < px_reactor_group_count(g); i++) {
+		ck_assert(wait_for(&t[i].runs, 1));
+		ck_assert_int_eq(t[i].wrong_thread, 0);
+	}
+	px_reactor_group_destroy(g);
+	unsetenv("HWLOC_SYNTHETIC");
+	px_topology_reload();
+}
+
+START_TEST(test_reactor_topology_2)
+{
+	struct px_reactor_config cfg = base_cfg;
+	struct px_reactor *r;
+
+	NEED_URING();
+	check_synthetic("pack:2 numa:1 core:2 pu:1", 2, 1);
+	check_synthetic("pack:2 numa:1 core:2 pu:1", 2, 2);
+	setenv("HWLOC_SYNTHETIC", "pack:2 numa:1 core:2 pu:1", 1);
+	px_topology_reload();
+	cfg.numa_node = 2;
+	ck_assert_int_eq(px_reactor_create(&cfg, &r), -ENODEV);
+	cfg.numa_node = -1;
+	cfg.cpu = 3;
+	ck_assert_int_eq(px_reactor_create(&cfg, &r), 0);
+	ck_assert_int_eq(px_reactor_numa_node(r), 1);
+	px_reactor_destroy(r);
+	unsetenv("HWLOC_SYNTHETIC");
+	px_topology_reload();
+}
+END_TEST
+
+START_TEST(test_reactor_topology_4)
+{
+	NEED_URING();
+	check_synthetic("pack:4 numa:1 core:2 pu:1", 4, 1);
+	check_synthetic("pack:2 numa:2 core:2 pu:1", 4, 2);
+}
+END_TEST
+
+/* On the real machine the reactor is bound to its node's CPUs. */
+START_TEST(test_reactor_pin_real)
+{
+	struct px_reactor_config cfg = base_cfg;
+	struct px_reactor *r;
+	char set[64];
+
+	NEED_URING();
+	cfg.numa_node = 0;
+	r = start_reactor(&cfg);
+	ck_assert(px_reactor_pinned(r));
+	ck_assert_int_gt(px_reactor_cpuset(r, set, sizeof(set)), 0);
+	ck_assert_int_eq(px_reactor_numa_node(r), 0);
+	px_reactor_destroy(r);
+}
+END_TEST
+
+static Suite *reactor_suite(void)
+{
+	Suite *s = suite_create("reactor");
+
+	tcase_add_test(px_tcase(s, "lifecycle"), test_reactor_lifecycle);
+	tcase_add_test(px_tcase(s, "degrade"), test_reactor_degrade);
+	tcase_add_test(px_tcase(s, "nop_batch"), test_reactor_nop_batch);
+	tcase_add_test(px_tcase(s, "fixed_buffer"), test_reactor_fixed_buffer);
+	tcase_add_test(px_tcase(s, "pool"), test_reactor_pool);
+	tcase_add_test(px_tcase(s, "timeout_cancel"), test_reactor_timeout_cancel);
+	tcase_add_test(px_tcase(s, "file_ops"), test_reactor_file_ops);
+	tcase_add_test(px_tcase(s, "socket_ops"), test_reactor_socket_ops);
+	tcase_add_test(px_tcase(s, "accept_connect"), test_reactor_accept_connect);
+	tcase_add_test(px_tcase(s, "send_zc"), test_reactor_send_zc);
+	tcase_add_test(px_tcase(s, "post_thread"), test_reactor_post_thread);
+	tcase_add_test(px_tcase(s, "wake_msg_ring"), test_reactor_wake_msg_ring);
+	tcase_add_test(px_tcase(s, "wake_eventfd"), test_reactor_wake_eventfd);
+	tcase_add_test(px_tcase(s, "wake_spin"), test_reactor_wake_spin);
+	tcase_add_test(px_tcase(s, "budget"), test_reactor_budget);
+	tcase_add_test(px_tcase(s, "stop_inflight"), test_reactor_stop_inflight);
+	tcase_add_test(px_tcase(s, "churn"), test_reactor_churn);
+	tcase_add_test(px_tcase(s, "embedded_epoll"), test_reactor_embedded_epoll);
+	tcase_add_test(px_tcase(s, "topology_2"), test_reactor_topology_2);
+	tcase_add_test(px_tcase(s, "topology_4"), test_reactor_topology_4);
+	tcase_add_test(px_tcase(s, "pin_real"), test_reactor_pin_real);
+	return s;
+}
+
+PX_TEST_MAIN(reactor_suite)
