@@ -455,8 +455,10 @@ PX_API int px_caps_parse(const char *text, struct px_caps **out,
 	size_t start = p.pos;
 	while (is_media_char((unsigned char)text[p.pos]))
 		p.pos++;
-	if (p.pos == start || !isalpha((unsigned char)text[start]))
+	if (p.pos == start || !isalpha((unsigned char)text[start])) {
+		p.pos = start;
 		goto fail;
+	}
 	if (p.pos - start == 3 && !strncmp(text + start, "ANY", 3)) {
 		c->any = true;
 		skip_ws(&p);
