@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+/*
+ * builtin.c - the table of built-in element classes that the registry loads
+ * on first use (builtin_int.h).
+ */
+#include "builtin_int.h"
+#include "elements_int.h"
+
+const struct px_element_class *const px__builtin_classes[] = {
+	&px__capsfilter_class,
+	&px__consolesink_class,
+	&px__fakesink_class,
+	&px__fakesrc_class,
+	&px__funnel_class,
+	&px__identity_class,
+	&px__queue_class,
+	&px__tee_class,
+	NULL,
+};

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * elements_int.h - what the built-in elements share: their class tables (for
+ * builtin.c), a CRC32C, a small PRNG and the in-order stdout writer used by
+ * consolesink and fakesink's dump. Internal: never installed.
+ */
+#ifndef PX_ELEMENTS_INT_H
+#define PX_ELEMENTS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "px_element.h"
+#include "px_reactor.h"
+
+/* Batch size of every element's work(): items moved per call. */
+#define PX__ELEM_BATCH 64
+
+extern const struct px_element_class px__fakesrc_class;
+extern const struct px_element_class px__fakesink_class;
+extern const struct px_element_class px__identity_class;
+extern const struct px_element_class px__tee_class;
+extern const struct px_element_class px__queue_class;
+extern const struct px_element_class px__capsfilter_class;
+extern const struct px_element_class px__funnel_class;
+extern const struct px_element_class px__consolesink_class;
+
+/* CRC32C (Castagnoli), continuing from CRC (0 to start). */
+uint32_t px__crc32c(uint32_t crc, const void *data, size_t len);
+
+/* xorshift64*: a fast PRNG for fill patterns and drop decisions. */
+PX_INLINE uint64_t px__rand_next(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* A seed that differs between elements and runs (never 0). */
+uint64_t px__rand_seed(const void *salt);
+
+/*
+ * An in-order writer of buffers to a file descriptor (stdout) through the
+ * reactor's op API, one write in flight: text mode writes the buffer bytes
+ * themselves, hex mode writes a `hexdump -C` rendering chunk by chunk. The
+ * buffer is released once it is fully written.
+ */
+enum px__cwriter_mode {
+	PX__CWRITER_TEXT = 0,
+	PX__CWRITER_HEX = 1,
+};
+
+struct px__cwriter {
+	struct px_op op;
+	struct px_element *e;
+	int fd;
+	enum px__cwriter_mode mode;
+	bool busy;	   /* an item is being written */
+	bool in_flight;	   /* a write op is submitted */
+	bool stopping;	   /* stop() waits for the op to complete */
+	struct px_buf buf; /* the buffer being written (owned) */
+	uint32_t done;	   /* bytes of buf consumed */
+	uint64_t hex_base; /* offset shown in the hexdump's first column */
+	char *text;	   /* hex rendering of the current chunk */
+	uint32_t text_len, text_off;
+	uint32_t text_cap;
+};
+
+/* Prepare W for E writing to FD in MODE; allocates the hex text buffer.
+ * Returns 0 or -ENOMEM. From start(). */
+int px__cwriter_start(struct px__cwriter *w, struct px_element *e, int fd,
+		      enum px__cwriter_mode mode);
+/* True while a buffer is being written: feed nothing until it is false
+ * (the element is scheduled when it becomes false). */
+PX_INLINE bool px__cwriter_busy(const struct px__cwriter *w)
+{
+	return w->busy;
+}
+/* Write BUF (transfer full). Returns 0 or a negative errno (posted). */
+int px__cwriter_feed(struct px__cwriter *w, const struct px_buf *buf);
+/* From stop(): release what is held; 1 when an op is still in flight
+ * (px_element_stop_done() follows from its completion), else 0. */
+int px__cwriter_stop(struct px__cwriter *w);
+/* Free the text buffer (after stop). */
+void px__cwriter_fini(struct px__cwriter *w);
+
+#endif /* PX_ELEMENTS_INT_H */

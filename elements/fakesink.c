@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fakesink.c - a sink that releases every buffer at once: counts buffers and
+ * bytes, optionally checksums the stream (CRC32C) and hexdumps each buffer
+ * to stdout for debugging.
+ */
+#include <string.h>
+
+#include "elements_int.h"
+#include "px_buf.h"
+
+struct fakesink {
+	/* properties */
+	bool checksum;
+	bool dump;
+	bool sync;
+	uint64_t last_checksum; /* read-only */
+	uint64_t buffers;	/* read-only */
+	uint64_t bytes;		/* read-only */
+
+	/* run state */
+	struct px_element *e;
+	struct px_pad *sink;
+	uint32_t crc;
+	bool eos;
+	struct px__cwriter out; /* dump=true */
+};
+
+#define RO_U64(nm, field, hlp)                                               \
+	{ .name = nm, .type = PX_PROP_UINT64, .flags = PX_PROP_READONLY,     \
+	  .offset = offsetof(struct fakesink, field), .help = hlp,          \
+	  .max_u64 = UINT64_MAX }
+
+static const struct px_prop_spec fakesink_props[] = {
+	PX_PROP_BOOL_SPEC("checksum", struct fakesink, checksum, false,
+			  "CRC32C every byte received; posted at EOS and kept in last-checksum"),
+	PX_PROP_BOOL_SPEC("dump", struct fakesink, dump, false,
+			  "hexdump each buffer to stdout (slow; for debugging)"),
+	PX_PROP_BOOL_SPEC("sync", struct fakesink, sync, false,
+			  "accepted for GStreamer compatibility and ignored: there is no clock"),
+	RO_U64("last-checksum", last_checksum,
+	       "CRC32C of the bytes received so far (needs checksum=true)"),
+	RO_U64("buffers", buffers, "buffers received in the current run"),
+	RO_U64("bytes", bytes, "bytes received in the current run"),
+};
+
+static const struct px_pad_template fakesink_pads[] = {
+	{ "sink", PX_PAD_SINK, PX_PAD_ALWAYS, "ANY" },
+};
+
+/* Read-only properties are read by the application thread while the
+ * reactor runs: single relaxed stores keep each value whole. */
+static void publish(uint64_t *field, uint64_t v)
+{
+	__atomic_store_n(field, v, __ATOMIC_RELAXED);
+}
+
+static int fakesink_start(struct px_element *e)
+{
+	struct fakesink *s = px_element_priv(e);
+
+	s->e = e;
+	s->sink = px_element_pad(e, "sink");
+	s->crc = 0;
+	s->eos = false;
+	publish(&s->last_checksum, 0);
+	publish(&s->buffers, 0);
+	publish(&s->bytes, 0);
+	if (s->dump)
+		return px__cwriter_start(&s->out, e, 1, PX__CWRITER_HEX);
+	return 0;
+}
+
+static void fakesink_eos(struct fakesink *s)
+{
+	s->eos = true;
+	if (s->checksum)
+		px_element_post(s->e, "checksum crc32c=0x%08x buffers=%llu bytes=%llu",
+				s->crc, (unsigned long long)s->buffers,
+				(unsigned long long)s->bytes);
+	px_element_eos_reached(s->e);
+}
+
+/* dump=true: one buffer at a time through the stdout writer. */
+static void fakesink_work_dump(struct fakesink *s)
+{
+	struct px_item it;
+
+	while (!s->eos && !px__cwriter_busy(&s->out) &&
+	       px_pad_pull(s->sink, &it, 1) == 1) {
+		if (it.type == PX_ITEM_BUFFER) {
+			if (s->checksum) {
+				s->crc = px__crc32c(s->crc, px_buf_data(&it.buf),
+						    it.buf.length);
+				publish(&s->last_checksum, s->crc);
+			}
+			publish(&s->buffers, s->buffers + 1);
+			publish(&s->bytes, s->bytes + it.buf.length);
+			px__cwriter_feed(&s->out, &it.buf);
+		} else if (px_item_is_eos(&it)) {
+			fakesink_eos(s);
+		} else {
+			px_item_release(&it);
+		}
+	}
+}
+
+static void fakesink_work(struct px_element *e)
+{
+	struct fakesink *s = px_element_priv(e);
+	struct px_item items[PX__ELEM_BATCH];
+	uint64_t nbuf = 0, nbytes = 0;
+	unsigned n;
+
+	if (s->dump) {
+		fakesink_work_dump(s);
+		return;
+	}
+	if (s->eos)
+		return;
+	n = px_pad_pull(s->sink, items, PX__ELEM_BATCH);
+	for (unsigned i = 0; i < n; i++) {
+		struct px_item *it = &items[i];
+
+		if (px_likely(it->type == PX_ITEM_BUFFER)) {
+			if (s->checksum)
+				s->crc = px__crc32c(s->crc, px_buf_data(&it->buf),
+						    it->buf.length);
+			nbuf++;
+			nbytes += it->buf.length;
+			px_buf_unref(&it->buf);
+		} else if (px_item_is_eos(it)) {
+			/* Nothing follows EOS on a link. */
+			for (unsigned k = i + 1; k < n; k++)
+				px_item_release(&items[k]);
+			publish(&s->buffers, s->buffers + nbuf);
+			publish(&s->bytes, s->bytes + nbytes);
+			publish(&s->last_checksum, s->crc);
+			fakesink_eos(s);
+			return;
+		} else {
+			px_item_release(it); /* CAPS, SEGMENT...: nothing to do */
+		}
+	}
+	if (nbuf) {
+		publish(&s->buffers, s->buffers + nbuf);
+		publish(&s->bytes, s->bytes + nbytes);
+		if (s->checksum)
+			publish(&s->last_checksum, s->crc);
+	}
+	if (n == PX__ELEM_BATCH && px_pad_count(s->sink))
+		px_element_schedule(e);
+}
+
+static int fakesink_stop(struct px_element *e)
+{
+	struct fakesink *s = px_element_priv(e);
+
+	if (s->dump)
+		return px__cwriter_stop(&s->out);
+	return 0;
+}
+
+static void fakesink_fini(struct px_element *e)
+{
+	struct fakesink *s = px_element_priv(e);
+
+	px__cwriter_fini(&s->out);
+}
+
+const struct px_element_class px__fakesink_class = {
+	.name = "fakesink",
+	.description = "Releases every buffer at once; counts, checksums or dumps them",
+	.priv_size = sizeof(struct fakesink),
+	.pads = fakesink_pads,
+	.n_pads = PX_ARRAY_SIZE(fakesink_pads),
+	.props = fakesink_props,
+	.n_props = PX_ARRAY_SIZE(fakesink_props),
+	.start = fakesink_start,
+	.work = fakesink_work,
+	.stop = fakesink_stop,
+	.fini = fakesink_fini,
+};

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fakesrc.c - a generator source: pushes num-buffers buffers of a fixed size
+ * from its own pool (untouched, zeroed, a byte counter or random bytes), as
+ * fast as downstream takes them or at a fixed rate, then EOS.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "elements_int.h"
+#include "px_buf.h"
+
+enum fakesrc_fill {
+	FILL_NOTHING = 0,
+	FILL_ZERO = 1,
+	FILL_PATTERN = 2,
+	FILL_RANDOM = 3,
+	FILL_PATTERN_SPAN = 4,
+};
+
+struct fakesrc {
+	/* properties */
+	int64_t num_buffers;
+	uint64_t size;
+	int filltype;
+	int64_t rate;
+	int64_t pool_slots;
+
+	/* run state, reset by start() */
+	struct px_element *e;
+	struct px_pad *src;
+	struct px_pool *pool;
+	uint64_t seq;
+	uint64_t offset;
+	uint8_t pattern; /* next byte of the counter pattern */
+	uint64_t rng;
+	bool eos_pending; /* all buffers pushed: EOS is next */
+	bool done;	  /* EOS pushed */
+	/* rate limiting: buffers are due at t0 + seq / rate */
+	struct px_op timer;
+	bool timer_armed;
+	bool stopping;
+	uint64_t t0_ns;
+};
+
+static const struct px_prop_enum fill_enums[] = {
+	{ "nothing", FILL_NOTHING, "leave the slot's bytes as they are (fastest)" },
+	{ "zero", FILL_ZERO, "fill with zero bytes" },
+	{ "pattern", FILL_PATTERN, "each buffer holds 00 01 02 ... ff 00 01 ..." },
+	{ "random", FILL_RANDOM, "fill with pseudo-random bytes" },
+	{ "pattern-span", FILL_PATTERN_SPAN, "the 00 01 02 ... counter continues across buffers" },
+	{ NULL, 0, NULL },
+};
+
+static const struct px_prop_spec fakesrc_props[] = {
+	PX_PROP_INT_SPEC("num-buffers", struct fakesrc, num_buffers, -1, -1,
+			 INT64_MAX,
+			 "buffers to push before EOS (-1: until EOS is requested)"),
+	PX_PROP_SIZE_SPEC("size", struct fakesrc, size, 4096, 1, 1u << 30,
+			  "bytes in each buffer (and the pool's slot size)"),
+	PX_PROP_ENUM_SPEC("filltype", struct fakesrc, filltype, FILL_NOTHING,
+			  fill_enums, "what to write into each buffer"),
+	PX_PROP_INT_SPEC("rate", struct fakesrc, rate, 0, 0, 1000000000,
+			 "buffers per second, paced by reactor timers (0: as fast as possible)"),
+	PX_PROP_INT_SPEC("pool-slots", struct fakesrc, pool_slots, 64, 2, 65536,
+			 "buffers in the source's pool (in flight at most)"),
+};
+
+static const struct px_pad_template fakesrc_pads[] = {
+	{ "src", PX_PAD_SRC, PX_PAD_ALWAYS, "ANY" },
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Pools align slots of a page or more to whole pages: ask for that size. */
+static uint32_t slot_size(uint64_t size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t align = page > 0 ? (uint64_t)page : 4096;
+
+	if (size < align)
+		return (uint32_t)PX_ALIGN_UP(size, 64u);
+	return (uint32_t)PX_ALIGN_UP(size, align);
+}
+
+static int fakesrc_start(struct px_element *e)
+{
+	struct fakesrc *s = px_element_priv(e);
+	int rc;
+
+	s->e = e;
+	s->src = px_element_pad(e, "src");
+	s->seq = 0;
+	s->offset = 0;
+	s->pattern = 0;
+	s->rng = px__rand_seed(s);
+	s->eos_pending = s->num_buffers == 0;
+	s->done = false;
+	s->timer_armed = false;
+	s->stopping = false;
+	s->t0_ns = 0;
+	rc = px_element_pool_create(e, slot_size(s->size),
+				    (uint32_t)s->pool_slots, &s->pool);
+	if (rc < 0) {
+		px_element_error(e, rc,
+				 "%s: cannot create a pool of %lld slots of %llu bytes (properties pool-slots, size): %s",
+				 px_element_name(e), (long long)s->pool_slots,
+				 (unsigned long long)s->size, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void fill(struct fakesrc *s, struct px_buf *b)
+{
+	uint8_t *p = px_buf_data(b);
+	uint32_t n = b->length;
+
+	switch (s->filltype) {
+	case FILL_ZERO:
+		memset(p, 0, n);
+		break;
+	case FILL_PATTERN:
+	case FILL_PATTERN_SPAN: {
+		uint8_t c = s->filltype == FILL_PATTERN ? 0 : s->pattern;
+
+		for (uint32_t i = 0; i < n; i++)
+			p[i] = c++;
+		s->pattern = c;
+		break;
+	}
+	case FILL_RANDOM: {
+		uint32_t i = 0;
+
+		for (; i + 8 <= n; i += 8) {
+			uint64_t v = px__rand_next(&s->rng);
+
+			memcpy(p + i, &v, 8);
+		}
+		if (i < n) {
+			uint64_t v = px__rand_next(&s->rng);
+
+			memcpy(p + i, &v, n - i);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void timer_fired(struct px_op *op, int res, uint32_t flags)
+{
+	struct fakesrc *s = px_container_of(op, struct fakesrc, timer);
+
+	(void)res;
+	(void)flags;
+	s->timer_armed = false;
+	if (s->stopping) {
+		px_element_stop_done(s->e);
+		return;
+	}
+	px_element_schedule(s->e);
+}
+
+/* How many buffers the rate allows now; arms the timer when none. */
+static uint64_t rate_allowance(struct fakesrc *s)
+{
+	uint64_t now = now_ns(), due, rate = (uint64_t)s->rate;
+	unsigned __int128 elapsed;
+	int rc;
+
+	if (!s->t0_ns)
+		s->t0_ns = now;
+	elapsed = (unsigned __int128)(now - s->t0_ns) * rate;
+	due = (uint64_t)(elapsed / 1000000000u) + 1;
+	if (due > s->seq)
+		return due - s->seq;
+	if (s->timer_armed)
+		return 0;
+	/* Next buffer at t0 + seq / rate. */
+	due = s->t0_ns +
+	      (uint64_t)(((unsigned __int128)s->seq * 1000000000u) / rate);
+	rc = px_io_timeout(px_element_reactor(s->e), &s->timer,
+			   due > now ? due - now : 1, timer_fired);
+	if (rc < 0) {
+		px_element_error(s->e, rc, "%s: cannot arm the rate timer: %s",
+				 px_element_name(s->e), strerror(-rc));
+		return 0;
+	}
+	s->timer_armed = true;
+	return 0;
+}
+
+static void fakesrc_work(struct px_element *e)
+{
+	struct fakesrc *s = px_element_priv(e);
+	struct px_item items[PX__ELEM_BATCH];
+	unsigned room, n, i, pushed;
+	uint64_t want = PX__ELEM_BATCH;
+
+	if (s->done || s->stopping)
+		return;
+	if (!s->eos_pending && px_element_eos_requested(e))
+		s->eos_pending = true;
+	if (s->eos_pending) {
+		enum px_flow f = px_element_push_eos(e);
+
+		if (f != PX_FLOW_BUSY)
+			s->done = true;
+		return;
+	}
+	room = px_pad_room(s->src);
+	if (!room)
+		return; /* scheduled again when the link drains */
+	if (s->num_buffers >= 0)
+		want = PX_MIN(want, (uint64_t)s->num_buffers - s->seq);
+	if (s->rate > 0) {
+		want = PX_MIN(want, rate_allowance(s));
+		if (!want)
+			return; /* the timer schedules us */
+	}
+	n = (unsigned)PX_MIN((uint64_t)room, want);
+	for (i = 0; i < n; i++) {
+		struct px_buf *b = &items[i].buf;
+		int rc = px_element_buf_alloc(e, s->pool, (uint32_t)s->size, b);
+
+		if (rc < 0) {
+			if (rc != -ENOBUFS)
+				px_element_error(e, rc, "%s: buffer allocation failed: %s",
+						 px_element_name(e), strerror(-rc));
+			break; /* -ENOBUFS: scheduled when a slot returns */
+		}
+		items[i].type = PX_ITEM_BUFFER;
+		b->seq = s->seq + i;
+		b->stream_offset = s->offset + (uint64_t)i * s->size;
+		if (s->rate > 0) {
+			b->duration = (int64_t)(1000000000u / (uint64_t)s->rate);
+			b->pts = (int64_t)(((unsigned __int128)b->seq *
+					    1000000000u) /
+					   (uint64_t)s->rate);
+		} else {
+			b->pts = PX_TIME_NONE;
+			b->duration = PX_TIME_NONE;
+		}
+		if (s->filltype != FILL_NOTHING)
+			fill(s, b);
+	}
+	pushed = i ? px_pad_push_burst(s->src, items, i) : 0;
+	/* room was checked: a short push means the link went away (flushing). */
+	for (unsigned k = pushed; k < i; k++)
+		px_item_release(&items[k]);
+	s->seq += pushed;
+	s->offset += (uint64_t)pushed * s->size;
+	if (s->num_buffers >= 0 && s->seq >= (uint64_t)s->num_buffers)
+		s->eos_pending = true;
+	if (i < n)
+		return; /* pool empty: woken by a release */
+	/* Budget spent with work left: run again after the others. */
+	px_element_schedule(e);
+}
+
+static int fakesrc_stop(struct px_element *e)
+{
+	struct fakesrc *s = px_element_priv(e);
+
+	s->stopping = true;
+	if (s->timer_armed) {
+		px_io_cancel(px_element_reactor(e), &s->timer);
+		return 1; /* timer_fired() calls px_element_stop_done() */
+	}
+	return 0;
+}
+
+const struct px_element_class px__fakesrc_class = {
+	.name = "fakesrc",
+	.description = "Pushes buffers of a given size and fill, then EOS",
+	.priv_size = sizeof(struct fakesrc),
+	.pads = fakesrc_pads,
+	.n_pads = PX_ARRAY_SIZE(fakesrc_pads),
+	.props = fakesrc_props,
+	.n_props = PX_ARRAY_SIZE(fakesrc_props),
+	.start = fakesrc_start,
+	.work = fakesrc_work,
+	.stop = fakesrc_stop,
+};

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * identity.c - passes items through untouched (events in order), optionally
+ * dropping buffers at random, delaying each buffer with a reactor timer, or
+ * failing after N buffers: the test bench's swiss-army element.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "elements_int.h"
+#include "px_buf.h"
+
+struct identity {
+	/* properties */
+	double drop_probability;
+	int64_t sleep_time;  /* ns */
+	int64_t error_after; /* -1: never */
+	uint64_t dropped;    /* read-only */
+
+	/* run state */
+	struct px_element *e;
+	struct px_pad *sink, *src;
+	uint64_t rng;
+	uint64_t drop_threshold; /* a buffer drops when rand < threshold */
+	bool drop_all;
+	uint64_t count; /* buffers seen (for error-after) */
+	bool failed;
+	/* sleep-time: one buffer held while its timer runs */
+	struct px_item pending;
+	bool have_pending;
+	bool pending_ready;
+	bool timer_armed;
+	bool stopping;
+	struct px_op timer;
+};
+
+static const struct px_prop_spec identity_props[] = {
+	PX_PROP_DOUBLE_SPEC("drop-probability", struct identity,
+			    drop_probability, 0.0, 0.0, 1.0,
+			    "chance (0..1) that each buffer is dropped instead of passed"),
+	PX_PROP_DURATION_SPEC("sleep-time", struct identity, sleep_time, 0, 0,
+			      3600000000000ll,
+			      "delay each buffer this long, on a timer (0: no delay)"),
+	PX_PROP_INT_SPEC("error-after", struct identity, error_after, -1, -1,
+			 INT64_MAX,
+			 "post an ERROR on the N-th buffer instead of passing it (-1: never)"),
+	{ .name = "dropped", .type = PX_PROP_UINT64, .flags = PX_PROP_READONLY,
+	  .offset = offsetof(struct identity, dropped), .max_u64 = UINT64_MAX,
+	  .help = "buffers dropped by drop-probability in the current run" },
+};
+
+static const struct px_pad_template identity_pads[] = {
+	{ "sink", PX_PAD_SINK, PX_PAD_ALWAYS, "ANY" },
+	{ "src", PX_PAD_SRC, PX_PAD_ALWAYS, "ANY" },
+};
+
+static int identity_start(struct px_element *e)
+{
+	struct identity *s = px_element_priv(e);
+
+	s->e = e;
+	s->sink = px_element_pad(e, "sink");
+	s->src = px_element_pad(e, "src");
+	s->rng = px__rand_seed(s);
+	s->drop_all = s->drop_probability >= 1.0;
+	/* 2^64 * p, computed without overflowing for p < 1. */
+	s->drop_threshold =
+		s->drop_all ? UINT64_MAX
+			    : (uint64_t)(s->drop_probability * 18446744073709551616.0);
+	s->count = 0;
+	s->failed = false;
+	s->have_pending = false;
+	s->pending_ready = false;
+	s->timer_armed = false;
+	s->stopping = false;
+	__atomic_store_n(&s->dropped, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Decide the fate of buffer IT: true to pass it on. Drops and error-after
+ * release it. */
+static bool identity_filter(struct identity *s, struct px_item *it)
+{
+	if (it->type != PX_ITEM_BUFFER)
+		return true;
+	if (s->error_after >= 0 && ++s->count >= (uint64_t)s->error_after) {
+		px_item_release(it);
+		if (!s->failed) {
+			s->failed = true;
+			px_element_error(s->e, -EIO,
+					 "%s: failing at buffer %llu as asked by error-after=%lld",
+					 px_element_name(s->e),
+					 (unsigned long long)s->count,
+					 (long long)s->error_after);
+		}
+		return false;
+	}
+	if (s->drop_threshold &&
+	    (s->drop_all || px__rand_next(&s->rng) < s->drop_threshold)) {
+		px_item_release(it);
+		__atomic_store_n(&s->dropped, s->dropped + 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	return true;
+}
+
+static void timer_fired(struct px_op *op, int res, uint32_t flags)
+{
+	struct identity *s = px_container_of(op, struct identity, timer);
+
+	(void)res;
+	(void)flags;
+	s->timer_armed = false;
+	if (s->stopping) {
+		px_element_stop_done(s->e);
+		return;
+	}
+	s->pending_ready = true;
+	px_element_schedule(s->e);
+}
+
+/* sleep-time > 0: one item at a time, each buffer after its own timer. */
+static void identity_work_sleep(struct identity *s)
+{
+	for (unsigned budget = PX__ELEM_BATCH; budget; budget--) {
+		if (s->have_pending) {
+			if (!s->pending_ready || !px_pad_room(s->src))
+				return; /* the timer or the drained link wakes us */
+			if (px_pad_push(s->src, &s->pending) == PX_FLOW_BUSY)
+				return;
+			s->have_pending = false;
+		}
+		if (s->failed || px_pad_pull(s->sink, &s->pending, 1) != 1)
+			return;
+		if (!identity_filter(s, &s->pending))
+			continue;
+		s->have_pending = true;
+		s->pending_ready = s->pending.type != PX_ITEM_BUFFER;
+		if (!s->pending_ready) {
+			int rc = px_io_timeout(px_element_reactor(s->e), &s->timer,
+					       (uint64_t)s->sleep_time,
+					       timer_fired);
+
+			if (rc < 0) {
+				px_element_error(s->e, rc,
+						 "%s: cannot arm the sleep-time timer: %s",
+						 px_element_name(s->e),
+						 strerror(-rc));
+				s->failed = true;
+				return;
+			}
+			s->timer_armed = true;
+			return;
+		}
+	}
+	px_element_schedule(s->e);
+}
+
+static void identity_work(struct px_element *e)
+{
+	struct identity *s = px_element_priv(e);
+	struct px_item items[PX__ELEM_BATCH];
+	unsigned room, want, n, m, pushed;
+
+	if (s->stopping)
+		return;
+	if (s->failed) {
+		/* The pipeline is stopping: hold nothing meanwhile. */
+		while ((n = px_pad_pull(s->sink, items, PX__ELEM_BATCH)))
+			for (unsigned i = 0; i < n; i++)
+				px_item_release(&items[i]);
+		return;
+	}
+	if (s->sleep_time > 0) {
+		identity_work_sleep(s);
+		return;
+	}
+	room = px_pad_room(s->src);
+	if (!room)
+		return; /* scheduled again when the link drains */
+	want = PX_MIN(room, (unsigned)PX__ELEM_BATCH);
+	n = px_pad_pull(s->sink, items, want);
+	if (!n)
+		return;
+	m = n;
+	if (s->drop_threshold || s->error_after >= 0) {
+		m = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (identity_filter(s, &items[i]))
+				items[m++] = items[i];
+	}
+	pushed = m ? px_pad_push_burst(s->src, items, m) : 0;
+	/* Room was checked: a short push means the pipeline is flushing. */
+	for (unsigned k = pushed; k < m; k++)
+		px_item_release(&items[k]);
+	if (n == want && px_pad_count(s->sink))
+		px_element_schedule(e);
+}
+
+static int identity_stop(struct px_element *e)
+{
+	struct identity *s = px_element_priv(e);
+
+	s->stopping = true;
+	if (s->have_pending) {
+		px_item_release(&s->pending);
+		s->have_pending = false;
+	}
+	if (s->timer_armed) {
+		px_io_cancel(px_element_reactor(e), &s->timer);
+		return 1; /* timer_fired() calls px_element_stop_done() */
+	}
+	return 0;
+}
+
+const struct px_element_class px__identity_class = {
+	.name = "identity",
+	.description = "Passes items through; can drop, delay or fail on purpose",
+	.priv_size = sizeof(struct identity),
+	.pads = identity_pads,
+	.n_pads = PX_ARRAY_SIZE(identity_pads),
+	.props = identity_props,
+	.n_props = PX_ARRAY_SIZE(identity_props),
+	.start = identity_start,
+	.work = identity_work,
+	.stop = identity_stop,
+};

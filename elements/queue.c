@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: MIT
+/*
+ * queue.c - a thread boundary with bounded storage: its downstream side runs
+ * on another reactor (property "reactor"); when full it blocks upstream
+ * (leaky=no), drops new buffers (upstream) or drops the oldest (downstream).
+ *
+ * Storage is the link to the downstream side (sized from max-size-buffers)
+ * plus a small FIFO of our own for what the link cannot take yet. The
+ * limits count both: the queue remembers the size of each item it pushed
+ * and learns from the link's free room how many the consumer has taken.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elements_int.h"
+#include "px_buf.h"
+
+enum queue_leaky {
+	LEAKY_NO = 0,
+	LEAKY_UPSTREAM = 1,
+	LEAKY_DOWNSTREAM = 2,
+};
+
+#define LEN_EVENT UINT32_MAX /* an event in the pushed-length ring */
+/* Limited by bytes while the link still had room: look again this soon. */
+#define RECHECK_NS 100000u
+
+struct queue {
+	/* properties */
+	int64_t reactor;
+	int64_t max_size_buffers;
+	uint64_t max_size_bytes; /* 0: no limit */
+	int leaky;
+	uint64_t dropped;		/* read-only */
+	int64_t current_level_buffers;	/* read-only */
+	uint64_t current_level_bytes;	/* read-only */
+
+	/* run state */
+	struct px_element *e;
+	struct px_pad *sink, *src;
+	/* our FIFO: a power-of-two ring of items */
+	struct px_item *fifo;
+	uint32_t mask, head, tail; /* free-running */
+	uint32_t fifo_bufs;
+	uint64_t fifo_bytes;
+	/* what sits in the link: lengths of the items pushed, oldest first */
+	uint32_t *lens;
+	uint32_t lens_mask;
+	uint32_t link_cap; /* 0 until measured by the first work() */
+	uint32_t lpush, lcons;
+	uint32_t link_bufs;
+	uint64_t link_bytes;
+	uint32_t last_len; /* size estimate for the byte limit */
+	uint64_t drops;
+	struct px_op recheck;
+	bool recheck_armed, stopping;
+};
+
+static const struct px_prop_enum leaky_enums[] = {
+	{ "no", LEAKY_NO, "when full, block upstream (no buffer is lost)" },
+	{ "upstream", LEAKY_UPSTREAM, "when full, drop new buffers as they arrive" },
+	{ "downstream", LEAKY_DOWNSTREAM, "when full, drop the oldest queued buffer" },
+	{ NULL, 0, NULL },
+};
+
+#define RO_SPEC(nm, typ, field, hlp)                                         \
+	{ .name = nm, .type = typ, .flags = PX_PROP_READONLY,               \
+	  .offset = offsetof(struct queue, field), .help = hlp,             \
+	  .max_int = INT64_MAX, .max_u64 = UINT64_MAX }
+
+static const struct px_prop_spec queue_props[] = {
+	PX_PROP_INT_SPEC("reactor", struct queue, reactor, -1, -1, 1023,
+			 "reactor that runs the downstream side (-1: the one after upstream's)"),
+	PX_PROP_INT_SPEC("max-size-buffers", struct queue, max_size_buffers, 200,
+			 1, 65536, "buffers held at most before the queue is full"),
+	PX_PROP_SIZE_SPEC("max-size-bytes", struct queue, max_size_bytes,
+			  10u << 20, 0, UINT64_MAX,
+			  "bytes held at most before the queue is full (0: no limit)"),
+	PX_PROP_ENUM_SPEC("leaky", struct queue, leaky, LEAKY_NO, leaky_enums,
+			  "what to do when full: block, or drop new or old buffers"),
+	RO_SPEC("dropped", PX_PROP_UINT64, dropped,
+		"buffers dropped by a leaky queue in the current run"),
+	RO_SPEC("current-level-buffers", PX_PROP_INT, current_level_buffers,
+		"buffers held right now"),
+	RO_SPEC("current-level-bytes", PX_PROP_UINT64, current_level_bytes,
+		"bytes held right now"),
+};
+
+static const struct px_pad_template queue_pads[] = {
+	{ "sink", PX_PAD_SINK, PX_PAD_ALWAYS, "ANY" },
+	{ "src", PX_PAD_SRC, PX_PAD_ALWAYS, "ANY" },
+};
+
+static uint32_t floor_pow2(uint64_t v)
+{
+	uint32_t c = 1;
+
+	while ((uint64_t)c * 2 <= v && c < 65536)
+		c <<= 1;
+	return c;
+}
+
+/*
+ * The link takes a power of two no larger than the limit, so that a full
+ * queue always has a full link and the engine wakes us when it drains. With
+ * leaky=downstream it takes half at most (and a batch at most), so that the
+ * oldest buffers are still ours to drop.
+ */
+static int queue_size_link(struct px_element *e)
+{
+	struct queue *s = px_element_priv(e);
+	uint32_t cap = floor_pow2((uint64_t)s->max_size_buffers);
+	int rc;
+
+	if (s->leaky == LEAKY_DOWNSTREAM)
+		cap = PX_MIN(floor_pow2((uint64_t)s->max_size_buffers / 2),
+			     (uint32_t)PX__ELEM_BATCH);
+	cap = PX_MAX(cap, 2u);
+	rc = px_pad_request_capacity(px_element_pad(e, "src"), cap);
+	/* Past NULL the links exist: the limits still hold, through the
+	 * recheck timer instead of the link's wakeup. */
+	if (rc < 0 && rc != -EBUSY) {
+		px_element_error(e, rc, "%s: cannot size the src link to %u items: %s",
+				 px_element_name(e), cap, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static int queue_init(struct px_element *e)
+{
+	return queue_size_link(e);
+}
+
+static int queue_prop_changed(struct px_element *e,
+			      const struct px_prop_spec *spec)
+{
+	if (!strcmp(spec->name, "max-size-buffers") ||
+	    !strcmp(spec->name, "leaky"))
+		return queue_size_link(e);
+	return 0;
+}
+
+static int queue_start(struct px_element *e)
+{
+	struct queue *s = px_element_priv(e);
+	/* Room for max-size-buffers plus a batch of events beyond it. */
+	uint32_t need = (uint32_t)s->max_size_buffers + PX__ELEM_BATCH + 1;
+	uint32_t cap = 1;
+
+	while (cap < need)
+		cap <<= 1;
+	if (!s->fifo || s->mask + 1 < cap) {
+		struct px_item *f = realloc(s->fifo, cap * sizeof(*f));
+
+		if (!f) {
+			px_element_error(e, -ENOMEM,
+					 "%s: out of memory for max-size-buffers=%lld",
+					 px_element_name(e),
+					 (long long)s->max_size_buffers);
+			return -ENOMEM;
+		}
+		s->fifo = f;
+		s->mask = cap - 1;
+	}
+	s->e = e;
+	s->sink = px_element_pad(e, "sink");
+	s->src = px_element_pad(e, "src");
+	s->head = s->tail = 0;
+	s->fifo_bufs = 0;
+	s->fifo_bytes = 0;
+	s->link_cap = 0;
+	s->lpush = s->lcons = 0;
+	s->link_bufs = 0;
+	s->link_bytes = 0;
+	s->last_len = 1;
+	s->drops = 0;
+	s->recheck_armed = false;
+	s->stopping = false;
+	__atomic_store_n(&s->dropped, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->current_level_buffers, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->current_level_bytes, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* First work(): the link is empty, so its room is its capacity. */
+static int link_measure(struct queue *s)
+{
+	uint32_t cap = px_pad_room(s->src), size = 1;
+
+	while (size < cap)
+		size <<= 1;
+	if (!s->lens || s->lens_mask + 1 < size) {
+		uint32_t *l = realloc(s->lens, size * sizeof(*l));
+
+		if (!l) {
+			px_element_error(s->e, -ENOMEM, "%s: out of memory",
+					 px_element_name(s->e));
+			return -ENOMEM;
+		}
+		s->lens = l;
+		s->lens_mask = size - 1;
+	}
+	s->link_cap = cap;
+	return 0;
+}
+
+/* Room on the link; forgets the items the consumer has taken meanwhile. */
+static unsigned link_room(struct queue *s)
+{
+	unsigned room = px_pad_room(s->src);
+	uint32_t taken = s->lpush - (s->link_cap - room);
+
+	while (s->lcons != taken) {
+		uint32_t len = s->lens[s->lcons++ & s->lens_mask];
+
+		if (len != LEN_EVENT) {
+			s->link_bufs--;
+			s->link_bytes -= len;
+		}
+	}
+	return room;
+}
+
+/* Push N items to the link (room was checked) and remember their sizes. */
+static void link_push(struct queue *s, struct px_item *items, unsigned n)
+{
+	unsigned pushed;
+
+	for (unsigned k = 0; k < n; k++) {
+		const struct px_item *it = &items[k];
+		uint32_t len = LEN_EVENT;
+
+		if (it->type == PX_ITEM_BUFFER) {
+			len = it->buf.length;
+			s->link_bufs++;
+			s->link_bytes += len;
+		}
+		s->lens[s->lpush++ & s->lens_mask] = len;
+	}
+	pushed = px_pad_push_burst(s->src, items, n);
+	/* Room was checked: short only when flushing (the link is going
+	 * away, and our accounting with it). */
+	for (unsigned k = pushed; k < n; k++)
+		px_item_release(&items[k]);
+}
+
+static bool queue_full(const struct queue *s)
+{
+	return s->link_bufs + s->fifo_bufs >= (uint64_t)s->max_size_buffers ||
+	       (s->max_size_bytes &&
+		s->link_bytes + s->fifo_bytes >= s->max_size_bytes);
+}
+
+/* How many items to take from upstream now (0: we are full). */
+static unsigned intake(const struct queue *s)
+{
+	uint64_t n = PX__ELEM_BATCH, held = s->link_bufs + s->fifo_bufs;
+
+	if (queue_full(s))
+		return s->leaky == LEAKY_NO ? 0 : PX__ELEM_BATCH;
+	n = PX_MIN(n, (uint64_t)s->max_size_buffers - held);
+	if (s->max_size_bytes) {
+		uint64_t left = s->max_size_bytes - s->link_bytes - s->fifo_bytes;
+
+		n = PX_MIN(n, PX_MAX(left / s->last_len, 1u));
+	}
+	return (unsigned)n;
+}
+
+static void fifo_put(struct queue *s, const struct px_item *it)
+{
+	s->fifo[s->tail++ & s->mask] = *it;
+	if (it->type == PX_ITEM_BUFFER) {
+		s->fifo_bufs++;
+		s->fifo_bytes += it->buf.length;
+	}
+}
+
+static void drop(struct queue *s, struct px_item *it)
+{
+	px_item_release(it);
+	s->drops++;
+	__atomic_store_n(&s->dropped, s->drops, __ATOMIC_RELAXED);
+}
+
+/* leaky=downstream: drop our oldest buffer, keeping events in order.
+ * False when we hold none (all of it is in the link already). */
+static bool fifo_drop_oldest(struct queue *s)
+{
+	uint32_t i = s->head;
+	struct px_item victim;
+
+	while (i != s->tail && s->fifo[i & s->mask].type != PX_ITEM_BUFFER)
+		i++;
+	if (i == s->tail)
+		return false;
+	victim = s->fifo[i & s->mask];
+	for (; i != s->head; i--)
+		s->fifo[i & s->mask] = s->fifo[(i - 1) & s->mask];
+	s->head++;
+	s->fifo_bufs--;
+	s->fifo_bytes -= victim.buf.length;
+	drop(s, &victim);
+	return true;
+}
+
+/* Move FIFO items to the link while it has room; returns the room left. */
+static unsigned fifo_drain(struct queue *s, unsigned room)
+{
+	while (room && s->head != s->tail) {
+		uint32_t at = s->head & s->mask;
+		unsigned n = PX_MIN(room, s->tail - s->head);
+
+		n = PX_MIN(n, s->mask + 1 - at); /* up to the wrap */
+		for (unsigned k = 0; k < n; k++) {
+			const struct px_item *it = &s->fifo[at + k];
+
+			if (it->type == PX_ITEM_BUFFER) {
+				s->fifo_bufs--;
+				s->fifo_bytes -= it->buf.length;
+			}
+		}
+		s->head += n;
+		room -= n;
+		link_push(s, &s->fifo[at], n);
+	}
+	return room;
+}
+
+/* EOS came in: no buffer can be dropped after it, so the count is final. */
+static void queue_eos_in(struct queue *s)
+{
+	if (s->leaky != LEAKY_NO || s->drops)
+		px_element_post(s->e, "dropped=%llu leaky=%s",
+				(unsigned long long)s->drops,
+				leaky_enums[s->leaky].nick);
+}
+
+/* Take up to WANT items from upstream: straight to the link while it has
+ * room and nothing is queued before them, else into the FIFO. */
+static unsigned queue_take(struct queue *s, unsigned want, unsigned room)
+{
+	struct px_item items[PX__ELEM_BATCH];
+	unsigned n = px_pad_pull(s->sink, items, want), direct = 0;
+
+	if (n && px_item_is_eos(&items[n - 1]))
+		queue_eos_in(s);
+	if (s->head == s->tail && !queue_full(s)) {
+		/* The fast path: the common case when downstream keeps up. */
+		direct = PX_MIN(n, room);
+		if (direct) {
+			for (unsigned k = 0; k < direct; k++)
+				if (items[k].type == PX_ITEM_BUFFER)
+					s->last_len = items[k].buf.length
+							      ? items[k].buf.length
+							      : 1;
+			link_push(s, items, direct);
+		}
+	}
+	for (unsigned i = direct; i < n; i++) {
+		struct px_item *it = &items[i];
+
+		if (it->type == PX_ITEM_BUFFER) {
+			s->last_len = it->buf.length ? it->buf.length : 1;
+			if (queue_full(s) && s->leaky != LEAKY_NO) {
+				if (s->leaky == LEAKY_UPSTREAM ||
+				    !fifo_drop_oldest(s)) {
+					drop(s, it);
+					continue;
+				}
+			}
+		}
+		fifo_put(s, it);
+	}
+	return n;
+}
+
+static void recheck_fired(struct px_op *op, int res, uint32_t flags)
+{
+	struct queue *s = px_container_of(op, struct queue, recheck);
+
+	(void)res;
+	(void)flags;
+	s->recheck_armed = false;
+	if (s->stopping) {
+		px_element_stop_done(s->e);
+		return;
+	}
+	px_element_schedule(s->e);
+}
+
+static void queue_work(struct px_element *e)
+{
+	struct queue *s = px_element_priv(e);
+	unsigned room, want, fifo_free, n = 0;
+
+	if (s->stopping)
+		return;
+	if (px_unlikely(!s->link_cap) && link_measure(s) < 0)
+		return;
+	room = fifo_drain(s, link_room(s));
+	want = intake(s);
+	/* Keep FIFO space for a batch of events beyond the buffer limit. */
+	fifo_free = s->mask + 1 - (s->tail - s->head);
+	if (fifo_free < PX__ELEM_BATCH + 1u)
+		want = 0;
+	if (want) {
+		n = queue_take(s, want, room);
+		if (s->head != s->tail) /* leaky drops may leave room */
+			fifo_drain(s, link_room(s));
+	}
+	__atomic_store_n(&s->current_level_buffers,
+			 (int64_t)(s->link_bufs + s->fifo_bufs), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->current_level_bytes, s->link_bytes + s->fifo_bytes,
+			 __ATOMIC_RELAXED);
+	if (n == want && n && px_pad_count(s->sink)) {
+		px_element_schedule(e); /* more input, budget spent */
+		return;
+	}
+	/* Full, not leaky, and the link still has room: the engine will not
+	 * wake us for it (only a full link does), so look again soon. */
+	if (!want && px_pad_count(s->sink) && s->head == s->tail &&
+	    px_pad_room(s->src) && !s->recheck_armed) {
+		int rc = px_io_timeout(px_element_reactor(e), &s->recheck,
+				       RECHECK_NS, recheck_fired);
+
+		if (rc < 0)
+			px_element_error(e, rc, "%s: cannot arm a timer: %s",
+					 px_element_name(e), strerror(-rc));
+		else
+			s->recheck_armed = true;
+	}
+}
+
+static int queue_stop(struct px_element *e)
+{
+	struct queue *s = px_element_priv(e);
+
+	s->stopping = true;
+	while (s->head != s->tail)
+		px_item_release(&s->fifo[s->head++ & s->mask]);
+	s->fifo_bufs = 0;
+	s->fifo_bytes = 0;
+	if (s->recheck_armed) {
+		px_io_cancel(px_element_reactor(e), &s->recheck);
+		return 1; /* recheck_fired() calls px_element_stop_done() */
+	}
+	return 0;
+}
+
+static void queue_fini(struct px_element *e)
+{
+	struct queue *s = px_element_priv(e);
+
+	free(s->fifo);
+	free(s->lens);
+	s->fifo = NULL;
+	s->lens = NULL;
+}
+
+const struct px_element_class px__queue_class = {
+	.name = "queue",
+	.description = "Thread boundary with bounded, optionally leaky storage",
+	.flags = PX_ELEMENT_THREAD_BOUNDARY,
+	.priv_size = sizeof(struct queue),
+	.pads = queue_pads,
+	.n_pads = PX_ARRAY_SIZE(queue_pads),
+	.props = queue_props,
+	.n_props = PX_ARRAY_SIZE(queue_props),
+	.init = queue_init,
+	.prop_changed = queue_prop_changed,
+	.start = queue_start,
+	.work = queue_work,
+	.stop = queue_stop,
+	.fini = queue_fini,
+};
