@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench_pipe.c - running whole pipelines the way a user would: the real
+ * px-launch binary (timed by its --stats-json "seconds", cross-checked with
+ * the process wall time) and gst-launch-1.0 (timed by its "Execution ended
+ * after" line), both as subprocesses.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MAX_ARGS 96
+
+bool bench_px_launch(const struct bench_ctx *ctx, char *path, size_t len)
+{
+	const char *env = getenv("PX_LAUNCH");
+
+	if (env && env[0])
+		bench_snprintf(path, len, "%s", env);
+	else
+		bench_snprintf(path, len, "%s/../tools/px-launch", ctx->exe_dir);
+	return access(path, X_OK) == 0;
+}
+
+/* Split a launch line on spaces into argv[first...]; the line is modified. */
+static int split_args(char *line, char **argv, int first)
+{
+	int n = first;
+	char *save = NULL, *t;
+
+	for (t = strtok_r(line, " ", &save); t && n < MAX_ARGS - 1; t = strtok_r(NULL, " ", &save))
+		argv[n++] = t;
+	argv[n] = NULL;
+	return n;
+}
+
+/* Phrases with which a px-launch in progress says a feature is not there. */
+static bool says_not_built(const char *err)
+{
+	static const char *const phrases[] = {
+		"not yet", "not available", "unknown element", "no element", "no such element",
+		"unknown option", "unrecognized option", "not implemented",
+	};
+	size_t i;
+
+	if (!err)
+		return false;
+	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+		if (strcasestr(err, phrases[i]))
+			return true;
+	return false;
+}
+
+int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch, const char *stats,
+			  struct bench_proc *p, struct bench_run *run)
+{
+	char exe[PATH_MAX], *line, *argv[MAX_ARGS];
+	int rc;
+
+	if (!bench_px_launch(ctx, exe, sizeof(exe))) {
+		bench_snprintf(run->why, sizeof(run->why), "px-launch not built at %s", exe);
+		return BENCH_NA;
+	}
+	unlink(stats);
+	line = strdup(launch);
+	if (!line)
+		return -ENOMEM;
+	argv[0] = exe;
+	argv[1] = (char *)"--stats-json";
+	argv[2] = (char *)stats;
+	split_args(line, argv, 3);
+	rc = bench_proc_start(p, argv);
+	free(line);
+	if (rc)
+		bench_snprintf(run->why, sizeof(run->why), "cannot start %s: %s", exe, strerror(-rc));
+	return rc;
+}
+
+int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeout_s,
+			   double *seconds, struct bench_run *run)
+{
+	struct bench_proc_result pr;
+	char *json;
+	double s;
+	int rc = bench_proc_wait(p, timeout_s, &pr);
+
+	if (rc) {
+		bench_snprintf(run->why, sizeof(run->why), "waiting for px-launch: %s", strerror(-rc));
+		return rc;
+	}
+	if (pr.exit_code != 0 || pr.timed_out) {
+		bench_proc_why(run->why, sizeof(run->why), "px-launch", &pr);
+		rc = !pr.timed_out && pr.exit_code < 128 && says_not_built(pr.err) ? BENCH_NA : -EIO;
+		bench_proc_result_free(&pr);
+		return rc;
+	}
+	json = bench_read_file(stats);
+	if (!json || bench_json_number(json, "seconds", &s) != 0 || s <= 0) {
+		bench_snprintf(run->why, sizeof(run->why),
+			 "px-launch exited 0 but wrote no {\"seconds\":S} to --stats-json (%s)",
+			 json ? bench_tail(json, 200) : "no file");
+		free(json);
+		bench_proc_result_free(&pr);
+		return -EIO;
+	}
+	free(json);
+	/* The pipeline cannot run longer than its process. */
+	if (s > pr.wall * 1.02 + 0.005) {
+		bench_snprintf(run->why, sizeof(run->why),
+			 "px-launch stats say %.3f s but the process lived %.3f s", s, pr.wall);
+		bench_proc_result_free(&pr);
+		return -EIO;
+	}
+	*seconds = s;
+	bench_proc_result_free(&pr);
+	return BENCH_OK;
+}
+
+int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch, double timeout_s,
+			double *seconds, struct bench_run *run)
+{
+	char stats[600];
+	struct bench_proc p;
+	int rc;
+
+	bench_snprintf(stats, sizeof(stats), "%s/px-stats.json", ctx->tmpdir);
+	rc = bench_px_launch_start(ctx, launch, stats, &p, run);
+	if (rc)
+		return rc;
+	return bench_px_launch_finish(&p, stats, timeout_s, seconds, run);
+}
+
+int bench_gst_start(const char *pipeline, struct bench_proc *p, struct bench_run *run)
+{
+	char exe[PATH_MAX], *line, *argv[MAX_ARGS];
+	int rc;
+
+	if (!bench_which("gst-launch-1.0", exe, sizeof(exe))) {
+		bench_snprintf(run->why, sizeof(run->why),
+			 "gst-launch-1.0 not found; apt-get install gstreamer1.0-tools");
+		return BENCH_MISSING;
+	}
+	line = strdup(pipeline);
+	if (!line)
+		return -ENOMEM;
+	argv[0] = exe;
+	split_args(line, argv, 1);
+	rc = bench_proc_start(p, argv);
+	free(line);
+	if (rc)
+		bench_snprintf(run->why, sizeof(run->why), "cannot start %s: %s", exe, strerror(-rc));
+	return rc;
+}
+
+int bench_gst_finish(struct bench_proc *p, double timeout_s, double *seconds,
+		     struct bench_run *run)
+{
+	struct bench_proc_result pr;
+	int rc = bench_proc_wait(p, timeout_s, &pr);
+
+	if (rc) {
+		bench_snprintf(run->why, sizeof(run->why), "waiting for gst-launch-1.0: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	if ((pr.out && strstr(pr.out, "no element")) || (pr.err && strstr(pr.err, "no element"))) {
+		bench_proc_why(run->why, sizeof(run->why), "gst-launch-1.0 (plugin missing)", &pr);
+		bench_proc_result_free(&pr);
+		return BENCH_MISSING;
+	}
+	if (pr.exit_code != 0 || pr.timed_out) {
+		bench_proc_why(run->why, sizeof(run->why), "gst-launch-1.0", &pr);
+		bench_proc_result_free(&pr);
+		return -EIO;
+	}
+	rc = bench_gst_elapsed(pr.out, seconds);
+	if (rc || *seconds <= 0) {
+		bench_snprintf(run->why, sizeof(run->why),
+			 "gst-launch-1.0 printed no \"Execution ended after\" line: %s",
+			 bench_tail(pr.out, 200));
+		bench_proc_result_free(&pr);
+		return -EIO;
+	}
+	bench_proc_result_free(&pr);
+	return BENCH_OK;
+}
+
+int bench_run_gst(const char *pipeline, double timeout_s, double *seconds, struct bench_run *run)
+{
+	struct bench_proc p;
+	int rc = bench_gst_start(pipeline, &p, run);
+
+	if (rc)
+		return rc;
+	return bench_gst_finish(&p, timeout_s, seconds, run);
+}

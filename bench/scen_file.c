@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/*
+ * scen_file.c - the file scenario: GB/s reading a file from the page cache
+ * into a sink, at 64 KiB and 1 MiB blocks: px-launch "filesrc ! fakesink"
+ * beside fio's io_uring engine (best of iodepth 1, 8, 32) and gst-launch-1.0.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define TIMEOUT_S 300
+
+struct file_arg {
+	const struct bench_ctx *ctx;
+	const char *path;
+	uint64_t bytes;
+	uint32_t block;
+	char px[PATH_MAX + 128], gst[PATH_MAX + 128];
+};
+
+static int make_file(const char *path, uint64_t bytes, char *why, size_t len)
+{
+	const size_t chunk = 1 << 20;
+	uint64_t x = 0x9e3779b97f4a7c15ull, done;
+	uint64_t *buf = malloc(chunk);
+	int fd, rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		bench_snprintf(why, len, "create %s: %s", path, strerror(errno));
+		free(buf);
+		return rc;
+	}
+	/* Real bytes, not holes: a sparse file would read from nowhere. */
+	for (done = 0; done < bytes && rc == 0; done += chunk) {
+		for (size_t i = 0; i < chunk / 8; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[i] = x;
+		}
+		if (write(fd, buf, chunk) != (ssize_t)chunk) {
+			rc = -errno ? -errno : -EIO;
+			bench_snprintf(why, len, "write %s: %s", path, strerror(-rc));
+		}
+	}
+	/* Pre-read it so that every implementation reads from the page cache. */
+	for (off_t off = 0; rc == 0 && off < (off_t)bytes; off += (off_t)chunk)
+		if (pread(fd, buf, chunk, off) <= 0)
+			rc = -EIO;
+	close(fd);
+	free(buf);
+	return rc;
+}
+
+static const char *fs_name(long type)
+{
+	switch ((unsigned long)type) {
+	case 0xEF53: return "ext4";
+	case 0x01021994: return "tmpfs";
+	case 0x58465342: return "xfs";
+	case 0x9123683E: return "btrfs";
+	case 0x794c7630: return "overlayfs";
+	default: return "other fs";
+	}
+}
+
+static int run_px(struct bench_run *run)
+{
+	struct file_arg *a = run->arg;
+	double s;
+	int rc = bench_run_px_launch(a->ctx, a->px, TIMEOUT_S, &s, run);
+
+	if (rc == BENCH_OK)
+		run->v[0] = (double)a->bytes / s / 1e9;
+	return rc;
+}
+
+static int run_gst(struct bench_run *run)
+{
+	struct file_arg *a = run->arg;
+	double s;
+	int rc = bench_run_gst(a->gst, TIMEOUT_S, &s, run);
+
+	if (rc == BENCH_OK)
+		run->v[0] = (double)a->bytes / s / 1e9;
+	return rc;
+}
+
+static int fio_once(struct file_arg *a, const char *fio, unsigned depth, double *gbs,
+		    struct bench_run *run)
+{
+	char bs[32], qd[32], size[48], file[PATH_MAX + 16];
+	char *argv[] = { (char *)fio, "--name=px-bench", file, "--rw=read", bs, qd,
+			 "--ioengine=io_uring", "--iomem_align=4096", "--direct=0",
+			 "--invalidate=0", size, "--output-format=json", NULL };
+	struct bench_proc_result pr;
+	const char *rd;
+	double bw;
+	int rc;
+
+	bench_snprintf(file, sizeof(file), "--filename=%s", a->path);
+	bench_snprintf(bs, sizeof(bs), "--bs=%u", a->block);
+	bench_snprintf(qd, sizeof(qd), "--iodepth=%u", depth);
+	bench_snprintf(size, sizeof(size), "--size=%llu", (unsigned long long)a->bytes);
+	rc = bench_proc_run(argv, TIMEOUT_S, &pr);
+	if (rc) {
+		bench_snprintf(run->why, sizeof(run->why), "cannot start fio: %s", strerror(-rc));
+		return rc;
+	}
+	rd = pr.out ? strstr(pr.out, "\"read\"") : NULL;
+	if (pr.exit_code != 0 || pr.timed_out || !rd || bench_json_number(rd, "bw_bytes", &bw) ||
+	    bw <= 0) {
+		bench_proc_why(run->why, sizeof(run->why), "fio", &pr);
+		bench_proc_result_free(&pr);
+		return -EIO;
+	}
+	bench_proc_result_free(&pr);
+	*gbs = bw / 1e9;
+	return 0;
+}
+
+static int run_fio(struct bench_run *run)
+{
+	static const unsigned depths[] = { 1, 8, 32 };
+	struct file_arg *a = run->arg;
+	char fio[PATH_MAX];
+	double best = 0, v[3];
+	unsigned i, bi = 0;
+	int rc;
+
+	if (!bench_which("fio", fio, sizeof(fio))) {
+		bench_snprintf(run->why, sizeof(run->why), "fio not found; apt-get install fio");
+		return BENCH_MISSING;
+	}
+	for (i = 0; i < 3; i++) {
+		rc = fio_once(a, fio, depths[i], &v[i], run);
+		if (rc)
+			return rc;
+		if (v[i] > best)
+			best = v[i], bi = i;
+	}
+	run->v[0] = best;
+	bench_snprintf(run->note, sizeof(run->note), "best iodepth=%u (qd1 %.2f, qd8 %.2f, qd32 %.2f)",
+		 depths[bi], v[0], v[1], v[2]);
+	return 0;
+}
+
+int bench_scen_file(struct bench_ctx *ctx)
+{
+	static const uint32_t blocks[] = { 64 << 10, 1 << 20 };
+	static const char *const names[] = { "64KiB", "1MiB" };
+	static struct file_arg a;
+	char path[PATH_MAX], why[512], what_px[600], what_gst[600], what_fio[600];
+	struct statfs sfs;
+	unsigned i;
+	int rc = 0;
+
+	a.ctx = ctx;
+	a.bytes = ctx->quick ? 256ull << 20 : 1ull << 30;
+	bench_snprintf(path, sizeof(path), "%s/px-bench-file.bin", ctx->tmpdir);
+	a.path = path;
+	bench_snprintf(bench_cleanup_path, sizeof(bench_cleanup_path), "%s", path);
+	bench_progress(ctx, "writing and pre-reading a %llu MiB file",
+		       (unsigned long long)(a.bytes >> 20));
+	why[0] = '\0';
+	if (make_file(path, a.bytes, why, sizeof(why)) != 0) {
+		fprintf(stderr, "px-bench: file: %s\n", why);
+		unlink(path);
+		return -EIO;
+	}
+	statfs(path, &sfs);
+	for (i = 0; i < 2 && rc == 0; i++) {
+		struct bench_case c = {
+			.scenario = "file",
+			.variant = names[i],
+			.nmetrics = 1,
+			.metric = { { "throughput", "GB/s", false } },
+			.nimpls = 3,
+			.chart = "file",
+			.series = "page cache",
+			.x = blocks[i],
+		};
+
+		a.block = blocks[i];
+		bench_snprintf(a.px, sizeof(a.px), "filesrc location=%s blocksize=%u ! fakesink", path,
+			 blocks[i]);
+		bench_snprintf(a.gst, sizeof(a.gst), "filesrc location=%s blocksize=%u ! fakesink sync=false",
+			 path, blocks[i]);
+		bench_snprintf(what_px, sizeof(what_px),
+			 "px-launch --stats-json F filesrc location=F blocksize=B ! fakesink "
+			 "(%llu MiB file on %s, pre-read into the page cache; GB/s = bytes / stats "
+			 "seconds)",
+			 (unsigned long long)(a.bytes >> 20), fs_name((long)sfs.f_type));
+		bench_snprintf(what_gst, sizeof(what_gst),
+			 "gst-launch-1.0 filesrc location=F blocksize=B ! fakesink sync=false "
+			 "(GB/s = bytes / \"Execution ended after\")");
+		bench_snprintf(what_fio, sizeof(what_fio),
+			 "fio --rw=read --bs=B --iodepth=D --ioengine=io_uring --iomem_align=4096 "
+			 "--direct=0 --invalidate=0 --size=%llu --output-format=json, D = 1, 8, 32, "
+			 "best depth reported (read bw_bytes)",
+			 (unsigned long long)a.bytes);
+		c.impl[0] = (struct bench_impl){ "parallax", run_px, &a, what_px };
+		c.impl[1] = (struct bench_impl){ "fio", run_fio, &a, what_fio };
+		c.impl[2] = (struct bench_impl){ "gstreamer", run_gst, &a, what_gst };
+		rc = bench_case_run(ctx, &c);
+	}
+	unlink(path);
+	bench_cleanup_path[0] = '\0';
+	return rc;
+}

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+/*
+ * scen_pool.c - the pool scenario: px_pool loan+release of 2 KiB slots,
+ * one at a time and in bursts of 32, and a two-thread handoff (loan on one
+ * thread, release on the other), beside malloc/free of the same size and
+ * DPDK's rte_mempool with and without its per-lcore cache, same loops.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <parallax/px_pool.h>
+
+#include "bench.h"
+
+#define OBJ_SIZE 2048
+#define POOL_SLOTS 8192
+#define MAX_BURST 32
+#define CHAN_SLOTS 1024
+
+enum pool_mode { MODE_ST, MODE_2T };
+
+struct pool_arg {
+	enum pool_mode mode;
+	unsigned burst;
+	double secs;
+	bool cache; /* DPDK: with the per-lcore cache */
+};
+
+static int pool_new(struct px_pool **pool, char *why, size_t len)
+{
+	struct px_pool_config cfg = {
+		.slot_size = OBJ_SIZE,
+		.slots = POOL_SLOTS,
+		.name = "px-bench",
+		.segment = { .kind = PX_SEGMENT_HEAP, .numa_node = -1 },
+	};
+	int rc = px_pool_create(&cfg, pool);
+
+	if (rc)
+		bench_snprintf(why, len, "px_pool_create: %s", strerror(-rc));
+	return rc;
+}
+
+static int px_st(const struct pool_arg *a, double *ns, char *why, size_t len)
+{
+	uint32_t slots[MAX_BURST];
+	struct px_pool *pool;
+	uint64_t i = 0, t0, end;
+	unsigned j, got;
+	int rc = pool_new(&pool, why, len);
+
+	if (rc)
+		return rc;
+	t0 = bench_now_ns();
+	end = t0 + (uint64_t)(a->secs * 1e9);
+	do {
+		for (j = 0; j < BENCH_CHECK_EVERY && rc == 0; j++) {
+			if (a->burst == 1) {
+				if (px_pool_loan(pool, &slots[0]) != 0)
+					rc = -EIO;
+				bench_escape(slots);
+				px_pool_release(pool, slots[0]);
+				continue;
+			}
+			for (got = 0; got < a->burst;) {
+				int n = px_pool_loan_burst(pool, slots + got, a->burst - got);
+
+				if (n <= 0) {
+					rc = -EIO;
+					break;
+				}
+				got += (unsigned)n;
+			}
+			bench_escape(slots);
+			px_pool_release_burst(pool, slots, got);
+		}
+		i += (uint64_t)BENCH_CHECK_EVERY * a->burst;
+	} while (rc == 0 && bench_now_ns() < end);
+	*ns = (double)(bench_now_ns() - t0) / (double)i;
+	if (rc == 0 && px_pool_available(pool) != POOL_SLOTS)
+		rc = -EIO;
+	px_pool_destroy(pool);
+	if (rc)
+		bench_snprintf(why, len, "px_pool ran dry or leaked in a single-thread loop");
+	return rc;
+}
+
+static int malloc_st(const struct pool_arg *a, double *ns)
+{
+	void *p[MAX_BURST];
+	uint64_t i = 0, t0 = bench_now_ns(), end = t0 + (uint64_t)(a->secs * 1e9);
+	unsigned j, k;
+
+	do {
+		for (j = 0; j < BENCH_CHECK_EVERY; j++) {
+			for (k = 0; k < a->burst; k++)
+				p[k] = malloc(OBJ_SIZE);
+			bench_escape(p);
+			for (k = 0; k < a->burst; k++)
+				free(p[k]);
+		}
+		i += (uint64_t)BENCH_CHECK_EVERY * a->burst;
+	} while (bench_now_ns() < end);
+	*ns = (double)(bench_now_ns() - t0) / (double)i;
+	return 0;
+}
+
+/* Two threads: this one loans/allocates, the other releases/frees. */
+struct handoff {
+	struct bench_chan *ch;
+	struct px_pool *pool; /* NULL: malloc/free */
+	double secs;
+	atomic_int go, stop;
+};
+
+static void give_back(struct handoff *h, uint64_t v)
+{
+	if (h->pool)
+		px_pool_release(h->pool, (uint32_t)v);
+	else
+		free((void *)(uintptr_t)v);
+}
+
+static void *releaser(void *arg)
+{
+	struct handoff *h = arg;
+	uint64_t v;
+
+	while (!atomic_load_explicit(&h->go, memory_order_acquire))
+		;
+	for (;;) {
+		if (bench_chan_pop(h->ch, &v)) {
+			give_back(h, v);
+			continue;
+		}
+		/* Acquire: pairs with the release store of stop after the last
+		 * push, so one more sweep empties the channel. */
+		if (atomic_load_explicit(&h->stop, memory_order_acquire)) {
+			while (bench_chan_pop(h->ch, &v))
+				give_back(h, v);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int handoff_run(struct handoff *h, double *objs_per_s)
+{
+	pthread_t th;
+	uint64_t n = 0, v;
+	uint32_t slot;
+	double t0, t1, end;
+	unsigned j;
+
+	h->ch = bench_chan_create(CHAN_SLOTS);
+	if (!h->ch)
+		return -ENOMEM;
+	if (pthread_create(&th, NULL, releaser, h) != 0) {
+		bench_chan_destroy(h->ch);
+		return -EAGAIN;
+	}
+	t0 = bench_now();
+	end = t0 + h->secs;
+	atomic_store_explicit(&h->go, 1, memory_order_release);
+	do {
+		for (j = 0; j < BENCH_CHECK_EVERY; j++) {
+			if (h->pool) {
+				while (px_pool_loan(h->pool, &slot) != 0)
+					; /* -ENOBUFS: the other thread will release */
+				v = slot;
+			} else {
+				v = (uint64_t)(uintptr_t)malloc(OBJ_SIZE);
+			}
+			while (!bench_chan_push(h->ch, v))
+				;
+		}
+		n += BENCH_CHECK_EVERY;
+	} while ((t1 = bench_now()) < end);
+	atomic_store_explicit(&h->stop, 1, memory_order_release);
+	pthread_join(th, NULL);
+	*objs_per_s = (double)n / (t1 - t0);
+	bench_chan_destroy(h->ch);
+	return 0;
+}
+
+static int run_px(struct bench_run *run)
+{
+	const struct pool_arg *a = run->arg;
+	struct handoff h = { .secs = a->secs };
+	int rc;
+
+	if (a->mode == MODE_ST)
+		return px_st(a, &run->v[0], run->why, sizeof(run->why));
+	rc = pool_new(&h.pool, run->why, sizeof(run->why));
+	if (rc)
+		return rc;
+	rc = handoff_run(&h, &run->v[0]);
+	if (rc == 0 && px_pool_available(h.pool) != POOL_SLOTS) {
+		bench_snprintf(run->why, sizeof(run->why), "px_pool: %u slots missing after handoff",
+			 POOL_SLOTS - px_pool_available(h.pool));
+		rc = -EIO;
+	}
+	px_pool_destroy(h.pool);
+	return rc;
+}
+
+static int run_malloc(struct bench_run *run)
+{
+	const struct pool_arg *a = run->arg;
+	struct handoff h = { .secs = a->secs };
+
+	if (a->mode == MODE_ST)
+		return malloc_st(a, &run->v[0]);
+	return handoff_run(&h, &run->v[0]);
+}
+
+static int run_dpdk(struct bench_run *run)
+{
+	const struct pool_arg *a = run->arg;
+	const char *why = bench_dpdk_mempool_unavailable();
+	int rc;
+
+	if (why) {
+		bench_snprintf(run->why, sizeof(run->why), "%s", why);
+		return BENCH_MISSING;
+	}
+	if (a->mode == MODE_ST)
+		rc = bench_dpdk_mempool_st(a->cache, a->burst, OBJ_SIZE, a->secs, &run->v[0]);
+	else
+		rc = bench_dpdk_mempool_2t(OBJ_SIZE, a->secs, &run->v[0]);
+	if (rc)
+		bench_snprintf(run->why, sizeof(run->why), "rte_mempool loop: %s", strerror(-rc));
+	return rc;
+}
+
+int bench_scen_pool(struct bench_ctx *ctx)
+{
+	static struct pool_arg args[3][2]; /* [case][0: no cache, 1: cache] */
+	static const char *what_px =
+		"px_pool of 8192 x 2 KiB slots on a heap segment: px_pool_loan + px_pool_release "
+		"(burst: px_pool_loan_burst + px_pool_release_burst); handoff: loan here, slot "
+		"index through an SPSC channel, release on the other thread";
+	static const char *what_malloc =
+		"glibc malloc(2048) + free (burst: 32 mallocs then 32 frees); handoff: malloc "
+		"here, free on the other thread, same SPSC channel";
+	static const char *what_dpdk =
+		"rte_mempool_create(8191 x 2048 B, cache 0), EAL --no-huge -l 0: rte_mempool_get "
+		"+ put (burst: get_bulk + put_bulk); handoff: get here, put on the other thread, "
+		"same SPSC channel";
+	static const char *what_dpdk_cache =
+		"rte_mempool_create(8191 x 2048 B, cache 256) on EAL lcore 0: rte_mempool_get + "
+		"put (burst: get_bulk + put_bulk)";
+	double secs = ctx->quick ? 0.05 : 0.5;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < 3; i++) {
+		bool two = i == 2;
+		unsigned burst = i == 1 ? 32 : 1;
+		struct bench_case c = {
+			.scenario = "pool",
+			.variant = i == 0 ? "1 thread, 1 at a time"
+				 : i == 1 ? "1 thread, bursts of 32" : "2-thread handoff",
+			.nmetrics = 1,
+		};
+
+		args[i][0] = (struct pool_arg){ two ? MODE_2T : MODE_ST, burst, secs, false };
+		args[i][1] = args[i][0];
+		args[i][1].cache = true;
+		if (two)
+			c.metric[0] = (struct bench_metric){ "handoff", "objects/s", false };
+		else
+			c.metric[0] = (struct bench_metric){ "loan+release", "ns/op", true };
+		c.impl[c.nimpls++] = (struct bench_impl){ "parallax", run_px, &args[i][0], what_px };
+		c.impl[c.nimpls++] = (struct bench_impl){ "malloc", run_malloc, &args[i][0],
+							  what_malloc };
+		if (!two)
+			c.impl[c.nimpls++] = (struct bench_impl){ "dpdk-mempool-cache", run_dpdk,
+								  &args[i][1], what_dpdk_cache };
+		c.impl[c.nimpls++] = (struct bench_impl){ "dpdk-mempool", run_dpdk, &args[i][0],
+							  what_dpdk };
+		rc = bench_case_run(ctx, &c);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
