@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "builtin_int.h"
 #include "parse_int.h"
+#include "px_probe.h"
 #include "px_test.h"
 
 /* What a string should do. */
@@ -331,6 +333,115 @@ START_TEST(test_parse_bad_args)
 }
 END_TEST
 
+/* ---- Building through the engine --------------------------------------- */
+
+/*
+ * The registry refers to the built-in table weakly, which does not pull
+ * elements/builtin.o out of the static library: name it here.
+ */
+static void need_builtins(void)
+{
+	ck_assert_ptr_nonnull(px__builtin_classes[0]);
+}
+
+START_TEST(test_parse_conformance_build)
+{
+	need_builtins();
+	for (size_t i = 0; i < PX_ARRAY_SIZE(table); i++) {
+		const struct conformance *c = &table[i];
+		struct px_pipeline *p = (struct px_pipeline *)&p;
+		struct px_parse_error err;
+		int r = px_pipeline_parse(c->launch, &p, &err);
+
+		if (c->expect == OK) {
+			ck_assert_msg(r == 0 && p, "[%zu] \"%s\": %d:%d: %s (%d)",
+				      i, c->launch, err.line, err.column,
+				      err.message, r);
+			px_pipeline_destroy(p);
+			continue;
+		}
+		ck_assert_msg(r < 0, "[%zu] \"%s\" accepted", i, c->launch);
+		ck_assert_ptr_null(p);
+		ck_assert_int_eq(err.code, r);
+		ck_assert_msg(err.message[0], "[%zu] no message", i);
+		if (c->column)
+			ck_assert_msg(err.line == c->line &&
+					      err.column == c->column,
+				      "[%zu] \"%s\": at %u:%u, expected %u:%u (%s)",
+				      i, c->launch, err.line, err.column, c->line,
+				      c->column, err.message);
+		if (c->message)
+			ck_assert_msg(strstr(err.message, c->message),
+				      "[%zu] \"%s\": \"%s\" lacks \"%s\"", i,
+				      c->launch, err.message, c->message);
+	}
+}
+END_TEST
+
+START_TEST(test_parse_build_graph)
+{
+	const char *s = "fakesrc name=\"my src\" num-buffers=7 size=64 ! "
+			"application/x-rec ! tee name=t ! fakesink name=a  "
+			"t.src_%u ! queue max-size-buffers=4 ! b.sink  fakesink name=b";
+	struct px_pipeline *p = NULL;
+	struct px_parse_error err;
+	struct px_element *e;
+	char buf[64];
+
+	need_builtins();
+	ck_assert_msg(px_pipeline_parse(s, &p, &err) == 0, "%u:%u: %s",
+		      err.line, err.column, err.message);
+	ck_assert_uint_eq(px_pipeline_element_count(p), 5);
+	e = px_pipeline_find(p, "my src");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(px_element_factory(e), "fakesrc");
+	ck_assert_int_gt(px_element_get(e, "num-buffers", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "7");
+	ck_assert_ptr_eq(px_pipeline_element_at(p, 0), e);
+	e = px_pipeline_find(p, "t");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(px_element_pad_count(e, PX_PAD_SRC), 2);
+	ck_assert_ptr_nonnull(px_pipeline_find(p, "a"));
+	ck_assert_ptr_nonnull(px_pipeline_find(p, "b"));
+	ck_assert(px_pad_is_linked(px_element_pad(px_pipeline_find(p, "b"),
+						  "sink")));
+	px_pipeline_destroy(p);
+
+	/* Bad arguments. */
+	ck_assert_int_eq(px_pipeline_parse("fakesrc ! fakesink", NULL, &err),
+			 -EINVAL);
+	ck_assert_int_eq(px_pipeline_parse(NULL, &p, &err), -EINVAL);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(px_pipeline_parse("fakesrcc ! fakesink", &p, NULL),
+			 -ENOENT);
+}
+END_TEST
+
+START_TEST(test_parse_run)
+{
+	const char *s = "fakesrc num-buffers=100 size=64 ! tee name=t ! fakesink "
+			"name=a  t. ! queue ! fakesink name=b";
+	struct px_pipeline *p = NULL;
+	struct px_element_stats st;
+	struct px_message m;
+
+	if (!px_feature_has(PX_FEAT_IO_URING))
+		PX_SKIP("io_uring is disabled on this kernel");
+	need_builtins();
+	ck_assert_int_eq(px_pipeline_parse(s, &p, NULL), 0);
+	ck_assert_int_eq(px_pipeline_play(p), 0);
+	ck_assert_int_eq(px_pipeline_wait(p, 10 * 1000000000LL, &m), 0);
+	ck_assert_int_eq(m.type, PX_MSG_EOS);
+	px_element_stats(px_pipeline_find(p, "a"), &st);
+	ck_assert_uint_eq(st.buffers_in, 100);
+	ck_assert_uint_eq(st.bytes_in, 6400);
+	px_element_stats(px_pipeline_find(p, "b"), &st);
+	ck_assert_uint_eq(st.buffers_in, 100);
+	ck_assert_int_eq(px_pipeline_stop(p), 0);
+	px_pipeline_destroy(p);
+}
+END_TEST
+
 static Suite *parse_suite(void)
 {
 	Suite *s = suite_create("parse");
@@ -340,6 +451,9 @@ static Suite *parse_suite(void)
 	tcase_add_test(px_tcase(s, "values"), test_parse_values);
 	tcase_add_test(px_tcase(s, "error_format"), test_parse_error_format);
 	tcase_add_test(px_tcase(s, "bad_args"), test_parse_bad_args);
+	tcase_add_test(px_tcase(s, "build"), test_parse_conformance_build);
+	tcase_add_test(px_tcase(s, "graph"), test_parse_build_graph);
+	tcase_add_test(px_tcase(s, "run"), test_parse_run);
 	return s;
 }
 

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* px-inspect - list what this Parallax build and this kernel offer. */
+/*
+ * px-inspect - what this Parallax build offers: every registered element,
+ * one element's pads and properties, and the io_uring features of the
+ * running kernel (--features), in the manner of gst-inspect-1.0.
+ */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <parallax/parallax.h>
+#include <parallax/px_registry.h>
 
 static int print_features(void)
 {
@@ -15,13 +21,202 @@ static int print_features(void)
 	return 0;
 }
 
+static int list_elements(void)
+{
+	unsigned n = px_registry_count();
+	int width = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		int len = (int)strlen(px_registry_at(i)->name);
+
+		if (len > width)
+			width = len;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct px_element_class *c = px_registry_at(i);
+
+		printf("%-*s  %s\n", width + 1, c->name,
+		       c->description ? c->description : "");
+	}
+	printf("\n%u element%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+static const char *type_name(enum px_prop_type t)
+{
+	switch (t) {
+	case PX_PROP_BOOL:
+		return "bool";
+	case PX_PROP_INT:
+		return "int";
+	case PX_PROP_UINT64:
+		return "uint64";
+	case PX_PROP_DOUBLE:
+		return "double";
+	case PX_PROP_STRING:
+		return "string";
+	case PX_PROP_ENUM:
+		return "enum";
+	case PX_PROP_SIZE:
+		return "size";
+	case PX_PROP_DURATION:
+		return "duration";
+	}
+	return "?";
+}
+
+/* Sizes as users write them: "64K", "1M", or plain bytes. */
+static const char *size_text(uint64_t v, char *buf, size_t len)
+{
+	static const char sfx[] = "KMGT";
+	int u = -1;
+
+	while (v && v % 1024 == 0 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", v, sfx[u]);
+	return buf;
+}
+
+/* Durations as users write them: "10ms", "2s", "500us", "7ns". */
+static const char *duration_text(int64_t ns, char *buf, size_t len)
+{
+	if (ns != 0 && ns % 1000000000 == 0)
+		snprintf(buf, len, "%" PRId64 "s", ns / 1000000000);
+	else if (ns != 0 && ns % 1000000 == 0)
+		snprintf(buf, len, "%" PRId64 "ms", ns / 1000000);
+	else if (ns != 0 && ns % 1000 == 0)
+		snprintf(buf, len, "%" PRId64 "us", ns / 1000);
+	else
+		snprintf(buf, len, "%" PRId64 "ns", ns);
+	return buf;
+}
+
+static const char *enum_nick(const struct px_prop_spec *s, int value)
+{
+	for (const struct px_prop_enum *e = s->enums; e && e->nick; e++)
+		if (e->value == value)
+			return e->nick;
+	return "?";
+}
+
+static void print_prop(const struct px_prop_spec *s)
+{
+	char a[32], b[32];
+
+	printf("  %-20s %s%s\n", s->name, s->help ? s->help : "",
+	       s->flags & PX_PROP_READONLY ? " (read-only)" : "");
+	printf("  %-20s %s", "", type_name(s->type));
+	switch (s->type) {
+	case PX_PROP_BOOL:
+		printf(", default %s", s->def_bool ? "true" : "false");
+		break;
+	case PX_PROP_INT:
+		printf(", default %" PRId64, s->def_int);
+		if (s->min_int || s->max_int)
+			printf(", range %" PRId64 " .. %" PRId64, s->min_int,
+			       s->max_int);
+		break;
+	case PX_PROP_UINT64:
+		printf(", default %" PRIu64, s->def_u64);
+		if (s->min_u64 || s->max_u64)
+			printf(", range %" PRIu64 " .. %" PRIu64, s->min_u64,
+			       s->max_u64);
+		break;
+	case PX_PROP_SIZE:
+		printf(", default %s", size_text(s->def_u64, a, sizeof(a)));
+		if (s->min_u64 || s->max_u64)
+			printf(", range %s .. %s",
+			       size_text(s->min_u64, a, sizeof(a)),
+			       size_text(s->max_u64, b, sizeof(b)));
+		break;
+	case PX_PROP_DURATION:
+		printf(", default %s", duration_text(s->def_int, a, sizeof(a)));
+		if (s->min_int || s->max_int)
+			printf(", range %s .. %s",
+			       duration_text(s->min_int, a, sizeof(a)),
+			       duration_text(s->max_int, b, sizeof(b)));
+		break;
+	case PX_PROP_DOUBLE:
+		printf(", default %g", s->def_double);
+		if (s->min_double != 0 || s->max_double != 0)
+			printf(", range %g .. %g", s->min_double, s->max_double);
+		break;
+	case PX_PROP_STRING:
+		if (s->def_string)
+			printf(", default \"%s\"", s->def_string);
+		else
+			printf(", default none");
+		break;
+	case PX_PROP_ENUM:
+		printf(", default %s", enum_nick(s, (int)s->def_int));
+		break;
+	}
+	printf("\n");
+	if (s->type == PX_PROP_ENUM)
+		for (const struct px_prop_enum *e = s->enums; e && e->nick; e++)
+			printf("  %-20s   %-14s (%d) %s\n", "", e->nick, e->value,
+			       e->help ? e->help : "");
+}
+
+static int show_element(const char *name)
+{
+	const struct px_element_class *c = px_registry_find(name);
+
+	if (!c) {
+		const char *sug = px_registry_suggest(name);
+
+		if (sug)
+			fprintf(stderr, "px-inspect: unknown element '%s' (did you "
+					"mean '%s'?)\n", name, sug);
+		else
+			fprintf(stderr, "px-inspect: unknown element '%s'\n", name);
+		return 1;
+	}
+	printf("Factory: %s\n", c->name);
+	printf("Description: %s\n", c->description ? c->description : "");
+	if (c->flags & PX_ELEMENT_THREAD_BOUNDARY)
+		printf("Flags: thread-boundary (what follows may run on another "
+		       "reactor)\n");
+
+	printf("\nPad templates:\n");
+	if (!c->n_pads)
+		printf("  none\n");
+	for (unsigned i = 0; i < c->n_pads; i++) {
+		const struct px_pad_template *t = &c->pads[i];
+
+		printf("  %s '%s'\n", t->direction == PX_PAD_SRC ? "SRC" : "SINK",
+		       t->name);
+		printf("    presence: %s\n",
+		       t->presence == PX_PAD_ALWAYS ? "always" : "request");
+		printf("    caps: %s\n", t->caps ? t->caps : "ANY");
+	}
+
+	printf("\nProperties:\n");
+	printf("  %-20s %s\n", "name", "The element's name in its pipeline");
+	printf("  %-20s string, default \"<factory><n>\"\n", "");
+	for (unsigned i = 0; i < c->n_props; i++)
+		print_prop(&c->props[i]);
+	return 0;
+}
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: px-inspect [--features | --version]\n");
+	fprintf(out, "usage: px-inspect [ELEMENT | --features | --version]\n"
+		     "  (no argument)  list every element with its description\n"
+		     "  ELEMENT        its pad templates and properties\n"
+		     "  --features     io_uring features of the running kernel\n"
+		     "  --version      the Parallax version\n");
 }
 
 int main(int argc, char **argv)
 {
+	if (argc == 1)
+		return list_elements();
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("px-inspect %s\n", px_version());
 		return 0;
@@ -32,6 +227,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc == 2 && argv[1][0] != '-')
+		return show_element(argv[1]);
 	usage(stderr);
 	return 2;
 }
