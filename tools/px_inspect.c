@@ -85,11 +85,13 @@ static const char *size_text(uint64_t v, char *buf, size_t len)
 /* Durations as users write them: "10ms", "2s", "500us", "7ns". */
 static const char *duration_text(int64_t ns, char *buf, size_t len)
 {
-	if (ns != 0 && ns % 1000000000 == 0)
+	if (ns == 0)
+		snprintf(buf, len, "0");
+	else if (ns % 1000000000 == 0)
 		snprintf(buf, len, "%" PRId64 "s", ns / 1000000000);
-	else if (ns != 0 && ns % 1000000 == 0)
+	else if (ns % 1000000 == 0)
 		snprintf(buf, len, "%" PRId64 "ms", ns / 1000000);
-	else if (ns != 0 && ns % 1000 == 0)
+	else if (ns % 1000 == 0)
 		snprintf(buf, len, "%" PRId64 "us", ns / 1000);
 	else
 		snprintf(buf, len, "%" PRId64 "ns", ns);
@@ -111,6 +113,10 @@ static void print_prop(const struct px_prop_spec *s)
 	printf("  %-20s %s%s\n", s->name, s->help ? s->help : "",
 	       s->flags & PX_PROP_READONLY ? " (read-only)" : "");
 	printf("  %-20s %s", "", type_name(s->type));
+	if (s->flags & PX_PROP_READONLY) {
+		printf("\n");
+		return;
+	}
 	switch (s->type) {
 	case PX_PROP_BOOL:
 		printf(", default %s", s->def_bool ? "true" : "false");
