@@ -86,8 +86,7 @@ int px__element_create(struct px_pipeline *p, const struct px_element_class *cls
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	px_task_init(&e->task, px__element_task);
 	e->priv = calloc(1, cls->priv_size ? cls->priv_size : 1);
-	e->req_next = calloc(cls->n_pads ? cls->n_pads : 1, sizeof(unsigned));
-	if (!e->priv || !e->req_next)
+	if (!e->priv)
 		goto fail;
 	err = px__props_apply_defaults(e);
 	if (err)
@@ -122,7 +121,6 @@ fail:
 	free(e->pads);
 	free(e->src);
 	free(e->sink);
-	free(e->req_next);
 	free(e->priv);
 	free(e);
 	return err;
@@ -142,7 +140,6 @@ void px__element_destroy(struct px_element *e)
 	free(e->pads);
 	free(e->src);
 	free(e->sink);
-	free(e->req_next);
 	free(e->priv);
 	free(e);
 }

@@ -270,13 +270,27 @@ static bool matches_template(const char *tname, const char *name)
 	return !strcmp(name, pct + 2);
 }
 
-/* A new request pad of E from template T; NAME NULL picks the number. */
+/* Remove E's newest pad (a request pad made for a link that failed). */
+static void drop_newest_pad(struct px_element *e)
+{
+	struct px_pad *pad = e->pads[--e->n_pads];
+
+	if (pad->dir == PX_PAD_SRC)
+		e->n_src--;
+	else
+		e->n_sink--;
+	px_caps_unref(pad->caps);
+	free(pad);
+}
+
+/* A new request pad of E from template T; NAME NULL picks the lowest
+ * free number. */
 static int make_request_pad(struct px_element *e,
 			    const struct px_pad_template *t, const char *name,
 			    struct px_pad **out)
 {
-	unsigned ti = (unsigned)(t - e->cls->pads);
 	char buf[PX__PAD_NAME_MAX];
+	unsigned num = 0;
 	int err;
 
 	if (!name) {
@@ -285,7 +299,7 @@ static int make_request_pad(struct px_element *e,
 
 		do
 			snprintf(buf, sizeof(buf), "%.*s%u%s", pre, t->name,
-				 e->req_next[ti]++, pct ? pct + 2 : "");
+				 num++, pct ? pct + 2 : "");
 		while (px_element_pad(e, buf));
 		name = buf;
 	}
@@ -295,14 +309,7 @@ static int make_request_pad(struct px_element *e,
 	if (e->cls->pad_added) {
 		err = e->cls->pad_added(e, *out);
 		if (err) {
-			/* It is the newest pad: pop it again. */
-			e->n_pads--;
-			if (t->direction == PX_PAD_SRC)
-				e->n_src--;
-			else
-				e->n_sink--;
-			px_caps_unref((*out)->caps);
-			free(*out);
+			drop_newest_pad(e);
 			*out = NULL;
 			if (!e->pipeline->error[0])
 				px__pipeline_fail(e->pipeline, err, e->name,
@@ -490,12 +497,14 @@ PX_API int px_element_link_pads(struct px_element *src, const char *srcpad,
 				  capacity, PX__LINK_MAX_CAPACITY);
 		return -EINVAL;
 	}
+	unsigned src_pads = src->n_pads, sink_pads = sink->n_pads;
 	err = resolve_pad(src, srcpad, PX_PAD_SRC, &sp);
 	if (err)
 		return err;
 	err = resolve_pad(sink, sinkpad, PX_PAD_SINK, &kp);
 	if (err)
-		return err;
+		goto drop_pads;
+	err = -EBUSY;
 	if (sp->link || kp->link) {
 		struct px_pad *busy = sp->link ? sp : kp;
 		struct px_pad *peer = busy->dir == PX_PAD_SRC ?
@@ -505,15 +514,17 @@ PX_API int px_element_link_pads(struct px_element *src, const char *srcpad,
 				  "%s:%s is already linked to %s:%s",
 				  busy->elem->name, busy->name,
 				  peer->elem->name, peer->name);
-		return -EBUSY;
+		goto drop_pads;
 	}
+	err = -EINVAL;
 	if (!link_caps_ok(sp->caps, filter, kp->caps)) {
 		fail_caps(p, sp, filter, kp);
-		return -EINVAL;
+		goto drop_pads;
 	}
+	err = -ENOMEM;
 	l = calloc(1, sizeof(*l));
 	if (!l)
-		return -ENOMEM;
+		goto drop_pads;
 	l->src = sp;
 	l->sink = kp;
 	l->filter = filter ? px_caps_ref((struct px_caps *)filter) : NULL;
@@ -523,6 +534,13 @@ PX_API int px_element_link_pads(struct px_element *src, const char *srcpad,
 	kp->peer = src;
 	px_list_add_tail(&p->links, &l->node);
 	return 0;
+drop_pads:
+	/* Request pads made for this link go again. */
+	if (sink->n_pads > sink_pads)
+		drop_newest_pad(sink);
+	if (src->n_pads > src_pads)
+		drop_newest_pad(src);
+	return err;
 }
 
 PX_API int px_element_link(struct px_element *src, struct px_element *sink)

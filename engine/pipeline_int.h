@@ -96,7 +96,6 @@ struct px_element {
 	/* cold */
 	struct px_pad **pads;		/* all pads, creation order */
 	unsigned n_pads, cap_pads;
-	unsigned *req_next;		/* next number per template */
 	unsigned reactor_index;		/* placement, decided at READY */
 	unsigned topo;			/* scratch for graph walks */
 	bool started;			/* start() succeeded this run */

@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: MIT
+/* test_pipeline.c - pipelines of small test elements: linking rules and
+ * their errors, validation, EOS, two reactors, backpressure, play/stop/play,
+ * errors, send_eos, stats, and the JSON/DOT exports. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline_int.h"
+#include "px_probe.h"
+#include "px_test.h"
+#include "test_pipeline_elems.h"
+
+#define WAIT_NS (20ll * 1000 * 1000 * 1000)
+
+static struct px_pipeline *P;
+
+static void setup(void)
+{
+	register_test_classes();
+	ck_assert_int_eq(px_pipeline_create(NULL, &P), 0);
+}
+
+static struct px_element *add(const char *factory, const char *name)
+{
+	struct px_element *e = NULL;
+	int err = px_pipeline_add(P, factory, name, &e);
+
+	ck_assert_msg(err == 0, "add %s: %s", factory, px_pipeline_error(P));
+	return e;
+}
+
+static void link_ok(struct px_element *a, struct px_element *b)
+{
+	int err = px_element_link(a, b);
+
+	ck_assert_msg(err == 0, "link: %s", px_pipeline_error(P));
+}
+
+static void need_uring(void)
+{
+	if (!px_feature_has(PX_FEAT_IO_URING))
+		PX_SKIP("io_uring is disabled on this kernel");
+}
+
+/* Every pool of the last run was destroyed with all its slots free. */
+static void assert_pools_free(void)
+{
+	struct px_list *pos;
+
+	ck_assert(px_list_empty(&P->pools));
+	px_list_for_each(pos, &P->old_pools) {
+		struct px__epool *ep = px_list_entry(pos, struct px__epool,
+						     node);
+		ck_assert_uint_eq(ep->snap.in_use, 0);
+		ck_assert_ptr_null(ep->pool);
+	}
+}
+
+static void play_to_eos(void)
+{
+	struct px_message m;
+	int err;
+
+	ck_assert_msg(px_pipeline_play(P) == 0, "play: %s",
+		      px_pipeline_error(P));
+	err = px_pipeline_wait(P, WAIT_NS, &m);
+	ck_assert_msg(err == 0, "wait: %d %s: %s", err, m.source, m.text);
+	ck_assert_int_eq(m.type, PX_MSG_EOS);
+}
+
+static void stop_clean(void)
+{
+	ck_assert_int_eq(px_pipeline_stop(P), 0);
+	ck_assert_int_eq(px_pipeline_state(P), PX_STATE_NULL);
+	assert_pools_free();
+}
+
+static void teardown(void)
+{
+	px_pipeline_destroy(P);
+	P = NULL;
+}
+
+/* ---- linking ------------------------------------------------------------------ */
+
+START_TEST(test_pipeline_link_rules)
+{
+	struct px_element *src, *sink, *tee, *pass, *a, *b;
+
+	setup();
+	src = add("tsrc", NULL);
+	sink = add("tsink", NULL);
+	tee = add("ttee", "t");
+	pass = add("tpass", NULL);
+	ck_assert_str_eq(px_element_name(src), "tsrc0");
+
+	ck_assert_int_eq(px_element_link(src, src), -EINVAL);
+	ck_assert_int_eq(px_element_link(sink, src), -ENOENT);
+	ck_assert_str_eq(px_pipeline_error(P),
+			 "tsink0 (tsink) has no src pads: it cannot be linked "
+			 "to a downstream element");
+	ck_assert_int_eq(px_element_link_pads(src, "sorc", tee, NULL, NULL, 0),
+			 -ENOENT);
+	ck_assert_str_eq(px_pipeline_error(P),
+			 "tsrc0 has no pad 'sorc' (did you mean 'src'?)");
+	ck_assert_int_eq(px_element_link_pads(src, "src", pass, "src", NULL, 0),
+			 -EINVAL);
+	/* A failed link does not leave a request pad behind. */
+	ck_assert_int_eq(px_element_link_pads(tee, "src_%u", pass, "nope",
+					      NULL, 0),
+			 -ENOENT);
+	ck_assert_uint_eq(px_element_pad_count(tee, PX_PAD_SRC), 0);
+	ck_assert_int_eq(px_element_link_pads(src, "src", tee, "sink", NULL,
+					      100000),
+			 -EINVAL);
+
+	link_ok(src, tee);
+	ck_assert_int_eq(px_element_link(src, pass), -EBUSY);
+	ck_assert_str_eq(px_pipeline_error(P), "tsrc0 has no free src pad "
+					       "(tsrc0:src is already linked)");
+	/* Request pads: by template, by number, and picked by NULL. */
+	ck_assert_int_eq(px_element_link_pads(tee, "src_%u", pass, NULL, NULL,
+					      4),
+			 0);
+	ck_assert_ptr_nonnull(px_element_pad(tee, "src_0"));
+	ck_assert_int_eq(px_element_link_pads(tee, "src_5", sink, NULL, NULL, 0),
+			 0);
+	ck_assert_ptr_nonnull(px_element_pad(tee, "src_5"));
+	ck_assert_uint_eq(px_element_pad_count(tee, PX_PAD_SRC), 2);
+	ck_assert_str_eq(px_pad_name(px_element_pad_at(tee, PX_PAD_SRC, 1)),
+			 "src_5");
+	ck_assert_int_eq(px_element_link_pads(tee, "src_5", add("tsink", NULL),
+					      NULL, NULL, 0),
+			 -EBUSY);
+	ck_assert_str_eq(px_pipeline_error(P),
+			 "t:src_5 is already linked to tsink0:sink");
+	ck_assert(px_pad_is_linked(px_element_pad(tee, "sink")));
+	ck_assert_ptr_eq(px_pad_peer(px_element_pad(tee, "sink")),
+			 px_element_pad(src, "src"));
+	ck_assert_ptr_eq(px_pad_element(px_element_pad(tee, "sink")), tee);
+
+	/* Caps that do not intersect. */
+	a = add("tsrc-a", NULL);
+	b = add("tsink-b", NULL);
+	ck_assert_int_eq(px_element_link(a, b), -EINVAL);
+	ck_assert_str_eq(px_pipeline_error(P),
+			 "cannot link tsrc-a0:src (caps application/x-a) to "
+			 "tsink-b0:sink (caps application/x-b): caps do not "
+			 "intersect");
+	struct px_caps *f;
+	ck_assert_int_eq(px_caps_parse("application/x-c", &f, NULL), 0);
+	ck_assert_int_eq(px_element_link_pads(pass, NULL, b, NULL, f, 0),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(px_pipeline_error(P), "through filter "
+							   "application/x-c"));
+	px_caps_unref(f);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_pipeline_validate)
+{
+	struct px_element *src, *m, *pass, *tee, *sink;
+
+	setup();
+	ck_assert_int_eq(px_pipeline_validate(P), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(px_pipeline_error(P), "empty"));
+	src = add("tsrc", NULL);
+	pass = add("tpass", NULL);
+	link_ok(src, pass);
+	ck_assert_int_eq(px_pipeline_validate(P), -EINVAL);
+	ck_assert_str_eq(px_pipeline_error(P),
+			 "tpass0:src is not linked: every always pad needs a "
+			 "link (link it to a downstream element, e.g. ! "
+			 "fakesink)");
+	/* play reports the same and stays in NULL */
+	ck_assert_int_eq(px_pipeline_play(P), -EINVAL);
+	ck_assert_int_eq(px_pipeline_state(P), PX_STATE_NULL);
+	teardown();
+
+	/* A cycle: src ! merge ! tee ! sink, tee. ! merge. */
+	setup();
+	src = add("tsrc", NULL);
+	m = add("tmerge", NULL);
+	tee = add("ttee", NULL);
+	sink = add("tsink", NULL);
+	link_ok(src, m);
+	link_ok(m, tee);
+	link_ok(tee, sink);
+	link_ok(tee, m);
+	ck_assert_int_eq(px_pipeline_validate(P), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(px_pipeline_error(P), "cycle"));
+	teardown();
+
+	/* Caps narrowed after linking are checked again. */
+	setup();
+	src = add("tsrc", NULL);
+	sink = add("tsink", NULL);
+	link_ok(src, sink);
+	ck_assert_int_eq(px_pipeline_validate(P), 0);
+	struct px_caps *a, *b;
+	ck_assert_int_eq(px_caps_parse("application/x-a", &a, NULL), 0);
+	ck_assert_int_eq(px_caps_parse("application/x-b", &b, NULL), 0);
+	ck_assert_int_eq(px_pad_set_caps(px_element_pad(src, "src"), a), 0);
+	ck_assert_int_eq(px_pad_set_caps(px_element_pad(sink, "sink"), b), 0);
+	px_caps_unref(a);
+	px_caps_unref(b);
+	ck_assert_int_eq(px_pipeline_validate(P), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(px_pipeline_error(P),
+				     "caps do not intersect"));
+	teardown();
+}
+END_TEST
+
+/* ---- running ------------------------------------------------------------------ */
+
+START_TEST(test_pipeline_eos)
+{
+	struct px_element *src, *pass, *sink;
+	struct px_element_stats st;
+	struct tsink *k;
+
+	need_uring();
+	setup();
+	src = add("tsrc", NULL);
+	pass = add("tpass", NULL);
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "1000"), 0);
+	link_ok(src, pass);
+	link_ok(pass, sink);
+	play_to_eos();
+	ck_assert_ptr_eq(px_element_reactor(src), px_element_reactor(sink));
+	k = px_element_priv(sink);
+	ck_assert_uint_eq(k->count, 1000);
+	ck_assert_uint_eq(k->out_of_order, 0);
+	ck_assert(k->eos);
+	px_element_stats(pass, &st);
+	ck_assert_uint_eq(st.buffers_in, 1000);
+	ck_assert_uint_eq(st.buffers_out, 1000);
+	ck_assert_uint_eq(st.bytes_in, 64000);
+	px_element_stats(sink, &st);
+	ck_assert_uint_eq(st.buffers_in, 1000);
+	ck_assert_uint_eq(st.buffers_out, 0);
+	ck_assert(px_pipeline_seconds(P) > 0);
+	/* No property changes while playing. */
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "1"), -EBUSY);
+	stop_clean();
+	/* The stats of the last run outlive the stop. */
+	px_element_stats(sink, &st);
+	ck_assert_uint_eq(st.buffers_in, 1000);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_pipeline_two_reactors)
+{
+	struct px_element *src, *q, *sink, *sink2, *tee, *q2;
+	struct tsink *k, *k2;
+
+	need_uring();
+	setup();
+	src = add("tsrc", NULL);
+	tee = add("ttee", NULL);
+	q = add("tqueue", NULL);
+	q2 = add("tqueue", NULL);
+	sink = add("tsink", NULL);
+	sink2 = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "20000"), 0);
+	ck_assert_int_eq(px_element_set(q2, "reactor", "2"), 0);
+	link_ok(src, tee);
+	link_ok(tee, q);
+	link_ok(q, sink);
+	link_ok(tee, q2);
+	link_ok(q2, sink2);
+	play_to_eos();
+	ck_assert_uint_eq(P->n_reactors, 3);
+	ck_assert_ptr_eq(px_element_reactor(q), px_element_reactor(src));
+	ck_assert_ptr_eq(px_element_reactor(sink), P->reactors[1]);
+	ck_assert_ptr_eq(px_element_reactor(sink2), P->reactors[2]);
+	k = px_element_priv(sink);
+	k2 = px_element_priv(sink2);
+	ck_assert_uint_eq(k->count, 20000);
+	ck_assert_uint_eq(k2->count, 20000);
+	ck_assert_uint_eq(k->out_of_order + k2->out_of_order, 0);
+	stop_clean();
+	teardown();
+}
+END_TEST
+
+START_TEST(test_pipeline_backpressure)
+{
+	struct px_element *src, *pass, *slow;
+	struct px_list *pos;
+	unsigned checked = 0;
+
+	need_uring();
+	/* A pool larger than the links: the links bound what is in flight. */
+	setup();
+	src = add("tsrc", NULL);
+	pass = add("tpass", NULL);
+	slow = add("tslow", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "300"), 0);
+	ck_assert_int_eq(px_element_set(src, "slots", "256"), 0);
+	ck_assert_int_eq(px_element_set(slow, "delay", "10us"), 0);
+	ck_assert_int_eq(px_element_link_pads(src, NULL, pass, NULL, NULL, 4),
+			 0);
+	ck_assert_int_eq(px_element_link_pads(pass, NULL, slow, NULL, NULL, 4),
+			 0);
+	play_to_eos();
+	ck_assert_uint_eq(((struct tslow *)px_element_priv(slow))->count, 300);
+	stop_clean();
+	px_list_for_each(pos, &P->old_pools) {
+		struct px__epool *ep = px_list_entry(pos, struct px__epool,
+						     node);
+		/* two links of 4, plus the one the source is filling */
+		ck_assert_uint_le(ep->snap.high_water, 4 + 4 + 1);
+		ck_assert_uint_eq(ep->snap.loans, 300);
+		checked++;
+	}
+	ck_assert_uint_eq(checked, 1);
+	teardown();
+
+	/* A pool smaller than the links: the pool bounds it. */
+	setup();
+	src = add("tsrc", NULL);
+	slow = add("tslow", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "200"), 0);
+	ck_assert_int_eq(px_element_set(src, "slots", "4"), 0);
+	ck_assert_int_eq(px_element_set(slow, "delay", "10us"), 0);
+	link_ok(src, slow);
+	play_to_eos();
+	stop_clean();
+	px_list_for_each(pos, &P->old_pools) {
+		struct px__epool *ep = px_list_entry(pos, struct px__epool,
+						     node);
+		ck_assert_uint_le(ep->snap.high_water, 4);
+		ck_assert_uint_gt(ep->snap.exhausted, 0);
+		ck_assert_uint_eq(ep->snap.loans, 200);
+	}
+	teardown();
+}
+END_TEST
+
+START_TEST(test_pipeline_play_again)
+{
+	struct px_element *src, *q, *sink;
+	struct px_message m;
+	int changes = 0;
+
+	need_uring();
+	setup();
+	src = add("tsrc", NULL);
+	q = add("tqueue", NULL);
+	sink = add("tslow", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "50"), 0);
+	ck_assert_int_eq(px_element_set(sink, "delay", "100us"), 0);
+	link_ok(src, q);
+	link_ok(q, sink);
+	for (int run = 0; run < 3; run++) {
+		play_to_eos();
+		ck_assert_uint_eq(((struct tslow *)px_element_priv(sink))->count,
+				  50);
+		stop_clean();
+	}
+	/* Stop in the middle of a run, with buffers in flight. */
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "-1"), 0);
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	usleep(20000);
+	ck_assert_int_eq(px_pipeline_set_state(P, PX_STATE_PAUSED), 0);
+	ck_assert_int_eq(px_pipeline_state(P), PX_STATE_PAUSED);
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	usleep(5000);
+	stop_clean();
+	while (px_bus_pop(px_pipeline_bus(P), 0, &m) == 0)
+		changes += m.type == PX_MSG_STATE_CHANGED;
+	ck_assert_int_eq(changes, 3 * 6 + 8);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_pipeline_error)
+{
+	struct px_element *src, *fail, *sink;
+	struct px_message m;
+	int err;
+
+	need_uring();
+	setup();
+	src = add("tsrc", NULL);
+	fail = add("tpass", "breaker");
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "-1"), 0);
+	ck_assert_int_eq(px_element_set(fail, "fail-after", "10"), 0);
+	link_ok(src, fail);
+	link_ok(fail, sink);
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	err = px_pipeline_wait(P, WAIT_NS, &m);
+	ck_assert_int_eq(err, -EPROTO);
+	ck_assert_int_eq(m.type, PX_MSG_ERROR);
+	ck_assert_str_eq(m.source, "breaker");
+	ck_assert_str_eq(m.text, "breaker: failing as asked after 10 buffers");
+	/* The error stops the flow at once: what was in flight is dropped. */
+	ck_assert_uint_le(((struct tsink *)px_element_priv(sink))->count, 10);
+	stop_clean();
+	/* It runs again after the error. */
+	ck_assert_int_eq(px_element_set(fail, "fail-after", "-1"), 0);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "10"), 0);
+	play_to_eos();
+	stop_clean();
+	teardown();
+}
+END_TEST
+
+static void *send_eos_later(void *arg)
+{
+	usleep(30000);
+	ck_assert_int_eq(px_pipeline_send_eos(arg), 0);
+	return NULL;
+}
+
+START_TEST(test_pipeline_send_eos)
+{
+	struct px_element *src, *q, *sink;
+	pthread_t th;
+
+	need_uring();
+	setup();
+	src = add("tsrc", NULL);
+	q = add("tqueue", NULL);
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "-1"), 0);
+	link_ok(src, q);
+	link_ok(q, sink);
+	ck_assert_int_eq(px_pipeline_send_eos(P), -EINVAL);
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	pthread_create(&th, NULL, send_eos_later, P);
+	ck_assert_int_eq(px_pipeline_wait(P, WAIT_NS, NULL), 0);
+	pthread_join(th, NULL);
+	struct tsink *k = px_element_priv(sink);
+	ck_assert_uint_gt(k->count, 0);
+	ck_assert_uint_eq(k->out_of_order, 0);
+	ck_assert(k->eos);
+	stop_clean();
+	teardown();
+}
+END_TEST
+
+/* ---- stats and export --------------------------------------------------------- */
+
+START_TEST(test_pipeline_export)
+{
+	struct px_element *src, *tee, *sink, *sink2;
+	char path[512], cmd[1100], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	need_uring();
+	setup();
+	src = add("tsrc", "the-source");
+	tee = add("ttee", NULL);
+	sink = add("tsink", NULL);
+	sink2 = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "1234"), 0);
+	ck_assert_int_eq(px_element_set(src, "size", "100"), 0);
+	link_ok(src, tee);
+	link_ok(tee, sink);
+	ck_assert_int_eq(px_element_link_pads(tee, NULL, sink2, NULL, NULL, 64),
+			 0);
+	play_to_eos();
+	stop_clean();
+
+	snprintf(path, sizeof(path), "%s/stats.json", px_test_tmpdir());
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(px_pipeline_write_stats_json(P, f), 0);
+	fclose(f);
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(px_pipeline_write_stats_json(P, f), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "{\"name\":\"tsink0\",\"factory\":"
+					  "\"tsink\",\"buffers_in\":1234,"
+					  "\"buffers_out\":0,\"bytes_in\":"
+					  "123400,\"bytes_out\":0}"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"tee\"") == NULL ? buf : NULL);
+	ck_assert_ptr_nonnull(strstr(buf, "{\"name\":\"the-source.pool\","
+					  "\"slot_size\":128,\"slots\":8,"
+					  "\"loans\":1234,\"bytes_copied\":0,"));
+	free(buf);
+	buf = NULL;
+	if (system("command -v python3 >/dev/null 2>&1") == 0) {
+		snprintf(cmd, sizeof(cmd),
+			 "python3 -m json.tool %s >/dev/null", path);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(px_pipeline_write_dot(P, f), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "digraph"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"the-source\" [label="));
+	ck_assert_ptr_nonnull(strstr(buf, "num-buffers=1234"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"ttee0\":\"src_1\" -> "
+					  "\"tsink1\":\"sink\" [label=\"64 "));
+	free(buf);
+	buf = NULL;
+
+	snprintf(path, sizeof(path), "%s/graph.json", px_test_tmpdir());
+	f = fopen(path, "w");
+	ck_assert_int_eq(px_pipeline_write_json(P, f), 0);
+	fclose(f);
+	if (system("command -v python3 >/dev/null 2>&1") == 0) {
+		snprintf(cmd, sizeof(cmd),
+			 "python3 -c 'import json,sys; d=json.load(open(sys."
+			 "argv[1])); assert len(d[\"elements\"])==4; "
+			 "assert len(d[\"links\"])==3' %s",
+			 path);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	teardown();
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("pipeline");
+	TCase *tc;
+
+	tc = px_tcase(s, "link_rules");
+	tcase_add_test(tc, test_pipeline_link_rules);
+	tc = px_tcase(s, "validate");
+	tcase_add_test(tc, test_pipeline_validate);
+	tc = px_tcase(s, "eos");
+	tcase_add_test(tc, test_pipeline_eos);
+	tc = px_tcase(s, "two_reactors");
+	tcase_add_test(tc, test_pipeline_two_reactors);
+	tc = px_tcase(s, "backpressure");
+	tcase_add_test(tc, test_pipeline_backpressure);
+	tc = px_tcase(s, "play_again");
+	tcase_add_test(tc, test_pipeline_play_again);
+	tc = px_tcase(s, "error");
+	tcase_add_test(tc, test_pipeline_error);
+	tc = px_tcase(s, "send_eos");
+	tcase_add_test(tc, test_pipeline_send_eos);
+	tc = px_tcase(s, "export");
+	tcase_add_test(tc, test_pipeline_export);
+	return s;
+}
+
+PX_TEST_MAIN(make_suite)
