@@ -159,15 +159,22 @@ int bench_report_plot(const struct bench_ctx *ctx, const char *dir);
 /* ---- px-launch and peers shared by the pipeline scenarios ---- */
 /* Path of px-launch (env PX_LAUNCH, else <bench dir>/../tools/px-launch). */
 bool bench_px_launch(const struct bench_ctx *ctx, char *path, size_t len);
-/* Run px-launch with --stats-json on a launch string; seconds of the run.
+/* What px-launch's --stats-json says about a run. */
+struct bench_px_stats {
+	double seconds;          /* PLAYING time */
+	unsigned sinks;          /* fakesink elements */
+	uint64_t sink_buffers;   /* the fewest buffers any fakesink received */
+	uint64_t sink_bytes;     /* the fewest bytes any fakesink received */
+};
+/* Run px-launch with --stats-json on a launch string.
  * Returns BENCH_OK, BENCH_NA (not in this build, why filled) or -errno. */
 int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch, double timeout_s,
-			double *seconds, struct bench_run *run);
+			struct bench_px_stats *st, struct bench_run *run);
 /* The same in two steps, for servers that must run beside a client. */
 int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch, const char *stats,
 			  struct bench_proc *p, struct bench_run *run);
 int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeout_s,
-			   double *seconds, struct bench_run *run);
+			   struct bench_px_stats *st, struct bench_run *run);
 /* Run gst-launch-1.0 on a pipeline (split on spaces); seconds of the run. */
 int bench_run_gst(const char *pipeline, double timeout_s, double *seconds, struct bench_run *run);
 int bench_gst_start(const char *pipeline, struct bench_proc *p, struct bench_run *run);

@@ -80,8 +80,34 @@ int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch, const
 	return rc;
 }
 
+/* Sum up the fakesink elements of a --stats-json document. */
+static void sink_totals(const char *json, struct bench_px_stats *st)
+{
+	const char *p;
+
+	st->sinks = 0;
+	st->sink_buffers = st->sink_bytes = UINT64_MAX;
+	for (p = strstr(json, "\"factory\""); p; p = strstr(p + 1, "\"factory\"")) {
+		const char *v = p + strlen("\"factory\"");
+		double buffers, bytes;
+
+		v += strspn(v, " \t\n:");
+		if (strncmp(v, "\"fakesink\"", 10) != 0 ||
+		    bench_json_number(v, "buffers_in", &buffers) != 0 ||
+		    bench_json_number(v, "bytes_in", &bytes) != 0)
+			continue;
+		st->sinks++;
+		if ((uint64_t)buffers < st->sink_buffers)
+			st->sink_buffers = (uint64_t)buffers;
+		if ((uint64_t)bytes < st->sink_bytes)
+			st->sink_bytes = (uint64_t)bytes;
+	}
+	if (st->sinks == 0)
+		st->sink_buffers = st->sink_bytes = 0;
+}
+
 int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeout_s,
-			   double *seconds, struct bench_run *run)
+			   struct bench_px_stats *st, struct bench_run *run)
 {
 	struct bench_proc_result pr;
 	char *json;
@@ -92,11 +118,17 @@ int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeo
 		bench_snprintf(run->why, sizeof(run->why), "waiting for px-launch: %s", strerror(-rc));
 		return rc;
 	}
+	if (!pr.timed_out && pr.exit_code != 0 && pr.exit_code < 128 && says_not_built(pr.err)) {
+		/* Its first line says what is missing ("unknown element 'filesrc'"). */
+		bench_snprintf(run->why, sizeof(run->why), "%.*s", (int)strcspn(pr.err, "\n"),
+			       pr.err);
+		bench_proc_result_free(&pr);
+		return BENCH_NA;
+	}
 	if (pr.exit_code != 0 || pr.timed_out) {
 		bench_proc_why(run->why, sizeof(run->why), "px-launch", &pr);
-		rc = !pr.timed_out && pr.exit_code < 128 && says_not_built(pr.err) ? BENCH_NA : -EIO;
 		bench_proc_result_free(&pr);
-		return rc;
+		return -EIO;
 	}
 	json = bench_read_file(stats);
 	if (!json || bench_json_number(json, "seconds", &s) != 0 || s <= 0) {
@@ -107,6 +139,7 @@ int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeo
 		bench_proc_result_free(&pr);
 		return -EIO;
 	}
+	sink_totals(json, st);
 	free(json);
 	/* The pipeline cannot run longer than its process. */
 	if (s > pr.wall * 1.02 + 0.005) {
@@ -115,13 +148,13 @@ int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeo
 		bench_proc_result_free(&pr);
 		return -EIO;
 	}
-	*seconds = s;
+	st->seconds = s;
 	bench_proc_result_free(&pr);
 	return BENCH_OK;
 }
 
 int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch, double timeout_s,
-			double *seconds, struct bench_run *run)
+			struct bench_px_stats *st, struct bench_run *run)
 {
 	char stats[600];
 	struct bench_proc p;
@@ -131,7 +164,7 @@ int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch, double 
 	rc = bench_px_launch_start(ctx, launch, stats, &p, run);
 	if (rc)
 		return rc;
-	return bench_px_launch_finish(&p, stats, timeout_s, seconds, run);
+	return bench_px_launch_finish(&p, stats, timeout_s, st, run);
 }
 
 int bench_gst_start(const char *pipeline, struct bench_proc *p, struct bench_run *run)

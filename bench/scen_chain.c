@@ -18,6 +18,7 @@ enum shape { SHAPE_CHAIN, SHAPE_QUEUE, SHAPE_TEE };
 struct pipe_arg {
 	const struct bench_ctx *ctx;
 	uint64_t n;
+	unsigned sinks;
 	char px[512], gst[512];
 };
 
@@ -37,26 +38,31 @@ static uint64_t count(enum shape sh, bool quick)
  * number, or "S" for the footnote that names the shape. */
 static void build(char *px, char *gst, size_t len, enum shape sh, uint64_t n, const char *size)
 {
-	char src[160];
+	char psrc[160], gsrc[160];
 
-	bench_snprintf(src, sizeof(src),
-		 "fakesrc num-buffers=%llu sizetype=fixed sizemax=%s filltype=nothing",
-		 (unsigned long long)n, size);
+	/* Parallax's fakesrc names the fixed size "size"; GStreamer's needs
+	 * sizetype=fixed sizemax=S. Both fill nothing. */
+	bench_snprintf(psrc, sizeof(psrc), "fakesrc num-buffers=%llu size=%s filltype=nothing",
+		       (unsigned long long)n, size);
+	bench_snprintf(gsrc, sizeof(gsrc),
+		       "fakesrc num-buffers=%llu sizetype=fixed sizemax=%s filltype=nothing",
+		       (unsigned long long)n, size);
 	switch (sh) {
 	case SHAPE_CHAIN:
-		bench_snprintf(px, len, "%s ! identity ! fakesink", src);
-		bench_snprintf(gst, len, "%s ! identity ! fakesink sync=false", src);
+		bench_snprintf(px, len, "%s ! identity ! fakesink", psrc);
+		bench_snprintf(gst, len, "%s ! identity ! fakesink sync=false", gsrc);
 		break;
 	case SHAPE_QUEUE:
-		bench_snprintf(px, len, "%s ! identity ! queue ! fakesink", src);
-		bench_snprintf(gst, len, "%s ! identity ! queue ! fakesink sync=false", src);
+		bench_snprintf(px, len, "%s ! identity ! queue ! fakesink", psrc);
+		bench_snprintf(gst, len, "%s ! identity ! queue ! fakesink sync=false", gsrc);
 		break;
 	case SHAPE_TEE:
-		bench_snprintf(px, len, "%s ! tee name=t ! queue ! fakesink t. ! queue ! fakesink", src);
+		bench_snprintf(px, len, "%s ! tee name=t ! queue ! fakesink t. ! queue ! fakesink",
+			       psrc);
 		bench_snprintf(gst, len,
-			 "%s ! tee name=t ! queue ! fakesink sync=false t. ! queue ! fakesink "
-			 "sync=false",
-			 src);
+			       "%s ! tee name=t ! queue ! fakesink sync=false t. ! queue ! fakesink "
+			       "sync=false",
+			       gsrc);
 		break;
 	}
 }
@@ -64,12 +70,22 @@ static void build(char *px, char *gst, size_t len, enum shape sh, uint64_t n, co
 static int run_px(struct bench_run *run)
 {
 	struct pipe_arg *a = run->arg;
-	double s;
-	int rc = bench_run_px_launch(a->ctx, a->px, TIMEOUT_S, &s, run);
+	struct bench_px_stats st;
+	int rc = bench_run_px_launch(a->ctx, a->px, TIMEOUT_S, &st, run);
 
-	if (rc == BENCH_OK)
-		run->v[0] = (double)a->n / s;
-	return rc;
+	if (rc != BENCH_OK)
+		return rc;
+	/* Every sink must have seen every buffer, or the time means nothing. */
+	if (st.sinks != a->sinks || st.sink_buffers != a->n) {
+		bench_snprintf(run->why, sizeof(run->why),
+			       "px-launch stats: %u fakesinks, fewest buffers %llu; expected %u "
+			       "and %llu",
+			       st.sinks, (unsigned long long)st.sink_buffers, a->sinks,
+			       (unsigned long long)a->n);
+		return -EIO;
+	}
+	run->v[0] = (double)a->n / st.seconds;
+	return 0;
 }
 
 static int run_gst(struct bench_run *run)
@@ -109,6 +125,7 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 
 		a->ctx = ctx;
 		a->n = count(sh, ctx->quick);
+		a->sinks = sh == SHAPE_TEE ? 2 : 1;
 		bench_snprintf(sz, sizeof(sz), "%u", sizes[i]);
 		build(a->px, a->gst, sizeof(a->px), sh, a->n, sz);
 		bench_snprintf(variant, sizeof(variant), "%s%s", size_names[i], suffix);

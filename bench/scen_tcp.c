@@ -27,7 +27,7 @@ static int run_px(struct bench_run *run)
 	struct tcp_arg *a = run->arg;
 	char rx[256], tx[256], rx_stats[600], tx_stats[600];
 	struct bench_proc prx, ptx;
-	double s, srx;
+	struct bench_px_stats s, srx;
 	int port = bench_free_port(), rc;
 
 	if (port < 0)
@@ -36,7 +36,7 @@ static int run_px(struct bench_run *run)
 	bench_snprintf(tx_stats, sizeof(tx_stats), "%s/px-tcp-tx.json", a->ctx->tmpdir);
 	bench_snprintf(rx, sizeof(rx), "tcpsrc mode=server host=127.0.0.1 port=%d ! fakesink", port);
 	bench_snprintf(tx, sizeof(tx),
-		 "fakesrc num-buffers=%llu sizetype=fixed sizemax=%u filltype=nothing ! "
+		 "fakesrc num-buffers=%llu size=%u filltype=nothing ! "
 		 "tcpsink host=127.0.0.1 port=%d",
 		 (unsigned long long)a->n, BUF_SIZE, port);
 	rc = bench_px_launch_start(a->ctx, rx, rx_stats, &prx, run);
@@ -69,7 +69,14 @@ static int run_px(struct bench_run *run)
 	rc = bench_px_launch_finish(&prx, rx_stats, 30, &srx, run);
 	if (rc != BENCH_OK)
 		return rc < 0 ? rc : -EIO; /* the sender ran: a receiver failure is a failure */
-	run->v[0] = (double)a->n * BUF_SIZE / s / 1e9;
+	if (srx.sink_bytes != a->n * BUF_SIZE) {
+		bench_snprintf(run->why, sizeof(run->why),
+			       "receiver's fakesink got %llu bytes of %llu",
+			       (unsigned long long)srx.sink_bytes,
+			       (unsigned long long)(a->n * BUF_SIZE));
+		return -EIO;
+	}
+	run->v[0] = (double)a->n * BUF_SIZE / s.seconds / 1e9;
 	return 0;
 }
 
@@ -190,11 +197,11 @@ int bench_scen_tcp(struct bench_ctx *ctx)
 	};
 
 	a.ctx = ctx;
-	a.n = ctx->quick ? 2048 : 32768;
+	a.n = ctx->quick ? 1024 : 32768;
 	a.seconds = ctx->quick ? 1 : 3;
 	bench_snprintf(what_px, sizeof(what_px),
 		 "px-launch tcpsrc mode=server host=127.0.0.1 port=P ! fakesink, then px-launch "
-		 "fakesrc num-buffers=%llu sizetype=fixed sizemax=65536 filltype=nothing ! tcpsink "
+		 "fakesrc num-buffers=%llu size=65536 filltype=nothing ! tcpsink "
 		 "host=127.0.0.1 port=P (GB/s = bytes / sender's stats seconds)",
 		 (unsigned long long)a.n);
 	bench_snprintf(what_gst, sizeof(what_gst),
