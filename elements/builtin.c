@@ -5,12 +5,15 @@
  */
 #include "builtin_int.h"
 #include "elements_int.h"
+#include "io_common_int.h"
 
 const struct px_element_class *const px__builtin_classes[] = {
 	&px__capsfilter_class,
 	&px__consolesink_class,
 	&px__fakesink_class,
 	&px__fakesrc_class,
+	&px__filesink_class,
+	&px__filesrc_class,
 	&px__funnel_class,
 	&px__identity_class,
 	&px__queue_class,
