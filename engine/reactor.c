@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * reactor.c - the reactor's lifecycle and loop: ring setup on the owning
- * thread, one submit per loop turn, the run queue, cross-thread posts and
- * the sleep/wake protocol, clean stop.
+ * thread, one submit per loop turn, adaptive spin, clean stop. Posts and
+ * the wake protocol are in reactor_post.c, embedding in reactor_embed.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,22 +27,7 @@
 #endif
 
 __thread char px__reactor_tls_token;
-static __thread struct px_reactor *tls_current;
-
-/*
- * Wake protocol (a Dekker pair on post_head and sleeping):
- *
- *   reactor, before blocking          poster (px_reactor_post)
- *   R1: sleeping = 1        seq_cst   P1: push onto post_head   seq_cst
- *   R2: load post_head      seq_cst   P2: load sleeping         seq_cst
- *       non-empty: do not block           1 and exchange(0) won: wake once
- *
- * In the single total order of seq_cst operations either R2 sees P1's push
- * (the reactor does not block) or P2 sees R1 (the poster wakes it), so a
- * post is never stranded. The exchange lets only one poster per sleep send
- * a wakeup; a wakeup that finds the reactor awake is a harmless spurious
- * completion. While spinning the flag stays 0, so posters send nothing.
- */
+__thread struct px_reactor *px__reactor_tls_current;
 
 static uint64_t now_ns(void)
 {
@@ -52,7 +37,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void eventfd_signal(int efd)
+void px__eventfd_signal(int efd)
 {
 	uint64_t one = 1;
 
@@ -61,7 +46,7 @@ static void eventfd_signal(int efd)
 		return;
 }
 
-static bool need_events(const struct px_reactor *r)
+bool px__reactor_need_events(const struct px_reactor *r)
 {
 	/* Kernel-written flags: TASKRUN = deferred completions to collect. */
 	return IO_URING_READ_ONCE(*r->ring.sq.kflags) &
@@ -69,7 +54,7 @@ static bool need_events(const struct px_reactor *r)
 }
 
 /* Enter the kernel once: submit what is queued, collect, maybe wait. */
-static void enter(struct px_reactor *r, bool wait)
+void px__reactor_enter(struct px_reactor *r, bool wait)
 {
 	unsigned before = io_uring_sq_ready(&r->ring);
 	int ret;
@@ -78,7 +63,7 @@ static void enter(struct px_reactor *r, bool wait)
 		ret = io_uring_submit_and_wait(&r->ring, 1);
 		PX__COUNT(r, sleeps, 1);
 	} else {
-		if (!before && !need_events(r))
+		if (!before && !px__reactor_need_events(r))
 			return;
 		ret = io_uring_submit_and_get_events(&r->ring);
 	}
@@ -103,162 +88,6 @@ struct io_uring_sqe *px__reactor_sqe(struct px_reactor *r)
 	return io_uring_get_sqe(&r->ring);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Tasks and posts                                                           */
-
-PX_API void px_task_init(struct px_task *t, px_task_fn fn)
-{
-	t->fn = fn;
-	px_list_init(&t->node);
-	atomic_init(&t->post_next, NULL);
-	atomic_init(&t->posted, 0);
-}
-
-PX_API void px_reactor_schedule(struct px_reactor *r, struct px_task *t)
-{
-	if (!px_list_linked(&t->node))
-		px_list_add_tail(&r->runq, &t->node);
-}
-
-/* Move a detached post list (newest first) onto the run queue, oldest first. */
-static void schedule_posted(struct px_reactor *r, struct px_task *list)
-{
-	struct px_task *fifo = NULL, *next;
-
-	while (list) {
-		/* Relaxed: the acquire exchange that detached LIST ordered it. */
-		next = atomic_load_explicit(&list->post_next,
-					    memory_order_relaxed);
-		atomic_store_explicit(&list->post_next, fifo,
-				      memory_order_relaxed);
-		fifo = list;
-		list = next;
-	}
-	while (fifo) {
-		next = atomic_load_explicit(&fifo->post_next,
-					    memory_order_relaxed);
-		/*
-		 * C1: release, pairs with the acquire exchange C2 in
-		 * px_reactor_post(): our read of post_next happens before a
-		 * re-post overwrites it.
-		 */
-		atomic_store_explicit(&fifo->posted, 0, memory_order_release);
-		px_reactor_schedule(r, fifo);
-		fifo = next;
-	}
-}
-
-static void drain_posts(struct px_reactor *r)
-{
-	struct px_task *list;
-
-	/* Relaxed peek: the exchange below does the ordering. */
-	if (r->post_closed ||
-	    !atomic_load_explicit(&r->post_head, memory_order_relaxed))
-		return;
-	/* A1: acquire, pairs with P1 (the publishing CAS) in post. */
-	list = atomic_exchange_explicit(&r->post_head, NULL,
-					memory_order_acquire);
-	schedule_posted(r, list);
-}
-
-/* Queue a MSG_RING on CUR's ring for R and submit it at once. */
-static bool wake_msg_ring(struct px_reactor *cur, struct px_reactor *r)
-{
-	struct io_uring_sqe *sqe;
-	bool sent = false;
-	int fd;
-
-	/*
-	 * P3/P4 against T1/T2 in ring_teardown(): either we see msg_fd == -1,
-	 * or R's teardown sees us in msg_users and waits until our submit has
-	 * taken the kernel's reference on R's ring fd. Submitting here rather
-	 * than at the end of CUR's turn keeps that window one syscall long.
-	 */
-	atomic_fetch_add_explicit(&r->msg_users, 1, memory_order_seq_cst);
-	fd = atomic_load_explicit(&r->msg_fd, memory_order_seq_cst);
-	if (fd >= 0 && (sqe = px__reactor_sqe(cur)) != NULL) {
-		io_uring_prep_msg_ring(sqe, fd, 0,
-				       (uint64_t)(uintptr_t)&r->msg_op, 0);
-		io_uring_sqe_set_data(sqe, &cur->msg_out_op);
-		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		enter(cur, false);
-		if (io_uring_sq_ready(&cur->ring)) {
-			/* Not consumed: defuse it before R's fd can be reused. */
-			io_uring_prep_nop(sqe);
-			io_uring_sqe_set_data(sqe, &cur->msg_out_op);
-			sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		} else {
-			sent = true;
-		}
-	}
-	atomic_fetch_sub_explicit(&r->msg_users, 1, memory_order_release);
-	return sent;
-}
-
-static void wake(struct px_reactor *r)
-{
-	struct px_reactor *cur = tls_current;
-
-	if (cur && cur != r && r->can_msg_ring && px__reactor_owned(cur) &&
-	    cur->ring_up && wake_msg_ring(cur, r)) {
-		atomic_fetch_add_explicit(&r->sent_msg_ring, 1,
-					  memory_order_relaxed);
-		return;
-	}
-	atomic_fetch_add_explicit(&r->sent_eventfd, 1, memory_order_relaxed);
-	eventfd_signal(r->efd);
-}
-
-PX_API int px_reactor_post(struct px_reactor *r, struct px_task *t)
-{
-	struct px_task *head;
-
-	if (px__reactor_owned(r) && r->ring_up) {
-		px_reactor_schedule(r, t);
-		return 0;
-	}
-	/* C2: acquire, pairs with C1: the consumer is done with post_next. */
-	if (atomic_exchange_explicit(&t->posted, 1, memory_order_acquire))
-		return 0; /* already on the list: fn will run */
-	head = atomic_load_explicit(&r->post_head, memory_order_relaxed);
-	do {
-		if (head == PX__POST_CLOSED) {
-			atomic_store_explicit(&t->posted, 0,
-					      memory_order_relaxed);
-			return -ESHUTDOWN;
-		}
-		atomic_store_explicit(&t->post_next, head,
-				      memory_order_relaxed);
-		/* P1: seq_cst (release for A1, total order for R1/R2). */
-	} while (!atomic_compare_exchange_weak_explicit(
-		&r->post_head, &head, t, memory_order_seq_cst,
-		memory_order_relaxed));
-	atomic_fetch_add_explicit(&r->posts, 1, memory_order_relaxed);
-	/* P2: seq_cst, pairs with R1/R2; the exchange elects one waker. */
-	if (atomic_load_explicit(&r->sleeping, memory_order_seq_cst) &&
-	    atomic_exchange_explicit(&r->sleeping, 0, memory_order_relaxed))
-		wake(r);
-	return 0;
-}
-
-static unsigned run_tasks(struct px_reactor *r)
-{
-	unsigned n = 0;
-	struct px_list *node;
-
-	while (n < r->task_budget && (node = px_list_first(&r->runq))) {
-		struct px_task *t = px_list_entry(node, struct px_task, node);
-
-		px_list_del(node);
-		n++;
-		t->fn(t);
-	}
-	if (n)
-		PX__COUNT(r, tasks, n);
-	return n;
-}
-
 static unsigned reap(struct px_reactor *r)
 {
 	struct io_uring_cqe *cqe;
@@ -275,75 +104,94 @@ static unsigned reap(struct px_reactor *r)
 	return n;
 }
 
-static unsigned process(struct px_reactor *r)
+unsigned px__reactor_process(struct px_reactor *r)
 {
 	unsigned n = reap(r);
 
-	drain_posts(r);
-	return n + run_tasks(r);
+	px__reactor_drain_posts(r);
+	return n + px__reactor_run_tasks(r);
 }
 
 /* ------------------------------------------------------------------------ */
 /* The loop                                                                  */
 
-static bool work_pending(const struct px_reactor *r)
+bool px__reactor_work_pending(const struct px_reactor *r)
 {
 	return !px_list_empty(&r->runq) ||
 	       (!r->post_closed &&
 		atomic_load_explicit(&r->post_head, memory_order_relaxed)) ||
-	       io_uring_cq_ready(&r->ring) || need_events(r);
+	       io_uring_cq_ready(&r->ring) || px__reactor_need_events(r);
 }
 
-static bool should_wait(const struct px_reactor *r)
+bool px__reactor_should_wait(const struct px_reactor *r)
 {
-	if (work_pending(r))
+	if (px__reactor_work_pending(r))
 		return false;
 	return !(r->stopping && r->inflight == 0);
 }
 
-/* Busy-poll before sleeping; true when work showed up. */
+/*
+ * Busy-poll before sleeping; true when work showed up. Adaptive: after a
+ * miss, the sleep that follows is timed (spun_until). Work that arrived
+ * within spin_ns of giving up means a longer spin would have caught it, so
+ * the next spin doubles; a long sleep means the link is idle, so it halves
+ * (down to spin_ns / 32), and an idle reactor stops burning its CPU.
+ */
 static bool spin(struct px_reactor *r)
 {
 	uint64_t end;
 
-	if (!r->spin_cur || r->stopping)
+	r->spun_until = 0;
+	/* Queued SQEs: their completions need the enter, not a spin. */
+	if (!r->spin_cur || r->stopping || io_uring_sq_ready(&r->ring))
 		return false;
 	PX__COUNT(r, spins, 1);
 	end = now_ns() + r->spin_cur;
 	do {
 		for (int i = 0; i < 64; i++) {
-			if (work_pending(r)) {
+			if (px__reactor_work_pending(r)) {
 				PX__COUNT(r, spin_hits, 1);
-				r->spin_cur = PX_MIN(r->spin_cur * 2, r->spin_ns);
 				return true;
 			}
 			PX_CPU_RELAX();
 		}
-	} while (now_ns() < end);
-	/* Idle links stop burning the CPU: each miss halves the next spin. */
-	r->spin_cur = PX_MAX(r->spin_cur / 2, PX_MAX(r->spin_ns / 16, 1u));
+	} while ((r->spun_until = now_ns()) < end);
 	return false;
+}
+
+static void spin_adapt(struct px_reactor *r)
+{
+	uint64_t slept = now_ns() - r->spun_until;
+
+	if (slept < r->spin_ns)
+		r->spin_cur = PX_MIN(r->spin_cur * 2, r->spin_ns);
+	else
+		r->spin_cur = PX_MAX(r->spin_cur / 2, PX_MAX(r->spin_ns / 32, 1u));
 }
 
 /* One turn of a reactor that waits in the kernel (thread mode, stopping). */
 static unsigned turn(struct px_reactor *r)
 {
-	unsigned n = process(r);
-	bool wait = should_wait(r);
+	unsigned n = px__reactor_process(r);
+	bool wait = px__reactor_should_wait(r);
 
 	PX__COUNT(r, turns, 1);
 	if (wait && spin(r))
 		wait = false;
 	if (wait) {
-		/* R1, R2: see the wake protocol above. */
+		/* R1, R2: see the wake protocol in reactor_post.c. */
 		atomic_store_explicit(&r->sleeping, 1, memory_order_seq_cst);
 		if (atomic_load_explicit(&r->post_head, memory_order_seq_cst) &&
 		    !r->post_closed)
 			wait = false;
 	}
-	enter(r, wait);
-	if (wait) /* Relaxed: a stale 1 seen by a poster only costs a wakeup. */
+	px__reactor_enter(r, wait);
+	if (wait) {
+		/* Relaxed: a stale 1 seen by a poster only costs a wakeup. */
 		atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
+		if (r->spun_until)
+			spin_adapt(r);
+	}
 	return n;
 }
 
@@ -359,7 +207,7 @@ static bool stop_done(struct px_reactor *r)
 		list = atomic_exchange_explicit(&r->post_head, PX__POST_CLOSED,
 						memory_order_acquire);
 		r->post_closed = true;
-		schedule_posted(r, list);
+		px__reactor_schedule_posted(r, list);
 		return px_list_empty(&r->runq);
 	}
 	return true;
@@ -387,7 +235,7 @@ static void run_until_stopped(struct px_reactor *r)
 /* ------------------------------------------------------------------------ */
 /* Ring setup on the owning thread                                           */
 
-static int ring_setup(struct px_reactor *r, bool embedded)
+int px__reactor_ring_setup(struct px_reactor *r, bool embedded)
 {
 	/*
 	 * Most capable first. Embedded rings skip COOP_TASKRUN: its task work
@@ -484,7 +332,7 @@ static void *reactor_main(void *arg)
 	pthread_setname_np(pthread_self(), r->name);
 	err = px__topology_bind(r);
 	if (!err)
-		err = ring_setup(r, false);
+		err = px__reactor_ring_setup(r, false);
 	pthread_mutex_lock(&r->lock);
 	r->start_err = err;
 	r->start_done = true;
@@ -493,10 +341,10 @@ static void *reactor_main(void *arg)
 	if (err)
 		return NULL;
 
-	tls_current = r;
+	px__reactor_tls_current = r;
 	run_until_stopped(r);
 	ring_teardown(r);
-	tls_current = NULL;
+	px__reactor_tls_current = NULL;
 	return NULL;
 }
 
@@ -606,17 +454,17 @@ PX_API int px_reactor_start(struct px_reactor *r)
 
 static int stop_embedded(struct px_reactor *r)
 {
-	struct px_reactor *prev = tls_current;
+	struct px_reactor *prev = px__reactor_tls_current;
 
 	if (!r->ring_up)
 		return 0;
 	if (!px__reactor_owned(r))
 		return -EPERM;
-	tls_current = r;
+	px__reactor_tls_current = r;
 	stop_fn(&r->stop_task);
 	run_until_stopped(r);
 	ring_teardown(r);
-	tls_current = prev;
+	px__reactor_tls_current = prev;
 	return 0;
 }
 
@@ -662,148 +510,3 @@ PX_API void px_reactor_destroy(struct px_reactor *r)
 	free(r);
 }
 
-/* Drain the embedded eventfd (non-blocking). */
-static void efd_drain(struct px_reactor *r)
-{
-	uint64_t v;
-
-	if (read(r->efd, &v, sizeof(v)) < 0)
-		return; /* EAGAIN: nothing signalled */
-}
-
-static int embed(struct px_reactor *r)
-{
-	int ret = 0;
-
-	pthread_mutex_lock(&r->lock);
-	if (r->mode == PX__MODE_NEW && !r->stopped) {
-		ret = ring_setup(r, true);
-		if (ret == 0)
-			r->mode = PX__MODE_EMBEDDED;
-	} else if (r->mode != PX__MODE_EMBEDDED || r->stopped) {
-		ret = -EALREADY;
-	} else if (!px__reactor_owned(r)) {
-		ret = -EPERM;
-	}
-	pthread_mutex_unlock(&r->lock);
-	return ret;
-}
-
-PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms)
-{
-	struct px_reactor *prev = tls_current;
-	struct pollfd pfd;
-	unsigned n;
-	int ret;
-
-	if (!r)
-		return -EINVAL;
-	if (px_unlikely(!px__reactor_owned(r) || !r->ring_up)) {
-		ret = embed(r);
-		if (ret < 0)
-			return ret;
-	}
-	if (r->stopped)
-		return -EALREADY;
-	tls_current = r;
-	/* Awake: posts need no wakeup until R1' below. */
-	atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
-	efd_drain(r);
-	enter(r, false);
-	n = process(r);
-	PX__COUNT(r, turns, 1);
-	if (n == 0 && timeout_ms != 0 && should_wait(r)) {
-		/* R1, R2 of the wake protocol, then sleep in poll(2). */
-		atomic_store_explicit(&r->sleeping, 1, memory_order_seq_cst);
-		if (!atomic_load_explicit(&r->post_head, memory_order_seq_cst)) {
-			enter(r, false);
-			if (!io_uring_cq_ready(&r->ring)) {
-				pfd.fd = r->efd;
-				pfd.events = POLLIN;
-				pfd.revents = 0;
-				PX__COUNT(r, sleeps, 1);
-				if (poll(&pfd, 1, timeout_ms) > 0)
-					efd_drain(r);
-				enter(r, false);
-			}
-		}
-		atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
-		n = process(r);
-	}
-	enter(r, false); /* ship what callbacks and tasks queued */
-	/* R1', R2': idle from here, so make the fd fire for leftover work. */
-	atomic_store_explicit(&r->sleeping, 1, memory_order_seq_cst);
-	if (work_pending(r))
-		eventfd_signal(r->efd);
-	tls_current = prev;
-	return (int)n;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Getters                                                                   */
-
-PX_API int px_reactor_fd(const struct px_reactor *r)
-{
-	return r ? r->efd : -EINVAL;
-}
-
-PX_API bool px_reactor_on_thread(const struct px_reactor *r)
-{
-	return r && px__reactor_owned(r);
-}
-
-PX_API struct px_reactor *px_reactor_current(void)
-{
-	return tls_current;
-}
-
-PX_API int px_reactor_numa_node(const struct px_reactor *r)
-{
-	return r ? r->numa_node : -1;
-}
-
-PX_API unsigned px_reactor_index(const struct px_reactor *r)
-{
-	return r ? r->index : 0;
-}
-
-PX_API const char *px_reactor_name(const struct px_reactor *r)
-{
-	return r ? r->name : "";
-}
-
-PX_API bool px_reactor_pinned(const struct px_reactor *r)
-{
-	return r && r->pinned;
-}
-
-#define LOAD(r, f) atomic_load_explicit(&(r)->c.f, memory_order_relaxed)
-
-PX_API void px_reactor_stats(const struct px_reactor *r,
-			     struct px_reactor_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	if (!r)
-		return;
-	st->submits = LOAD(r, submits);
-	st->sqes = LOAD(r, sqes);
-	st->cqes = LOAD(r, cqes);
-	st->turns = LOAD(r, turns);
-	st->tasks = LOAD(r, tasks);
-	st->sleeps = LOAD(r, sleeps);
-	st->spins = LOAD(r, spins);
-	st->spin_hits = LOAD(r, spin_hits);
-	st->fixed_ops = LOAD(r, fixed_ops);
-	st->zc_sends = LOAD(r, zc_sends);
-	st->sq_flushes = LOAD(r, sq_flushes);
-	st->msg_errors = LOAD(r, msg_errors);
-	st->wakeups_msg_ring =
-		atomic_load_explicit(&r->sent_msg_ring, memory_order_relaxed);
-	st->wakeups_eventfd =
-		atomic_load_explicit(&r->sent_eventfd, memory_order_relaxed);
-	st->posts = atomic_load_explicit(&r->posts, memory_order_relaxed);
-	st->setup_flags = r->setup_flags;
-	st->single_issuer = r->setup_flags & IORING_SETUP_SINGLE_ISSUER;
-	st->defer_taskrun = r->setup_flags & IORING_SETUP_DEFER_TASKRUN;
-	st->registered_ring = r->reg_ring;
-}

@@ -58,13 +58,15 @@ struct px_reactor {
 	unsigned nbufs_hi;	/* fixed buffers: slots in use are < this */
 	uint32_t zc_threshold;
 	uint32_t spin_ns;	/* configured maximum */
-	uint32_t spin_cur;	/* adaptive: halves on a miss, doubles on a hit */
+	uint32_t spin_cur;	/* adaptive, in [spin_ns / 32, spin_ns] */
+	uint64_t spun_until;	/* when the last missed spin gave up, or 0 */
 	bool ring_up;
 	bool stopping;		/* no new ops */
 	bool cancel_needed;	/* stopping, the cancel-all SQE not yet queued */
 	bool post_closed;
 	bool wake_armed;	/* thread mode: the eventfd read is in flight */
 	bool has_taskrun_flag;
+	bool kicked;		/* embedded: efd signalled for work queued outside run_once */
 	uint64_t wake_buf;	/* the eventfd read's target */
 	struct px__fixed_buf *bufs;
 	unsigned max_bufs;
@@ -109,7 +111,20 @@ struct px_reactor {
 };
 
 /* reactor.c */
+extern __thread struct px_reactor *px__reactor_tls_current;
 struct io_uring_sqe *px__reactor_sqe(struct px_reactor *r);
+void px__eventfd_signal(int efd);
+bool px__reactor_need_events(const struct px_reactor *r);
+void px__reactor_enter(struct px_reactor *r, bool wait);
+unsigned px__reactor_process(struct px_reactor *r);
+bool px__reactor_work_pending(const struct px_reactor *r);
+bool px__reactor_should_wait(const struct px_reactor *r);
+int px__reactor_ring_setup(struct px_reactor *r, bool embedded);
+
+/* reactor_post.c */
+void px__reactor_schedule_posted(struct px_reactor *r, struct px_task *list);
+void px__reactor_drain_posts(struct px_reactor *r);
+unsigned px__reactor_run_tasks(struct px_reactor *r);
 
 /* reactor_ops.c */
 int px__reactor_arm_wake(struct px_reactor *r);
@@ -148,6 +163,20 @@ PX_INLINE bool px__reactor_owned(const struct px_reactor *r)
 	/* Relaxed: a thread only ever sees its own token if it stored it. */
 	return atomic_load_explicit(&r->owner, memory_order_relaxed) ==
 	       &px__reactor_tls_token;
+}
+
+/*
+ * Work queued on an embedded reactor by its owner outside run_once (ops,
+ * schedule) would wait for a run_once the embedder has no reason to make:
+ * make its fd readable, once per run_once. Started reactors always have
+ * px__reactor_tls_current == r on their thread, so this is one compare.
+ */
+PX_INLINE void px__reactor_kick(struct px_reactor *r)
+{
+	if (px_unlikely(px__reactor_tls_current != r) && !r->kicked) {
+		r->kicked = true;
+		px__eventfd_signal(r->efd);
+	}
 }
 
 #endif /* PX_REACTOR_INT_H */

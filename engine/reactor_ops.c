@@ -39,6 +39,7 @@ static void op_commit(struct px_reactor *r, struct px_op *op, px_op_fn cb,
 	op->kind = PX__OPK_USER;
 	io_uring_sqe_set_data(sqe, op);
 	r->inflight++;
+	px__reactor_kick(r);
 }
 
 /* PX_FIXED_FD(i) becomes a fixed-file SQE. Call after the prep helper. */
@@ -295,6 +296,7 @@ PX_API int px_io_cancel(struct px_reactor *r, struct px_op *op)
 	io_uring_sqe_set_data(sqe, &r->sink_op);
 	r->inflight++;
 	op->state |= PX__OP_CANCEL;
+	px__reactor_kick(r);
 	return 0;
 }
 

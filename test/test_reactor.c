@@ -772,10 +772,13 @@ START_TEST(test_reactor_wake_msg_ring)
 	if (!px_feature_has(PX_FEAT_MSG_RING))
 		PX_SKIP("no IORING_OP_MSG_RING");
 	pingpong_run(0, false, &sa, &sb);
-	/* Both sleep between hops, so almost every hop needs a MSG_RING. */
-	ck_assert_uint_gt(sb.wakeups_msg_ring, 10);
-	ck_assert_uint_gt(sa.wakeups_msg_ring, 10);
-	ck_assert_uint_le(sb.wakeups_eventfd, 1);
+	/*
+	 * A hop finds its target asleep unless the target is still finishing
+	 * its previous turn (about half of them on two CPUs). Only the test
+	 * thread's own posts (start, stop) use the eventfd.
+	 */
+	ck_assert_uint_gt(sa.wakeups_msg_ring + sb.wakeups_msg_ring, 20);
+	ck_assert_uint_le(sa.wakeups_eventfd + sb.wakeups_eventfd, 4);
 	ck_assert_uint_eq(sa.msg_errors + sb.msg_errors, 0);
 }
 END_TEST
@@ -786,9 +789,8 @@ START_TEST(test_reactor_wake_eventfd)
 
 	NEED_URING();
 	pingpong_run(0, true, &sa, &sb);
-	ck_assert_uint_eq(sb.wakeups_msg_ring, 0);
-	ck_assert_uint_gt(sb.wakeups_eventfd, 10);
-	ck_assert_uint_gt(sa.wakeups_eventfd, 10);
+	ck_assert_uint_eq(sa.wakeups_msg_ring + sb.wakeups_msg_ring, 0);
+	ck_assert_uint_gt(sa.wakeups_eventfd + sb.wakeups_eventfd, 20);
 }
 END_TEST
 
@@ -984,7 +986,10 @@ START_TEST(test_reactor_embedded_epoll)
 	ck_assert_int_ge(px_reactor_run_once(c.r, 0), 0);
 	ck_assert_int_eq(px_io_read(c.r, &rd.op, c.pfd[0], buf, sizeof(buf),
 				    (uint64_t)-1, top_cb), 0);
-	ck_assert_int_ge(px_reactor_run_once(c.r, 0), 0); /* submits it */
+	/* Queued outside run_once: the fd fires so the loop submits it. */
+	n = epoll_wait(ep, &got, 1, 1000);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_ge(px_reactor_run_once(c.r, 0), 0);
 	pthread_create(&th, NULL, emb_peer, &c);
 	for (int i = 0; i < 100 && !(rd.fired && c.task.runs); i++) {
 		n = epoll_wait(ep, &got, 1, 1000);
