@@ -116,10 +116,7 @@ PX_API int px_add_queue(struct px_pipeline *p, const char *name,
 					cfg->max_size_buffers);
 	if (!rc && cfg->max_size_bytes)
 		rc = px_element_set_uint64(e, "max-size-bytes",
-					   cfg->max_size_bytes ==
-							   PX_QUEUE_NO_BYTE_LIMIT
-						   ? 0
-						   : cfg->max_size_bytes);
+					   cfg->max_size_bytes);
 	if (!rc && cfg->leaky)
 		rc = px_element_set_int(e, "leaky", cfg->leaky);
 	if (!rc && cfg->pin_reactor)

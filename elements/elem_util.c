@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "elements_int.h"
+#include "px_pool.h"
 
 static uint32_t crc_table[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
@@ -103,4 +104,28 @@ uint64_t px__rand_seed(const void *salt)
 	s = (s ^ (s >> 27)) * 0x94D049BB133111EBull;
 	s ^= s >> 31;
 	return s ? s : 1;
+}
+
+void px__release_items(const struct px_item *items, unsigned n)
+{
+	uint32_t slots[PX__ELEM_BATCH];
+	uint16_t pool = 0;
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct px_buf *b = &items[i].buf;
+
+		if (items[i].type != PX_ITEM_BUFFER || !b->pool)
+			continue;
+		if (b->pool != pool || k == PX__ELEM_BATCH) {
+			if (k)
+				px_pool_release_burst(px_pool_from_id(pool),
+						      slots, k);
+			pool = b->pool;
+			k = 0;
+		}
+		slots[k++] = b->slot;
+	}
+	if (k)
+		px_pool_release_burst(px_pool_from_id(pool), slots, k);
 }

@@ -41,6 +41,14 @@ PX_INLINE uint64_t px__rand_next(uint64_t *state)
 	return x * 0x2545F4914F6CDD1Dull;
 }
 
+/*
+ * Release the buffers of ITEMS[0..N) (events are skipped), one
+ * px_pool_release_burst() per run of buffers from the same pool: far fewer
+ * atomic operations than one px_buf_unref() each. The items are left as
+ * they were (do not use them again).
+ */
+void px__release_items(const struct px_item *items, unsigned n);
+
 /* A seed that differs between elements and runs (never 0). */
 uint64_t px__rand_seed(const void *salt);
 

@@ -128,20 +128,18 @@ static void fakesink_work(struct px_element *e)
 						    it->buf.length);
 			nbuf++;
 			nbytes += it->buf.length;
-			px_buf_unref(&it->buf);
 		} else if (px_item_is_eos(it)) {
 			/* Nothing follows EOS on a link. */
-			for (unsigned k = i + 1; k < n; k++)
-				px_item_release(&items[k]);
+			px__release_items(items, n);
 			publish(&s->buffers, s->buffers + nbuf);
 			publish(&s->bytes, s->bytes + nbytes);
 			publish(&s->last_checksum, s->crc);
 			fakesink_eos(s);
 			return;
-		} else {
-			px_item_release(it); /* CAPS, SEGMENT...: nothing to do */
 		}
+		/* Other events (CAPS, SEGMENT...) need nothing. */
 	}
+	px__release_items(items, n);
 	if (nbuf) {
 		publish(&s->buffers, s->buffers + nbuf);
 		publish(&s->bytes, s->bytes + nbytes);

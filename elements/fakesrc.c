@@ -11,6 +11,7 @@
 
 #include "elements_int.h"
 #include "px_buf.h"
+#include "px_pool.h"
 
 enum fakesrc_fill {
 	FILL_NOTHING = 0,
@@ -64,8 +65,8 @@ static const struct px_prop_spec fakesrc_props[] = {
 			  fill_enums, "what to write into each buffer"),
 	PX_PROP_INT_SPEC("rate", struct fakesrc, rate, 0, 0, 1000000000,
 			 "buffers per second, paced by reactor timers (0: as fast as possible)"),
-	PX_PROP_INT_SPEC("pool-slots", struct fakesrc, pool_slots, 64, 2, 65536,
-			 "buffers in the source's pool (in flight at most)"),
+	PX_PROP_INT_SPEC("pool-slots", struct fakesrc, pool_slots, 0, 0, 65536,
+			 "buffers in the source's pool, in flight at most (0: 64 MiB worth, 64..4096)"),
 };
 
 static const struct px_pad_template fakesrc_pads[] = {
@@ -94,6 +95,7 @@ static uint32_t slot_size(uint64_t size)
 static int fakesrc_start(struct px_element *e)
 {
 	struct fakesrc *s = px_element_priv(e);
+	uint64_t slots;
 	int rc;
 
 	s->e = e;
@@ -107,12 +109,16 @@ static int fakesrc_start(struct px_element *e)
 	s->timer_armed = false;
 	s->stopping = false;
 	s->t0_ns = 0;
-	rc = px_element_pool_create(e, slot_size(s->size),
-				    (uint32_t)s->pool_slots, &s->pool);
+	slots = (uint64_t)s->pool_slots;
+	if (!slots) /* enough to keep cross-reactor links full, bounded */
+		slots = PX_MIN(PX_MAX((64ull << 20) / slot_size(s->size), 64u),
+			       4096u);
+	rc = px_element_pool_create(e, slot_size(s->size), (uint32_t)slots,
+				    &s->pool);
 	if (rc < 0) {
 		px_element_error(e, rc,
-				 "%s: cannot create a pool of %lld slots of %llu bytes (properties pool-slots, size): %s",
-				 px_element_name(e), (long long)s->pool_slots,
+				 "%s: cannot create a pool of %llu slots of %llu bytes (properties pool-slots, size): %s",
+				 px_element_name(e), (unsigned long long)slots,
 				 (unsigned long long)s->size, strerror(-rc));
 		return rc;
 	}
@@ -200,11 +206,50 @@ static uint64_t rate_allowance(struct fakesrc *s)
 	return 0;
 }
 
+/*
+ * Loan up to N slots in one burst (one atomic operation per bitmap word)
+ * and make them buffers of SIZE bytes. When the pool is empty, the last
+ * try goes through px_element_buf_alloc(), which registers us to be
+ * scheduled when a slot returns. Returns how many were made.
+ */
+static unsigned alloc_burst(struct fakesrc *s, struct px_item *items,
+			    unsigned n)
+{
+	uint32_t slots[PX__ELEM_BATCH];
+	uint16_t id = px_pool_id(s->pool);
+	int got = n ? px_pool_loan_burst(s->pool, slots, n) : 0;
+	int rc;
+
+	if (got > 0) {
+		for (int i = 0; i < got; i++) {
+			items[i].type = PX_ITEM_BUFFER;
+			items[i].buf = (struct px_buf){
+				.pool = id,
+				.slot = slots[i],
+				.length = (uint32_t)s->size,
+			};
+		}
+		return (unsigned)got;
+	}
+	if (!n)
+		return 0;
+	rc = px_element_buf_alloc(s->e, s->pool, (uint32_t)s->size,
+				  &items[0].buf);
+	if (rc < 0) {
+		if (rc != -ENOBUFS)
+			px_element_error(s->e, rc, "%s: buffer allocation failed: %s",
+					 px_element_name(s->e), strerror(-rc));
+		return 0; /* -ENOBUFS: scheduled when a slot returns */
+	}
+	items[0].type = PX_ITEM_BUFFER;
+	return 1;
+}
+
 static void fakesrc_work(struct px_element *e)
 {
 	struct fakesrc *s = px_element_priv(e);
 	struct px_item items[PX__ELEM_BATCH];
-	unsigned room, n, i, pushed;
+	unsigned room, n, i, got, pushed;
 	uint64_t want = PX__ELEM_BATCH;
 
 	if (s->done || s->stopping)
@@ -229,17 +274,10 @@ static void fakesrc_work(struct px_element *e)
 			return; /* the timer schedules us */
 	}
 	n = (unsigned)PX_MIN((uint64_t)room, want);
-	for (i = 0; i < n; i++) {
+	got = alloc_burst(s, items, n);
+	for (i = 0; i < got; i++) {
 		struct px_buf *b = &items[i].buf;
-		int rc = px_element_buf_alloc(e, s->pool, (uint32_t)s->size, b);
 
-		if (rc < 0) {
-			if (rc != -ENOBUFS)
-				px_element_error(e, rc, "%s: buffer allocation failed: %s",
-						 px_element_name(e), strerror(-rc));
-			break; /* -ENOBUFS: scheduled when a slot returns */
-		}
-		items[i].type = PX_ITEM_BUFFER;
 		b->seq = s->seq + i;
 		b->stream_offset = s->offset + (uint64_t)i * s->size;
 		if (s->rate > 0) {
@@ -262,9 +300,10 @@ static void fakesrc_work(struct px_element *e)
 	s->offset += (uint64_t)pushed * s->size;
 	if (s->num_buffers >= 0 && s->seq >= (uint64_t)s->num_buffers)
 		s->eos_pending = true;
-	if (i < n)
+	if (!got)
 		return; /* pool empty: woken by a release */
-	/* Budget spent with work left: run again after the others. */
+	/* Budget spent, or the pool ran short: run again after the others
+	 * (an empty pool then registers us for a release). */
 	px_element_schedule(e);
 }
 

@@ -55,7 +55,8 @@ struct px_fakesrc_config {
 	uint64_t size;	      /* bytes per buffer; 0: 4096 */
 	enum px_fakesrc_filltype filltype; /* 0: nothing */
 	uint64_t rate;	      /* buffers per second; 0: as fast as possible */
-	uint32_t pool_slots;  /* slots in the source's pool; 0: 64 */
+	uint32_t pool_slots;  /* slots in the source's pool; 0: 64 MiB worth,
+				 at least 64, at most 4096 */
 };
 
 PX_API int px_add_fakesrc(struct px_pipeline *p, const char *name,
@@ -105,12 +106,9 @@ enum px_queue_leaky {
 	PX_QUEUE_LEAKY_DOWNSTREAM = 2, /* drop the oldest queued buffer */
 };
 
-/* max_size_bytes value for "no byte limit" (property value 0). */
-#define PX_QUEUE_NO_BYTE_LIMIT UINT64_MAX
-
 struct px_queue_config {
-	uint32_t max_size_buffers; /* 0: 200 */
-	uint64_t max_size_bytes;   /* 0: 10 MiB; PX_QUEUE_NO_BYTE_LIMIT: none */
+	uint32_t max_size_buffers; /* 0: 1024 */
+	uint64_t max_size_bytes;   /* 0: no byte limit (the default) */
 	enum px_queue_leaky leaky; /* 0: no */
 	bool pin_reactor;	   /* false: downstream runs on the reactor
 				      after upstream's (property -1) */

@@ -4,7 +4,11 @@
  * on another reactor (property "reactor"); when full it blocks upstream
  * (leaky=no), drops new buffers (upstream) or drops the oldest (downstream).
  *
- * Storage is the link to the downstream side (sized from max-size-buffers)
+ * Storage is the link to the downstream side (sized from max-size-buffers,
+ * 1024 by default rather than GStreamer's 200: every cross-reactor wakeup
+ * costs microseconds, so a long link lets each one move many items; and
+ * no byte limit by default, as the buffers live in their pools, whose size
+ * already bounds the memory held)
  * plus a small FIFO of our own for what the link cannot take yet. The
  * limits count both: the queue remembers the size of each item it pushed
  * and learns from the link's free room how many the consumer has taken.
@@ -72,10 +76,11 @@ static const struct px_prop_enum leaky_enums[] = {
 static const struct px_prop_spec queue_props[] = {
 	PX_PROP_INT_SPEC("reactor", struct queue, reactor, -1, -1, 1023,
 			 "reactor that runs the downstream side (-1: the one after upstream's)"),
-	PX_PROP_INT_SPEC("max-size-buffers", struct queue, max_size_buffers, 200,
-			 1, 65536, "buffers held at most before the queue is full"),
-	PX_PROP_SIZE_SPEC("max-size-bytes", struct queue, max_size_bytes,
-			  10u << 20, 0, UINT64_MAX,
+	PX_PROP_INT_SPEC("max-size-buffers", struct queue, max_size_buffers,
+			 1024, 1, 65536,
+			 "buffers held at most before the queue is full"),
+	PX_PROP_SIZE_SPEC("max-size-bytes", struct queue, max_size_bytes, 0, 0,
+			  UINT64_MAX,
 			  "bytes held at most before the queue is full (0: no limit)"),
 	PX_PROP_ENUM_SPEC("leaky", struct queue, leaky, LEAKY_NO, leaky_enums,
 			  "what to do when full: block, or drop new or old buffers"),
@@ -253,18 +258,26 @@ static bool queue_full(const struct queue *s)
 		s->link_bytes + s->fifo_bytes >= s->max_size_bytes);
 }
 
-/* How many items to take from upstream now (0: we are full). */
-static unsigned intake(const struct queue *s)
+/* How many items to take from upstream now (0: we are full). *BY_BYTES
+ * tells that the byte limit is what holds it back. */
+static unsigned intake(const struct queue *s, bool *by_bytes)
 {
 	uint64_t n = PX__ELEM_BATCH, held = s->link_bufs + s->fifo_bufs;
 
-	if (queue_full(s))
+	*by_bytes = false;
+	if (queue_full(s)) {
+		*by_bytes = held < (uint64_t)s->max_size_buffers;
 		return s->leaky == LEAKY_NO ? 0 : PX__ELEM_BATCH;
+	}
 	n = PX_MIN(n, (uint64_t)s->max_size_buffers - held);
 	if (s->max_size_bytes) {
 		uint64_t left = s->max_size_bytes - s->link_bytes - s->fifo_bytes;
+		uint64_t fit = PX_MAX(left / s->last_len, 1u);
 
-		n = PX_MIN(n, PX_MAX(left / s->last_len, 1u));
+		if (fit < n) {
+			n = fit;
+			*by_bytes = true;
+		}
 	}
 	return (unsigned)n;
 }
@@ -395,13 +408,14 @@ static void queue_work(struct px_element *e)
 {
 	struct queue *s = px_element_priv(e);
 	unsigned room, want, fifo_free, n = 0;
+	bool by_bytes;
 
 	if (s->stopping)
 		return;
 	if (px_unlikely(!s->link_cap) && link_measure(s) < 0)
 		return;
 	room = fifo_drain(s, link_room(s));
-	want = intake(s);
+	want = intake(s, &by_bytes);
 	/* Keep FIFO space for a batch of events beyond the buffer limit. */
 	fifo_free = s->mask + 1 - (s->tail - s->head);
 	if (fifo_free < PX__ELEM_BATCH + 1u)
@@ -415,14 +429,20 @@ static void queue_work(struct px_element *e)
 			 (int64_t)(s->link_bufs + s->fifo_bufs), __ATOMIC_RELAXED);
 	__atomic_store_n(&s->current_level_bytes, s->link_bytes + s->fifo_bytes,
 			 __ATOMIC_RELAXED);
-	if (n == want && n && px_pad_count(s->sink)) {
-		px_element_schedule(e); /* more input, budget spent */
+	if (!px_pad_count(s->sink))
+		return; /* woken when items arrive */
+	if (n && n == want && !by_bytes) {
+		/* Budget spent, or the count limit reached: the next turn
+		 * takes more or finds the link full (and waits for it). */
+		px_element_schedule(e);
 		return;
 	}
-	/* Full, not leaky, and the link still has room: the engine will not
-	 * wake us for it (only a full link does), so look again soon. */
-	if (!want && px_pad_count(s->sink) && s->head == s->tail &&
-	    px_pad_room(s->src) && !s->recheck_armed) {
+	if (s->head != s->tail || !px_pad_room(s->src))
+		return; /* the link is full: woken when it drains */
+	/* Held back by the byte limit while the link has room: the engine
+	 * will not wake us (only a full link does), so look again soon, a
+	 * batch at a time rather than a buffer at a time. */
+	if (!s->recheck_armed) {
 		int rc = px_io_timeout(px_element_reactor(e), &s->recheck,
 				       RECHECK_NS, recheck_fired);
 

@@ -733,7 +733,7 @@ START_TEST(test_elements_builder)
 	ck_assert_int_eq(px_add_queue(p, "q",
 				      &(struct px_queue_config){
 					      .max_size_buffers = 50,
-					      .max_size_bytes = PX_QUEUE_NO_BYTE_LIMIT,
+					      .max_size_bytes = 1000001,
 					      .pin_reactor = true,
 					      .reactor = 1,
 				      },
@@ -746,7 +746,7 @@ START_TEST(test_elements_builder)
 	ck_assert_str_eq(px_element_factory(id), "identity");
 	ck_assert_uint_eq(prop_u64(src, "num-buffers"), 777);
 	ck_assert_uint_eq(prop_u64(src, "pool-slots"), 32);
-	ck_assert_uint_eq(prop_u64(q, "max-size-bytes"), 0);
+	ck_assert_uint_eq(prop_u64(q, "max-size-bytes"), 1000001);
 	ck_assert_uint_eq(prop_u64(q, "reactor"), 1);
 	ck_assert_int_eq(px_link_chain(src, id, tee, s1, NULL), 0);
 	ck_assert_int_eq(px_link_chain(tee, q, s2, NULL), 0);
