@@ -195,6 +195,23 @@ else
 	sed 's/^/    | /' "$tmp/int.out"
 fi
 
+# A second Ctrl-C stops at once (exit 130), even with EOS still on its way.
+"$launch" fakesrc num-buffers=-1 ! identity sleep-time=5s ! fakesink \
+	>"$tmp/int2.out" 2>&1 &
+pid=$!
+sleep 0.5
+kill -INT "$pid"
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+st=$?
+if [[ $st -eq 130 ]] && grep -q "stopping now" "$tmp/int2.out"; then
+	pass "second Ctrl-C stops at once"
+else
+	fail "second Ctrl-C: exit status $st"
+	sed 's/^/    | /' "$tmp/int2.out"
+fi
+
 # ---- files: only once filesrc and filesink exist ------------------------------
 if "$inspect" filesrc >/dev/null 2>&1 && "$inspect" filesink >/dev/null 2>&1; then
 	head -c 3000000 /dev/urandom >"$tmp/in put.bin"
