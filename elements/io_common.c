@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "io_common_int.h"
+#include "px_element.h"
 
 int px__io_resolve(const char *host, int64_t port, struct sockaddr_storage *ss,
 		   socklen_t *len)
@@ -116,4 +117,175 @@ void px__io_addr_str(const struct sockaddr *sa, socklen_t len, char *buf,
 	} else {
 		snprintf(buf, buflen, "(unknown address)");
 	}
+}
+
+/* ---- one TCP connection, server or client ------------------------------ */
+
+static void conn_accepted(struct px_op *op, int res, uint32_t flags)
+{
+	struct px__io_conn *c = px_container_of(op, struct px__io_conn,
+						accept_op);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char who[PX_IO_ADDR_STR];
+
+	if (!(flags & PX_OP_MORE))
+		c->accepting = false;
+	if (res >= 0 && c->connected) {
+		/* One stream per element: later peers are told so by a close. */
+		if (getpeername(res, (struct sockaddr *)&ss, &len) == 0)
+			px__io_addr_str((struct sockaddr *)&ss, len, who,
+					sizeof(who));
+		else
+			snprintf(who, sizeof(who), "(unknown)");
+		close(res);
+		px_element_warning(c->e,
+				   "%s: closed a second connection from %s: serving %s already",
+				   px_element_name(c->e), who, c->peer);
+	} else if (res >= 0) {
+		c->fd = res;
+		c->connected = true;
+		px__io_tune_socket(res);
+		if (getpeername(res, (struct sockaddr *)&ss, &len) == 0)
+			px__io_addr_str((struct sockaddr *)&ss, len, c->peer,
+					sizeof(c->peer));
+	} else if (res != -ECANCELED && !c->connected) {
+		px_element_error(c->e, res, "%s: accept on %s failed: %s",
+				 px_element_name(c->e), c->where,
+				 strerror(-res));
+	}
+	c->event(c);
+}
+
+static void conn_connected(struct px_op *op, int res, uint32_t flags)
+{
+	struct px__io_conn *c = px_container_of(op, struct px__io_conn,
+						connect_op);
+
+	(void)flags;
+	c->connecting = false;
+	if (res == 0) {
+		c->connected = true;
+		snprintf(c->peer, sizeof(c->peer), "%s", c->where);
+	} else if (res != -ECANCELED) {
+		px_element_error(c->e, res, "%s: cannot connect to %s: %s",
+				 px_element_name(c->e), c->where,
+				 strerror(-res));
+	}
+	c->event(c);
+}
+
+int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
+		      const char *host, int64_t port,
+		      void (*event)(struct px__io_conn *c))
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->e = e;
+	c->r = px_element_reactor(e);
+	c->mode = mode;
+	c->lfd = c->fd = -1;
+	c->event = event;
+	rc = px__io_resolve(host, port, &c->addr, &c->addrlen);
+	if (rc < 0) {
+		px_element_error(e, rc, "%s: cannot resolve '%s' port %lld: %s",
+				 px_element_name(e), host ? host : "",
+				 (long long)port, strerror(-rc));
+		return rc;
+	}
+	px__io_addr_str((struct sockaddr *)&c->addr, c->addrlen, c->where,
+			sizeof(c->where));
+	if (mode == PX_IO_TCP_CLIENT) {
+		if (port == 0) {
+			px_element_error(e, -EINVAL,
+					 "%s: mode=client needs a port to connect to",
+					 px_element_name(e));
+			return -EINVAL;
+		}
+		rc = px__io_tcp_socket(c->addr.ss_family);
+		if (rc < 0) {
+			px_element_error(e, rc, "%s: cannot create a socket: %s",
+					 px_element_name(e), strerror(-rc));
+			return rc;
+		}
+		c->fd = rc;
+		return 0;
+	}
+	rc = px__io_listen(&c->addr, c->addrlen, 8, &c->bound_port);
+	if (rc < 0) {
+		px_element_error(e, rc, "%s: cannot listen on %s: %s",
+				 px_element_name(e), c->where, strerror(-rc));
+		return rc;
+	}
+	c->lfd = rc;
+	/* Port 0 picked a free port: name the real one. */
+	if (c->addr.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&c->addr)->sin6_port =
+			htons((uint16_t)c->bound_port);
+	else
+		((struct sockaddr_in *)&c->addr)->sin_port =
+			htons((uint16_t)c->bound_port);
+	px__io_addr_str((struct sockaddr *)&c->addr, c->addrlen, c->where,
+			sizeof(c->where));
+	px_element_post(e, "%s: listening on %s", px_element_name(e),
+			c->where);
+	return 0;
+}
+
+int px__io_conn_arm(struct px__io_conn *c)
+{
+	int rc = 0;
+
+	if (c->connected)
+		return 1;
+	if (c->accepting || c->connecting)
+		return 0;
+	if (c->mode == PX_IO_TCP_SERVER) {
+		rc = px_io_accept(c->r, &c->accept_op, c->lfd, NULL, NULL,
+				  SOCK_CLOEXEC, true, conn_accepted);
+		if (rc == -EOPNOTSUPP)
+			rc = px_io_accept(c->r, &c->accept_op, c->lfd, NULL,
+					  NULL, SOCK_CLOEXEC, false,
+					  conn_accepted);
+		if (!rc)
+			c->accepting = true;
+	} else {
+		rc = px_io_connect(c->r, &c->connect_op, c->fd,
+				   (struct sockaddr *)&c->addr, c->addrlen,
+				   conn_connected);
+		if (!rc)
+			c->connecting = true;
+	}
+	if (rc < 0)
+		px_element_error(c->e, rc, "%s: cannot %s %s: %s",
+				 px_element_name(c->e),
+				 c->mode == PX_IO_TCP_SERVER ? "accept on"
+							     : "connect to",
+				 c->where, strerror(-rc));
+	return rc;
+}
+
+bool px__io_conn_busy(const struct px__io_conn *c)
+{
+	return c->accepting || c->connecting;
+}
+
+bool px__io_conn_cancel(struct px__io_conn *c)
+{
+	if (c->accepting)
+		(void)px_io_cancel(c->r, &c->accept_op);
+	if (c->connecting)
+		(void)px_io_cancel(c->r, &c->connect_op);
+	return px__io_conn_busy(c);
+}
+
+void px__io_conn_close(struct px__io_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->lfd >= 0)
+		close(c->lfd);
+	c->fd = c->lfd = -1;
+	c->connected = false;
 }

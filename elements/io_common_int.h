@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "px_reactor.h"
+
+struct px_element;
+
 struct px_element_class;
 
 /* The classes of the I/O elements (for builtin.c). */
@@ -52,5 +56,46 @@ void px__io_tune_socket(int fd);
 /* "127.0.0.1:5000" or "[::1]:5000" into BUF (always NUL-terminated). */
 void px__io_addr_str(const struct sockaddr *sa, socklen_t len, char *buf,
 		     size_t buflen);
+
+/*
+ * One TCP connection of tcpsrc/tcpsink: server mode listens in start() and
+ * accepts (multishot when ACCEPT_MANY: later connections are closed with a
+ * warning), client mode connects. Setup calls (socket, bind, listen, name
+ * resolution) are plain blocking syscalls made once in start(); accept and
+ * connect go through the op API.
+ */
+struct px__io_conn {
+	struct px_element *e;
+	struct px_reactor *r;
+	int mode;	/* enum px_io_tcp_mode */
+	int lfd;	/* listening socket (server) or -1 */
+	int fd;		/* the stream, or -1 */
+	unsigned bound_port;
+	bool accepting, connecting, connected;
+	/* Called on the reactor thread after every accept/connect completion
+	 * (the owner checks connected, or finishes its stop). */
+	void (*event)(struct px__io_conn *c);
+	struct px_op accept_op, connect_op;
+	struct sockaddr_storage addr; /* bind or connect address */
+	socklen_t addrlen;
+	char where[PX_IO_ADDR_STR]; /* host:port as configured */
+	char peer[PX_IO_ADDR_STR];  /* the other end, once connected */
+};
+
+/* From start(): resolve, then listen (server) or make the socket (client).
+ * Posts the error (naming host:port) itself. Returns 0 or -errno. */
+int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
+		      const char *host, int64_t port,
+		      void (*event)(struct px__io_conn *c));
+/* From work(): arm the accept or the connect once. Returns 1 when
+ * connected, 0 while waiting, -errno (posted) on failure. */
+int px__io_conn_arm(struct px__io_conn *c);
+/* From stop(): cancel accept/connect. Returns true while one is in flight
+ * (the event callback fires when it ends). */
+bool px__io_conn_cancel(struct px__io_conn *c);
+/* True while an accept or connect op is in flight. */
+bool px__io_conn_busy(const struct px__io_conn *c);
+/* Close both sockets (after every op on them ended). */
+void px__io_conn_close(struct px__io_conn *c);
 
 #endif /* PX_IO_COMMON_INT_H */

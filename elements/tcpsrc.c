@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tcpsrc.c - receives a TCP stream into the slots of its own registered
+ * pool (READ_FIXED on the socket) and pushes each chunk as a buffer with
+ * its stream offset. Server mode (multishot accept) or client mode; peer
+ * close is EOS, a reset is an ERROR naming the peer and the byte count.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io_common_int.h"
+#include "px_buf.h"
+#include "px_element.h"
+#include "px_reactor.h"
+
+/* Slots: the one being received into, the link (16 by default) and what
+ * downstream holds; past that the receive waits for a release, and TCP's
+ * own window pushes back on the sender. */
+#define TSRC_POOL_SLOTS 64
+
+struct tcpsrc {
+	/* properties */
+	char *host;
+	int64_t port;
+	int mode;
+	uint64_t blocksize;
+	int64_t bound_port; /* read-only */
+
+	/* run state, reset by start() */
+	struct px_element *e;
+	struct px_reactor *r;
+	struct px_pad *src;
+	struct px_pool *pool;
+	struct px__io_conn conn;
+	/* One receive in flight: two on one stream socket could complete
+	 * out of order. */
+	struct px_op recv_op;
+	struct px_buf buf; /* the slot received into, or waiting to be pushed */
+	bool receiving;	   /* recv_op in flight */
+	bool ready;	   /* buf holds received bytes to push */
+	bool eof;	   /* peer closed (or EOS requested): push EOS next */
+	bool failed;
+	bool done;
+	bool stopping;
+	uint64_t received; /* bytes so far: the next stream_offset */
+	uint64_t seq;
+};
+
+static const struct px_prop_enum mode_enums[] = {
+	{ "client", PX_IO_TCP_CLIENT, "connect to host:port" },
+	{ "server", PX_IO_TCP_SERVER,
+	  "listen on host:port and receive from the first client" },
+	{ NULL, 0, NULL },
+};
+
+static const struct px_prop_spec tcpsrc_props[] = {
+	PX_PROP_STRING_SPEC("host", struct tcpsrc, host, "127.0.0.1",
+			    "address to connect to (client) or listen on (server)"),
+	PX_PROP_INT_SPEC("port", struct tcpsrc, port, 4953, 0, 65535,
+			 "TCP port (server: 0 picks a free one, see bound-port)"),
+	PX_PROP_ENUM_SPEC("mode", struct tcpsrc, mode, PX_IO_TCP_CLIENT,
+			  mode_enums, "connect to a server, or be one"),
+	PX_PROP_SIZE_SPEC("blocksize", struct tcpsrc, blocksize, 256u << 10,
+			  512, 64u << 20,
+			  "largest buffer: one receive fills at most one pool slot"),
+	{ .name = "bound-port", .type = PX_PROP_INT, .flags = PX_PROP_READONLY,
+	  .offset = offsetof(struct tcpsrc, bound_port),
+	  .help = "the port a server listens on, known from PAUSED (useful with port=0)",
+	  .def_int = 0, .min_int = 0, .max_int = 65535 },
+};
+
+static const struct px_pad_template tcpsrc_pads[] = {
+	{ "src", PX_PAD_SRC, PX_PAD_ALWAYS, "ANY" },
+};
+
+static void finish_stop(struct tcpsrc *s)
+{
+	px_buf_unref(&s->buf);
+	s->ready = false;
+	px__io_conn_close(&s->conn);
+}
+
+/* Every op ended after stop(): release and tell the pipeline. */
+static void stop_check(struct tcpsrc *s)
+{
+	if (s->receiving || px__io_conn_busy(&s->conn))
+		return;
+	finish_stop(s);
+	px_element_stop_done(s->e);
+}
+
+static void conn_event(struct px__io_conn *c)
+{
+	struct tcpsrc *s = px_container_of(c, struct tcpsrc, conn);
+
+	if (s->stopping) {
+		stop_check(s);
+		return;
+	}
+	px_element_schedule(s->e);
+}
+
+static void recv_done(struct px_op *op, int res, uint32_t flags)
+{
+	struct tcpsrc *s = px_container_of(op, struct tcpsrc, recv_op);
+
+	(void)flags;
+	s->receiving = false;
+	if (s->stopping) {
+		stop_check(s);
+		return;
+	}
+	if (res > 0) {
+		s->buf.length = (uint32_t)res;
+		s->buf.stream_offset = s->received;
+		s->buf.seq = s->seq++;
+		s->received += (uint64_t)res;
+		s->ready = true;
+	} else {
+		px_buf_unref(&s->buf);
+		if (res == 0 || res == -ECANCELED) {
+			s->eof = true; /* peer closed, or EOS was requested */
+		} else {
+			s->failed = true;
+			px_element_error(s->e, res,
+					 "%s: %s %s after %llu bytes: %s",
+					 px_element_name(s->e),
+					 res == -ECONNRESET ? "connection reset by"
+							    : "receive error from",
+					 s->conn.peer,
+					 (unsigned long long)s->received,
+					 strerror(-res));
+			return;
+		}
+	}
+	px_element_schedule(s->e);
+}
+
+static int tcpsrc_start(struct px_element *e)
+{
+	struct tcpsrc *s = px_element_priv(e);
+	long page = sysconf(_SC_PAGESIZE);
+	int rc;
+
+	s->e = e;
+	s->r = px_element_reactor(e);
+	s->src = px_element_pad(e, "src");
+	memset(&s->buf, 0, sizeof(s->buf));
+	px_op_init(&s->recv_op);
+	s->receiving = s->ready = s->eof = s->failed = s->done = false;
+	s->stopping = false;
+	s->received = s->seq = 0;
+	rc = px__io_conn_start(&s->conn, e, s->mode, s->host, s->port,
+			       conn_event);
+	if (rc < 0)
+		return rc;
+	s->bound_port = s->conn.bound_port;
+	rc = px_element_pool_create(
+		e, (uint32_t)PX_ALIGN_UP(s->blocksize, (uint64_t)(page > 0 ? page : 4096)),
+		TSRC_POOL_SLOTS, &s->pool);
+	if (rc < 0) {
+		px_element_error(e, rc,
+				 "%s: cannot create a pool of %u slots of %llu bytes: %s",
+				 px_element_name(e), TSRC_POOL_SLOTS,
+				 (unsigned long long)s->blocksize,
+				 strerror(-rc));
+		px__io_conn_close(&s->conn);
+		return rc;
+	}
+	return 0;
+}
+
+static void tcpsrc_work(struct px_element *e)
+{
+	struct tcpsrc *s = px_element_priv(e);
+	struct px_item it;
+	enum px_flow f;
+	int rc;
+
+	if (s->stopping || s->failed || s->done)
+		return;
+	rc = px__io_conn_arm(&s->conn);
+	if (rc < 0) {
+		s->failed = true;
+		return;
+	}
+	if (!rc)
+		return; /* conn_event() schedules us once connected */
+	if (s->ready) {
+		px_item_from_buf(&it, &s->buf);
+		f = px_pad_push(s->src, &it);
+		if (f == PX_FLOW_BUSY)
+			return; /* scheduled when the link drains */
+		memset(&s->buf, 0, sizeof(s->buf));
+		s->ready = false;
+		if (f != PX_FLOW_OK) {
+			s->done = true; /* downstream takes no more */
+			return;
+		}
+	}
+	if (!s->eof && px_element_eos_requested(e)) {
+		s->eof = true;
+		if (s->receiving)
+			(void)px_io_cancel(s->r, &s->recv_op);
+	}
+	if (s->eof) {
+		if (!s->receiving && px_element_push_eos(e) != PX_FLOW_BUSY)
+			s->done = true;
+		return;
+	}
+	if (s->receiving)
+		return;
+	rc = px_element_buf_alloc(e, s->pool, (uint32_t)s->blocksize, &s->buf);
+	if (rc == -ENOBUFS)
+		return; /* scheduled when a slot returns */
+	if (rc == 0) {
+		/* A read on the socket: READ_FIXED into the registered slot. */
+		rc = px_io_read(s->r, &s->recv_op, s->conn.fd,
+				px_buf_data(&s->buf), (uint32_t)s->blocksize,
+				(uint64_t)-1, recv_done);
+		if (rc < 0)
+			px_buf_unref(&s->buf);
+	}
+	if (rc < 0) {
+		s->failed = true;
+		px_element_error(e, rc, "%s: cannot receive from %s: %s",
+				 px_element_name(e), s->conn.peer,
+				 strerror(-rc));
+		return;
+	}
+	s->receiving = true;
+}
+
+static int tcpsrc_stop(struct px_element *e)
+{
+	struct tcpsrc *s = px_element_priv(e);
+
+	s->stopping = true;
+	if (s->receiving)
+		(void)px_io_cancel(s->r, &s->recv_op);
+	if (px__io_conn_cancel(&s->conn) || s->receiving)
+		return 1; /* stop_check() calls px_element_stop_done() */
+	finish_stop(s);
+	return 0;
+}
+
+const struct px_element_class px__tcpsrc_class = {
+	.name = "tcpsrc",
+	.description = "Receives a TCP stream into pool slots (client or server)",
+	.priv_size = sizeof(struct tcpsrc),
+	.pads = tcpsrc_pads,
+	.n_pads = PX_ARRAY_SIZE(tcpsrc_pads),
+	.props = tcpsrc_props,
+	.n_props = PX_ARRAY_SIZE(tcpsrc_props),
+	.start = tcpsrc_start,
+	.work = tcpsrc_work,
+	.stop = tcpsrc_stop,
+};
