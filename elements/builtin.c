@@ -17,6 +17,8 @@ const struct px_element_class *const px__builtin_classes[] = {
 	&px__funnel_class,
 	&px__identity_class,
 	&px__queue_class,
+	&px__tcpsink_class,
+	&px__tcpsrc_class,
 	&px__tee_class,
 	NULL,
 };
