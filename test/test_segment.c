@@ -108,6 +108,11 @@ START_TEST(test_segment_heap)
 	ck_assert_int_eq(px_segment_sync(seg), 0);
 	px_segment_destroy(seg);
 	px_segment_destroy(NULL);
+	/* Prefaulted up front: an error now instead of a fault later. */
+	cfg.populate = true;
+	ck_assert_int_eq(px_segment_create(&cfg, &seg), 0);
+	fill_check(seg);
+	px_segment_destroy(seg);
 }
 END_TEST
 
