@@ -14,6 +14,7 @@
 #include "px_probe.h"
 #include "px_reactor.h"
 #include "px_segment.h"
+#include "px_ring.h"
 #include "px_version.h"
 
 #endif /* PARALLAX_H */
