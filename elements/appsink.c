@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/*
+ * appsink.c - the application's sink: every buffer goes to a C callback on
+ * the reactor thread, then back to its pool; EOS to another callback.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "io_common_int.h"
+#include "px_appsink.h"
+#include "px_element.h"
+#include "px_pipeline.h"
+
+#define APPSINK_BATCH 64
+
+struct appsink {
+	/* properties */
+	uint64_t buffers; /* read-only: buffers handed to the callback */
+	/* set by the application before PLAYING */
+	struct px_appsink_callbacks cb;
+	bool eos;
+};
+
+static const struct px_prop_spec appsink_props[] = {
+	{ .name = "buffers", .type = PX_PROP_UINT64, .flags = PX_PROP_READONLY,
+	  .offset = offsetof(struct appsink, buffers),
+	  .help = "buffers handed to the application so far in this run",
+	  .def_u64 = 0, .min_u64 = 0, .max_u64 = UINT64_MAX },
+};
+
+static const struct px_pad_template appsink_pads[] = {
+	{ "sink", PX_PAD_SINK, PX_PAD_ALWAYS, "ANY" },
+};
+
+PX_API int px_appsink_set_callbacks(struct px_element *e,
+				    const struct px_appsink_callbacks *cb)
+{
+	struct appsink *s;
+
+	if (!e || px_element_class(e) != &px__appsink_class)
+		return -EINVAL;
+	s = px_element_priv(e);
+	if (cb)
+		s->cb = *cb;
+	else
+		memset(&s->cb, 0, sizeof(s->cb));
+	return 0;
+}
+
+static int appsink_start(struct px_element *e)
+{
+	struct appsink *s = px_element_priv(e);
+
+	s->buffers = 0;
+	s->eos = false;
+	return 0;
+}
+
+static void appsink_work(struct px_element *e)
+{
+	struct appsink *s = px_element_priv(e);
+	struct px_item items[APPSINK_BATCH];
+	unsigned n;
+
+	n = px_pad_pull(px_element_pad(e, "sink"), items, APPSINK_BATCH);
+	for (unsigned i = 0; i < n; i++) {
+		struct px_item *it = &items[i];
+
+		if (it->type == PX_ITEM_BUFFER && !s->eos) {
+			s->buffers++;
+			if (s->cb.buffer)
+				s->cb.buffer(e, &it->buf, s->cb.arg);
+		} else if (px_item_is_eos(it) && !s->eos) {
+			s->eos = true;
+			if (s->cb.eos)
+				s->cb.eos(e, s->cb.arg);
+			px_element_eos_reached(e);
+		}
+		px_item_release(it);
+	}
+}
+
+const struct px_element_class px__appsink_class = {
+	.name = "appsink",
+	.description = "Hands every buffer to an application callback (px_appsink.h)",
+	.priv_size = sizeof(struct appsink),
+	.pads = appsink_pads,
+	.n_pads = PX_ARRAY_SIZE(appsink_pads),
+	.props = appsink_props,
+	.n_props = PX_ARRAY_SIZE(appsink_props),
+	.start = appsink_start,
+	.work = appsink_work,
+};
