@@ -8,6 +8,7 @@
 #include "io_common_int.h"
 
 const struct px_element_class *const px__builtin_classes[] = {
+	&px__appsink_class,
 	&px__capsfilter_class,
 	&px__consolesink_class,
 	&px__fakesink_class,
