@@ -13,25 +13,25 @@
 #include <sys/types.h>
 
 #define BENCH_MAX_METRICS 4
-#define BENCH_MAX_IMPLS 6
-#define BENCH_MAX_REPS 15
+#define BENCH_MAX_IMPLS	  6
+#define BENCH_MAX_REPS	  15
 
 /* What one run of one implementation returns (negative errno: it failed). */
 enum bench_status {
 	BENCH_OK = 0,
-	BENCH_NA = 1,      /* Parallax side not available in this build */
+	BENCH_NA = 1,	   /* Parallax side not available in this build */
 	BENCH_MISSING = 2, /* peer not installed */
 	BENCH_FAILED = 3,  /* only in results: a run failed */
 };
 
 /* The state of one run, handed to an implementation's run function. */
 struct bench_run {
-	void *arg;                    /* the impl's argument */
-	unsigned rep;                 /* 0-based repetition */
-	bool quick;                   /* --quick */
-	double v[BENCH_MAX_METRICS];  /* out: one value per metric of the case */
-	char why[1024];               /* out: reason (NA, MISSING, failure) */
-	char note[256];               /* out, optional: detail of this run */
+	void *arg;		     /* the impl's argument */
+	unsigned rep;		     /* 0-based repetition */
+	bool quick;		     /* --quick */
+	double v[BENCH_MAX_METRICS]; /* out: one value per metric of the case */
+	char why[1024];		     /* out: reason (NA, MISSING, failure) */
+	char note[256];		     /* out, optional: detail of this run */
 };
 typedef int (*bench_run_fn)(struct bench_run *run);
 
@@ -60,13 +60,15 @@ struct bench_case {
 	const char *chart;
 	const char *series;
 	double x;
-	double metric_x[BENCH_MAX_METRICS]; /* per-metric x (percentiles); 0: use x */
+	double metric_x[BENCH_MAX_METRICS]; /* per-metric x (percentiles); 0:
+					       use x */
 };
 
 /* One row of the report: one metric of one impl in one case. */
 struct bench_result {
 	char scenario[32], variant[64], impl[32], metric[32], unit[16];
-	char label[96]; /* table label: variant, plus the metric when a case has several */
+	char label[96]; /* table label: variant, plus the metric when a case has
+			   several */
 	char chart[32], series[64];
 	double x;
 	bool lower_better;
@@ -83,10 +85,11 @@ struct bench_ctx {
 	bool quick;
 	unsigned reps;
 	bool tty;
-	bool failed; /* a run of an existing implementation failed */
+	bool failed;	      /* a run of an existing implementation failed */
 	const char *scenario; /* current, for progress */
 	unsigned scen_index, scen_total;
 	unsigned case_index; /* within the scenario */
+	double t_start;	     /* bench_now() at start, for progress */
 	struct bench_result *res;
 	size_t nres, capres;
 	unsigned next_group;
@@ -97,10 +100,12 @@ struct bench_ctx {
 /* ---- bench_util.c: time, statistics, formatting ---- */
 double bench_now(void); /* CLOCK_MONOTONIC seconds */
 uint64_t bench_now_ns(void);
-void bench_stats(const double *v, unsigned n, double *median, double *min, double *max);
+void bench_stats(const double *v, unsigned n, double *median, double *min,
+		 double *max);
 double bench_percentile(double *v, size_t n, double p); /* sorts v */
 void bench_fmt_value(char *buf, size_t len, double v);
-const char *bench_tail(const char *s, size_t max); /* last max chars, at a line start */
+const char *bench_tail(const char *s,
+		       size_t max); /* last max chars, at a line start */
 /* snprintf for text that may be cut to fit (table cells, reasons). */
 int bench_snprintf(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -112,26 +117,30 @@ static inline void bench_escape(void *p)
 
 /* ---- bench_proc.c: subprocesses ---- */
 struct bench_proc_result {
-	int exit_code;      /* exit status, or 128+signal */
+	int exit_code; /* exit status, or 128+signal */
 	bool timed_out;
-	double wall;        /* seconds from spawn to exit */
-	char *out, *err;    /* captured stdout/stderr, NUL-terminated (free) */
+	double wall;	 /* seconds from spawn to exit */
+	char *out, *err; /* captured stdout/stderr, NUL-terminated (free) */
 };
 /* Find PROG on PATH; returns true and fills path. */
 bool bench_which(const char *prog, char *path, size_t len);
-/* Start argv[0] (full path) with stdout/stderr captured; returns pid or -errno. */
+/* Start argv[0] (full path) with stdout/stderr captured; returns pid or -errno.
+ */
 struct bench_proc {
 	pid_t pid;
 	int pidfd, out_fd, err_fd;
 	double t0;
 };
 int bench_proc_start(struct bench_proc *p, char *const argv[]);
-int bench_proc_wait(struct bench_proc *p, double timeout_s, struct bench_proc_result *r);
+int bench_proc_wait(struct bench_proc *p, double timeout_s,
+		    struct bench_proc_result *r);
 void bench_proc_kill(struct bench_proc *p);
-int bench_proc_run(char *const argv[], double timeout_s, struct bench_proc_result *r);
+int bench_proc_run(char *const argv[], double timeout_s,
+		   struct bench_proc_result *r);
 void bench_proc_result_free(struct bench_proc_result *r);
 /* Fill why with "<prog> exited N: <stderr tail>" for a failed run. */
-void bench_proc_why(char *why, size_t len, const char *prog, const struct bench_proc_result *r);
+void bench_proc_why(char *why, size_t len, const char *prog,
+		    const struct bench_proc_result *r);
 /* A free loopback TCP port (bound then closed), or -errno. */
 int bench_free_port(void);
 /* Wait until something listens on port (via /proc/net/tcp); -ECHILD as
@@ -147,12 +156,13 @@ int bench_json_number(const char *json, const char *key, double *v);
 /* ---- bench_report.c: results, markdown, JSON, plots, progress ---- */
 int bench_case_run(struct bench_ctx *ctx, const struct bench_case *c);
 /* A whole scenario (or a case's Parallax side) not in this build. */
-void bench_not_available(struct bench_ctx *ctx, const char *scenario, const char *variant,
-			 const char *reason);
+void bench_not_available(struct bench_ctx *ctx, const char *scenario,
+			 const char *variant, const char *reason);
 void bench_progress(struct bench_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void bench_progress_done(struct bench_ctx *ctx);
-void bench_report_markdown(const struct bench_ctx *ctx, FILE *f, const char *header);
+void bench_report_markdown(const struct bench_ctx *ctx, FILE *f,
+			   const char *header);
 int bench_report_json(const struct bench_ctx *ctx, const char *path);
 int bench_report_plot(const struct bench_ctx *ctx, const char *dir);
 
@@ -161,23 +171,28 @@ int bench_report_plot(const struct bench_ctx *ctx, const char *dir);
 bool bench_px_launch(const struct bench_ctx *ctx, char *path, size_t len);
 /* What px-launch's --stats-json says about a run. */
 struct bench_px_stats {
-	double seconds;          /* PLAYING time */
-	unsigned sinks;          /* fakesink elements */
-	uint64_t sink_buffers;   /* the fewest buffers any fakesink received */
-	uint64_t sink_bytes;     /* the fewest bytes any fakesink received */
+	double seconds;	       /* PLAYING time */
+	unsigned sinks;	       /* fakesink elements */
+	uint64_t sink_buffers; /* the fewest buffers any fakesink received */
+	uint64_t sink_bytes;   /* the fewest bytes any fakesink received */
 };
 /* Run px-launch with --stats-json on a launch string.
  * Returns BENCH_OK, BENCH_NA (not in this build, why filled) or -errno. */
-int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch, double timeout_s,
-			struct bench_px_stats *st, struct bench_run *run);
+int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch,
+			double timeout_s, struct bench_px_stats *st,
+			struct bench_run *run);
 /* The same in two steps, for servers that must run beside a client. */
-int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch, const char *stats,
-			  struct bench_proc *p, struct bench_run *run);
-int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeout_s,
-			   struct bench_px_stats *st, struct bench_run *run);
+int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch,
+			  const char *stats, struct bench_proc *p,
+			  struct bench_run *run);
+int bench_px_launch_finish(struct bench_proc *p, const char *stats,
+			   double timeout_s, struct bench_px_stats *st,
+			   struct bench_run *run);
 /* Run gst-launch-1.0 on a pipeline (split on spaces); seconds of the run. */
-int bench_run_gst(const char *pipeline, double timeout_s, double *seconds, struct bench_run *run);
-int bench_gst_start(const char *pipeline, struct bench_proc *p, struct bench_run *run);
+int bench_run_gst(const char *pipeline, double timeout_s, double *seconds,
+		  struct bench_run *run);
+int bench_gst_start(const char *pipeline, struct bench_proc *p,
+		    struct bench_run *run);
 int bench_gst_finish(struct bench_proc *p, double timeout_s, double *seconds,
 		     struct bench_run *run);
 
@@ -185,7 +200,8 @@ extern struct bench_ctx *bench_global_ctx;
 /* A big temporary file to unlink if px-bench is interrupted (or ""). */
 extern char bench_cleanup_path[600];
 
-/* ---- scenarios: each returns 0, or -errno when the harness itself broke ---- */
+/* ---- scenarios: each returns 0, or -errno when the harness itself broke ----
+ */
 typedef int (*bench_scen_fn)(struct bench_ctx *ctx);
 int bench_scen_pool(struct bench_ctx *ctx);
 int bench_scen_ring(struct bench_ctx *ctx);
@@ -227,8 +243,8 @@ int bench_dpdk_ring_st(unsigned burst, double secs, double *ns_per_item);
 /* rte_ring SP/SC, producer and consumer threads: items/s at burst b. */
 int bench_dpdk_ring_2t(unsigned burst, double secs, double *items_per_s);
 /* rte_mempool get+put of obj_size objects, one thread: ns per object. */
-int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size, double secs,
-			  double *ns_per_op);
+int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size,
+			  double secs, double *ns_per_op);
 /* rte_mempool without cache, get on one thread, put on another: objects/s. */
 int bench_dpdk_mempool_2t(uint32_t obj_size, double secs, double *objs_per_s);
 

@@ -22,7 +22,8 @@ bool bench_px_launch(const struct bench_ctx *ctx, char *path, size_t len)
 	if (env && env[0])
 		bench_snprintf(path, len, "%s", env);
 	else
-		bench_snprintf(path, len, "%s/../tools/px-launch", ctx->exe_dir);
+		bench_snprintf(path, len, "%s/../tools/px-launch",
+			       ctx->exe_dir);
 	return access(path, X_OK) == 0;
 }
 
@@ -32,7 +33,8 @@ static int split_args(char *line, char **argv, int first)
 	int n = first;
 	char *save = NULL, *t;
 
-	for (t = strtok_r(line, " ", &save); t && n < MAX_ARGS - 1; t = strtok_r(NULL, " ", &save))
+	for (t = strtok_r(line, " ", &save); t && n < MAX_ARGS - 1;
+	     t = strtok_r(NULL, " ", &save))
 		argv[n++] = t;
 	argv[n] = NULL;
 	return n;
@@ -42,8 +44,14 @@ static int split_args(char *line, char **argv, int first)
 static bool says_not_built(const char *err)
 {
 	static const char *const phrases[] = {
-		"not yet", "not available", "unknown element", "no element", "no such element",
-		"unknown option", "unrecognized option", "not implemented",
+		"not yet",
+		"not available",
+		"unknown element",
+		"no element",
+		"no such element",
+		"unknown option",
+		"unrecognized option",
+		"not implemented",
 	};
 	size_t i;
 
@@ -55,14 +63,16 @@ static bool says_not_built(const char *err)
 	return false;
 }
 
-int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch, const char *stats,
-			  struct bench_proc *p, struct bench_run *run)
+int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch,
+			  const char *stats, struct bench_proc *p,
+			  struct bench_run *run)
 {
 	char exe[PATH_MAX], *line, *argv[MAX_ARGS];
 	int rc;
 
 	if (!bench_px_launch(ctx, exe, sizeof(exe))) {
-		bench_snprintf(run->why, sizeof(run->why), "px-launch not built at %s", exe);
+		bench_snprintf(run->why, sizeof(run->why),
+			       "px-launch not built at %s", exe);
 		return BENCH_NA;
 	}
 	unlink(stats);
@@ -76,7 +86,8 @@ int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch, const
 	rc = bench_proc_start(p, argv);
 	free(line);
 	if (rc)
-		bench_snprintf(run->why, sizeof(run->why), "cannot start %s: %s", exe, strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "cannot start %s: %s", exe, strerror(-rc));
 	return rc;
 }
 
@@ -87,7 +98,8 @@ static void sink_totals(const char *json, struct bench_px_stats *st)
 
 	st->sinks = 0;
 	st->sink_buffers = st->sink_bytes = UINT64_MAX;
-	for (p = strstr(json, "\"factory\""); p; p = strstr(p + 1, "\"factory\"")) {
+	for (p = strstr(json, "\"factory\""); p;
+	     p = strstr(p + 1, "\"factory\"")) {
 		const char *v = p + strlen("\"factory\"");
 		double buffers, bytes;
 
@@ -106,8 +118,9 @@ static void sink_totals(const char *json, struct bench_px_stats *st)
 		st->sink_buffers = st->sink_bytes = 0;
 }
 
-int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeout_s,
-			   struct bench_px_stats *st, struct bench_run *run)
+int bench_px_launch_finish(struct bench_proc *p, const char *stats,
+			   double timeout_s, struct bench_px_stats *st,
+			   struct bench_run *run)
 {
 	struct bench_proc_result pr;
 	char *json;
@@ -115,13 +128,16 @@ int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeo
 	int rc = bench_proc_wait(p, timeout_s, &pr);
 
 	if (rc) {
-		bench_snprintf(run->why, sizeof(run->why), "waiting for px-launch: %s", strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "waiting for px-launch: %s", strerror(-rc));
 		return rc;
 	}
-	if (!pr.timed_out && pr.exit_code != 0 && pr.exit_code < 128 && says_not_built(pr.err)) {
-		/* Its first line says what is missing ("unknown element 'filesrc'"). */
-		bench_snprintf(run->why, sizeof(run->why), "%.*s", (int)strcspn(pr.err, "\n"),
-			       pr.err);
+	if (!pr.timed_out && pr.exit_code != 0 && pr.exit_code < 128 &&
+	    says_not_built(pr.err)) {
+		/* Its first line says what is missing ("unknown element
+		 * 'filesrc'"). */
+		bench_snprintf(run->why, sizeof(run->why), "%.*s",
+			       (int)strcspn(pr.err, "\n"), pr.err);
 		bench_proc_result_free(&pr);
 		return BENCH_NA;
 	}
@@ -133,8 +149,9 @@ int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeo
 	json = bench_read_file(stats);
 	if (!json || bench_json_number(json, "seconds", &s) != 0 || s <= 0) {
 		bench_snprintf(run->why, sizeof(run->why),
-			 "px-launch exited 0 but wrote no {\"seconds\":S} to --stats-json (%s)",
-			 json ? bench_tail(json, 200) : "no file");
+			       "px-launch exited 0 but wrote no "
+			       "{\"seconds\":S} to --stats-json (%s)",
+			       json ? bench_tail(json, 200) : "no file");
 		free(json);
 		bench_proc_result_free(&pr);
 		return -EIO;
@@ -144,7 +161,9 @@ int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeo
 	/* The pipeline cannot run longer than its process. */
 	if (s > pr.wall * 1.02 + 0.005) {
 		bench_snprintf(run->why, sizeof(run->why),
-			 "px-launch stats say %.3f s but the process lived %.3f s", s, pr.wall);
+			       "px-launch stats say %.3f s but the process "
+			       "lived %.3f s",
+			       s, pr.wall);
 		bench_proc_result_free(&pr);
 		return -EIO;
 	}
@@ -153,8 +172,9 @@ int bench_px_launch_finish(struct bench_proc *p, const char *stats, double timeo
 	return BENCH_OK;
 }
 
-int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch, double timeout_s,
-			struct bench_px_stats *st, struct bench_run *run)
+int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch,
+			double timeout_s, struct bench_px_stats *st,
+			struct bench_run *run)
 {
 	char stats[600];
 	struct bench_proc p;
@@ -167,14 +187,16 @@ int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch, double 
 	return bench_px_launch_finish(&p, stats, timeout_s, st, run);
 }
 
-int bench_gst_start(const char *pipeline, struct bench_proc *p, struct bench_run *run)
+int bench_gst_start(const char *pipeline, struct bench_proc *p,
+		    struct bench_run *run)
 {
 	char exe[PATH_MAX], *line, *argv[MAX_ARGS];
 	int rc;
 
 	if (!bench_which("gst-launch-1.0", exe, sizeof(exe))) {
 		bench_snprintf(run->why, sizeof(run->why),
-			 "gst-launch-1.0 not found; apt-get install gstreamer1.0-tools");
+			       "gst-launch-1.0 not found; apt-get install "
+			       "gstreamer1.0-tools");
 		return BENCH_MISSING;
 	}
 	line = strdup(pipeline);
@@ -185,7 +207,8 @@ int bench_gst_start(const char *pipeline, struct bench_proc *p, struct bench_run
 	rc = bench_proc_start(p, argv);
 	free(line);
 	if (rc)
-		bench_snprintf(run->why, sizeof(run->why), "cannot start %s: %s", exe, strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "cannot start %s: %s", exe, strerror(-rc));
 	return rc;
 }
 
@@ -196,25 +219,29 @@ int bench_gst_finish(struct bench_proc *p, double timeout_s, double *seconds,
 	int rc = bench_proc_wait(p, timeout_s, &pr);
 
 	if (rc) {
-		bench_snprintf(run->why, sizeof(run->why), "waiting for gst-launch-1.0: %s",
-			 strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "waiting for gst-launch-1.0: %s", strerror(-rc));
 		return rc;
 	}
-	if ((pr.out && strstr(pr.out, "no element")) || (pr.err && strstr(pr.err, "no element"))) {
-		bench_proc_why(run->why, sizeof(run->why), "gst-launch-1.0 (plugin missing)", &pr);
+	if ((pr.out && strstr(pr.out, "no element")) ||
+	    (pr.err && strstr(pr.err, "no element"))) {
+		bench_proc_why(run->why, sizeof(run->why),
+			       "gst-launch-1.0 (plugin missing)", &pr);
 		bench_proc_result_free(&pr);
 		return BENCH_MISSING;
 	}
 	if (pr.exit_code != 0 || pr.timed_out) {
-		bench_proc_why(run->why, sizeof(run->why), "gst-launch-1.0", &pr);
+		bench_proc_why(run->why, sizeof(run->why), "gst-launch-1.0",
+			       &pr);
 		bench_proc_result_free(&pr);
 		return -EIO;
 	}
 	rc = bench_gst_elapsed(pr.out, seconds);
 	if (rc || *seconds <= 0) {
 		bench_snprintf(run->why, sizeof(run->why),
-			 "gst-launch-1.0 printed no \"Execution ended after\" line: %s",
-			 bench_tail(pr.out, 200));
+			       "gst-launch-1.0 printed no \"Execution ended "
+			       "after\" line: %s",
+			       bench_tail(pr.out, 200));
 		bench_proc_result_free(&pr);
 		return -EIO;
 	}
@@ -222,7 +249,8 @@ int bench_gst_finish(struct bench_proc *p, double timeout_s, double *seconds,
 	return BENCH_OK;
 }
 
-int bench_run_gst(const char *pipeline, double timeout_s, double *seconds, struct bench_run *run)
+int bench_run_gst(const char *pipeline, double timeout_s, double *seconds,
+		  struct bench_run *run)
 {
 	struct bench_proc p;
 	int rc = bench_gst_start(pipeline, &p, run);

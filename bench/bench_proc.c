@@ -35,7 +35,8 @@ bool bench_which(const char *prog, char *path, size_t len)
 	dirs = strdup(env ? env : "/usr/local/bin:/usr/bin:/bin");
 	if (!dirs)
 		return false;
-	for (d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+	for (d = strtok_r(dirs, ":", &save); d && !found;
+	     d = strtok_r(NULL, ":", &save)) {
 		bench_snprintf(path, len, "%s/%s", d, prog);
 		found = access(path, X_OK) == 0;
 	}
@@ -105,7 +106,8 @@ void bench_proc_kill(struct bench_proc *p)
 		kill(p->pid, SIGKILL);
 }
 
-int bench_proc_wait(struct bench_proc *p, double timeout_s, struct bench_proc_result *r)
+int bench_proc_wait(struct bench_proc *p, double timeout_s,
+		    struct bench_proc_result *r)
 {
 	int status = 0;
 	double deadline = p->t0 + timeout_s;
@@ -127,7 +129,7 @@ int bench_proc_wait(struct bench_proc *p, double timeout_s, struct bench_proc_re
 			break;
 		}
 		if (p->pidfd >= 0) {
-			struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+			struct pollfd pfd = {.fd = p->pidfd, .events = POLLIN};
 
 			poll(&pfd, 1, (int)(left * 1000) + 1);
 		} else {
@@ -150,7 +152,8 @@ int bench_proc_wait(struct bench_proc *p, double timeout_s, struct bench_proc_re
 	return 0;
 }
 
-int bench_proc_run(char *const argv[], double timeout_s, struct bench_proc_result *r)
+int bench_proc_run(char *const argv[], double timeout_s,
+		   struct bench_proc_result *r)
 {
 	struct bench_proc p;
 	int rc = bench_proc_start(&p, argv);
@@ -169,18 +172,24 @@ void bench_proc_result_free(struct bench_proc_result *r)
 	r->out = r->err = NULL;
 }
 
-void bench_proc_why(char *why, size_t len, const char *prog, const struct bench_proc_result *r)
+void bench_proc_why(char *why, size_t len, const char *prog,
+		    const struct bench_proc_result *r)
 {
-	const char *tail = bench_tail(r->err && r->err[0] ? r->err : r->out, 300);
+	const char *tail =
+		bench_tail(r->err && r->err[0] ? r->err : r->out, 300);
 	size_t n;
 	char *p;
 
 	if (r->timed_out)
-		n = (size_t)bench_snprintf(why, len, "%s timed out after %.1f s: ", prog, r->wall);
+		n = (size_t)bench_snprintf(
+			why, len, "%s timed out after %.1f s: ", prog, r->wall);
 	else if (r->exit_code > 128)
-		n = (size_t)bench_snprintf(why, len, "%s killed by signal %d: ", prog, r->exit_code - 128);
+		n = (size_t)bench_snprintf(why, len,
+					   "%s killed by signal %d: ", prog,
+					   r->exit_code - 128);
 	else
-		n = (size_t)bench_snprintf(why, len, "%s exited %d: ", prog, r->exit_code);
+		n = (size_t)bench_snprintf(why, len, "%s exited %d: ", prog,
+					   r->exit_code);
 	if (n < len)
 		bench_snprintf(why + n, len - n, "%s", tail);
 	/* One line in a table cell: newlines become separators. */
@@ -194,7 +203,8 @@ void bench_proc_why(char *why, size_t len, const char *prog, const struct bench_
 
 int bench_free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t alen = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
 
@@ -240,12 +250,15 @@ int bench_wait_listen(int port, double timeout_s, pid_t pid)
 	double deadline = bench_now() + timeout_s;
 
 	while (bench_now() < deadline) {
-		siginfo_t si = { 0 };
+		siginfo_t si = {0};
 
-		if (port_listening("/proc/net/tcp", port) || port_listening("/proc/net/tcp6", port))
+		if (port_listening("/proc/net/tcp", port) ||
+		    port_listening("/proc/net/tcp6", port))
 			return 0;
 		/* A server that already exited will never listen. */
-		if (pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		if (pid > 0 &&
+		    waitid(P_PID, (id_t)pid, &si,
+			   WEXITED | WNOHANG | WNOWAIT) == 0 &&
 		    si.si_pid == pid)
 			return -ECHILD;
 		usleep(2000);

@@ -38,8 +38,10 @@ void bench_progress(struct bench_ctx *ctx, const char *fmt, ...)
 
 	if (!ctx->tty)
 		return;
-	fprintf(stderr, "\r\033[K[%u/%u] %s: ", ctx->scen_index, ctx->scen_total,
-		ctx->scenario ? ctx->scenario : "");
+	fprintf(stderr,
+		"\r\033[K[scenario %u/%u, %.0f s] %s #%u: ", ctx->scen_index,
+		ctx->scen_total, bench_now() - ctx->t_start,
+		ctx->scenario ? ctx->scenario : "", ctx->case_index);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -54,15 +56,16 @@ void bench_progress_done(struct bench_ctx *ctx)
 	}
 }
 
-void bench_not_available(struct bench_ctx *ctx, const char *scenario, const char *variant,
-			 const char *reason)
+void bench_not_available(struct bench_ctx *ctx, const char *scenario,
+			 const char *variant, const char *reason)
 {
 	struct bench_result *r = add_result(ctx);
 
 	if (!r)
 		return;
 	bench_snprintf(r->scenario, sizeof(r->scenario), "%s", scenario);
-	bench_snprintf(r->variant, sizeof(r->variant), "%s", variant ? variant : "*");
+	bench_snprintf(r->variant, sizeof(r->variant), "%s",
+		       variant ? variant : "*");
 	bench_snprintf(r->label, sizeof(r->label), "%s", r->variant);
 	bench_snprintf(r->impl, sizeof(r->impl), "parallax");
 	bench_snprintf(r->why, sizeof(r->why), "%s", reason);
@@ -73,44 +76,53 @@ void bench_not_available(struct bench_ctx *ctx, const char *scenario, const char
 int bench_case_run(struct bench_ctx *ctx, const struct bench_case *c)
 {
 	static double v[BENCH_MAX_IMPLS][BENCH_MAX_METRICS][BENCH_MAX_REPS];
-	unsigned n[BENCH_MAX_IMPLS] = { 0 };
-	int st[BENCH_MAX_IMPLS] = { 0 };
+	unsigned n[BENCH_MAX_IMPLS] = {0};
+	int st[BENCH_MAX_IMPLS] = {0};
 	char why[BENCH_MAX_IMPLS][512], note[BENCH_MAX_IMPLS][256];
 	unsigned rep, k, m;
 
 	ctx->case_index++;
 	if (!ctx->tty)
-		fprintf(stderr, "px-bench: [%u/%u] %s %s\n", ctx->scen_index, ctx->scen_total,
-			c->scenario, c->variant);
+		fprintf(stderr, "px-bench: [scenario %u/%u, %.0f s] %s %s\n",
+			ctx->scen_index, ctx->scen_total,
+			bench_now() - ctx->t_start, c->scenario, c->variant);
 	memset(why, 0, sizeof(why));
 	memset(note, 0, sizeof(note));
 	for (rep = 0; rep < ctx->reps && rep < BENCH_MAX_REPS; rep++) {
 		for (k = 0; k < c->nimpls; k++) {
-			struct bench_run run = { .arg = c->impl[k].arg, .rep = rep,
-						 .quick = ctx->quick };
+			struct bench_run run = {.arg = c->impl[k].arg,
+						.rep = rep,
+						.quick = ctx->quick};
 			int rc;
 
 			if (st[k] != BENCH_OK)
 				continue;
-			bench_progress(ctx, "%s, run %u/%u, %s", c->variant, rep + 1, ctx->reps,
-				       c->impl[k].name);
+			bench_progress(ctx, "%s, run %u/%u, %s", c->variant,
+				       rep + 1, ctx->reps, c->impl[k].name);
 			rc = c->impl[k].fn(&run);
 			if (rc == BENCH_OK) {
 				for (m = 0; m < c->nmetrics; m++)
 					v[k][m][n[k]] = run.v[m];
 				n[k]++;
 				if (run.note[0])
-					bench_snprintf(note[k], sizeof(note[k]), "%s", run.note);
+					bench_snprintf(note[k], sizeof(note[k]),
+						       "%s", run.note);
 				continue;
 			}
-			st[k] = rc == BENCH_NA || rc == BENCH_MISSING ? rc : BENCH_FAILED;
+			st[k] = rc == BENCH_NA || rc == BENCH_MISSING
+					? rc
+					: BENCH_FAILED;
 			bench_snprintf(why[k], sizeof(why[k]), "%s",
-				 run.why[0] ? run.why : strerror(rc < 0 ? -rc : EIO));
+				       run.why[0]
+					       ? run.why
+					       : strerror(rc < 0 ? -rc : EIO));
 			if (st[k] == BENCH_FAILED) {
 				ctx->failed = true;
 				bench_progress_done(ctx);
-				fprintf(stderr, "px-bench: %s %s: %s FAILED: %s\n", c->scenario,
-					c->variant, c->impl[k].name, why[k]);
+				fprintf(stderr,
+					"px-bench: %s %s: %s FAILED: %s\n",
+					c->scenario, c->variant,
+					c->impl[k].name, why[k]);
 			}
 		}
 	}
@@ -123,19 +135,29 @@ int bench_case_run(struct bench_ctx *ctx, const struct bench_case *c)
 
 			if (!r)
 				return -ENOMEM;
-			bench_snprintf(r->scenario, sizeof(r->scenario), "%s", c->scenario);
-			bench_snprintf(r->variant, sizeof(r->variant), "%s", c->variant);
+			bench_snprintf(r->scenario, sizeof(r->scenario), "%s",
+				       c->scenario);
+			bench_snprintf(r->variant, sizeof(r->variant), "%s",
+				       c->variant);
 			if (c->nmetrics > 1)
-				bench_snprintf(r->label, sizeof(r->label), "%s %s", c->variant,
-					 c->metric[m].name);
+				bench_snprintf(r->label, sizeof(r->label),
+					       "%s %s", c->variant,
+					       c->metric[m].name);
 			else
-				bench_snprintf(r->label, sizeof(r->label), "%s", c->variant);
-			bench_snprintf(r->impl, sizeof(r->impl), "%s", c->impl[k].name);
-			bench_snprintf(r->metric, sizeof(r->metric), "%s", c->metric[m].name);
-			bench_snprintf(r->unit, sizeof(r->unit), "%s", c->metric[m].unit);
-			bench_snprintf(r->chart, sizeof(r->chart), "%s", c->chart ? c->chart : "");
-			bench_snprintf(r->series, sizeof(r->series), "%s", c->series ? c->series : "");
-			bench_snprintf(r->what, sizeof(r->what), "%s", c->impl[k].what ? c->impl[k].what : "");
+				bench_snprintf(r->label, sizeof(r->label), "%s",
+					       c->variant);
+			bench_snprintf(r->impl, sizeof(r->impl), "%s",
+				       c->impl[k].name);
+			bench_snprintf(r->metric, sizeof(r->metric), "%s",
+				       c->metric[m].name);
+			bench_snprintf(r->unit, sizeof(r->unit), "%s",
+				       c->metric[m].unit);
+			bench_snprintf(r->chart, sizeof(r->chart), "%s",
+				       c->chart ? c->chart : "");
+			bench_snprintf(r->series, sizeof(r->series), "%s",
+				       c->series ? c->series : "");
+			bench_snprintf(r->what, sizeof(r->what), "%s",
+				       c->impl[k].what ? c->impl[k].what : "");
 			bench_snprintf(r->why, sizeof(r->why), "%s", why[k]);
 			bench_snprintf(r->note, sizeof(r->note), "%s", note[k]);
 			r->x = c->metric_x[m] != 0 ? c->metric_x[m] : c->x;
@@ -144,7 +166,8 @@ int bench_case_run(struct bench_ctx *ctx, const struct bench_case *c)
 			r->status = (enum bench_status)st[k];
 			r->reps = n[k];
 			if (st[k] == BENCH_OK)
-				bench_stats(v[k][m], n[k], &r->median, &r->min, &r->max);
+				bench_stats(v[k][m], n[k], &r->median, &r->min,
+					    &r->max);
 		}
 	}
 	return 0;
@@ -162,7 +185,8 @@ static void fmt_cell(char *buf, size_t len, const struct bench_result *r)
 		bench_snprintf(buf, len, "%s (%s–%s)", a, b, c);
 		break;
 	case BENCH_NA:
-		bench_snprintf(buf, len, "not available in this build (%s)", r->why);
+		bench_snprintf(buf, len, "not available in this build (%s)",
+			       r->why);
 		break;
 	case BENCH_MISSING:
 		bench_snprintf(buf, len, "peer not installed (%s)", r->why);
@@ -174,7 +198,8 @@ static void fmt_cell(char *buf, size_t len, const struct bench_result *r)
 }
 
 /* Footnote number of an impl's exact command, added on first use. */
-static unsigned footnote(const char **notes, unsigned *nnotes, unsigned max, const char *what)
+static unsigned footnote(const char **notes, unsigned *nnotes, unsigned max,
+			 const char *what)
 {
 	unsigned i;
 
@@ -187,7 +212,8 @@ static unsigned footnote(const char **notes, unsigned *nnotes, unsigned max, con
 	return *nnotes;
 }
 
-void bench_report_markdown(const struct bench_ctx *ctx, FILE *f, const char *header)
+void bench_report_markdown(const struct bench_ctx *ctx, FILE *f,
+			   const char *header)
 {
 	const char **notes = calloc(ctx->nres + 1, sizeof(*notes));
 	unsigned nnotes = 0, g;
@@ -195,10 +221,12 @@ void bench_report_markdown(const struct bench_ctx *ctx, FILE *f, const char *hea
 	char pxc[700], peer[900], ratio[32];
 
 	fprintf(f, "%s\n", header);
-	fprintf(f, "Values: median of the runs (min–max); implementations run alternately, "
+	fprintf(f, "Values: median of the runs (min–max); implementations run "
+		   "alternately, "
 		   "repetition by repetition, in one process run.\n"
 		   "ratio: how many times faster Parallax is than the peer "
-		   "(peer time / Parallax time, or Parallax rate / peer rate); >1 = Parallax "
+		   "(peer time / Parallax time, or Parallax rate / peer rate); "
+		   ">1 = Parallax "
 		   "faster.\n\n");
 	fprintf(f, "| scenario | variant | Parallax | peer | ratio | unit |\n");
 	fprintf(f, "|---|---|---|---|---|---|\n");
@@ -218,8 +246,9 @@ void bench_report_markdown(const struct bench_ctx *ctx, FILE *f, const char *hea
 		else
 			bench_snprintf(pxc, sizeof(pxc), "—");
 		if (npeers == 0) {
-			fprintf(f, "| %s | %s | %s | — | — | %s |\n", ctx->res[i].scenario,
-				ctx->res[i].label, pxc, ctx->res[i].unit[0] ? ctx->res[i].unit : "—");
+			fprintf(f, "| %s | %s | %s | — | — | %s |\n",
+				ctx->res[i].scenario, ctx->res[i].label, pxc,
+				ctx->res[i].unit[0] ? ctx->res[i].unit : "—");
 			continue;
 		}
 		for (size_t k = i; k < j; k++) {
@@ -229,23 +258,32 @@ void bench_report_markdown(const struct bench_ctx *ctx, FILE *f, const char *hea
 
 			if (r == px)
 				continue;
-			fn = r->what[0] ? footnote(notes, &nnotes, (unsigned)ctx->nres, r->what) : 0;
+			fn = r->what[0] ? footnote(notes, &nnotes,
+						   (unsigned)ctx->nres, r->what)
+					: 0;
 			fmt_cell(cell, sizeof(cell), r);
 			if (fn)
-				bench_snprintf(peer, sizeof(peer), "%s [%u]%s%s: %s", r->impl, fn,
-					 r->note[0] ? " " : "", r->note, cell);
+				bench_snprintf(peer, sizeof(peer),
+					       "%s [%u]%s%s: %s", r->impl, fn,
+					       r->note[0] ? " " : "", r->note,
+					       cell);
 			else
-				bench_snprintf(peer, sizeof(peer), "%s%s%s: %s", r->impl,
-					 r->note[0] ? " " : "", r->note, cell);
-			if (px && px->status == BENCH_OK && r->status == BENCH_OK &&
-			    px->median > 0 && r->median > 0)
+				bench_snprintf(peer, sizeof(peer), "%s%s%s: %s",
+					       r->impl, r->note[0] ? " " : "",
+					       r->note, cell);
+			if (px && px->status == BENCH_OK &&
+			    r->status == BENCH_OK && px->median > 0 &&
+			    r->median > 0)
 				bench_snprintf(ratio, sizeof(ratio), "%.2fx",
-					 r->lower_better ? r->median / px->median
-							 : px->median / r->median);
+					       r->lower_better
+						       ? r->median / px->median
+						       : px->median /
+								 r->median);
 			else
 				bench_snprintf(ratio, sizeof(ratio), "—");
-			fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", r->scenario, r->label,
-				pxc, peer, ratio, r->unit);
+			fprintf(f, "| %s | %s | %s | %s | %s | %s |\n",
+				r->scenario, r->label, pxc, peer, ratio,
+				r->unit);
 		}
 	}
 	if (nnotes) {
@@ -256,8 +294,10 @@ void bench_report_markdown(const struct bench_ctx *ctx, FILE *f, const char *hea
 	/* Parallax's own commands, once each. */
 	nnotes = 0;
 	for (i = 0; i < ctx->nres; i++)
-		if (strcmp(ctx->res[i].impl, "parallax") == 0 && ctx->res[i].what[0])
-			footnote(notes, &nnotes, (unsigned)ctx->nres, ctx->res[i].what);
+		if (strcmp(ctx->res[i].impl, "parallax") == 0 &&
+		    ctx->res[i].what[0])
+			footnote(notes, &nnotes, (unsigned)ctx->nres,
+				 ctx->res[i].what);
 	if (nnotes) {
 		fprintf(f, "\nWhat Parallax did:\n\n");
 		for (g = 0; g < nnotes; g++)
@@ -296,8 +336,8 @@ static void json_num(FILE *f, double v)
 
 int bench_report_json(const struct bench_ctx *ctx, const char *path)
 {
-	static const char *status_name[] = { "ok", "not available", "peer not installed",
-					     "failed" };
+	static const char *status_name[] = {"ok", "not available",
+					    "peer not installed", "failed"};
 	FILE *f = fopen(path, "w");
 	size_t i;
 
@@ -349,19 +389,25 @@ int bench_report_json(const struct bench_ctx *ctx, const char *path)
 static const struct chart_def {
 	const char *id, *title, *xlabel, *ylabel;
 	bool logx, logy;
+	const char *xexpr; /* gnuplot expression of x, NULL: column 1 */
+	const char *xtics; /* gnuplot xtics, NULL: automatic */
 } charts[] = {
-	{ "chain", "fakesrc ! identity ! fakesink (and with a queue): buffers/s by buffer size",
-	  "buffer size (bytes)", "buffers/s", true, true },
-	{ "tee", "fakesrc ! tee, 2 branches with queues: buffers/s by buffer size",
-	  "buffer size (bytes)", "buffers/s", true, true },
-	{ "file", "file -> fakesink from page cache: GB/s by block size", "block size (bytes)",
-	  "GB/s", true, false },
-	{ "latency", "cross-reactor wakeup latency percentiles", "percentile", "latency (us)",
-	  false, true },
+	{"chain",
+	 "fakesrc ! identity ! fakesink (and with a queue): buffers/s by "
+	 "buffer size",
+	 "buffer size (bytes)", "buffers/s", true, true, NULL, NULL},
+	{"tee",
+	 "fakesrc ! tee, 2 branches with queues: buffers/s by buffer size",
+	 "buffer size (bytes)", "buffers/s", true, true, NULL, NULL},
+	{"file", "file -> fakesink from page cache: GB/s by block size",
+	 "block size (bytes)", "GB/s", true, false, NULL, NULL},
+	{"latency", "cross-reactor wakeup latency percentiles", "percentile",
+	 "latency (us)", false, true, "(-log10(1 - $1 / 100))",
+	 "(\"p50\" 0.30103, \"p90\" 1, \"p99\" 2, \"p99.9\" 3)"},
 };
 
-static int plot_one(const struct bench_ctx *ctx, const struct chart_def *cd, const char *dir,
-		    const char *gnuplot)
+static int plot_one(const struct bench_ctx *ctx, const struct chart_def *cd,
+		    const char *dir, const char *gnuplot)
 {
 	char dat[600], gp[600], png[600], key[128], keys[16][128];
 	unsigned nkeys = 0, k;
@@ -379,7 +425,8 @@ static int plot_one(const struct bench_ctx *ctx, const struct chart_def *cd, con
 		for (k = 0; k < nkeys && strcmp(keys[k], key) != 0; k++)
 			;
 		if (k == nkeys && nkeys < 16)
-			bench_snprintf(keys[nkeys++], sizeof(keys[0]), "%s", key);
+			bench_snprintf(keys[nkeys++], sizeof(keys[0]), "%s",
+				       key);
 	}
 	if (nkeys == 0)
 		return 0;
@@ -394,10 +441,12 @@ static int plot_one(const struct bench_ctx *ctx, const struct chart_def *cd, con
 		for (i = 0; i < ctx->nres; i++) {
 			const struct bench_result *r = &ctx->res[i];
 
-			bench_snprintf(key, sizeof(key), "%s %s", r->impl, r->series);
-			if (strcmp(r->chart, cd->id) == 0 && r->status == BENCH_OK &&
-			    strcmp(key, keys[k]) == 0)
-				fprintf(f, "%g %g %g %g\n", r->x, r->median, r->min, r->max);
+			bench_snprintf(key, sizeof(key), "%s %s", r->impl,
+				       r->series);
+			if (strcmp(r->chart, cd->id) == 0 &&
+			    r->status == BENCH_OK && strcmp(key, keys[k]) == 0)
+				fprintf(f, "%g %g %g %g\n", r->x, r->median,
+					r->min, r->max);
 		}
 		fputs("\n\n", f);
 	}
@@ -405,19 +454,30 @@ static int plot_one(const struct bench_ctx *ctx, const struct chart_def *cd, con
 	f = fopen(gp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "set terminal pngcairo size 960,600 noenhanced\nset output '%s'\n", png);
-	fprintf(f, "set title '%s'\nset xlabel '%s'\nset ylabel '%s'\n", cd->title, cd->xlabel,
-		cd->ylabel);
-	fprintf(f, "set grid\nset key outside right top\n%s%s", cd->logx ? "set logscale x 2\n" : "",
+	fprintf(f,
+		"set terminal pngcairo size 960,600 noenhanced\nset output "
+		"'%s'\n",
+		png);
+	fprintf(f, "set title '%s'\nset xlabel '%s'\nset ylabel '%s'\n",
+		cd->title, cd->xlabel, cd->ylabel);
+	fprintf(f,
+		"set grid\nset key below\nset offsets graph 0.03, graph 0.03, "
+		"0, 0\n%s%s",
+		cd->logx ? "set logscale x 2\n" : "",
 		cd->logy ? "set logscale y 10\n" : "set yrange [0:*]\n");
+	if (cd->xtics)
+		fprintf(f, "set xtics %s\n", cd->xtics);
 	fprintf(f, "plot ");
 	for (k = 0; k < nkeys; k++)
-		fprintf(f, "%s'%s' index %u using 1:2:3:4 with yerrorlines lw 2 title '%s'",
-			k ? ", \\\n     " : "", dat, k, keys[k]);
+		fprintf(f,
+			"%s'%s' index %u using %s:2:3:4 with yerrorlines lw 2 "
+			"title '%s'",
+			k ? ", \\\n     " : "", dat, k,
+			cd->xexpr ? cd->xexpr : "1", keys[k]);
 	fputs("\n", f);
 	fclose(f);
 	{
-		char *argv[] = { (char *)gnuplot, gp, NULL };
+		char *argv[] = {(char *)gnuplot, gp, NULL};
 
 		rc = bench_proc_run(argv, 30, &pr);
 	}
@@ -448,7 +508,8 @@ int bench_report_plot(const struct bench_ctx *ctx, const char *dir)
 		return -ENOENT;
 	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "px-bench: --plot: mkdir %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "px-bench: --plot: mkdir %s: %s\n", dir,
+			strerror(errno));
 		return -errno;
 	}
 	for (i = 0; i < sizeof(charts) / sizeof(charts[0]); i++) {

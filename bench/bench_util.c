@@ -39,7 +39,8 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void bench_stats(const double *v, unsigned n, double *median, double *min, double *max)
+void bench_stats(const double *v, unsigned n, double *median, double *min,
+		 double *max)
 {
 	double s[BENCH_MAX_REPS];
 
@@ -75,7 +76,7 @@ double bench_percentile(double *v, size_t n, double p)
 /* Three significant digits, with k/M/G for large rates. */
 void bench_fmt_value(char *buf, size_t len, double v)
 {
-	static const char *sfx[] = { "", "k", "M", "G", "T" };
+	static const char *sfx[] = {"", "k", "M", "G", "T"};
 	unsigned i = 0;
 	double a = fabs(v);
 
@@ -191,7 +192,8 @@ int bench_gst_elapsed(const char *out, double *seconds)
 
 	if (!p)
 		return -ENOENT;
-	if (sscanf(p + strlen("Execution ended after "), "%u:%u:%lf", &h, &m, &s) != 3)
+	if (sscanf(p + strlen("Execution ended after "), "%u:%u:%lf", &h, &m,
+		   &s) != 3)
 		return -EINVAL;
 	*seconds = h * 3600.0 + m * 60.0 + s;
 	return 0;
@@ -238,12 +240,14 @@ bool bench_chan_push(struct bench_chan *c, uint64_t v)
 
 	if (h - c->cached_tail > c->mask) {
 		/* Acquire: pairs with the release store of tail in pop. */
-		c->cached_tail = atomic_load_explicit(&c->tail, memory_order_acquire);
+		c->cached_tail =
+			atomic_load_explicit(&c->tail, memory_order_acquire);
 		if (h - c->cached_tail > c->mask)
 			return false;
 	}
 	c->slot[h & c->mask] = v;
-	/* Release: publishes slot before head; pairs with the acquire in pop. */
+	/* Release: publishes slot before head; pairs with the acquire in pop.
+	 */
 	atomic_store_explicit(&c->head, h + 1, memory_order_release);
 	return true;
 }
@@ -255,7 +259,8 @@ bool bench_chan_pop(struct bench_chan *c, uint64_t *v)
 
 	if (t == c->cached_head) {
 		/* Acquire: pairs with the release store of head in push. */
-		c->cached_head = atomic_load_explicit(&c->head, memory_order_acquire);
+		c->cached_head =
+			atomic_load_explicit(&c->head, memory_order_acquire);
 		if (t == c->cached_head)
 			return false;
 	}

@@ -20,10 +20,10 @@
 
 #include "bench.h"
 
-#define ITEM_SIZE 64
+#define ITEM_SIZE  64
 #define RING_SLOTS 1024
-#define POOL_OBJS 8191 /* 2^n - 1: rte_mempool's own advice */
-#define MAX_BURST 64
+#define POOL_OBJS  8191 /* 2^n - 1: rte_mempool's own advice */
+#define MAX_BURST  64
 
 struct item {
 	uint64_t w[ITEM_SIZE / 8];
@@ -46,9 +46,19 @@ const char *bench_dpdk_ring_unavailable(void)
 
 static int eal_up(void)
 {
-	static char *args[] = { "px-bench", "--no-huge", "--no-pci", "--no-telemetry", "-l", "0",
-				"--no-shconf", "-m", "256", "--log-level=lib.eal:error",
-				"--log-level=error", "--file-prefix=px-bench", NULL };
+	static char *args[] = {"px-bench",
+			       "--no-huge",
+			       "--no-pci",
+			       "--no-telemetry",
+			       "-l",
+			       "0",
+			       "--no-shconf",
+			       "-m",
+			       "256",
+			       "--log-level=lib.eal:error",
+			       "--log-level=error",
+			       "--file-prefix=px-bench",
+			       NULL};
 	cpu_set_t saved;
 	int rc;
 
@@ -59,8 +69,9 @@ static int eal_up(void)
 	rc = rte_eal_init((int)(sizeof(args) / sizeof(args[0])) - 1, args);
 	pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
 	if (rc < 0) {
-		bench_snprintf(eal_why, sizeof(eal_why), "dpdk-mempool: EAL init failed (%s)",
-			 rte_strerror(rte_errno));
+		bench_snprintf(eal_why, sizeof(eal_why),
+			       "dpdk-mempool: EAL init failed (%s)",
+			       rte_strerror(rte_errno));
 		eal_state = -1;
 	} else {
 		eal_state = 1;
@@ -79,13 +90,16 @@ static int pools_up(uint32_t obj_size)
 		rte_mempool_free(pool_nocache);
 	}
 	pool_obj_size = obj_size;
-	pool_cache = rte_mempool_create("pxb_cache", POOL_OBJS, obj_size, 256, 0, NULL, NULL, NULL,
-					NULL, SOCKET_ID_ANY, 0);
-	pool_nocache = rte_mempool_create("pxb_nocache", POOL_OBJS, obj_size, 0, 0, NULL, NULL,
-					  NULL, NULL, SOCKET_ID_ANY, 0);
+	pool_cache =
+		rte_mempool_create("pxb_cache", POOL_OBJS, obj_size, 256, 0,
+				   NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0);
+	pool_nocache =
+		rte_mempool_create("pxb_nocache", POOL_OBJS, obj_size, 0, 0,
+				   NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0);
 	if (!pool_cache || !pool_nocache) {
-		bench_snprintf(eal_why, sizeof(eal_why), "dpdk-mempool: rte_mempool_create failed (%s)",
-			 rte_strerror(rte_errno));
+		bench_snprintf(eal_why, sizeof(eal_why),
+			       "dpdk-mempool: rte_mempool_create failed (%s)",
+			       rte_strerror(rte_errno));
 		eal_state = -1;
 		return -1;
 	}
@@ -94,7 +108,8 @@ static int pools_up(uint32_t obj_size)
 
 const char *bench_dpdk_mempool_unavailable(void)
 {
-	return pools_up(pool_obj_size ? pool_obj_size : 2048) < 0 ? eal_why : NULL;
+	return pools_up(pool_obj_size ? pool_obj_size : 2048) < 0 ? eal_why
+								  : NULL;
 }
 
 static struct rte_ring *ring_new(void)
@@ -107,7 +122,8 @@ static struct rte_ring *ring_new(void)
 	r = aligned_alloc(128, ((size_t)sz + 127) & ~(size_t)127);
 	if (!r)
 		return NULL;
-	if (rte_ring_init(r, "pxb", RING_SLOTS, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
+	if (rte_ring_init(r, "pxb", RING_SLOTS,
+			  RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
 		free(r);
 		return NULL;
 	}
@@ -128,8 +144,10 @@ int bench_dpdk_ring_st(unsigned burst, double secs, double *ns_per_item)
 	end = t0 + (uint64_t)(secs * 1e9);
 	do {
 		for (j = 0; j < BENCH_CHECK_EVERY; j++) {
-			k = rte_ring_sp_enqueue_burst_elem(r, in, ITEM_SIZE, burst, NULL);
-			if (rte_ring_sc_dequeue_burst_elem(r, out, ITEM_SIZE, burst, NULL) != k ||
+			k = rte_ring_sp_enqueue_burst_elem(r, in, ITEM_SIZE,
+							   burst, NULL);
+			if (rte_ring_sc_dequeue_burst_elem(r, out, ITEM_SIZE,
+							   burst, NULL) != k ||
 			    k != burst) {
 				free(r);
 				return -EIO;
@@ -159,13 +177,14 @@ static void *ring_producer(void *arg)
 		;
 	/* Relaxed: stop only ends the loop; the ring orders the items. */
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed))
-		rte_ring_sp_enqueue_burst_elem(s->r, in, ITEM_SIZE, s->burst, NULL);
+		rte_ring_sp_enqueue_burst_elem(s->r, in, ITEM_SIZE, s->burst,
+					       NULL);
 	return NULL;
 }
 
 int bench_dpdk_ring_2t(unsigned burst, double secs, double *items_per_s)
 {
-	struct ring2 s = { .r = ring_new(), .burst = burst };
+	struct ring2 s = {.r = ring_new(), .burst = burst};
 	struct item out[MAX_BURST];
 	uint64_t got = 0;
 	pthread_t th;
@@ -183,7 +202,8 @@ int bench_dpdk_ring_2t(unsigned burst, double secs, double *items_per_s)
 	atomic_store_explicit(&s.go, 1, memory_order_release);
 	do {
 		for (j = 0; j < BENCH_CHECK_EVERY; j++)
-			got += rte_ring_sc_dequeue_burst_elem(s.r, out, ITEM_SIZE, burst, NULL);
+			got += rte_ring_sc_dequeue_burst_elem(
+				s.r, out, ITEM_SIZE, burst, NULL);
 	} while ((t1 = bench_now()) < end);
 	atomic_store_explicit(&s.stop, 1, memory_order_relaxed);
 	*items_per_s = (double)got / (t1 - t0);
@@ -192,8 +212,8 @@ int bench_dpdk_ring_2t(unsigned burst, double secs, double *items_per_s)
 	return 0;
 }
 
-int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size, double secs,
-			  double *ns_per_op)
+int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size,
+			  double secs, double *ns_per_op)
 {
 	void *objs[MAX_BURST];
 	struct rte_mempool *mp;
@@ -256,7 +276,7 @@ static void *mempool_releaser(void *arg)
 
 int bench_dpdk_mempool_2t(uint32_t obj_size, double secs, double *objs_per_s)
 {
-	struct mp2 s = { 0 };
+	struct mp2 s = {0};
 	pthread_t th;
 	uint64_t n = 0;
 	double t0, t1, end;

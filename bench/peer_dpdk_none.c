@@ -7,7 +7,9 @@
 
 #include "bench.h"
 
-#define NOT_BUILT "libdpdk not found by pkg-config at build time; apt-get install libdpdk-dev"
+#define NOT_BUILT                                                              \
+	"libdpdk not found by pkg-config at build time; apt-get install "      \
+	"libdpdk-dev"
 
 const char *bench_dpdk_ring_unavailable(void)
 {
@@ -34,8 +36,8 @@ int bench_dpdk_ring_2t(unsigned burst, double secs, double *items_per_s)
 	return -ENOSYS;
 }
 
-int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size, double secs,
-			  double *ns_per_op)
+int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size,
+			  double secs, double *ns_per_op)
 {
 	return -ENOSYS;
 }

@@ -28,16 +28,20 @@ static const struct scenario {
 	const char *reason; /* why fn is NULL */
 	const char *what;
 } scenarios[] = {
-	{ "pool", BENCH_SCEN_POOL, "mem/px_pool.h not in this build",
-	  "pool loan+release vs malloc/free and rte_mempool" },
-	{ "ring", BENCH_SCEN_RING, "ring/px_ring.h not in this build",
-	  "SPSC ring of 64-byte items vs rte_ring" },
-	{ "reactor", BENCH_SCEN_REACTOR, "engine/px_reactor.h not in this build",
-	  "NOP round trip vs bare liburing; cross-reactor wakeup latency" },
-	{ "chain", bench_scen_chain, NULL, "fakesrc ! identity ! fakesink vs gst-launch-1.0" },
-	{ "tee", bench_scen_tee, NULL, "fakesrc ! tee, two queued branches vs gst-launch-1.0" },
-	{ "file", bench_scen_file, NULL, "filesrc ! fakesink vs fio io_uring and gst-launch-1.0" },
-	{ "tcp", bench_scen_tcp, NULL, "tcpsink -> tcpsrc over loopback vs iperf3 and GStreamer" },
+	{"pool", BENCH_SCEN_POOL, "mem/px_pool.h not in this build",
+	 "pool loan+release vs malloc/free and rte_mempool"},
+	{"ring", BENCH_SCEN_RING, "ring/px_ring.h not in this build",
+	 "SPSC ring of 64-byte items vs rte_ring"},
+	{"reactor", BENCH_SCEN_REACTOR, "engine/px_reactor.h not in this build",
+	 "NOP round trip vs bare liburing; cross-reactor wakeup latency"},
+	{"chain", bench_scen_chain, NULL,
+	 "fakesrc ! identity ! fakesink vs gst-launch-1.0"},
+	{"tee", bench_scen_tee, NULL,
+	 "fakesrc ! tee, two queued branches vs gst-launch-1.0"},
+	{"file", bench_scen_file, NULL,
+	 "filesrc ! fakesink vs fio io_uring and gst-launch-1.0"},
+	{"tcp", bench_scen_tcp, NULL,
+	 "tcpsink -> tcpsrc over loopback vs iperf3 and GStreamer"},
 };
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -45,14 +49,18 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: px-bench [--quick] [--json FILE] [--plot DIR] [--reps N] [SCENARIO...]\n"
-		   "  --quick      every scenario briefly (CI smoke run, well under 60 s)\n"
+	fprintf(f, "usage: px-bench [--quick] [--json FILE] [--plot DIR] "
+		   "[--reps N] [SCENARIO...]\n"
+		   "  --quick      every scenario briefly (CI smoke run, well "
+		   "under 60 s)\n"
 		   "  --json FILE  also write the results as JSON rows\n"
 		   "  --plot DIR   also write PNG charts (gnuplot)\n"
-		   "  --reps N     repetitions per implementation (default 5, 3 with --quick)\n"
+		   "  --reps N     repetitions per implementation (default 5, "
+		   "3 with --quick)\n"
 		   "scenarios (default: all):\n");
 	for (i = 0; i < NSCEN; i++)
-		fprintf(f, "  %-8s %s%s\n", scenarios[i].name, scenarios[i].what,
+		fprintf(f, "  %-8s %s%s\n", scenarios[i].name,
+			scenarios[i].what,
 			scenarios[i].fn ? "" : " [not in this build]");
 }
 
@@ -78,10 +86,11 @@ static void cpu_model(char *buf, size_t len)
 }
 
 /* First line of `prog ARG`, or "not installed". */
-static void peer_version(const char *prog, const char *arg, char *buf, size_t len)
+static void peer_version(const char *prog, const char *arg, char *buf,
+			 size_t len)
 {
 	char path[PATH_MAX];
-	char *argv[] = { path, (char *)arg, NULL };
+	char *argv[] = {path, (char *)arg, NULL};
 	struct bench_proc_result r;
 
 	if (!bench_which(prog, path, sizeof(path))) {
@@ -113,16 +122,19 @@ static void make_header(const struct bench_ctx *ctx, char *buf, size_t len)
 	peer_version("fio", "--version", fio, sizeof(fio));
 	peer_version("iperf3", "--version", iperf, sizeof(iperf));
 	bench_snprintf(buf, len,
-		 "## px-bench results, %s\n\n"
-		 "Machine: %s, %ld CPUs online, Linux %s (%s); nothing pinned.  \n"
-		 "Parallax %s; peers: %s, %s, %s, DPDK %s.  \n"
-		 "Mode: %s, %u runs per implementation.\n",
-		 date, cpu, sysconf(_SC_NPROCESSORS_ONLN), u.release, u.machine, px_version(), gst,
-		 fio, iperf, dpdk ? dpdk : "not built in", ctx->quick ? "--quick" : "full",
-		 ctx->reps);
+		       "## px-bench results, %s\n\n"
+		       "Machine: %s, %ld CPUs online, Linux %s (%s); nothing "
+		       "pinned.  \n"
+		       "Parallax %s; peers: %s, %s, %s, DPDK %s.  \n"
+		       "Mode: %s, %u runs per implementation.\n",
+		       date, cpu, sysconf(_SC_NPROCESSORS_ONLN), u.release,
+		       u.machine, px_version(), gst, fio, iperf,
+		       dpdk ? dpdk : "not built in",
+		       ctx->quick ? "--quick" : "full", ctx->reps);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
 {
 	(void)sb;
 	(void)flag;
@@ -135,7 +147,8 @@ static struct bench_ctx ctx;
 
 static void on_signal(int sig)
 {
-	/* Leave no gigabyte file behind; nftw is not async-signal-safe, unlink is. */
+	/* Leave no gigabyte file behind; nftw is not async-signal-safe, unlink
+	 * is. */
 	if (bench_cleanup_path[0])
 		unlink(bench_cleanup_path);
 	signal(sig, SIG_DFL);
@@ -145,9 +158,12 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "quick", no_argument, NULL, 'q' }, { "json", required_argument, NULL, 'j' },
-		{ "plot", required_argument, NULL, 'p' }, { "reps", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{"quick", no_argument, NULL, 'q'},
+		{"json", required_argument, NULL, 'j'},
+		{"plot", required_argument, NULL, 'p'},
+		{"reps", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *json = NULL, *plot = NULL;
 	bool want[NSCEN];
@@ -171,7 +187,9 @@ int main(int argc, char **argv)
 		case 'r':
 			reps = (unsigned)strtoul(optarg, NULL, 10);
 			if (reps < 1 || reps > BENCH_MAX_REPS) {
-				fprintf(stderr, "px-bench: --reps must be 1..%d\n", BENCH_MAX_REPS);
+				fprintf(stderr,
+					"px-bench: --reps must be 1..%d\n",
+					BENCH_MAX_REPS);
 				return 2;
 			}
 			break;
@@ -185,10 +203,13 @@ int main(int argc, char **argv)
 	}
 	memset(want, 0, sizeof(want));
 	for (; optind < argc; optind++) {
-		for (i = 0; i < NSCEN && strcmp(scenarios[i].name, argv[optind]) != 0; i++)
+		for (i = 0;
+		     i < NSCEN && strcmp(scenarios[i].name, argv[optind]) != 0;
+		     i++)
 			;
 		if (i == NSCEN) {
-			fprintf(stderr, "px-bench: unknown scenario '%s'\n", argv[optind]);
+			fprintf(stderr, "px-bench: unknown scenario '%s'\n",
+				argv[optind]);
 			usage(stderr);
 			return 2;
 		}
@@ -202,6 +223,7 @@ int main(int argc, char **argv)
 
 	ctx.reps = reps ? reps : ctx.quick ? 3 : 5;
 	ctx.tty = isatty(STDERR_FILENO);
+	ctx.t_start = bench_now();
 	ctx.scen_total = nwant;
 	bench_global_ctx = &ctx;
 	if (!realpath("/proc/self/exe", exe))
@@ -209,9 +231,10 @@ int main(int argc, char **argv)
 	bench_snprintf(ctx.exe_dir, sizeof(ctx.exe_dir), "%s", exe);
 	*strrchr(ctx.exe_dir, '/') = '\0';
 	bench_snprintf(ctx.tmpdir, sizeof(ctx.tmpdir), "%s/px-bench.XXXXXX",
-		 tmp && tmp[0] ? tmp : "/var/tmp");
+		       tmp && tmp[0] ? tmp : "/var/tmp");
 	if (!mkdtemp(ctx.tmpdir)) {
-		fprintf(stderr, "px-bench: mkdtemp %s: %s\n", ctx.tmpdir, strerror(errno));
+		fprintf(stderr, "px-bench: mkdtemp %s: %s\n", ctx.tmpdir,
+			strerror(errno));
 		return 1;
 	}
 	signal(SIGINT, on_signal);
@@ -225,12 +248,14 @@ int main(int argc, char **argv)
 		ctx.scenario = scenarios[i].name;
 		ctx.case_index = 0;
 		if (!scenarios[i].fn) {
-			bench_not_available(&ctx, scenarios[i].name, NULL, scenarios[i].reason);
+			bench_not_available(&ctx, scenarios[i].name, NULL,
+					    scenarios[i].reason);
 			continue;
 		}
 		bench_progress(&ctx, "starting");
 		if (scenarios[i].fn(&ctx) < 0) {
-			fprintf(stderr, "px-bench: scenario %s could not run\n", scenarios[i].name);
+			fprintf(stderr, "px-bench: scenario %s could not run\n",
+				scenarios[i].name);
 			ctx.failed = true;
 		}
 		bench_progress_done(&ctx);
@@ -244,14 +269,16 @@ int main(int argc, char **argv)
 		int r = bench_report_json(&ctx, json);
 
 		if (r) {
-			fprintf(stderr, "px-bench: --json %s: %s\n", json, strerror(-r));
+			fprintf(stderr, "px-bench: --json %s: %s\n", json,
+				strerror(-r));
 			rc = 1;
 		}
 	}
 	if (plot && bench_report_plot(&ctx, plot) != 0)
 		rc = 1;
 	if (ctx.failed) {
-		fprintf(stderr, "px-bench: at least one run of an existing implementation failed "
+		fprintf(stderr, "px-bench: at least one run of an existing "
+				"implementation failed "
 				"(see FAILED in the table)\n");
 		rc = 1;
 	}

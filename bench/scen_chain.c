@@ -22,45 +22,55 @@ struct pipe_arg {
 	char px[512], gst[512];
 };
 
-static const uint32_t sizes[] = { 64, 4096, 65536 };
-static const char *const size_names[] = { "64B", "4KiB", "64KiB" };
+static const uint32_t sizes[] = {64, 4096, 65536};
+static const char *const size_names[] = {"64B", "4KiB", "64KiB"};
 
 /* Buffer counts: about a second of GStreamer per full run on a 2-core VM. */
 static uint64_t count(enum shape sh, bool quick)
 {
-	static const uint64_t full[] = { 2000000, 300000, 200000 };
-	static const uint64_t fast[] = { 100000, 20000, 10000 };
+	static const uint64_t full[] = {2000000, 300000, 200000};
+	static const uint64_t fast[] = {100000, 20000, 10000};
 
 	return quick ? fast[sh] : full[sh];
 }
 
 /* Both launch lines, from one description of the shape; SIZE is the
  * number, or "S" for the footnote that names the shape. */
-static void build(char *px, char *gst, size_t len, enum shape sh, uint64_t n, const char *size)
+static void build(char *px, char *gst, size_t len, enum shape sh, uint64_t n,
+		  const char *size)
 {
 	char psrc[160], gsrc[160];
 
 	/* Parallax's fakesrc names the fixed size "size"; GStreamer's needs
 	 * sizetype=fixed sizemax=S. Both fill nothing. */
-	bench_snprintf(psrc, sizeof(psrc), "fakesrc num-buffers=%llu size=%s filltype=nothing",
+	bench_snprintf(psrc, sizeof(psrc),
+		       "fakesrc num-buffers=%llu size=%s filltype=nothing",
 		       (unsigned long long)n, size);
 	bench_snprintf(gsrc, sizeof(gsrc),
-		       "fakesrc num-buffers=%llu sizetype=fixed sizemax=%s filltype=nothing",
+		       "fakesrc num-buffers=%llu sizetype=fixed sizemax=%s "
+		       "filltype=nothing",
 		       (unsigned long long)n, size);
 	switch (sh) {
 	case SHAPE_CHAIN:
 		bench_snprintf(px, len, "%s ! identity ! fakesink", psrc);
-		bench_snprintf(gst, len, "%s ! identity ! fakesink sync=false", gsrc);
+		bench_snprintf(gst, len, "%s ! identity ! fakesink sync=false",
+			       gsrc);
 		break;
 	case SHAPE_QUEUE:
-		bench_snprintf(px, len, "%s ! identity ! queue ! fakesink", psrc);
-		bench_snprintf(gst, len, "%s ! identity ! queue ! fakesink sync=false", gsrc);
-		break;
-	case SHAPE_TEE:
-		bench_snprintf(px, len, "%s ! tee name=t ! queue ! fakesink t. ! queue ! fakesink",
+		bench_snprintf(px, len, "%s ! identity ! queue ! fakesink",
 			       psrc);
 		bench_snprintf(gst, len,
-			       "%s ! tee name=t ! queue ! fakesink sync=false t. ! queue ! fakesink "
+			       "%s ! identity ! queue ! fakesink sync=false",
+			       gsrc);
+		break;
+	case SHAPE_TEE:
+		bench_snprintf(px, len,
+			       "%s ! tee name=t ! queue ! fakesink t. ! queue "
+			       "! fakesink",
+			       psrc);
+		bench_snprintf(gst, len,
+			       "%s ! tee name=t ! queue ! fakesink sync=false "
+			       "t. ! queue ! fakesink "
 			       "sync=false",
 			       gsrc);
 		break;
@@ -78,10 +88,11 @@ static int run_px(struct bench_run *run)
 	/* Every sink must have seen every buffer, or the time means nothing. */
 	if (st.sinks != a->sinks || st.sink_buffers != a->n) {
 		bench_snprintf(run->why, sizeof(run->why),
-			       "px-launch stats: %u fakesinks, fewest buffers %llu; expected %u "
+			       "px-launch stats: %u fakesinks, fewest buffers "
+			       "%llu; expected %u "
 			       "and %llu",
-			       st.sinks, (unsigned long long)st.sink_buffers, a->sinks,
-			       (unsigned long long)a->n);
+			       st.sinks, (unsigned long long)st.sink_buffers,
+			       a->sinks, (unsigned long long)a->n);
 		return -EIO;
 	}
 	run->v[0] = (double)a->n / st.seconds;
@@ -114,7 +125,7 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 			.scenario = scenario,
 			.variant = variant,
 			.nmetrics = 1,
-			.metric = { { "throughput", "buffers/s", false } },
+			.metric = {{"throughput", "buffers/s", false}},
 			.nimpls = 2,
 			.chart = scenario,
 			.series = series,
@@ -128,17 +139,23 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 		a->sinks = sh == SHAPE_TEE ? 2 : 1;
 		bench_snprintf(sz, sizeof(sz), "%u", sizes[i]);
 		build(a->px, a->gst, sizeof(a->px), sh, a->n, sz);
-		bench_snprintf(variant, sizeof(variant), "%s%s", size_names[i], suffix);
-		/* One footnote per shape: the command with S for 64, 4096, 65536. */
+		bench_snprintf(variant, sizeof(variant), "%s%s", size_names[i],
+			       suffix);
+		/* One footnote per shape: the command with S for 64, 4096,
+		 * 65536. */
 		build(px, gst, sizeof(px), sh, a->n, "S");
 		bench_snprintf(what_px, sizeof(what_px),
-			 "px-launch --stats-json F %s (S = 64, 4096, 65536; buffers/s = "
-			 "num-buffers / stats \"seconds\")", px);
+			       "px-launch --stats-json F %s (S = 64, 4096, "
+			       "65536; buffers/s = "
+			       "num-buffers / stats \"seconds\")",
+			       px);
 		bench_snprintf(what_gst, sizeof(what_gst),
-			 "gst-launch-1.0 %s (buffers/s = num-buffers / \"Execution ended after\")",
-			 gst);
-		c.impl[0] = (struct bench_impl){ "parallax", run_px, a, what_px };
-		c.impl[1] = (struct bench_impl){ "gstreamer", run_gst, a, what_gst };
+			       "gst-launch-1.0 %s (buffers/s = num-buffers / "
+			       "\"Execution ended after\")",
+			       gst);
+		c.impl[0] = (struct bench_impl){"parallax", run_px, a, what_px};
+		c.impl[1] =
+			(struct bench_impl){"gstreamer", run_gst, a, what_gst};
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;
@@ -152,7 +169,8 @@ int bench_scen_chain(struct bench_ctx *ctx)
 
 	if (rc)
 		return rc;
-	return run_shape(ctx, "chain", SHAPE_QUEUE, "queue, 2 reactors", "+queue");
+	return run_shape(ctx, "chain", SHAPE_QUEUE, "queue, 2 reactors",
+			 "+queue");
 }
 
 int bench_scen_tee(struct bench_ctx *ctx)

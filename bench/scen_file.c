@@ -36,7 +36,8 @@ static int make_file(const char *path, uint64_t bytes, char *why, size_t len)
 	fd = open(path, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
-		bench_snprintf(why, len, "create %s: %s", path, strerror(errno));
+		bench_snprintf(why, len, "create %s: %s", path,
+			       strerror(errno));
 		free(buf);
 		return rc;
 	}
@@ -48,10 +49,12 @@ static int make_file(const char *path, uint64_t bytes, char *why, size_t len)
 		}
 		if (write(fd, buf, chunk) != (ssize_t)chunk) {
 			rc = -errno ? -errno : -EIO;
-			bench_snprintf(why, len, "write %s: %s", path, strerror(-rc));
+			bench_snprintf(why, len, "write %s: %s", path,
+				       strerror(-rc));
 		}
 	}
-	/* Pre-read it so that every implementation reads from the page cache. */
+	/* Pre-read it so that every implementation reads from the page cache.
+	 */
 	for (off_t off = 0; rc == 0 && off < (off_t)bytes; off += (off_t)chunk)
 		if (pread(fd, buf, chunk, off) <= 0)
 			rc = -EIO;
@@ -63,12 +66,18 @@ static int make_file(const char *path, uint64_t bytes, char *why, size_t len)
 static const char *fs_name(long type)
 {
 	switch ((unsigned long)type) {
-	case 0xEF53: return "ext4";
-	case 0x01021994: return "tmpfs";
-	case 0x58465342: return "xfs";
-	case 0x9123683E: return "btrfs";
-	case 0x794c7630: return "overlayfs";
-	default: return "other fs";
+	case 0xEF53:
+		return "ext4";
+	case 0x01021994:
+		return "tmpfs";
+	case 0x58465342:
+		return "xfs";
+	case 0x9123683E:
+		return "btrfs";
+	case 0x794c7630:
+		return "overlayfs";
+	default:
+		return "other fs";
 	}
 }
 
@@ -81,9 +90,11 @@ static int run_px(struct bench_run *run)
 	if (rc != BENCH_OK)
 		return rc;
 	if (st.sinks != 1 || st.sink_bytes != a->bytes) {
-		bench_snprintf(run->why, sizeof(run->why),
-			       "px-launch stats: fakesink got %llu bytes of %llu",
-			       (unsigned long long)st.sink_bytes, (unsigned long long)a->bytes);
+		bench_snprintf(
+			run->why, sizeof(run->why),
+			"px-launch stats: fakesink got %llu bytes of %llu",
+			(unsigned long long)st.sink_bytes,
+			(unsigned long long)a->bytes);
 		return -EIO;
 	}
 	run->v[0] = (double)a->bytes / st.seconds / 1e9;
@@ -101,13 +112,23 @@ static int run_gst(struct bench_run *run)
 	return rc;
 }
 
-static int fio_once(struct file_arg *a, const char *fio, unsigned depth, double *gbs,
-		    struct bench_run *run)
+static int fio_once(struct file_arg *a, const char *fio, unsigned depth,
+		    double *gbs, struct bench_run *run)
 {
 	char bs[32], qd[32], size[48], file[PATH_MAX + 16];
-	char *argv[] = { (char *)fio, "--name=px-bench", file, "--rw=read", bs, qd,
-			 "--ioengine=io_uring", "--iomem_align=4096", "--direct=0",
-			 "--invalidate=0", size, "--output-format=json", NULL };
+	char *argv[] = {(char *)fio,
+			"--name=px-bench",
+			file,
+			"--rw=read",
+			bs,
+			qd,
+			"--ioengine=io_uring",
+			"--iomem_align=4096",
+			"--direct=0",
+			"--invalidate=0",
+			size,
+			"--output-format=json",
+			NULL};
 	struct bench_proc_result pr;
 	const char *rd;
 	double bw;
@@ -116,15 +137,17 @@ static int fio_once(struct file_arg *a, const char *fio, unsigned depth, double 
 	bench_snprintf(file, sizeof(file), "--filename=%s", a->path);
 	bench_snprintf(bs, sizeof(bs), "--bs=%u", a->block);
 	bench_snprintf(qd, sizeof(qd), "--iodepth=%u", depth);
-	bench_snprintf(size, sizeof(size), "--size=%llu", (unsigned long long)a->bytes);
+	bench_snprintf(size, sizeof(size), "--size=%llu",
+		       (unsigned long long)a->bytes);
 	rc = bench_proc_run(argv, TIMEOUT_S, &pr);
 	if (rc) {
-		bench_snprintf(run->why, sizeof(run->why), "cannot start fio: %s", strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "cannot start fio: %s", strerror(-rc));
 		return rc;
 	}
 	rd = pr.out ? strstr(pr.out, "\"read\"") : NULL;
-	if (pr.exit_code != 0 || pr.timed_out || !rd || bench_json_number(rd, "bw_bytes", &bw) ||
-	    bw <= 0) {
+	if (pr.exit_code != 0 || pr.timed_out || !rd ||
+	    bench_json_number(rd, "bw_bytes", &bw) || bw <= 0) {
 		bench_proc_why(run->why, sizeof(run->why), "fio", &pr);
 		bench_proc_result_free(&pr);
 		return -EIO;
@@ -136,7 +159,7 @@ static int fio_once(struct file_arg *a, const char *fio, unsigned depth, double 
 
 static int run_fio(struct bench_run *run)
 {
-	static const unsigned depths[] = { 1, 8, 32 };
+	static const unsigned depths[] = {1, 8, 32};
 	struct file_arg *a = run->arg;
 	char fio[PATH_MAX];
 	double best = 0, v[3];
@@ -144,7 +167,8 @@ static int run_fio(struct bench_run *run)
 	int rc;
 
 	if (!bench_which("fio", fio, sizeof(fio))) {
-		bench_snprintf(run->why, sizeof(run->why), "fio not found; apt-get install fio");
+		bench_snprintf(run->why, sizeof(run->why),
+			       "fio not found; apt-get install fio");
 		return BENCH_MISSING;
 	}
 	/* fio needs about a second to start and stop whatever it reads, so
@@ -159,20 +183,23 @@ static int run_fio(struct bench_run *run)
 	}
 	run->v[0] = best;
 	if (n == 3)
-		bench_snprintf(run->note, sizeof(run->note),
-			       "best iodepth=%u (qd1 %.2f, qd8 %.2f, qd32 %.2f)", depths[bi], v[0],
-			       v[1], v[2]);
+		bench_snprintf(
+			run->note, sizeof(run->note),
+			"best iodepth=%u (qd1 %.2f, qd8 %.2f, qd32 %.2f)",
+			depths[bi], v[0], v[1], v[2]);
 	else
-		bench_snprintf(run->note, sizeof(run->note), "iodepth=1 only (--quick)");
+		bench_snprintf(run->note, sizeof(run->note),
+			       "iodepth=1 only (--quick)");
 	return 0;
 }
 
 int bench_scen_file(struct bench_ctx *ctx)
 {
-	static const uint32_t blocks[] = { 64 << 10, 1 << 20 };
-	static const char *const names[] = { "64KiB", "1MiB" };
+	static const uint32_t blocks[] = {64 << 10, 1 << 20};
+	static const char *const names[] = {"64KiB", "1MiB"};
 	static struct file_arg a;
-	char path[PATH_MAX], why[512], what_px[600], what_gst[600], what_fio[600];
+	char path[PATH_MAX], why[512], what_px[600], what_gst[600],
+		what_fio[600];
 	struct statfs sfs;
 	unsigned i;
 	int rc = 0;
@@ -181,7 +208,8 @@ int bench_scen_file(struct bench_ctx *ctx)
 	a.bytes = ctx->quick ? 256ull << 20 : 1ull << 30;
 	bench_snprintf(path, sizeof(path), "%s/px-bench-file.bin", ctx->tmpdir);
 	a.path = path;
-	bench_snprintf(bench_cleanup_path, sizeof(bench_cleanup_path), "%s", path);
+	bench_snprintf(bench_cleanup_path, sizeof(bench_cleanup_path), "%s",
+		       path);
 	bench_progress(ctx, "writing and pre-reading a %llu MiB file",
 		       (unsigned long long)(a.bytes >> 20));
 	why[0] = '\0';
@@ -196,7 +224,7 @@ int bench_scen_file(struct bench_ctx *ctx)
 			.scenario = "file",
 			.variant = names[i],
 			.nmetrics = 1,
-			.metric = { { "throughput", "GB/s", false } },
+			.metric = {{"throughput", "GB/s", false}},
 			.nimpls = 3,
 			.chart = "file",
 			.series = "page cache",
@@ -204,26 +232,37 @@ int bench_scen_file(struct bench_ctx *ctx)
 		};
 
 		a.block = blocks[i];
-		bench_snprintf(a.px, sizeof(a.px), "filesrc location=%s blocksize=%u ! fakesink", path,
-			 blocks[i]);
-		bench_snprintf(a.gst, sizeof(a.gst), "filesrc location=%s blocksize=%u ! fakesink sync=false",
-			 path, blocks[i]);
+		bench_snprintf(a.px, sizeof(a.px),
+			       "filesrc location=%s blocksize=%u ! fakesink",
+			       path, blocks[i]);
+		bench_snprintf(a.gst, sizeof(a.gst),
+			       "filesrc location=%s blocksize=%u ! fakesink "
+			       "sync=false",
+			       path, blocks[i]);
 		bench_snprintf(what_px, sizeof(what_px),
-			 "px-launch --stats-json F filesrc location=F blocksize=B ! fakesink "
-			 "(%llu MiB file on %s, pre-read into the page cache; GB/s = bytes / stats "
-			 "seconds)",
-			 (unsigned long long)(a.bytes >> 20), fs_name((long)sfs.f_type));
+			       "px-launch --stats-json F filesrc location=F "
+			       "blocksize=B ! fakesink "
+			       "(%llu MiB file on %s, pre-read into the page "
+			       "cache; GB/s = bytes / stats "
+			       "seconds)",
+			       (unsigned long long)(a.bytes >> 20),
+			       fs_name((long)sfs.f_type));
 		bench_snprintf(what_gst, sizeof(what_gst),
-			 "gst-launch-1.0 filesrc location=F blocksize=B ! fakesink sync=false "
-			 "(GB/s = bytes / \"Execution ended after\")");
+			       "gst-launch-1.0 filesrc location=F blocksize=B "
+			       "! fakesink sync=false "
+			       "(GB/s = bytes / \"Execution ended after\")");
 		bench_snprintf(what_fio, sizeof(what_fio),
-			 "fio --rw=read --bs=B --iodepth=D --ioengine=io_uring --iomem_align=4096 "
-			 "--direct=0 --invalidate=0 --size=%llu --output-format=json, D = 1, 8, 32, "
-			 "best depth reported (read bw_bytes)",
-			 (unsigned long long)a.bytes);
-		c.impl[0] = (struct bench_impl){ "parallax", run_px, &a, what_px };
-		c.impl[1] = (struct bench_impl){ "fio", run_fio, &a, what_fio };
-		c.impl[2] = (struct bench_impl){ "gstreamer", run_gst, &a, what_gst };
+			       "fio --rw=read --bs=B --iodepth=D "
+			       "--ioengine=io_uring --iomem_align=4096 "
+			       "--direct=0 --invalidate=0 --size=%llu "
+			       "--output-format=json, D = 1, 8, 32, "
+			       "best depth reported (read bw_bytes)",
+			       (unsigned long long)a.bytes);
+		c.impl[0] =
+			(struct bench_impl){"parallax", run_px, &a, what_px};
+		c.impl[1] = (struct bench_impl){"fio", run_fio, &a, what_fio};
+		c.impl[2] =
+			(struct bench_impl){"gstreamer", run_gst, &a, what_gst};
 		rc = bench_case_run(ctx, &c);
 	}
 	unlink(path);

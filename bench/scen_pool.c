@@ -15,9 +15,9 @@
 
 #include "bench.h"
 
-#define OBJ_SIZE 2048
+#define OBJ_SIZE   2048
 #define POOL_SLOTS 8192
-#define MAX_BURST 32
+#define MAX_BURST  32
 #define CHAN_SLOTS 1024
 
 enum pool_mode { MODE_ST, MODE_2T };
@@ -35,7 +35,7 @@ static int pool_new(struct px_pool **pool, char *why, size_t len)
 		.slot_size = OBJ_SIZE,
 		.slots = POOL_SLOTS,
 		.name = "px-bench",
-		.segment = { .kind = PX_SEGMENT_HEAP, .numa_node = -1 },
+		.segment = {.kind = PX_SEGMENT_HEAP, .numa_node = -1},
 	};
 	int rc = px_pool_create(&cfg, pool);
 
@@ -66,7 +66,8 @@ static int px_st(const struct pool_arg *a, double *ns, char *why, size_t len)
 				continue;
 			}
 			for (got = 0; got < a->burst;) {
-				int n = px_pool_loan_burst(pool, slots + got, a->burst - got);
+				int n = px_pool_loan_burst(pool, slots + got,
+							   a->burst - got);
 
 				if (n <= 0) {
 					rc = -EIO;
@@ -84,14 +85,17 @@ static int px_st(const struct pool_arg *a, double *ns, char *why, size_t len)
 		rc = -EIO;
 	px_pool_destroy(pool);
 	if (rc)
-		bench_snprintf(why, len, "px_pool ran dry or leaked in a single-thread loop");
+		bench_snprintf(
+			why, len,
+			"px_pool ran dry or leaked in a single-thread loop");
 	return rc;
 }
 
 static int malloc_st(const struct pool_arg *a, double *ns)
 {
 	void *p[MAX_BURST];
-	uint64_t i = 0, t0 = bench_now_ns(), end = t0 + (uint64_t)(a->secs * 1e9);
+	uint64_t i = 0, t0 = bench_now_ns(),
+		 end = t0 + (uint64_t)(a->secs * 1e9);
 	unsigned j, k;
 
 	do {
@@ -169,7 +173,8 @@ static int handoff_run(struct handoff *h, double *objs_per_s)
 		for (j = 0; j < BENCH_CHECK_EVERY; j++) {
 			if (h->pool) {
 				while (px_pool_loan(h->pool, &slot) != 0)
-					; /* -ENOBUFS: the other thread will release */
+					; /* -ENOBUFS: the other thread will
+					     release */
 				v = slot;
 			} else {
 				v = (uint64_t)(uintptr_t)malloc(OBJ_SIZE);
@@ -189,7 +194,7 @@ static int handoff_run(struct handoff *h, double *objs_per_s)
 static int run_px(struct bench_run *run)
 {
 	const struct pool_arg *a = run->arg;
-	struct handoff h = { .secs = a->secs };
+	struct handoff h = {.secs = a->secs};
 	int rc;
 
 	if (a->mode == MODE_ST)
@@ -199,8 +204,9 @@ static int run_px(struct bench_run *run)
 		return rc;
 	rc = handoff_run(&h, &run->v[0]);
 	if (rc == 0 && px_pool_available(h.pool) != POOL_SLOTS) {
-		bench_snprintf(run->why, sizeof(run->why), "px_pool: %u slots missing after handoff",
-			 POOL_SLOTS - px_pool_available(h.pool));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "px_pool: %u slots missing after handoff",
+			       POOL_SLOTS - px_pool_available(h.pool));
 		rc = -EIO;
 	}
 	px_pool_destroy(h.pool);
@@ -210,7 +216,7 @@ static int run_px(struct bench_run *run)
 static int run_malloc(struct bench_run *run)
 {
 	const struct pool_arg *a = run->arg;
-	struct handoff h = { .secs = a->secs };
+	struct handoff h = {.secs = a->secs};
 
 	if (a->mode == MODE_ST)
 		return malloc_st(a, &run->v[0]);
@@ -228,11 +234,13 @@ static int run_dpdk(struct bench_run *run)
 		return BENCH_MISSING;
 	}
 	if (a->mode == MODE_ST)
-		rc = bench_dpdk_mempool_st(a->cache, a->burst, OBJ_SIZE, a->secs, &run->v[0]);
+		rc = bench_dpdk_mempool_st(a->cache, a->burst, OBJ_SIZE,
+					   a->secs, &run->v[0]);
 	else
 		rc = bench_dpdk_mempool_2t(OBJ_SIZE, a->secs, &run->v[0]);
 	if (rc)
-		bench_snprintf(run->why, sizeof(run->why), "rte_mempool loop: %s", strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "rte_mempool loop: %s", strerror(-rc));
 	return rc;
 }
 
@@ -240,18 +248,24 @@ int bench_scen_pool(struct bench_ctx *ctx)
 {
 	static struct pool_arg args[3][2]; /* [case][0: no cache, 1: cache] */
 	static const char *what_px =
-		"px_pool of 8192 x 2 KiB slots on a heap segment: px_pool_loan + px_pool_release "
-		"(burst: px_pool_loan_burst + px_pool_release_burst); handoff: loan here, slot "
+		"px_pool of 8192 x 2 KiB slots on a heap segment: px_pool_loan "
+		"+ px_pool_release "
+		"(burst: px_pool_loan_burst + px_pool_release_burst); handoff: "
+		"loan here, slot "
 		"index through an SPSC channel, release on the other thread";
 	static const char *what_malloc =
-		"glibc malloc(2048) + free (burst: 32 mallocs then 32 frees); handoff: malloc "
+		"glibc malloc(2048) + free (burst: 32 mallocs then 32 frees); "
+		"handoff: malloc "
 		"here, free on the other thread, same SPSC channel";
 	static const char *what_dpdk =
-		"rte_mempool_create(8191 x 2048 B, cache 0), EAL --no-huge -l 0: rte_mempool_get "
-		"+ put (burst: get_bulk + put_bulk); handoff: get here, put on the other thread, "
+		"rte_mempool_create(8191 x 2048 B, cache 0), EAL --no-huge -l "
+		"0: rte_mempool_get "
+		"+ put (burst: get_bulk + put_bulk); handoff: get here, put on "
+		"the other thread, "
 		"same SPSC channel";
 	static const char *what_dpdk_cache =
-		"rte_mempool_create(8191 x 2048 B, cache 256) on EAL lcore 0: rte_mempool_get + "
+		"rte_mempool_create(8191 x 2048 B, cache 256) on EAL lcore 0: "
+		"rte_mempool_get + "
 		"put (burst: get_bulk + put_bulk)";
 	double secs = ctx->quick ? 0.05 : 0.5;
 	unsigned i;
@@ -262,26 +276,32 @@ int bench_scen_pool(struct bench_ctx *ctx)
 		unsigned burst = i == 1 ? 32 : 1;
 		struct bench_case c = {
 			.scenario = "pool",
-			.variant = i == 0 ? "1 thread, 1 at a time"
-				 : i == 1 ? "1 thread, bursts of 32" : "2-thread handoff",
+			.variant = i == 0   ? "1 thread, 1 at a time"
+				   : i == 1 ? "1 thread, bursts of 32"
+					    : "2-thread handoff",
 			.nmetrics = 1,
 		};
 
-		args[i][0] = (struct pool_arg){ two ? MODE_2T : MODE_ST, burst, secs, false };
+		args[i][0] = (struct pool_arg){two ? MODE_2T : MODE_ST, burst,
+					       secs, false};
 		args[i][1] = args[i][0];
 		args[i][1].cache = true;
 		if (two)
-			c.metric[0] = (struct bench_metric){ "handoff", "objects/s", false };
+			c.metric[0] = (struct bench_metric){"handoff",
+							    "objects/s", false};
 		else
-			c.metric[0] = (struct bench_metric){ "loan+release", "ns/op", true };
-		c.impl[c.nimpls++] = (struct bench_impl){ "parallax", run_px, &args[i][0], what_px };
-		c.impl[c.nimpls++] = (struct bench_impl){ "malloc", run_malloc, &args[i][0],
-							  what_malloc };
+			c.metric[0] = (struct bench_metric){"loan+release",
+							    "ns/op", true};
+		c.impl[c.nimpls++] = (struct bench_impl){"parallax", run_px,
+							 &args[i][0], what_px};
+		c.impl[c.nimpls++] = (struct bench_impl){
+			"malloc", run_malloc, &args[i][0], what_malloc};
 		if (!two)
-			c.impl[c.nimpls++] = (struct bench_impl){ "dpdk-mempool-cache", run_dpdk,
-								  &args[i][1], what_dpdk_cache };
-		c.impl[c.nimpls++] = (struct bench_impl){ "dpdk-mempool", run_dpdk, &args[i][0],
-							  what_dpdk };
+			c.impl[c.nimpls++] = (struct bench_impl){
+				"dpdk-mempool-cache", run_dpdk, &args[i][1],
+				what_dpdk_cache};
+		c.impl[c.nimpls++] = (struct bench_impl){
+			"dpdk-mempool", run_dpdk, &args[i][0], what_dpdk};
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;

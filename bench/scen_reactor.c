@@ -46,7 +46,7 @@ static int run_px_nop(struct bench_run *run)
 	struct px_reactor_config cfg = PX_REACTOR_CONFIG_DEFAULT;
 	struct px_reactor *r;
 	struct px_reactor_stats st;
-	struct nop_state s = { 0 };
+	struct nop_state s = {0};
 	uint64_t i, t0, end;
 	unsigned k;
 	int rc;
@@ -55,14 +55,16 @@ static int run_px_nop(struct bench_run *run)
 	cfg.spin_ns = 0;
 	rc = px_reactor_create(&cfg, &r);
 	if (rc) {
-		bench_snprintf(run->why, sizeof(run->why), "px_reactor_create: %s", strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "px_reactor_create: %s", strerror(-rc));
 		return rc;
 	}
 	g_nop = &s;
 	/* The first turn creates the ring on this thread (embedded reactor). */
 	rc = px_reactor_run_once(r, 0);
 	if (rc < 0) {
-		bench_snprintf(run->why, sizeof(run->why), "px_reactor_run_once: %s", strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "px_reactor_run_once: %s", strerror(-rc));
 		goto out;
 	}
 	t0 = bench_now_ns();
@@ -72,15 +74,17 @@ static int run_px_nop(struct bench_run *run)
 		for (k = 0; k < a->batch; k++) {
 			rc = px_io_nop(r, &s.op[k], nop_count_cb);
 			if (rc) {
-				bench_snprintf(run->why, sizeof(run->why), "px_io_nop: %s", strerror(-rc));
+				bench_snprintf(run->why, sizeof(run->why),
+					       "px_io_nop: %s", strerror(-rc));
 				goto out;
 			}
 		}
 		while (s.done < a->batch) {
 			rc = px_reactor_run_once(r, -1);
 			if (rc < 0) {
-				bench_snprintf(run->why, sizeof(run->why), "px_reactor_run_once: %s",
-					 strerror(-rc));
+				bench_snprintf(run->why, sizeof(run->why),
+					       "px_reactor_run_once: %s",
+					       strerror(-rc));
 				goto out;
 			}
 		}
@@ -88,12 +92,15 @@ static int run_px_nop(struct bench_run *run)
 	run->v[0] = (double)(bench_now_ns() - t0) / (double)(i * a->batch);
 	if (s.err) {
 		rc = s.err;
-		bench_snprintf(run->why, sizeof(run->why), "a NOP completed with %s", strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "a NOP completed with %s", strerror(-rc));
 		goto out;
 	}
 	px_reactor_stats(r, &st);
-	bench_snprintf(run->note, sizeof(run->note), "%s", st.single_issuer && st.defer_taskrun
-		 ? "" : "(ring without SINGLE_ISSUER|DEFER_TASKRUN)");
+	bench_snprintf(run->note, sizeof(run->note), "%s",
+		       st.single_issuer && st.defer_taskrun
+			       ? ""
+			       : "(ring without SINGLE_ISSUER|DEFER_TASKRUN)");
 	rc = 0;
 out:
 	px_reactor_destroy(r);
@@ -111,10 +118,13 @@ static int run_uring_nop(struct bench_run *run)
 	int rc;
 
 	rc = io_uring_queue_init(256, &ring,
-				 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+				 IORING_SETUP_SINGLE_ISSUER |
+					 IORING_SETUP_DEFER_TASKRUN);
 	if (rc) {
-		bench_snprintf(run->why, sizeof(run->why),
-			 "io_uring_queue_init(SINGLE_ISSUER|DEFER_TASKRUN): %s", strerror(-rc));
+		bench_snprintf(
+			run->why, sizeof(run->why),
+			"io_uring_queue_init(SINGLE_ISSUER|DEFER_TASKRUN): %s",
+			strerror(-rc));
 		return rc;
 	}
 	t0 = bench_now_ns();
@@ -130,7 +140,8 @@ static int run_uring_nop(struct bench_run *run)
 		if (rc < 0)
 			break;
 		seen = 0;
-		io_uring_for_each_cqe(&ring, head, cqe) {
+		io_uring_for_each_cqe(&ring, head, cqe)
+		{
 			if (cqe->res < 0)
 				rc = cqe->res;
 			seen++;
@@ -144,7 +155,8 @@ static int run_uring_nop(struct bench_run *run)
 	run->v[0] = (double)(bench_now_ns() - t0) / (double)(i * a->batch);
 	io_uring_queue_exit(&ring);
 	if (rc < 0) {
-		bench_snprintf(run->why, sizeof(run->why), "bare liburing NOP loop: %s", strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "bare liburing NOP loop: %s", strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -235,13 +247,14 @@ static int run_px_wakeup(struct bench_run *run)
 {
 	const struct lat_arg *a = run->arg;
 	struct px_reactor_config cfg = PX_REACTOR_CONFIG_DEFAULT;
-	struct lat_state s = { .sleep_path = a->sleep_path, .n = a->n };
+	struct lat_state s = {.sleep_path = a->sleep_path, .n = a->n};
 	struct px_reactor_stats sb;
 	double deadline;
 	int rc;
 
 	cfg.no_pin = true;
-	s.gap_ns = (uint64_t)cfg.spin_ns * 10 + 200000; /* 10 spin windows + 200 us */
+	s.gap_ns = (uint64_t)cfg.spin_ns * 10 +
+		   200000; /* 10 spin windows + 200 us */
 	s.samples = calloc(a->n, sizeof(*s.samples));
 	if (!s.samples)
 		return -ENOMEM;
@@ -256,7 +269,8 @@ static int run_px_wakeup(struct bench_run *run)
 	if (rc == 0)
 		rc = px_reactor_start(s.b);
 	if (rc) {
-		bench_snprintf(run->why, sizeof(run->why), "reactor create/start: %s", strerror(-rc));
+		bench_snprintf(run->why, sizeof(run->why),
+			       "reactor create/start: %s", strerror(-rc));
 		goto out;
 	}
 	px_task_init(&s.send_task, lat_send_fn);
@@ -264,7 +278,8 @@ static int run_px_wakeup(struct bench_run *run)
 	s.end_ns = bench_now_ns() + (uint64_t)(a->secs * 1e9);
 	rc = px_reactor_post(s.a, &s.send_task);
 	deadline = bench_now() + a->secs + 30;
-	while (rc == 0 && !atomic_load_explicit(&s.done, memory_order_acquire)) {
+	while (rc == 0 &&
+	       !atomic_load_explicit(&s.done, memory_order_acquire)) {
 		if (bench_now() > deadline) {
 			rc = -ETIMEDOUT;
 			break;
@@ -276,12 +291,14 @@ static int run_px_wakeup(struct bench_run *run)
 	px_reactor_stop(s.a);
 	px_reactor_stop(s.b);
 	if (rc) {
-		bench_snprintf(run->why, sizeof(run->why), "wakeup ping-pong: %s (%zu of %zu samples)",
-			 strerror(-rc), s.i, s.n);
+		bench_snprintf(run->why, sizeof(run->why),
+			       "wakeup ping-pong: %s (%zu of %zu samples)",
+			       strerror(-rc), s.i, s.n);
 		goto out;
 	}
 	if (s.i == 0) {
-		bench_snprintf(run->why, sizeof(run->why), "wakeup ping-pong: no sample in %.1f s",
+		bench_snprintf(run->why, sizeof(run->why),
+			       "wakeup ping-pong: no sample in %.1f s",
 			       a->secs);
 		rc = -EIO;
 		goto out;
@@ -291,10 +308,14 @@ static int run_px_wakeup(struct bench_run *run)
 	run->v[1] = bench_percentile(s.samples, s.i, 90);
 	run->v[2] = bench_percentile(s.samples, s.i, 99);
 	run->v[3] = bench_percentile(s.samples, s.i, 99.9);
-	bench_snprintf(run->note, sizeof(run->note), "%zu samples; B: %llu sleeps, %llu spin hits, %llu MSG_RING / "
-		 "%llu eventfd wakeups",
-		 s.i, (unsigned long long)sb.sleeps, (unsigned long long)sb.spin_hits,
-		 (unsigned long long)sb.wakeups_msg_ring, (unsigned long long)sb.wakeups_eventfd);
+	bench_snprintf(
+		run->note, sizeof(run->note),
+		"%zu samples; B: %llu sleeps, %llu spin hits, %llu MSG_RING / "
+		"%llu eventfd wakeups",
+		s.i, (unsigned long long)sb.sleeps,
+		(unsigned long long)sb.spin_hits,
+		(unsigned long long)sb.wakeups_msg_ring,
+		(unsigned long long)sb.wakeups_eventfd);
 out:
 	px_reactor_destroy(s.a);
 	px_reactor_destroy(s.b);
@@ -306,7 +327,7 @@ int bench_scen_reactor(struct bench_ctx *ctx)
 {
 	static struct nop_arg nops[2];
 	static struct lat_arg lats[2];
-	static const unsigned batches[] = { 1, 32 };
+	static const unsigned batches[] = {1, 32};
 	char variants[2][32];
 	unsigned i;
 	int rc;
@@ -316,22 +337,26 @@ int bench_scen_reactor(struct bench_ctx *ctx)
 			.scenario = "reactor",
 			.variant = variants[i],
 			.nmetrics = 1,
-			.metric = { { "round trip", "ns/op", true } },
+			.metric = {{"round trip", "ns/op", true}},
 			.nimpls = 2,
 		};
 
-		nops[i] = (struct nop_arg){ .batch = batches[i], .secs = ctx->quick ? 0.05 : 0.5 };
-		bench_snprintf(variants[i], sizeof(variants[i]), "NOP batch %u", batches[i]);
+		nops[i] = (struct nop_arg){.batch = batches[i],
+					   .secs = ctx->quick ? 0.05 : 0.5};
+		bench_snprintf(variants[i], sizeof(variants[i]), "NOP batch %u",
+			       batches[i]);
 		c.impl[0] = (struct bench_impl){
 			"parallax", run_px_nop, &nops[i],
-			"embedded reactor (px_reactor_run_once on the calling thread, spin 0): "
-			"px_io_nop x batch, run_once until every callback fired"
-		};
+			"embedded reactor (px_reactor_run_once on the calling "
+			"thread, spin 0): "
+			"px_io_nop x batch, run_once until every callback "
+			"fired"};
 		c.impl[1] = (struct bench_impl){
 			"liburing", run_uring_nop, &nops[i],
-			"bare liburing loop, ring flags SINGLE_ISSUER|DEFER_TASKRUN: "
-			"io_uring_prep_nop x batch, io_uring_submit_and_wait(batch), reap CQEs"
-		};
+			"bare liburing loop, ring flags "
+			"SINGLE_ISSUER|DEFER_TASKRUN: "
+			"io_uring_prep_nop x batch, "
+			"io_uring_submit_and_wait(batch), reap CQEs"};
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;
@@ -341,27 +366,32 @@ int bench_scen_reactor(struct bench_ctx *ctx)
 			.scenario = "reactor",
 			.variant = i ? "wakeup sleep path" : "wakeup spin path",
 			.nmetrics = 4,
-			.metric = { { "p50", "us", true }, { "p90", "us", true },
-				    { "p99", "us", true }, { "p99.9", "us", true } },
-			.metric_x = { 50, 90, 99, 99.9 },
+			.metric = {{"p50", "us", true},
+				   {"p90", "us", true},
+				   {"p99", "us", true},
+				   {"p99.9", "us", true}},
+			.metric_x = {50, 90, 99, 99.9},
 			.nimpls = 1,
 			.chart = "latency",
 			.series = i ? "sleep path" : "spin path",
 		};
 
-		lats[i] = (struct lat_arg){ .sleep_path = i == 1,
-					    .n = i ? (ctx->quick ? 300 : 3000)
-						   : (ctx->quick ? 5000 : 50000),
-					    .secs = ctx->quick ? 0.2 : 2 };
+		lats[i] = (struct lat_arg){.sleep_path = i == 1,
+					   .n = i ? (ctx->quick ? 300 : 3000)
+						  : (ctx->quick ? 5000 : 50000),
+					   .secs = ctx->quick ? 0.2 : 2};
 		c.impl[0] = (struct bench_impl){
 			"parallax", run_px_wakeup, &lats[i],
-			i ? "two started reactors (default 20 us spin, not pinned); A waits 10 spin "
-			    "windows + 200 us on a px_io_timeout, then posts a task to B; latency = "
+			i ? "two started reactors (default 20 us spin, not "
+			    "pinned); A waits 10 spin "
+			    "windows + 200 us on a px_io_timeout, then posts a "
+			    "task to B; latency = "
 			    "post on A to task start on B"
-			  : "two started reactors (default 20 us spin, not pinned); A posts a task to "
-			    "B as soon as B's previous answer arrives; latency = post on A to task "
-			    "start on B"
-		};
+			  : "two started reactors (default 20 us spin, not "
+			    "pinned); A posts a task to "
+			    "B as soon as B's previous answer arrives; latency "
+			    "= post on A to task "
+			    "start on B"};
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;

@@ -15,9 +15,9 @@
 
 #include "bench.h"
 
-#define ITEM_SIZE 64
+#define ITEM_SIZE  64
 #define RING_SLOTS 1024
-#define MAX_BURST 64
+#define MAX_BURST  64
 
 struct item {
 	uint64_t w[ITEM_SIZE / 8];
@@ -34,17 +34,20 @@ static struct px_ring *ring_new(void **mem)
 	size_t sz = px_ring_memsize(RING_SLOTS, ITEM_SIZE);
 	struct px_ring *r = NULL;
 
-	*mem = aligned_alloc(PX_CACHE_LINE, PX_ALIGN_UP(sz, (size_t)PX_CACHE_LINE));
+	*mem = aligned_alloc(PX_CACHE_LINE,
+			     PX_ALIGN_UP(sz, (size_t)PX_CACHE_LINE));
 	if (!*mem)
 		return NULL;
-	if (px_ring_init(*mem, sz, RING_SLOTS, ITEM_SIZE, PX_RING_SPSC, &r) != 0) {
+	if (px_ring_init(*mem, sz, RING_SLOTS, ITEM_SIZE, PX_RING_SPSC, &r) !=
+	    0) {
 		free(*mem);
 		return NULL;
 	}
 	return r;
 }
 
-static int px_st(const struct ring_arg *a, double *ns_per_item, char *why, size_t len)
+static int px_st(const struct ring_arg *a, double *ns_per_item, char *why,
+		 size_t len)
 {
 	struct item in[MAX_BURST], out[MAX_BURST];
 	void *mem;
@@ -62,10 +65,13 @@ static int px_st(const struct ring_arg *a, double *ns_per_item, char *why, size_
 	do {
 		for (j = 0; j < BENCH_CHECK_EVERY; j++) {
 			k = px_ring_enqueue_burst(r, in, a->burst);
-			if (px_ring_dequeue_burst(r, out, a->burst) != k || k != a->burst) {
+			if (px_ring_dequeue_burst(r, out, a->burst) != k ||
+			    k != a->burst) {
 				free(mem);
-				bench_snprintf(why, len, "px_ring moved fewer items than asked "
-					       "on an empty ring");
+				bench_snprintf(
+					why, len,
+					"px_ring moved fewer items than asked "
+					"on an empty ring");
 				return -EIO;
 			}
 			bench_escape(out);
@@ -100,7 +106,7 @@ static void *px_producer(void *arg)
 static int px_2t(const struct ring_arg *a, double *items_per_s)
 {
 	void *mem;
-	struct px2 s = { .r = ring_new(&mem), .burst = a->burst };
+	struct px2 s = {.r = ring_new(&mem), .burst = a->burst};
 	struct item out[MAX_BURST];
 	uint64_t got = 0;
 	pthread_t th;
@@ -152,15 +158,17 @@ static int run_dpdk(struct bench_run *run)
 
 int bench_scen_ring(struct bench_ctx *ctx)
 {
-	static const unsigned st_bursts[] = { 1, 32 };
-	static const unsigned mt_bursts[] = { 1, 8, 32 };
+	static const unsigned st_bursts[] = {1, 32};
+	static const unsigned mt_bursts[] = {1, 8, 32};
 	static struct ring_arg args[5];
-	static const char *what_px =
-		"px_ring PX_RING_SPSC, 1024 slots of 64-byte items; px_ring_enqueue_burst / "
-		"px_ring_dequeue_burst";
+	static const char *what_px = "px_ring PX_RING_SPSC, 1024 slots of "
+				     "64-byte items; px_ring_enqueue_burst / "
+				     "px_ring_dequeue_burst";
 	static const char *what_dpdk =
-		"rte_ring on plain memory (rte_ring_init, RING_F_SP_ENQ|RING_F_SC_DEQ), 1024 slots, "
-		"64-byte elements; rte_ring_sp_enqueue_burst_elem / rte_ring_sc_dequeue_burst_elem";
+		"rte_ring on plain memory (rte_ring_init, "
+		"RING_F_SP_ENQ|RING_F_SC_DEQ), 1024 slots, "
+		"64-byte elements; rte_ring_sp_enqueue_burst_elem / "
+		"rte_ring_sc_dequeue_burst_elem";
 	double secs = ctx->quick ? 0.05 : 0.5;
 	char variants[5][48];
 	unsigned i, n = 0;
@@ -176,16 +184,23 @@ int bench_scen_ring(struct bench_ctx *ctx)
 			.nimpls = 2,
 		};
 
-		args[n] = (struct ring_arg){ .burst = b, .secs = secs, .two_threads = two };
+		args[n] = (struct ring_arg){
+			.burst = b, .secs = secs, .two_threads = two};
 		if (two) {
-			bench_snprintf(variants[n], sizeof(variants[n]), "2 threads, burst %u", b);
-			c.metric[0] = (struct bench_metric){ "throughput", "items/s", false };
+			bench_snprintf(variants[n], sizeof(variants[n]),
+				       "2 threads, burst %u", b);
+			c.metric[0] = (struct bench_metric){"throughput",
+							    "items/s", false};
 		} else {
-			bench_snprintf(variants[n], sizeof(variants[n]), "1 thread, burst %u", b);
-			c.metric[0] = (struct bench_metric){ "enqueue+dequeue", "ns/item", true };
+			bench_snprintf(variants[n], sizeof(variants[n]),
+				       "1 thread, burst %u", b);
+			c.metric[0] = (struct bench_metric){"enqueue+dequeue",
+							    "ns/item", true};
 		}
-		c.impl[0] = (struct bench_impl){ "parallax", run_px, &args[n], what_px };
-		c.impl[1] = (struct bench_impl){ "dpdk-ring", run_dpdk, &args[n], what_dpdk };
+		c.impl[0] = (struct bench_impl){"parallax", run_px, &args[n],
+						what_px};
+		c.impl[1] = (struct bench_impl){"dpdk-ring", run_dpdk, &args[n],
+						what_dpdk};
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;

@@ -13,11 +13,11 @@
 #include "bench.h"
 
 #define TIMEOUT_S 120
-#define BUF_SIZE 65536
+#define BUF_SIZE  65536
 
 struct tcp_arg {
 	const struct bench_ctx *ctx;
-	uint64_t n; /* buffers */
+	uint64_t n;	  /* buffers */
 	unsigned seconds; /* iperf3 -t */
 };
 
@@ -32,26 +32,33 @@ static int run_px(struct bench_run *run)
 
 	if (port < 0)
 		return port;
-	bench_snprintf(rx_stats, sizeof(rx_stats), "%s/px-tcp-rx.json", a->ctx->tmpdir);
-	bench_snprintf(tx_stats, sizeof(tx_stats), "%s/px-tcp-tx.json", a->ctx->tmpdir);
-	bench_snprintf(rx, sizeof(rx), "tcpsrc mode=server host=127.0.0.1 port=%d ! fakesink", port);
+	bench_snprintf(rx_stats, sizeof(rx_stats), "%s/px-tcp-rx.json",
+		       a->ctx->tmpdir);
+	bench_snprintf(tx_stats, sizeof(tx_stats), "%s/px-tcp-tx.json",
+		       a->ctx->tmpdir);
+	bench_snprintf(rx, sizeof(rx),
+		       "tcpsrc mode=server host=127.0.0.1 port=%d blocksize=%u "
+		       "! fakesink",
+		       port, BUF_SIZE);
 	bench_snprintf(tx, sizeof(tx),
-		 "fakesrc num-buffers=%llu size=%u filltype=nothing ! "
-		 "tcpsink host=127.0.0.1 port=%d",
-		 (unsigned long long)a->n, BUF_SIZE, port);
+		       "fakesrc num-buffers=%llu size=%u filltype=nothing ! "
+		       "tcpsink host=127.0.0.1 port=%d",
+		       (unsigned long long)a->n, BUF_SIZE, port);
 	rc = bench_px_launch_start(a->ctx, rx, rx_stats, &prx, run);
 	if (rc)
 		return rc;
 	if (bench_wait_listen(port, 5, prx.pid) != 0) {
-		/* Not listening: let finish() tell why (not built, or failed). */
+		/* Not listening: let finish() tell why (not built, or failed).
+		 */
 		bench_proc_kill(&prx);
 		rc = bench_px_launch_finish(&prx, rx_stats, 5, &srx, run);
 		if (rc == BENCH_OK || rc == -EIO) {
 			size_t n = strlen(run->why);
 
 			bench_snprintf(run->why + n, sizeof(run->why) - n,
-				 "%stcpsrc did not listen on 127.0.0.1:%d within 5 s",
-				 n ? "; " : "", port);
+				       "%stcpsrc did not listen on "
+				       "127.0.0.1:%d within 5 s",
+				       n ? "; " : "", port);
 			rc = -EIO;
 		}
 		return rc;
@@ -61,14 +68,15 @@ static int run_px(struct bench_run *run)
 		rc = bench_px_launch_finish(&ptx, tx_stats, TIMEOUT_S, &s, run);
 	if (rc != BENCH_OK) {
 		bench_proc_kill(&prx);
-		struct bench_run tmp = { 0 };
+		struct bench_run tmp = {0};
 
 		bench_px_launch_finish(&prx, rx_stats, 5, &srx, &tmp);
 		return rc;
 	}
 	rc = bench_px_launch_finish(&prx, rx_stats, 30, &srx, run);
 	if (rc != BENCH_OK)
-		return rc < 0 ? rc : -EIO; /* the sender ran: a receiver failure is a failure */
+		return rc < 0 ? rc : -EIO; /* the sender ran: a receiver failure
+					      is a failure */
 	if (srx.sink_bytes != a->n * BUF_SIZE) {
 		bench_snprintf(run->why, sizeof(run->why),
 			       "receiver's fakesink got %llu bytes of %llu",
@@ -90,11 +98,15 @@ static int run_gst(struct bench_run *run)
 
 	if (port < 0)
 		return port;
-	bench_snprintf(rx, sizeof(rx), "tcpserversrc host=127.0.0.1 port=%d ! fakesink sync=false", port);
+	bench_snprintf(rx, sizeof(rx),
+		       "tcpserversrc host=127.0.0.1 port=%d blocksize=%u ! "
+		       "fakesink sync=false",
+		       port, BUF_SIZE);
 	bench_snprintf(tx, sizeof(tx),
-		 "fakesrc num-buffers=%llu sizetype=fixed sizemax=%u filltype=nothing ! "
-		 "tcpclientsink host=127.0.0.1 port=%d",
-		 (unsigned long long)a->n, BUF_SIZE, port);
+		       "fakesrc num-buffers=%llu sizetype=fixed sizemax=%u "
+		       "filltype=nothing ! "
+		       "tcpclientsink host=127.0.0.1 port=%d",
+		       (unsigned long long)a->n, BUF_SIZE, port);
 	rc = bench_gst_start(rx, &prx, run);
 	if (rc)
 		return rc;
@@ -103,14 +115,15 @@ static int run_gst(struct bench_run *run)
 		rc = bench_gst_finish(&prx, 5, &srx, run);
 		if (rc == BENCH_MISSING)
 			return rc;
-		bench_snprintf(run->why, sizeof(run->why), "tcpserversrc did not listen on port %d", port);
+		bench_snprintf(run->why, sizeof(run->why),
+			       "tcpserversrc did not listen on port %d", port);
 		return -EIO;
 	}
 	rc = bench_gst_start(tx, &ptx, run);
 	if (rc == 0)
 		rc = bench_gst_finish(&ptx, TIMEOUT_S, &s, run);
 	if (rc != BENCH_OK) {
-		struct bench_run tmp = { 0 };
+		struct bench_run tmp = {0};
 
 		bench_proc_kill(&prx);
 		bench_gst_finish(&prx, 5, &srx, &tmp);
@@ -134,7 +147,8 @@ static int run_iperf(struct bench_run *run)
 	int port = bench_free_port(), rc;
 
 	if (!bench_which("iperf3", exe, sizeof(exe))) {
-		bench_snprintf(run->why, sizeof(run->why), "iperf3 not found; apt-get install iperf3");
+		bench_snprintf(run->why, sizeof(run->why),
+			       "iperf3 not found; apt-get install iperf3");
 		return BENCH_MISSING;
 	}
 	if (port < 0)
@@ -142,7 +156,8 @@ static int run_iperf(struct bench_run *run)
 	bench_snprintf(port_s, sizeof(port_s), "%d", port);
 	bench_snprintf(t_s, sizeof(t_s), "%u", a->seconds);
 	{
-		char *sargv[] = { exe, "-s", "-1", "-B", "127.0.0.1", "-p", port_s, NULL };
+		char *sargv[] = {exe,	      "-s", "-1",   "-B",
+				 "127.0.0.1", "-p", port_s, NULL};
 
 		rc = bench_proc_start(&srv, sargv);
 	}
@@ -151,13 +166,14 @@ static int run_iperf(struct bench_run *run)
 	if (bench_wait_listen(port, 5, srv.pid) != 0) {
 		bench_proc_kill(&srv);
 		bench_proc_wait(&srv, 5, &ps);
-		bench_proc_why(run->why, sizeof(run->why), "iperf3 -s (did not listen)", &ps);
+		bench_proc_why(run->why, sizeof(run->why),
+			       "iperf3 -s (did not listen)", &ps);
 		bench_proc_result_free(&ps);
 		return -EIO;
 	}
 	{
-		char *cargv[] = { exe, "-c", "127.0.0.1", "-p", port_s, "-t", t_s, "-l", "64K",
-				  "-J", NULL };
+		char *cargv[] = {exe, "-c", "127.0.0.1", "-p", port_s, "-t",
+				 t_s, "-l", "64K",	 "-J", NULL};
 
 		rc = bench_proc_run(cargv, a->seconds + 30.0, &pr);
 	}
@@ -168,8 +184,8 @@ static int run_iperf(struct bench_run *run)
 		return rc;
 	}
 	sum = pr.out ? strstr(pr.out, "\"sum_received\"") : NULL;
-	if (pr.exit_code != 0 || !sum || bench_json_number(sum, "bits_per_second", &bps) ||
-	    bps <= 0) {
+	if (pr.exit_code != 0 || !sum ||
+	    bench_json_number(sum, "bits_per_second", &bps) || bps <= 0) {
 		bench_proc_why(run->why, sizeof(run->why), "iperf3 -c", &pr);
 		bench_proc_result_free(&pr);
 		bench_proc_kill(&srv);
@@ -192,30 +208,37 @@ int bench_scen_tcp(struct bench_ctx *ctx)
 		.scenario = "tcp",
 		.variant = "64KiB loopback",
 		.nmetrics = 1,
-		.metric = { { "throughput", "GB/s", false } },
+		.metric = {{"throughput", "GB/s", false}},
 		.nimpls = 3,
 	};
 
 	a.ctx = ctx;
 	a.n = ctx->quick ? 1024 : 32768;
 	a.seconds = ctx->quick ? 1 : 3;
-	bench_snprintf(what_px, sizeof(what_px),
-		 "px-launch tcpsrc mode=server host=127.0.0.1 port=P ! fakesink, then px-launch "
-		 "fakesrc num-buffers=%llu size=65536 filltype=nothing ! tcpsink "
-		 "host=127.0.0.1 port=P (GB/s = bytes / sender's stats seconds)",
-		 (unsigned long long)a.n);
+	bench_snprintf(
+		what_px, sizeof(what_px),
+		"px-launch tcpsrc mode=server host=127.0.0.1 port=P "
+		"blocksize=65536 ! fakesink, then px-launch "
+		"fakesrc num-buffers=%llu size=65536 filltype=nothing ! "
+		"tcpsink "
+		"host=127.0.0.1 port=P (GB/s = bytes / sender's stats seconds)",
+		(unsigned long long)a.n);
 	bench_snprintf(what_gst, sizeof(what_gst),
-		 "gst-launch-1.0 tcpserversrc host=127.0.0.1 port=P ! fakesink sync=false, then "
-		 "gst-launch-1.0 fakesrc num-buffers=%llu sizetype=fixed sizemax=65536 "
-		 "filltype=nothing ! tcpclientsink host=127.0.0.1 port=P (GB/s = bytes / sender's "
-		 "\"Execution ended after\")",
-		 (unsigned long long)a.n);
+		       "gst-launch-1.0 tcpserversrc host=127.0.0.1 port=P "
+		       "blocksize=65536 ! fakesink sync=false, then "
+		       "gst-launch-1.0 fakesrc num-buffers=%llu sizetype=fixed "
+		       "sizemax=65536 "
+		       "filltype=nothing ! tcpclientsink host=127.0.0.1 port=P "
+		       "(GB/s = bytes / sender's "
+		       "\"Execution ended after\")",
+		       (unsigned long long)a.n);
 	bench_snprintf(what_iperf, sizeof(what_iperf),
-		 "iperf3 -s -1 -B 127.0.0.1 -p P, then iperf3 -c 127.0.0.1 -p P -t %u -l 64K -J "
-		 "(sum_received bits_per_second)",
-		 a.seconds);
-	c.impl[0] = (struct bench_impl){ "parallax", run_px, &a, what_px };
-	c.impl[1] = (struct bench_impl){ "iperf3", run_iperf, &a, what_iperf };
-	c.impl[2] = (struct bench_impl){ "gstreamer", run_gst, &a, what_gst };
+		       "iperf3 -s -1 -B 127.0.0.1 -p P, then iperf3 -c "
+		       "127.0.0.1 -p P -t %u -l 64K -J "
+		       "(sum_received bits_per_second)",
+		       a.seconds);
+	c.impl[0] = (struct bench_impl){"parallax", run_px, &a, what_px};
+	c.impl[1] = (struct bench_impl){"iperf3", run_iperf, &a, what_iperf};
+	c.impl[2] = (struct bench_impl){"gstreamer", run_gst, &a, what_gst};
 	return bench_case_run(ctx, &c);
 }
