@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,6 +428,7 @@ err_free:
 
 PX_API int px_reactor_start(struct px_reactor *r)
 {
+	sigset_t all, old;
 	int ret;
 
 	if (!r)
@@ -438,7 +440,12 @@ PX_API int px_reactor_start(struct px_reactor *r)
 	}
 	r->mode = PX__MODE_THREAD;
 	r->start_done = false;
+	/* The reactor takes no signals: they belong to the application's
+	 * threads, and would only turn its waits into -EINTR. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -pthread_create(&r->thread, NULL, reactor_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret == 0) {
 		while (!r->start_done)
 			pthread_cond_wait(&r->cond, &r->lock);
@@ -497,6 +504,9 @@ PX_API int px_reactor_stop(struct px_reactor *r)
 PX_API void px_reactor_destroy(struct px_reactor *r)
 {
 	if (!r)
+		return;
+	/* From its own loop it would free the memory it runs on: refuse. */
+	if (px__reactor_owned(r) && r->mode == PX__MODE_THREAD)
 		return;
 	if (px_reactor_stop(r) < 0 && r->ring_up) {
 		/* Embedded, destroyed off its thread: callbacks are lost. */

@@ -133,6 +133,7 @@ bool px__reactor_cancel_all(struct px_reactor *r);
 
 /* reactor_reg.c */
 int px__reactor_reg_setup(struct px_reactor *r);
+bool px__reactor_reg_allowed(const struct px_reactor *r);
 int px__reactor_reg_alloc(struct px_reactor *r);
 void px__reactor_reg_free(struct px_reactor *r);
 int px__reactor_fixed_index(const struct px_reactor *r, const void *buf,

@@ -18,6 +18,8 @@ PX_API int px_reactor_register_pool(struct px_reactor *r, struct px_pool *pool)
 
 	if (!r || !pool)
 		return -EINVAL;
+	if (!px__reactor_reg_allowed(r))
+		return -EPERM;
 	if (px__reactor_buffer_find_pool(r, pool) >= 0)
 		return -EEXIST;
 	/* The pool names the limit and the fix better than the kernel does. */
@@ -47,6 +49,8 @@ PX_API int px_reactor_unregister_pool(struct px_reactor *r,
 
 	if (!r || !pool)
 		return -EINVAL;
+	if (!px__reactor_reg_allowed(r))
+		return -EPERM;
 	while ((idx = px__reactor_buffer_find_pool(r, pool)) >= 0) {
 		ret = px_reactor_unregister_buffer(r, idx);
 		if (ret < 0)

@@ -63,7 +63,7 @@ int px__reactor_reg_setup(struct px_reactor *r)
  * Registration rights: the owner once the ring is up; before that, the
  * creator (no ring, not started: nothing else touches the table).
  */
-static bool reg_allowed(const struct px_reactor *r)
+bool px__reactor_reg_allowed(const struct px_reactor *r)
 {
 	if (px__reactor_owned(r))
 		return true;
@@ -94,7 +94,7 @@ int px__reactor_buffer_add(struct px_reactor *r, void *base, size_t len,
 
 	if (!r || !base || !len || len > (1u << 30))
 		return -EINVAL;
-	if (!reg_allowed(r))
+	if (!px__reactor_reg_allowed(r))
 		return -EPERM;
 	for (i = 0; i < r->max_bufs && r->bufs[i].base; i++)
 		;
@@ -124,7 +124,7 @@ PX_API int px_reactor_unregister_buffer(struct px_reactor *r, int index)
 
 	if (!r)
 		return -EINVAL;
-	if (!reg_allowed(r))
+	if (!px__reactor_reg_allowed(r))
 		return -EPERM;
 	if (index < 0 || (unsigned)index >= r->nbufs_hi ||
 	    !r->bufs[index].base)

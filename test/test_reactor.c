@@ -949,10 +949,17 @@ START_TEST(test_reactor_churn)
 END_TEST
 
 struct emb_ctx {
-	struct px_reactor *r;
+	struct px_reactor *r, *helper;
 	int pfd[2];
-	struct counter_task task;
+	struct counter_task task, task2;
 };
+
+static void emb_post_from_reactor(struct px_reactor *helper, void *arg)
+{
+	struct emb_ctx *c = arg;
+
+	ck_assert_int_eq(px_reactor_post(c->r, &c->task2.task), 0);
+}
 
 static void *emb_peer(void *arg)
 {
@@ -962,6 +969,8 @@ static void *emb_peer(void *arg)
 	ck_assert_int_eq(write(c->pfd[1], "e", 1), 1);
 	sleep_ms(20);
 	ck_assert_int_eq(px_reactor_post(c->r, &c->task.task), 0);
+	sleep_ms(20);
+	call_on(c->helper, emb_post_from_reactor, c); /* the MSG_RING path */
 	return NULL;
 }
 
@@ -969,6 +978,7 @@ static void *emb_peer(void *arg)
 START_TEST(test_reactor_embedded_epoll)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, got;
+	struct px_reactor_stats st;
 	struct emb_ctx c;
 	struct top rd = { 0 }, tm = { 0 };
 	pthread_t th;
@@ -980,7 +990,9 @@ START_TEST(test_reactor_embedded_epoll)
 	ck_assert_int_eq(px_reactor_create(&base_cfg, &c.r), 0);
 	ck_assert_int_eq(pipe(c.pfd), 0);
 	px_task_init(&c.task.task, counter_fn);
-	c.task.expect = c.r;
+	px_task_init(&c.task2.task, counter_fn);
+	c.task.expect = c.task2.expect = c.r;
+	c.helper = start_reactor(NULL);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ck_assert_int_eq(epoll_ctl(ep, EPOLL_CTL_ADD, px_reactor_fd(c.r), &ev), 0);
 	ck_assert_int_ge(px_reactor_run_once(c.r, 0), 0);
@@ -991,7 +1003,8 @@ START_TEST(test_reactor_embedded_epoll)
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_ge(px_reactor_run_once(c.r, 0), 0);
 	pthread_create(&th, NULL, emb_peer, &c);
-	for (int i = 0; i < 100 && !(rd.fired && c.task.runs); i++) {
+	for (int i = 0; i < 100 && !(rd.fired && c.task.runs && c.task2.runs);
+	     i++) {
 		n = epoll_wait(ep, &got, 1, 1000);
 		/* io_uring task work may interrupt the wait: retry. */
 		ck_assert(n >= 0 || errno == EINTR);
@@ -1003,6 +1016,13 @@ START_TEST(test_reactor_embedded_epoll)
 	ck_assert_int_eq(rd.res, 1);
 	ck_assert_int_eq(c.task.runs, 1);
 	ck_assert_int_eq(c.task.wrong_thread, 0);
+	ck_assert_int_eq(c.task2.runs, 1);
+	ck_assert_int_eq(c.task2.wrong_thread, 0);
+	px_reactor_stats(c.r, &st);
+	ck_assert_uint_ge(st.wakeups_eventfd, 1);
+	if (px_feature_has(PX_FEAT_MSG_RING))
+		ck_assert_uint_ge(st.wakeups_msg_ring, 1);
+	px_reactor_destroy(c.helper);
 	/* Stop from the owner with an op in flight: it is cancelled. */
 	ck_assert_int_eq(px_io_timeout(c.r, &tm.op, 1ull << 40, top_cb), 0);
 	ck_assert_int_eq(px_reactor_stop(c.r), 0);
