@@ -12,6 +12,12 @@
  * px_reactor_post(), px_reactor_stop(), px_reactor_stats() and the read-only
  * getters may be called from any thread.
  *
+ * Loop turn. Reap every completion (callbacks), move posted tasks to the
+ * run queue, run up to task_budget tasks, then enter the kernel once
+ * (io_uring_submit_and_wait): every SQE queued during the turn goes out
+ * with that one call. With nothing to do the reactor first spins up to
+ * spin_ns (not when it has SQEs to submit), then sleeps in that same call.
+ *
  * Backend. Only io_uring exists today: where io_uring is disabled
  * (kernel.io_uring_disabled, seccomp) px_reactor_create() returns -ENOSYS.
  * An epoll backend behind this same API is future work (DESIGN.md section 1).
@@ -37,8 +43,10 @@ struct px_pool;
 /* Configuration                                                             */
 
 /*
- * Reactor configuration. Start from PX_REACTOR_CONFIG_DEFAULT: a plain
- * zero-initialised struct means node 0, CPU 0 and no spin.
+ * Reactor configuration. Start from PX_REACTOR_CONFIG_DEFAULT: in a plain
+ * zero-initialised struct numa_node 0 and cpu 0 are real choices (pin to
+ * node 0 and CPU 0), spin_ns 0 disables spinning and zc_threshold 0
+ * disables SEND_ZC in px_io_send_auto. The other zeros mean "default".
  */
 struct px_reactor_config {
 	const char *name;	/* thread name, max 15 chars; default "px-reactor" */
@@ -80,8 +88,10 @@ PX_API int px_reactor_create(const struct px_reactor_config *cfg,
 			     struct px_reactor **out);
 
 /*
- * px_reactor_start - spawn the reactor thread, pin it, create its io_uring
- * there, and return once the ring is up (or failed).
+ * px_reactor_start - spawn the reactor thread (all signals blocked), pin it
+ * to its placement, create its io_uring there, and return once the ring is
+ * up (or failed). Setup tries SINGLE_ISSUER|DEFER_TASKRUN first and falls
+ * back on -EINVAL (see px_reactor_stats().setup_flags for what it got).
  * Returns 0; -EALREADY if started, stopped or embedded (run_once) before;
  * -ENOSYS if io_uring is disabled; -ENOMEM (including RLIMIT_MEMLOCK while
  * registering pre-registered buffers) or another -errno of io_uring_setup,
@@ -101,14 +111,16 @@ PX_API int px_reactor_start(struct px_reactor *r);
  * Embedded reactor: call from its owning thread only (-EPERM otherwise); the
  * cancel/reap runs inside this call.
  * Returns 0 (also when never started or already stopped), -EDEADLK, -EPERM.
+ * Tasks posted to a reactor that is never started never run.
  */
 PX_API int px_reactor_stop(struct px_reactor *r);
 
 /*
  * px_reactor_destroy - stop if needed (see px_reactor_stop) and free R.
  * Accepts NULL. Pools registered with R are only unregistered, not freed.
- * Thread: the creator, never R's own thread; an embedded reactor must be
- * destroyed on its owning thread or callbacks of its ops are lost.
+ * Thread: the creator, never R's own thread (ignored there: it would free
+ * the loop under itself); an embedded reactor must be destroyed on its
+ * owning thread or the callbacks of its ops are lost.
  */
 PX_API void px_reactor_destroy(struct px_reactor *r);
 
@@ -128,10 +140,14 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms);
 
 /*
  * px_reactor_fd - an eventfd that becomes readable when an embedded reactor
- * has work (completions pending, a task posted); put it in your epoll set
- * (EPOLLIN) and call px_reactor_run_once(r, 0) when it fires. run_once
- * drains it. Meaningless for started reactors. Valid from create to destroy;
- * R keeps ownership (transfer none: do not close it).
+ * has work (completions pending, a task posted, ops or tasks queued by the
+ * owner outside run_once); put it in your epoll set (EPOLLIN) and call
+ * px_reactor_run_once(r, 0) when it fires. run_once drains it, and signals
+ * it again itself when it leaves work behind (task budget). Readiness may
+ * be spurious, never missed. io_uring task work may interrupt the
+ * embedder's epoll_wait with EINTR: retry. Meaningless for started
+ * reactors. Valid from create to destroy; R keeps ownership (transfer none:
+ * do not close it).
  * Thread: any.
  */
 PX_API int px_reactor_fd(const struct px_reactor *r);
@@ -229,10 +245,12 @@ PX_API void px_reactor_schedule(struct px_reactor *r, struct px_task *t);
 
 /*
  * px_reactor_post - run T's fn on R's thread, from any thread. Lock-free.
- * If R may be sleeping, wakes it: by IORING_OP_MSG_RING queued on the
- * caller's own reactor when the caller runs on one (sent with that
- * reactor's next submit), otherwise by writing R's eventfd. Posting a task
- * that is already posted and not yet run is a no-op (fn runs once).
+ * If R may be sleeping (and only then: see the protocol in reactor_post.c),
+ * wakes it: by IORING_OP_MSG_RING on the caller's own ring when the caller
+ * runs on a reactor (submitted at once, so the target's ring fd is pinned
+ * by the kernel before R could close it), otherwise by writing R's eventfd.
+ * Posting a task that is already posted and not yet run is a no-op (fn
+ * runs once, after the post).
  * On R's own thread this is px_reactor_schedule().
  * Returns 0, or -ESHUTDOWN once R has stopped (T is then not queued).
  * Thread: any. T is borrowed until fn runs.
@@ -288,9 +306,13 @@ PX_INLINE bool px_op_busy(const struct px_op *op)
  * Common rules of every px_io_* call:
  * - Thread: R's owning thread only (-EPERM otherwise, or before the ring
  *   exists).
- * - The SQE goes out with the loop turn's single submit; the callback fires
- *   from a later completion batch, exactly once (multishot: once per
- *   completion, the last one without PX_OP_MORE), never from inside the call.
+ * - The SQE goes out with the loop turn's single submit (an early submit
+ *   happens only when the SQ is full); the callback fires from a later
+ *   completion batch, exactly once (multishot: once per completion, the
+ *   last one without PX_OP_MORE), never from inside the call.
+ * - No allocation and no lock; no syscall either, except the SQ-full flush
+ *   and, on an embedded reactor used outside run_once, one eventfd write
+ *   per run_once (so its fd fires).
  * - If the call returns an error the callback never fires.
  * - OP, and every buffer, msghdr and sockaddr passed, are borrowed until the
  *   final callback.
@@ -303,7 +325,7 @@ PX_INLINE bool px_op_busy(const struct px_op *op)
 #define PX_FD_FIXED_BIT 0x40000000
 #define PX_FIXED_FD(index) ((int)((index) | PX_FD_FIXED_BIT))
 
-/* No-op: the callback gets 0. The round-trip the benchmarks measure. */
+/* No-op: the callback gets 0. The round trip the benchmarks measure. */
 PX_API int px_io_nop(struct px_reactor *r, struct px_op *op, px_op_fn cb);
 
 /*
@@ -373,8 +395,8 @@ PX_API int px_io_connect(struct px_reactor *r, struct px_op *op, int fd,
 			 const struct sockaddr *addr, socklen_t addrlen,
 			 px_op_fn cb);
 
-/* A timer NS nanoseconds from submission: the callback gets 0 when it
- * expires, -ECANCELED when cancelled. */
+/* A timer NS nanoseconds from submission (CLOCK_MONOTONIC): the callback
+ * gets 0 when it expires, -ECANCELED when cancelled. */
 PX_API int px_io_timeout(struct px_reactor *r, struct px_op *op, uint64_t ns,
 			 px_op_fn cb);
 
@@ -406,8 +428,11 @@ PX_API int px_io_cancel(struct px_reactor *r, struct px_op *op);
  * the ring comes up. Memory stays the caller's and must outlive the
  * registration (transfer none).
  * Returns the slot index (>= 0), -EINVAL (NULL/empty, or len > 1 GiB),
- * -ENOSPC (table full), -ENOMEM (RLIMIT_MEMLOCK), -EPERM (wrong thread),
- * or another -errno of IORING_REGISTER_BUFFERS_UPDATE.
+ * -ENOSPC (table full: max_buffers), -ENOMEM (RLIMIT_MEMLOCK), -EPERM
+ * (wrong thread), or another -errno of IORING_REGISTER_BUFFERS_UPDATE
+ * (-EFAULT for memory the kernel cannot pin, e.g. file-backed shared maps
+ * on older kernels). Before the ring exists errors of the kernel surface
+ * from px_reactor_start() / the first run_once instead.
  * Thread: the creator before start; R's owning thread after.
  */
 PX_API int px_reactor_register_buffer(struct px_reactor *r, void *base,
