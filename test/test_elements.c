@@ -122,6 +122,23 @@ static const struct px_element_class testsink_class = {
 	.work = testsink_work,
 };
 
+/* The same sink with a narrower template, for caps negotiation tests. */
+static const struct px_pad_template othersink_pads[] = {
+	{ "sink", PX_PAD_SINK, PX_PAD_ALWAYS, "application/x-other" },
+};
+
+static const struct px_element_class othersink_class = {
+	.name = "othersink",
+	.description = "testsink accepting application/x-other only (test only)",
+	.priv_size = sizeof(struct testsink),
+	.pads = othersink_pads,
+	.n_pads = 1,
+	.props = testsink_props,
+	.n_props = 1,
+	.start = testsink_start,
+	.work = testsink_work,
+};
+
 static void need_engine(void)
 {
 	int rc;
@@ -132,6 +149,8 @@ static void need_engine(void)
 	 * needs this reference to bring elements/builtin.o in. */
 	ck_assert_ptr_nonnull(px__builtin_classes[0]);
 	rc = px_registry_add(&testsink_class);
+	ck_assert_msg(rc == 0 || rc == -EEXIST, "registry: %d", rc);
+	rc = px_registry_add(&othersink_class);
 	ck_assert_msg(rc == 0 || rc == -EEXIST, "registry: %d", rc);
 }
 
@@ -660,6 +679,39 @@ START_TEST(test_elements_capsfilter)
 	ck_assert_int_gt(px_element_get(find(p, "cf"), "caps", buf, sizeof(buf)), 0);
 	ck_assert_msg(strstr(buf, "application/x-rec") != NULL, "%s", buf);
 	finish(p);
+
+	/* The caps restrict the links made through the capsfilter. */
+	p = parse("fakesrc num-buffers=10 ! capsfilter caps=application/x-other ! othersink name=t");
+	run_ok(p);
+	ck_assert_uint_eq(tsink(p, "t")->buffers, 10);
+	finish(p);
+	{
+		struct px_parse_error err = { 0 };
+
+		p = NULL;
+		ck_assert_int_eq(px_pipeline_parse("fakesrc ! capsfilter caps=application/x-rec ! othersink",
+						   &p, &err),
+				 -EINVAL);
+		ck_assert_ptr_null(p);
+		ck_assert_msg(strstr(err.message, "application/x-rec") != NULL,
+			      "%s", err.message);
+	}
+	/* Element by element: the link fails with both caps named. */
+	{
+		struct px_element *src, *other;
+
+		ck_assert_int_eq(px_pipeline_create("p", &p), 0);
+		ck_assert_int_eq(px_add_fakesrc(p, "src", NULL, &src), 0);
+		ck_assert_int_eq(px_add_capsfilter(p, "cf", "application/x-rec,rate=10",
+						   &cf),
+				 0);
+		ck_assert_int_eq(px_pipeline_add(p, "othersink", "o", &other), 0);
+		ck_assert_int_eq(px_element_link(src, cf), 0);
+		ck_assert_int_eq(px_element_link(cf, other), -EINVAL);
+		ck_assert_msg(strstr(px_pipeline_error(p), "application/x-other") != NULL,
+			      "%s", px_pipeline_error(p));
+		px_pipeline_destroy(p);
+	}
 
 	/* A malformed caps value is refused when set, naming the property. */
 	ck_assert_int_eq(px_pipeline_create("p", &p), 0);
