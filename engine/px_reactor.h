@@ -50,7 +50,8 @@ struct px_pool;
  */
 struct px_reactor_config {
 	const char *name;	/* thread name, max 15 chars; default "px-reactor" */
-	int numa_node;		/* NUMA node (hwloc logical index) or -1: any */
+	int numa_node;		/* NUMA node (OS number, as libnuma and
+				 * px_segment_config use) or -1: any */
 	int cpu;		/* OS CPU index to pin to, or -1: the node's CPUs */
 	unsigned sq_entries;	/* SQ size; 0: 256 */
 	unsigned task_budget;	/* tasks run per loop turn; 0: 64 */
@@ -107,6 +108,8 @@ PX_API int px_reactor_start(struct px_reactor *r);
  * posted run, then the ring is closed and the thread joined. While stopping,
  * px_io_* calls return -ESHUTDOWN, so a callback re-arming itself on
  * -ECANCELED gets an error instead of a new op. Later posts return -ESHUTDOWN.
+ * Stop returns once the run queue is empty: a task that reschedules itself
+ * forever keeps the reactor alive, so stop the elements first.
  * Started reactor: call from any thread except its own (-EDEADLK).
  * Embedded reactor: call from its owning thread only (-EPERM otherwise); the
  * cancel/reap runs inside this call.
@@ -158,7 +161,8 @@ PX_API bool px_reactor_on_thread(const struct px_reactor *r);
 /* The reactor whose loop runs on the calling thread, or NULL. Thread: any. */
 PX_API struct px_reactor *px_reactor_current(void);
 
-/* NUMA node R is placed on (-1: not placed). Thread: any. */
+/* NUMA node (OS number) R is placed on (-1: not placed). Thread: any.
+ * Pass it to px_segment_config.numa_node to keep a pool on R's node. */
 PX_API int px_reactor_numa_node(const struct px_reactor *r);
 
 /* R's index in its group (0 for a reactor made by px_reactor_create). */
@@ -490,7 +494,8 @@ PX_API int px_topology_reload(void);
 
 /*
  * px_reactor_group_create - create and start PER_NODE reactors (0: 1) on
- * every NUMA node, indexed node-major (index i is on node i / per_node).
+ * every NUMA node, indexed node-major: index i is on the (i / per_node)-th
+ * node in topology order (its OS number is px_reactor_numa_node()).
  * @tmpl: configuration for every member (numa_node and cpu are overridden;
  *        name NULL gives "px-r<index>"); NULL: PX_REACTOR_CONFIG_DEFAULT.
  * @out: the new group (transfer full: px_reactor_group_destroy()).
@@ -508,7 +513,7 @@ PX_API unsigned px_reactor_group_count(const struct px_reactor_group *g);
 PX_API struct px_reactor *px_reactor_group_get(const struct px_reactor_group *g,
 					       unsigned i);
 
-/* The first member placed on NODE, or NULL. */
+/* The first member placed on NODE (OS number), or NULL. */
 PX_API struct px_reactor *
 px_reactor_group_on_node(const struct px_reactor_group *g, int node);
 

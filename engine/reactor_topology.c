@@ -57,7 +57,7 @@ PX_API int px_topology_reload(void)
 	return 0;
 }
 
-/* Logical index of the NUMA node whose CPUs include SET, or -1. */
+/* OS number of the NUMA node whose CPUs include SET, or -1. */
 static int node_of(hwloc_const_cpuset_t set)
 {
 	hwloc_obj_t node = NULL;
@@ -65,8 +65,28 @@ static int node_of(hwloc_const_cpuset_t set)
 	while ((node = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE,
 						  node)))
 		if (node->cpuset && hwloc_bitmap_isincluded(set, node->cpuset))
-			return (int)node->logical_index;
+			return (int)node->os_index;
 	return -1;
+}
+
+/* OS numbers of the first N NUMA nodes, in topology order; the count. */
+static int node_list(int *out, int n)
+{
+	hwloc_obj_t node = NULL;
+	int i = 0, ret;
+
+	pthread_mutex_lock(&topo_lock);
+	ret = topo_load();
+	while (ret == 0 && i < n &&
+	       (node = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE,
+						  node)))
+		out[i++] = (int)node->os_index;
+	pthread_mutex_unlock(&topo_lock);
+	if (ret < 0)
+		return ret;
+	if (i == 0 && n > 0)
+		out[i++] = 0; /* no NUMA information: one node 0 */
+	return i;
 }
 
 int px__topology_place(struct px_reactor *r, int numa_node, int cpu)
@@ -90,9 +110,10 @@ int px__topology_place(struct px_reactor *r, int numa_node, int cpu)
 		r->numa_node = node_of(obj->cpuset);
 		r->cpu = cpu;
 	} else {
-		obj = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE,
-					    (unsigned)numa_node);
-		if (!obj && numa_node == 0)
+		obj = hwloc_get_numanode_obj_by_os_index(topo,
+							 (unsigned)numa_node);
+		if (!obj && numa_node == 0 &&
+		    !hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE))
 			obj = hwloc_get_root_obj(topo); /* no NUMA info */
 		if (!obj || !obj->cpuset) {
 			ret = -ENODEV;
@@ -171,25 +192,36 @@ PX_API int px_reactor_group_create(const struct px_reactor_config *tmpl,
 		PX_REACTOR_CONFIG_DEFAULT;
 	struct px_reactor_config cfg;
 	struct px_reactor_group *g;
+	int nodes, ret = 0, *os;
 	char name[16];
-	int nodes, ret = 0;
 
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	nodes = px_topology_numa_nodes();
-	if (nodes < 0)
-		return nodes;
 	if (per_node == 0)
 		per_node = 1;
 	if (per_node > 256)
 		return -EINVAL;
+	nodes = px_topology_numa_nodes();
+	if (nodes < 0)
+		return nodes;
+	os = calloc((size_t)nodes, sizeof(*os));
 	g = calloc(1, sizeof(*g) + (size_t)nodes * per_node * sizeof(g->r[0]));
-	if (!g)
+	if (!g || !os) {
+		free(os);
+		free(g);
 		return -ENOMEM;
+	}
+	/* Reloaded in between? Then place on what is there now. */
+	nodes = node_list(os, nodes);
+	if (nodes < 0) {
+		free(os);
+		free(g);
+		return nodes;
+	}
 	for (unsigned i = 0; i < (unsigned)nodes * per_node; i++) {
 		cfg = tmpl ? *tmpl : defaults;
-		cfg.numa_node = (int)(i / per_node);
+		cfg.numa_node = os[i / per_node];
 		cfg.cpu = -1;
 		snprintf(name, sizeof(name), "%.10s%u",
 			 tmpl && tmpl->name ? tmpl->name : "px-r", i);
@@ -203,6 +235,7 @@ PX_API int px_reactor_group_create(const struct px_reactor_config *tmpl,
 		if (ret < 0)
 			break;
 	}
+	free(os);
 	if (ret < 0) {
 		px_reactor_group_destroy(g);
 		return ret;
