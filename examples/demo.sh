@@ -39,8 +39,13 @@ else
 fi
 
 say "A mistake, and how px-launch points at it (exit status 2)"
-printf '$ %s\n' "$tools/px-launch fakesrc num-bufers=10 ! fakesink"
-if "$tools/px-launch" fakesrc num-bufers=10 ! fakesink; then
+if "$tools/px-inspect" filesrc >/dev/null 2>&1; then
+	mistake=(filesrc blocksze=64K location="$tmp/in.bin" ! fakesink)
+else
+	mistake=(fakesrc num-bufers=10 ! fakesink)
+fi
+printf '$ %s\n' "$tools/px-launch ${mistake[*]}"
+if "$tools/px-launch" "${mistake[@]}"; then
 	echo "unexpected success" >&2
 	exit 1
 fi

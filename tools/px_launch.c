@@ -301,6 +301,25 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/*
+ * "px-launch: ERROR from SOURCE: TEXT (strerror)", without saying the
+ * element's name or the errno text twice when TEXT already does.
+ */
+static void print_error(const char *source, const char *text, int code)
+{
+	size_t n = strlen(source);
+	const char *why = px_strerror(code);
+
+	clear_progress();
+	if (n && !strncmp(text, source, n) && text[n] == ':' && text[n + 1] == ' ')
+		text += n + 2;
+	if (!code || strstr(text, why))
+		fprintf(stderr, "px-launch: ERROR from %s: %s\n", source, text);
+	else
+		fprintf(stderr, "px-launch: ERROR from %s: %s (%s)\n", source,
+			text, why);
+}
+
 /* Run P until EOS, error or a second interrupt; returns the exit status. */
 static int run(const struct options *o, struct px_pipeline *p)
 {
@@ -319,10 +338,13 @@ static int run(const struct options *o, struct px_pipeline *p)
 	if (r) {
 		memset(&m, 0, sizeof(m));
 		drain_bus(o, p, &m, t0);
-		fprintf(stderr, "px-launch: could not start the pipeline: %s (%s)\n",
-			*px_pipeline_error(p) ? px_pipeline_error(p)
-					      : (m.type == PX_MSG_ERROR ? m.text : "error"),
-			px_strerror(r));
+		if (m.type == PX_MSG_ERROR)
+			print_error(m.source, m.text, m.code ? m.code : r);
+		else
+			print_error(px_pipeline_name(p),
+				    *px_pipeline_error(p) ? px_pipeline_error(p)
+							  : "could not start",
+				    r);
 		return EXIT_RUNTIME;
 	}
 	for (;;) {
@@ -364,8 +386,7 @@ static int run(const struct options *o, struct px_pipeline *p)
 	if (o->verbose)
 		print_message(&m, t0);
 	if (m.type == PX_MSG_ERROR) {
-		fprintf(stderr, "px-launch: ERROR from %s: %s (%s)\n", m.source,
-			m.text, px_strerror(m.code ? m.code : r));
+		print_error(m.source, m.text, m.code ? m.code : r);
 		return EXIT_RUNTIME;
 	}
 	printf("px-launch: EOS after %.3f s\n", px_pipeline_seconds(p));
