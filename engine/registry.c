@@ -15,13 +15,11 @@
 #include "px_registry.h"
 
 /*
- * The built-in table lives in elements/builtin.c. The reference is weak so
- * that the library still links (and the engine's own tests still run, with
- * their test-only classes) in a tree or a build without the elements: a
- * missing table is simply an empty list of built-ins.
+ * The built-in table lives in elements/builtin.c. The reference is strong on
+ * purpose: a weak one would not pull builtin.o (and the elements) out of the
+ * static archive, and programs linked statically would silently see no
+ * built-ins.
  */
-extern const struct px_element_class *const px__builtin_classes[]
-	__attribute__((weak));
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static const struct px_element_class **reg_tab; /* sorted by name */
@@ -102,8 +100,6 @@ static void load_builtins(void)
 	if (reg_loaded)
 		return;
 	reg_loaded = true;
-	if (!px__builtin_classes)
-		return;
 	for (unsigned i = 0; px__builtin_classes[i]; i++)
 		(void)add_locked(px__builtin_classes[i]);
 }
