@@ -90,6 +90,7 @@ struct bench_ctx {
 	unsigned scen_index, scen_total;
 	unsigned case_index; /* within the scenario */
 	double t_start;	     /* bench_now() at start, for progress */
+	char load_start[16]; /* /proc/loadavg first field at start */
 	struct bench_result *res;
 	size_t nres, capres;
 	unsigned next_group;

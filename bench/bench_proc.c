@@ -191,7 +191,8 @@ void bench_proc_why(char *why, size_t len, const char *prog,
 		n = (size_t)bench_snprintf(why, len, "%s exited %d: ", prog,
 					   r->exit_code);
 	if (n < len)
-		bench_snprintf(why + n, len - n, "%s", tail);
+		bench_snprintf(why + n, len - n, "%s",
+			       tail[0] ? tail : "(no output)");
 	/* One line in a table cell: newlines become separators. */
 	for (p = why; *p; p++)
 		if (*p == '\n' || *p == '|')

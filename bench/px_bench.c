@@ -106,8 +106,23 @@ static void peer_version(const char *prog, const char *arg, char *buf,
 	bench_proc_result_free(&r);
 }
 
+/* The 1-minute load average: a busy machine explains a noisy table. */
+static void load_average(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	bench_snprintf(buf, len, "?");
+	if (!f)
+		return;
+	if (fscanf(f, "%15s", buf) != 1)
+		bench_snprintf(buf, len, "?");
+	fclose(f);
+}
+
 static void make_header(const struct bench_ctx *ctx, char *buf, size_t len)
 {
+	char load_end[16];
+
 	char cpu[256], date[64], gst[128], fio[64], iperf[128];
 	struct utsname u;
 	time_t now = time(NULL);
@@ -115,6 +130,7 @@ static void make_header(const struct bench_ctx *ctx, char *buf, size_t len)
 	const char *dpdk = bench_dpdk_version();
 
 	cpu_model(cpu, sizeof(cpu));
+	load_average(load_end, sizeof(load_end));
 	uname(&u);
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm);
@@ -126,11 +142,13 @@ static void make_header(const struct bench_ctx *ctx, char *buf, size_t len)
 		       "Machine: %s, %ld CPUs online, Linux %s (%s); nothing "
 		       "pinned.  \n"
 		       "Parallax %s; peers: %s, %s, %s, DPDK %s.  \n"
-		       "Mode: %s, %u runs per implementation.\n",
+		       "Mode: %s, %u runs per implementation, %.0f s in all. "
+		       "Load average (1 min) at start %s, at end %s.\n",
 		       date, cpu, sysconf(_SC_NPROCESSORS_ONLN), u.release,
 		       u.machine, px_version(), gst, fio, iperf,
 		       dpdk ? dpdk : "not built in",
-		       ctx->quick ? "--quick" : "full", ctx->reps);
+		       ctx->quick ? "--quick" : "full", ctx->reps,
+		       bench_now() - ctx->t_start, ctx->load_start, load_end);
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag,
@@ -224,6 +242,7 @@ int main(int argc, char **argv)
 	ctx.reps = reps ? reps : ctx.quick ? 3 : 5;
 	ctx.tty = isatty(STDERR_FILENO);
 	ctx.t_start = bench_now();
+	load_average(ctx.load_start, sizeof(ctx.load_start));
 	ctx.scen_total = nwant;
 	bench_global_ctx = &ctx;
 	if (!realpath("/proc/self/exe", exe))
