@@ -217,6 +217,27 @@ PX_API int px_pool_create_in(struct px_segment *seg,
 	return create_in(seg, cfg, &l, false, out);
 }
 
+/*
+ * Make the slot area of a readonly attachment PROT_READ; the bitmap and the
+ * counts stay writable so that this process can still release. Hugetlb
+ * mappings change protection only in whole huge pages: the range shrinks
+ * to those inside the slot area (the handle refuses writes regardless).
+ */
+static int protect_slots(struct px_pool *pool)
+{
+	const struct px_segment *seg = pool->seg;
+	bool huge = seg->page == PX_PAGE_2M || seg->page == PX_PAGE_1G;
+	uintptr_t gran = huge ? seg->page_size : px__page_size();
+	uintptr_t start = (uintptr_t)pool->slot_base;
+	uintptr_t end = start + (uintptr_t)pool->slots * pool->slot_size;
+
+	start = PX_ALIGN_UP(start, gran);
+	end = huge ? end & ~(gran - 1) : PX_ALIGN_UP(end, gran);
+	if (end > start && mprotect((void *)start, end - start, PROT_READ) < 0)
+		return -errno;
+	return 0;
+}
+
 PX_API int px_pool_attach(struct px_segment *seg, struct px_pool **out)
 {
 	struct px_pool *pool;
@@ -234,13 +255,8 @@ PX_API int px_pool_attach(struct px_segment *seg, struct px_pool **out)
 	if (ret)
 		goto err_free;
 	if (seg->readonly) {
-		/* Slots become read-only here; bitmap and counts stay writable
-		 * so that this process can still release. */
-		size_t len = PX_ALIGN_UP((size_t)pool->slots * pool->slot_size,
-					 px__page_size());
-
-		if (mprotect(pool->slot_base, len, PROT_READ) < 0) {
-			ret = -errno;
+		ret = protect_slots(pool);
+		if (ret) {
 			id_free(pool);
 			goto err_free;
 		}

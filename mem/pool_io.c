@@ -32,8 +32,11 @@ PX_API int px_pool_iovecs(const struct px_pool *pool, struct iovec *iov,
 			  unsigned n)
 {
 	uint32_t per = (uint32_t)(PX__IOV_MAX / pool->slot_size);
-	uint32_t count = (pool->slots + per - 1) / per;
+	uint32_t count;
 
+	if (per == 0)
+		return -E2BIG; /* one slot is more than io_uring takes */
+	count = (pool->slots + per - 1) / per;
 	if (!iov)
 		return (int)count;
 	if (n < count)

@@ -74,8 +74,9 @@ PX_API int px_pool_create_in(struct px_segment *seg,
  * px_pool_attach - attach to the pool that another handle (this process or
  * another one) created in @seg, typically from px_segment_map_fd().
  * @seg: borrowed (transfer none); must outlive the pool. When seg->readonly,
- *       the slot area of this mapping becomes PROT_READ and the handle can
- *       only read and release, never loan.
+ *       the slot area of this mapping becomes PROT_READ (on hugetlb: the
+ *       whole huge pages inside it) and the handle can only read and
+ *       release, never loan.
  * @out: transfer full. The handle gets its own process-local id.
  * Returns 0, or -EINVAL (no pool header, wrong magic or version, a layout
  * that does not fit @seg), -ENOSPC, -ENOMEM, -errno from mprotect.
@@ -185,7 +186,8 @@ PX_API int px_pool_iovec(const struct px_pool *pool, struct iovec *iov);
  * px_pool_iovecs - the slot area as iovecs of at most 1 GiB each, split on
  * slot boundaries (a slot never straddles two).
  * @iov: array of @n entries, or NULL to ask how many are needed.
- * Returns the number of iovecs (>= 1), or -ENOSPC when @n is too small.
+ * Returns the number of iovecs (>= 1), -ENOSPC when @n is too small,
+ * -E2BIG when a single slot exceeds 1 GiB.
  * Thread: any.
  */
 PX_API int px_pool_iovecs(const struct px_pool *pool, struct iovec *iov,

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "px_pool.h"
 #include "px_segment.h"
 #include "px_segment_int.h"
 #include "px_test.h"
@@ -408,6 +409,34 @@ START_TEST(test_segment_hugetlb_2m)
 	ck_assert_int_eq(px_segment_create(&cfg, &seg), 0);
 	ck_assert_int_eq(seg->page, PX_PAGE_2M);
 	px_segment_destroy(seg);
+
+	/* A pool on shareable 2 MiB pages, attached readonly elsewhere. */
+	struct px_pool_config pcfg = { .slot_size = 4096, .slots = 1100,
+				       .segment = cfg };
+	struct px_pool *pool, *ro;
+	uint32_t s;
+	int p[2];
+
+	pcfg.segment.shareable = true;
+	pcfg.segment.size = 0; /* just enough: 3 huge pages */
+	ck_assert_int_eq(px_pool_create(&pcfg, &pool), 0);
+	ck_assert_int_eq(px_pool_segment(pool)->page, PX_PAGE_2M);
+	ck_assert_int_eq(px_segment_map_fd(px_pool_segment(pool)->fd, true,
+					   &peer), 0);
+	ck_assert_int_eq(px_pool_attach(peer, &ro), 0);
+	/* Slot 600 lies in the second huge page: protected whole. */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "abcd", 4), 4);
+	ck_assert_int_eq(read(p[0], px_pool_slot_data(ro, 600), 4), -1);
+	ck_assert_int_eq(errno, EFAULT);
+	close(p[0]);
+	close(p[1]);
+	ck_assert_int_eq(px_pool_loan(pool, &s), 0);
+	px_pool_release(ro, s);
+	ck_assert_uint_eq(px_pool_available(pool), 1100);
+	px_pool_destroy(ro);
+	px_segment_destroy(peer);
+	px_pool_destroy(pool);
 	ck_assert_int_eq(read_long(HP2M_DIR "free_hugepages"), before);
 	hp_restore();
 }
