@@ -90,6 +90,16 @@ int px__pool_layout(uint32_t slot_size, uint32_t slots, uint32_t align,
 	return 0;
 }
 
+PX_API uint32_t px_pool_round_slot_size(uint32_t bytes)
+{
+	uint64_t page = px__page_size();
+	uint64_t r = PX_ALIGN_UP((uint64_t)bytes, (uint64_t)PX_CACHE_LINE);
+
+	if (r >= page)
+		r = PX_ALIGN_UP(r, page);
+	return r > UINT32_MAX ? 0 : (uint32_t)r;
+}
+
 /* Fill @pool from the shared header and register its id. */
 static int handle_bind(struct px_pool *pool, struct px_segment *seg,
 		       bool owns)

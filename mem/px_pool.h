@@ -37,6 +37,14 @@ struct px_pool_config {
 					     (else it must hold the pool) */
 };
 
+/*
+ * px_pool_round_slot_size - the smallest valid slot_size >= @bytes under the
+ * default alignment (a multiple of 64 below the page size, of the page size
+ * at or above it), or 0 when @bytes is 0 or the result would overflow.
+ * Thread: any.
+ */
+PX_API uint32_t px_pool_round_slot_size(uint32_t bytes);
+
 /* Called when a slot comes back after px_pool_wait_set() armed the pool. */
 typedef void (*px_pool_notify_fn)(struct px_pool *pool, void *arg);
 

@@ -620,6 +620,12 @@ START_TEST(test_pool_bad_config)
 		c.align = bad[i].align;
 		ck_assert_int_eq(px_pool_create(&c, &pool), -EINVAL);
 	}
+	/* The rounding helper turns any size into a valid one. */
+	ck_assert_uint_eq(px_pool_round_slot_size(100), 128);
+	ck_assert_uint_eq(px_pool_round_slot_size(4033), 4096);
+	ck_assert_uint_eq(px_pool_round_slot_size(6000), 8192);
+	ck_assert_uint_eq(px_pool_round_slot_size(0), 0);
+	ck_assert_uint_eq(px_pool_round_slot_size(UINT32_MAX), 0);
 	/* More slots than the segment holds. */
 	c = ok;
 	c.segment.size = 16384;
