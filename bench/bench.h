@@ -249,6 +249,17 @@ int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size,
 /* rte_mempool without cache, get on one thread, put on another: objects/s. */
 int bench_dpdk_mempool_2t(uint32_t obj_size, double secs, double *objs_per_s);
 
+/* ---- peer_uring.c: bare liburing loops ---- */
+/* NOP x batch on a SINGLE_ISSUER|DEFER_TASKRUN ring, submit_and_wait, reap. */
+int bench_uring_nop(unsigned batch, double secs, double *ns_per_op, char *why,
+		    size_t len);
+/* MSG_RING ping-pong between this thread and another; one-way latencies in
+ * us into samples[0..*got). Each side peeks its CQ for spin_ns, then sleeps;
+ * sleep_path: this side first sleeps gap_ns so the other one is asleep. */
+int bench_uring_wakeup(bool sleep_path, uint32_t spin_ns, uint64_t gap_ns,
+		       double secs, double *samples, size_t n, size_t *got,
+		       char *why, size_t len);
+
 /* A minimal SPSC channel of uint64 values used by the two-thread handoff
  * benchmarks; every implementation crosses threads through this same code. */
 struct bench_chan;

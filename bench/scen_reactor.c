@@ -6,7 +6,6 @@
  * posted from reactor A to reactor B) on the spin path and the sleep path.
  */
 #include <errno.h>
-#include <liburing.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,55 +110,9 @@ out:
 static int run_uring_nop(struct bench_run *run)
 {
 	const struct nop_arg *a = run->arg;
-	struct io_uring ring;
-	struct io_uring_cqe *cqe;
-	uint64_t i, t0, end;
-	unsigned k, head, seen;
-	int rc;
 
-	rc = io_uring_queue_init(256, &ring,
-				 IORING_SETUP_SINGLE_ISSUER |
-					 IORING_SETUP_DEFER_TASKRUN);
-	if (rc) {
-		bench_snprintf(
-			run->why, sizeof(run->why),
-			"io_uring_queue_init(SINGLE_ISSUER|DEFER_TASKRUN): %s",
-			strerror(-rc));
-		return rc;
-	}
-	t0 = bench_now_ns();
-	end = t0 + (uint64_t)(a->secs * 1e9);
-	for (i = 0; (i & 63) || bench_now_ns() < end; i++) {
-		for (k = 0; k < a->batch; k++) {
-			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-
-			io_uring_prep_nop(sqe);
-			io_uring_sqe_set_data(sqe, &ring);
-		}
-		rc = io_uring_submit_and_wait(&ring, a->batch);
-		if (rc < 0)
-			break;
-		seen = 0;
-		io_uring_for_each_cqe(&ring, head, cqe)
-		{
-			if (cqe->res < 0)
-				rc = cqe->res;
-			seen++;
-		}
-		io_uring_cq_advance(&ring, seen);
-		if (rc < 0 || seen != a->batch) {
-			rc = rc < 0 ? rc : -EIO;
-			break;
-		}
-	}
-	run->v[0] = (double)(bench_now_ns() - t0) / (double)(i * a->batch);
-	io_uring_queue_exit(&ring);
-	if (rc < 0) {
-		bench_snprintf(run->why, sizeof(run->why),
-			       "bare liburing NOP loop: %s", strerror(-rc));
-		return rc;
-	}
-	return 0;
+	return bench_uring_nop(a->batch, a->secs, &run->v[0], run->why,
+			       sizeof(run->why));
 }
 
 /* ---- cross-reactor wakeup ---------------------------------------------- */
@@ -323,6 +276,36 @@ out:
 	return rc;
 }
 
+static int run_uring_wakeup(struct bench_run *run)
+{
+	const struct lat_arg *a = run->arg;
+	double *samples = calloc(a->n, sizeof(*samples));
+	size_t got = 0;
+	int rc;
+
+	if (!samples)
+		return -ENOMEM;
+	rc = bench_uring_wakeup(
+		a->sleep_path, PX_REACTOR_SPIN_DEFAULT_NS,
+		(uint64_t)PX_REACTOR_SPIN_DEFAULT_NS * 10 + 200000, a->secs,
+		samples, a->n, &got, run->why, sizeof(run->why));
+	if (rc == 0 && got == 0) {
+		bench_snprintf(run->why, sizeof(run->why),
+			       "MSG_RING ping-pong: no sample");
+		rc = -EIO;
+	}
+	if (rc == 0) {
+		run->v[0] = bench_percentile(samples, got, 50);
+		run->v[1] = bench_percentile(samples, got, 90);
+		run->v[2] = bench_percentile(samples, got, 99);
+		run->v[3] = bench_percentile(samples, got, 99.9);
+		bench_snprintf(run->note, sizeof(run->note), "%zu samples",
+			       got);
+	}
+	free(samples);
+	return rc;
+}
+
 int bench_scen_reactor(struct bench_ctx *ctx)
 {
 	static struct nop_arg nops[2];
@@ -371,7 +354,7 @@ int bench_scen_reactor(struct bench_ctx *ctx)
 				   {"p99", "us", true},
 				   {"p99.9", "us", true}},
 			.metric_x = {50, 90, 99, 99.9},
-			.nimpls = 1,
+			.nimpls = 2,
 			.chart = "latency",
 			.series = i ? "sleep path" : "spin path",
 		};
@@ -392,6 +375,16 @@ int bench_scen_reactor(struct bench_ctx *ctx)
 			    "B as soon as B's previous answer arrives; latency "
 			    "= post on A to task "
 			    "start on B"};
+		c.impl[1] = (struct bench_impl){
+			"liburing", run_uring_wakeup, &lats[i],
+			"bare liburing: two threads, one plain SINGLE_ISSUER "
+			"ring each; A sends IORING_OP_MSG_RING to B's ring, B "
+			"answers the same way; each side peeks its CQ for 20 "
+			"us "
+			"then sleeps in io_uring_wait_cqe (sleep path: A first "
+			"sleeps 10 spin windows + 200 us); latency = before "
+			"A's "
+			"submit to B seeing the CQE"};
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;
