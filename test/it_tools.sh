@@ -223,6 +223,19 @@ if "$inspect" filesrc >/dev/null 2>&1 && "$inspect" filesink >/dev/null 2>&1; th
 		else
 			fail "file copy differs"
 		fi
+	if python3 - "$tmp/file.json" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+sink = [e for e in doc["elements"] if e["factory"] == "filesink"][0]
+assert sink["bytes_in"] == 3000000, sink
+for p in doc["pools"]:
+    assert p["bytes_copied"] == 0, p
+EOF
+	then
+		pass "file copy stats: every byte reached filesink, nothing copied"
+	else
+		fail "file copy stats"
+	fi
 	run_launch "bad filesrc property" 2 \
 		"filesrc blocksze=4096 location=x ! fakesink" &&
 		expect_contains "filesrc suggestion" "$out" "1:9:" "blocksze" \
