@@ -125,19 +125,17 @@ static void conn_accepted(struct px_op *op, int res, uint32_t flags)
 {
 	struct px__io_conn *c = px_container_of(op, struct px__io_conn,
 						accept_op);
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	char who[PX_IO_ADDR_STR];
 
 	if (!(flags & PX_OP_MORE))
 		c->accepting = false;
+	/* The kernel wrote the peer's address for this accept; the next one
+	 * of a multishot reads acc_len again. */
+	px__io_addr_str((struct sockaddr *)&c->acc_addr, c->acc_len, who,
+			sizeof(who));
+	c->acc_len = sizeof(c->acc_addr);
 	if (res >= 0 && c->connected) {
 		/* One stream per element: later peers are told so by a close. */
-		if (getpeername(res, (struct sockaddr *)&ss, &len) == 0)
-			px__io_addr_str((struct sockaddr *)&ss, len, who,
-					sizeof(who));
-		else
-			snprintf(who, sizeof(who), "(unknown)");
 		close(res);
 		px_element_warning(c->e,
 				   "%s: closed a second connection from %s: serving %s already",
@@ -146,9 +144,7 @@ static void conn_accepted(struct px_op *op, int res, uint32_t flags)
 		c->fd = res;
 		c->connected = true;
 		px__io_tune_socket(res);
-		if (getpeername(res, (struct sockaddr *)&ss, &len) == 0)
-			px__io_addr_str((struct sockaddr *)&ss, len, c->peer,
-					sizeof(c->peer));
+		snprintf(c->peer, sizeof(c->peer), "%s", who);
 	} else if (res != -ECANCELED && !c->connected) {
 		px_element_error(c->e, res, "%s: accept on %s failed: %s",
 				 px_element_name(c->e), c->where,
@@ -242,11 +238,14 @@ int px__io_conn_arm(struct px__io_conn *c)
 	if (c->accepting || c->connecting)
 		return 0;
 	if (c->mode == PX_IO_TCP_SERVER) {
-		rc = px_io_accept(c->r, &c->accept_op, c->lfd, NULL, NULL,
+		c->acc_len = sizeof(c->acc_addr);
+		rc = px_io_accept(c->r, &c->accept_op, c->lfd,
+				  (struct sockaddr *)&c->acc_addr, &c->acc_len,
 				  SOCK_CLOEXEC, true, conn_accepted);
 		if (rc == -EOPNOTSUPP)
-			rc = px_io_accept(c->r, &c->accept_op, c->lfd, NULL,
-					  NULL, SOCK_CLOEXEC, false,
+			rc = px_io_accept(c->r, &c->accept_op, c->lfd,
+					  (struct sockaddr *)&c->acc_addr,
+					  &c->acc_len, SOCK_CLOEXEC, false,
 					  conn_accepted);
 		if (!rc)
 			c->accepting = true;

@@ -76,6 +76,8 @@ struct px__io_conn {
 	 * (the owner checks connected, or finishes its stop). */
 	void (*event)(struct px__io_conn *c);
 	struct px_op accept_op, connect_op;
+	struct sockaddr_storage acc_addr; /* written by each accept */
+	socklen_t acc_len;
 	struct sockaddr_storage addr; /* bind or connect address */
 	socklen_t addrlen;
 	char where[PX_IO_ADDR_STR]; /* host:port as configured */
