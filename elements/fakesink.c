@@ -2,7 +2,8 @@
 /*
  * fakesink.c - a sink that releases every buffer at once: counts buffers and
  * bytes, optionally checksums the stream (CRC32C) and hexdumps each buffer
- * to stdout for debugging.
+ * to stdout for debugging. "sync" is accepted for gst-launch habits and
+ * ignored: Parallax has no pipeline clock, buffers are consumed on arrival.
  */
 #include <string.h>
 

@@ -849,6 +849,45 @@ START_TEST(test_elements_replay)
 }
 END_TEST
 
+/* ---- stress: many shapes, small pools and links, no stall allowed --------- */
+
+START_TEST(test_elements_stress_shapes)
+{
+	/* Each shape: the part before and after the queue's max-size-buffers. */
+	static const char *shapes[][2] = {
+		{ "queue max-size-buffers=", " ! testsink name=t" },
+		{ "queue max-size-buffers=", " ! queue ! identity ! testsink name=t" },
+		{ "tee name=x ! queue max-size-buffers=",
+		  " ! testsink name=t x. ! queue ! fakesink x. ! fakesink" },
+		{ "queue max-size-bytes=3K max-size-buffers=", " ! testsink name=t" },
+		{ "identity ! queue reactor=0 max-size-buffers=", " ! testsink name=t" },
+	};
+	static const unsigned slots[] = { 2, 3, 16, 100 };
+	static const unsigned qsize[] = { 1, 2, 7, 64, 300 };
+	char launch[512];
+
+	REQUIRE_URING();
+	for (unsigned sh = 0; sh < PX_ARRAY_SIZE(shapes); sh++)
+		for (unsigned i = 0; i < PX_ARRAY_SIZE(slots); i++)
+			for (unsigned j = 0; j < PX_ARRAY_SIZE(qsize); j++) {
+				struct px_pipeline *p;
+				unsigned n = 3000 + 17 * j, size = 64 << (i + j) % 8;
+
+				snprintf(launch, sizeof(launch),
+					 "fakesrc num-buffers=%u size=%u pool-slots=%u ! %s%u%s",
+					 n, size, slots[i], shapes[sh][0], qsize[j],
+					 shapes[sh][1]);
+				p = parse(launch);
+				run_ok(p);
+				ck_assert_msg(tsink(p, "t")->buffers == n, "%s: %llu",
+					      launch,
+					      (unsigned long long)tsink(p, "t")->buffers);
+				ck_assert_uint_eq(tsink(p, "t")->order_errors, 0);
+				finish(p);
+			}
+}
+END_TEST
+
 static Suite *elements_suite(void)
 {
 	Suite *s = suite_create("elements");
@@ -867,6 +906,7 @@ static Suite *elements_suite(void)
 	tcase_add_test(px_tcase(s, "funnel"), test_elements_funnel);
 	tcase_add_test(px_tcase(s, "builder"), test_elements_builder);
 	tcase_add_test(px_tcase(s, "replay"), test_elements_replay);
+	tcase_add_test(px_tcase(s, "stress_shapes"), test_elements_stress_shapes);
 	return s;
 }
 
