@@ -207,9 +207,20 @@ struct peer {
 	FILE *out;
 };
 
+/* The system interpreter when there is one: version-manager shims on PATH
+ * can take seconds to start. */
+static const char *python(void)
+{
+	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3"
+						     : "python3";
+}
+
 static bool have_python(void)
 {
-	return system("python3 -c 'pass' >/dev/null 2>&1") == 0;
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "%s -c pass >/dev/null 2>&1", python());
+	return system(cmd) == 0;
 }
 
 static void peer_start(struct peer *pr, const char *script, const char *a1,
@@ -224,7 +235,7 @@ static void peer_start(struct peer *pr, const char *script, const char *a1,
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		close(fds[1]);
-		execlp("python3", "python3", "-c", script, a1, a2, a3,
+		execlp(python(), "python3", "-c", script, a1, a2, a3,
 		       (char *)NULL);
 		_exit(127);
 	}
