@@ -60,6 +60,15 @@ static int unknown_element(const struct builder *b, unsigned i)
 
 	len = (size_t)snprintf(text, sizeof(text), "unknown element '%s'",
 			       n->name);
+	/* "tee name=t ... t ! queue": a reference without its '.'. */
+	for (unsigned k = 0; k < b->ast->n_props; k++) {
+		if (!strcmp(b->ast->props[k].key, "name") &&
+		    !strcmp(b->ast->props[k].value, n->name))
+			return px__parse_error_set(
+				b->err, b->s, -ENOENT, n->span,
+				"%s (to refer to the element named '%s', "
+				"write '%s.')", text, n->name, n->name);
+	}
 	if (sug && strcmp(sug, n->name))
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 					" (did you mean '%s'?)", sug);

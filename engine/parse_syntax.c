@@ -519,6 +519,11 @@ static int parse_chain(struct lexer *lx)
 			return syntax_error(lx, l.caps ? l.caps_span : l.bang,
 					    "'!' must be followed by an element "
 					    "or reference");
+		if (l.caps && caps_ahead(lx))
+			return syntax_error(lx, span(lx->pos, 1),
+					    "a caps filter must be followed by "
+					    "an element, not by more caps: "
+					    "write a single filter");
 		r = parse_endpoint(lx, chain, &next);
 		if (r)
 			return r;

@@ -109,6 +109,8 @@ static const struct conformance table[] = {
 	  "must be followed by '!'", NULL },
 	{ "fakesrc ! application/x-rec,name=\"a ! fakesink", SYNTAX, 1, 11,
 	  "unterminated quote in caps", NULL },
+	{ "fakesrc ! application/x-a ! application/x-b ! fakesink", SYNTAX, 1,
+	  29, "not by more caps", NULL },
 	{ "application/x-rec ! fakesink", SYNTAX, 1, 1,
 	  "must sit between two links", NULL },
 	{ "fakesrc ! ( fakesink )", SYNTAX, 1, 11, "bins",
@@ -134,6 +136,8 @@ static const struct conformance table[] = {
 	{ "fakesrcc ! fakesink", BUILD, 1, 1,
 	  "unknown element 'fakesrcc' (did you mean 'fakesrc'?)", NULL },
 	{ "fakesrc ! fakesink sync", BUILD, 1, 20, "unknown element 'sync'", NULL },
+	{ "fakesrc ! tee name=t ! fakesink  t ! fakesink", BUILD, 1, 34,
+	  "write 't.'", NULL },
 	{ "fakesrc num-bufers=10 ! fakesink", BUILD, 1, 9,
 	  "did you mean 'num-buffers'?", NULL },
 	{ "filesrc location=in.bin blocksze=64K ! fakesink", BUILD, 1, 25,
@@ -151,6 +155,9 @@ static const struct conformance table[] = {
 	  "nosuchpad", NULL },
 	{ "fakesrc ! application/x-rec,rate=(int)abc ! fakesink", BUILD, 1, 0,
 	  "caps", NULL }, /* column: where px_caps_parse() stops */
+	{ "fakesrc ! application/x-a;application/x-b ! fakesink", BUILD, 1, 0,
+	  "could not parse caps",
+	  "gst-launch takes a list of caps structures separated by ';'" },
 	{ "fakesrc ! fakesink ! fakesink", BUILD, 1, 20, NULL, NULL },
 	{ "fakesrc", BUILD, 0, 0, NULL, NULL }, /* validate: no sink */
 };
