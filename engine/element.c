@@ -239,10 +239,12 @@ static bool has_blocked_output(const struct px_element *e)
 
 /*
  * The task behind every element. Scheduling rule (documented in
- * px_element.h): the engine runs work() again by itself while an input
- * still holds items and no output is blocked; everything else that needs a
- * new call (a source with more to generate, an op completion) asks for it
- * with px_element_schedule().
+ * px_element.h): the engine runs work() again by itself when the call took
+ * items from an input, an input still holds items and no output is blocked;
+ * everything else that needs a new call (a source with more to generate, an
+ * op completion) asks for it with px_element_schedule(). A call that took
+ * nothing (the element waits for its I/O or a pool) is not repeated: that
+ * would spin until the completion arrives.
  */
 void px__element_task(struct px_task *t)
 {
@@ -271,6 +273,7 @@ void px__element_task(struct px_task *t)
 			px_ring_consumer_awake(pad->link->ring);
 		}
 	}
+	e->pulled = false;
 	e->cls->work(e);
 
 	if (has_blocked_output(e))
@@ -282,7 +285,7 @@ void px__element_task(struct px_task *t)
 		if (!l || pad->eos)
 			continue;
 		if (px_ring_count(l->ring)) {
-			again = true;
+			again |= e->pulled;
 		} else if (l->cross) {
 			/* Empty cross link: ask its producer for a wakeup;
 			 * items that raced in mean we run again instead. */
@@ -402,9 +405,13 @@ PX_API int px_element_buf_alloc(struct px_element *e, struct px_pool *pool,
 	if (px_likely(err != -ENOBUFS))
 		return err;
 	/* Slow path (the pool is empty): register as its waiter. */
-	ep = find_epool(e->pipeline, pool);
-	if (!ep)
-		return -ENOBUFS; /* a pool we did not make: caller retries */
+	ep = e->wait_ep;
+	if (!ep || ep->pool != pool) {
+		ep = find_epool(e->pipeline, pool);
+		if (!ep)
+			return -ENOBUFS; /* not made by px_element_pool_create */
+		e->wait_ep = ep;
+	}
 	/* release: pool_notify's exchange sees a complete element pointer */
 	atomic_store_explicit(&ep->waiter, e, memory_order_release);
 	if (!px_pool_wait_set(pool)) {

@@ -111,6 +111,7 @@ PX_API unsigned px_pad_pull(struct px_pad *pad, struct px_item *items,
 	got = px_ring_dequeue_burst(l->ring, items, n);
 	if (!got)
 		return 0;
+	e->pulled = true;
 	count_items(&e->buffers_in, &e->bytes_in, items, got);
 	if (px_unlikely(px_item_is_eos(&items[got - 1])))
 		pad->eos = true;

@@ -89,7 +89,9 @@ struct px_element {
 	struct px_pad **sink;		/* sink pads, creation order */
 	unsigned n_src, n_sink;
 	bool eos_reached;
+	bool pulled;			/* work() took items from an input */
 	bool stopped;			/* stop done this run */
+	struct px__epool *wait_ep;	/* last pool waited on (cache) */
 	/* Stats: single writer (the reactor thread), relaxed load+store so
 	 * other threads may read them without a data race. */
 	_Atomic uint64_t buffers_in, buffers_out, bytes_in, bytes_out;

@@ -330,6 +330,7 @@ static void reset_run(struct px_pipeline *p)
 		struct px_element *e = p->elems[i];
 
 		e->eos_reached = false;
+		e->wait_ep = NULL;
 		e->stopped = false;
 		e->started = false;
 		atomic_store(&e->buffers_in, 0);

@@ -189,9 +189,10 @@ struct px_element_class {
 	 * when room opens on an output it found full (px_pad_room() == 0 or
 	 * PX_FLOW_BUSY), when a pool it waited on (px_element_buf_alloc()
 	 * -ENOBUFS) gets a slot back, when EOS is requested, and right after
-	 * it returns while an input still holds items and no output is full.
-	 * Anything else - a source with more to generate, an op completion -
-	 * asks with px_element_schedule().
+	 * a call that pulled items while an input still holds more and no
+	 * output is full. Anything else - a source with more to generate, an
+	 * op completion - asks with px_element_schedule(). A call that pulled
+	 * nothing is not repeated (the element waits for its I/O or a pool).
 	 */
 	void (*work)(struct px_element *e);
 	/* Stop: cancel I/O in flight, release every buffer held. Return 0
