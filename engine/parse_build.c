@@ -105,7 +105,11 @@ static int make_element(struct builder *b, unsigned i)
 	if (r) {
 		snprintf(text, sizeof(text), "could not make %s: %s", n->name,
 			 px_strerror(r));
-		return fail(b, r, r == -EEXIST && name ? name->value_span : n->span,
+		/* A taken or malformed name is the name's fault. */
+		return fail(b, r,
+			    name && (r == -EEXIST || r == -EINVAL)
+				    ? name->value_span
+				    : n->span,
 			    engine_text(b, text));
 	}
 	b->elems[i] = e;

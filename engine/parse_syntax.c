@@ -305,7 +305,7 @@ static int parse_props(struct lexer *lx, struct px__parse_node *node)
 
 /* ---- Endpoints ----------------------------------------------------------- */
 
-/* "t." or "t.src_1" at lx->pos - nlen - 1 (the '.' just consumed). */
+/* "t." or "t.src_1": NAME is at START (NLEN bytes), the '.' just read. */
 static int parse_ref(struct lexer *lx, size_t start, size_t nlen,
 		     unsigned chain, unsigned *idx)
 {
@@ -506,12 +506,11 @@ static int parse_chain(struct lexer *lx)
 		if (ast->nodes[cur].kind == PX__PARSE_REF && count > 1)
 			return syntax_error(lx, ast->nodes[cur].span,
 					    "a reference ends its chain: write "
-					    "'... ! %s.%s  %s.%s ! ...' to go on "
-					    "from it",
+					    "'... ! %s.  %s. ! ...' to go on "
+					    "from '%s'",
 					    ast->nodes[cur].name,
-					    ast->nodes[cur].pad ? ast->nodes[cur].pad : "",
 					    ast->nodes[cur].name,
-					    ast->nodes[cur].pad ? ast->nodes[cur].pad : "");
+					    ast->nodes[cur].name);
 		r = parse_link(lx, &l);
 		if (r)
 			return r;
