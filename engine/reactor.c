@@ -49,6 +49,9 @@ void px__eventfd_signal(int efd)
 
 bool px__reactor_need_events(const struct px_reactor *r)
 {
+	/* DEFER_TASKRUN without TASKRUN_FLAG: no way to know, always enter. */
+	if (px_unlikely(r->blind_defer))
+		return true;
 	/* Kernel-written flags: TASKRUN = deferred completions to collect. */
 	return IO_URING_READ_ONCE(*r->ring.sq.kflags) &
 	       (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW);
@@ -239,12 +242,16 @@ static void run_until_stopped(struct px_reactor *r)
 int px__reactor_ring_setup(struct px_reactor *r, bool embedded)
 {
 	/*
-	 * Most capable first. Embedded rings skip COOP_TASKRUN: its task work
-	 * does not interrupt an embedder sleeping in epoll_wait.
+	 * Most capable first; each -EINVAL drops a flag the kernel does not
+	 * know. Embedded rings skip COOP_TASKRUN: its task work does not
+	 * interrupt an embedder sleeping in epoll_wait. no_defer_taskrun
+	 * skips the DEFER_TASKRUN entries.
 	 */
 	static const unsigned thread_tries[] = {
 		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
 			IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL,
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			IORING_SETUP_SUBMIT_ALL,
 		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN |
 			IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL,
 		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
@@ -255,6 +262,8 @@ int px__reactor_ring_setup(struct px_reactor *r, bool embedded)
 	static const unsigned embedded_tries[] = {
 		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
 			IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL,
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			IORING_SETUP_SUBMIT_ALL,
 		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL,
 		IORING_SETUP_SUBMIT_ALL,
 		0,
@@ -263,10 +272,11 @@ int px__reactor_ring_setup(struct px_reactor *r, bool embedded)
 	size_t ntries = embedded ? PX_ARRAY_SIZE(embedded_tries)
 				 : PX_ARRAY_SIZE(thread_tries);
 	struct io_uring_params p;
-	size_t i = r->no_defer ? 1 : 0;
-	int ret;
+	int ret = -EINVAL;
 
-	for (ret = -EINVAL; i < ntries; i++) {
+	for (size_t i = 0; i < ntries; i++) {
+		if (r->no_defer && (tries[i] & IORING_SETUP_DEFER_TASKRUN))
+			continue;
 		memset(&p, 0, sizeof(p));
 		p.flags = tries[i];
 		ret = io_uring_queue_init_params(r->sq_entries, &r->ring, &p);
@@ -278,7 +288,8 @@ int px__reactor_ring_setup(struct px_reactor *r, bool embedded)
 	if (ret < 0)
 		return ret;
 	r->setup_flags = p.flags;
-	r->has_taskrun_flag = p.flags & IORING_SETUP_TASKRUN_FLAG;
+	r->blind_defer = (p.flags & IORING_SETUP_DEFER_TASKRUN) &&
+			 !(p.flags & IORING_SETUP_TASKRUN_FLAG);
 	r->reg_ring = io_uring_register_ring_fd(&r->ring) == 1;
 	atomic_store_explicit(&r->owner, &px__reactor_tls_token,
 			      memory_order_relaxed);

@@ -65,7 +65,7 @@ struct px_reactor {
 	bool cancel_needed;	/* stopping, the cancel-all SQE not yet queued */
 	bool post_closed;
 	bool wake_armed;	/* thread mode: the eventfd read is in flight */
-	bool has_taskrun_flag;
+	bool blind_defer;	/* DEFER_TASKRUN without TASKRUN_FLAG */
 	bool kicked;		/* embedded: efd signalled for work queued outside run_once */
 	uint64_t wake_buf;	/* the eventfd read's target */
 	struct px__fixed_buf *bufs;

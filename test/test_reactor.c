@@ -157,11 +157,15 @@ START_TEST(test_reactor_lifecycle)
 }
 END_TEST
 
+static void pingpong_run(uint32_t spin_ns, bool no_msg_ring, bool no_defer,
+			 struct px_reactor_stats *sa,
+			 struct px_reactor_stats *sb);
+
 /* Degraded setup: no DEFER_TASKRUN, everything still works. */
 START_TEST(test_reactor_degrade)
 {
 	struct px_reactor_config cfg = base_cfg;
-	struct px_reactor_stats st;
+	struct px_reactor_stats st, sa, sb;
 	struct px_reactor *r;
 	struct top t = { 0 };
 
@@ -176,6 +180,11 @@ START_TEST(test_reactor_degrade)
 		ck_assert_int_ge(px_reactor_run_once(r, -1), 0);
 	ck_assert_int_eq(t.res, 0);
 	px_reactor_destroy(r);
+	/* Started reactors without DEFER_TASKRUN wake each other both ways. */
+	pingpong_run(0, false, true, &sa, &sb);
+	ck_assert(!sa.defer_taskrun && sa.setup_flags);
+	pingpong_run(0, true, true, &sa, &sb);
+	ck_assert_uint_gt(sa.wakeups_eventfd + sb.wakeups_eventfd, 20);
 }
 END_TEST
 
@@ -741,7 +750,7 @@ static void pp_b(struct px_task *t)
 		ck_assert_int_eq(px_reactor_post(pp->a, &pp->ta), 0);
 }
 
-static void pingpong_run(uint32_t spin_ns, bool no_msg_ring,
+static void pingpong_run(uint32_t spin_ns, bool no_msg_ring, bool no_defer,
 			 struct px_reactor_stats *sa,
 			 struct px_reactor_stats *sb)
 {
@@ -750,6 +759,7 @@ static void pingpong_run(uint32_t spin_ns, bool no_msg_ring,
 
 	cfg.spin_ns = spin_ns;
 	cfg.no_msg_ring = no_msg_ring;
+	cfg.no_defer_taskrun = no_defer;
 	pp.a = start_reactor(&cfg);
 	pp.b = start_reactor(&cfg);
 	px_task_init(&pp.ta, pp_a);
@@ -771,7 +781,7 @@ START_TEST(test_reactor_wake_msg_ring)
 	NEED_URING();
 	if (!px_feature_has(PX_FEAT_MSG_RING))
 		PX_SKIP("no IORING_OP_MSG_RING");
-	pingpong_run(0, false, &sa, &sb);
+	pingpong_run(0, false, false, &sa, &sb);
 	/*
 	 * A hop finds its target asleep unless the target is still finishing
 	 * its previous turn (about half of them on two CPUs). Only the test
@@ -788,7 +798,7 @@ START_TEST(test_reactor_wake_eventfd)
 	struct px_reactor_stats sa, sb;
 
 	NEED_URING();
-	pingpong_run(0, true, &sa, &sb);
+	pingpong_run(0, true, false, &sa, &sb);
 	ck_assert_uint_eq(sa.wakeups_msg_ring + sb.wakeups_msg_ring, 0);
 	ck_assert_uint_gt(sa.wakeups_eventfd + sb.wakeups_eventfd, 20);
 }
@@ -800,7 +810,7 @@ START_TEST(test_reactor_wake_spin)
 	struct px_reactor_stats sa, sb;
 
 	NEED_URING();
-	pingpong_run(200 * 1000 * 1000, false, &sa, &sb);
+	pingpong_run(200 * 1000 * 1000, false, false, &sa, &sb);
 	ck_assert_uint_gt(sa.spins + sb.spins, 0);
 	/* Hops that land while the peer is still in its turn need no spin. */
 	ck_assert_uint_gt(sa.spin_hits + sb.spin_hits, 20);
@@ -808,7 +818,7 @@ START_TEST(test_reactor_wake_spin)
 	ck_assert_uint_lt(sa.wakeups_msg_ring + sa.wakeups_eventfd +
 				  sb.wakeups_msg_ring + sb.wakeups_eventfd,
 			  50);
-	pingpong_run(0, false, &sa, &sb);
+	pingpong_run(0, false, false, &sa, &sb);
 	ck_assert_uint_eq(sa.spins + sb.spins, 0);
 	ck_assert_uint_gt(sa.sleeps + sb.sleeps, 100);
 }
