@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "px_ring.h"
@@ -349,16 +350,28 @@ END_TEST
 
 struct spsc_run {
 	struct px_ring *r;
-	uint64_t items;
+	uint64_t items;       /* stop after this many... */
+	double seconds;       /* ...or after this long, if > 0 */
 	unsigned max_burst;
 	uint64_t producer;
+	_Atomic uint64_t produced; /* final count, valid once done */
+	_Atomic bool done;
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static void *spsc_producer(void *arg)
 {
 	struct spsc_run *run = arg;
 	struct titem buf[64];
 	uint64_t seq = 0, st = run->producer * 7 + 1;
+	double end = run->seconds > 0 ? now_s() + run->seconds : 0;
 	unsigned spins = 0;
 
 	while (seq < run->items) {
@@ -376,27 +389,43 @@ static void *spsc_producer(void *arg)
 				backoff(&spins);
 		}
 		seq += n;
+		if (end > 0 && (seq & 1023) < n && now_s() > end)
+			break;
 	}
+	atomic_store(&run->produced, seq);
+	atomic_store(&run->done, true);
 	return NULL;
 }
 
-/* Consume NPROD producers' sequences; each must arrive complete, once, in
- * order, intact. Returns the total number of items. */
-static uint64_t consume_checked(struct px_ring *r, unsigned nprod,
-				uint64_t per_producer, unsigned max_burst)
+/* Consume what NPROD producers push until all are done and drained; each
+ * sequence must arrive complete, once, in order, intact. Returns the total
+ * number of items. */
+static uint64_t consume_checked(struct px_ring *r, struct spsc_run *runs,
+				unsigned nprod, unsigned max_burst)
 {
 	struct titem buf[64];
 	uint64_t next[8] = { 0 }, total = 0, st = 99;
 	unsigned spins = 0;
 
 	ck_assert_uint_le(nprod, 8);
-	while (total < nprod * per_producer) {
+	for (;;) {
 		unsigned n = 1 + rnd(&st) % max_burst;
 		unsigned got = px_ring_dequeue_burst(r, buf, n);
 
 		if (got == 0) {
-			backoff(&spins);
-			continue;
+			bool all_done = true;
+
+			for (unsigned p = 0; p < nprod; p++)
+				all_done &= atomic_load(&runs[p].done);
+			if (!all_done) {
+				backoff(&spins);
+				continue;
+			}
+			/* Done producers published everything before their
+			 * flag: one more empty look means drained. */
+			got = px_ring_dequeue_burst(r, buf, max_burst);
+			if (got == 0)
+				break;
 		}
 		for (unsigned i = 0; i < got; i++) {
 			ck_assert(titem_ok(&buf[i]));
@@ -408,50 +437,66 @@ static uint64_t consume_checked(struct px_ring *r, unsigned nprod,
 	}
 	ck_assert_uint_eq(px_ring_count(r), 0);
 	for (unsigned p = 0; p < nprod; p++)
-		ck_assert_uint_eq(next[p], per_producer);
+		ck_assert_uint_eq(next[p], atomic_load(&runs[p].produced));
 	return total;
 }
 
-static void run_spsc(uint64_t items, uint32_t cap)
+static void run_spsc(uint64_t items, double seconds, uint32_t cap)
 {
 	struct spsc_run run = { .r = ring_new(cap, 64, PX_RING_SPSC),
-				.items = items, .max_burst = 40 };
+				.items = items, .seconds = seconds,
+				.max_burst = 40 };
 	pthread_t t;
 
 	ck_assert_int_eq(pthread_create(&t, NULL, spsc_producer, &run), 0);
-	consume_checked(run.r, 1, items, 40);
+	consume_checked(run.r, &run, 1, 40);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	if (seconds == 0)
+		ck_assert_uint_eq(atomic_load(&run.produced), items);
 	free(run.r);
+}
+
+/* Stress runs for a fixed time (PX_RING_STRESS_SECONDS, default 20), so
+ * that a slow or loaded machine checks fewer items instead of timing out. */
+static double stress_seconds(void)
+{
+	const char *env = getenv("PX_RING_STRESS_SECONDS");
+
+	return env ? atof(env) : 20.0;
 }
 
 START_TEST(test_ring_spsc_threads)
 {
-	run_spsc(SCALE(200000), 16);
-	run_spsc(SCALE(20000), 2);
+	run_spsc(SCALE(100000), 0, 16);
+	run_spsc(SCALE(20000), 0, 2);
 }
 END_TEST
 
 START_TEST(test_ring_stress_spsc)
 {
-	run_spsc(SCALE(20000000), 64);
+	run_spsc(UINT64_MAX, stress_seconds(), 64);
 }
 END_TEST
 
-static void run_mpsc(unsigned nprod, uint64_t per_producer, uint32_t cap)
+static void run_mpsc(unsigned nprod, uint64_t per_producer, double seconds,
+		     uint32_t cap)
 {
 	struct px_ring *r = ring_new(cap, 64, PX_RING_MPSC);
 	struct spsc_run run[8];
 	pthread_t t[8];
+	uint64_t total;
 
 	for (unsigned p = 0; p < nprod; p++) {
 		run[p] = (struct spsc_run){ .r = r, .items = per_producer,
+					    .seconds = seconds,
 					    .max_burst = 12, .producer = p };
 		ck_assert_int_eq(pthread_create(&t[p], NULL, spsc_producer,
 						&run[p]),
 				 0);
 	}
-	ck_assert_uint_eq(consume_checked(r, nprod, per_producer, 32),
-			  nprod * per_producer);
+	total = consume_checked(r, run, nprod, 32);
+	if (seconds == 0)
+		ck_assert_uint_eq(total, nprod * per_producer);
 	for (unsigned p = 0; p < nprod; p++)
 		ck_assert_int_eq(pthread_join(t[p], NULL), 0);
 	ck_assert_uint_eq(atomic_load(&r->prod_head),
@@ -461,14 +506,14 @@ static void run_mpsc(unsigned nprod, uint64_t per_producer, uint32_t cap)
 
 START_TEST(test_ring_mpsc_threads)
 {
-	run_mpsc(2, SCALE(50000), 32);
-	run_mpsc(3, SCALE(20000), 8);
+	run_mpsc(2, SCALE(50000), 0, 32);
+	run_mpsc(3, SCALE(20000), 0, 8);
 }
 END_TEST
 
 START_TEST(test_ring_stress_mpsc)
 {
-	run_mpsc(4, SCALE(2000000), 64);
+	run_mpsc(4, UINT64_MAX, stress_seconds(), 64);
 }
 END_TEST
 
