@@ -403,6 +403,20 @@ START_TEST(test_elements_fakesink)
 					  ref_crc32c(5, data, n));
 	}
 
+	/* Random fill: bytes differ between runs (and from zeros). */
+	{
+		uint64_t sums[2];
+
+		for (int r = 0; r < 2; r++) {
+			p = parse("fakesrc num-buffers=50 size=1000 filltype=random ! fakesink name=s checksum=true");
+			run_ok(p);
+			sums[r] = prop_u64(find(p, "s"), "last-checksum");
+			ck_assert_uint_eq(prop_u64(find(p, "s"), "bytes"), 50000);
+			finish(p);
+		}
+		ck_assert_uint_ne(sums[0], sums[1]);
+	}
+
 	/* sync is accepted (and ignored). */
 	p = parse("fakesrc num-buffers=10 ! fakesink sync=true name=s");
 	run_ok(p);
