@@ -100,7 +100,8 @@ PX_API int px_pool_attach(struct px_segment *seg, struct px_pool **out);
  */
 PX_API void px_pool_destroy(struct px_pool *pool);
 
-/* px_pool_id - the process-local id (!= 0) that px_buf.pool carries. */
+/* px_pool_id - the process-local id (!= 0) that px_buf.pool carries.
+ * Thread: any. */
 PX_API uint16_t px_pool_id(const struct px_pool *pool);
 
 /*
@@ -143,7 +144,11 @@ PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots,
  */
 PX_API void px_pool_release(struct px_pool *pool, uint32_t slot);
 
-/* px_pool_release_burst - px_pool_release() on each of @slots[0..n). */
+/*
+ * px_pool_release_burst - px_pool_release() on each of @slots[0..n)
+ * (transfer full for each), with one bitmap operation per run of slots in
+ * the same word and one counter update. Thread: any.
+ */
 PX_API void px_pool_release_burst(struct px_pool *pool, const uint32_t *slots,
 				  unsigned n);
 
