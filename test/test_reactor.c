@@ -221,6 +221,59 @@ START_TEST(test_reactor_nop_batch)
 }
 END_TEST
 
+/* The same on a started reactor: a task queues 32, the last callback checks. */
+struct batch {
+	struct top t[32];
+	struct px_reactor *r;
+	uint64_t submits0, sqes0;
+	atomic_int submits, sqes, done;
+};
+
+static struct batch *the_batch;
+
+static void batch_cb(struct px_op *op, int res, uint32_t flags)
+{
+	struct top *t = px_container_of(op, struct top, op);
+	struct batch *b = the_batch;
+	struct px_reactor_stats st;
+
+	top_cb(op, res, flags);
+	if (t != &b->t[31])
+		return;
+	px_reactor_stats(b->r, &st);
+	atomic_store(&b->submits, (int)(st.submits - b->submits0));
+	atomic_store(&b->sqes, (int)(st.sqes - b->sqes0));
+	atomic_store(&b->done, 1);
+}
+
+static void batch_queue(struct px_reactor *r, void *arg)
+{
+	struct batch *b = arg;
+	struct px_reactor_stats st;
+
+	px_reactor_stats(r, &st);
+	b->submits0 = st.submits;
+	b->sqes0 = st.sqes;
+	for (int i = 0; i < 32; i++)
+		ck_assert_int_eq(px_io_nop(r, &b->t[i].op, batch_cb), 0);
+}
+
+START_TEST(test_reactor_nop_batch_thread)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	NEED_URING();
+	the_batch = b;
+	b->r = start_reactor(NULL);
+	call_on(b->r, batch_queue, b);
+	ck_assert(wait_for(&b->done, 1));
+	ck_assert_int_eq(b->submits, 1);
+	ck_assert_int_ge(b->sqes, 32); /* plus a re-armed eventfd read */
+	px_reactor_destroy(b->r);
+	free(b);
+}
+END_TEST
+
 struct fixed_ctx {
 	int fd;
 	char *mem;
@@ -1139,6 +1192,8 @@ static Suite *reactor_suite(void)
 	tcase_add_test(px_tcase(s, "lifecycle"), test_reactor_lifecycle);
 	tcase_add_test(px_tcase(s, "degrade"), test_reactor_degrade);
 	tcase_add_test(px_tcase(s, "nop_batch"), test_reactor_nop_batch);
+	tcase_add_test(px_tcase(s, "nop_batch_thread"),
+		       test_reactor_nop_batch_thread);
 	tcase_add_test(px_tcase(s, "fixed_buffer"), test_reactor_fixed_buffer);
 	tcase_add_test(px_tcase(s, "pool"), test_reactor_pool);
 	tcase_add_test(px_tcase(s, "timeout_cancel"), test_reactor_timeout_cancel);
