@@ -17,6 +17,13 @@
 
 #define MAX_BATCH 32
 
+/* Without io_uring (kernel.io_uring_disabled, a seccomp profile) the
+ * reactor cannot exist: the machine lacks a facility, nothing is broken. */
+static int no_uring(int rc)
+{
+	return rc == -ENOSYS ? BENCH_NA : rc;
+}
+
 struct nop_arg {
 	unsigned batch;
 	double secs;
@@ -56,7 +63,7 @@ static int run_px_nop(struct bench_run *run)
 	if (rc) {
 		bench_snprintf(run->why, sizeof(run->why),
 			       "px_reactor_create: %s", strerror(-rc));
-		return rc;
+		return no_uring(rc);
 	}
 	g_nop = &s;
 	/* The first turn creates the ring on this thread (embedded reactor). */
@@ -104,15 +111,17 @@ static int run_px_nop(struct bench_run *run)
 out:
 	px_reactor_destroy(r);
 	g_nop = NULL;
-	return rc;
+	return no_uring(rc);
 }
 
 static int run_uring_nop(struct bench_run *run)
 {
 	const struct nop_arg *a = run->arg;
 
-	return bench_uring_nop(a->batch, a->secs, &run->v[0], run->why,
-			       sizeof(run->why));
+	int rc = bench_uring_nop(a->batch, a->secs, &run->v[0], run->why,
+				 sizeof(run->why));
+
+	return rc == -ENOSYS || rc == -EPERM ? BENCH_MISSING : rc;
 }
 
 /* ---- cross-reactor wakeup ---------------------------------------------- */
@@ -224,6 +233,7 @@ static int run_px_wakeup(struct bench_run *run)
 	if (rc) {
 		bench_snprintf(run->why, sizeof(run->why),
 			       "reactor create/start: %s", strerror(-rc));
+		rc = no_uring(rc);
 		goto out;
 	}
 	px_task_init(&s.send_task, lat_send_fn);
@@ -289,6 +299,8 @@ static int run_uring_wakeup(struct bench_run *run)
 		a->sleep_path, PX_REACTOR_SPIN_DEFAULT_NS,
 		(uint64_t)PX_REACTOR_SPIN_DEFAULT_NS * 10 + 200000, a->secs,
 		samples, a->n, &got, run->why, sizeof(run->why));
+	if (rc == -ENOSYS || rc == -EPERM)
+		rc = BENCH_MISSING; /* io_uring disabled on this machine */
 	if (rc == 0 && got == 0) {
 		bench_snprintf(run->why, sizeof(run->why),
 			       "MSG_RING ping-pong: no sample");
