@@ -155,7 +155,8 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms);
  */
 PX_API int px_reactor_fd(const struct px_reactor *r);
 
-/* True when the calling thread owns R (its ops may be submitted here). */
+/* True when the calling thread owns R (its ops may be submitted here).
+ * Thread: any. */
 PX_API bool px_reactor_on_thread(const struct px_reactor *r);
 
 /* The reactor whose loop runs on the calling thread, or NULL. Thread: any. */
@@ -165,7 +166,8 @@ PX_API struct px_reactor *px_reactor_current(void);
  * Pass it to px_segment_config.numa_node to keep a pool on R's node. */
 PX_API int px_reactor_numa_node(const struct px_reactor *r);
 
-/* R's index in its group (0 for a reactor made by px_reactor_create). */
+/* R's index in its group (0 for a reactor made by px_reactor_create).
+ * Thread: any. */
 PX_API unsigned px_reactor_index(const struct px_reactor *r);
 
 /* R's name (the thread name). Thread: any. Transfer none. */
@@ -294,13 +296,14 @@ struct px_op {
 
 #define PX__OP_INFLIGHT (1u << 0)
 
-/* Make OP idle. */
+/* Make OP idle (never while it is in flight). Thread: any. */
 PX_INLINE void px_op_init(struct px_op *op)
 {
 	*op = (struct px_op){ 0 };
 }
 
-/* True while OP is submitted and its final callback has not fired. */
+/* True while OP is submitted and its final callback has not fired.
+ * Thread: the owning thread of the reactor OP was submitted to. */
 PX_INLINE bool px_op_busy(const struct px_op *op)
 {
 	return op->state & PX__OP_INFLIGHT;
@@ -506,18 +509,19 @@ PX_API int px_reactor_group_create(const struct px_reactor_config *tmpl,
 				   unsigned per_node,
 				   struct px_reactor_group **out);
 
-/* Members in G. */
+/* Members in G. Thread: any. */
 PX_API unsigned px_reactor_group_count(const struct px_reactor_group *g);
 
-/* Member I (transfer none), or NULL when I >= count. */
+/* Member I (transfer none), or NULL when I >= count. Thread: any. */
 PX_API struct px_reactor *px_reactor_group_get(const struct px_reactor_group *g,
 					       unsigned i);
 
-/* The first member placed on NODE (OS number), or NULL. */
+/* The first member placed on NODE (OS number), or NULL. Thread: any. */
 PX_API struct px_reactor *
 px_reactor_group_on_node(const struct px_reactor_group *g, int node);
 
-/* Stop and destroy every member, then G. Accepts NULL. */
+/* Stop every member (each as px_reactor_stop), then destroy them and G.
+ * Accepts NULL. Thread: any except a member's. */
 PX_API void px_reactor_group_destroy(struct px_reactor_group *g);
 
 PX_EXTERN_C_END

@@ -121,6 +121,7 @@ unsigned px__reactor_process(struct px_reactor *r)
 
 bool px__reactor_work_pending(const struct px_reactor *r)
 {
+	/* Relaxed post_head peek: a hint; the drain's exchange (A1) orders. */
 	return !px_list_empty(&r->runq) ||
 	       (!r->post_closed &&
 		atomic_load_explicit(&r->post_head, memory_order_relaxed)) ||
@@ -291,6 +292,7 @@ int px__reactor_ring_setup(struct px_reactor *r, bool embedded)
 	r->blind_defer = (p.flags & IORING_SETUP_DEFER_TASKRUN) &&
 			 !(p.flags & IORING_SETUP_TASKRUN_FLAG);
 	r->reg_ring = io_uring_register_ring_fd(&r->ring) == 1;
+	/* Relaxed: owner is only ever compared with the reader's own token. */
 	atomic_store_explicit(&r->owner, &px__reactor_tls_token,
 			      memory_order_relaxed);
 	r->ring_up = true;
@@ -313,7 +315,8 @@ int px__reactor_ring_setup(struct px_reactor *r, bool embedded)
 		if (ret < 0)
 			goto err_exit;
 	}
-	/* Release: a poster that reads the fd also sees the ring set up. */
+	/* M1: release, pairs with P4 in wake_msg_ring(): a poster that reads
+	 * the fd also sees the ring set up. */
 	atomic_store_explicit(&r->msg_fd, r->ring.ring_fd,
 			      memory_order_release);
 	return 0;

@@ -54,7 +54,8 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms)
 	if (r->stopped)
 		return -EALREADY;
 	px__reactor_tls_current = r;
-	/* Awake: posts need no wakeup until R1' below. */
+	/* Awake: posts need no wakeup until R1' below. Relaxed: a poster that
+	 * still sees 1 only sends a spurious wakeup. */
 	atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
 	r->kicked = false;
 	efd_drain(r);
@@ -76,6 +77,7 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms)
 				px__reactor_enter(r, false);
 			}
 		}
+		/* Relaxed: as above. */
 		atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
 		n = px__reactor_process(r);
 	}
@@ -126,6 +128,7 @@ PX_API bool px_reactor_pinned(const struct px_reactor *r)
 	return r && r->pinned;
 }
 
+/* Relaxed: statistics; nothing is ordered by them. */
 #define LOAD(r, f) atomic_load_explicit(&(r)->c.f, memory_order_relaxed)
 
 PX_API void px_reactor_stats(const struct px_reactor *r,

@@ -114,6 +114,7 @@ static bool wake_msg_ring(struct px_reactor *cur, struct px_reactor *r)
 			sent = true;
 		}
 	}
+	/* P5: release, pairs with T2: our submit happens before R's exit. */
 	atomic_fetch_sub_explicit(&r->msg_users, 1, memory_order_release);
 	return sent;
 }
@@ -122,6 +123,7 @@ static void wake(struct px_reactor *r)
 {
 	struct px_reactor *cur = px__reactor_tls_current;
 
+	/* Relaxed counters below: statistics only. */
 	if (cur && cur != r && r->can_msg_ring && px__reactor_owned(cur) &&
 	    cur->ring_up && wake_msg_ring(cur, r)) {
 		atomic_fetch_add_explicit(&r->sent_msg_ring, 1,
@@ -143,20 +145,23 @@ PX_API int px_reactor_post(struct px_reactor *r, struct px_task *t)
 	/* C2: acquire, pairs with C1: the consumer is done with post_next. */
 	if (atomic_exchange_explicit(&t->posted, 1, memory_order_acquire))
 		return 0; /* already on the list: fn will run */
+	/* Relaxed: only a first guess for the CAS (P1), which orders. */
 	head = atomic_load_explicit(&r->post_head, memory_order_relaxed);
 	do {
 		if (head == PX__POST_CLOSED) {
+			/* Relaxed: T was never published. */
 			atomic_store_explicit(&t->posted, 0,
 					      memory_order_relaxed);
 			return -ESHUTDOWN;
 		}
+		/* Relaxed: published by the CAS's release (P1). */
 		atomic_store_explicit(&t->post_next, head,
 				      memory_order_relaxed);
 		/* P1: seq_cst (release for A1, total order for R1/R2). */
 	} while (!atomic_compare_exchange_weak_explicit(
 		&r->post_head, &head, t, memory_order_seq_cst,
 		memory_order_relaxed));
-	atomic_fetch_add_explicit(&r->posts, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->posts, 1, memory_order_relaxed); /* stats */
 	/* P2: seq_cst, pairs with R1/R2; the exchange elects one waker. */
 	if (atomic_load_explicit(&r->sleeping, memory_order_seq_cst) &&
 	    atomic_exchange_explicit(&r->sleeping, 0, memory_order_relaxed))

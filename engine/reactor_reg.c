@@ -67,6 +67,7 @@ bool px__reactor_reg_allowed(const struct px_reactor *r)
 {
 	if (px__reactor_owned(r))
 		return true;
+	/* Relaxed: see px__reactor_owned(); mode is the creator's own write. */
 	return atomic_load_explicit(&r->owner, memory_order_relaxed) == NULL &&
 	       r->mode == PX__MODE_NEW;
 }
