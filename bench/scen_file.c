@@ -14,7 +14,8 @@
 
 #include "bench.h"
 
-#define TIMEOUT_S 300
+/* A hung run fails after this long (--quick: 30 s, so CI fails fast). */
+#define TIMEOUT_S (run->quick ? 30.0 : 300.0)
 
 struct file_arg {
 	const struct bench_ctx *ctx;

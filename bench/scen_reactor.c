@@ -103,10 +103,15 @@ static int run_px_nop(struct bench_run *run)
 		goto out;
 	}
 	px_reactor_stats(r, &st);
-	bench_snprintf(run->note, sizeof(run->note), "%s",
+	/* Per NOP: how many loop turns, io_uring_enter calls and sleeps. */
+	bench_snprintf(run->note, sizeof(run->note),
+		       "per NOP: %.2f turns, %.2f enters, %.2f sleeps%s",
+		       (double)st.turns / (double)(i * a->batch),
+		       (double)st.submits / (double)(i * a->batch),
+		       (double)st.sleeps / (double)(i * a->batch),
 		       st.single_issuer && st.defer_taskrun
 			       ? ""
-			       : "(ring without SINGLE_ISSUER|DEFER_TASKRUN)");
+			       : "; ring without SINGLE_ISSUER|DEFER_TASKRUN");
 	rc = 0;
 out:
 	px_reactor_destroy(r);
