@@ -15,6 +15,7 @@ struct fakesink {
 	bool checksum;
 	bool dump;
 	bool sync;
+	bool silent;
 	uint64_t last_checksum; /* read-only */
 	uint64_t buffers;	/* read-only */
 	uint64_t bytes;		/* read-only */
@@ -39,6 +40,8 @@ static const struct px_prop_spec fakesink_props[] = {
 			  "hexdump each buffer to stdout (slow; for debugging)"),
 	PX_PROP_BOOL_SPEC("sync", struct fakesink, sync, false,
 			  "accepted for GStreamer compatibility and ignored: there is no clock"),
+	PX_PROP_BOOL_SPEC("silent", struct fakesink, silent, true,
+			  "accepted for GStreamer compatibility: no per-buffer message is ever posted"),
 	RO_U64("last-checksum", last_checksum,
 	       "CRC32C of the bytes received so far (needs checksum=true)"),
 	RO_U64("buffers", buffers, "buffers received in the current run"),

@@ -15,6 +15,7 @@ struct identity {
 	double drop_probability;
 	int64_t sleep_time;  /* ns */
 	int64_t error_after; /* -1: never */
+	bool silent;
 	uint64_t dropped;    /* read-only */
 
 	/* run state */
@@ -44,6 +45,8 @@ static const struct px_prop_spec identity_props[] = {
 	PX_PROP_INT_SPEC("error-after", struct identity, error_after, -1, -1,
 			 INT64_MAX,
 			 "post an ERROR on the N-th buffer instead of passing it (-1: never)"),
+	PX_PROP_BOOL_SPEC("silent", struct identity, silent, true,
+			  "accepted for GStreamer compatibility: no per-buffer message is ever posted"),
 	{ .name = "dropped", .type = PX_PROP_UINT64, .flags = PX_PROP_READONLY,
 	  .offset = offsetof(struct identity, dropped), .max_u64 = UINT64_MAX,
 	  .help = "buffers dropped by drop-probability in the current run" },
