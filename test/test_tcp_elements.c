@@ -633,6 +633,35 @@ START_TEST(test_tcp_elements_backpressure)
 }
 END_TEST
 
+/* Stop while accepting, connecting, receiving and sending: every op is
+ * cancelled, every slot returns, and the pipelines play again. */
+START_TEST(test_tcp_elements_stop_replay)
+{
+	struct px_pipeline *rx, *tx;
+
+	REQUIRE_URING();
+	rx = parse("tcpsrc name=src mode=server port=0 ! fakesink");
+	for (int round = 0; round < 2; round++) {
+		int port = pause_port(rx, "src");
+
+		ck_assert_int_eq(px_pipeline_play(rx), 0);
+		usleep(50000); /* accept armed, no client */
+		if (round == 1) {
+			tx = parsef("fakesrc num-buffers=-1 size=64K ! tcpsink port=%d",
+				    port);
+			ck_assert_int_eq(px_pipeline_play(tx), 0);
+			usleep(200000); /* streaming */
+			ck_assert_int_eq(px_pipeline_stop(tx), 0);
+			ck_assert(!bus_has(tx, PX_MSG_WARNING, "still held"));
+			px_pipeline_destroy(tx);
+		}
+		ck_assert_int_eq(px_pipeline_stop(rx), 0);
+		ck_assert(!bus_has(rx, PX_MSG_WARNING, "still held"));
+	}
+	px_pipeline_destroy(rx);
+}
+END_TEST
+
 static Suite *tcp_elements_suite(void)
 {
 	Suite *s = suite_create("tcp_elements");
@@ -651,6 +680,8 @@ static Suite *tcp_elements_suite(void)
 	tcase_add_test(px_tcase(s, "second_client"),
 		       test_tcp_elements_second_client);
 	tcase_add_test(px_tcase(s, "ipv6"), test_tcp_elements_ipv6);
+	tcase_add_test(px_tcase(s, "stop_replay"),
+		       test_tcp_elements_stop_replay);
 	tcase_add_test(px_tcase(s, "backpressure"),
 		       test_tcp_elements_backpressure);
 	return s;
