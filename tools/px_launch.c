@@ -353,7 +353,8 @@ static int run(const struct options *o, struct px_pipeline *p)
 			return EXIT_FORCED;
 		}
 		if (interrupts == 1 && !announced) {
-			/* The signal came before PLAYING: ask again now. */
+			/* A signal before PLAYING found nothing to stop:
+			 * the handler's send_eos failed, so ask again. */
 			if (!eos_sent && px_pipeline_send_eos(p) == 0)
 				eos_sent = 1;
 			clear_progress();
