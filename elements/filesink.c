@@ -255,7 +255,8 @@ static void finish_eos(struct filesink *s)
 	int rc;
 
 	s->finished = true;
-	if (!s->sync) {
+	/* Pipes and devices have nothing to make durable (fsync: EINVAL). */
+	if (!s->sync || !s->seekable) {
 		px_element_eos_reached(s->e);
 		return;
 	}

@@ -24,6 +24,7 @@
 #include "px_appsink.h"
 #include "px_pipeline.h"
 #include "px_probe.h"
+#include "px_reactor.h"
 #include "px_test.h"
 
 #define WAIT_NS (60ll * 1000000000ll)
@@ -279,6 +280,7 @@ static void loopback(const char *zc, bool src_server, uint64_t nbuf,
 {
 	struct px_pipeline *rx, *tx;
 	struct px_message m = { 0 };
+	struct px_reactor_stats rs;
 	struct check c;
 	int port, rc;
 
@@ -307,6 +309,16 @@ static void loopback(const char *zc, bool src_server, uint64_t nbuf,
 	rc = wait_msg(rx, &m);
 	ck_assert_msg(rc == 0, "receiver: %d %s", rc, m.text);
 	check_ok(&c, nbuf * size);
+	/* Counters prove the path: SEND_ZC exactly when the mode and the
+	 * threshold (64 KiB) say so; every receive a READ_FIXED into a slot. */
+	px_reactor_stats(px_element_reactor(px_pipeline_find(tx, "snk")), &rs);
+	if (!px_feature_has(PX_FEAT_SEND_ZC) || !strcmp(zc, "off") ||
+	    (!strcmp(zc, "auto") && size < (64u << 10)))
+		ck_assert_uint_eq(rs.zc_sends, 0);
+	else
+		ck_assert_uint_ge(rs.zc_sends, nbuf);
+	px_reactor_stats(px_element_reactor(px_pipeline_find(rx, "src")), &rs);
+	ck_assert_uint_ge(rs.fixed_ops, c.buffers);
 	finish(tx);
 	finish(rx);
 }
