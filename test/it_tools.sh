@@ -144,6 +144,14 @@ run_launch "--dot/--json" 0 --dot "$tmp/g.dot" --json "$tmp/g.json" \
 		fi
 	}
 
+# On a terminal, long runs show a one-line progress on stderr.
+if command -v script >/dev/null; then
+	out=$(timeout 60 script -qec "'$launch' fakesrc num-buffers=30000 rate=20000 ! fakesink" /dev/null 2>&1)
+	expect_contains "progress line on a terminal" "$out" "buffers/s" "EOS after"
+else
+	echo "skip: script(1) missing: progress line not tested"
+fi
+
 # ---- errors: messages, positions, exit codes -------------------------------
 run_launch "bad property" 2 fakesrc num-bufers=10 ! fakesink &&
 	expect_contains "bad property message" "$out" \
