@@ -7,6 +7,7 @@
  * error, 130 when a second interrupt stopped it before EOS.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -299,6 +300,21 @@ static int write_file(const char *path, struct px_pipeline *p,
 	return r;
 }
 
+/*
+ * SIGINT and SIGTERM go to the main thread only: they are blocked before
+ * any reactor thread exists (threads inherit the mask) and unblocked here
+ * once the pipeline runs, so no reactor's io_uring wait is interrupted.
+ */
+static void block_signals(bool block)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -338,6 +354,7 @@ static int run(const struct options *o, struct px_pipeline *p)
 
 	running = p;
 	r = px_pipeline_play(p);
+	block_signals(false);
 	if (o->dot)
 		write_file(o->dot, p, px_pipeline_write_dot, "the DOT graph");
 	if (o->json)
@@ -410,6 +427,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return EXIT_USAGE;
+	block_signals(true);
+	install_signals();
 	r = px_pipeline_parse(o.launch, &p, &err);
 	if (r) {
 		int need = px_parse_error_format(&err, o.launch, NULL, 0);
@@ -425,7 +444,6 @@ int main(int argc, char **argv)
 		free(o.launch);
 		return EXIT_USAGE;
 	}
-	install_signals();
 	status = run(&o, p);
 	fflush(stdout);
 	if (o.stats)
