@@ -80,8 +80,8 @@ int px__pool_layout(uint32_t slot_size, uint32_t slots, uint32_t align,
 	off = PX_SEGMENT_HEADER_SIZE + sizeof(struct px__pool_shm);
 	l->bitmap_off = PX_ALIGN_UP(off, (uint64_t)PX_CACHE_LINE);
 	off = l->bitmap_off + (uint64_t)l->nwords * sizeof(uint64_t);
-	l->refcnt_off = PX_ALIGN_UP(off, (uint64_t)PX_CACHE_LINE);
-	off = l->refcnt_off + (uint64_t)slots * sizeof(uint32_t);
+	l->meta_off = PX_ALIGN_UP(off, (uint64_t)PX_CACHE_LINE);
+	off = l->meta_off + (uint64_t)slots * sizeof(struct px__slot_meta);
 	l->slots_off = PX_ALIGN_UP(off, page);
 	/* u32 * u32 fits in u64; the sum cannot wrap for these inputs. */
 	l->size = PX_ALIGN_UP(l->slots_off + (uint64_t)slots * slot_size, page);
@@ -111,7 +111,7 @@ static int handle_bind(struct px_pool *pool, struct px_segment *seg,
 	pool->owns_segment = owns;
 	pool->shm = shm;
 	pool->bitmap = (void *)(base + shm->bitmap_off);
-	pool->refcnt = (void *)(base + shm->refcnt_off);
+	pool->meta = (void *)(base + shm->meta_off);
 	pool->slot_base = base + shm->slots_off;
 	pool->slot_size = shm->slot_size;
 	pool->slots = shm->slots;
@@ -138,7 +138,7 @@ static void pool_init(struct px_segment *seg, const struct px__pool_layout *l,
 	uint8_t *base = seg->base;
 	struct px__pool_shm *shm = (void *)(base + PX_SEGMENT_HEADER_SIZE);
 	_Atomic uint64_t *bitmap = (void *)(base + l->bitmap_off);
-	_Atomic uint32_t *refcnt = (void *)(base + l->refcnt_off);
+	struct px__slot_meta *meta = (void *)(base + l->meta_off);
 
 	/* A reused segment may hold anything: clear header and state. */
 	memset(shm, 0, l->slots_off - PX_SEGMENT_HEADER_SIZE);
@@ -150,7 +150,7 @@ static void pool_init(struct px_segment *seg, const struct px__pool_layout *l,
 	shm->align = l->align;
 	shm->nwords = l->nwords;
 	shm->bitmap_off = l->bitmap_off;
-	shm->refcnt_off = l->refcnt_off;
+	shm->meta_off = l->meta_off;
 	shm->slots_off = l->slots_off;
 	strncpy(shm->name, name ? name : "pool", sizeof(shm->name) - 1);
 	for (uint32_t w = 0; w < l->nwords; w++) {
@@ -158,8 +158,10 @@ static void pool_init(struct px_segment *seg, const struct px__pool_layout *l,
 
 		atomic_init(&bitmap[w], left >= 64 ? ~0ull : (1ull << left) - 1);
 	}
-	for (uint32_t s = 0; s < l->slots; s++)
-		atomic_init(&refcnt[s], 0);
+	for (uint32_t s = 0; s < l->slots; s++) {
+		atomic_init(&meta[s].ref, 0);
+		atomic_init(&meta[s].loans, 0);
+	}
 	/* P0: pairs with the acquire load in pool_validate(): a mapper that
 	 * sees the magic sees the whole initialised header. */
 	__atomic_store_n(&shm->magic, PX__POOL_MAGIC, __ATOMIC_RELEASE);
@@ -181,7 +183,7 @@ static int pool_validate(const struct px_segment *seg)
 	if (px__pool_layout(shm->slot_size, shm->slots, shm->align, &l))
 		return -EINVAL;
 	if (l.align != shm->align || l.nwords != shm->nwords ||
-	    l.bitmap_off != shm->bitmap_off || l.refcnt_off != shm->refcnt_off ||
+	    l.bitmap_off != shm->bitmap_off || l.meta_off != shm->meta_off ||
 	    l.slots_off != shm->slots_off || l.size != shm->layout_size ||
 	    l.size > seg->size)
 		return -EINVAL;
@@ -414,9 +416,8 @@ PX_API uint32_t px_pool_recover(struct px_pool *pool)
 			atomic_fetch_or_explicit(&pool->bitmap[s / 64], bit,
 						 memory_order_relaxed);
 		}
-		atomic_store_explicit(&pool->refcnt[s], 0, memory_order_relaxed);
+		atomic_store_explicit(&pool->meta[s].ref, 0, memory_order_relaxed);
 	}
-	atomic_fetch_add_explicit(&pool->shm->releases, was_used,
-				  memory_order_relaxed);
+	atomic_store_explicit(&pool->shm->in_use, 0, memory_order_relaxed);
 	return was_used;
 }

@@ -25,7 +25,10 @@
  *  W1 waiter: fetch_or(seq_cst) of its bit into `waiting`, then seq_cst
  *     loads of the bitmap (px__pool_any_free). Either the releaser sees the
  *     bit, or the waiter sees the free slot: no lost wakeup.
- * Counters are relaxed: statistics, ordered by nothing.
+ * Counters are relaxed: statistics, ordered by nothing. The per-slot loan
+ * counters are written only by the slot's current loaner (see
+ * slot_loaned()), so no counter costs a locked instruction on the hot
+ * path of small pools: a loan is one RMW (L1), a release one (R2).
  */
 
 static inline uint32_t next_word(const struct px_pool *pool, uint32_t w)
@@ -33,25 +36,68 @@ static inline uint32_t next_word(const struct px_pool *pool, uint32_t w)
 	return w + 1 < pool->nwords ? w + 1 : 0;
 }
 
-/* Loans counted, and the high-water mark raised if this loan set one. */
-static void count_loans(struct px_pool *pool, uint32_t n)
+/* Bits set in @v. The x86-64 baseline has no POPCNT instruction, and
+ * __builtin_popcountll would call libgcc: count in registers instead. */
+static inline uint32_t popcount64(uint64_t v)
+{
+	v = v - ((v >> 1) & 0x5555555555555555ull);
+	v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (uint32_t)((v * 0x0101010101010101ull) >> 56);
+}
+
+/* Free slots: a popcount of the bitmap. */
+static inline uint32_t free_count(const struct px_pool *pool)
+{
+	uint32_t n = 0;
+
+	/* Relaxed: a snapshot; exact only when the pool is quiet. */
+	for (uint32_t w = 0; w < pool->nwords; w++)
+		n += popcount64(atomic_load_explicit(&pool->bitmap[w],
+						     memory_order_relaxed));
+	return n;
+}
+
+/*
+ * Raise the high-water mark to the in_use this loan of @n produced. Small
+ * pools count the bitmap (a few words, most of them just touched), so a
+ * loan needs no counter read-modify-write; big ones keep in_use.
+ */
+static void raise_high_water(struct px_pool *pool, uint32_t n)
 {
 	struct px__pool_shm *shm = pool->shm;
-	uint64_t loans, released, in_use;
-	uint32_t hw;
+	uint32_t in_use, hw;
 
-	loans = atomic_fetch_add_explicit(&shm->loans, n, memory_order_relaxed) + n;
-	released = atomic_load_explicit(&shm->releases, memory_order_relaxed);
-	in_use = loans > released ? loans - released : 0;
-	if (in_use > pool->slots)
-		in_use = pool->slots; /* a release counted late */
+	if (px_likely(pool->nwords <= PX__POOL_SCAN_WORDS))
+		/* Relaxed: a snapshot; concurrent loans may make it lag. */
+		in_use = pool->slots - free_count(pool);
+	else
+		in_use = atomic_fetch_add_explicit(&shm->in_use, n,
+						   memory_order_relaxed) + n;
+	/* Relaxed: a statistic; the CAS only keeps it monotonic. */
 	hw = atomic_load_explicit(&shm->high_water, memory_order_relaxed);
 	while (in_use > hw &&
 	       !atomic_compare_exchange_weak_explicit(&shm->high_water, &hw,
-						      (uint32_t)in_use,
+						      in_use,
 						      memory_order_relaxed,
 						      memory_order_relaxed))
 		;
+}
+
+/* A slot just won at L1: count 1, one more loan on its counter. */
+static inline void slot_loaned(struct px_pool *pool, uint32_t s)
+{
+	struct px__slot_meta *m = &pool->meta[s];
+
+	/* Relaxed: the slot is ours alone until we hand it on through a
+	 * release/acquire pair; every earlier writer of these fields
+	 * happens-before our L1 through the release chain ending in R2. So a
+	 * plain load and store counts the loan without a locked RMW. */
+	atomic_store_explicit(&m->ref, 1, memory_order_relaxed);
+	atomic_store_explicit(&m->loans,
+			      atomic_load_explicit(&m->loans,
+						   memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 }
 
 static int loan_empty(struct px_pool *pool)
@@ -85,11 +131,8 @@ PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 				if (hint != start)
 					atomic_store_explicit(&pool->hint, hint,
 							      memory_order_relaxed);
-				/* Relaxed: the slot is ours alone until we
-				 * hand it on (through a release/acquire). */
-				atomic_store_explicit(&pool->refcnt[s], 1,
-						      memory_order_relaxed);
-				count_loans(pool, 1);
+				slot_loaned(pool, s);
+				raise_high_water(pool, 1);
 				*slot = s;
 				return 0;
 			}
@@ -127,8 +170,7 @@ PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots,
 			while (won) {
 				uint32_t s = w * 64 + (uint32_t)__builtin_ctzll(won);
 
-				atomic_store_explicit(&pool->refcnt[s], 1,
-						      memory_order_relaxed);
+				slot_loaned(pool, s);
 				slots[got++] = s;
 				won &= won - 1;
 			}
@@ -141,7 +183,7 @@ PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots,
 		atomic_store_explicit(&pool->hint, w, memory_order_relaxed);
 	if (!got)
 		return loan_empty(pool);
-	count_loans(pool, got);
+	raise_high_water(pool, got);
 	return (int)got;
 }
 
@@ -176,7 +218,7 @@ static inline bool slot_put(struct px_pool *pool, uint32_t s)
 
 	if (px_unlikely(s >= pool->slots))
 		goto bad;
-	rc = &pool->refcnt[s];
+	rc = &pool->meta[s].ref;
 	c = atomic_load_explicit(rc, memory_order_acquire); /* R1 */
 	if (px_likely(c == 1)) {
 		/* Sole holder: nobody can add a reference any more, so a plain
@@ -200,7 +242,9 @@ PX_API void px_pool_release(struct px_pool *pool, uint32_t slot)
 {
 	if (!slot_put(pool, slot))
 		return;
-	atomic_fetch_add_explicit(&pool->shm->releases, 1, memory_order_relaxed);
+	if (px_unlikely(pool->nwords > PX__POOL_SCAN_WORDS))
+		atomic_fetch_sub_explicit(&pool->shm->in_use, 1,
+					  memory_order_relaxed);
 	atomic_fetch_or_explicit(&pool->bitmap[slot / 64], 1ull << (slot % 64),
 				 memory_order_seq_cst); /* R2 */
 	if (px_unlikely(atomic_load_explicit(&pool->shm->waiting,
@@ -231,8 +275,9 @@ PX_API void px_pool_release_burst(struct px_pool *pool, const uint32_t *slots,
 	}
 	if (!freed)
 		return;
-	atomic_fetch_add_explicit(&pool->shm->releases, freed,
-				  memory_order_relaxed);
+	if (pool->nwords > PX__POOL_SCAN_WORDS)
+		atomic_fetch_sub_explicit(&pool->shm->in_use, freed,
+					  memory_order_relaxed);
 	atomic_fetch_or_explicit(&pool->bitmap[word], bits,
 				 memory_order_seq_cst); /* R2 */
 	if (px_unlikely(atomic_load_explicit(&pool->shm->waiting,
@@ -244,7 +289,7 @@ PX_API void px_pool_slot_ref(struct px_pool *pool, uint32_t slot)
 {
 	/* Relaxed: the caller already holds a reference (like shared_ptr). */
 	if (px_likely(slot < pool->slots))
-		atomic_fetch_add_explicit(&pool->refcnt[slot], 1,
+		atomic_fetch_add_explicit(&pool->meta[slot].ref, 1,
 					  memory_order_relaxed);
 }
 
@@ -253,18 +298,12 @@ PX_API uint32_t px_pool_slot_refcount(const struct px_pool *pool,
 {
 	if (slot >= pool->slots)
 		return 0;
-	return atomic_load_explicit(&pool->refcnt[slot], memory_order_acquire);
+	return atomic_load_explicit(&pool->meta[slot].ref, memory_order_acquire);
 }
 
 PX_API uint32_t px_pool_available(const struct px_pool *pool)
 {
-	uint32_t n = 0;
-
-	/* Relaxed: a snapshot; exact only when the pool is quiet. */
-	for (uint32_t w = 0; w < pool->nwords; w++)
-		n += (uint32_t)__builtin_popcountll(atomic_load_explicit(
-			&pool->bitmap[w], memory_order_relaxed));
-	return n;
+	return free_count(pool);
 }
 
 bool px__pool_any_free(const struct px_pool *pool)
@@ -320,13 +359,19 @@ PX_API int px_pool_wait(struct px_pool *pool, int timeout_ms)
 PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st)
 {
 	const struct px__pool_shm *shm = pool->shm;
+	uint64_t loans = 0;
 
-	st->loans = atomic_load_explicit(&shm->loans, memory_order_relaxed);
-	st->releases = atomic_load_explicit(&shm->releases, memory_order_relaxed);
+	/* Relaxed: statistics; exact when the pool is quiet. */
+	for (uint32_t s = 0; s < pool->slots; s++)
+		loans += atomic_load_explicit(&pool->meta[s].loans,
+					      memory_order_relaxed);
+	st->in_use = pool->slots - free_count(pool);
+	st->loans = loans;
+	/* Every loan but the ones still out has come back. */
+	st->releases = loans > st->in_use ? loans - st->in_use : 0;
 	st->exhausted = atomic_load_explicit(&shm->exhausted, memory_order_relaxed);
 	st->bytes_copied = atomic_load_explicit(&shm->bytes_copied,
 						memory_order_relaxed);
-	st->in_use = pool->slots - px_pool_available(pool);
 	st->high_water = atomic_load_explicit(&shm->high_water,
 					      memory_order_relaxed);
 	st->bad_releases = atomic_load_explicit(&shm->bad_releases,

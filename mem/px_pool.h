@@ -260,10 +260,13 @@ PX_API bool px_pool_wait_set(struct px_pool *pool);
  */
 PX_API int px_pool_wait(struct px_pool *pool, int timeout_ms);
 
-/* Pool counters, shared by every handle and process attached to the pool. */
+/*
+ * Pool counters, shared by every handle and process attached to the pool
+ * (they live in the segment, and persist with a file pool).
+ */
 struct px_pool_stats {
-	uint64_t loans;	       /* slots handed out */
-	uint64_t releases;     /* slots returned to the free bitmap */
+	uint64_t loans;	       /* slots handed out (sum of per-slot counts) */
+	uint64_t releases;     /* slots returned: loans - in_use */
 	uint64_t exhausted;    /* loans that found the pool empty */
 	uint64_t bytes_copied; /* bytes any copy path moved (zero-copy proof) */
 	uint32_t in_use;       /* slots loaned now (bitmap popcount) */
@@ -273,8 +276,10 @@ struct px_pool_stats {
 };
 
 /*
- * px_pool_stats - read the counters into @st (relaxed reads: consistent only
- * when the pool is quiet; high_water may lag under concurrency).
+ * px_pool_stats - read the counters into @st. O(slots): a control-plane
+ * call. Relaxed reads: exact when the pool is quiet; under concurrent
+ * loans and releases a snapshot, and high_water may lag by the operations
+ * in flight.
  * Thread: any.
  */
 PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st);

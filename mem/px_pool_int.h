@@ -26,10 +26,28 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
 	       "shared-memory atomics must be lock-free to work across "
 	       "processes");
 
+/* Pools of at most this many bitmap words compute the high-water mark by
+ * a popcount of the bitmap; bigger ones keep an in_use counter. */
+#define PX__POOL_SCAN_WORDS 4u
+
+/*
+ * Per-slot state, in the segment. ref: the reference count (0 = free).
+ * loans: how often the slot was loaned; only the loaner that won the slot's
+ * bitmap bit writes it (a plain load and store, no read-modify-write), and
+ * the pool's loan total is the sum, its release total that minus in_use.
+ */
+struct px__slot_meta {
+	_Atomic uint32_t ref;
+	uint32_t reserved;
+	_Atomic uint64_t loans;
+};
+
+_Static_assert(sizeof(struct px__slot_meta) == 16, "four slots per line");
+
 /*
  * The pool header, right after the segment header. Segment-relative
- * offsets locate the bitmap, the reference counts and the slot area:
- *   [segment hdr][pool hdr][free bitmap: u64 words][refcounts: u32][slots]
+ * offsets locate the bitmap, the per-slot state and the slot area:
+ *   [segment hdr][pool hdr][free bitmap: u64 words][slot meta][slots]
  * Bitmap bit = 1: slot free. Counters sit on separate lines for the loaning
  * and the releasing side (STYLE rule 13).
  */
@@ -44,28 +62,27 @@ struct px__pool_shm {
 	uint32_t align;
 	uint32_t nwords;      /* bitmap words */
 	uint64_t bitmap_off;  /* from the segment base */
-	uint64_t refcnt_off;
+	uint64_t meta_off;
 	uint64_t slots_off;
 	char name[PX__POOL_NAME_MAX];
 
 	/* loaning side */
-	alignas(PX_CACHE_LINE) _Atomic uint64_t loans;
-	_Atomic uint64_t exhausted;
+	alignas(PX_CACHE_LINE) _Atomic uint64_t exhausted;
 	_Atomic uint64_t bytes_copied;
 	_Atomic uint32_t high_water;
+	_Atomic uint32_t in_use; /* only when nwords > PX__POOL_SCAN_WORDS */
 
 	/* releasing side */
-	alignas(PX_CACHE_LINE) _Atomic uint64_t releases;
-	_Atomic uint64_t bad_releases;
+	alignas(PX_CACHE_LINE) _Atomic uint64_t bad_releases;
 	_Atomic uint64_t wakeups;
 
 	/* waiters: PX__POOL_WAIT_* bits; also the futex word */
 	alignas(PX_CACHE_LINE) _Atomic uint32_t waiting;
 };
 
-_Static_assert(offsetof(struct px__pool_shm, loans) == 2 * PX_CACHE_LINE,
+_Static_assert(offsetof(struct px__pool_shm, exhausted) == 2 * PX_CACHE_LINE,
 	       "identity spans two lines");
-_Static_assert(offsetof(struct px__pool_shm, releases) == 3 * PX_CACHE_LINE,
+_Static_assert(offsetof(struct px__pool_shm, bad_releases) == 3 * PX_CACHE_LINE,
 	       "loan and release counters on separate lines");
 _Static_assert(sizeof(struct px__pool_shm) == 5 * PX_CACHE_LINE,
 	       "pool header is five cache lines");
@@ -73,7 +90,7 @@ _Static_assert(sizeof(struct px__pool_shm) == 5 * PX_CACHE_LINE,
 /* Where each part of a pool goes in its segment. */
 struct px__pool_layout {
 	uint32_t slot_size, slots, align, nwords;
-	uint64_t bitmap_off, refcnt_off, slots_off;
+	uint64_t bitmap_off, meta_off, slots_off;
 	uint64_t size; /* end of the slot area, page aligned */
 };
 
@@ -82,7 +99,7 @@ struct px_pool {
 	/* read-only after create/attach */
 	struct px__pool_shm *shm;
 	_Atomic uint64_t *bitmap;
-	_Atomic uint32_t *refcnt;
+	struct px__slot_meta *meta;
 	uint8_t *slot_base;
 	uint32_t slot_size;
 	uint32_t slots;
