@@ -98,6 +98,21 @@ err_close:
 	return err;
 }
 
+bool px__io_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >>
+			24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a =
+			&((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
 void px__io_addr_str(const struct sockaddr *sa, socklen_t len, char *buf,
 		     size_t buflen)
 {
@@ -145,6 +160,7 @@ static void conn_accepted(struct px_op *op, int res, uint32_t flags)
 		c->connected = true;
 		px__io_tune_socket(res);
 		snprintf(c->peer, sizeof(c->peer), "%s", who);
+		c->peer_loopback = px__io_is_loopback(&c->acc_addr);
 	} else if (res != -ECANCELED && !c->connected) {
 		px_element_error(c->e, res, "%s: accept on %s failed: %s",
 				 px_element_name(c->e), c->where,
@@ -163,6 +179,7 @@ static void conn_connected(struct px_op *op, int res, uint32_t flags)
 	if (res == 0) {
 		c->connected = true;
 		snprintf(c->peer, sizeof(c->peer), "%s", c->where);
+		c->peer_loopback = px__io_is_loopback(&c->addr);
 	} else if (res != -ECANCELED) {
 		px_element_error(c->e, res, "%s: cannot connect to %s: %s",
 				 px_element_name(c->e), c->where,

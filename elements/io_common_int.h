@@ -53,6 +53,9 @@ int px__io_tcp_socket(int family);
 /* Tune an accepted/connected stream socket (TCP_NODELAY, buffer sizes). */
 void px__io_tune_socket(int fd);
 
+/* True for 127.0.0.0/8, ::1 and v4-mapped loopback addresses. */
+bool px__io_is_loopback(const struct sockaddr_storage *ss);
+
 /* "127.0.0.1:5000" or "[::1]:5000" into BUF (always NUL-terminated). */
 void px__io_addr_str(const struct sockaddr *sa, socklen_t len, char *buf,
 		     size_t buflen);
@@ -82,6 +85,7 @@ struct px__io_conn {
 	socklen_t addrlen;
 	char where[PX_IO_ADDR_STR]; /* host:port as configured */
 	char peer[PX_IO_ADDR_STR];  /* the other end, once connected */
+	bool peer_loopback;	    /* ... and whether it is this host */
 };
 
 /* From start(): resolve, then listen (server) or make the socket (client).

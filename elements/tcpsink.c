@@ -25,18 +25,23 @@
 enum tsink_zc { ZC_AUTO = 0, ZC_ON = 1, ZC_OFF = 2 };
 
 /*
- * zerocopy=auto threshold. Measured on this machine (kernel 6.18, 2 cores,
- * loopback) with a liburing sender thread doing one SEND or SEND_ZC (fixed
- * buffer, MSG_WAITALL) at a time against a recv() thread, 1 GiB per run, two
- * runs each, GB/s SEND / SEND_ZC:
- *     4 KiB 1.1 / 0.1    16 KiB 0.9 / 0.9-1.2    64 KiB 1.0-1.6 / 2.2-2.4
- *   256 KiB 0.7-1.0 / 3.6-6.2    1 MiB 0.8-1.0 / 0.4
- * SEND_ZC loses badly below 16 KiB (the notification costs more than the
- * copy), breaks even around 16-32 KiB, and wins from 64 KiB up to a few
- * hundred KiB. auto therefore uses SEND_ZC for buffers of 64 KiB and more.
- * (The 1 MiB collapse is a single in-flight buffer larger than the socket
- * buffer waiting for its notification; the pipeline's default blocksizes
- * stay below it.)
+ * zerocopy=auto: SEND_ZC for buffers of at least zc-threshold bytes, and
+ * never to a loopback peer. Measured on this machine (kernel 6.18, 2 shared
+ * cores, loopback):
+ * - raw liburing, one SEND or fixed-buffer SEND_ZC at a time, 1 GiB, GB/s
+ *   SEND / SEND_ZC: 4K 1.1/0.1, 16K 0.9/0.9-1.2, 64K 1.0-1.6/2.2-2.4,
+ *   256K 0.7-1.0/3.6-6.2, 1M 0.8-1.0/0.4. SEND_ZC loses badly below 16 KiB
+ *   (the notification costs more than the copy) and can win above.
+ * - this element, fakesrc ! tcpsink -> tcpsrc ! fakesink in two processes,
+ *   512 MiB, GB/s (sender CPU ms) off / on: 4K 0.47 (398) / 0.03 (3815),
+ *   16K 0.56 (306) / 0.08 (1640), 64K 1.36 (235) / 0.09-1.08 (276-1300),
+ *   256K 0.72 (207) / 0.96 (278). The gathered sendmsg of up to 16 buffers
+ *   beats one SEND_ZC in flight at every size up to 64 KiB, and loopback
+ *   gains nothing at 256 KiB: the receiving side copies zerocopy frags of
+ *   a local delivery anyway, and each slot waits for its notification.
+ * Hence: auto is copy on loopback; to a remote peer it uses SEND_ZC from
+ * 64 KiB, where the raw numbers say the copy starts to cost more than the
+ * notification (DESIGN.md section 7). zerocopy=on forces it everywhere.
  */
 #define TSINK_ZC_AUTO_MIN (64u << 10)
 
@@ -79,7 +84,7 @@ static const struct px_prop_enum mode_enums[] = {
 };
 
 static const struct px_prop_enum zc_enums[] = {
-	{ "auto", ZC_AUTO, "SEND_ZC for buffers of at least zc-threshold bytes" },
+	{ "auto", ZC_AUTO, "SEND_ZC for buffers of at least zc-threshold bytes to a remote peer; copy on loopback, where SEND_ZC only loses" },
 	{ "on", ZC_ON, "SEND_ZC for every buffer (fails to start without kernel support)" },
 	{ "off", ZC_OFF, "always copy into the socket (gathered sendmsg)" },
 	{ NULL, 0, NULL },
@@ -245,7 +250,9 @@ static bool use_zc(const struct tcpsink *s, uint32_t len)
 {
 	if (!s->zc_ok || s->zerocopy == ZC_OFF)
 		return false;
-	return s->zerocopy == ZC_ON || len >= s->zc_threshold;
+	if (s->zerocopy == ZC_ON)
+		return true;
+	return !s->conn.peer_loopback && len >= s->zc_threshold;
 }
 
 /* Pull the next batch: consecutive copy-sent buffers, or one ZC buffer. */
