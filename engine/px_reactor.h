@@ -147,8 +147,10 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms);
  * owner outside run_once); put it in your epoll set (EPOLLIN) and call
  * px_reactor_run_once(r, 0) when it fires. run_once drains it, and signals
  * it again itself when it leaves work behind (task budget). Readiness may
- * be spurious, never missed. io_uring task work may interrupt the
- * embedder's epoll_wait with EINTR: retry. Meaningless for started
+ * be spurious, never missed; it is level-triggered (do not use EPOLLET),
+ * and a busy embedder calling run_once back to back pays no syscall on it.
+ * io_uring task work may interrupt the embedder's epoll_wait with EINTR:
+ * retry. Meaningless for started
  * reactors. Valid from create to destroy; R keeps ownership (transfer none:
  * do not close it).
  * Thread: any.

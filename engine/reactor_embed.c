@@ -10,11 +10,19 @@
 
 #include "reactor_int.h"
 
-/* Drain the embedded eventfd (non-blocking). */
+/*
+ * The embedded fd. The kernel signals it (io_uring_register_eventfd) for
+ * completions and deferred work arriving between run_once calls; posters
+ * and kicks write it. Inside run_once the kernel's signals are switched off
+ * (IORING_CQ_EVENTFD_DISABLED): our own enters would only make it fire for
+ * work already done. efd_hot records that we know it is readable, so a busy
+ * embedder that calls run_once back to back pays no read or write on it.
+ */
 static void efd_drain(struct px_reactor *r)
 {
 	uint64_t v;
 
+	r->efd_hot = false;
 	if (read(r->efd, &v, sizeof(v)) < 0)
 		return; /* EAGAIN: nothing signalled */
 }
@@ -37,10 +45,36 @@ static int embed(struct px_reactor *r)
 	return ret;
 }
 
+/* Nothing to do: sleep in poll(2) on the fd, up to TIMEOUT_MS. */
+static void wait_embedded(struct px_reactor *r, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = r->efd, .events = POLLIN };
+
+	/* R1, R2 of the wake protocol (reactor_post.c). */
+	atomic_store_explicit(&r->sleeping, 1, memory_order_seq_cst);
+	if (!atomic_load_explicit(&r->post_head, memory_order_seq_cst)) {
+		px__reactor_enter(r, false); /* ship queued SQEs first */
+		io_uring_cq_eventfd_toggle(&r->ring, true);
+		/*
+		 * E1: full fence between enabling the kernel's signal and
+		 * looking at the rings, against the kernel's "post, then test
+		 * the flag and signal": either we see its work or it signals.
+		 */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (!px__reactor_work_pending(r)) {
+			PX__COUNT(r, sleeps, 1);
+			if (poll(&pfd, 1, timeout_ms) > 0)
+				efd_drain(r);
+		}
+		io_uring_cq_eventfd_toggle(&r->ring, false);
+	}
+	/* Relaxed: a poster that still sees 1 only sends a spurious wakeup. */
+	atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
+}
+
 PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms)
 {
 	struct px_reactor *prev = px__reactor_tls_current;
-	struct pollfd pfd;
 	unsigned n;
 	int ret;
 
@@ -54,38 +88,31 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms)
 	if (r->stopped)
 		return -EALREADY;
 	px__reactor_tls_current = r;
-	/* Awake: posts need no wakeup until R1' below. Relaxed: a poster that
-	 * still sees 1 only sends a spurious wakeup. */
+	/* Awake: posts need no wakeup until R1' below. Relaxed: as above. */
 	atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
-	r->kicked = false;
-	efd_drain(r);
+	io_uring_cq_eventfd_toggle(&r->ring, false);
 	px__reactor_enter(r, false);
 	n = px__reactor_process(r);
 	PX__COUNT(r, turns, 1);
-	if (n == 0 && timeout_ms != 0 && px__reactor_should_wait(r)) {
-		/* R1, R2 of the wake protocol, then sleep in poll(2). */
-		atomic_store_explicit(&r->sleeping, 1, memory_order_seq_cst);
-		if (!atomic_load_explicit(&r->post_head, memory_order_seq_cst)) {
-			px__reactor_enter(r, false);
-			if (!io_uring_cq_ready(&r->ring)) {
-				pfd.fd = r->efd;
-				pfd.events = POLLIN;
-				pfd.revents = 0;
-				PX__COUNT(r, sleeps, 1);
-				if (poll(&pfd, 1, timeout_ms) > 0)
-					efd_drain(r);
-				px__reactor_enter(r, false);
-			}
-		}
-		/* Relaxed: as above. */
-		atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
+	if (n == 0) {
+		/* An idle call consumes the fd's readiness, then looks again
+		 * for work signalled just before the drain. */
+		efd_drain(r);
+		if (timeout_ms != 0 && px__reactor_should_wait(r))
+			wait_embedded(r, timeout_ms);
+		px__reactor_enter(r, false);
 		n = px__reactor_process(r);
 	}
 	px__reactor_enter(r, false); /* ship what callbacks and tasks queued */
-	/* R1', R2': idle from here, so make the fd fire for leftover work. */
+	io_uring_cq_eventfd_toggle(&r->ring, true);
+	/* R1', R2' (the seq_cst store also orders the toggle before the
+	 * checks, as E1 does): idle from here, so leftover work (task budget,
+	 * completions that raced the toggle) must leave the fd readable. */
 	atomic_store_explicit(&r->sleeping, 1, memory_order_seq_cst);
-	if (px__reactor_work_pending(r))
+	if (px__reactor_work_pending(r) && !r->efd_hot) {
+		r->efd_hot = true;
 		px__eventfd_signal(r->efd);
+	}
 	px__reactor_tls_current = prev;
 	return (int)n;
 }

@@ -66,7 +66,7 @@ struct px_reactor {
 	bool post_closed;
 	bool wake_armed;	/* thread mode: the eventfd read is in flight */
 	bool blind_defer;	/* DEFER_TASKRUN without TASKRUN_FLAG */
-	bool kicked;		/* embedded: efd signalled for work queued outside run_once */
+	bool efd_hot;		/* embedded: we wrote efd and have not drained it */
 	uint64_t wake_buf;	/* the eventfd read's target */
 	struct px__fixed_buf *bufs;
 	unsigned max_bufs;
@@ -169,13 +169,14 @@ PX_INLINE bool px__reactor_owned(const struct px_reactor *r)
 /*
  * Work queued on an embedded reactor by its owner outside run_once (ops,
  * schedule) would wait for a run_once the embedder has no reason to make:
- * make its fd readable, once per run_once. Started reactors always have
- * px__reactor_tls_current == r on their thread, so this is one compare.
+ * make its fd readable, unless we know it already is (efd_hot). Started
+ * reactors always have px__reactor_tls_current == r on their thread, so
+ * there this is one compare.
  */
 PX_INLINE void px__reactor_kick(struct px_reactor *r)
 {
-	if (px_unlikely(px__reactor_tls_current != r) && !r->kicked) {
-		r->kicked = true;
+	if (px_unlikely(px__reactor_tls_current != r) && !r->efd_hot) {
+		r->efd_hot = true;
 		px__eventfd_signal(r->efd);
 	}
 }
