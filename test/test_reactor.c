@@ -218,6 +218,24 @@ START_TEST(test_reactor_nop_batch)
 	for (int i = 0; i < 32; i++)
 		ck_assert_int_eq(t[i].fired, 1);
 	px_reactor_destroy(r);
+
+	/* More than the SQ holds: one early flush, nothing lost. */
+	struct px_reactor_config cfg = base_cfg;
+	struct top *many = calloc(40, sizeof(*many));
+
+	cfg.sq_entries = 32;
+	ck_assert_int_eq(px_reactor_create(&cfg, &r), 0);
+	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(px_io_nop(r, &many[i].op, top_cb), 0);
+	for (n = 0; n < 40;)
+		n += px_reactor_run_once(r, -1);
+	px_reactor_stats(r, &b);
+	ck_assert_uint_eq(b.sq_flushes, 1);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(many[i].fired, 1);
+	px_reactor_destroy(r);
+	free(many);
 }
 END_TEST
 
