@@ -386,6 +386,8 @@ int bench_report_json(const struct bench_ctx *ctx, const char *path)
 }
 
 /* Charts px-bench knows how to draw; scenarios tag cases with these ids. */
+#define SIZE_TICS                                                              \
+	"(\"64 B\" 64, \"4 KiB\" 4096, \"64 KiB\" 65536, \"1 MiB\" 1048576)"
 static const struct chart_def {
 	const char *id, *title, *xlabel, *ylabel;
 	bool logx, logy;
@@ -395,12 +397,12 @@ static const struct chart_def {
 	{"chain",
 	 "fakesrc ! identity ! fakesink (and with a queue): buffers/s by "
 	 "buffer size",
-	 "buffer size (bytes)", "buffers/s", true, true, NULL, NULL},
+	 "buffer size", "buffers/s", true, true, NULL, SIZE_TICS},
 	{"tee",
 	 "fakesrc ! tee, 2 branches with queues: buffers/s by buffer size",
-	 "buffer size (bytes)", "buffers/s", true, true, NULL, NULL},
+	 "buffer size", "buffers/s", true, true, NULL, SIZE_TICS},
 	{"file", "file -> fakesink from page cache: GB/s by block size",
-	 "block size (bytes)", "GB/s", true, false, NULL, NULL},
+	 "block size", "GB/s", true, false, NULL, SIZE_TICS},
 	{"latency", "cross-reactor wakeup latency percentiles", "percentile",
 	 "latency (us)", false, true, "(-log10(1 - $1 / 100))",
 	 "(\"p50\" 0.30103, \"p90\" 1, \"p99\" 2, \"p99.9\" 3)"},

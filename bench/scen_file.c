@@ -228,7 +228,7 @@ int bench_scen_file(struct bench_ctx *ctx)
 			.metric = {{"throughput", "GB/s", false}},
 			.nimpls = 3,
 			.chart = "file",
-			.series = "page cache",
+			.series = "",
 			.x = blocks[i],
 		};
 
