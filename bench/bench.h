@@ -246,8 +246,10 @@ int bench_dpdk_ring_2t(unsigned burst, double secs, double *items_per_s);
 /* rte_mempool get+put of obj_size objects, one thread: ns per object. */
 int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size,
 			  double secs, double *ns_per_op);
-/* rte_mempool without cache, get on one thread, put on another: objects/s. */
-int bench_dpdk_mempool_2t(uint32_t obj_size, double secs, double *objs_per_s);
+/* rte_mempool, get on this thread (EAL lcore 0), put on another (registered
+ * as an lcore with rte_thread_register when cache is set): objects/s. */
+int bench_dpdk_mempool_2t(bool cache, uint32_t obj_size, double secs,
+			  double *objs_per_s);
 
 /* ---- peer_uring.c: bare liburing loops ---- */
 /* NOP x batch on a SINGLE_ISSUER|DEFER_TASKRUN ring, submit_and_wait, reap. */

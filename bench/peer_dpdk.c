@@ -248,6 +248,8 @@ int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size,
 struct mp2 {
 	struct rte_mempool *mp;
 	struct bench_chan *ch;
+	bool cache;
+	atomic_int ready; /* 1: releaser is set up, < 0: -errno */
 	atomic_int go, stop;
 };
 
@@ -256,6 +258,13 @@ static void *mempool_releaser(void *arg)
 	struct mp2 *s = arg;
 	uint64_t v;
 
+	/* With the cache, the releaser must be an lcore to have one. */
+	if (s->cache && rte_thread_register() != 0) {
+		atomic_store_explicit(&s->ready, -rte_errno,
+				      memory_order_release);
+		return NULL;
+	}
+	atomic_store_explicit(&s->ready, 1, memory_order_release);
 	while (!atomic_load_explicit(&s->go, memory_order_acquire))
 		;
 	for (;;) {
@@ -271,21 +280,29 @@ static void *mempool_releaser(void *arg)
 			break;
 		}
 	}
+	if (s->cache) {
+		rte_mempool_cache_flush(
+			rte_mempool_default_cache(s->mp, rte_lcore_id()),
+			s->mp);
+		rte_thread_unregister();
+	}
 	return NULL;
 }
 
-int bench_dpdk_mempool_2t(uint32_t obj_size, double secs, double *objs_per_s)
+int bench_dpdk_mempool_2t(bool cache, uint32_t obj_size, double secs,
+			  double *objs_per_s)
 {
-	struct mp2 s = {0};
+	struct mp2 s = {.cache = cache};
 	pthread_t th;
 	uint64_t n = 0;
 	double t0, t1, end;
 	unsigned j;
+	int ready;
 	void *o;
 
 	if (pools_up(obj_size) < 0)
 		return -ENODEV;
-	s.mp = pool_nocache;
+	s.mp = cache ? pool_cache : pool_nocache;
 	s.ch = bench_chan_create(1024);
 	if (!s.ch)
 		return -ENOMEM;
@@ -293,13 +310,21 @@ int bench_dpdk_mempool_2t(uint32_t obj_size, double secs, double *objs_per_s)
 		bench_chan_destroy(s.ch);
 		return -EAGAIN;
 	}
-	/* This (main) thread gets; the other thread puts back. */
+	while ((ready = atomic_load_explicit(&s.ready, memory_order_acquire)) ==
+	       0)
+		;
+	if (ready < 0) {
+		pthread_join(th, NULL);
+		bench_chan_destroy(s.ch);
+		return ready;
+	}
+	/* This (main, lcore 0) thread gets; the other thread puts back. */
 	t0 = bench_now();
 	end = t0 + secs;
 	atomic_store_explicit(&s.go, 1, memory_order_release);
 	do {
 		for (j = 0; j < BENCH_CHECK_EVERY; j++) {
-			while (rte_mempool_generic_get(s.mp, &o, 1, NULL) != 0)
+			while (rte_mempool_get(s.mp, &o) != 0)
 				;
 			while (!bench_chan_push(s.ch, (uint64_t)(uintptr_t)o))
 				;

@@ -42,7 +42,8 @@ int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size,
 	return -ENOSYS;
 }
 
-int bench_dpdk_mempool_2t(uint32_t obj_size, double secs, double *objs_per_s)
+int bench_dpdk_mempool_2t(bool cache, uint32_t obj_size, double secs,
+			  double *objs_per_s)
 {
 	return -ENOSYS;
 }

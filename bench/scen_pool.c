@@ -237,7 +237,8 @@ static int run_dpdk(struct bench_run *run)
 		rc = bench_dpdk_mempool_st(a->cache, a->burst, OBJ_SIZE,
 					   a->secs, &run->v[0]);
 	else
-		rc = bench_dpdk_mempool_2t(OBJ_SIZE, a->secs, &run->v[0]);
+		rc = bench_dpdk_mempool_2t(a->cache, OBJ_SIZE, a->secs,
+					   &run->v[0]);
 	if (rc)
 		bench_snprintf(run->why, sizeof(run->why),
 			       "rte_mempool loop: %s", strerror(-rc));
@@ -265,8 +266,9 @@ int bench_scen_pool(struct bench_ctx *ctx)
 		"same SPSC channel";
 	static const char *what_dpdk_cache =
 		"rte_mempool_create(8191 x 2048 B, cache 256) on EAL lcore 0: "
-		"rte_mempool_get + "
-		"put (burst: get_bulk + put_bulk)";
+		"rte_mempool_get + put (burst: get_bulk + put_bulk); handoff: "
+		"get on lcore 0, put on a thread made an lcore by "
+		"rte_thread_register (its own cache), same SPSC channel";
 	double secs = ctx->quick ? 0.05 : 0.5;
 	unsigned i;
 	int rc;
@@ -296,10 +298,9 @@ int bench_scen_pool(struct bench_ctx *ctx)
 							 &args[i][0], what_px};
 		c.impl[c.nimpls++] = (struct bench_impl){
 			"malloc", run_malloc, &args[i][0], what_malloc};
-		if (!two)
-			c.impl[c.nimpls++] = (struct bench_impl){
-				"dpdk-mempool-cache", run_dpdk, &args[i][1],
-				what_dpdk_cache};
+		c.impl[c.nimpls++] =
+			(struct bench_impl){"dpdk-mempool-cache", run_dpdk,
+					    &args[i][1], what_dpdk_cache};
 		c.impl[c.nimpls++] = (struct bench_impl){
 			"dpdk-mempool", run_dpdk, &args[i][0], what_dpdk};
 		rc = bench_case_run(ctx, &c);
