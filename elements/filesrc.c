@@ -47,6 +47,7 @@ struct filesrc {
 	uint64_t offset;
 	uint64_t length;
 	bool direct;
+	int64_t pool_slots;
 
 	/* run state, reset by start() */
 	struct px_element *e;
@@ -81,6 +82,8 @@ static const struct px_prop_spec filesrc_props[] = {
 			  "bytes to read from offset (0: to the end of the file)"),
 	PX_PROP_BOOL_SPEC("direct", struct filesrc, direct, false,
 			  "bypass the page cache (O_DIRECT); blocksize and offset must be multiples of the file's direct-I/O alignment"),
+	PX_PROP_INT_SPEC("pool-slots", struct filesrc, pool_slots, 0, 0, 65536,
+			 "buffers in the source's pool (0: depth + 48); more than depth, or reads wait for downstream"),
 };
 
 static const struct px_pad_template filesrc_pads[] = {
@@ -183,7 +186,7 @@ static int open_file(struct filesrc *s)
 static int filesrc_start(struct px_element *e)
 {
 	struct filesrc *s = px_element_priv(e);
-	uint32_t depth;
+	uint32_t depth, slots;
 	int rc;
 
 	s->e = e;
@@ -202,12 +205,22 @@ static int filesrc_start(struct px_element *e)
 	 * time keeps its bytes in order. */
 	depth = s->seekable ? (uint32_t)s->depth : 1;
 	s->depth = depth;
-	rc = px_element_pool_create(e, page_align(s->blocksize),
-				    depth + FSRC_POOL_MARGIN, &s->pool);
+	slots = s->pool_slots ? (uint32_t)s->pool_slots
+			      : depth + FSRC_POOL_MARGIN;
+	if (slots <= depth) {
+		px_element_error(e, -EINVAL,
+				 "%s: pool-slots (%u) must be larger than depth (%u)",
+				 px_element_name(e), slots, depth);
+		close(s->fd);
+		s->fd = -1;
+		return -EINVAL;
+	}
+	rc = px_element_pool_create(e, page_align(s->blocksize), slots,
+				    &s->pool);
 	if (rc < 0) {
 		px_element_error(e, rc,
 				 "%s: cannot create a pool of %u slots of %llu bytes: %s",
-				 px_element_name(e), depth + FSRC_POOL_MARGIN,
+				 px_element_name(e), slots,
 				 (unsigned long long)s->blocksize,
 				 strerror(-rc));
 		close(s->fd);

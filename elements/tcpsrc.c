@@ -14,9 +14,9 @@
 #include "px_element.h"
 #include "px_reactor.h"
 
-/* Slots: the one being received into, the link (16 by default) and what
- * downstream holds; past that the receive waits for a release, and TCP's
- * own window pushes back on the sender. */
+/* Default slots: the one being received into, the link (16 by default)
+ * and what downstream holds; past that the receive waits for a release,
+ * and TCP's own window pushes back on the sender. */
 #define TSRC_POOL_SLOTS 64
 
 struct tcpsrc {
@@ -26,6 +26,7 @@ struct tcpsrc {
 	int mode;
 	uint64_t blocksize;
 	int64_t bound_port; /* read-only */
+	int64_t pool_slots;
 
 	/* run state, reset by start() */
 	struct px_element *e;
@@ -64,6 +65,9 @@ static const struct px_prop_spec tcpsrc_props[] = {
 	PX_PROP_SIZE_SPEC("blocksize", struct tcpsrc, blocksize, 256u << 10,
 			  512, 64u << 20,
 			  "largest buffer: one receive fills at most one pool slot"),
+	PX_PROP_INT_SPEC("pool-slots", struct tcpsrc, pool_slots,
+			 TSRC_POOL_SLOTS, 2, 65536,
+			 "buffers in the source's pool (received data waiting downstream)"),
 	{ .name = "bound-port", .type = PX_PROP_INT, .flags = PX_PROP_READONLY,
 	  .offset = offsetof(struct tcpsrc, bound_port),
 	  .help = "the port a server listens on, known from PAUSED (useful with port=0)",
@@ -158,11 +162,11 @@ static int tcpsrc_start(struct px_element *e)
 	s->bound_port = s->conn.bound_port;
 	rc = px_element_pool_create(
 		e, (uint32_t)PX_ALIGN_UP(s->blocksize, (uint64_t)(page > 0 ? page : 4096)),
-		TSRC_POOL_SLOTS, &s->pool);
+		(uint32_t)s->pool_slots, &s->pool);
 	if (rc < 0) {
 		px_element_error(e, rc,
 				 "%s: cannot create a pool of %u slots of %llu bytes: %s",
-				 px_element_name(e), TSRC_POOL_SLOTS,
+				 px_element_name(e), (unsigned)s->pool_slots,
 				 (unsigned long long)s->blocksize,
 				 strerror(-rc));
 		px__io_conn_close(&s->conn);

@@ -192,6 +192,10 @@ START_TEST(test_file_elements_copy_edges)
 	make_file(src, (8u << 20) + 123, 77);
 	copy(src, dst, "blocksize=4096 depth=64");
 	ck_assert(same_bytes(src, 0, (8u << 20) + 123, dst));
+	/* A block size that is not a page multiple; a pool barely deeper
+	 * than the reads in flight. */
+	copy(src, dst, "blocksize=1000 depth=3 pool-slots=4");
+	ck_assert(same_bytes(src, 0, (8u << 20) + 123, dst));
 }
 END_TEST
 
