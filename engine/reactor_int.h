@@ -64,7 +64,6 @@ struct px_reactor {
 	bool stopping;		/* no new ops */
 	bool cancel_needed;	/* stopping, the cancel-all SQE not yet queued */
 	bool post_closed;
-	bool wake_armed;	/* thread mode: the eventfd read is in flight */
 	bool blind_defer;	/* DEFER_TASKRUN without TASKRUN_FLAG */
 	bool efd_hot;		/* embedded: we wrote efd and have not drained it */
 	uint64_t wake_buf;	/* the eventfd read's target */
@@ -95,7 +94,6 @@ struct px_reactor {
 	pthread_t thread;
 	_Atomic(const char *) owner; /* the owner's TLS token, or NULL */
 	enum px__mode mode;
-	bool started_ok;
 	bool start_done;
 	bool stopped;
 	bool pinned;

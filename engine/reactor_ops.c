@@ -325,7 +325,6 @@ int px__reactor_arm_wake(struct px_reactor *r)
 	io_uring_prep_read(sqe, r->efd, &r->wake_buf, sizeof(r->wake_buf), 0);
 	io_uring_sqe_set_data(sqe, &r->wake_op);
 	r->inflight++;
-	r->wake_armed = true;
 	return 0;
 }
 
@@ -334,7 +333,6 @@ static void dispatch_internal(struct px_reactor *r, struct px_op *op, int res)
 	switch (op->kind) {
 	case PX__OPK_WAKE_READ:
 		r->inflight--;
-		r->wake_armed = false;
 		/* A hard error would only repeat: stay disarmed then. */
 		if (!r->stopping && (res >= 0 || res == -EINTR || res == -EAGAIN))
 			px__reactor_arm_wake(r);
