@@ -21,6 +21,20 @@
  * post is never stranded. The exchange lets only one poster per sleep send
  * a wakeup; a wakeup that finds the reactor awake is a harmless spurious
  * completion. While spinning the flag stays 0, so posters send nothing.
+ * An embedded reactor keeps the flag at 1 between run_once calls (R1' in
+ * reactor_embed.c), so posts then make its fd readable.
+ *
+ * The wakeup: from a thread running another reactor's loop, a MSG_RING on
+ * that reactor's ring (the target's CQE lands in its ring: a thread-mode
+ * target wakes from io_uring_enter, an embedded one's registered eventfd
+ * fires); from any other thread, a write to the target's eventfd (a started
+ * target keeps a read armed on it). The MSG_RING is submitted at once,
+ * bracketed by msg_users (P3..P5 against T1/T2 in ring_teardown), so the
+ * target cannot close its ring fd between our reading it and the kernel
+ * taking its reference.
+ *
+ * Each task's posted flag (C1/C2) makes a second post of a queued task a
+ * no-op and keeps post_next stable while the list is walked.
  */
 
 /* ------------------------------------------------------------------------ */
