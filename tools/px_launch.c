@@ -73,6 +73,8 @@ static void usage(FILE *out)
 		"      --stats-json F   write the statistics as JSON to F ('-': stdout)\n"
 		"      --dot F          write the graph in Graphviz DOT to F\n"
 		"      --json F         write the graph as JSON to F\n"
+		"  -e                   accepted for gst-launch habits (EOS on Ctrl-C is\n"
+		"                       always on)\n"
 		"      --version        print the version\n"
 		"  -h, --help           this text\n"
 		"\n"
@@ -157,6 +159,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			o->verbose = true;
+		} else if (!strcmp(a, "-e") || !strcmp(a, "--eos-on-shutdown")) {
+			/* gst-launch's opt-in is our default: accepted. */
 		} else if (!strcmp(a, "--stats")) {
 			o->stats = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
