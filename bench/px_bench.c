@@ -137,18 +137,24 @@ static void make_header(const struct bench_ctx *ctx, char *buf, size_t len)
 	peer_version("gst-launch-1.0", "--version", gst, sizeof(gst));
 	peer_version("fio", "--version", fio, sizeof(fio));
 	peer_version("iperf3", "--version", iperf, sizeof(iperf));
-	bench_snprintf(buf, len,
-		       "## px-bench results, %s\n\n"
-		       "Machine: %s, %ld CPUs online, Linux %s (%s); nothing "
-		       "pinned.  \n"
-		       "Parallax %s; peers: %s, %s, %s, DPDK %s.  \n"
-		       "Mode: %s, %u runs per implementation, %.0f s in all. "
-		       "Load average (1 min) at start %s, at end %s.\n",
-		       date, cpu, sysconf(_SC_NPROCESSORS_ONLN), u.release,
-		       u.machine, px_version(), gst, fio, iperf,
-		       dpdk ? dpdk : "not built in",
-		       ctx->quick ? "--quick" : "full", ctx->reps,
-		       bench_now() - ctx->t_start, ctx->load_start, load_end);
+	bench_snprintf(
+		buf, len,
+		"## px-bench results, %s\n\n"
+		"Machine: %s, %ld CPUs online, Linux %s (%s); nothing "
+		"pinned.  \n"
+		"Parallax %s; peers: %s, %s, %s, DPDK %s.  \n"
+		"Build: %s%s%s.  \n"
+		"Mode: %s, %u runs per implementation, %.0f s in all. "
+		"Load average (1 min) at start %s, at end %s.\n",
+		date, cpu, sysconf(_SC_NPROCESSORS_ONLN), u.release, u.machine,
+		px_version(), gst, fio, iperf, dpdk ? dpdk : "not built in",
+		PX_BENCH_BUILD_TYPE[0] ? PX_BENCH_BUILD_TYPE : "no build type",
+		PX_BENCH_SANITIZE[0] ? ", sanitizers " : "",
+		PX_BENCH_SANITIZE[0] ? PX_BENCH_SANITIZE
+			" (Parallax numbers are not meaningful)"
+				     : "",
+		ctx->quick ? "--quick" : "full", ctx->reps,
+		bench_now() - ctx->t_start, ctx->load_start, load_end);
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag,
