@@ -38,6 +38,26 @@ else
 	say "File copy skipped: filesrc/filesink are not in this build yet"
 fi
 
+if "$tools/px-inspect" tcpsrc >/dev/null 2>&1 &&
+	"$tools/px-inspect" tcpsink >/dev/null 2>&1 && [[ -f $tmp/in.bin ]]; then
+	port=$((20000 + RANDOM % 20000))
+	say "The same file over TCP between two px-launch processes (port $port)"
+	printf '$ %s &\n' "$tools/px-launch tcpsrc mode=server port=$port ! filesink location=$tmp/tcp.bin"
+	"$tools/px-launch" tcpsrc mode=server port=$port ! \
+		filesink location="$tmp/tcp.bin" &
+	server=$!
+	hex=$(printf '%04X' "$port")
+	for _ in $(seq 100); do
+		grep -q ":$hex 00000000:0000 0A" /proc/net/tcp /proc/net/tcp6 \
+			2>/dev/null && break
+		sleep 0.1
+	done
+	run "$tools/px-launch" filesrc location="$tmp/in.bin" ! tcpsink port=$port
+	wait "$server"
+	run cmp "$tmp/in.bin" "$tmp/tcp.bin"
+	echo "identical"
+fi
+
 say "A mistake, and how px-launch points at it (exit status 2)"
 if "$tools/px-inspect" filesrc >/dev/null 2>&1; then
 	mistake=(filesrc blocksze=64K location="$tmp/in.bin" ! fakesink)

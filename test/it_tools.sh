@@ -253,6 +253,46 @@ else
 	echo "skip: filesrc/filesink are not built yet: file copy not tested"
 fi
 
+# ---- TCP: two px-launch processes, once tcpsrc and tcpsink exist -------------
+# wait_listen PORT: until a socket listens on PORT (up to 10 s).
+wait_listen() {
+	local hex i
+	hex=$(printf '%04X' "$1")
+	for ((i = 0; i < 100; i++)); do
+		grep -q ":$hex 00000000:0000 0A" /proc/net/tcp /proc/net/tcp6 \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+if "$inspect" tcpsrc >/dev/null 2>&1 && "$inspect" tcpsink >/dev/null 2>&1 &&
+	"$inspect" filesrc >/dev/null 2>&1; then
+	head -c 2000000 /dev/urandom >"$tmp/tcp-in.bin"
+	port=$((20000 + RANDOM % 20000))
+	"$launch" --stats-json "$tmp/tcp.json" tcpsrc mode=server port=$port ! \
+		filesink location="$tmp/tcp-out.bin" >"$tmp/srv.out" 2>&1 &
+	spid=$!
+	if wait_listen "$port"; then
+		run_launch "tcp client" 0 filesrc location="$tmp/tcp-in.bin" ! \
+			tcpsink port=$port
+		wait "$spid"
+		st=$?
+		if [[ $st -eq 0 ]] && cmp -s "$tmp/tcp-in.bin" "$tmp/tcp-out.bin"; then
+			pass "TCP: filesrc ! tcpsink -> tcpsrc ! filesink is identical"
+		else
+			fail "TCP copy: server exit $st or files differ"
+			sed 's/^/    | /' "$tmp/srv.out"
+		fi
+	else
+		kill "$spid" 2>/dev/null
+		wait "$spid"
+		fail "TCP: the server never listened on port $port"
+		sed 's/^/    | /' "$tmp/srv.out"
+	fi
+else
+	echo "skip: tcpsrc/tcpsink are not built yet: TCP not tested"
+fi
+
 if [[ $failures -ne 0 ]]; then
 	echo "$failures check(s) failed"
 	exit 1
