@@ -29,7 +29,7 @@ PX_API int px_buf_alloc(struct px_pool *pool, uint32_t length,
 	uint32_t slot;
 	int ret;
 
-	*out = (struct px_buf){ 0 };
+	*out = (struct px_buf){0};
 	if (length > pool->slot_size)
 		return -EINVAL;
 	ret = px_pool_loan(pool, &slot);
@@ -58,7 +58,7 @@ PX_API void px_buf_unref(struct px_buf *b)
 
 	if (pool)
 		px_pool_release(pool, b->slot);
-	*b = (struct px_buf){ 0 };
+	*b = (struct px_buf){0};
 }
 
 PX_API bool px_buf_is_writable(const struct px_buf *b)
@@ -74,7 +74,7 @@ PX_API int px_buf_sub(const struct px_buf *b, uint32_t off, uint32_t len,
 {
 	struct px_pool *pool = px_buf_pool(b);
 
-	*out = (struct px_buf){ 0 };
+	*out = (struct px_buf){0};
 	if (!pool || off > b->length || len > b->length - off)
 		return -EINVAL;
 	*out = *b;
@@ -109,12 +109,12 @@ PX_API int px_buf_make_writable(struct px_buf *b)
 	return 0;
 }
 
-PX_API int px_buf_from_bytes(struct px_pool *pool, const void *data,
-			     size_t len, struct px_buf *out)
+PX_API int px_buf_from_bytes(struct px_pool *pool, const void *data, size_t len,
+			     struct px_buf *out)
 {
 	int ret;
 
-	*out = (struct px_buf){ 0 };
+	*out = (struct px_buf){0};
 	if (len > pool->slot_size)
 		return -EINVAL;
 	ret = px_buf_alloc(pool, (uint32_t)len, out);

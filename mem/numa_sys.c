@@ -12,12 +12,12 @@
 #include "px_segment_int.h"
 
 /* From <linux/mempolicy.h>, kept here to need nothing beyond libc. */
-#define PX_MPOL_BIND 2
-#define PX_MPOL_F_NODE (1 << 0)
-#define PX_MPOL_F_ADDR (1 << 1)
+#define PX_MPOL_BIND	  2
+#define PX_MPOL_F_NODE	  (1 << 0)
+#define PX_MPOL_F_ADDR	  (1 << 1)
 #define PX_MPOL_MF_STRICT (1 << 0)
-#define PX_MPOL_MF_MOVE (1 << 1)
-#define PX_NODES_MAX 1024
+#define PX_MPOL_MF_MOVE	  (1 << 1)
+#define PX_NODES_MAX	  1024
 
 int px__numa_node_check(int node)
 {
@@ -33,7 +33,7 @@ int px__numa_node_check(int node)
 
 int px__numa_bind(void *addr, size_t len, int node)
 {
-	unsigned long mask[PX_NODES_MAX / (8 * sizeof(unsigned long))] = { 0 };
+	unsigned long mask[PX_NODES_MAX / (8 * sizeof(unsigned long))] = {0};
 	const size_t bits = 8 * sizeof(unsigned long);
 
 	mask[(unsigned)node / bits] |= 1ul << ((unsigned)node % bits);

@@ -50,7 +50,7 @@ static void id_free(struct px_pool *pool)
 {
 	pthread_mutex_lock(&registry_lock);
 	registry[pool->id] = NULL;
-	px__pool_map[pool->id] = (struct px__pool_map_entry){ 0 };
+	px__pool_map[pool->id] = (struct px__pool_map_entry){0};
 	pthread_mutex_unlock(&registry_lock);
 }
 
@@ -101,8 +101,7 @@ PX_API uint32_t px_pool_round_slot_size(uint32_t bytes)
 }
 
 /* Fill @pool from the shared header and register its id. */
-static int handle_bind(struct px_pool *pool, struct px_segment *seg,
-		       bool owns)
+static int handle_bind(struct px_pool *pool, struct px_segment *seg, bool owns)
 {
 	uint8_t *base = seg->base;
 	struct px__pool_shm *shm = (void *)(base + PX_SEGMENT_HEADER_SIZE);
@@ -156,7 +155,8 @@ static void pool_init(struct px_segment *seg, const struct px__pool_layout *l,
 	for (uint32_t w = 0; w < l->nwords; w++) {
 		uint32_t left = l->slots - w * 64;
 
-		atomic_init(&bitmap[w], left >= 64 ? ~0ull : (1ull << left) - 1);
+		atomic_init(&bitmap[w],
+			    left >= 64 ? ~0ull : (1ull << left) - 1);
 	}
 	for (uint32_t s = 0; s < l->slots; s++) {
 		atomic_init(&meta[s].ref, 0);
@@ -175,10 +175,12 @@ static int pool_validate(const struct px_segment *seg)
 
 	if (seg->size < PX_SEGMENT_HEADER_SIZE + sizeof(*shm))
 		return -EINVAL;
-	shm = (const void *)((const uint8_t *)seg->base + PX_SEGMENT_HEADER_SIZE);
+	shm = (const void *)((const uint8_t *)seg->base +
+			     PX_SEGMENT_HEADER_SIZE);
 	/* P1: pairs with P0 in pool_init(). */
 	if (__atomic_load_n(&shm->magic, __ATOMIC_ACQUIRE) != PX__POOL_MAGIC ||
-	    shm->version != PX__POOL_VERSION || shm->header_size != sizeof(*shm))
+	    shm->version != PX__POOL_VERSION ||
+	    shm->header_size != sizeof(*shm))
 		return -EINVAL;
 	if (px__pool_layout(shm->slot_size, shm->slots, shm->align, &l))
 		return -EINVAL;
@@ -411,12 +413,14 @@ PX_API uint32_t px_pool_recover(struct px_pool *pool)
 
 		/* Relaxed: the caller guarantees nobody else uses the pool. */
 		if (!(atomic_load_explicit(&pool->bitmap[s / 64],
-					   memory_order_relaxed) & bit)) {
+					   memory_order_relaxed) &
+		      bit)) {
 			was_used++;
 			atomic_fetch_or_explicit(&pool->bitmap[s / 64], bit,
 						 memory_order_relaxed);
 		}
-		atomic_store_explicit(&pool->meta[s].ref, 0, memory_order_relaxed);
+		atomic_store_explicit(&pool->meta[s].ref, 0,
+				      memory_order_relaxed);
 	}
 	atomic_store_explicit(&pool->shm->in_use, 0, memory_order_relaxed);
 	return was_used;

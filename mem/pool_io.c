@@ -45,7 +45,8 @@ PX_API int px_pool_iovecs(const struct px_pool *pool, struct iovec *iov,
 		uint32_t first = i * per;
 		uint32_t k = PX_MIN(per, pool->slots - first);
 
-		iov[i].iov_base = pool->slot_base + (size_t)first * pool->slot_size;
+		iov[i].iov_base =
+			pool->slot_base + (size_t)first * pool->slot_size;
 		iov[i].iov_len = (size_t)k * pool->slot_size;
 	}
 	return (int)count;
@@ -122,20 +123,22 @@ PX_API int px_pool_memlock_describe(const struct px_pool *pool, char *buf,
 		return -EINVAL;
 	memlock_need(pool, &m);
 	if (m.exempt || m.limit == UINT64_MAX)
-		return snprintf(buf, len,
-				"pool '%s' needs %llu KiB of locked memory to "
-				"register with io_uring; no limit applies (%s)",
-				pool->shm->name, (unsigned long long)(m.need >> 10),
-				m.exempt ? "CAP_IPC_LOCK" : "RLIMIT_MEMLOCK unlimited");
-	return snprintf(buf, len,
-			"pool '%s' needs %llu KiB of locked memory to register "
-			"with io_uring; RLIMIT_MEMLOCK is %llu KiB with %llu KiB "
-			"already pinned%s",
+		return snprintf(
+			buf, len,
+			"pool '%s' needs %llu KiB of locked memory to "
+			"register with io_uring; no limit applies (%s)",
 			pool->shm->name, (unsigned long long)(m.need >> 10),
-			(unsigned long long)(m.limit >> 10),
-			(unsigned long long)(m.pinned >> 10),
-			m.need + m.pinned > m.limit
-				? ": raise it (ulimit -l, systemd LimitMEMLOCK=) "
-				  "or grant CAP_IPC_LOCK"
-				: "");
+			m.exempt ? "CAP_IPC_LOCK" : "RLIMIT_MEMLOCK unlimited");
+	return snprintf(
+		buf, len,
+		"pool '%s' needs %llu KiB of locked memory to register "
+		"with io_uring; RLIMIT_MEMLOCK is %llu KiB with %llu KiB "
+		"already pinned%s",
+		pool->shm->name, (unsigned long long)(m.need >> 10),
+		(unsigned long long)(m.limit >> 10),
+		(unsigned long long)(m.pinned >> 10),
+		m.need + m.pinned > m.limit
+			? ": raise it (ulimit -l, systemd LimitMEMLOCK=) "
+			  "or grant CAP_IPC_LOCK"
+			: "");
 }

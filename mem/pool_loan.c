@@ -73,14 +73,14 @@ static void raise_high_water(struct px_pool *pool, uint32_t n)
 		in_use = pool->slots - free_count(pool);
 	else
 		in_use = atomic_fetch_add_explicit(&shm->in_use, n,
-						   memory_order_relaxed) + n;
+						   memory_order_relaxed) +
+			 n;
 	/* Relaxed: a statistic; the CAS only keeps it monotonic. */
 	hw = atomic_load_explicit(&shm->high_water, memory_order_relaxed);
 	while (in_use > hw &&
-	       !atomic_compare_exchange_weak_explicit(&shm->high_water, &hw,
-						      in_use,
-						      memory_order_relaxed,
-						      memory_order_relaxed))
+	       !atomic_compare_exchange_weak_explicit(
+		       &shm->high_water, &hw, in_use, memory_order_relaxed,
+		       memory_order_relaxed))
 		;
 }
 
@@ -94,22 +94,24 @@ static inline void slot_loaned(struct px_pool *pool, uint32_t s)
 	 * happens-before our L1 through the release chain ending in R2. So a
 	 * plain load and store counts the loan without a locked RMW. */
 	atomic_store_explicit(&m->ref, 1, memory_order_relaxed);
-	atomic_store_explicit(&m->loans,
-			      atomic_load_explicit(&m->loans,
-						   memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	atomic_store_explicit(
+		&m->loans,
+		atomic_load_explicit(&m->loans, memory_order_relaxed) + 1,
+		memory_order_relaxed);
 }
 
 static int loan_empty(struct px_pool *pool)
 {
-	atomic_fetch_add_explicit(&pool->shm->exhausted, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&pool->shm->exhausted, 1,
+				  memory_order_relaxed);
 	return -ENOBUFS;
 }
 
 PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 {
 	/* Relaxed: the hint only says where to start looking. */
-	uint32_t start = atomic_load_explicit(&pool->hint, memory_order_relaxed);
+	uint32_t start =
+		atomic_load_explicit(&pool->hint, memory_order_relaxed);
 	uint32_t w = start;
 
 	if (px_unlikely(pool->readonly))
@@ -122,15 +124,18 @@ PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 		while (v) {
 			uint64_t bit = v & -v, old;
 
-			old = atomic_fetch_and_explicit(word, ~bit,
-							memory_order_acquire); /* L1 */
+			old = atomic_fetch_and_explicit(
+				word, ~bit, memory_order_acquire); /* L1 */
 			if (old & bit) {
-				uint32_t s = w * 64 + (uint32_t)__builtin_ctzll(bit);
-				uint32_t hint = (old & ~bit) ? w : next_word(pool, w);
+				uint32_t s =
+					w * 64 + (uint32_t)__builtin_ctzll(bit);
+				uint32_t hint =
+					(old & ~bit) ? w : next_word(pool, w);
 
 				if (hint != start)
-					atomic_store_explicit(&pool->hint, hint,
-							      memory_order_relaxed);
+					atomic_store_explicit(
+						&pool->hint, hint,
+						memory_order_relaxed);
 				slot_loaned(pool, s);
 				raise_high_water(pool, 1);
 				*slot = s;
@@ -143,10 +148,10 @@ PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 	return loan_empty(pool);
 }
 
-PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots,
-			      unsigned n)
+PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n)
 {
-	uint32_t start = atomic_load_explicit(&pool->hint, memory_order_relaxed);
+	uint32_t start =
+		atomic_load_explicit(&pool->hint, memory_order_relaxed);
 	uint32_t w = start, got = 0;
 
 	if (px_unlikely(pool->readonly))
@@ -164,11 +169,12 @@ PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots,
 				want |= t & -t;
 				t &= t - 1;
 			}
-			old = atomic_fetch_and_explicit(word, ~want,
-							memory_order_acquire); /* L1 */
+			old = atomic_fetch_and_explicit(
+				word, ~want, memory_order_acquire); /* L1 */
 			won = old & want;
 			while (won) {
-				uint32_t s = w * 64 + (uint32_t)__builtin_ctzll(won);
+				uint32_t s =
+					w * 64 + (uint32_t)__builtin_ctzll(won);
 
 				slot_loaned(pool, s);
 				slots[got++] = s;
@@ -190,20 +196,24 @@ PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots,
 static __attribute__((noinline)) void wake_waiters(struct px_pool *pool)
 {
 	struct px__pool_shm *shm = pool->shm;
-	uint32_t mine = PX__POOL_WAIT_FUTEX | (pool->notify ? PX__POOL_WAIT_HOOK : 0);
+	uint32_t mine =
+		PX__POOL_WAIT_FUTEX | (pool->notify ? PX__POOL_WAIT_HOOK : 0);
 	uint32_t was;
 
 	/* A hook bit that this handle cannot serve stays for one that can. */
 	if (!(atomic_load_explicit(&shm->waiting, memory_order_relaxed) & mine))
 		return;
 	was = atomic_fetch_and_explicit(&shm->waiting, ~mine,
-					memory_order_acq_rel) & mine;
+					memory_order_acq_rel) &
+	      mine;
 	if (was & PX__POOL_WAIT_HOOK) {
-		atomic_fetch_add_explicit(&shm->wakeups, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&shm->wakeups, 1,
+					  memory_order_relaxed);
 		pool->notify(pool, pool->notify_arg);
 	}
 	if (was & PX__POOL_WAIT_FUTEX) {
-		atomic_fetch_add_explicit(&shm->wakeups, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&shm->wakeups, 1,
+					  memory_order_relaxed);
 		/* Shared futex (no PRIVATE flag): waiters may be elsewhere. */
 		syscall(SYS_futex, (uint32_t *)&shm->waiting, FUTEX_WAKE,
 			INT_MAX, NULL, NULL, 0);
@@ -293,12 +303,12 @@ PX_API void px_pool_slot_ref(struct px_pool *pool, uint32_t slot)
 					  memory_order_relaxed);
 }
 
-PX_API uint32_t px_pool_slot_refcount(const struct px_pool *pool,
-				      uint32_t slot)
+PX_API uint32_t px_pool_slot_refcount(const struct px_pool *pool, uint32_t slot)
 {
 	if (slot >= pool->slots)
 		return 0;
-	return atomic_load_explicit(&pool->meta[slot].ref, memory_order_acquire);
+	return atomic_load_explicit(&pool->meta[slot].ref,
+				    memory_order_acquire);
 }
 
 PX_API uint32_t px_pool_available(const struct px_pool *pool)
@@ -309,7 +319,8 @@ PX_API uint32_t px_pool_available(const struct px_pool *pool)
 bool px__pool_any_free(const struct px_pool *pool)
 {
 	for (uint32_t w = 0; w < pool->nwords; w++)
-		if (atomic_load_explicit(&pool->bitmap[w], memory_order_seq_cst))
+		if (atomic_load_explicit(&pool->bitmap[w],
+					 memory_order_seq_cst))
 			return true;
 	return false;
 }
@@ -348,7 +359,8 @@ PX_API int px_pool_wait(struct px_pool *pool, int timeout_ms)
 		tsp = &ts;
 	}
 	/* The kernel re-checks that the word still equals v. */
-	if (syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, v, tsp, NULL, 0) < 0) {
+	if (syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, v, tsp, NULL, 0) <
+	    0) {
 		if (errno == ETIMEDOUT || errno == EINTR)
 			return -errno;
 		/* EAGAIN: the word changed, a release came by. */
@@ -369,13 +381,14 @@ PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st)
 	st->loans = loans;
 	/* Every loan but the ones still out has come back. */
 	st->releases = loans > st->in_use ? loans - st->in_use : 0;
-	st->exhausted = atomic_load_explicit(&shm->exhausted, memory_order_relaxed);
-	st->bytes_copied = atomic_load_explicit(&shm->bytes_copied,
-						memory_order_relaxed);
-	st->high_water = atomic_load_explicit(&shm->high_water,
-					      memory_order_relaxed);
-	st->bad_releases = atomic_load_explicit(&shm->bad_releases,
-						memory_order_relaxed);
+	st->exhausted =
+		atomic_load_explicit(&shm->exhausted, memory_order_relaxed);
+	st->bytes_copied =
+		atomic_load_explicit(&shm->bytes_copied, memory_order_relaxed);
+	st->high_water =
+		atomic_load_explicit(&shm->high_water, memory_order_relaxed);
+	st->bad_releases =
+		atomic_load_explicit(&shm->bad_releases, memory_order_relaxed);
 	st->wakeups = atomic_load_explicit(&shm->wakeups, memory_order_relaxed);
 }
 

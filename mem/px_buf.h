@@ -25,9 +25,9 @@ PX_EXTERN_C_BEGIN
 
 /* px_buf.flags: media-agnostic stream markers. */
 #define PX_BUF_FLAG_DISCONT 0x0001u /* data is not contiguous with the last */
-#define PX_BUF_FLAG_DELTA 0x0002u   /* cannot be decoded on its own */
-#define PX_BUF_FLAG_GAP 0x0004u	    /* no data for this span */
-#define PX_BUF_FLAG_MARKER 0x0008u  /* end of a unit (frame, message) */
+#define PX_BUF_FLAG_DELTA   0x0002u /* cannot be decoded on its own */
+#define PX_BUF_FLAG_GAP	    0x0004u /* no data for this span */
+#define PX_BUF_FLAG_MARKER  0x0008u /* end of a unit (frame, message) */
 /* Bits 0x0100 and up are for elements' own use. */
 #define PX_BUF_FLAG_USER 0x0100u
 
@@ -133,8 +133,8 @@ PX_API int px_buf_make_writable(struct px_buf *b);
  * (transfer full), metadata reset as by px_buf_alloc(); zeroed on error.
  * Returns 0, -ENOBUFS, -EINVAL (@len > slot size), -EROFS. Thread: any.
  */
-PX_API int px_buf_from_bytes(struct px_pool *pool, const void *data,
-			     size_t len, struct px_buf *out);
+PX_API int px_buf_from_bytes(struct px_pool *pool, const void *data, size_t len,
+			     struct px_buf *out);
 
 PX_EXTERN_C_END
 

@@ -14,12 +14,12 @@
 #include "px_segment_int.h"
 
 /* "PXPOOL01" read as a little-endian u64. */
-#define PX__POOL_MAGIC 0x31304c4f4f505850ull
-#define PX__POOL_VERSION 1u
+#define PX__POOL_MAGIC	  0x31304c4f4f505850ull
+#define PX__POOL_VERSION  1u
 #define PX__POOL_NAME_MAX 32u
 
 /* Bits of px__pool_shm.waiting. */
-#define PX__POOL_WAIT_HOOK 1u  /* px_pool_wait_set(): run the notify hook */
+#define PX__POOL_WAIT_HOOK  1u /* px_pool_wait_set(): run the notify hook */
 #define PX__POOL_WAIT_FUTEX 2u /* px_pool_wait(): futex-wake the word */
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
@@ -60,8 +60,8 @@ struct px__pool_shm {
 	uint32_t slot_size;
 	uint32_t slots;
 	uint32_t align;
-	uint32_t nwords;      /* bitmap words */
-	uint64_t bitmap_off;  /* from the segment base */
+	uint32_t nwords;     /* bitmap words */
+	uint64_t bitmap_off; /* from the segment base */
 	uint64_t meta_off;
 	uint64_t slots_off;
 	char name[PX__POOL_NAME_MAX];

@@ -42,17 +42,17 @@ struct px_segment_config {
 	enum px_segment_kind kind; /* default PX_SEGMENT_HEAP */
 	size_t size;		   /* bytes, header included; rounded up to
 				      the page size; ignored on file reopen */
-	const char *name;	   /* memfd name (debugging); NULL: "parallax" */
-	size_t huge_page_size;	   /* hugetlb: 0 best available, 2 MiB, 1 GiB */
-	bool require_huge;	   /* hugetlb: fail instead of falling back
-				      (0: any hugetlb size; else exactly that) */
-	bool shareable;		   /* hugetlb: back it with a memfd (has an fd) */
-	bool populate;		   /* prefault every page now (errors, not
-				      SIGBUS, if memory is short) */
-	const char *path;	   /* file: path of the backing file */
-	bool create;		   /* file: create it (must not exist); false:
-				      reopen an existing one and validate it */
-	int numa_node;		   /* -1: no binding; >= 0: bind to that node */
+	const char *name;      /* memfd name (debugging); NULL: "parallax" */
+	size_t huge_page_size; /* hugetlb: 0 best available, 2 MiB, 1 GiB */
+	bool require_huge;     /* hugetlb: fail instead of falling back
+				  (0: any hugetlb size; else exactly that) */
+	bool shareable;	       /* hugetlb: back it with a memfd (has an fd) */
+	bool populate;	       /* prefault every page now (errors, not
+				  SIGBUS, if memory is short) */
+	const char *path;      /* file: path of the backing file */
+	bool create;	       /* file: create it (must not exist); false:
+				  reopen an existing one and validate it */
+	int numa_node;	       /* -1: no binding; >= 0: bind to that node */
 };
 
 /*
@@ -60,15 +60,15 @@ struct px_segment_config {
  */
 struct px_segment {
 	/* read-only */
-	void *base;		 /* start of the mapping; the header is here */
-	size_t size;		 /* bytes mapped (header included) */
-	int fd;			 /* memfd or file descriptor, -1 for heap */
+	void *base;  /* start of the mapping; the header is here */
+	size_t size; /* bytes mapped (header included) */
+	int fd;	     /* memfd or file descriptor, -1 for heap */
 	enum px_segment_kind kind;
-	enum px_page_kind page;	 /* what the backend actually got */
-	size_t page_size;	 /* 4096, 2 MiB or 1 GiB (THP: 2 MiB) */
-	int numa_node;		 /* node bound to, -1 when not bound */
-	bool readonly;		 /* mapped with px_segment_map_fd(readonly) */
-	bool created;		 /* false when mapped from an existing fd/file */
+	enum px_page_kind page; /* what the backend actually got */
+	size_t page_size;	/* 4096, 2 MiB or 1 GiB (THP: 2 MiB) */
+	int numa_node;		/* node bound to, -1 when not bound */
+	bool readonly;		/* mapped with px_segment_map_fd(readonly) */
+	bool created;		/* false when mapped from an existing fd/file */
 };
 
 /*

@@ -11,7 +11,7 @@
 #include "px_segment.h"
 
 /* "PXSEGMNT" read as a little-endian u64. */
-#define PX__SEGMENT_MAGIC 0x544e4d4745535850ull
+#define PX__SEGMENT_MAGIC   0x544e4d4745535850ull
 #define PX__SEGMENT_VERSION 1u
 
 /*

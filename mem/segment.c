@@ -44,7 +44,8 @@ int px__segment_populate(void *addr, size_t len)
 
 int px__segment_seal(int fd)
 {
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) <
+	    0)
 		return -errno;
 	return 0;
 }
@@ -55,8 +56,9 @@ int px__segment_check_header(const void *base, size_t size)
 
 	if (size < sizeof(*h))
 		return -EINVAL;
-	if (h->magic != PX__SEGMENT_MAGIC || h->version != PX__SEGMENT_VERSION ||
-	    h->header_size != sizeof(*h) || h->layout_size != size)
+	if (h->magic != PX__SEGMENT_MAGIC ||
+	    h->version != PX__SEGMENT_VERSION || h->header_size != sizeof(*h) ||
+	    h->layout_size != size)
 		return -EINVAL;
 	if (h->kind > PX_SEGMENT_FILE || h->page > PX_PAGE_1G ||
 	    h->page_size == 0 || size % h->page_size != 0)
@@ -139,7 +141,8 @@ PX_API int px_segment_create(const struct px_segment_config *cfg,
 	ret = backends[cfg->kind](cfg, size, seg);
 	if (ret)
 		goto err_free;
-	if (cfg->populate && seg->page != PX_PAGE_2M && seg->page != PX_PAGE_1G) {
+	if (cfg->populate && seg->page != PX_PAGE_2M &&
+	    seg->page != PX_PAGE_1G) {
 		/* hugetlb backends reserve and populate on their own. */
 		ret = px__segment_populate(seg->base, seg->size);
 		if (ret)

@@ -52,7 +52,8 @@ static int file_open(const struct px_segment_config *cfg, size_t *sizep,
 		ret = -errno;
 		goto err_close;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)PX_SEGMENT_HEADER_SIZE ||
+	if (!S_ISREG(st.st_mode) ||
+	    st.st_size < (off_t)PX_SEGMENT_HEADER_SIZE ||
 	    (size_t)st.st_size % px__page_size() != 0) {
 		ret = -EINVAL;
 		goto err_close;

@@ -14,7 +14,7 @@
 
 #include "px_segment_int.h"
 
-#define HP_SYSFS "/sys/kernel/mm/hugepages/hugepages-"
+#define HP_SYSFS  "/sys/kernel/mm/hugepages/hugepages-"
 #define THP_SYSFS "/sys/kernel/mm/transparent_hugepage/"
 
 struct hp_size {
@@ -25,14 +25,12 @@ struct hp_size {
 	const char *sysfs; /* exists when the kernel supports the size */
 };
 
-static const struct hp_size hp_1g = {
-	1ul << 30, PX_PAGE_1G, 30 << MAP_HUGE_SHIFT, MFD_HUGE_1GB,
-	HP_SYSFS "1048576kB"
-};
-static const struct hp_size hp_2m = {
-	2ul << 20, PX_PAGE_2M, 21 << MAP_HUGE_SHIFT, MFD_HUGE_2MB,
-	HP_SYSFS "2048kB"
-};
+static const struct hp_size hp_1g = {1ul << 30, PX_PAGE_1G,
+				     30 << MAP_HUGE_SHIFT, MFD_HUGE_1GB,
+				     HP_SYSFS "1048576kB"};
+static const struct hp_size hp_2m = {2ul << 20, PX_PAGE_2M,
+				     21 << MAP_HUGE_SHIFT, MFD_HUGE_2MB,
+				     HP_SYSFS "2048kB"};
 
 /* Unmap, close, and translate "no pages" errors into -ENOMEM. */
 static int hp_fail(void *base, size_t len, int fd, int err)
@@ -69,7 +67,8 @@ static int try_hugetlb(const struct px_segment_config *cfg, size_t size,
 		ret = px__segment_seal(fd);
 		if (ret)
 			return hp_fail(NULL, 0, fd, ret);
-		base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			    0);
 	} else {
 		/* Shared anonymous rather than private: a fork()ed child must
 		 * not lose the reservation on a copy-on-write fault. */
@@ -139,7 +138,7 @@ static size_t thp_size(void)
 static int try_thp_shared(const struct px_segment_config *cfg, size_t size,
 			  struct px_segment *seg)
 {
-	static const char *const off[] = { "never", "deny" };
+	static const char *const off[] = {"never", "deny"};
 	size_t pmd = thp_size();
 	int ret;
 
@@ -162,7 +161,7 @@ static int try_thp_shared(const struct px_segment_config *cfg, size_t size,
 static int try_thp_private(const struct px_segment_config *cfg, size_t size,
 			   struct px_segment *seg)
 {
-	static const char *const off[] = { "never" };
+	static const char *const off[] = {"never"};
 	size_t pmd = thp_size(), len = PX_ALIGN_UP(size, pmd), head, tail;
 	char *raw, *base;
 	int ret;

@@ -33,7 +33,8 @@ int px__segment_memfd_map(const struct px_segment_config *cfg, size_t size,
 		goto err_close;
 	}
 	if (cfg->numa_node >= 0) {
-		/* On shmem the policy sticks to the file: later touches obey it. */
+		/* On shmem the policy sticks to the file: later touches obey
+		 * it. */
 		ret = px__numa_bind(base, size, cfg->numa_node);
 		if (ret)
 			goto err_unmap;
