@@ -63,12 +63,13 @@ struct px_segment {
 	void *base;  /* start of the mapping; the header is here */
 	size_t size; /* bytes mapped (header included) */
 	int fd;	     /* memfd or file descriptor, -1 for heap */
-	enum px_segment_kind kind;
-	enum px_page_kind page; /* what the backend actually got */
-	size_t page_size;	/* 4096, 2 MiB or 1 GiB (THP: 2 MiB) */
-	int numa_node;		/* node bound to, -1 when not bound */
-	bool readonly;		/* mapped with px_segment_map_fd(readonly) */
-	bool created;		/* false when mapped from an existing fd/file */
+	enum px_segment_kind kind; /* as asked: a hugetlb segment that fell
+				      back stays HUGETLB, page tells */
+	enum px_page_kind page;	   /* what the backend actually got */
+	size_t page_size;	   /* 4096, 2 MiB or 1 GiB (THP: 2 MiB) */
+	int numa_node;		   /* node bound to, -1 when not bound */
+	bool readonly;		   /* mapped with px_segment_map_fd(readonly) */
+	bool created; /* false when mapped from an existing fd/file */
 };
 
 /*
@@ -77,7 +78,9 @@ struct px_segment {
  * @out: on success receives the segment (transfer full: destroy it with
  *       px_segment_destroy()); untouched on error.
  * A created segment has its header written (magic, version, layout size);
- * a reopened file segment has its header validated.
+ * a reopened file segment has its header validated. Hugetlb pages are
+ * reserved at mmap time and prefaulted (never MAP_NORESERVE), so a short
+ * supply shows here as a fallback or -ENOMEM, never as a SIGBUS later.
  * Returns 0, or:
  *   -EINVAL  bad config (size 0, unknown kind, huge_page_size not 0/2M/1G,
  *            file without path, numa_node < -1), or a reopened file whose
