@@ -60,7 +60,8 @@ struct px_reactor_config {
 	uint32_t spin_ns;	/* busy-poll this long before sleeping; 0: never */
 	uint32_t zc_threshold;	/* px_io_send_auto uses SEND_ZC from here; 0: never */
 	bool no_pin;		/* compute the placement but do not bind the thread */
-	bool no_defer_taskrun;	/* set up without SINGLE_ISSUER/DEFER_TASKRUN */
+	bool no_defer_taskrun;	/* set up without DEFER_TASKRUN (the degraded
+				 * path, for tests and old-kernel parity) */
 	bool no_msg_ring;	/* wake this reactor through its eventfd only */
 };
 
@@ -93,8 +94,9 @@ PX_API int px_reactor_create(const struct px_reactor_config *cfg,
  * to its placement, create its io_uring there, and return once the ring is
  * up (or failed). Setup tries SINGLE_ISSUER|DEFER_TASKRUN first and falls
  * back on -EINVAL (see px_reactor_stats().setup_flags for what it got).
- * Returns 0; -EALREADY if started, stopped or embedded (run_once) before;
- * -ENOSYS if io_uring is disabled; -ENOMEM (including RLIMIT_MEMLOCK while
+ * Returns 0; -EINVAL (R NULL, or sched_setaffinity refused the CPU set);
+ * -EALREADY if started, stopped or embedded (run_once) before; -ENOSYS if
+ * io_uring is disabled; -ENOMEM (including RLIMIT_MEMLOCK while
  * registering pre-registered buffers) or another -errno of io_uring_setup,
  * pthread_create or the registrations.
  * Thread: any except a reactor's own.
@@ -113,14 +115,16 @@ PX_API int px_reactor_start(struct px_reactor *r);
  * Started reactor: call from any thread except its own (-EDEADLK).
  * Embedded reactor: call from its owning thread only (-EPERM otherwise); the
  * cancel/reap runs inside this call.
- * Returns 0 (also when never started or already stopped), -EDEADLK, -EPERM.
+ * Returns 0 (also when never started or already stopped), -EDEADLK, -EPERM,
+ * -EINVAL (R NULL).
  * Tasks posted to a reactor that is never started never run.
  */
 PX_API int px_reactor_stop(struct px_reactor *r);
 
 /*
  * px_reactor_destroy - stop if needed (see px_reactor_stop) and free R.
- * Accepts NULL. Pools registered with R are only unregistered, not freed.
+ * Accepts NULL. Registered pools and buffers are released with the ring,
+ * never freed; the caller keeps them.
  * Thread: the creator, never R's own thread (ignored there: it would free
  * the loop under itself); an embedded reactor must be destroyed on its
  * owning thread or the callbacks of its ops are lost.
@@ -134,9 +138,10 @@ PX_API void px_reactor_destroy(struct px_reactor *r);
  * reactor from then on.
  * @timeout_ms: how long to wait when there is nothing to do: 0 never blocks,
  *              -1 waits for work.
- * Returns the number of callbacks and tasks run (>= 0), -EALREADY if the
- * reactor was started with px_reactor_start() (or stopped), -EPERM if another
- * thread owns it, -ENOSYS, or the -errno of the ring setup.
+ * Returns the number of callbacks and tasks run (>= 0), -EINVAL (R NULL),
+ * -EALREADY if the reactor was started with px_reactor_start() (or
+ * stopped), -EPERM if another thread owns it, -ENOSYS, or the -errno of the
+ * ring setup. Not from inside one of R's own callbacks or tasks.
  * Thread: the owning thread (any thread for the first call).
  */
 PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms);
@@ -150,9 +155,8 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms);
  * be spurious, never missed; it is level-triggered (do not use EPOLLET),
  * and a busy embedder calling run_once back to back pays no syscall on it.
  * io_uring task work may interrupt the embedder's epoll_wait with EINTR:
- * retry. Meaningless for started
- * reactors. Valid from create to destroy; R keeps ownership (transfer none:
- * do not close it).
+ * retry. Meaningless for started reactors. Valid from create to destroy;
+ * R keeps ownership (transfer none: do not close it).
  * Thread: any.
  */
 PX_API int px_reactor_fd(const struct px_reactor *r);
@@ -192,8 +196,9 @@ PX_API bool px_reactor_pinned(const struct px_reactor *r);
 
 /* Counters, for tests and benchmarks. */
 struct px_reactor_stats {
-	uint64_t submits;	/* io_uring_enter calls (one per loop turn at most,
-				 * plus one per SQ-full flush) */
+	uint64_t submits;	/* io_uring_enter calls: one per loop turn at
+				 * most, plus one per SQ-full flush and one per
+				 * MSG_RING wakeup this reactor sends */
 	uint64_t sqes;		/* SQEs submitted */
 	uint64_t cqes;		/* CQEs reaped */
 	uint64_t turns;		/* loop turns */
