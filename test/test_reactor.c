@@ -951,14 +951,26 @@ struct inflight {
 	int pfd[2], sv[2], lfd;
 	char buf[16];
 	struct top rd, tm, rv, acc;
+	struct px_reactor *r;
+	atomic_int rearm; /* what re-arming from the -ECANCELED callback gave */
 };
+
+/* Re-arm on cancel, as a naive element would: refused while stopping. */
+static void rearm_cb(struct px_op *op, int res, uint32_t flags)
+{
+	struct inflight *f = px_container_of(op, struct inflight, rd.op);
+
+	top_cb(op, res, flags);
+	atomic_store(&f->rearm, px_io_read(f->r, op, f->pfd[0], f->buf,
+					   16, (uint64_t)-1, rearm_cb));
+}
 
 static void inflight_submit(struct px_reactor *r, void *arg)
 {
 	struct inflight *f = arg;
 
 	ck_assert_int_eq(px_io_read(r, &f->rd.op, f->pfd[0], f->buf, 16,
-				    (uint64_t)-1, top_cb), 0);
+				    (uint64_t)-1, rearm_cb), 0);
 	ck_assert_int_eq(px_io_timeout(r, &f->tm.op, 60ull * 1000000000,
 				       top_cb), 0);
 	ck_assert_int_eq(px_io_recv(r, &f->rv.op, f->sv[0], f->buf, 16, 0,
@@ -979,12 +991,13 @@ START_TEST(test_reactor_stop_inflight)
 	ck_assert_int_eq(pipe(f.pfd), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, f.sv), 0);
 	f.lfd = tcp_listener(&sa);
-	r = start_reactor(NULL);
+	f.r = r = start_reactor(NULL);
 	call_on(r, inflight_submit, &f);
 	sleep_ms(5);
 	ck_assert_int_eq(px_reactor_stop(r), 0);
 	ck_assert_int_eq(f.rd.fired, 1);
 	ck_assert_int_eq(f.rd.res, -ECANCELED);
+	ck_assert_int_eq(f.rearm, -ESHUTDOWN);
 	ck_assert_int_eq(f.tm.fired, 1);
 	ck_assert_int_eq(f.tm.res, -ECANCELED);
 	ck_assert_int_eq(f.rv.fired, 1);
