@@ -902,6 +902,32 @@ START_TEST(test_elements_stress_shapes)
 }
 END_TEST
 
+/*
+ * stress: many long runs across a cross-reactor link. Catches a consumer
+ * that stops while its link is full (a lost wakeup): the run never ends.
+ */
+START_TEST(test_elements_stress_cross_link)
+{
+	struct px_pipeline *p;
+	struct px_message m;
+
+	REQUIRE_URING();
+	for (int i = 0; i < 12; i++) {
+		int rc;
+
+		p = parse("fakesrc num-buffers=300000 size=4096 ! queue ! testsink name=t");
+		ck_assert_int_eq(px_pipeline_play(p), 0);
+		rc = px_pipeline_wait(p, 4ll * 1000000000ll, &m);
+		ck_assert_msg(rc == 0,
+			      "run %d: no EOS (%d): the sink stopped at %llu buffers",
+			      i, rc,
+			      (unsigned long long)tsink(p, "t")->buffers);
+		ck_assert_uint_eq(tsink(p, "t")->order_errors, 0);
+		finish(p);
+	}
+}
+END_TEST
+
 static Suite *elements_suite(void)
 {
 	Suite *s = suite_create("elements");
@@ -921,6 +947,8 @@ static Suite *elements_suite(void)
 	tcase_add_test(px_tcase(s, "builder"), test_elements_builder);
 	tcase_add_test(px_tcase(s, "replay"), test_elements_replay);
 	tcase_add_test(px_tcase(s, "stress_shapes"), test_elements_stress_shapes);
+	tcase_add_test(px_tcase(s, "stress_cross_link"),
+		       test_elements_stress_cross_link);
 	return s;
 }
 
