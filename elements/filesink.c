@@ -44,6 +44,7 @@ struct filesink {
 	struct px_pad *sink;
 	int fd;
 	bool seekable;
+	unsigned run_depth; /* depth, or 1 for a stream */
 	uint64_t base;	   /* file offset of the first byte of this run */
 	uint64_t next_off; /* offset of the next buffer */
 	uint64_t sub_seq;  /* writes submitted */
@@ -125,8 +126,7 @@ static int filesink_start(struct px_element *e)
 	s->seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
 	s->base = S_ISREG(st.st_mode) && s->append ? (uint64_t)st.st_size : 0;
 	s->next_off = s->base;
-	if (!s->seekable)
-		s->depth = 1;
+	s->run_depth = s->seekable ? (unsigned)s->depth : 1;
 	return 0;
 }
 
@@ -301,7 +301,7 @@ static void filesink_work(struct px_element *e)
 		return;
 	retire(s);
 	while (!s->err && !s->eos) {
-		unsigned free_slots = (unsigned)s->depth -
+		unsigned free_slots = s->run_depth -
 				      (unsigned)(s->sub_seq - s->done_seq);
 
 		if (!free_slots)

@@ -56,6 +56,7 @@ struct filesrc {
 	struct px_pool *pool;
 	int fd;
 	bool seekable;
+	unsigned run_depth; /* depth, or 1 for a stream */
 	uint64_t end;	   /* stop reading here (UINT64_MAX: until read 0) */
 	uint64_t next_off; /* offset of the next read to submit */
 	uint64_t sub_seq;  /* reads submitted */
@@ -204,7 +205,7 @@ static int filesrc_start(struct px_element *e)
 	/* A pipe or a character device has one file position: one read at a
 	 * time keeps its bytes in order. */
 	depth = s->seekable ? (uint32_t)s->depth : 1;
-	s->depth = depth;
+	s->run_depth = depth;
 	slots = s->pool_slots ? (uint32_t)s->pool_slots
 			      : depth + FSRC_POOL_MARGIN;
 	if (slots <= depth) {
@@ -371,8 +372,8 @@ static void filesrc_work(struct px_element *e)
 	if (!s->done && !s->eof && px_element_eos_requested(e))
 		s->eof = true;
 	while (!s->done && !s->eof && s->next_off < s->end &&
-	       s->inflight < (unsigned)s->depth &&
-	       s->sub_seq - s->push_seq < (uint64_t)s->depth) {
+	       s->inflight < s->run_depth &&
+	       s->sub_seq - s->push_seq < s->run_depth) {
 		struct fsrc_req *req = &s->reqs[s->sub_seq % FSRC_WINDOW];
 		uint64_t left = s->end - s->next_off;
 
