@@ -48,9 +48,10 @@ enum px_ring_kind {
  * free-running uint32_t indices (slot = index & mask), so it means the same
  * in every process that maps it, at any address.
  *
- * Each side's writable state sits on its own cache line, with an empty guard
- * line after it so that the adjacent-line prefetcher does not pair the
- * producer's and the consumer's lines. Each side keeps a cached copy of the
+ * The read-only header and each side's writable state sit on their own
+ * cache lines, each followed by an empty guard line, so that the adjacent-
+ * line prefetcher never pairs a line one side writes with a line the other
+ * side reads on every call. Each side keeps a cached copy of the
  * other side's index on its own line and reads the shared index only when
  * the cached one says full (producer) or empty (consumer).
  *
@@ -65,21 +66,22 @@ struct px_ring {
 	uint32_t mask;      /* capacity - 1 */
 	uint32_t item_size; /* bytes per item, a multiple of 8 */
 	uint32_t reserved0[11];
+	uint8_t guard0[PX_CACHE_LINE];
 
-	/* private, producer side: line 1 */
+	/* private, producer side: line 2 */
 	alignas(PX_CACHE_LINE) _Atomic uint32_t prod_head; /* MPSC reservations */
 	_Atomic uint32_t prod_tail; /* items [cons_head, prod_tail) are readable */
 	uint32_t prod_cons_cache;   /* producer's last view of cons_head (SP kinds) */
 	uint32_t reserved1[13];
 	uint8_t guard1[PX_CACHE_LINE];
 
-	/* private, consumer side: line 3 */
+	/* private, consumer side: line 4 */
 	alignas(PX_CACHE_LINE) _Atomic uint32_t cons_head; /* next index to read */
 	uint32_t cons_prod_cache; /* consumer's last view of prod_tail */
 	uint32_t reserved2[14];
 	uint8_t guard2[PX_CACHE_LINE];
 
-	/* private, wake flags: line 5, written only around a sleep */
+	/* private, wake flags: line 6, written only around a sleep */
 	alignas(PX_CACHE_LINE) _Atomic uint32_t cons_sleeping;
 	_Atomic uint32_t prod_sleeping;
 	uint32_t reserved3[14];
@@ -87,7 +89,7 @@ struct px_ring {
 	/* items: capacity * item_size bytes */
 };
 
-#define PX__RING_ITEMS_OFFSET (7 * PX_CACHE_LINE)
+#define PX__RING_ITEMS_OFFSET (8 * PX_CACHE_LINE)
 
 /*
  * px_ring_memsize - bytes of memory a ring needs.
@@ -183,7 +185,11 @@ PX_INLINE unsigned px_ring_enqueue_burst(struct px_ring *r, const void *items,
 PX_INLINE unsigned px_ring_dequeue_burst(struct px_ring *r, void *items,
 					 unsigned n)
 {
-	return px__ring_sc_dequeue(r, items, n, r->kind == PX_RING_LOCAL);
+	/* Two calls, not one with a computed flag: each must see a constant
+	 * memory order, or the compiler falls back to seq_cst. */
+	if (r->kind == PX_RING_LOCAL)
+		return px__ring_sc_dequeue(r, items, n, true);
+	return px__ring_sc_dequeue(r, items, n, false);
 }
 
 /*
