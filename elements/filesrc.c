@@ -84,7 +84,7 @@ static const struct px_prop_spec filesrc_props[] = {
 	PX_PROP_BOOL_SPEC("direct", struct filesrc, direct, false,
 			  "bypass the page cache (O_DIRECT); blocksize and offset must be multiples of the file's direct-I/O alignment"),
 	PX_PROP_INT_SPEC("pool-slots", struct filesrc, pool_slots, 0, 0, 65536,
-			 "buffers in the source's pool (0: depth + 48); more than depth, or reads wait for downstream"),
+			 "buffers in the source's pool (0: depth + 48); must be more than depth"),
 };
 
 static const struct px_pad_template filesrc_pads[] = {
