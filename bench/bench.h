@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define BENCH_MAX_METRICS 4
 #define BENCH_MAX_IMPLS	  6
@@ -91,6 +92,7 @@ struct bench_ctx {
 	unsigned case_index; /* within the scenario */
 	double t_start;	     /* bench_now() at start, for progress */
 	char load_start[16]; /* /proc/loadavg first field at start */
+	time_t start_time;   /* wall clock at start, for the report */
 	struct bench_result *res;
 	size_t nres, capres;
 	unsigned next_group;

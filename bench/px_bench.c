@@ -125,21 +125,20 @@ static void make_header(const struct bench_ctx *ctx, char *buf, size_t len)
 
 	char cpu[256], date[64], gst[128], fio[64], iperf[128];
 	struct utsname u;
-	time_t now = time(NULL);
 	struct tm tm;
 	const char *dpdk = bench_dpdk_version();
 
 	cpu_model(cpu, sizeof(cpu));
 	load_average(load_end, sizeof(load_end));
 	uname(&u);
-	gmtime_r(&now, &tm);
+	gmtime_r(&ctx->start_time, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm);
 	peer_version("gst-launch-1.0", "--version", gst, sizeof(gst));
 	peer_version("fio", "--version", fio, sizeof(fio));
 	peer_version("iperf3", "--version", iperf, sizeof(iperf));
 	bench_snprintf(
 		buf, len,
-		"## px-bench results, %s\n\n"
+		"## px-bench results, started %s\n\n"
 		"Machine: %s, %ld CPUs online, Linux %s (%s); nothing "
 		"pinned.  \n"
 		"Parallax %s; peers: %s, %s, %s, DPDK %s.  \n"
@@ -248,6 +247,7 @@ int main(int argc, char **argv)
 	ctx.reps = reps ? reps : ctx.quick ? 3 : 5;
 	ctx.tty = isatty(STDERR_FILENO);
 	ctx.t_start = bench_now();
+	ctx.start_time = time(NULL);
 	load_average(ctx.load_start, sizeof(ctx.load_start));
 	ctx.scen_total = nwant;
 	bench_global_ctx = &ctx;
