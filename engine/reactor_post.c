@@ -74,11 +74,13 @@ void px__reactor_schedule_posted(struct px_reactor *r, struct px_task *list)
 		next = atomic_load_explicit(&fifo->post_next,
 					    memory_order_relaxed);
 		/*
-		 * C1: release, pairs with the acquire exchange C2 in
-		 * px_reactor_post(): our read of post_next happens before a
-		 * re-post overwrites it.
+		 * C1: acq_rel exchange, pairs with C2 in px_reactor_post():
+		 * release so our read of post_next happens before a re-post
+		 * overwrites it; acquire so that fn also sees what a poster
+		 * whose post found the task already posted (a no-op) wrote
+		 * before posting: C1 reads the last C2 in posted's order.
 		 */
-		atomic_store_explicit(&fifo->posted, 0, memory_order_release);
+		atomic_exchange_explicit(&fifo->posted, 0, memory_order_acq_rel);
 		px_reactor_schedule(r, fifo);
 		fifo = next;
 	}
@@ -156,8 +158,8 @@ PX_API int px_reactor_post(struct px_reactor *r, struct px_task *t)
 		px_reactor_schedule(r, t);
 		return 0;
 	}
-	/* C2: acquire, pairs with C1: the consumer is done with post_next. */
-	if (atomic_exchange_explicit(&t->posted, 1, memory_order_acquire))
+	/* C2: acq_rel, pairs with C1 (see there). */
+	if (atomic_exchange_explicit(&t->posted, 1, memory_order_acq_rel))
 		return 0; /* already on the list: fn will run */
 	/* Relaxed: only a first guess for the CAS (P1), which orders. */
 	head = atomic_load_explicit(&r->post_head, memory_order_relaxed);

@@ -944,6 +944,98 @@ START_TEST(test_reactor_budget)
 }
 END_TEST
 
+/*
+ * stress: a bounded SPSC link between two reactors with sleep flags on both
+ * ends (the engine's cross-reactor link protocol), woken only by posts. A
+ * lost post or wakeup stalls the transfer.
+ */
+#define XCAP 16u
+struct xlink {
+	struct px_reactor *a, *b;
+	struct px_task prod, cons;
+	atomic_uint head, tail;
+	atomic_int prod_sleep, cons_sleep, done;
+	unsigned total, produced;
+};
+
+static void x_prod(struct px_task *t)
+{
+	struct xlink *x = px_container_of(t, struct xlink, prod);
+
+	atomic_store(&x->prod_sleep, 0);
+	for (int n = 0; n < 64 && x->produced < x->total; n++) {
+		if (x->produced - atomic_load(&x->tail) >= XCAP) {
+			atomic_store(&x->prod_sleep, 1);
+			if (x->produced - atomic_load(&x->tail) >= XCAP)
+				return; /* the consumer posts us */
+			atomic_store(&x->prod_sleep, 0);
+		}
+		atomic_store(&x->head, ++x->produced);
+		if (atomic_load(&x->cons_sleep) &&
+		    atomic_exchange(&x->cons_sleep, 0))
+			ck_assert_int_eq(px_reactor_post(x->b, &x->cons), 0);
+	}
+	if (x->produced < x->total)
+		px_reactor_schedule(x->a, &x->prod);
+}
+
+static void x_cons(struct px_task *t)
+{
+	struct xlink *x = px_container_of(t, struct xlink, cons);
+	unsigned tail = atomic_load(&x->tail);
+
+	atomic_store(&x->cons_sleep, 0);
+	for (int n = 0; n < 64; n++) {
+		if (tail == atomic_load(&x->head)) {
+			if (tail == x->total) {
+				atomic_store(&x->done, 1);
+				return;
+			}
+			atomic_store(&x->cons_sleep, 1);
+			if (tail == atomic_load(&x->head))
+				return; /* the producer posts us */
+			atomic_store(&x->cons_sleep, 0);
+		}
+		atomic_store(&x->tail, ++tail);
+		if (atomic_load(&x->prod_sleep) &&
+		    atomic_exchange(&x->prod_sleep, 0))
+			ck_assert_int_eq(px_reactor_post(x->a, &x->prod), 0);
+	}
+	px_reactor_schedule(x->b, &x->cons);
+}
+
+static void xlink_run(uint32_t spin_ns, bool no_msg_ring)
+{
+	struct px_reactor_config cfg = base_cfg;
+	struct xlink x = { .total = 200000 };
+
+	cfg.spin_ns = spin_ns;
+	cfg.no_msg_ring = no_msg_ring;
+	x.a = start_reactor(&cfg);
+	x.b = start_reactor(&cfg);
+	px_task_init(&x.prod, x_prod);
+	px_task_init(&x.cons, x_cons);
+	ck_assert_int_eq(px_reactor_post(x.b, &x.cons), 0);
+	ck_assert_int_eq(px_reactor_post(x.a, &x.prod), 0);
+	for (int i = 0; i < 30000 && !atomic_load(&x.done); i++)
+		sleep_ms(1);
+	ck_assert_msg(atomic_load(&x.done), "stalled at %u of %u",
+		      atomic_load(&x.tail), x.total);
+	px_reactor_destroy(x.a);
+	px_reactor_destroy(x.b);
+}
+
+START_TEST(test_reactor_stress_xlink)
+{
+	NEED_URING();
+	for (int i = 0; i < 2; i++) {
+		xlink_run(0, false);
+		xlink_run(0, true);
+		xlink_run(PX_REACTOR_SPIN_DEFAULT_NS, false);
+	}
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Stop, churn, embedding, topology.                                         */
 
@@ -1237,6 +1329,7 @@ static Suite *reactor_suite(void)
 	tcase_add_test(px_tcase(s, "wake_eventfd"), test_reactor_wake_eventfd);
 	tcase_add_test(px_tcase(s, "wake_spin"), test_reactor_wake_spin);
 	tcase_add_test(px_tcase(s, "budget"), test_reactor_budget);
+	tcase_add_test(px_tcase(s, "stress_xlink"), test_reactor_stress_xlink);
 	tcase_add_test(px_tcase(s, "stop_inflight"), test_reactor_stop_inflight);
 	tcase_add_test(px_tcase(s, "churn"), test_reactor_churn);
 	tcase_add_test(px_tcase(s, "embedded_epoll"), test_reactor_embedded_epoll);
