@@ -29,6 +29,12 @@ PX_EXTERN_C_BEGIN
  *                Producers reserve slots with a CAS on prod_head, copy their
  *                items, then publish in reservation order: each waits until
  *                prod_tail reaches its reservation (DPDK's MP enqueue).
+ *
+ * Typical use (DESIGN.md 4a): a link between two elements on one reactor is
+ * PX_RING_LOCAL, heap memory; across reactors PX_RING_SPSC in memory both
+ * can reach; across processes PX_RING_SPSC in a memfd that the peer maps
+ * and px_ring_attach()es. Fan-in from several reactors is PX_RING_MPSC.
+ * Only SPSC and MPSC rings need the sleep/wake flags below.
  */
 enum px_ring_kind {
 	PX_RING_LOCAL = 1,
@@ -94,7 +100,10 @@ struct px_ring {
 /*
  * px_ring_memsize - bytes of memory a ring needs.
  * @capacity: number of slots; a power of two, 2 <= capacity <= 2^30.
- * @item_size: bytes per item; a multiple of 8, 8 <= item_size <= 65536.
+ * @item_size: bytes per item; a multiple of 8 (so that every item is 8-byte
+ *             aligned: the array starts 64-byte aligned), 8 <= item_size
+ *             <= 65536. 64 (PX_RING_ITEM_SIZE, one px_item) takes an inline
+ *             copy path; other sizes use memcpy.
  * Returns the size in bytes (header plus items, a multiple of 64), or 0 when
  * capacity or item_size is out of range.
  * Thread: any.
