@@ -297,6 +297,19 @@ START_TEST(test_segment_bad_config)
 }
 END_TEST
 
+/*
+ * The hugetlb tests (of this and other build trees, which ctest may run in
+ * parallel) take turns: each sees the pages it reserved. Released at exit.
+ */
+static void hp_lock(void)
+{
+	int fd = open("/tmp/parallax-hugetlb-test.lock", O_RDWR | O_CREAT,
+		      0666);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+}
+
 static bool hp_none_free(void)
 {
 	return read_long(HP2M_DIR "free_hugepages") <= 0;
@@ -308,9 +321,11 @@ START_TEST(test_segment_hugetlb_fallback)
 					 .size = 3 * MiB, .name = "px-seg-huge",
 					 .numa_node = -1 };
 	struct px_segment *seg = NULL;
-	int fds = count_fds(), ret;
+	int fds, ret;
 	bool none;
 
+	hp_lock();
+	fds = count_fds();
 	/* "No page free" is checked before and after each create: the 2m
 	 * test may run in parallel and reserve some in between. */
 	for (int shareable = 0; shareable < 2; shareable++) {
@@ -411,17 +426,12 @@ START_TEST(test_segment_hugetlb_2m)
 					 .require_huge = true, .numa_node = -1 };
 	struct px_segment *seg, *peer;
 	long nr;
-	int lock;
 
 	if (!px_test_is_root())
 		PX_SKIP("reserving huge pages needs root");
 	if (access(HP2M_DIR, F_OK) != 0)
 		PX_SKIP("the kernel has no 2 MiB huge pages");
-	/* Other build trees may run this test at the same time: one at a
-	 * time, and every run adds and removes its own pages only. */
-	lock = open("/tmp/parallax-hugetlb-test.lock", O_RDWR | O_CREAT, 0666);
-	ck_assert_int_ge(lock, 0);
-	ck_assert_int_eq(flock(lock, LOCK_EX), 0); /* released at exit */
+	hp_lock();
 	nr = read_long(HP2M_DIR "nr_hugepages");
 	ck_assert_int_ge(nr, 0);
 	atexit(hp_restore); /* also on a failed assertion */
@@ -470,6 +480,7 @@ START_TEST(test_segment_hugetlb_2m)
 
 	pcfg.segment.shareable = true;
 	pcfg.segment.size = 0; /* just enough: 3 huge pages */
+	pcfg.segment.require_huge = true;
 	ck_assert_int_eq(px_pool_create(&pcfg, &pool), 0);
 	ck_assert_int_eq(px_pool_segment(pool)->page, PX_PAGE_2M);
 	ck_assert_int_eq(px_segment_map_fd(px_pool_segment(pool)->fd, true,
