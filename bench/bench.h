@@ -257,9 +257,9 @@ int bench_dpdk_mempool_2t(bool cache, uint32_t obj_size, double secs,
 /* NOP x batch on a SINGLE_ISSUER|DEFER_TASKRUN ring, submit_and_wait, reap. */
 int bench_uring_nop(unsigned batch, double secs, double *ns_per_op, char *why,
 		    size_t len);
-/* MSG_RING ping-pong between this thread and another; one-way latencies in
- * us into samples[0..*got). Each side peeks its CQ for spin_ns, then sleeps;
- * sleep_path: this side first sleeps gap_ns so the other one is asleep. */
+/* MSG_RING from this thread to another every gap_ns (busy-waited, or slept
+ * when sleep_path); one-way latencies in us into samples[0..*got). The other
+ * thread peeks its CQ for spin_ns after each message, then sleeps. */
 int bench_uring_wakeup(bool sleep_path, uint32_t spin_ns, uint64_t gap_ns,
 		       double secs, double *samples, size_t n, size_t *got,
 		       char *why, size_t len);

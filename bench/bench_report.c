@@ -241,9 +241,16 @@ void bench_report_markdown(const struct bench_ctx *ctx, FILE *f,
 			else
 				npeers++;
 		}
-		if (px)
+		if (px) {
 			fmt_cell(pxc, sizeof(pxc), px);
-		else
+			/* Parallax's own counters (e.g. how often B slept). */
+			if (px->status == BENCH_OK && px->note[0]) {
+				size_t n = strlen(pxc);
+
+				bench_snprintf(pxc + n, sizeof(pxc) - n,
+					       " — last run: %s", px->note);
+			}
+		} else
 			bench_snprintf(pxc, sizeof(pxc), "—");
 		if (npeers == 0) {
 			fprintf(f, "| %s | %s | %s | — | — | %s |\n",

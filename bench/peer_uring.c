@@ -2,7 +2,7 @@
 /*
  * peer_uring.c - bare liburing loops that the reactor scenario measures
  * Parallax against: a NOP batch loop on a SINGLE_ISSUER|DEFER_TASKRUN ring,
- * and a MSG_RING ping-pong between two threads (the kernel's floor for a
+ * and MSG_RING posts from one thread to another (the kernel's floor for a
  * cross-thread wakeup), with the same spin-then-sleep policy as a reactor.
  */
 #include <errno.h>
@@ -69,16 +69,15 @@ int bench_uring_nop(unsigned batch, double secs, double *ns_per_op, char *why,
 	return 0;
 }
 
-/* ---- MSG_RING ping-pong ------------------------------------------------ */
+/* ---- MSG_RING wakeup -------------------------------------------------- */
 
 #define MSG_PING 1
-#define MSG_PONG 2
-#define MSG_STOP 3
+#define MSG_STOP 2
 
 struct uw {
-	struct io_uring ra; /* the main thread's ring */
-	_Atomic int fd_b;   /* B's ring fd once it exists, -errno on failure */
+	_Atomic int fd_b; /* B's ring fd once it exists, -errno on failure */
 	_Atomic uint64_t t0;
+	_Atomic int pending; /* a PING is on its way to B */
 	uint32_t spin_ns;
 	double *samples;
 	size_t n;
@@ -97,6 +96,7 @@ static int wait_cqe(struct io_uring *r, uint32_t spin_ns,
 	return io_uring_wait_cqe(r, cqe);
 }
 
+/* MSG_RING to fd; no CQE on our side unless it fails. */
 static int send_msg(struct io_uring *r, int fd, uint64_t data)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(r);
@@ -123,7 +123,8 @@ static void *uw_b(void *arg)
 	if (rc)
 		return NULL;
 	for (;;) {
-		uint64_t data, now;
+		uint64_t data, now, t0;
+		size_t i;
 
 		if (wait_cqe(&rb, s->spin_ns, &cqe) != 0)
 			break;
@@ -134,19 +135,33 @@ static void *uw_b(void *arg)
 			break;
 		if (data != MSG_PING)
 			continue;
-		size_t i = atomic_load_explicit(&s->got, memory_order_relaxed);
-
-		/* Acquire: t0 was stored before A's MSG_RING was submitted. */
-		s->samples[i] =
-			(double)(now - atomic_load_explicit(
-					       &s->t0, memory_order_acquire)) /
-			1000.0;
-		atomic_store_explicit(&s->got, i + 1, memory_order_release);
-		if (send_msg(&rb, s->ra.ring_fd, MSG_PONG) != 0)
-			break;
+		/* Acquire: t0 was stored before A submitted the PING. */
+		t0 = atomic_load_explicit(&s->t0, memory_order_acquire);
+		i = atomic_load_explicit(&s->got, memory_order_relaxed);
+		if (i < s->n)
+			s->samples[i++] = (double)(now - t0) / 1000.0;
+		/* Release: the sample before got and pending; pairs with A. */
+		atomic_store_explicit(&s->got, i, memory_order_release);
+		atomic_store_explicit(&s->pending, 0, memory_order_release);
 	}
 	io_uring_queue_exit(&rb);
 	return NULL;
+}
+
+/* Let gap_ns pass: by spinning on the clock (spin path) or sleeping. */
+static void wait_gap(bool sleep_path, uint64_t gap_ns)
+{
+	struct timespec ts = {(time_t)(gap_ns / 1000000000u),
+			      (long)(gap_ns % 1000000000u)};
+	uint64_t end;
+
+	if (sleep_path) {
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		return;
+	}
+	end = bench_now_ns() + gap_ns;
+	while (bench_now_ns() < end)
+		;
 }
 
 int bench_uring_wakeup(bool sleep_path, uint32_t spin_ns, uint64_t gap_ns,
@@ -154,9 +169,8 @@ int bench_uring_wakeup(bool sleep_path, uint32_t spin_ns, uint64_t gap_ns,
 		       char *why, size_t len)
 {
 	static struct uw s;
+	struct io_uring ra;
 	struct io_uring_cqe *cqe;
-	struct timespec gap = {(time_t)(gap_ns / 1000000000u),
-			       (long)(gap_ns % 1000000000u)};
 	uint64_t end;
 	pthread_t th;
 	int fd_b, rc;
@@ -165,15 +179,14 @@ int bench_uring_wakeup(bool sleep_path, uint32_t spin_ns, uint64_t gap_ns,
 	s.spin_ns = spin_ns;
 	s.samples = samples;
 	s.n = n;
-	atomic_store(&s.fd_b, 0);
-	rc = io_uring_queue_init(64, &s.ra, IORING_SETUP_SINGLE_ISSUER);
+	rc = io_uring_queue_init(64, &ra, IORING_SETUP_SINGLE_ISSUER);
 	if (rc) {
 		bench_snprintf(why, len, "io_uring_queue_init: %s",
 			       strerror(-rc));
 		return rc;
 	}
 	if (pthread_create(&th, NULL, uw_b, &s) != 0) {
-		io_uring_queue_exit(&s.ra);
+		io_uring_queue_exit(&ra);
 		return -EAGAIN;
 	}
 	while ((fd_b = atomic_load_explicit(&s.fd_b, memory_order_acquire)) ==
@@ -188,31 +201,30 @@ int bench_uring_wakeup(bool sleep_path, uint32_t spin_ns, uint64_t gap_ns,
 	end = bench_now_ns() + (uint64_t)(secs * 1e9);
 	while (atomic_load_explicit(&s.got, memory_order_acquire) < n &&
 	       bench_now_ns() < end) {
-		if (sleep_path)
-			clock_nanosleep(CLOCK_MONOTONIC, 0, &gap, NULL);
-		/* Release: B reads t0 after it sees the message. */
+		wait_gap(sleep_path, gap_ns);
+		/* Acquire: pairs with B's release after its sample. */
+		if (atomic_load_explicit(&s.pending, memory_order_acquire))
+			continue;
+		atomic_store_explicit(&s.pending, 1, memory_order_relaxed);
+		/* Release: B reads t0 once it sees the PING. */
 		atomic_store_explicit(&s.t0, bench_now_ns(),
 				      memory_order_release);
-		rc = send_msg(&s.ra, fd_b, MSG_PING);
-		if (rc == 0)
-			rc = wait_cqe(&s.ra, sleep_path ? 0 : spin_ns, &cqe);
-		if (rc) {
-			bench_snprintf(why, len, "MSG_RING ping-pong: %s",
-				       strerror(-rc));
-			break;
+		rc = send_msg(&ra, fd_b, MSG_PING);
+		/* A CQE here is a failed MSG_RING (successes are skipped). */
+		if (rc == 0 && io_uring_peek_cqe(&ra, &cqe) == 0) {
+			rc = cqe->res < 0 ? cqe->res : -EIO;
+			io_uring_cqe_seen(&ra, cqe);
 		}
-		if (cqe->res < 0) {
-			rc = cqe->res;
+		if (rc) {
 			bench_snprintf(why, len, "MSG_RING: %s", strerror(-rc));
 			break;
 		}
-		io_uring_cqe_seen(&s.ra, cqe);
 	}
 out:
 	if (fd_b > 0)
-		send_msg(&s.ra, fd_b, MSG_STOP);
+		send_msg(&ra, fd_b, MSG_STOP);
 	pthread_join(th, NULL);
-	io_uring_queue_exit(&s.ra);
+	io_uring_queue_exit(&ra);
 	*got = atomic_load(&s.got);
 	return rc;
 }

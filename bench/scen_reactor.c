@@ -131,77 +131,130 @@ static int run_uring_nop(struct bench_run *run)
 
 /* ---- cross-reactor wakeup ---------------------------------------------- */
 
+/*
+ * Reactor A posts a task to reactor B every gap_ns (a px_io_timeout on A);
+ * the latency is from the post on A to the task's start on B. Spin path:
+ * the gap is a quarter of B's spin window, so B is still spinning from the
+ * last post. Sleep path: the gap is ten spin windows + 200 us, so B sleeps
+ * in the kernel. A posts only after B took the previous sample, so no post
+ * is ever merged into a pending one. B's sleep and spin-hit counters (in the
+ * JSON note) show which path was really taken.
+ */
 struct lat_state {
 	struct px_reactor *a, *b;
-	struct px_task send_task; /* on A: start the next round */
+	struct px_task start_task; /* on A: arm the first timer */
+	struct px_task
+		tick_task; /* on A, spin path: post when the gap passed */
+	uint64_t next_ns;  /* spin path: next post not before this */
+	bool spin_path;
 	struct px_task recv_task; /* on B: take the sample */
 	struct px_op timer;
-	bool sleep_path;
 	uint64_t gap_ns;
-	uint64_t t0;
-	uint64_t end_ns; /* stop early at this time, with the samples so far */
+	_Atomic uint64_t t0;
+	_Atomic int pending; /* a post is on its way to B */
+	uint64_t end_ns;     /* stop at this time, with the samples so far */
 	double *samples;
-	size_t n, i;
-	int err;
+	size_t n;
+	_Atomic size_t i;
+	_Atomic int err;
 	atomic_int done;
 };
 
-static void lat_send(struct lat_state *s)
+static void lat_finish(struct lat_state *s, int err)
 {
-	int rc;
-
-	s->t0 = bench_now_ns();
-	rc = px_reactor_post(s->b, &s->recv_task);
-	if (rc) {
-		s->err = rc;
-		atomic_store_explicit(&s->done, 1, memory_order_release);
-	}
+	if (err)
+		atomic_store_explicit(&s->err, err, memory_order_relaxed);
+	/* Release: the samples before done; pairs with the acquire in main. */
+	atomic_store_explicit(&s->done, 1, memory_order_release);
 }
 
 static void lat_timer_cb(struct px_op *op, int res, uint32_t flags)
 {
 	struct lat_state *s = px_container_of(op, struct lat_state, timer);
-
-	(void)flags;
-	if (res < 0 && res != -ETIME) {
-		s->err = res;
-		atomic_store_explicit(&s->done, 1, memory_order_release);
-		return;
-	}
-	lat_send(s);
-}
-
-static void lat_send_fn(struct px_task *t)
-{
-	struct lat_state *s = px_container_of(t, struct lat_state, send_task);
 	int rc;
 
-	if (!s->sleep_path) {
-		lat_send(s);
+	(void)flags;
+	if (atomic_load_explicit(&s->done, memory_order_acquire))
+		return;
+	if (res < 0 && res != -ETIME) {
+		lat_finish(s, res);
 		return;
 	}
-	/* Let B go idle well past its spin window, then wake it. */
-	rc = px_io_timeout(s->a, &s->timer, s->gap_ns, lat_timer_cb);
-	if (rc) {
-		s->err = rc;
-		atomic_store_explicit(&s->done, 1, memory_order_release);
+	/* Acquire: pairs with B's release of pending after its sample. */
+	if (!atomic_load_explicit(&s->pending, memory_order_acquire)) {
+		atomic_store_explicit(&s->pending, 1, memory_order_relaxed);
+		/* Release: B reads t0 after the post's own ordering; belt and
+		 * braces for the reader on another thread. */
+		atomic_store_explicit(&s->t0, bench_now_ns(),
+				      memory_order_release);
+		rc = px_reactor_post(s->b, &s->recv_task);
+		if (rc) {
+			lat_finish(s, rc);
+			return;
+		}
 	}
+	rc = px_io_timeout(s->a, &s->timer, s->gap_ns, lat_timer_cb);
+	if (rc)
+		lat_finish(s, rc);
+}
+
+/*
+ * Spin path: a 5 us timer on a loaded machine fires late, and B would fall
+ * asleep in between; so A keeps a task queued that posts as soon as the gap
+ * has passed. A runs one task per loop turn (task_budget 1), so each post
+ * goes out with the very next submit.
+ */
+static void lat_tick_fn(struct px_task *t)
+{
+	struct lat_state *s = px_container_of(t, struct lat_state, tick_task);
+	uint64_t now;
+	int rc;
+
+	if (atomic_load_explicit(&s->done, memory_order_acquire))
+		return;
+	now = bench_now_ns();
+	/* Acquire: pairs with B's release of pending after its sample. */
+	if (now >= s->next_ns &&
+	    !atomic_load_explicit(&s->pending, memory_order_acquire)) {
+		atomic_store_explicit(&s->pending, 1, memory_order_relaxed);
+		atomic_store_explicit(&s->t0, now, memory_order_release);
+		rc = px_reactor_post(s->b, &s->recv_task);
+		if (rc) {
+			lat_finish(s, rc);
+			return;
+		}
+		s->next_ns = now + s->gap_ns;
+	}
+	px_reactor_schedule(s->a, &s->tick_task);
+}
+
+static void lat_start_fn(struct px_task *t)
+{
+	struct lat_state *s = px_container_of(t, struct lat_state, start_task);
+	int rc = 0;
+
+	if (s->spin_path)
+		px_reactor_schedule(s->a, &s->tick_task);
+	else
+		rc = px_io_timeout(s->a, &s->timer, s->gap_ns, lat_timer_cb);
+	if (rc)
+		lat_finish(s, rc);
 }
 
 static void lat_recv_fn(struct px_task *t)
 {
 	struct lat_state *s = px_container_of(t, struct lat_state, recv_task);
 	uint64_t now = bench_now_ns();
+	size_t i = atomic_load_explicit(&s->i, memory_order_relaxed);
+	uint64_t t0 = atomic_load_explicit(&s->t0, memory_order_acquire);
 
-	s->samples[s->i++] = (double)(now - s->t0) / 1000.0;
-	if (s->i == s->n || now > s->end_ns) {
-		atomic_store_explicit(&s->done, 1, memory_order_release);
-		return;
-	}
-	if (px_reactor_post(s->a, &s->send_task) != 0) {
-		s->err = -ESHUTDOWN;
-		atomic_store_explicit(&s->done, 1, memory_order_release);
-	}
+	if (i < s->n)
+		s->samples[i++] = (double)(now - t0) / 1000.0;
+	atomic_store_explicit(&s->i, i, memory_order_relaxed);
+	/* Release: the sample is stored before A may post again. */
+	atomic_store_explicit(&s->pending, 0, memory_order_release);
+	if (i == s->n || now > s->end_ns)
+		lat_finish(s, 0);
 }
 
 struct lat_arg {
@@ -210,25 +263,38 @@ struct lat_arg {
 	double secs; /* and at most this long */
 };
 
+/* The gap between posts on each path, from the spin window. */
+static uint64_t lat_gap_ns(bool sleep_path, uint32_t spin_ns)
+{
+	return sleep_path ? (uint64_t)spin_ns * 10 + 200000 : spin_ns / 4;
+}
+
 static int run_px_wakeup(struct bench_run *run)
 {
 	const struct lat_arg *a = run->arg;
 	struct px_reactor_config cfg = PX_REACTOR_CONFIG_DEFAULT;
-	struct lat_state s = {.sleep_path = a->sleep_path, .n = a->n};
+	static struct lat_state s;
 	struct px_reactor_stats sb;
+	unsigned budget;
 	double deadline;
+	size_t got;
 	int rc;
 
+	memset(&s, 0, sizeof(s));
+	s.n = a->n;
+	s.spin_path = !a->sleep_path;
 	cfg.no_pin = true;
-	s.gap_ns = (uint64_t)cfg.spin_ns * 10 +
-		   200000; /* 10 spin windows + 200 us */
+	s.gap_ns = lat_gap_ns(a->sleep_path, cfg.spin_ns);
 	s.samples = calloc(a->n, sizeof(*s.samples));
 	if (!s.samples)
 		return -ENOMEM;
+	budget = cfg.task_budget;
 	cfg.name = "pxb-a";
+	cfg.task_budget = s.spin_path ? 1 : budget;
 	rc = px_reactor_create(&cfg, &s.a);
 	if (rc == 0) {
 		cfg.name = "pxb-b";
+		cfg.task_budget = budget;
 		rc = px_reactor_create(&cfg, &s.b);
 	}
 	if (rc == 0)
@@ -241,10 +307,11 @@ static int run_px_wakeup(struct bench_run *run)
 		rc = no_uring(rc);
 		goto out;
 	}
-	px_task_init(&s.send_task, lat_send_fn);
+	px_task_init(&s.start_task, lat_start_fn);
+	px_task_init(&s.tick_task, lat_tick_fn);
 	px_task_init(&s.recv_task, lat_recv_fn);
 	s.end_ns = bench_now_ns() + (uint64_t)(a->secs * 1e9);
-	rc = px_reactor_post(s.a, &s.send_task);
+	rc = px_reactor_post(s.a, &s.start_task);
 	deadline = bench_now() + a->secs + 30;
 	while (rc == 0 &&
 	       !atomic_load_explicit(&s.done, memory_order_acquire)) {
@@ -255,35 +322,26 @@ static int run_px_wakeup(struct bench_run *run)
 		usleep(1000);
 	}
 	if (rc == 0)
-		rc = s.err;
+		rc = atomic_load_explicit(&s.err, memory_order_relaxed);
 	px_reactor_stop(s.a);
 	px_reactor_stop(s.b);
-	if (rc) {
+	got = atomic_load(&s.i);
+	if (rc || got == 0) {
 		bench_snprintf(run->why, sizeof(run->why),
-			       "wakeup ping-pong: %s (%zu of %zu samples)",
-			       strerror(-rc), s.i, s.n);
-		goto out;
-	}
-	if (s.i == 0) {
-		bench_snprintf(run->why, sizeof(run->why),
-			       "wakeup ping-pong: no sample in %.1f s",
-			       a->secs);
-		rc = -EIO;
+			       "wakeup posts: %s (%zu of %zu samples)",
+			       rc ? strerror(-rc) : "no sample", got, s.n);
+		rc = rc ? rc : -EIO;
 		goto out;
 	}
 	px_reactor_stats(s.b, &sb);
-	run->v[0] = bench_percentile(s.samples, s.i, 50);
-	run->v[1] = bench_percentile(s.samples, s.i, 90);
-	run->v[2] = bench_percentile(s.samples, s.i, 99);
-	run->v[3] = bench_percentile(s.samples, s.i, 99.9);
-	bench_snprintf(
-		run->note, sizeof(run->note),
-		"%zu samples; B: %llu sleeps, %llu spin hits, %llu MSG_RING / "
-		"%llu eventfd wakeups",
-		s.i, (unsigned long long)sb.sleeps,
-		(unsigned long long)sb.spin_hits,
-		(unsigned long long)sb.wakeups_msg_ring,
-		(unsigned long long)sb.wakeups_eventfd);
+	run->v[0] = bench_percentile(s.samples, got, 50);
+	run->v[1] = bench_percentile(s.samples, got, 90);
+	run->v[2] = bench_percentile(s.samples, got, 99);
+	run->v[3] = bench_percentile(s.samples, got, 99.9);
+	bench_snprintf(run->note, sizeof(run->note),
+		       "%zu samples; B slept %llu times, spin hits %llu", got,
+		       (unsigned long long)sb.sleeps,
+		       (unsigned long long)sb.spin_hits);
 out:
 	px_reactor_destroy(s.a);
 	px_reactor_destroy(s.b);
@@ -383,25 +441,25 @@ int bench_scen_reactor(struct bench_ctx *ctx)
 		c.impl[0] = (struct bench_impl){
 			"parallax", run_px_wakeup, &lats[i],
 			i ? "two started reactors (default 20 us spin, not "
-			    "pinned); A waits 10 spin "
-			    "windows + 200 us on a px_io_timeout, then posts a "
-			    "task to B; latency = "
-			    "post on A to task start on B"
+			    "pinned); a px_io_timeout on A posts a task to B "
+			    "every 10 spin windows + 200 us, so B sleeps; "
+			    "latency = post on A to task start on B"
 			  : "two started reactors (default 20 us spin, not "
-			    "pinned); A posts a task to "
-			    "B as soon as B's previous answer arrives; latency "
-			    "= post on A to task "
+			    "pinned); a task kept queued on A (task_budget 1) "
+			    "posts a task to B 5 us (a quarter of the spin "
+			    "window) after the last one arrived, so B should "
+			    "still be spinning (B's sleeps and spin hits are "
+			    "in the JSON note); latency = post on A to task "
 			    "start on B"};
 		c.impl[1] = (struct bench_impl){
 			"liburing", run_uring_wakeup, &lats[i],
-			"bare liburing: two threads, one plain SINGLE_ISSUER "
-			"ring each; A sends IORING_OP_MSG_RING to B's ring, B "
-			"answers the same way; each side peeks its CQ for 20 "
-			"us "
-			"then sleeps in io_uring_wait_cqe (sleep path: A first "
-			"sleeps 10 spin windows + 200 us); latency = before "
-			"A's "
-			"submit to B seeing the CQE"};
+			"bare liburing: two threads, a plain SINGLE_ISSUER "
+			"ring "
+			"each; A waits the same gap (spin path: busy-waits 5 "
+			"us; sleep path: nanosleep), then sends "
+			"IORING_OP_MSG_RING to B's ring; B peeks its CQ for 20 "
+			"us, then sleeps in io_uring_wait_cqe; latency = just "
+			"before A's submit to B seeing the CQE"};
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;
