@@ -268,11 +268,18 @@ wait_listen() {
 if "$inspect" tcpsrc >/dev/null 2>&1 && "$inspect" tcpsink >/dev/null 2>&1 &&
 	"$inspect" filesrc >/dev/null 2>&1; then
 	head -c 2000000 /dev/urandom >"$tmp/tcp-in.bin"
-	port=$((20000 + RANDOM % 20000))
-	"$launch" --stats-json "$tmp/tcp.json" tcpsrc mode=server port=$port ! \
-		filesink location="$tmp/tcp-out.bin" >"$tmp/srv.out" 2>&1 &
-	spid=$!
-	if wait_listen "$port"; then
+	# A random port may be taken: try a few.
+	for _ in 1 2 3; do
+		port=$((20000 + RANDOM % 20000))
+		"$launch" tcpsrc mode=server port=$port ! \
+			filesink location="$tmp/tcp-out.bin" >"$tmp/srv.out" 2>&1 &
+		spid=$!
+		wait_listen "$port" && break
+		kill "$spid" 2>/dev/null
+		wait "$spid"
+		spid=
+	done
+	if [[ -n $spid ]]; then
 		run_launch "tcp client" 0 filesrc location="$tmp/tcp-in.bin" ! \
 			tcpsink port=$port
 		wait "$spid"
@@ -284,9 +291,7 @@ if "$inspect" tcpsrc >/dev/null 2>&1 && "$inspect" tcpsink >/dev/null 2>&1 &&
 			sed 's/^/    | /' "$tmp/srv.out"
 		fi
 	else
-		kill "$spid" 2>/dev/null
-		wait "$spid"
-		fail "TCP: the server never listened on port $port"
+		fail "TCP: the server never listened (last port $port)"
 		sed 's/^/    | /' "$tmp/srv.out"
 	fi
 else
