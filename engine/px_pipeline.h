@@ -18,6 +18,31 @@
 
 PX_EXTERN_C_BEGIN
 
+/*
+ * How a pipeline runs (engine/pipeline_state.c has the details):
+ * - Placement. Sources run on reactor 0; every other element runs on the
+ *   reactor of the element feeding its first sink pad, except downstream of
+ *   a thread-boundary element (queue), which goes to the reactor named by
+ *   that element's "reactor" property (-1: one more than its own). READY
+ *   creates max index + 1 reactors, round robin over the NUMA nodes.
+ * - Links. A link between two elements on one reactor is a plain ring (no
+ *   atomics); across reactors an SPSC ring whose sleep flags decide when a
+ *   px_reactor_post() wakeup is needed. Capacity: the link's own (0: 16), or
+ *   the largest px_pad_request_capacity() of its pads when larger, rounded
+ *   up to a power of two.
+ * - EOS. Sources push EOS after their last buffer; PX_MSG_EOS is posted
+ *   once every sink (element without src pads) called
+ *   px_element_eos_reached().
+ * - Errors. px_element_error() posts ERROR and halts the flow (no work()
+ *   runs, pushes release their items); px_pipeline_wait() returns it and
+ *   the application then stops the pipeline.
+ * - Stop. PAUSED -> READY runs every element's stop() on its reactor, waits
+ *   for all of them (px_element_stop_done for async ones), drains every link
+ *   releasing its buffers, and destroys the element pools (their statistics
+ *   stay readable for px_pipeline_write_stats_json). READY -> NULL stops and
+ *   destroys the reactors.
+ */
+
 struct px_pipeline;
 
 /*
@@ -137,9 +162,12 @@ PX_API int px_pipeline_send_eos(struct px_pipeline *p);
 
 /*
  * px_pipeline_wait - block until EOS or ERROR is posted, or TIMEOUT_NS
- * passes (< 0: forever). Other messages are left on the bus. MSG (may be
- * NULL) receives the EOS or ERROR message. Returns 0 on EOS, the ERROR's
- * negative code on error, -ETIMEDOUT.
+ * passes (< 0: forever). The EOS or ERROR is taken off the bus; other
+ * messages are left on it. Messages of an earlier run (posted before the
+ * pipeline last left NULL, such as a build-time error the caller already
+ * handled) do not count. MSG (may be NULL) receives the EOS or ERROR
+ * message. Returns 0 on EOS, the ERROR's negative code on error,
+ * -ETIMEDOUT, -EINVAL (P NULL). Any thread.
  */
 PX_API int px_pipeline_wait(struct px_pipeline *p, int64_t timeout_ns,
 			    struct px_message *msg);
