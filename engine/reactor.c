@@ -140,7 +140,10 @@ bool px__reactor_should_wait(const struct px_reactor *r)
  * miss, the sleep that follows is timed (spun_until). Work that arrived
  * within spin_ns of giving up means a longer spin would have caught it, so
  * the next spin doubles; a long sleep means the link is idle, so it halves
- * (down to spin_ns / 32), and an idle reactor stops burning its CPU.
+ * (down to spin_ns / 32), and an idle reactor stops burning its CPU. A run
+ * of misses halves it too, however short the sleeps: on oversubscribed
+ * CPUs the peer often runs only once we stop spinning, which looks like
+ * "work came just after we gave up" and would keep the spin long forever.
  */
 static bool spin(struct px_reactor *r)
 {
@@ -156,6 +159,7 @@ static bool spin(struct px_reactor *r)
 		for (int i = 0; i < 64; i++) {
 			if (px__reactor_work_pending(r)) {
 				PX__COUNT(r, spin_hits, 1);
+				r->spin_misses = 0;
 				return true;
 			}
 			PX_CPU_RELAX();
@@ -168,7 +172,7 @@ static void spin_adapt(struct px_reactor *r)
 {
 	uint64_t slept = now_ns() - r->spun_until;
 
-	if (slept < r->spin_ns)
+	if (slept < r->spin_ns && ++r->spin_misses < 8)
 		r->spin_cur = PX_MIN(r->spin_cur * 2, r->spin_ns);
 	else
 		r->spin_cur = PX_MAX(r->spin_cur / 2, PX_MAX(r->spin_ns / 32, 1u));

@@ -60,6 +60,7 @@ struct px_reactor {
 	uint32_t spin_ns;	/* configured maximum */
 	uint32_t spin_cur;	/* adaptive, in [spin_ns / 32, spin_ns] */
 	uint64_t spun_until;	/* when the last missed spin gave up, or 0 */
+	unsigned spin_misses;	/* misses since the last hit */
 	bool ring_up;
 	bool stopping;		/* no new ops */
 	bool cancel_needed;	/* stopping, the cancel-all SQE not yet queued */
