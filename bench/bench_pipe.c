@@ -245,6 +245,15 @@ int bench_gst_finish(struct bench_proc *p, double timeout_s, double *seconds,
 		bench_proc_result_free(&pr);
 		return -EIO;
 	}
+	/* Cross-check, as for px-launch: no run outlives its process. */
+	if (*seconds > pr.wall * 1.02 + 0.005) {
+		bench_snprintf(run->why, sizeof(run->why),
+			       "gst-launch-1.0 says %.3f s but the process "
+			       "lived %.3f s",
+			       *seconds, pr.wall);
+		bench_proc_result_free(&pr);
+		return -EIO;
+	}
 	bench_proc_result_free(&pr);
 	return BENCH_OK;
 }
