@@ -183,6 +183,15 @@ run_launch "--help" 0 --help && expect_contains "--help" "$out" "--stats-json"
 pid=$!
 sleep 1
 kill -INT "$pid"
+# EOS should end the run at once; a stalled pipeline gets a second ^C.
+for ((i = 0; i < 200; i++)); do
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$pid" 2>/dev/null; then
+	echo "  (no EOS 20 s after Ctrl-C: the pipeline stalled; interrupting again)"
+	kill -INT "$pid"
+fi
 wait "$pid"
 st=$?
 if [[ $st -eq 0 ]] && grep -q "EOS after" "$tmp/int.out"; then
