@@ -116,8 +116,13 @@ static int run_gst(struct bench_run *run)
 		rc = bench_gst_finish(&prx, 5, &srx, run);
 		if (rc == BENCH_MISSING)
 			return rc;
-		bench_snprintf(run->why, sizeof(run->why),
-			       "tcpserversrc did not listen on port %d", port);
+		if (rc == BENCH_OK)
+			run->why[0] = '\0';
+		size_t n = strlen(run->why);
+
+		bench_snprintf(run->why + n, sizeof(run->why) - n,
+			       "%stcpserversrc did not listen on 127.0.0.1:%d",
+			       n ? "; " : "", port);
 		return -EIO;
 	}
 	rc = bench_gst_start(tx, &ptx, run);
