@@ -184,6 +184,10 @@ struct bench_px_stats {
 int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch,
 			double timeout_s, struct bench_px_stats *st,
 			struct bench_run *run);
+/* How many reactors px-launch --json puts LAUNCH's elements on (a short
+ * separate run: the graph export happens while the pipeline plays). */
+int bench_px_launch_reactors(const struct bench_ctx *ctx, const char *launch,
+			     unsigned *reactors);
 /* The same in two steps, for servers that must run beside a client. */
 int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch,
 			  const char *stats, struct bench_proc *p,

@@ -172,6 +172,48 @@ int bench_px_launch_finish(struct bench_proc *p, const char *stats,
 	return BENCH_OK;
 }
 
+int bench_px_launch_reactors(const struct bench_ctx *ctx, const char *launch,
+			     unsigned *reactors)
+{
+	char exe[PATH_MAX], graph[600], *line, *argv[MAX_ARGS], *json;
+	const char *p;
+	struct bench_proc_result pr;
+	uint64_t seen = 0; /* bit i: reactor i runs an element */
+	int rc;
+
+	if (!bench_px_launch(ctx, exe, sizeof(exe)))
+		return BENCH_NA;
+	bench_snprintf(graph, sizeof(graph), "%s/px-graph.json", ctx->tmpdir);
+	unlink(graph);
+	line = strdup(launch);
+	if (!line)
+		return -ENOMEM;
+	argv[0] = exe;
+	argv[1] = (char *)"--json";
+	argv[2] = graph;
+	split_args(line, argv, 3);
+	rc = bench_proc_run(argv, 30, &pr);
+	free(line);
+	if (rc)
+		return rc;
+	rc = pr.exit_code == 0 ? 0 : -EIO;
+	bench_proc_result_free(&pr);
+	json = rc ? NULL : bench_read_file(graph);
+	if (!json)
+		return rc ? rc : -EIO;
+	for (p = strstr(json, "\"reactor\""); p;
+	     p = strstr(p + 1, "\"reactor\"")) {
+		double r;
+
+		if (bench_json_number(p, "reactor", &r) == 0 && r >= 0 &&
+		    r < 64)
+			seen |= 1ull << (unsigned)r;
+	}
+	free(json);
+	*reactors = (unsigned)__builtin_popcountll(seen);
+	return *reactors ? 0 : -EIO;
+}
+
 int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch,
 			double timeout_s, struct bench_px_stats *st,
 			struct bench_run *run)

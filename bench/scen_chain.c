@@ -115,10 +115,21 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 		     const char *series, const char *suffix)
 {
 	static struct pipe_arg args[1];
-	char what_px[512], what_gst[512];
-	unsigned i;
+	char what_px[640], what_gst[512], placement[96] = "";
+	unsigned i, reactors;
 	int rc;
 
+	/* Say how many reactors Parallax really used (queue, tee). */
+	if (sh != SHAPE_CHAIN) {
+		char px[512], gst[512];
+
+		build(px, gst, sizeof(px), sh, 1000, "4096");
+		if (bench_px_launch_reactors(ctx, px, &reactors) == 0)
+			bench_snprintf(placement, sizeof(placement),
+				       "; px-launch --json shows the elements "
+				       "on %u reactor%s",
+				       reactors, reactors == 1 ? "" : "s");
+	}
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct pipe_arg *a = &args[0];
 		char variant[64];
@@ -148,8 +159,8 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 		bench_snprintf(what_px, sizeof(what_px),
 			       "px-launch --stats-json F %s (S = 64, 4096, "
 			       "65536; buffers/s = "
-			       "num-buffers / stats \"seconds\")",
-			       px);
+			       "num-buffers / stats \"seconds\"%s)",
+			       px, placement);
 		bench_snprintf(what_gst, sizeof(what_gst),
 			       "gst-launch-1.0 %s (buffers/s = num-buffers / "
 			       "\"Execution ended after\")",
