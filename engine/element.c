@@ -244,7 +244,9 @@ static bool has_blocked_output(const struct px_element *e)
  * everything else that needs a new call (a source with more to generate, an
  * op completion) asks for it with px_element_schedule(). A call that took
  * nothing (the element waits for its I/O or a pool) is not repeated: that
- * would spin until the completion arrives.
+ * would spin until the completion arrives - unless items came in over a
+ * cross-reactor link while it ran (it may have looked before they came,
+ * and their producer sent no wakeup because this consumer was awake).
  */
 void px__element_task(struct px_task *t)
 {
@@ -272,6 +274,8 @@ void px__element_task(struct px_task *t)
 			pad->sleeping = false;
 			px_ring_consumer_awake(pad->link->ring);
 		}
+		if (pad->link && pad->link->cross)
+			pad->seen = px_ring_count(pad->link->ring);
 	}
 	e->pulled = false;
 	e->cls->work(e);
@@ -284,8 +288,13 @@ void px__element_task(struct px_task *t)
 
 		if (!l || pad->eos)
 			continue;
-		if (px_ring_count(l->ring)) {
-			again |= e->pulled;
+		unsigned count = px_ring_count(l->ring);
+
+		if (count) {
+			/* Items that arrived from another reactor while work()
+			 * ran may have been missed by it, and their producer
+			 * saw no sleep flag: look again. */
+			again |= e->pulled || (l->cross && count != pad->seen);
 		} else if (l->cross) {
 			/* Empty cross link: ask its producer for a wakeup;
 			 * items that raced in mean we run again instead. */

@@ -55,6 +55,7 @@ struct px_pad {
 	bool blocked;		     /* src, local link: room was 0 */
 	bool sleeping;		     /* cross link: our side's flag is set */
 	bool eos;		     /* src: EOS pushed; sink: EOS pulled */
+	unsigned seen;		     /* sink, cross link: count before work() */
 	/* cold */
 	enum px_pad_direction dir;
 	const struct px_pad_template *tmpl;
