@@ -199,35 +199,55 @@ static const char *enum_nick(const struct px_prop_spec *spec, int v)
 	return NULL;
 }
 
-/* Format the value of SPEC read from STORE (a pointer to the value). */
+/*
+ * Format the value of SPEC read from STORE (a pointer to the value). The
+ * loads are relaxed atomics: read-only properties (levels, counters) are
+ * written by the element on its reactor thread while the application reads
+ * them, and a relaxed load costs nothing more than a plain one.
+ */
 static int format_value(const struct px_prop_spec *spec, const void *store,
 			char *buf, size_t len)
 {
 	const char *nick;
+	double d;
+	int en;
 
 	switch (spec->type) {
 	case PX_PROP_BOOL:
 		return snprintf(buf, len, "%s",
-				*(const bool *)store ? "true" : "false");
+				__atomic_load_n((const bool *)store,
+						__ATOMIC_RELAXED) ?
+					"true" :
+					"false");
 	case PX_PROP_INT:
-		return snprintf(buf, len, "%" PRId64, *(const int64_t *)store);
+		return snprintf(buf, len, "%" PRId64,
+				__atomic_load_n((const int64_t *)store,
+						__ATOMIC_RELAXED));
 	case PX_PROP_UINT64:
-		return snprintf(buf, len, "%" PRIu64, *(const uint64_t *)store);
+		return snprintf(buf, len, "%" PRIu64,
+				__atomic_load_n((const uint64_t *)store,
+						__ATOMIC_RELAXED));
 	case PX_PROP_DOUBLE:
-		return snprintf(buf, len, "%g", *(const double *)store);
+		__atomic_load((const double *)store, &d, __ATOMIC_RELAXED);
+		return snprintf(buf, len, "%g", d);
 	case PX_PROP_STRING: {
 		const char *s = *(char *const *)store;
 		return snprintf(buf, len, "%s", s ? s : "");
 	}
 	case PX_PROP_ENUM:
-		nick = enum_nick(spec, *(const int *)store);
+		en = __atomic_load_n((const int *)store, __ATOMIC_RELAXED);
+		nick = enum_nick(spec, en);
 		if (nick)
 			return snprintf(buf, len, "%s", nick);
-		return snprintf(buf, len, "%d", *(const int *)store);
+		return snprintf(buf, len, "%d", en);
 	case PX_PROP_SIZE:
-		return format_size(*(const uint64_t *)store, buf, len);
+		return format_size(__atomic_load_n((const uint64_t *)store,
+						   __ATOMIC_RELAXED),
+				   buf, len);
 	case PX_PROP_DURATION:
-		return format_duration(*(const int64_t *)store, buf, len);
+		return format_duration(__atomic_load_n((const int64_t *)store,
+						       __ATOMIC_RELAXED),
+				       buf, len);
 	}
 	return -EINVAL;
 }

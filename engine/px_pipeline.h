@@ -106,7 +106,9 @@ PX_API int px_element_set_double(struct px_element *e, const char *prop,
 PX_API int px_element_set_string(struct px_element *e, const char *prop,
 				 const char *v);
 /* Current value of PROP as text into BUF (snprintf semantics: returns the
- * length needed) or -ENOENT. */
+ * length needed) or -ENOENT, -EINVAL (E or PROP NULL). Application thread;
+ * numeric read-only properties (levels, counters an element updates with
+ * relaxed atomic stores) may be read in any state. */
 PX_API int px_element_get(const struct px_element *e, const char *prop,
 			  char *buf, size_t len);
 /* The class E was made from. */
