@@ -194,6 +194,11 @@ const char *px__prop_type_name(enum px_prop_type t);
 int px__parse_size(const char *s, uint64_t *out);
 int px__parse_duration(const char *s, int64_t *out);
 int px__parse_bool(const char *s, bool *out);
+/* Whole-string integers, decimal or 0x hex (true when valid). */
+bool px__parse_i64(const char *s, int64_t *out);
+bool px__parse_u64(const char *s, uint64_t *out);
+/* The nick of enum value V of SPEC, or NULL. */
+const char *px__prop_enum_nick(const struct px_prop_spec *spec, int v);
 
 /* ---- registry.c ---------------------------------------------------------- */
 
