@@ -33,9 +33,6 @@
 #define PX__LINK_MAX_CAPACITY 65536u
 #define PX__MAX_REACTORS 64
 #define PX__ERROR_MAX 512
-/* Longest the application thread waits for a reactor to run a control
- * task (start, stop, cancel) before it reports -ETIMEDOUT. */
-#define PX__CTL_TIMEOUT_NS (30ull * 1000000000ull)
 
 /* What the pipeline lets elements do (px_pipeline.flow). */
 enum px__flow_state {
