@@ -449,6 +449,59 @@ START_TEST(test_pipeline_send_eos)
 }
 END_TEST
 
+/* Tiny links and pools across three reactors: every wakeup path (room,
+ * items, pool slots, cross-reactor sleep flags) is hit thousands of times;
+ * a lost wakeup hangs the run. */
+START_TEST(stress_pipeline_cross)
+{
+	static const unsigned caps[] = { 2, 4, 64 };
+	static const char *const slots[] = { "2", "3", "17" };
+
+	need_uring();
+	for (unsigned c = 0; c < PX_ARRAY_SIZE(caps); c++) {
+		for (unsigned s = 0; s < PX_ARRAY_SIZE(slots); s++) {
+			struct px_element *src, *q1, *pass, *q2, *sink;
+			struct tsink *k;
+
+			setup();
+			src = add("tsrc", NULL);
+			q1 = add("tqueue", NULL);
+			pass = add("tpass", NULL);
+			q2 = add("tqueue", NULL);
+			sink = add("tsink", NULL);
+			ck_assert_int_eq(px_element_set(src, "num-buffers",
+							"20000"),
+					 0);
+			ck_assert_int_eq(px_element_set(src, "slots", slots[s]),
+					 0);
+			ck_assert_int_eq(px_element_link_pads(src, NULL, q1,
+							      NULL, NULL,
+							      caps[c]),
+					 0);
+			ck_assert_int_eq(px_element_link_pads(q1, NULL, pass,
+							      NULL, NULL,
+							      caps[c]),
+					 0);
+			ck_assert_int_eq(px_element_link_pads(pass, NULL, q2,
+							      NULL, NULL,
+							      caps[c]),
+					 0);
+			ck_assert_int_eq(px_element_link_pads(q2, NULL, sink,
+							      NULL, NULL,
+							      caps[c]),
+					 0);
+			play_to_eos();
+			ck_assert_uint_eq(P->n_reactors, 3);
+			k = px_element_priv(sink);
+			ck_assert_uint_eq(k->count, 20000);
+			ck_assert_uint_eq(k->out_of_order, 0);
+			stop_clean();
+			teardown();
+		}
+	}
+}
+END_TEST
+
 /* ---- stats and export --------------------------------------------------------- */
 
 START_TEST(test_pipeline_export)
@@ -545,6 +598,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_pipeline_error);
 	tc = px_tcase(s, "send_eos");
 	tcase_add_test(tc, test_pipeline_send_eos);
+	tc = px_tcase(s, "stress_cross");
+	tcase_add_test(tc, stress_pipeline_cross);
 	tc = px_tcase(s, "export");
 	tcase_add_test(tc, test_pipeline_export);
 	return s;
