@@ -452,6 +452,8 @@ static void down_ready(struct px_pipeline *p)
 
 static int up_paused(struct px_pipeline *p)
 {
+	/* A new run: an EOS or ERROR of the last one no longer ends a wait. */
+	p->gen = px__bus_new_generation(p->bus);
 	reset_run(p);
 	/* Sinks first, so a consumer is ready before its producer. */
 	for (unsigned i = p->n_elems; i-- > 0;) {

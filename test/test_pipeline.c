@@ -378,6 +378,16 @@ START_TEST(test_pipeline_play_again)
 	while (px_bus_pop(px_pipeline_bus(P), 0, &m) == 0)
 		changes += m.type == PX_MSG_STATE_CHANGED;
 	ck_assert_int_eq(changes, 3 * 6 + 8);
+
+	/* An EOS left on the bus by one run does not end the next wait. */
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "50"), 0);
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	usleep(300000);
+	ck_assert_int_eq(px_pipeline_set_state(P, PX_STATE_READY), 0);
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	ck_assert_int_eq(px_pipeline_wait(P, WAIT_NS, NULL), 0);
+	ck_assert_uint_eq(((struct tslow *)px_element_priv(sink))->count, 50);
+	stop_clean();
 	teardown();
 }
 END_TEST
