@@ -316,18 +316,26 @@ PX_API void px_element_schedule(struct px_element *e);
 /*
  * px_element_pool_create - a pool for E's buffers, on E's NUMA node,
  * registered with E's reactor for fixed-buffer I/O, listed in the pipeline
- * stats, destroyed after stop(). SLOT_SIZE and SLOTS as px_pool_config.
- * Returns 0, -EINVAL, -ENOMEM (including RLIMIT_MEMLOCK, with the detail
- * posted on the bus). Call from start(). (transfer none): the pipeline owns
- * the pool.
+ * stats as "<element>.pool" ("<element>.pool1", ... for more), destroyed
+ * after every element stopped and every link was drained (PAUSED -> READY).
+ * SLOT_SIZE (rounded up to 64) and SLOTS as px_pool_config. When the
+ * registration fails (RLIMIT_MEMLOCK) the pool still works, without fixed
+ * buffers, and a WARNING says so.
+ * Returns 0, -EINVAL (OUT NULL, SLOT_SIZE or SLOTS 0), or the error of
+ * px_pool_create (-ENOMEM...), also posted as an ERROR naming E.
+ * Call from start() (reactor thread). (transfer none): the pipeline owns
+ * the pool; do not destroy it.
  */
 PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 				  uint32_t slots, struct px_pool **out);
 
 /*
  * px_element_buf_alloc - px_buf_alloc() that, on -ENOBUFS, registers E to be
- * scheduled when a slot returns to POOL (backpressure without spinning).
- * Returns 0 or -ENOBUFS (wait) or -EINVAL. (transfer full) on success.
+ * scheduled when a slot returns to POOL (backpressure without spinning):
+ * return from work() and wait. Only pools made by px_element_pool_create()
+ * in this pipeline have that hook; for other pools -ENOBUFS only reports.
+ * Returns 0, -ENOBUFS (wait), -EINVAL (LENGTH above the slot size).
+ * (transfer full) *OUT on success. Reactor thread.
  */
 PX_API int px_element_buf_alloc(struct px_element *e, struct px_pool *pool,
 				uint32_t length, struct px_buf *out);
