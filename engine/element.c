@@ -449,6 +449,10 @@ PX_API enum px_flow px_element_error(struct px_element *e, int err,
 	va_start(ap, fmt);
 	vsnprintf(m.text, sizeof(m.text), fmt, ap);
 	va_end(ap);
+	/* From start(): the application thread reads it back once start()
+	 * returned (px__pipeline_run_on orders the two). */
+	if (!e->started)
+		snprintf(e->start_error, sizeof(e->start_error), "%s", m.text);
 	/* Halt the flow: work() is no longer called, pushes release. */
 	atomic_compare_exchange_strong(&p->flow, &expect, PX__FLOW_HALTED);
 	px__pipeline_mark_end(p);

@@ -459,12 +459,19 @@ static int up_paused(struct px_pipeline *p)
 	for (unsigned i = p->n_elems; i-- > 0;) {
 		struct px_element *e = p->elems[i];
 		struct start_call sc = { .e = e };
-		int err = px__pipeline_run_on(p, e->reactor, start_fn, &sc);
+		int err;
 
+		e->start_error[0] = '\0';
+		err = px__pipeline_run_on(p, e->reactor, start_fn, &sc);
 		if (!err)
 			err = sc.err;
 		if (err) {
-			if (!p->error[0])
+			/* The element's own sentence (already on the bus) is
+			 * the best explanation px_pipeline_error() can give. */
+			if (!p->error[0] && e->start_error[0])
+				snprintf(p->error, sizeof(p->error), "%s",
+					 e->start_error);
+			else if (!p->error[0])
 				px__pipeline_fail(p, err, e->name,
 						  "%s failed to start: %s",
 						  e->name, px_strerror(err));
