@@ -63,8 +63,12 @@ PX_API int px_io_nop(struct px_reactor *r, struct px_op *op, px_op_fn cb)
 	return 0;
 }
 
-PX_API int px_io_read(struct px_reactor *r, struct px_op *op, int fd,
-		      void *buf, uint32_t len, uint64_t off, px_op_fn cb)
+/*
+ * Reads and writes share one path: the fixed-buffer opcode when BUF lies in
+ * memory registered with R (a pool slot), the plain one otherwise.
+ */
+static int io_rw(struct px_reactor *r, struct px_op *op, int fd, void *buf,
+		 uint32_t len, uint64_t off, px_op_fn cb, bool write)
 {
 	struct io_uring_sqe *sqe;
 	int ret = op_begin(r, op, cb, &sqe);
@@ -74,8 +78,13 @@ PX_API int px_io_read(struct px_reactor *r, struct px_op *op, int fd,
 		return ret;
 	idx = px__reactor_fixed_index(r, buf, len);
 	if (idx >= 0) {
-		io_uring_prep_read_fixed(sqe, fd, buf, len, off, idx);
+		if (write)
+			io_uring_prep_write_fixed(sqe, fd, buf, len, off, idx);
+		else
+			io_uring_prep_read_fixed(sqe, fd, buf, len, off, idx);
 		PX__COUNT(r, fixed_ops, 1);
+	} else if (write) {
+		io_uring_prep_write(sqe, fd, buf, len, off);
 	} else {
 		io_uring_prep_read(sqe, fd, buf, len, off);
 	}
@@ -84,25 +93,17 @@ PX_API int px_io_read(struct px_reactor *r, struct px_op *op, int fd,
 	return 0;
 }
 
+PX_API int px_io_read(struct px_reactor *r, struct px_op *op, int fd,
+		      void *buf, uint32_t len, uint64_t off, px_op_fn cb)
+{
+	return io_rw(r, op, fd, buf, len, off, cb, false);
+}
+
 PX_API int px_io_write(struct px_reactor *r, struct px_op *op, int fd,
 		       const void *buf, uint32_t len, uint64_t off, px_op_fn cb)
 {
-	struct io_uring_sqe *sqe;
-	int ret = op_begin(r, op, cb, &sqe);
-	int idx;
-
-	if (px_unlikely(ret))
-		return ret;
-	idx = px__reactor_fixed_index(r, buf, len);
-	if (idx >= 0) {
-		io_uring_prep_write_fixed(sqe, fd, buf, len, off, idx);
-		PX__COUNT(r, fixed_ops, 1);
-	} else {
-		io_uring_prep_write(sqe, fd, buf, len, off);
-	}
-	op_fd(sqe, fd);
-	op_commit(r, op, cb, sqe, 0);
-	return 0;
+	/* The kernel only reads BUF; liburing's prep takes it non-const. */
+	return io_rw(r, op, fd, (void *)buf, len, off, cb, true);
 }
 
 PX_API int px_io_recv(struct px_reactor *r, struct px_op *op, int fd,
