@@ -6,11 +6,13 @@
 #ifndef PARALLAX_H
 #define PARALLAX_H
 
+#include "px_appsink.h"
 #include "px_base.h"
 #include "px_buf.h"
 #include "px_bus.h"
 #include "px_caps.h"
 #include "px_element.h"
+#include "px_elements.h"
 #include "px_error.h"
 #include "px_list.h"
 #include "px_pipeline.h"
