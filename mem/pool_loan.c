@@ -148,7 +148,20 @@ PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 	return loan_empty(pool);
 }
 
-PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n)
+/* A slot just won at L1 for a px_pool_cache: parked, reference 0, its loan
+ * counted only when the cache hands it out (px__pool_cache_take()). */
+static inline void slot_cached(struct px_pool *pool, uint32_t s)
+{
+	struct px__slot_meta *m = &pool->meta[s];
+
+	/* Relaxed: ours alone after L1, as in slot_loaned(). */
+	atomic_store_explicit(&m->ref, 0, memory_order_relaxed);
+	atomic_store_explicit(&m->cached, 1, memory_order_relaxed);
+}
+
+/* Loan up to @n slots; @cached: for a cache (slot_cached, not slot_loaned) */
+static inline int loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n,
+			     bool cached)
 {
 	uint32_t start =
 		atomic_load_explicit(&pool->hint, memory_order_relaxed);
@@ -176,7 +189,10 @@ PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n)
 				uint32_t s =
 					w * 64 + (uint32_t)__builtin_ctzll(won);
 
-				slot_loaned(pool, s);
+				if (cached)
+					slot_cached(pool, s);
+				else
+					slot_loaned(pool, s);
 				slots[got++] = s;
 				won &= won - 1;
 			}
@@ -191,6 +207,11 @@ PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n)
 		return loan_empty(pool);
 	raise_high_water(pool, got);
 	return (int)got;
+}
+
+PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n)
+{
+	return loan_burst(pool, slots, n, false);
 }
 
 static __attribute__((noinline)) void wake_waiters(struct px_pool *pool)
@@ -262,8 +283,10 @@ PX_API void px_pool_release(struct px_pool *pool, uint32_t slot)
 		wake_waiters(pool);
 }
 
-PX_API void px_pool_release_burst(struct px_pool *pool, const uint32_t *slots,
-				  unsigned n)
+/* Free @slots in the bitmap; @put: drop a reference first (else they are
+ * cached slots, reference 0 already, owned by the calling thread). */
+static inline void release_burst(struct px_pool *pool, const uint32_t *slots,
+				 unsigned n, bool put)
 {
 	uint64_t bits = 0;
 	uint32_t word = 0, freed = 0;
@@ -271,7 +294,11 @@ PX_API void px_pool_release_burst(struct px_pool *pool, const uint32_t *slots,
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t s = slots[i];
 
-		if (!slot_put(pool, s))
+		if (!put)
+			/* Relaxed: ours alone until R2, a statistic. */
+			atomic_store_explicit(&pool->meta[s].cached, 0,
+					      memory_order_relaxed);
+		else if (!slot_put(pool, s))
 			continue;
 		/* Gather runs in one word: one fetch_or per run. */
 		if (bits && s / 64 != word) {
@@ -293,6 +320,67 @@ PX_API void px_pool_release_burst(struct px_pool *pool, const uint32_t *slots,
 	if (px_unlikely(atomic_load_explicit(&pool->shm->waiting,
 					     memory_order_seq_cst))) /* R3 */
 		wake_waiters(pool);
+}
+
+PX_API void px_pool_release_burst(struct px_pool *pool, const uint32_t *slots,
+				  unsigned n)
+{
+	release_burst(pool, slots, n, true);
+}
+
+PX_API int px_pool_cache_init(struct px_pool *pool,
+			      struct px_pool_cache *cache, uint32_t size)
+{
+	if (size == 0 || size > PX_POOL_CACHE_MAX)
+		return -EINVAL;
+	if (pool->readonly)
+		return -EROFS;
+	cache->pool = pool;
+	cache->meta = pool->meta;
+	cache->slots = pool->slots;
+	cache->size = size;
+	cache->len = 0;
+	return 0;
+}
+
+/* Give cache->objs[from .. len) back to the pool's bitmap. */
+static void cache_return(struct px_pool_cache *c, uint32_t from)
+{
+	if (c->len > from)
+		release_burst(c->pool, c->objs + from, c->len - from, false);
+	c->len = from;
+}
+
+PX_API void px_pool_cache_flush(struct px_pool_cache *cache)
+{
+	cache_return(cache, 0);
+}
+
+PX_API void px_pool_cache_fini(struct px_pool_cache *cache)
+{
+	if (cache && cache->pool)
+		cache_return(cache, 0);
+}
+
+PX_API int px__pool_cache_refill(struct px_pool_cache *c)
+{
+	int n = loan_burst(c->pool, c->objs + c->len,
+			   PX_MIN((c->size + 1) / 2, c->size - c->len), true);
+
+	if (n > 0)
+		c->len += (uint32_t)n;
+	return n;
+}
+
+PX_API void px__pool_cache_spill(struct px_pool_cache *c)
+{
+	/* The newest half goes back; the oldest, warm or not, stays. */
+	cache_return(c, c->len - (c->size + 1) / 2);
+}
+
+PX_API bool px__pool_cache_put_slow(struct px_pool_cache *c, uint32_t slot)
+{
+	return slot_put(c->pool, slot);
 }
 
 PX_API void px_pool_slot_ref(struct px_pool *pool, uint32_t slot)
@@ -371,16 +459,22 @@ PX_API int px_pool_wait(struct px_pool *pool, int timeout_ms)
 PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st)
 {
 	const struct px__pool_shm *shm = pool->shm;
-	uint64_t loans = 0;
+	uint64_t loans = 0, out;
+	uint32_t cached = 0;
 
 	/* Relaxed: statistics; exact when the pool is quiet. */
-	for (uint32_t s = 0; s < pool->slots; s++)
+	for (uint32_t s = 0; s < pool->slots; s++) {
 		loans += atomic_load_explicit(&pool->meta[s].loans,
 					      memory_order_relaxed);
+		cached += atomic_load_explicit(&pool->meta[s].cached,
+					       memory_order_relaxed);
+	}
 	st->in_use = pool->slots - free_count(pool);
 	st->loans = loans;
-	/* Every loan but the ones still out has come back. */
-	st->releases = loans > st->in_use ? loans - st->in_use : 0;
+	/* Every loan but the ones still out has come back; slots parked in
+	 * a cache are out of the bitmap but not on loan. */
+	out = st->in_use > cached ? st->in_use - cached : 0;
+	st->releases = loans > out ? loans - out : 0;
 	st->exhausted =
 		atomic_load_explicit(&shm->exhausted, memory_order_relaxed);
 	st->bytes_copied =

@@ -266,10 +266,11 @@ PX_API int px_pool_wait(struct px_pool *pool, int timeout_ms);
  */
 struct px_pool_stats {
 	uint64_t loans;	       /* slots handed out (sum of per-slot counts) */
-	uint64_t releases;     /* slots returned: loans - in_use */
+	uint64_t releases;     /* slots returned (to the pool or a cache) */
 	uint64_t exhausted;    /* loans that found the pool empty */
 	uint64_t bytes_copied; /* bytes any copy path moved (zero-copy proof) */
-	uint32_t in_use;       /* slots loaned now (bitmap popcount) */
+	uint32_t in_use;       /* slots loaned now or parked in a
+				  px_pool_cache (bitmap popcount) */
 	uint32_t high_water;   /* most slots ever loaned at once */
 	uint64_t bad_releases; /* releases of free slots or bad indexes */
 	uint64_t wakeups;      /* notify hooks run and futex wakes sent */
@@ -299,6 +300,107 @@ PX_API void px_pool_count_copy(struct px_pool *pool, uint64_t bytes);
  */
 PX_API uint32_t px_pool_recover(struct px_pool *pool);
 
+/*
+ * Per-thread cache (DPDK's per-lcore mempool cache, as an explicit object).
+ *
+ * A struct px_pool_cache is owned by one thread: only that thread may call
+ * the px_pool_*_cached functions and px_pool_cache_flush() on it (no
+ * hidden TLS; put it where the thread keeps its state). It holds up to
+ * @size free slots of one pool, so a cached loan + release is a few plain
+ * loads and stores on this thread's lines, with no locked instruction:
+ *  - px_pool_loan_cached() pops a slot; on an empty cache it first refills
+ *    with one px_pool_loan_burst() of (size + 1) / 2 slots (fewer if the
+ *    pool has fewer).
+ *  - px_pool_release_cached() drops a reference as px_pool_release() does;
+ *    when it was the last one the slot is pushed to the cache; on a full
+ *    cache, (size + 1) / 2 cached slots go back first, in one
+ *    px_pool_release_burst().
+ * Semantics:
+ *  - Cached slots are free for this cache only: other threads, other caches
+ *    and other processes cannot loan them, and px_pool_available() does not
+ *    count them. px_pool_loan_cached() fails with -ENOBUFS only when both
+ *    the cache and the pool are empty; px_pool_loan() on the pool may fail
+ *    while slots sit in caches.
+ *  - Waiters (px_pool_wait_set(), px_pool_wait()) are woken only when slots
+ *    go back to the pool's bitmap: on overflow and on px_pool_cache_flush().
+ *  - Stats: loans and releases stay exact (a loan is counted when the cache
+ *    hands a slot out, a release when its last reference is dropped, cached
+ *    or not). in_use and high_water count cached slots as in use
+ *    (conservative: they are what the pool cannot lend to anyone else).
+ *  - A slot from px_pool_loan_cached() may be released with
+ *    px_pool_release() (it then goes straight to the pool), and a slot
+ *    from px_pool_loan() with px_pool_release_cached() (it then lands in
+ *    the cache); references taken with px_pool_slot_ref() work as usual.
+ *  - The engine does not use caches yet. An element that keeps one must
+ *    px_pool_cache_flush() it in its stop(), on the thread that owns it,
+ *    or its slots stay out of the pool.
+ * The pool must outlive the cache (px_pool_cache_fini() before
+ * px_pool_destroy()).
+ */
+#define PX_POOL_CACHE_MAX 512u
+
+struct px_pool_cache {
+	/* read-only after px_pool_cache_init() */
+	struct px_pool *pool;
+	struct px__slot_meta *meta; /* the pool's per-slot state */
+	uint32_t slots;		    /* the pool's slot count */
+	uint32_t size;		    /* capacity, 1 .. PX_POOL_CACHE_MAX */
+	/* private: owned by one thread */
+	uint32_t len;			  /* slots cached: objs[0 .. len) */
+	uint32_t objs[PX_POOL_CACHE_MAX]; /* a LIFO of free slot indexes */
+};
+
+/*
+ * px_pool_cache_init - make @cache an empty cache of up to @size slots of
+ * @pool. @pool: borrowed, must outlive the cache. @cache: caller-allocated.
+ * Returns 0, -EINVAL (@size 0 or above PX_POOL_CACHE_MAX) or -EROFS (a
+ * read-only pool handle cannot loan). Thread: the one that will own it.
+ */
+PX_API int px_pool_cache_init(struct px_pool *pool,
+			      struct px_pool_cache *cache, uint32_t size);
+
+/*
+ * px_pool_cache_flush - return every cached slot to the pool's bitmap (one
+ * px_pool_release_burst(), which wakes waiters); the cache stays usable.
+ * Thread: the owner.
+ */
+PX_API void px_pool_cache_flush(struct px_pool_cache *cache);
+
+/* px_pool_cache_fini - flush; accepts NULL. Thread: the owner. */
+PX_API void px_pool_cache_fini(struct px_pool_cache *cache);
+
+/*
+ * px_pool_loan_cached - loan one slot through @cache, as px_pool_loan()
+ * (reference count 1, (transfer full) to the caller).
+ * Returns 0, or -ENOBUFS when the cache and the pool are both empty.
+ * Thread: the cache's owner. Inline.
+ */
+PX_INLINE int px_pool_loan_cached(struct px_pool_cache *cache, uint32_t *slot);
+
+/*
+ * px_pool_release_cached - drop one reference to @slot (transfer full), as
+ * px_pool_release(); the last reference parks the slot in @cache. A free
+ * slot or bad index counts a bad release and changes nothing.
+ * Thread: the cache's owner. Inline.
+ */
+PX_INLINE void px_pool_release_cached(struct px_pool_cache *cache,
+				      uint32_t slot);
+
+/*
+ * px_pool_loan_cached_burst - up to @n slots into @slots through @cache.
+ * Returns how many (> 0; fewer than @n when cache and pool ran out, 0 for
+ * @n 0), or -ENOBUFS when none was free. Thread: the owner. Inline.
+ */
+PX_INLINE int px_pool_loan_cached_burst(struct px_pool_cache *cache,
+					uint32_t *slots, unsigned n);
+
+/* px_pool_release_cached_burst - px_pool_release_cached() on each of
+ * @slots[0 .. n). Thread: the owner. Inline. */
+PX_INLINE void px_pool_release_cached_burst(struct px_pool_cache *cache,
+					    const uint32_t *slots, unsigned n);
+
 PX_EXTERN_C_END
+
+#include "px_pool_pvt.h"
 
 #endif /* PX_POOL_H */

@@ -30,19 +30,8 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
  * a popcount of the bitmap; bigger ones keep an in_use counter. */
 #define PX__POOL_SCAN_WORDS 4u
 
-/*
- * Per-slot state, in the segment. ref: the reference count (0 = free).
- * loans: how often the slot was loaned; only the loaner that won the slot's
- * bitmap bit writes it (a plain load and store, no read-modify-write), and
- * the pool's loan total is the sum, its release total that minus in_use.
- */
-struct px__slot_meta {
-	_Atomic uint32_t ref;
-	uint32_t reserved;
-	_Atomic uint64_t loans;
-};
-
-_Static_assert(sizeof(struct px__slot_meta) == 16, "four slots per line");
+/* struct px__slot_meta (the per-slot state) lives in px_pool_pvt.h: the
+ * inline px_pool_cache functions read it. */
 
 /*
  * The pool header, right after the segment header. Segment-relative

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_pool.c - px_pool: loan/release/reuse, exhaustion and recovery,
- * bursts, waiters, a two-thread stress, release from another process, file
+ * bursts, per-thread caches, waiters, two-thread stresses (with and
+ * without caches), release from another process, file
  * persistence, io_uring registration and memlock, and every bad config.
  */
 #include <dirent.h>
@@ -311,6 +312,7 @@ END_TEST
 
 struct stress {
 	struct px_pool *pool;
+	bool cached; /* each thread loans and releases through its own cache */
 	_Atomic uint32_t box[2][HANDOFF]; /* slot + 1, 0 = empty */
 	_Atomic int done;
 	uint64_t loaned[2], released[2], retries[2], errors[2];
@@ -321,12 +323,31 @@ struct stress_arg {
 	int me;
 };
 
+static void stress_put(struct px_pool *pool, struct px_pool_cache *c,
+		       uint32_t s)
+{
+	if (c)
+		px_pool_release_cached(c, s);
+	else
+		px_pool_release(pool, s);
+}
+
 static void *stress_thread(void *arg)
 {
 	struct stress *st = ((struct stress_arg *)arg)->st;
 	int me = ((struct stress_arg *)arg)->me;
 	int peer = !me;
 	uint32_t put = 0, take = 0;
+	struct px_pool_cache *c = NULL;
+
+	if (st->cached) {
+		c = malloc(sizeof(*c));
+		if (!c || px_pool_cache_init(st->pool, c, 16) != 0) {
+			st->errors[me]++;
+			free(c);
+			c = NULL;
+		}
+	}
 
 	for (uint32_t i = 0; i < STRESS_ITERS; i++) {
 		uint32_t s, v;
@@ -335,11 +356,12 @@ static void *stress_thread(void *arg)
 		/* Release what the peer handed us. */
 		v = atomic_exchange(&st->box[me][take], 0);
 		if (v) {
-			px_pool_release(st->pool, v - 1);
+			stress_put(st->pool, c, v - 1);
 			st->released[me]++;
 			take = (take + 1) % HANDOFF;
 		}
-		if (px_pool_loan(st->pool, &s) != 0) {
+		if ((c ? px_pool_loan_cached(c, &s)
+		       : px_pool_loan(st->pool, &s)) != 0) {
 			st->retries[me]++;
 			continue;
 		}
@@ -354,7 +376,7 @@ static void *stress_thread(void *arg)
 			atomic_store(&st->box[peer][put], s + 1);
 			put = (put + 1) % HANDOFF;
 		} else {
-			px_pool_release(st->pool, s);
+			stress_put(st->pool, c, s);
 			st->released[me]++;
 		}
 	}
@@ -364,15 +386,17 @@ static void *stress_thread(void *arg)
 		uint32_t v = atomic_exchange(&st->box[me][take], 0);
 
 		if (v) {
-			px_pool_release(st->pool, v - 1);
+			stress_put(st->pool, c, v - 1);
 			st->released[me]++;
 			take = (take + 1) % HANDOFF;
 		}
 	}
+	px_pool_cache_fini(c); /* everything cached goes back */
+	free(c);
 	return NULL;
 }
 
-static void stress_run(uint32_t slots)
+static void stress_run(uint32_t slots, bool cached)
 {
 	struct stress *st = calloc(1, sizeof(*st));
 	struct stress_arg args[2] = { { st, 0 }, { st, 1 } };
@@ -381,6 +405,7 @@ static void stress_run(uint32_t slots)
 
 	ck_assert_ptr_nonnull(st);
 	st->pool = new_pool(PX_SEGMENT_MEMFD, 64, slots);
+	st->cached = cached;
 	for (int i = 0; i < 2; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, stress_thread,
 						&args[i]), 0);
@@ -404,8 +429,186 @@ static void stress_run(uint32_t slots)
 /* Both high-water modes: bitmap popcount (96) and in_use counter (320). */
 START_TEST(test_pool_stress_threads)
 {
-	stress_run(96);
-	stress_run(320);
+	stress_run(96, false);
+	stress_run(320, false);
+}
+END_TEST
+
+/* The same with a px_pool_cache per thread: cross-thread releases land in
+ * the releasing thread's cache, flushed when the thread ends. */
+START_TEST(test_pool_stress_cache)
+{
+	stress_run(96, true);
+	stress_run(320, true);
+}
+END_TEST
+
+/* Cached loans and releases: refill, overflow, flush, shared slots, bursts,
+ * mixing with the uncached calls, and the stats. */
+START_TEST(test_pool_cache)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 64, 100);
+	struct px_pool_cache c;
+	struct px_pool_stats st;
+	uint32_t s, t, many[40];
+
+	ck_assert_int_eq(px_pool_cache_init(pool, &c, 0), -EINVAL);
+	ck_assert_int_eq(px_pool_cache_init(pool, &c, PX_POOL_CACHE_MAX + 1),
+			 -EINVAL);
+	ck_assert_int_eq(px_pool_cache_init(pool, &c, 8), 0);
+	ck_assert_uint_eq(c.len, 0);
+
+	/* Empty cache: one refill of size / 2, one of them handed out. */
+	ck_assert_int_eq(px_pool_loan_cached(&c, &s), 0);
+	ck_assert_uint_eq(c.len, 3);
+	ck_assert_uint_eq(px_pool_available(pool), 96);
+	ck_assert_uint_eq(px_pool_slot_refcount(pool, s), 1);
+	for (uint32_t i = 0; i < c.len; i++)
+		ck_assert_uint_eq(px_pool_slot_refcount(pool, c.objs[i]), 0);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.loans, 1);
+	ck_assert_uint_eq(st.releases, 0);
+	ck_assert_uint_eq(st.in_use, 4); /* cached slots count as in use */
+	ck_assert_uint_eq(st.high_water, 4);
+
+	/* Release parks it in the cache; the next loan gets it back (LIFO). */
+	px_pool_release_cached(&c, s);
+	ck_assert_uint_eq(c.len, 4);
+	ck_assert_uint_eq(px_pool_slot_refcount(pool, s), 0);
+	ck_assert_uint_eq(px_pool_available(pool), 96);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.loans, 1);
+	ck_assert_uint_eq(st.releases, 1);
+	ck_assert_int_eq(px_pool_loan_cached(&c, &t), 0);
+	ck_assert_uint_eq(t, s);
+
+	/* Shared slot: only the last reference parks it. */
+	px_pool_slot_ref(pool, t);
+	px_pool_release_cached(&c, t);
+	ck_assert_uint_eq(px_pool_slot_refcount(pool, t), 1);
+	ck_assert_uint_eq(c.len, 3);
+	px_pool_release_cached(&c, t);
+	ck_assert_uint_eq(px_pool_slot_refcount(pool, t), 0);
+	ck_assert_uint_eq(c.len, 4);
+
+	/* Overflow: 40 out, 40 back; the cache never holds more than 8 and
+	 * the pool gets the rest in bursts. */
+	for (int i = 0; i < 40; i++) {
+		ck_assert_int_eq(px_pool_loan_cached(&c, &many[i]), 0);
+		ck_assert_uint_le(c.len, 8);
+	}
+	for (int i = 0; i < 40; i++)
+		for (int j = 0; j < i; j++)
+			ck_assert_uint_ne(many[i], many[j]);
+	for (int i = 0; i < 40; i++) {
+		px_pool_release_cached(&c, many[i]);
+		ck_assert_uint_ge(c.len, 1);
+		ck_assert_uint_le(c.len, 8);
+	}
+	ck_assert_uint_eq(px_pool_available(pool), 100 - c.len);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.loans, 2 + 40);
+	ck_assert_uint_eq(st.releases, st.loans);
+	ck_assert_uint_eq(st.in_use, c.len);
+	ck_assert_uint_ge(st.high_water, 40);
+
+	/* Mixing: a cached loan released to the pool, a pool loan released
+	 * into the cache. */
+	ck_assert_int_eq(px_pool_loan_cached(&c, &s), 0);
+	px_pool_release(pool, s);
+	ck_assert_int_eq(px_pool_loan(pool, &s), 0);
+	uint32_t before = c.len;
+	px_pool_release_cached(&c, s);
+	ck_assert_uint_eq(c.len, before == 8 ? 5 : before + 1); /* spill */
+
+	/* Bursts, bigger than the cache. */
+	ck_assert_int_eq(px_pool_loan_cached_burst(&c, many, 0), 0);
+	ck_assert_int_eq(px_pool_loan_cached_burst(&c, many, 40), 40);
+	for (int i = 0; i < 40; i++)
+		ck_assert_uint_eq(px_pool_slot_refcount(pool, many[i]), 1);
+	px_pool_release_cached_burst(&c, many, 40);
+	ck_assert_uint_le(c.len, 8);
+
+	/* Flush: everything back in the bitmap, the books balanced. */
+	px_pool_cache_flush(&c);
+	ck_assert_uint_eq(c.len, 0);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.loans, 2 + 40 + 2 + 40);
+	ck_assert_uint_eq(st.exhausted, 0);
+	assert_all_free(pool);
+
+	/* Refill after a flush: size / 2 again (odd size rounds up). */
+	ck_assert_int_eq(px_pool_cache_init(pool, &c, 5), 0);
+	ck_assert_int_eq(px_pool_loan_cached(&c, &s), 0);
+	ck_assert_uint_eq(c.len, 2);
+	px_pool_release_cached(&c, s);
+	px_pool_cache_fini(&c);
+	px_pool_cache_fini(NULL);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+/* Exhaustion with slots parked in a cache: the pool is dry for everyone
+ * else, the cache still lends; waiters wake only when slots reach the
+ * bitmap (overflow or flush). */
+START_TEST(test_pool_cache_exhaustion)
+{
+	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 64, 10);
+	struct notify_rec rec = { 0 };
+	struct px_pool_cache c;
+	struct px_pool_stats st;
+	uint32_t s[10], x;
+
+	ck_assert_int_eq(px_pool_cache_init(pool, &c, 8), 0);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(px_pool_loan_cached(&c, &s[i]), 0);
+	ck_assert_uint_eq(c.len, 0);
+	ck_assert_int_eq(px_pool_loan_cached(&c, &x), -ENOBUFS);
+	ck_assert_int_eq(px_pool_loan_cached_burst(&c, &x, 1), -ENOBUFS);
+
+	px_pool_set_notify(pool, on_release, &rec);
+	ck_assert_int_eq(px_pool_loan(pool, &x), -ENOBUFS);
+	ck_assert(px_pool_wait_set(pool)); /* armed */
+	for (int i = 0; i < 5; i++)
+		px_pool_release_cached(&c, s[i]);
+	ck_assert_uint_eq(c.len, 5);
+	ck_assert_int_eq(rec.calls, 0); /* cached: nobody woken */
+	ck_assert_uint_eq(px_pool_available(pool), 0);
+	ck_assert_int_eq(px_pool_loan(pool, &x), -ENOBUFS);
+	/* The cache lends what it holds, then runs dry with the pool. */
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(px_pool_loan_cached(&c, &s[i]), 0);
+	ck_assert_int_eq(px_pool_loan_cached(&c, &x), -ENOBUFS);
+	/* Nine back: the ninth overflows the cache of 8, 4 reach the pool. */
+	for (int i = 0; i < 9; i++)
+		px_pool_release_cached(&c, s[i]);
+	ck_assert_int_eq(rec.calls, 1);
+	ck_assert_uint_eq(c.len, 5);
+	ck_assert_uint_eq(px_pool_available(pool), 4);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.in_use, 6);
+	ck_assert_uint_eq(st.high_water, 10);
+	ck_assert_uint_eq(st.releases, 5 + 9);
+	ck_assert_uint_eq(st.loans, 10 + 5);
+	/* Flush wakes an armed waiter. */
+	px_pool_release(pool, s[9]);
+	ck_assert_int_eq(px_pool_loan(pool, &x), 0);
+	ck_assert_int_eq(px_pool_loan(pool, &s[0]), 0);
+	ck_assert_int_eq(px_pool_loan(pool, &s[1]), 0);
+	ck_assert_int_eq(px_pool_loan(pool, &s[2]), 0);
+	ck_assert_int_eq(px_pool_loan(pool, &s[3]), 0);
+	ck_assert_int_eq(px_pool_loan(pool, &s[4]), -ENOBUFS);
+	rec.calls = 0;
+	ck_assert(px_pool_wait_set(pool));
+	px_pool_cache_flush(&c);
+	ck_assert_int_eq(rec.calls, 1);
+	ck_assert_uint_eq(px_pool_available(pool), 5);
+	px_pool_release(pool, x);
+	for (int i = 0; i < 4; i++)
+		px_pool_release(pool, s[i]);
+	assert_all_free(pool);
+	px_pool_destroy(pool);
 }
 END_TEST
 
@@ -788,6 +991,10 @@ static Suite *pool_suite(void)
 	tcase_add_test(px_tcase(s, "notify"), test_pool_notify);
 	tcase_add_test(px_tcase(s, "wait"), test_pool_wait);
 	tcase_add_test(px_tcase(s, "stress_threads"), test_pool_stress_threads);
+	tcase_add_test(px_tcase(s, "cache"), test_pool_cache);
+	tcase_add_test(px_tcase(s, "cache_exhaustion"),
+		       test_pool_cache_exhaustion);
+	tcase_add_test(px_tcase(s, "stress_cache"), test_pool_stress_cache);
 	tcase_add_test(px_tcase(s, "fork_release"), test_pool_fork_release);
 	tcase_add_test(px_tcase(s, "fork_wait"), test_pool_fork_wait);
 	tcase_add_test(px_tcase(s, "file_persist"), test_pool_file_persist);
