@@ -452,10 +452,16 @@ static int plot_one(const struct bench_ctx *ctx, const struct chart_def *cd,
 
 			bench_snprintf(key, sizeof(key), "%s %s", r->impl,
 				       r->series);
-			if (strcmp(r->chart, cd->id) == 0 &&
-			    r->status == BENCH_OK && strcmp(key, keys[k]) == 0)
+			if (strcmp(r->chart, cd->id) != 0 ||
+			    strcmp(key, keys[k]) != 0)
+				continue;
+			/* A point that did not run breaks the line (one blank
+			 * line), so no line is drawn through it. */
+			if (r->status == BENCH_OK)
 				fprintf(f, "%g %g %g %g\n", r->x, r->median,
 					r->min, r->max);
+			else
+				fputs("\n", f);
 		}
 		fputs("\n\n", f);
 	}

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * scen_pool.c - the pool scenario: px_pool loan+release of 2 KiB slots,
- * one at a time and in bursts of 32, and a two-thread handoff (loan on one
- * thread, release on the other), beside malloc/free of the same size and
- * DPDK's rte_mempool with and without its per-lcore cache, same loops.
+ * one at a time and in bursts of 32, uncached and through a px_pool_cache,
+ * and a two-thread handoff (loan on one thread, release on the other),
+ * beside malloc/free of the same size and DPDK's rte_mempool with and
+ * without its per-lcore cache, same loops. Cached rows pair with cached
+ * rows, uncached with uncached.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +21,7 @@
 #define POOL_SLOTS 8192
 #define MAX_BURST  32
 #define CHAN_SLOTS 1024
+#define CACHE_SIZE 256 /* the same as the DPDK mempool's per-lcore cache */
 
 enum pool_mode { MODE_ST, MODE_2T };
 
@@ -26,7 +29,7 @@ struct pool_arg {
 	enum pool_mode mode;
 	unsigned burst;
 	double secs;
-	bool cache; /* DPDK: with the per-lcore cache */
+	bool cache; /* DPDK: the per-lcore cache; Parallax: a px_pool_cache */
 };
 
 static int pool_new(struct px_pool **pool, char *why, size_t len)
@@ -44,9 +47,44 @@ static int pool_new(struct px_pool **pool, char *why, size_t len)
 	return rc;
 }
 
+/* The px_st() loop through a px_pool_cache; @i: objects, @t0: start. */
+static int px_st_cached(struct px_pool_cache *cache, const struct pool_arg *a,
+			uint64_t *i, uint64_t *t0)
+{
+	uint32_t slots[MAX_BURST];
+	uint64_t end;
+	unsigned j;
+	int rc = 0;
+
+	*t0 = bench_now_ns();
+	end = *t0 + (uint64_t)(a->secs * 1e9);
+	do {
+		for (j = 0; j < BENCH_CHECK_EVERY && rc == 0; j++) {
+			if (a->burst == 1) {
+				if (px_pool_loan_cached(cache, &slots[0]) != 0)
+					rc = -EIO;
+				bench_escape(slots);
+				px_pool_release_cached(cache, slots[0]);
+				continue;
+			}
+			if (px_pool_loan_cached_burst(cache, slots,
+						      a->burst) !=
+			    (int)a->burst) {
+				rc = -EIO;
+				break;
+			}
+			bench_escape(slots);
+			px_pool_release_cached_burst(cache, slots, a->burst);
+		}
+		*i += (uint64_t)BENCH_CHECK_EVERY * a->burst;
+	} while (rc == 0 && bench_now_ns() < end);
+	return rc;
+}
+
 static int px_st(const struct pool_arg *a, double *ns, char *why, size_t len)
 {
 	uint32_t slots[MAX_BURST];
+	struct px_pool_cache *cache = NULL;
 	struct px_pool *pool;
 	uint64_t i = 0, t0, end;
 	unsigned j, got;
@@ -54,6 +92,20 @@ static int px_st(const struct pool_arg *a, double *ns, char *why, size_t len)
 
 	if (rc)
 		return rc;
+	if (a->cache) {
+		cache = malloc(sizeof(*cache));
+		rc = cache ? px_pool_cache_init(pool, cache, CACHE_SIZE)
+			   : -ENOMEM;
+		if (rc) {
+			bench_snprintf(why, len, "px_pool_cache_init: %s",
+				       strerror(-rc));
+			free(cache);
+			px_pool_destroy(pool);
+			return rc;
+		}
+		rc = px_st_cached(cache, a, &i, &t0);
+		goto done;
+	}
 	t0 = bench_now_ns();
 	end = t0 + (uint64_t)(a->secs * 1e9);
 	do {
@@ -80,7 +132,10 @@ static int px_st(const struct pool_arg *a, double *ns, char *why, size_t len)
 		}
 		i += (uint64_t)BENCH_CHECK_EVERY * a->burst;
 	} while (rc == 0 && bench_now_ns() < end);
+done:
 	*ns = (double)(bench_now_ns() - t0) / (double)i;
+	px_pool_cache_fini(cache);
+	free(cache);
 	if (rc == 0 && px_pool_available(pool) != POOL_SLOTS)
 		rc = -EIO;
 	px_pool_destroy(pool);
@@ -247,13 +302,23 @@ static int run_dpdk(struct bench_run *run)
 
 int bench_scen_pool(struct bench_ctx *ctx)
 {
-	static struct pool_arg args[3][2]; /* [case][0: no cache, 1: cache] */
+	/* Five cases; [case][0: no cache, 1: cache]. Single-thread cases
+	 * pair cached Parallax with the cached mempool, uncached with
+	 * uncached; the handoff (uncached Parallax) shows both mempools. */
+	static struct pool_arg args[5][2];
 	static const char *what_px =
 		"px_pool of 8192 x 2 KiB slots on a heap segment: px_pool_loan "
 		"+ px_pool_release "
 		"(burst: px_pool_loan_burst + px_pool_release_burst); handoff: "
 		"loan here, slot "
 		"index through an SPSC channel, release on the other thread";
+	static const char *what_px_cache =
+		"px_pool of 8192 x 2 KiB slots on a heap segment, through a "
+		"px_pool_cache of 256 slots owned by the thread: "
+		"px_pool_loan_cached + px_pool_release_cached (burst: "
+		"px_pool_loan_cached_burst + px_pool_release_cached_burst); "
+		"the cache refills and spills 128 slots at a time with "
+		"px_pool_loan_burst / px_pool_release_burst";
 	static const char *what_malloc =
 		"glibc malloc(2048) + free (burst: 32 mallocs then 32 frees); "
 		"handoff: malloc "
@@ -269,18 +334,23 @@ int bench_scen_pool(struct bench_ctx *ctx)
 		"rte_mempool_get + put (burst: get_bulk + put_bulk); handoff: "
 		"get on lcore 0, put on a thread made an lcore by "
 		"rte_thread_register (its own cache), same SPSC channel";
+	static const char *variants[5] = {
+		"1 thread, 1 at a time",
+		"1 thread, 1 at a time, per-thread cache",
+		"1 thread, bursts of 32",
+		"1 thread, bursts of 32, per-thread cache",
+		"2-thread handoff",
+	};
 	double secs = ctx->quick ? 0.05 : 0.5;
 	unsigned i;
 	int rc;
 
-	for (i = 0; i < 3; i++) {
-		bool two = i == 2;
-		unsigned burst = i == 1 ? 32 : 1;
+	for (i = 0; i < 5; i++) {
+		bool two = i == 4, cached = i == 1 || i == 3;
+		unsigned burst = i == 2 || i == 3 ? 32 : 1;
 		struct bench_case c = {
 			.scenario = "pool",
-			.variant = i == 0   ? "1 thread, 1 at a time"
-				   : i == 1 ? "1 thread, bursts of 32"
-					    : "2-thread handoff",
+			.variant = variants[i],
 			.nmetrics = 1,
 		};
 
@@ -294,15 +364,26 @@ int bench_scen_pool(struct bench_ctx *ctx)
 		else
 			c.metric[0] = (struct bench_metric){"loan+release",
 							    "ns/op", true};
-		c.impl[c.nimpls++] = (struct bench_impl){"parallax", run_px,
-							 &args[i][0], what_px};
-		c.impl[c.nimpls++] = (struct bench_impl){
-			"malloc", run_malloc, &args[i][0], what_malloc};
-		c.impl[c.nimpls++] =
-			(struct bench_impl){"dpdk-mempool-cache", run_dpdk,
-					    &args[i][1], what_dpdk_cache};
-		c.impl[c.nimpls++] = (struct bench_impl){
-			"dpdk-mempool", run_dpdk, &args[i][0], what_dpdk};
+		if (cached) {
+			c.impl[c.nimpls++] = (struct bench_impl){
+				"parallax", run_px, &args[i][1],
+				what_px_cache};
+			c.impl[c.nimpls++] = (struct bench_impl){
+				"dpdk-mempool-cache", run_dpdk, &args[i][1],
+				what_dpdk_cache};
+		} else {
+			c.impl[c.nimpls++] = (struct bench_impl){
+				"parallax", run_px, &args[i][0], what_px};
+			c.impl[c.nimpls++] = (struct bench_impl){
+				"malloc", run_malloc, &args[i][0], what_malloc};
+			if (two)
+				c.impl[c.nimpls++] = (struct bench_impl){
+					"dpdk-mempool-cache", run_dpdk,
+					&args[i][1], what_dpdk_cache};
+			c.impl[c.nimpls++] = (struct bench_impl){
+				"dpdk-mempool", run_dpdk, &args[i][0],
+				what_dpdk};
+		}
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;
