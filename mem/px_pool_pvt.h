@@ -117,18 +117,25 @@ PX_INLINE int px_pool_loan_cached_burst(struct px_pool_cache *cache,
 	unsigned got = 0;
 
 	while (got < n) {
-		if (cache->len == 0) {
+		uint32_t len = cache->len, k;
+
+		if (len == 0) {
 			int rc = px__pool_cache_refill(cache);
 
 			if (rc < 0)
 				return got ? (int)got : rc;
+			len = cache->len;
 		}
-		while (got < n && cache->len) {
-			uint32_t s = cache->objs[--cache->len];
+		/* One pass over the top of the LIFO, len written once. */
+		k = PX_MIN(len, n - got);
+		for (uint32_t i = 0; i < k; i++) {
+			uint32_t s = cache->objs[len - 1 - i];
 
 			px__pool_cache_take(cache, s);
-			slots[got++] = s;
+			slots[got + i] = s;
 		}
+		cache->len = len - k;
+		got += k;
 	}
 	return (int)got;
 }
@@ -136,9 +143,33 @@ PX_INLINE int px_pool_loan_cached_burst(struct px_pool_cache *cache,
 PX_INLINE void px_pool_release_cached_burst(struct px_pool_cache *cache,
 					    const uint32_t *slots, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	unsigned i = 0;
+
+	/* Fast pass while everything fits: sole holders, len written once. */
+	if (px_likely(cache->len + n <= cache->size)) {
+		uint32_t len = cache->len;
+
+		for (; i < n; i++) {
+			uint32_t s = slots[i];
+			struct px__slot_meta *m = &cache->meta[s];
+
+			/* R1 (acquire), as in px_pool_release_cached(). */
+			if (px_unlikely(s >= cache->slots ||
+					atomic_load_explicit(
+						&m->ref, memory_order_acquire) !=
+						1))
+				break;
+			atomic_store_explicit(&m->ref, 0, memory_order_relaxed);
+			atomic_store_explicit(&m->cached, 1,
+					      memory_order_relaxed);
+			cache->objs[len++] = s;
+		}
+		cache->len = len;
+	}
+	for (; i < n; i++)
 		px_pool_release_cached(cache, slots[i]);
 }
+
 #endif /* PX_POOL_H */
 
 PX_EXTERN_C_END

@@ -537,6 +537,23 @@ START_TEST(test_pool_cache)
 	ck_assert_uint_eq(st.exhausted, 0);
 	assert_all_free(pool);
 
+	/* Bursts that fit the cache (the one-pass path), with a shared slot
+	 * in the middle: it stays out until its last reference goes. */
+	ck_assert_int_eq(px_pool_cache_init(pool, &c, 16), 0);
+	ck_assert_int_eq(px_pool_loan_cached_burst(&c, many, 8), 8);
+	ck_assert_uint_eq(c.len, 0);
+	px_pool_slot_ref(pool, many[3]);
+	px_pool_release_cached_burst(&c, many, 8);
+	ck_assert_uint_eq(c.len, 7);
+	ck_assert_uint_eq(px_pool_slot_refcount(pool, many[3]), 1);
+	px_pool_release_cached(&c, many[3]);
+	ck_assert_uint_eq(c.len, 8);
+	ck_assert_int_eq(px_pool_loan_cached_burst(&c, many, 8), 8);
+	ck_assert_uint_eq(c.len, 0);
+	px_pool_release_cached_burst(&c, many, 8);
+	px_pool_cache_flush(&c);
+	assert_all_free(pool);
+
 	/* Refill after a flush: size / 2 again (odd size rounds up). */
 	ck_assert_int_eq(px_pool_cache_init(pool, &c, 5), 0);
 	ck_assert_int_eq(px_pool_loan_cached(&c, &s), 0);
