@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_elements_flow.c - the built-in elements that route buffers: zero-copy
+ * tee, queue across reactors (leaky or not), funnel fan-in, replay, and
+ * stress runs over small pools and cross-reactor links.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elements_test_util.h"
+#include "px_pipeline.h"
+#include "px_pool.h"
+#include "px_test.h"
+
+/* ---- tee ----------------------------------------------------------------- */
+
+START_TEST(test_elements_tee)
+{
+	struct px_pipeline *p;
+	struct testsink *a, *b, *c;
+	struct px_pool_stats st;
+	struct px_pool *pool;
+	char *json = NULL;
+	size_t jlen = 0;
+	FILE *f;
+
+	REQUIRE_URING();
+	p = parse("fakesrc num-buffers=3000 size=256 ! tee name=t ! testsink name=a "
+		  "t. ! testsink name=b  t. ! identity sleep-time=100us ! testsink name=c");
+	run_ok(p);
+	a = tsink(p, "a");
+	b = tsink(p, "b");
+	c = tsink(p, "c");
+	/* Every branch got every buffer, in order, the slow one too. */
+	ck_assert_uint_eq(a->buffers, 3000);
+	ck_assert_uint_eq(b->buffers, 3000);
+	ck_assert_uint_eq(c->buffers, 3000);
+	ck_assert_uint_eq(a->order_errors + b->order_errors + c->order_errors, 0);
+	ck_assert(a->eos && b->eos && c->eos);
+	ck_assert_uint_eq(prop_u64(find(p, "t"), "num-src-pads"), 3);
+	/* One pool, 3000 loans, no byte copied. */
+	pool = px_pool_from_id(a->pool);
+	ck_assert_ptr_nonnull(pool);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.loans, 3000);
+	ck_assert_uint_eq(st.bytes_copied, 0);
+	ck_assert_uint_eq(st.in_use, 0);
+	f = open_memstream(&json, &jlen);
+	ck_assert_int_eq(px_pipeline_write_stats_json(p, f), 0);
+	fclose(f);
+	ck_assert_msg(strstr(json, "\"bytes_copied\":0") ||
+			      strstr(json, "\"bytes_copied\": 0"),
+		      "%s", json);
+	free(json);
+	finish(p);
+}
+END_TEST
+
+/* ---- queue --------------------------------------------------------------- */
+
+START_TEST(test_elements_queue)
+{
+	struct px_pipeline *p;
+	struct testsink *t;
+
+	REQUIRE_URING();
+	/* Across two reactors, everything arrives in order. */
+	p = parse("fakesrc num-buffers=20000 size=64 ! queue reactor=1 ! testsink name=t");
+	run_ok(p);
+	t = tsink(p, "t");
+	ck_assert_uint_eq(t->buffers, 20000);
+	ck_assert_uint_eq(t->order_errors, 0);
+	finish(p);
+
+	/* Default placement (the reactor after upstream's), and a tee with a
+	 * queued branch: the acceptance pipeline, smaller. */
+	p = parse("fakesrc num-buffers=20000 size=64 ! tee name=t ! testsink name=a "
+		  "t. ! queue ! testsink name=b");
+	run_ok(p);
+	ck_assert_uint_eq(tsink(p, "a")->buffers, 20000);
+	ck_assert_uint_eq(tsink(p, "b")->buffers, 20000);
+	ck_assert_uint_eq(tsink(p, "b")->order_errors, 0);
+	finish(p);
+
+	/* Non-leaky with a slow consumer and tiny limits: nothing is lost. */
+	p = parse("fakesrc num-buffers=300 ! queue name=q max-size-buffers=3 max-size-bytes=8K "
+		  "! identity sleep-time=50us ! testsink name=t");
+	run_ok(p);
+	ck_assert_uint_eq(tsink(p, "t")->buffers, 300);
+	ck_assert_uint_eq(tsink(p, "t")->order_errors, 0);
+	ck_assert_uint_eq(prop_u64(find(p, "q"), "dropped"), 0);
+	finish(p);
+}
+END_TEST
+
+START_TEST(test_elements_queue_leaky)
+{
+	static const char *modes[] = { "upstream", "downstream" };
+	struct px_pipeline *p;
+	char launch[256], text[PX_MSG_TEXT];
+
+	REQUIRE_URING();
+	for (unsigned i = 0; i < 2; i++) {
+		struct testsink *t;
+		uint64_t dropped;
+
+		/* A fast source, a queue of 4 and a consumer at 1 ms per
+		 * buffer: the queue must drop. */
+		snprintf(launch, sizeof(launch),
+			 "fakesrc num-buffers=400 size=32 ! queue name=q leaky=%s max-size-buffers=4 "
+			 "! identity sleep-time=1ms ! testsink name=t check=increasing",
+			 modes[i]);
+		p = parse(launch);
+		run_ok(p);
+		t = tsink(p, "t");
+		dropped = prop_u64(find(p, "q"), "dropped");
+		ck_assert_uint_eq(t->buffers + dropped, 400);
+		ck_assert_uint_gt(dropped, 0);
+		ck_assert_uint_eq(t->order_errors, 0);
+		if (i == 0)
+			ck_assert_uint_eq(t->first_seq, 0); /* oldest kept */
+		else
+			ck_assert_uint_eq(t->last_seq, 399); /* newest kept */
+		ck_assert(bus_has(p, "q", "dropped=", text, sizeof(text)));
+		finish(p);
+	}
+}
+END_TEST
+
+/* ---- funnel -------------------------------------------------------------- */
+
+START_TEST(test_elements_funnel)
+{
+	struct px_pipeline *p;
+	struct testsink *t;
+
+	REQUIRE_URING();
+	/* A slow and a fast input: EOS only after both ended. */
+	p = parse("funnel name=f ! testsink name=t check=none "
+		  "fakesrc num-buffers=30 rate=3000 ! f. "
+		  "fakesrc num-buffers=5000 ! f.");
+	run_ok(p);
+	t = tsink(p, "t");
+	ck_assert_uint_eq(t->buffers, 5030);
+	ck_assert(t->eos);
+	ck_assert_uint_eq(t->after_eos, 0);
+	ck_assert_uint_eq(prop_u64(find(p, "f"), "num-sink-pads"), 2);
+	finish(p);
+
+	/* Three inputs, one through a queue on another reactor. */
+	p = parse("funnel name=f ! testsink name=t check=none "
+		  "fakesrc num-buffers=1000 ! f. "
+		  "fakesrc num-buffers=1000 ! queue ! f. "
+		  "fakesrc num-buffers=1000 ! identity ! f.");
+	run_ok(p);
+	ck_assert_uint_eq(tsink(p, "t")->buffers, 3000);
+	finish(p);
+}
+END_TEST
+
+/* ---- replay -------------------------------------------------------------- */
+
+START_TEST(test_elements_replay)
+{
+	struct px_pipeline *p;
+
+	REQUIRE_URING();
+	/* A pipeline runs twice; each run starts from zero again. */
+	p = parse("fakesrc num-buffers=1234 ! tee name=t ! queue ! fakesink name=a "
+		  "t. ! identity ! testsink name=b");
+	for (int run_no = 0; run_no < 2; run_no++) {
+		run_ok(p);
+		ck_assert_uint_eq(prop_u64(find(p, "a"), "buffers"), 1234);
+		ck_assert_uint_eq(tsink(p, "b")->buffers, 1234);
+		ck_assert_uint_eq(tsink(p, "b")->order_errors, 0);
+		assert_pools_quiet();
+		ck_assert_int_eq(px_pipeline_stop(p), 0);
+		assert_pools_quiet();
+	}
+	px_pipeline_destroy(p);
+}
+END_TEST
+
+/* ---- stress: many shapes, small pools and links, no stall allowed --------- */
+
+START_TEST(test_elements_stress_shapes)
+{
+	/* Each shape: the part before and after the queue's max-size-buffers. */
+	static const char *shapes[][2] = {
+		{ "queue max-size-buffers=", " ! testsink name=t" },
+		{ "queue max-size-buffers=", " ! queue ! identity ! testsink name=t" },
+		{ "tee name=x ! queue max-size-buffers=",
+		  " ! testsink name=t x. ! queue ! fakesink x. ! fakesink" },
+		{ "queue max-size-bytes=3K max-size-buffers=", " ! testsink name=t" },
+		{ "identity ! queue reactor=0 max-size-buffers=", " ! testsink name=t" },
+	};
+	static const unsigned slots[] = { 2, 3, 16, 100 };
+	static const unsigned qsize[] = { 1, 2, 7, 64, 300 };
+	char launch[512];
+
+	REQUIRE_URING();
+	for (unsigned sh = 0; sh < PX_ARRAY_SIZE(shapes); sh++)
+		for (unsigned i = 0; i < PX_ARRAY_SIZE(slots); i++)
+			for (unsigned j = 0; j < PX_ARRAY_SIZE(qsize); j++) {
+				struct px_pipeline *p;
+				unsigned n = 3000 + 17 * j, size = 64 << (i + j) % 8;
+
+				snprintf(launch, sizeof(launch),
+					 "fakesrc num-buffers=%u size=%u pool-slots=%u ! %s%u%s",
+					 n, size, slots[i], shapes[sh][0], qsize[j],
+					 shapes[sh][1]);
+				p = parse(launch);
+				run_ok(p);
+				ck_assert_msg(tsink(p, "t")->buffers == n, "%s: %llu",
+					      launch,
+					      (unsigned long long)tsink(p, "t")->buffers);
+				ck_assert_uint_eq(tsink(p, "t")->order_errors, 0);
+				finish(p);
+			}
+}
+END_TEST
+
+/*
+ * stress: many long runs across a cross-reactor link. Catches a consumer
+ * that stops while its link is full (a lost wakeup): the run never ends.
+ */
+START_TEST(test_elements_stress_cross_link)
+{
+	struct px_pipeline *p;
+	struct px_message m;
+
+	REQUIRE_URING();
+	for (int i = 0; i < 12; i++) {
+		int rc;
+
+		p = parse("fakesrc num-buffers=300000 size=4096 ! queue ! testsink name=t");
+		ck_assert_int_eq(px_pipeline_play(p), 0);
+		rc = px_pipeline_wait(p, 4ll * 1000000000ll, &m);
+		ck_assert_msg(rc == 0,
+			      "run %d: no EOS (%d): the sink stopped at %llu buffers",
+			      i, rc,
+			      (unsigned long long)tsink(p, "t")->buffers);
+		ck_assert_uint_eq(tsink(p, "t")->order_errors, 0);
+		finish(p);
+	}
+}
+END_TEST
+
+static Suite *elements_flow_suite(void)
+{
+	Suite *s = suite_create("elements_flow");
+
+	tcase_add_test(px_tcase(s, "tee"), test_elements_tee);
+	tcase_add_test(px_tcase(s, "queue"), test_elements_queue);
+	tcase_add_test(px_tcase(s, "queue_leaky"), test_elements_queue_leaky);
+	tcase_add_test(px_tcase(s, "funnel"), test_elements_funnel);
+	tcase_add_test(px_tcase(s, "replay"), test_elements_replay);
+	tcase_add_test(px_tcase(s, "stress_shapes"), test_elements_stress_shapes);
+	tcase_add_test(px_tcase(s, "stress_cross_link"),
+		       test_elements_stress_cross_link);
+	return s;
+}
+
+PX_TEST_MAIN(elements_flow_suite)
