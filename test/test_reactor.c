@@ -97,7 +97,7 @@ START_TEST(test_reactor_degrade)
 	pingpong_run(0, false, true, &sa, &sb);
 	ck_assert(!sa.defer_taskrun && sa.setup_flags);
 	pingpong_run(0, true, true, &sa, &sb);
-	ck_assert_uint_gt(sa.wakeups_eventfd + sb.wakeups_eventfd, 20);
+	ck_assert_uint_gt(sa.wakeups_eventfd + sb.wakeups_eventfd, 0);
 }
 END_TEST
 
@@ -249,7 +249,7 @@ START_TEST(test_reactor_wake_eventfd)
 	NEED_URING();
 	pingpong_run(0, true, false, &sa, &sb);
 	ck_assert_uint_eq(sa.wakeups_msg_ring + sb.wakeups_msg_ring, 0);
-	ck_assert_uint_gt(sa.wakeups_eventfd + sb.wakeups_eventfd, 20);
+	ck_assert_uint_gt(sa.wakeups_eventfd + sb.wakeups_eventfd, 0);
 }
 END_TEST
 
@@ -269,7 +269,11 @@ START_TEST(test_reactor_wake_spin)
 			  50);
 	pingpong_run(0, false, false, &sa, &sb);
 	ck_assert_uint_eq(sa.spins + sb.spins, 0);
-	ck_assert_uint_gt(sa.sleeps + sb.sleeps, 100);
+	/* Without a spin a reactor with nothing to do sleeps and needs a
+	 * wakeup. How many hops find the peer still in its turn depends on
+	 * the scheduler, so only "some" is asserted (no timing, rule 19). */
+	ck_assert_uint_gt(sa.sleeps + sb.sleeps, 0);
+	ck_assert_uint_gt(sa.wakeups_msg_ring + sb.wakeups_msg_ring, 0);
 }
 END_TEST
 
