@@ -233,10 +233,11 @@ START_TEST(test_reactor_wake_msg_ring)
 	pingpong_run(0, false, false, &sa, &sb);
 	/*
 	 * A hop finds its target asleep unless the target is still finishing
-	 * its previous turn (about half of them on two CPUs). Only the test
-	 * thread's own posts (start, stop) use the eventfd.
+	 * its previous turn (about half of them on two CPUs, fewer on a busy
+	 * machine: only "some" is asserted). Only the test thread's own
+	 * posts (start, stop) use the eventfd.
 	 */
-	ck_assert_uint_gt(sa.wakeups_msg_ring + sb.wakeups_msg_ring, 20);
+	ck_assert_uint_gt(sa.wakeups_msg_ring + sb.wakeups_msg_ring, 0);
 	ck_assert_uint_le(sa.wakeups_eventfd + sb.wakeups_eventfd, 4);
 	ck_assert_uint_eq(sa.msg_errors + sb.msg_errors, 0);
 }
