@@ -160,7 +160,6 @@ static void pool_init(struct px_segment *seg, const struct px__pool_layout *l,
 	}
 	for (uint32_t s = 0; s < l->slots; s++) {
 		atomic_init(&meta[s].ref, 0);
-		atomic_init(&meta[s].cached, 0);
 		atomic_init(&meta[s].loans, 0);
 	}
 	/* P0: pairs with the acquire load in pool_validate(): a mapper that
@@ -421,8 +420,6 @@ PX_API uint32_t px_pool_recover(struct px_pool *pool)
 						 memory_order_relaxed);
 		}
 		atomic_store_explicit(&pool->meta[s].ref, 0,
-				      memory_order_relaxed);
-		atomic_store_explicit(&pool->meta[s].cached, 0,
 				      memory_order_relaxed);
 	}
 	atomic_store_explicit(&pool->shm->in_use, 0, memory_order_relaxed);

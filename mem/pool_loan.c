@@ -154,9 +154,9 @@ static inline void slot_cached(struct px_pool *pool, uint32_t s)
 {
 	struct px__slot_meta *m = &pool->meta[s];
 
-	/* Relaxed: ours alone after L1, as in slot_loaned(). */
+	/* Relaxed: ours alone after L1, as in slot_loaned(). Reference 0
+	 * with the bit clear: parked. */
 	atomic_store_explicit(&m->ref, 0, memory_order_relaxed);
-	atomic_store_explicit(&m->cached, 1, memory_order_relaxed);
 }
 
 /* Loan up to @n slots; @cached: for a cache (slot_cached, not slot_loaned) */
@@ -294,11 +294,7 @@ static inline void release_burst(struct px_pool *pool, const uint32_t *slots,
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t s = slots[i];
 
-		if (!put)
-			/* Relaxed: ours alone until R2, a statistic. */
-			atomic_store_explicit(&pool->meta[s].cached, 0,
-					      memory_order_relaxed);
-		else if (!slot_put(pool, s))
+		if (put && !slot_put(pool, s))
 			continue;
 		/* Gather runs in one word: one fetch_or per run. */
 		if (bits && s / 64 != word) {
@@ -466,8 +462,12 @@ PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st)
 	for (uint32_t s = 0; s < pool->slots; s++) {
 		loans += atomic_load_explicit(&pool->meta[s].loans,
 					      memory_order_relaxed);
-		cached += atomic_load_explicit(&pool->meta[s].cached,
-					       memory_order_relaxed);
+		/* Reference 0 and out of the bitmap: parked in a cache. */
+		cached += atomic_load_explicit(&pool->meta[s].ref,
+					       memory_order_relaxed) == 0 &&
+			  !(atomic_load_explicit(&pool->bitmap[s / 64],
+						 memory_order_relaxed) &
+			    (1ull << (s % 64)));
 	}
 	st->in_use = pool->slots - free_count(pool);
 	st->loans = loans;

@@ -38,17 +38,17 @@ struct px__pool_map_entry {
 PX_API extern struct px__pool_map_entry px__pool_map[PX_POOL_ID_MAX];
 
 /*
- * Per-slot state, in the segment. ref: the reference count (0 = free or
- * parked in a px_pool_cache). cached: 1 while the slot sits in a
- * px_pool_cache (so px_pool_stats() can tell cached slots from loaned
- * ones). loans: how often the slot was loaned; only the slot's owner (the
- * loaner that won its bitmap bit, or the thread whose cache holds it)
- * writes cached and loans (a plain load and store, no read-modify-write);
- * the pool's loan total is the sum.
+ * Per-slot state, in the segment. ref: the reference count; 0 = free when
+ * the slot's bitmap bit is set, parked in a px_pool_cache when it is clear
+ * (that is how px_pool_stats() tells cached slots from loaned ones).
+ * loans: how often the slot was loaned; only the slot's owner (the loaner
+ * that won its bitmap bit, or the thread whose cache holds it) writes it
+ * (a plain load and store, no read-modify-write); the pool's loan total
+ * is the sum.
  */
 struct px__slot_meta {
 	_Atomic uint32_t ref;
-	_Atomic uint32_t cached;
+	uint32_t reserved;
 	_Atomic uint64_t loans;
 };
 
@@ -68,7 +68,6 @@ PX_INLINE void px__pool_cache_take(struct px_pool_cache *c, uint32_t s)
 	/* Relaxed: the slot is this thread's alone. Its L1 (refill) or its
 	 * last R1 (px_pool_release_cached) ran on this thread, so every
 	 * earlier holder's accesses happen before these stores. */
-	atomic_store_explicit(&m->cached, 0, memory_order_relaxed);
 	atomic_store_explicit(&m->ref, 1, memory_order_relaxed);
 	atomic_store_explicit(
 		&m->loans,
@@ -105,9 +104,6 @@ PX_INLINE void px_pool_release_cached(struct px_pool_cache *cache,
 		return; /* other references remain, or a bad release */
 	if (px_unlikely(cache->len == cache->size))
 		px__pool_cache_spill(cache);
-	/* Relaxed: a statistic for px_pool_stats(); see px__pool_cache_take */
-	atomic_store_explicit(&cache->meta[slot].cached, 1,
-			      memory_order_relaxed);
 	cache->objs[cache->len++] = slot;
 }
 
@@ -160,8 +156,6 @@ PX_INLINE void px_pool_release_cached_burst(struct px_pool_cache *cache,
 						1))
 				break;
 			atomic_store_explicit(&m->ref, 0, memory_order_relaxed);
-			atomic_store_explicit(&m->cached, 1,
-					      memory_order_relaxed);
 			cache->objs[len++] = s;
 		}
 		cache->len = len;
