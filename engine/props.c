@@ -31,39 +31,69 @@ static void *slot(const struct px_element *e, const struct px_prop_spec *spec)
 	return (char *)e->priv + spec->offset;
 }
 
+/* Bytes a value of TYPE occupies in the element's private state. */
+static size_t storage_size(enum px_prop_type type)
+{
+	switch (type) {
+	case PX_PROP_BOOL:
+		return sizeof(bool);
+	case PX_PROP_ENUM:
+		return sizeof(int);
+	case PX_PROP_STRING:
+		return sizeof(char *);
+	case PX_PROP_DOUBLE:
+		return sizeof(double);
+	default: /* INT, DURATION (int64_t); UINT64, SIZE (uint64_t) */
+		return sizeof(uint64_t);
+	}
+}
+
+/* Write V at DST as TYPE stores it. A string is stored as the pointer
+ * V->s itself: the caller owns the copy it passes. */
+static void write_value(void *dst, enum px_prop_type type,
+			const struct pval *v)
+{
+	switch (type) {
+	case PX_PROP_BOOL:
+		*(bool *)dst = v->b;
+		break;
+	case PX_PROP_INT:
+	case PX_PROP_DURATION:
+		*(int64_t *)dst = v->i;
+		break;
+	case PX_PROP_ENUM:
+		*(int *)dst = (int)v->i;
+		break;
+	case PX_PROP_UINT64:
+	case PX_PROP_SIZE:
+		*(uint64_t *)dst = v->u;
+		break;
+	case PX_PROP_DOUBLE:
+		*(double *)dst = v->d;
+		break;
+	case PX_PROP_STRING:
+		*(const char **)dst = v->s;
+		break;
+	}
+}
+
 int px__props_apply_defaults(struct px_element *e)
 {
 	for (unsigned i = 0; i < e->cls->n_props; i++) {
 		const struct px_prop_spec *spec = &e->cls->props[i];
-		void *v = slot(e, spec);
+		struct pval v = {
+			.b = spec->def_bool,
+			.i = spec->def_int,
+			.u = spec->def_u64,
+			.d = spec->def_double,
+		};
 
-		switch (spec->type) {
-		case PX_PROP_BOOL:
-			*(bool *)v = spec->def_bool;
-			break;
-		case PX_PROP_INT:
-		case PX_PROP_DURATION:
-			*(int64_t *)v = spec->def_int;
-			break;
-		case PX_PROP_ENUM:
-			*(int *)v = (int)spec->def_int;
-			break;
-		case PX_PROP_UINT64:
-		case PX_PROP_SIZE:
-			*(uint64_t *)v = spec->def_u64;
-			break;
-		case PX_PROP_DOUBLE:
-			*(double *)v = spec->def_double;
-			break;
-		case PX_PROP_STRING:
-			*(char **)v = NULL;
-			if (spec->def_string) {
-				*(char **)v = strdup(spec->def_string);
-				if (!*(char **)v)
-					return -ENOMEM;
-			}
-			break;
+		if (spec->type == PX_PROP_STRING && spec->def_string) {
+			v.s = strdup(spec->def_string);
+			if (!v.s)
+				return -ENOMEM;
 		}
+		write_value(slot(e, spec), spec->type, &v);
 	}
 	return 0;
 }
@@ -260,75 +290,24 @@ static int store(struct px_element *e, const struct px_prop_spec *spec,
 		 const struct pval *v)
 {
 	void *dst = slot(e, spec);
-	union {
-		bool b;
-		int64_t i;
-		uint64_t u;
-		double d;
-		char *s;
-		int en;
-	} old;
+	size_t size = storage_size(spec->type);
+	unsigned char old[sizeof(uint64_t)];
+	struct pval nv = *v;
 	char *copy = NULL;
 	int err;
 
-	switch (spec->type) {
-	case PX_PROP_BOOL:
-		old.b = *(bool *)dst;
-		*(bool *)dst = v->b;
-		break;
-	case PX_PROP_INT:
-	case PX_PROP_DURATION:
-		old.i = *(int64_t *)dst;
-		*(int64_t *)dst = v->i;
-		break;
-	case PX_PROP_ENUM:
-		old.en = *(int *)dst;
-		*(int *)dst = (int)v->i;
-		break;
-	case PX_PROP_UINT64:
-	case PX_PROP_SIZE:
-		old.u = *(uint64_t *)dst;
-		*(uint64_t *)dst = v->u;
-		break;
-	case PX_PROP_DOUBLE:
-		old.d = *(double *)dst;
-		*(double *)dst = v->d;
-		break;
-	case PX_PROP_STRING:
-		if (v->s) {
-			copy = strdup(v->s);
-			if (!copy)
-				return -ENOMEM;
-		}
-		old.s = *(char **)dst;
-		*(char **)dst = copy;
-		break;
+	if (spec->type == PX_PROP_STRING && v->s) {
+		copy = strdup(v->s);
+		if (!copy)
+			return -ENOMEM;
+		nv.s = copy;
 	}
+	memcpy(old, dst, size);
+	write_value(dst, spec->type, &nv);
 	err = e->cls->prop_changed ? e->cls->prop_changed(e, spec) : 0;
 	if (err < 0) {
-		switch (spec->type) {
-		case PX_PROP_BOOL:
-			*(bool *)dst = old.b;
-			break;
-		case PX_PROP_INT:
-		case PX_PROP_DURATION:
-			*(int64_t *)dst = old.i;
-			break;
-		case PX_PROP_ENUM:
-			*(int *)dst = old.en;
-			break;
-		case PX_PROP_UINT64:
-		case PX_PROP_SIZE:
-			*(uint64_t *)dst = old.u;
-			break;
-		case PX_PROP_DOUBLE:
-			*(double *)dst = old.d;
-			break;
-		case PX_PROP_STRING:
-			*(char **)dst = old.s;
-			free(copy);
-			break;
-		}
+		memcpy(dst, old, size);
+		free(copy);
 		if (!e->pipeline->error[0])
 			px__pipeline_fail(e->pipeline, err, e->name,
 					  "%s refused property '%s': %s",
@@ -336,8 +315,12 @@ static int store(struct px_element *e, const struct px_prop_spec *spec,
 					  px_strerror(err));
 		return err;
 	}
-	if (spec->type == PX_PROP_STRING)
-		free(old.s);
+	if (spec->type == PX_PROP_STRING) {
+		char *prev;
+
+		memcpy(&prev, old, sizeof(prev));
+		free(prev);
+	}
 	return 0;
 }
 
