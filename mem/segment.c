@@ -35,6 +35,31 @@ size_t px__page_size(void)
 	return v > 0 ? (size_t)v : 4096;
 }
 
+int px__segment_map_shared(const struct px_segment_config *cfg, int fd,
+			   size_t size, struct px_segment *seg)
+{
+	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int ret;
+
+	if (base == MAP_FAILED)
+		return -errno;
+	if (cfg->numa_node >= 0) {
+		/* On shmem and files the policy sticks to the object: later
+		 * touches obey it. */
+		ret = px__numa_bind(base, size, cfg->numa_node);
+		if (ret) {
+			munmap(base, size);
+			return ret;
+		}
+	}
+	seg->base = base;
+	seg->size = size;
+	seg->fd = fd;
+	seg->page = PX_PAGE_4K;
+	seg->page_size = px__page_size();
+	return 0;
+}
+
 int px__segment_populate(void *addr, size_t len)
 {
 	if (madvise(addr, len, MADV_POPULATE_WRITE) < 0)

@@ -70,33 +70,18 @@ err_close:
 int px__segment_file_map(const struct px_segment_config *cfg, size_t size,
 			 struct px_segment *seg)
 {
-	void *base;
 	int fd = -1, ret;
 
 	ret = cfg->create ? file_create(cfg, size, &fd)
 			  : file_open(cfg, &size, &fd);
 	if (ret)
 		return ret;
-	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		ret = -errno;
+	ret = px__segment_map_shared(cfg, fd, size, seg);
+	if (ret)
 		goto err_close;
-	}
-	if (cfg->numa_node >= 0) {
-		ret = px__numa_bind(base, size, cfg->numa_node);
-		if (ret)
-			goto err_unmap;
-	}
-	seg->base = base;
-	seg->size = size;
-	seg->fd = fd;
-	seg->page = PX_PAGE_4K;
-	seg->page_size = px__page_size();
 	seg->created = cfg->create;
 	return 0;
 
-err_unmap:
-	munmap(base, size);
 err_close:
 	if (cfg->create)
 		unlink(cfg->path);

@@ -14,7 +14,6 @@ int px__segment_memfd_map(const struct px_segment_config *cfg, size_t size,
 			  struct px_segment *seg)
 {
 	const char *name = cfg->name && cfg->name[0] ? cfg->name : "parallax";
-	void *base;
 	int fd, ret;
 
 	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -27,27 +26,11 @@ int px__segment_memfd_map(const struct px_segment_config *cfg, size_t size,
 	ret = px__segment_seal(fd);
 	if (ret)
 		goto err_close;
-	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		ret = -errno;
+	ret = px__segment_map_shared(cfg, fd, size, seg);
+	if (ret)
 		goto err_close;
-	}
-	if (cfg->numa_node >= 0) {
-		/* On shmem the policy sticks to the file: later touches obey
-		 * it. */
-		ret = px__numa_bind(base, size, cfg->numa_node);
-		if (ret)
-			goto err_unmap;
-	}
-	seg->base = base;
-	seg->size = size;
-	seg->fd = fd;
-	seg->page = PX_PAGE_4K;
-	seg->page_size = px__page_size();
 	return 0;
 
-err_unmap:
-	munmap(base, size);
 err_close:
 	close(fd);
 	return ret;
