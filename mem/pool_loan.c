@@ -28,7 +28,9 @@
  * Counters are relaxed: statistics, ordered by nothing. The per-slot loan
  * counters are written only by the slot's current loaner (see
  * slot_loaned()), so no counter costs a locked instruction on the hot
- * path of small pools: a loan is one RMW (L1), a release one (R2).
+ * path of small pools: a loan is one RMW (L1), a release one (R2). A
+ * px_pool_cache counts its loans in plain fields and adds them to
+ * shm->cache_loans once per refill or return (cache_count()).
  */
 
 static inline uint32_t next_word(const struct px_pool *pool, uint32_t w)
@@ -148,15 +150,12 @@ PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 	return loan_empty(pool);
 }
 
-/* A slot just won at L1 for a px_pool_cache: parked, reference 0, its loan
- * counted only when the cache hands it out (px__pool_cache_take()). */
+/* A slot just won at L1 for a px_pool_cache: parked, reference 1 (the
+ * cache's); its loan is counted by the cache when it hands it out. */
 static inline void slot_cached(struct px_pool *pool, uint32_t s)
 {
-	struct px__slot_meta *m = &pool->meta[s];
-
-	/* Relaxed: ours alone after L1, as in slot_loaned(). Reference 0
-	 * with the bit clear: parked. */
-	atomic_store_explicit(&m->ref, 0, memory_order_relaxed);
+	/* Relaxed: ours alone after L1, as in slot_loaned(). */
+	atomic_store_explicit(&pool->meta[s].ref, 1, memory_order_relaxed);
 }
 
 /* Loan up to @n slots; @cached: for a cache (slot_cached, not slot_loaned) */
@@ -283,10 +282,10 @@ PX_API void px_pool_release(struct px_pool *pool, uint32_t slot)
 		wake_waiters(pool);
 }
 
-/* Free @slots in the bitmap; @put: drop a reference first (else they are
- * cached slots, reference 0 already, owned by the calling thread). */
+/* Drop one reference to each of @slots; free the ones that were last in
+ * the bitmap. Also how a cache returns its parked slots (reference 1). */
 static inline void release_burst(struct px_pool *pool, const uint32_t *slots,
-				 unsigned n, bool put)
+				 unsigned n)
 {
 	uint64_t bits = 0;
 	uint32_t word = 0, freed = 0;
@@ -294,7 +293,7 @@ static inline void release_burst(struct px_pool *pool, const uint32_t *slots,
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t s = slots[i];
 
-		if (put && !slot_put(pool, s))
+		if (!slot_put(pool, s))
 			continue;
 		/* Gather runs in one word: one fetch_or per run. */
 		if (bits && s / 64 != word) {
@@ -321,7 +320,7 @@ static inline void release_burst(struct px_pool *pool, const uint32_t *slots,
 PX_API void px_pool_release_burst(struct px_pool *pool, const uint32_t *slots,
 				  unsigned n)
 {
-	release_burst(pool, slots, n, true);
+	release_burst(pool, slots, n);
 }
 
 PX_API int px_pool_cache_init(struct px_pool *pool,
@@ -335,15 +334,29 @@ PX_API int px_pool_cache_init(struct px_pool *pool,
 	cache->meta = pool->meta;
 	cache->slots = pool->slots;
 	cache->size = size;
+	cache->loans = 0;
 	cache->len = 0;
 	return 0;
 }
 
-/* Give cache->objs[from .. len) back to the pool's bitmap. */
+/* Add the cache's own loan count to the pool's stats. */
+static void cache_count(struct px_pool_cache *c)
+{
+	if (c->loans) {
+		/* Relaxed: a statistic; one RMW per refill or return. */
+		atomic_fetch_add_explicit(&c->pool->shm->cache_loans, c->loans,
+					  memory_order_relaxed);
+		c->loans = 0;
+	}
+}
+
+/* Give cache->objs[from .. len) back to the pool's bitmap: the cache
+ * drops its reference (1 -> 0, slot_put's sole-holder store), then R2. */
 static void cache_return(struct px_pool_cache *c, uint32_t from)
 {
+	cache_count(c);
 	if (c->len > from)
-		release_burst(c->pool, c->objs + from, c->len - from, false);
+		release_burst(c->pool, c->objs + from, c->len - from);
 	c->len = from;
 }
 
@@ -360,9 +373,11 @@ PX_API void px_pool_cache_fini(struct px_pool_cache *cache)
 
 PX_API int px__pool_cache_refill(struct px_pool_cache *c)
 {
-	int n = loan_burst(c->pool, c->objs + c->len,
-			   PX_MIN((c->size + 1) / 2, c->size - c->len), true);
+	int n;
 
+	cache_count(c);
+	n = loan_burst(c->pool, c->objs + c->len,
+		       PX_MIN((c->size + 1) / 2, c->size - c->len), true);
 	if (n > 0)
 		c->len += (uint32_t)n;
 	return n;
@@ -376,7 +391,13 @@ PX_API void px__pool_cache_spill(struct px_pool_cache *c)
 
 PX_API bool px__pool_cache_put_slow(struct px_pool_cache *c, uint32_t slot)
 {
-	return slot_put(c->pool, slot);
+	if (!slot_put(c->pool, slot))
+		return false;
+	/* We dropped the last shared reference (now 0); the cache holds the
+	 * slot with reference 1. Relaxed: ours alone after R1 (acq_rel). */
+	atomic_store_explicit(&c->pool->meta[slot].ref, 1,
+			      memory_order_relaxed);
+	return true;
 }
 
 PX_API void px_pool_slot_ref(struct px_pool *pool, uint32_t slot)
@@ -455,26 +476,19 @@ PX_API int px_pool_wait(struct px_pool *pool, int timeout_ms)
 PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st)
 {
 	const struct px__pool_shm *shm = pool->shm;
-	uint64_t loans = 0, out;
-	uint32_t cached = 0;
+	uint64_t loans;
 
-	/* Relaxed: statistics; exact when the pool is quiet. */
-	for (uint32_t s = 0; s < pool->slots; s++) {
+	/* Relaxed: statistics; exact when the pool is quiet (and, with
+	 * caches, when every cache has been flushed). */
+	loans = atomic_load_explicit(&shm->cache_loans, memory_order_relaxed);
+	for (uint32_t s = 0; s < pool->slots; s++)
 		loans += atomic_load_explicit(&pool->meta[s].loans,
 					      memory_order_relaxed);
-		/* Reference 0 and out of the bitmap: parked in a cache. */
-		cached += atomic_load_explicit(&pool->meta[s].ref,
-					       memory_order_relaxed) == 0 &&
-			  !(atomic_load_explicit(&pool->bitmap[s / 64],
-						 memory_order_relaxed) &
-			    (1ull << (s % 64)));
-	}
 	st->in_use = pool->slots - free_count(pool);
 	st->loans = loans;
-	/* Every loan but the ones still out has come back; slots parked in
-	 * a cache are out of the bitmap but not on loan. */
-	out = st->in_use > cached ? st->in_use - cached : 0;
-	st->releases = loans > out ? loans - out : 0;
+	/* Every loan but the slots still out of the bitmap has come back;
+	 * a slot parked in a cache counts as out until the cache returns it. */
+	st->releases = loans > st->in_use ? loans - st->in_use : 0;
 	st->exhausted =
 		atomic_load_explicit(&shm->exhausted, memory_order_relaxed);
 	st->bytes_copied =

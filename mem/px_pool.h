@@ -139,7 +139,9 @@ PX_API int px_pool_loan_burst(struct px_pool *pool, uint32_t *slots,
  * loses it); the last one returns the slot to the free bitmap with one
  * atomic operation, then runs the notify hook or wakes px_pool_wait() if a
  * waiter is registered. A release of a free slot or an index out of range
- * is ignored and counted in stats.bad_releases.
+ * is ignored and counted in stats.bad_releases; a slot parked in a
+ * px_pool_cache is not free (it holds the cache's reference), so releasing
+ * one is not detected and corrupts that cache.
  * Thread: any, in any process attached to the pool.
  */
 PX_API void px_pool_release(struct px_pool *pool, uint32_t slot);
@@ -265,8 +267,10 @@ PX_API int px_pool_wait(struct px_pool *pool, int timeout_ms);
  * (they live in the segment, and persist with a file pool).
  */
 struct px_pool_stats {
-	uint64_t loans;	       /* slots handed out (sum of per-slot counts) */
-	uint64_t releases;     /* slots returned (to the pool or a cache) */
+	uint64_t loans;	       /* slots handed out (per-slot counts plus
+				  what caches added: see px_pool_cache) */
+	uint64_t releases;     /* loans whose slot is back in the bitmap:
+				  loans - in_use */
 	uint64_t exhausted;    /* loans that found the pool empty */
 	uint64_t bytes_copied; /* bytes any copy path moved (zero-copy proof) */
 	uint32_t in_use;       /* slots loaned now or parked in a
@@ -308,6 +312,11 @@ PX_API uint32_t px_pool_recover(struct px_pool *pool);
  * hidden TLS; put it where the thread keeps its state). It holds up to
  * @size free slots of one pool, so a cached loan + release is a few plain
  * loads and stores on this thread's lines, with no locked instruction:
+ *  - A parked slot keeps reference 1, held by the cache: a cached loan
+ *    pops it and hands that reference on, and a release that drops the
+ *    last reference pushes it back without storing the count. So a cached
+ *    loan writes nothing in the slot's state, a cached release only reads
+ *    its reference count.
  *  - px_pool_loan_cached() pops a slot; on an empty cache it first refills
  *    with one px_pool_loan_burst() of (size + 1) / 2 slots (fewer if the
  *    pool has fewer).
@@ -323,10 +332,16 @@ PX_API uint32_t px_pool_recover(struct px_pool *pool);
  *    while slots sit in caches.
  *  - Waiters (px_pool_wait_set(), px_pool_wait()) are woken only when slots
  *    go back to the pool's bitmap: on overflow and on px_pool_cache_flush().
- *  - Stats: loans and releases stay exact (a loan is counted when the cache
- *    hands a slot out, a release when its last reference is dropped, cached
- *    or not). in_use and high_water count cached slots as in use
- *    (conservative: they are what the pool cannot lend to anyone else).
+ *  - Stats: a cache counts its loans itself and adds them to the pool's
+ *    loans at each refill, overflow, px_pool_cache_flush() and fini; a
+ *    slot parked in a cache counts as in use and not yet released. So
+ *    loans and releases are exact when the pool is quiet and every cache
+ *    has been flushed (then releases == loans - in_use, as without
+ *    caches); before that loans lag by the cache's uncounted loans and
+ *    releases also by its parked slots. in_use and high_water count cached
+ *    slots as in use (conservative: they are what the pool cannot lend to
+ *    anyone else). px_pool_slot_refcount() reads 1 for a parked slot, 0
+ *    once it is back in the bitmap.
  *  - A slot from px_pool_loan_cached() may be released with
  *    px_pool_release() (it then goes straight to the pool), and a slot
  *    from px_pool_loan() with px_pool_release_cached() (it then lands in
@@ -346,6 +361,7 @@ struct px_pool_cache {
 	uint32_t slots;		    /* the pool's slot count */
 	uint32_t size;		    /* capacity, 1 .. PX_POOL_CACHE_MAX */
 	/* private: owned by one thread */
+	uint64_t loans;			  /* loans not yet in the pool's stats */
 	uint32_t len;			  /* slots cached: objs[0 .. len) */
 	uint32_t objs[PX_POOL_CACHE_MAX]; /* a LIFO of free slot indexes */
 };
@@ -379,8 +395,10 @@ PX_INLINE int px_pool_loan_cached(struct px_pool_cache *cache, uint32_t *slot);
 
 /*
  * px_pool_release_cached - drop one reference to @slot (transfer full), as
- * px_pool_release(); the last reference parks the slot in @cache. A free
- * slot or bad index counts a bad release and changes nothing.
+ * px_pool_release(); the last reference parks the slot in @cache. A slot
+ * free in the bitmap or a bad index counts a bad release and changes
+ * nothing. Releasing a slot already parked in a cache (a double release)
+ * is not detected: it holds the cache's reference 1, as a loaned slot does.
  * Thread: the cache's owner. Inline.
  */
 PX_INLINE void px_pool_release_cached(struct px_pool_cache *cache,

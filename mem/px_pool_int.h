@@ -15,7 +15,7 @@
 
 /* "PXPOOL01" read as a little-endian u64. */
 #define PX__POOL_MAGIC	  0x31304c4f4f505850ull
-#define PX__POOL_VERSION  1u
+#define PX__POOL_VERSION  2u
 #define PX__POOL_NAME_MAX 32u
 
 /* Bits of px__pool_shm.waiting. */
@@ -60,6 +60,9 @@ struct px__pool_shm {
 	_Atomic uint64_t bytes_copied;
 	_Atomic uint32_t high_water;
 	_Atomic uint32_t in_use; /* only when nwords > PX__POOL_SCAN_WORDS */
+	/* loans made through px_pool_caches, added by each cache at refill,
+	 * overflow, flush and fini (not per loan) */
+	_Atomic uint64_t cache_loans;
 
 	/* releasing side */
 	alignas(PX_CACHE_LINE) _Atomic uint64_t bad_releases;

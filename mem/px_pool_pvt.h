@@ -38,13 +38,14 @@ struct px__pool_map_entry {
 PX_API extern struct px__pool_map_entry px__pool_map[PX_POOL_ID_MAX];
 
 /*
- * Per-slot state, in the segment. ref: the reference count; 0 = free when
- * the slot's bitmap bit is set, parked in a px_pool_cache when it is clear
- * (that is how px_pool_stats() tells cached slots from loaned ones).
- * loans: how often the slot was loaned; only the slot's owner (the loaner
- * that won its bitmap bit, or the thread whose cache holds it) writes it
- * (a plain load and store, no read-modify-write); the pool's loan total
- * is the sum.
+ * Per-slot state, in the segment. ref: the reference count; 0 = free (the
+ * slot's bitmap bit is set). A slot parked in a px_pool_cache keeps
+ * reference 1, held by the cache, so a cached loan and a last cached
+ * release write nothing here.
+ * loans: how often the slot was loaned by px_pool_loan*() (cached loans
+ * are counted by the cache); only the loaner that won the slot's bitmap
+ * bit writes it (a plain load and store, no read-modify-write). The
+ * pool's loan total is the sum plus px__pool_shm.cache_loans.
  */
 struct px__slot_meta {
 	_Atomic uint32_t ref;
@@ -60,21 +61,6 @@ PX_API int px__pool_cache_refill(struct px_pool_cache *c);
 PX_API void px__pool_cache_spill(struct px_pool_cache *c);
 PX_API bool px__pool_cache_put_slow(struct px_pool_cache *c, uint32_t slot);
 
-/* Hand cached slot @s to the caller: reference 1, one more loan. */
-PX_INLINE void px__pool_cache_take(struct px_pool_cache *c, uint32_t s)
-{
-	struct px__slot_meta *m = &c->meta[s];
-
-	/* Relaxed: the slot is this thread's alone. Its L1 (refill) or its
-	 * last R1 (px_pool_release_cached) ran on this thread, so every
-	 * earlier holder's accesses happen before these stores. */
-	atomic_store_explicit(&m->ref, 1, memory_order_relaxed);
-	atomic_store_explicit(
-		&m->loans,
-		atomic_load_explicit(&m->loans, memory_order_relaxed) + 1,
-		memory_order_relaxed);
-}
-
 PX_INLINE int px_pool_loan_cached(struct px_pool_cache *cache, uint32_t *slot)
 {
 	uint32_t s;
@@ -85,8 +71,12 @@ PX_INLINE int px_pool_loan_cached(struct px_pool_cache *cache, uint32_t *slot)
 		if (rc < 0)
 			return rc;
 	}
+	/* Nothing to store in the slot: its reference 1 passes from the cache
+	 * to the caller. Its L1 (refill) or last R1 (release_cached) ran on
+	 * this thread, so every earlier holder's accesses happen before ours.
+	 * The loan is counted here and added to the pool's stats later. */
 	s = cache->objs[--cache->len];
-	px__pool_cache_take(cache, s);
+	cache->loans++;
 	*slot = s;
 	return 0;
 }
@@ -94,13 +84,12 @@ PX_INLINE int px_pool_loan_cached(struct px_pool_cache *cache, uint32_t *slot)
 PX_INLINE void px_pool_release_cached(struct px_pool_cache *cache,
 				      uint32_t slot)
 {
-	/* R1 (acquire): as in px_pool_release(); a sole holder stores 0. */
-	if (px_likely(slot < cache->slots &&
-		      atomic_load_explicit(&cache->meta[slot].ref,
-					   memory_order_acquire) == 1))
-		atomic_store_explicit(&cache->meta[slot].ref, 0,
-				      memory_order_relaxed);
-	else if (!px__pool_cache_put_slow(cache, slot))
+	/* R1 (acquire): as in px_pool_release(). A sole holder's reference
+	 * passes to the cache unchanged: nothing is stored. */
+	if (px_unlikely(slot >= cache->slots ||
+			atomic_load_explicit(&cache->meta[slot].ref,
+					     memory_order_acquire) != 1) &&
+	    !px__pool_cache_put_slow(cache, slot))
 		return; /* other references remain, or a bad release */
 	if (px_unlikely(cache->len == cache->size))
 		px__pool_cache_spill(cache);
@@ -122,15 +111,21 @@ PX_INLINE int px_pool_loan_cached_burst(struct px_pool_cache *cache,
 				return got ? (int)got : rc;
 			len = cache->len;
 		}
-		/* One pass over the top of the LIFO, len written once. */
+		/* One pass over the top of the LIFO, len written once. As in
+		 * px_pool_loan_cached(), nothing is stored in the slots'
+		 * state: a plain reversed copy (@slots never overlaps the
+		 * cache). */
 		k = PX_MIN(len, n - got);
-		for (uint32_t i = 0; i < k; i++) {
-			uint32_t s = cache->objs[len - 1 - i];
+		{
+			uint32_t *__restrict out = slots + got;
+			const uint32_t *__restrict top =
+				cache->objs + (len - k);
 
-			px__pool_cache_take(cache, s);
-			slots[got + i] = s;
+			for (uint32_t i = 0; i < k; i++)
+				out[i] = top[k - 1 - i];
 		}
 		cache->len = len - k;
+		cache->loans += k;
 		got += k;
 	}
 	return (int)got;
@@ -143,22 +138,25 @@ PX_INLINE void px_pool_release_cached_burst(struct px_pool_cache *cache,
 
 	/* Fast pass while everything fits: sole holders, len written once. */
 	if (px_likely(cache->len + n <= cache->size)) {
-		uint32_t len = cache->len;
+		/* Locals: the stores to objs[] cannot then be taken to
+		 * change the pool's meta pointer or slot count. */
+		const struct px__slot_meta *meta = cache->meta;
+		uint32_t lim = cache->slots;
+		uint32_t *__restrict push = cache->objs + cache->len;
 
 		for (; i < n; i++) {
 			uint32_t s = slots[i];
-			struct px__slot_meta *m = &cache->meta[s];
 
-			/* R1 (acquire), as in px_pool_release_cached(). */
-			if (px_unlikely(s >= cache->slots ||
+			/* R1 (acquire), as in px_pool_release_cached(); the
+			 * reference passes to the cache, nothing stored. */
+			if (px_unlikely(s >= lim ||
 					atomic_load_explicit(
-						&m->ref, memory_order_acquire) !=
-						1))
+						&meta[s].ref,
+						memory_order_acquire) != 1))
 				break;
-			atomic_store_explicit(&m->ref, 0, memory_order_relaxed);
-			cache->objs[len++] = s;
+			push[i] = s;
 		}
-		cache->len = len;
+		cache->len += i;
 	}
 	for (; i < n; i++)
 		px_pool_release_cached(cache, slots[i]);

@@ -463,22 +463,26 @@ START_TEST(test_pool_cache)
 	ck_assert_uint_eq(c.len, 3);
 	ck_assert_uint_eq(px_pool_available(pool), 96);
 	ck_assert_uint_eq(px_pool_slot_refcount(pool, s), 1);
+	/* Parked slots hold the cache's reference. */
 	for (uint32_t i = 0; i < c.len; i++)
-		ck_assert_uint_eq(px_pool_slot_refcount(pool, c.objs[i]), 0);
+		ck_assert_uint_eq(px_pool_slot_refcount(pool, c.objs[i]), 1);
+	/* Cached loans reach the stats at refill, overflow, flush, fini. */
 	px_pool_stats(pool, &st);
-	ck_assert_uint_eq(st.loans, 1);
+	ck_assert_uint_eq(st.loans + c.loans, 1);
 	ck_assert_uint_eq(st.releases, 0);
 	ck_assert_uint_eq(st.in_use, 4); /* cached slots count as in use */
 	ck_assert_uint_eq(st.high_water, 4);
 
-	/* Release parks it in the cache; the next loan gets it back (LIFO). */
+	/* Release parks it in the cache, reference 1 kept (the cache's); the
+	 * next loan gets it back (LIFO). A parked slot is not released yet. */
 	px_pool_release_cached(&c, s);
 	ck_assert_uint_eq(c.len, 4);
-	ck_assert_uint_eq(px_pool_slot_refcount(pool, s), 0);
+	ck_assert_uint_eq(px_pool_slot_refcount(pool, s), 1);
 	ck_assert_uint_eq(px_pool_available(pool), 96);
 	px_pool_stats(pool, &st);
-	ck_assert_uint_eq(st.loans, 1);
-	ck_assert_uint_eq(st.releases, 1);
+	ck_assert_uint_eq(st.loans + c.loans, 1);
+	ck_assert_uint_eq(st.releases, 0);
+	ck_assert_uint_eq(st.in_use, 4);
 	ck_assert_int_eq(px_pool_loan_cached(&c, &t), 0);
 	ck_assert_uint_eq(t, s);
 
@@ -488,7 +492,7 @@ START_TEST(test_pool_cache)
 	ck_assert_uint_eq(px_pool_slot_refcount(pool, t), 1);
 	ck_assert_uint_eq(c.len, 3);
 	px_pool_release_cached(&c, t);
-	ck_assert_uint_eq(px_pool_slot_refcount(pool, t), 0);
+	ck_assert_uint_eq(px_pool_slot_refcount(pool, t), 1); /* the cache's */
 	ck_assert_uint_eq(c.len, 4);
 
 	/* Overflow: 40 out, 40 back; the cache never holds more than 8 and
@@ -507,8 +511,8 @@ START_TEST(test_pool_cache)
 	}
 	ck_assert_uint_eq(px_pool_available(pool), 100 - c.len);
 	px_pool_stats(pool, &st);
-	ck_assert_uint_eq(st.loans, 2 + 40);
-	ck_assert_uint_eq(st.releases, st.loans);
+	ck_assert_uint_eq(st.loans + c.loans, 2 + 40);
+	ck_assert_uint_eq(st.releases + c.len, st.loans); /* parked: not yet */
 	ck_assert_uint_eq(st.in_use, c.len);
 	ck_assert_uint_ge(st.high_water, 40);
 
@@ -533,7 +537,9 @@ START_TEST(test_pool_cache)
 	px_pool_cache_flush(&c);
 	ck_assert_uint_eq(c.len, 0);
 	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(c.loans, 0);
 	ck_assert_uint_eq(st.loans, 2 + 40 + 2 + 40);
+	ck_assert_uint_eq(st.releases, st.loans);
 	ck_assert_uint_eq(st.exhausted, 0);
 	assert_all_free(pool);
 
@@ -606,8 +612,9 @@ START_TEST(test_pool_cache_exhaustion)
 	px_pool_stats(pool, &st);
 	ck_assert_uint_eq(st.in_use, 6);
 	ck_assert_uint_eq(st.high_water, 10);
-	ck_assert_uint_eq(st.releases, 5 + 9);
-	ck_assert_uint_eq(st.loans, 10 + 5);
+	/* Five of the 14 releases are parked, not yet back in the pool. */
+	ck_assert_uint_eq(st.releases + c.len, 5 + 9);
+	ck_assert_uint_eq(st.loans + c.loans, 10 + 5);
 	/* Flush wakes an armed waiter. */
 	px_pool_release(pool, s[9]);
 	ck_assert_int_eq(px_pool_loan(pool, &x), 0);
@@ -869,7 +876,8 @@ START_TEST(test_pool_bad_config)
 	/* Wrong magic, then wrong version, in a real pool's memfd. */
 	ck_assert_int_eq(px_pool_create(&ok, &good), 0);
 	fd = px_pool_segment(good)->fd;
-	patch_pool_u32(fd, offsetof(struct px__pool_shm, version), 2);
+	patch_pool_u32(fd, offsetof(struct px__pool_shm, version),
+		       PX__POOL_VERSION + 1);
 	ck_assert_int_eq(px_segment_map_fd(fd, false, &peer), 0);
 	ck_assert_int_eq(px_pool_attach(peer, &pool), -EINVAL);
 	patch_pool_u32(fd, offsetof(struct px__pool_shm, version),
