@@ -434,6 +434,17 @@ PX_API int px_element_buf_alloc(struct px_element *e, struct px_pool *pool,
 
 /* ---- messages -------------------------------------------------------------- */
 
+/* Fill M with a message of TYPE from E, text from FMT and AP. */
+static void element_msg(struct px_element *e, enum px_msg_type type, int code,
+			struct px_message *m, const char *fmt, va_list ap)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->code = code;
+	snprintf(m->source, sizeof(m->source), "%s", e->name);
+	vsnprintf(m->text, sizeof(m->text), fmt, ap);
+}
+
 PX_API enum px_flow px_element_error(struct px_element *e, int err,
 				     const char *fmt, ...)
 {
@@ -442,12 +453,8 @@ PX_API enum px_flow px_element_error(struct px_element *e, int err,
 	va_list ap;
 	int expect = PX__FLOW_RUNNING;
 
-	memset(&m, 0, sizeof(m));
-	m.type = PX_MSG_ERROR;
-	m.code = err < 0 ? err : -EIO;
-	snprintf(m.source, sizeof(m.source), "%s", e->name);
 	va_start(ap, fmt);
-	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	element_msg(e, PX_MSG_ERROR, err < 0 ? err : -EIO, &m, fmt, ap);
 	va_end(ap);
 	/* From start(): the application thread reads it back once start()
 	 * returned (px__pipeline_run_on orders the two). */
@@ -465,11 +472,8 @@ PX_API void px_element_warning(struct px_element *e, const char *fmt, ...)
 	struct px_message m;
 	va_list ap;
 
-	memset(&m, 0, sizeof(m));
-	m.type = PX_MSG_WARNING;
-	snprintf(m.source, sizeof(m.source), "%s", e->name);
 	va_start(ap, fmt);
-	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	element_msg(e, PX_MSG_WARNING, 0, &m, fmt, ap);
 	va_end(ap);
 	px__bus_post(e->pipeline->bus, &m);
 }
@@ -479,11 +483,8 @@ PX_API void px_element_post(struct px_element *e, const char *fmt, ...)
 	struct px_message m;
 	va_list ap;
 
-	memset(&m, 0, sizeof(m));
-	m.type = PX_MSG_ELEMENT;
-	snprintf(m.source, sizeof(m.source), "%s", e->name);
 	va_start(ap, fmt);
-	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	element_msg(e, PX_MSG_ELEMENT, 0, &m, fmt, ap);
 	va_end(ap);
 	px__bus_post(e->pipeline->bus, &m);
 }

@@ -106,32 +106,35 @@ PX_API int px_io_write(struct px_reactor *r, struct px_op *op, int fd,
 	return io_rw(r, op, fd, (void *)buf, len, off, cb, true);
 }
 
-PX_API int px_io_recv(struct px_reactor *r, struct px_op *op, int fd,
-		      void *buf, uint32_t len, int flags, px_op_fn cb)
+/* Plain socket receive or send: one SQE, no fixed-buffer variant. */
+static int io_sr(struct px_reactor *r, struct px_op *op, int fd, void *buf,
+		 uint32_t len, int flags, px_op_fn cb, bool send)
 {
 	struct io_uring_sqe *sqe;
 	int ret = op_begin(r, op, cb, &sqe);
 
 	if (px_unlikely(ret))
 		return ret;
-	io_uring_prep_recv(sqe, fd, buf, len, flags);
+	if (send)
+		io_uring_prep_send(sqe, fd, buf, len, flags);
+	else
+		io_uring_prep_recv(sqe, fd, buf, len, flags);
 	op_fd(sqe, fd);
 	op_commit(r, op, cb, sqe, 0);
 	return 0;
 }
 
+PX_API int px_io_recv(struct px_reactor *r, struct px_op *op, int fd,
+		      void *buf, uint32_t len, int flags, px_op_fn cb)
+{
+	return io_sr(r, op, fd, buf, len, flags, cb, false);
+}
+
 PX_API int px_io_send(struct px_reactor *r, struct px_op *op, int fd,
 		      const void *buf, uint32_t len, int flags, px_op_fn cb)
 {
-	struct io_uring_sqe *sqe;
-	int ret = op_begin(r, op, cb, &sqe);
-
-	if (px_unlikely(ret))
-		return ret;
-	io_uring_prep_send(sqe, fd, buf, len, flags);
-	op_fd(sqe, fd);
-	op_commit(r, op, cb, sqe, 0);
-	return 0;
+	/* The kernel only reads BUF. */
+	return io_sr(r, op, fd, (void *)buf, len, flags, cb, true);
 }
 
 PX_API int px_io_send_zc(struct px_reactor *r, struct px_op *op, int fd,
