@@ -80,8 +80,10 @@ int px__pool_layout(uint32_t slot_size, uint32_t slots, uint32_t align,
 	off = PX_SEGMENT_HEADER_SIZE + sizeof(struct px__pool_shm);
 	l->bitmap_off = PX_ALIGN_UP(off, (uint64_t)PX_CACHE_LINE);
 	off = l->bitmap_off + (uint64_t)l->nwords * sizeof(uint64_t);
-	l->meta_off = PX_ALIGN_UP(off, (uint64_t)PX_CACHE_LINE);
-	off = l->meta_off + (uint64_t)slots * sizeof(struct px__slot_meta);
+	l->refs_off = PX_ALIGN_UP(off, (uint64_t)PX_CACHE_LINE);
+	off = l->refs_off + (uint64_t)slots * sizeof(uint32_t);
+	l->loans_off = PX_ALIGN_UP(off, (uint64_t)PX_CACHE_LINE);
+	off = l->loans_off + (uint64_t)slots * sizeof(uint64_t);
 	l->slots_off = PX_ALIGN_UP(off, page);
 	/* u32 * u32 fits in u64; the sum cannot wrap for these inputs. */
 	l->size = PX_ALIGN_UP(l->slots_off + (uint64_t)slots * slot_size, page);
@@ -110,12 +112,15 @@ static int handle_bind(struct px_pool *pool, struct px_segment *seg, bool owns)
 	pool->owns_segment = owns;
 	pool->shm = shm;
 	pool->bitmap = (void *)(base + shm->bitmap_off);
-	pool->meta = (void *)(base + shm->meta_off);
+	pool->refs = (void *)(base + shm->refs_off);
+	pool->loans = (void *)(base + shm->loans_off);
 	pool->slot_base = base + shm->slots_off;
 	pool->slot_size = shm->slot_size;
 	pool->slots = shm->slots;
 	pool->nwords = shm->nwords;
-	atomic_init(&pool->hint, 0);
+	pool->count_in_use = (shm->flags & PX_POOL_EXACT_HIGH_WATER) &&
+			     shm->nwords > PX__POOL_SCAN_WORDS;
+	atomic_init(&pool->cursor, 0);
 	return id_alloc(pool);
 }
 
@@ -132,12 +137,13 @@ static struct px_pool *handle_new(void)
 
 /* Write a fresh pool into @seg; the magic goes last. */
 static void pool_init(struct px_segment *seg, const struct px__pool_layout *l,
-		      const char *name)
+		      const struct px_pool_config *cfg)
 {
 	uint8_t *base = seg->base;
 	struct px__pool_shm *shm = (void *)(base + PX_SEGMENT_HEADER_SIZE);
 	_Atomic uint64_t *bitmap = (void *)(base + l->bitmap_off);
-	struct px__slot_meta *meta = (void *)(base + l->meta_off);
+	_Atomic uint32_t *refs = (void *)(base + l->refs_off);
+	_Atomic uint64_t *loans = (void *)(base + l->loans_off);
 
 	/* A reused segment may hold anything: clear header and state. */
 	memset(shm, 0, l->slots_off - PX_SEGMENT_HEADER_SIZE);
@@ -148,10 +154,13 @@ static void pool_init(struct px_segment *seg, const struct px__pool_layout *l,
 	shm->slots = l->slots;
 	shm->align = l->align;
 	shm->nwords = l->nwords;
+	shm->flags = cfg->flags;
 	shm->bitmap_off = l->bitmap_off;
-	shm->meta_off = l->meta_off;
+	shm->refs_off = l->refs_off;
+	shm->loans_off = l->loans_off;
 	shm->slots_off = l->slots_off;
-	strncpy(shm->name, name ? name : "pool", sizeof(shm->name) - 1);
+	strncpy(shm->name, cfg->name ? cfg->name : "pool",
+		sizeof(shm->name) - 1);
 	for (uint32_t w = 0; w < l->nwords; w++) {
 		uint32_t left = l->slots - w * 64;
 
@@ -159,8 +168,8 @@ static void pool_init(struct px_segment *seg, const struct px__pool_layout *l,
 			    left >= 64 ? ~0ull : (1ull << left) - 1);
 	}
 	for (uint32_t s = 0; s < l->slots; s++) {
-		atomic_init(&meta[s].ref, 0);
-		atomic_init(&meta[s].loans, 0);
+		atomic_init(&refs[s], 0);
+		atomic_init(&loans[s], 0);
 	}
 	/* P0: pairs with the acquire load in pool_validate(): a mapper that
 	 * sees the magic sees the whole initialised header. */
@@ -180,14 +189,15 @@ static int pool_validate(const struct px_segment *seg)
 	/* P1: pairs with P0 in pool_init(). */
 	if (__atomic_load_n(&shm->magic, __ATOMIC_ACQUIRE) != PX__POOL_MAGIC ||
 	    shm->version != PX__POOL_VERSION ||
-	    shm->header_size != sizeof(*shm))
+	    shm->header_size != sizeof(*shm) ||
+	    (shm->flags & ~PX__POOL_FLAGS_KNOWN))
 		return -EINVAL;
 	if (px__pool_layout(shm->slot_size, shm->slots, shm->align, &l))
 		return -EINVAL;
 	if (l.align != shm->align || l.nwords != shm->nwords ||
-	    l.bitmap_off != shm->bitmap_off || l.meta_off != shm->meta_off ||
-	    l.slots_off != shm->slots_off || l.size != shm->layout_size ||
-	    l.size > seg->size)
+	    l.bitmap_off != shm->bitmap_off || l.refs_off != shm->refs_off ||
+	    l.loans_off != shm->loans_off || l.slots_off != shm->slots_off ||
+	    l.size != shm->layout_size || l.size > seg->size)
 		return -EINVAL;
 	return 0;
 }
@@ -204,7 +214,7 @@ static int create_in(struct px_segment *seg, const struct px_pool_config *cfg,
 	pool = handle_new();
 	if (!pool)
 		return -ENOMEM;
-	pool_init(seg, l, cfg->name);
+	pool_init(seg, l, cfg);
 	ret = handle_bind(pool, seg, owns);
 	if (ret) {
 		free(pool);
@@ -225,6 +235,8 @@ PX_API int px_pool_create_in(struct px_segment *seg,
 		return -EINVAL;
 	if (seg->readonly)
 		return -EROFS;
+	if (cfg->flags & ~PX__POOL_FLAGS_KNOWN)
+		return -EINVAL;
 	ret = px__pool_layout(cfg->slot_size, cfg->slots, cfg->align, &l);
 	if (ret)
 		return ret;
@@ -335,6 +347,8 @@ PX_API int px_pool_create(const struct px_pool_config *cfg,
 
 	if (!cfg || !out)
 		return -EINVAL;
+	if (cfg->flags & ~PX__POOL_FLAGS_KNOWN)
+		return -EINVAL;
 	ret = px__pool_layout(cfg->slot_size, cfg->slots, cfg->align, &l);
 	if (ret)
 		return ret;
@@ -419,8 +433,7 @@ PX_API uint32_t px_pool_recover(struct px_pool *pool)
 			atomic_fetch_or_explicit(&pool->bitmap[s / 64], bit,
 						 memory_order_relaxed);
 		}
-		atomic_store_explicit(&pool->meta[s].ref, 0,
-				      memory_order_relaxed);
+		atomic_store_explicit(&pool->refs[s], 0, memory_order_relaxed);
 	}
 	atomic_store_explicit(&pool->shm->in_use, 0, memory_order_relaxed);
 	return was_used;

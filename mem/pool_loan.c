@@ -28,7 +28,8 @@
  * Counters are relaxed: statistics, ordered by nothing. The per-slot loan
  * counters are written only by the slot's current loaner (see
  * slot_loaned()), so no counter costs a locked instruction on the hot
- * path of small pools: a loan is one RMW (L1), a release one (R2). A
+ * path: a loan is one RMW (L1), a release one (R2), unless the pool keeps
+ * the exact in_use counter (PX_POOL_EXACT_HIGH_WATER on a big pool). A
  * px_pool_cache counts its loans in plain fields and adds them to
  * shm->cache_loans once per refill or return (cache_count()).
  */
@@ -36,6 +37,11 @@
 static inline uint32_t next_word(const struct px_pool *pool, uint32_t w)
 {
 	return w + 1 < pool->nwords ? w + 1 : 0;
+}
+
+static inline uint32_t next_slot(const struct px_pool *pool, uint32_t s)
+{
+	return s + 1 < pool->slots ? s + 1 : 0;
 }
 
 /* Bits set in @v. The x86-64 baseline has no POPCNT instruction, and
@@ -60,25 +66,13 @@ static inline uint32_t free_count(const struct px_pool *pool)
 	return n;
 }
 
-/*
- * Raise the high-water mark to the in_use this loan of @n produced. Small
- * pools count the bitmap (a few words, most of them just touched), so a
- * loan needs no counter read-modify-write; big ones keep in_use.
- */
-static void raise_high_water(struct px_pool *pool, uint32_t n)
+/* Raise the high-water mark to @in_use if that is higher. */
+static void high_water_to(struct px__pool_shm *shm, uint32_t in_use)
 {
-	struct px__pool_shm *shm = pool->shm;
-	uint32_t in_use, hw;
-
-	if (px_likely(pool->nwords <= PX__POOL_SCAN_WORDS))
-		/* Relaxed: a snapshot; concurrent loans may make it lag. */
-		in_use = pool->slots - free_count(pool);
-	else
-		in_use = atomic_fetch_add_explicit(&shm->in_use, n,
-						   memory_order_relaxed) +
-			 n;
 	/* Relaxed: a statistic; the CAS only keeps it monotonic. */
-	hw = atomic_load_explicit(&shm->high_water, memory_order_relaxed);
+	uint32_t hw =
+		atomic_load_explicit(&shm->high_water, memory_order_relaxed);
+
 	while (in_use > hw &&
 	       !atomic_compare_exchange_weak_explicit(
 		       &shm->high_water, &hw, in_use, memory_order_relaxed,
@@ -86,19 +80,42 @@ static void raise_high_water(struct px_pool *pool, uint32_t n)
 		;
 }
 
+/*
+ * After a loan of @n: raise the high-water mark to the in_use it produced.
+ * Small pools count the bitmap (a few words, most of them just touched), so
+ * a loan needs no counter read-modify-write; big ones keep the in_use
+ * counter only when made with PX_POOL_EXACT_HIGH_WATER (one more RMW per
+ * loan and per release), else they sample it (px_pool_stats(), exhaustion).
+ */
+static inline void raise_high_water(struct px_pool *pool, uint32_t n)
+{
+	if (px_likely(pool->nwords <= PX__POOL_SCAN_WORDS))
+		/* Relaxed: a snapshot; concurrent loans may make it lag. */
+		high_water_to(pool->shm, pool->slots - free_count(pool));
+	else if (pool->count_in_use)
+		high_water_to(pool->shm,
+			      atomic_fetch_add_explicit(&pool->shm->in_use, n,
+							memory_order_relaxed) +
+				      n);
+}
+
+/* High water is sampled (a big pool without the in_use counter). */
+static inline bool high_water_sampled(const struct px_pool *pool)
+{
+	return pool->nwords > PX__POOL_SCAN_WORDS && !pool->count_in_use;
+}
+
 /* A slot just won at L1: count 1, one more loan on its counter. */
 static inline void slot_loaned(struct px_pool *pool, uint32_t s)
 {
-	struct px__slot_meta *m = &pool->meta[s];
-
 	/* Relaxed: the slot is ours alone until we hand it on through a
 	 * release/acquire pair; every earlier writer of these fields
 	 * happens-before our L1 through the release chain ending in R2. So a
 	 * plain load and store counts the loan without a locked RMW. */
-	atomic_store_explicit(&m->ref, 1, memory_order_relaxed);
+	atomic_store_explicit(&pool->refs[s], 1, memory_order_relaxed);
 	atomic_store_explicit(
-		&m->loans,
-		atomic_load_explicit(&m->loans, memory_order_relaxed) + 1,
+		&pool->loans[s],
+		atomic_load_explicit(&pool->loans[s], memory_order_relaxed) + 1,
 		memory_order_relaxed);
 }
 
@@ -106,22 +123,28 @@ static int loan_empty(struct px_pool *pool)
 {
 	atomic_fetch_add_explicit(&pool->shm->exhausted, 1,
 				  memory_order_relaxed);
+	/* Every slot was out as far as this loan could see: a sample. */
+	if (high_water_sampled(pool))
+		high_water_to(pool->shm, pool->slots);
 	return -ENOBUFS;
 }
 
 PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 {
-	/* Relaxed: the hint only says where to start looking. */
+	/* Relaxed: the cursor only says where to start looking. */
 	uint32_t start =
-		atomic_load_explicit(&pool->hint, memory_order_relaxed);
-	uint32_t w = start;
+		atomic_load_explicit(&pool->cursor, memory_order_relaxed);
+	uint32_t w = start / 64;
+	uint64_t mask = ~0ull << (start % 64); /* at or after the cursor */
 
 	if (px_unlikely(pool->readonly))
 		return -EROFS;
-	for (uint32_t i = 0; i < pool->nwords; i++) {
+	/* nwords + 1 words: the first one again, below the cursor, last. */
+	for (uint32_t i = 0; i <= pool->nwords; i++) {
 		_Atomic uint64_t *word = &pool->bitmap[w];
 		/* Relaxed: a stale value only costs a retry; L1 decides. */
-		uint64_t v = atomic_load_explicit(word, memory_order_relaxed);
+		uint64_t v = atomic_load_explicit(word, memory_order_relaxed) &
+			     mask;
 
 		while (v) {
 			uint64_t bit = v & -v, old;
@@ -131,20 +154,18 @@ PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 			if (old & bit) {
 				uint32_t s =
 					w * 64 + (uint32_t)__builtin_ctzll(bit);
-				uint32_t hint =
-					(old & ~bit) ? w : next_word(pool, w);
 
-				if (hint != start)
-					atomic_store_explicit(
-						&pool->hint, hint,
-						memory_order_relaxed);
+				atomic_store_explicit(&pool->cursor,
+						      next_slot(pool, s),
+						      memory_order_relaxed);
 				slot_loaned(pool, s);
 				raise_high_water(pool, 1);
 				*slot = s;
 				return 0;
 			}
-			v = old & ~bit;
+			v = old & ~bit & mask;
 		}
+		mask = ~0ull;
 		w = next_word(pool, w);
 	}
 	return loan_empty(pool);
@@ -155,24 +176,27 @@ PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 static inline void slot_cached(struct px_pool *pool, uint32_t s)
 {
 	/* Relaxed: ours alone after L1, as in slot_loaned(). */
-	atomic_store_explicit(&pool->meta[s].ref, 1, memory_order_relaxed);
+	atomic_store_explicit(&pool->refs[s], 1, memory_order_relaxed);
 }
 
-/* Loan up to @n slots; @cached: for a cache (slot_cached, not slot_loaned) */
+/* Loan up to @n slots; @cached: for a cache (slot_cached, not slot_loaned).
+ * Round-robin from the cursor, as px_pool_loan(); one fetch_and per word. */
 static inline int loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n,
 			     bool cached)
 {
 	uint32_t start =
-		atomic_load_explicit(&pool->hint, memory_order_relaxed);
-	uint32_t w = start, got = 0;
+		atomic_load_explicit(&pool->cursor, memory_order_relaxed);
+	uint32_t w = start / 64, got = 0, last = 0;
+	uint64_t mask = ~0ull << (start % 64);
 
 	if (px_unlikely(pool->readonly))
 		return -EROFS;
 	if (n == 0)
 		return 0;
-	for (uint32_t i = 0; i < pool->nwords && got < n; i++) {
+	for (uint32_t i = 0; i <= pool->nwords && got < n; i++) {
 		_Atomic uint64_t *word = &pool->bitmap[w];
-		uint64_t v = atomic_load_explicit(word, memory_order_relaxed);
+		uint64_t v = atomic_load_explicit(word, memory_order_relaxed) &
+			     mask;
 
 		while (v && got < n) {
 			uint64_t want = 0, t = v, old, won;
@@ -185,25 +209,23 @@ static inline int loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n,
 				word, ~want, memory_order_acquire); /* L1 */
 			won = old & want;
 			while (won) {
-				uint32_t s =
-					w * 64 + (uint32_t)__builtin_ctzll(won);
-
+				last = w * 64 + (uint32_t)__builtin_ctzll(won);
 				if (cached)
-					slot_cached(pool, s);
+					slot_cached(pool, last);
 				else
-					slot_loaned(pool, s);
-				slots[got++] = s;
+					slot_loaned(pool, last);
+				slots[got++] = last;
 				won &= won - 1;
 			}
-			v = old & ~want;
+			v = old & ~want & mask;
 		}
-		if (got < n || !v)
-			w = next_word(pool, w);
+		mask = ~0ull;
+		w = next_word(pool, w);
 	}
-	if (w != start)
-		atomic_store_explicit(&pool->hint, w, memory_order_relaxed);
 	if (!got)
 		return loan_empty(pool);
+	atomic_store_explicit(&pool->cursor, next_slot(pool, last),
+			      memory_order_relaxed);
 	raise_high_water(pool, got);
 	return (int)got;
 }
@@ -248,7 +270,7 @@ static inline bool slot_put(struct px_pool *pool, uint32_t s)
 
 	if (px_unlikely(s >= pool->slots))
 		goto bad;
-	rc = &pool->meta[s].ref;
+	rc = &pool->refs[s];
 	c = atomic_load_explicit(rc, memory_order_acquire); /* R1 */
 	if (px_likely(c == 1)) {
 		/* Sole holder: nobody can add a reference any more, so a plain
@@ -272,7 +294,7 @@ PX_API void px_pool_release(struct px_pool *pool, uint32_t slot)
 {
 	if (!slot_put(pool, slot))
 		return;
-	if (px_unlikely(pool->nwords > PX__POOL_SCAN_WORDS))
+	if (px_unlikely(pool->count_in_use))
 		atomic_fetch_sub_explicit(&pool->shm->in_use, 1,
 					  memory_order_relaxed);
 	atomic_fetch_or_explicit(&pool->bitmap[slot / 64], 1ull << (slot % 64),
@@ -307,7 +329,7 @@ static inline void release_burst(struct px_pool *pool, const uint32_t *slots,
 	}
 	if (!freed)
 		return;
-	if (pool->nwords > PX__POOL_SCAN_WORDS)
+	if (pool->count_in_use)
 		atomic_fetch_sub_explicit(&pool->shm->in_use, freed,
 					  memory_order_relaxed);
 	atomic_fetch_or_explicit(&pool->bitmap[word], bits,
@@ -331,7 +353,7 @@ PX_API int px_pool_cache_init(struct px_pool *pool,
 	if (pool->readonly)
 		return -EROFS;
 	cache->pool = pool;
-	cache->meta = pool->meta;
+	cache->refs = pool->refs;
 	cache->slots = pool->slots;
 	cache->size = size;
 	cache->loans = 0;
@@ -395,8 +417,7 @@ PX_API bool px__pool_cache_put_slow(struct px_pool_cache *c, uint32_t slot)
 		return false;
 	/* We dropped the last shared reference (now 0); the cache holds the
 	 * slot with reference 1. Relaxed: ours alone after R1 (acq_rel). */
-	atomic_store_explicit(&c->pool->meta[slot].ref, 1,
-			      memory_order_relaxed);
+	atomic_store_explicit(&c->pool->refs[slot], 1, memory_order_relaxed);
 	return true;
 }
 
@@ -404,7 +425,7 @@ PX_API void px_pool_slot_ref(struct px_pool *pool, uint32_t slot)
 {
 	/* Relaxed: the caller already holds a reference (like shared_ptr). */
 	if (px_likely(slot < pool->slots))
-		atomic_fetch_add_explicit(&pool->meta[slot].ref, 1,
+		atomic_fetch_add_explicit(&pool->refs[slot], 1,
 					  memory_order_relaxed);
 }
 
@@ -412,8 +433,7 @@ PX_API uint32_t px_pool_slot_refcount(const struct px_pool *pool, uint32_t slot)
 {
 	if (slot >= pool->slots)
 		return 0;
-	return atomic_load_explicit(&pool->meta[slot].ref,
-				    memory_order_acquire);
+	return atomic_load_explicit(&pool->refs[slot], memory_order_acquire);
 }
 
 PX_API uint32_t px_pool_available(const struct px_pool *pool)
@@ -475,16 +495,18 @@ PX_API int px_pool_wait(struct px_pool *pool, int timeout_ms)
 
 PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st)
 {
-	const struct px__pool_shm *shm = pool->shm;
+	struct px__pool_shm *shm = pool->shm;
 	uint64_t loans;
 
 	/* Relaxed: statistics; exact when the pool is quiet (and, with
 	 * caches, when every cache has been flushed). */
 	loans = atomic_load_explicit(&shm->cache_loans, memory_order_relaxed);
 	for (uint32_t s = 0; s < pool->slots; s++)
-		loans += atomic_load_explicit(&pool->meta[s].loans,
+		loans += atomic_load_explicit(&pool->loans[s],
 					      memory_order_relaxed);
 	st->in_use = pool->slots - free_count(pool);
+	if (high_water_sampled(pool))
+		high_water_to(shm, st->in_use);
 	st->loans = loans;
 	/* Every loan but the slots still out of the bitmap has come back;
 	 * a slot parked in a cache counts as out until the cache returns it. */

@@ -15,7 +15,7 @@
 
 /* "PXPOOL01" read as a little-endian u64. */
 #define PX__POOL_MAGIC	  0x31304c4f4f505850ull
-#define PX__POOL_VERSION  2u
+#define PX__POOL_VERSION  3u
 #define PX__POOL_NAME_MAX 32u
 
 /* Bits of px__pool_shm.waiting. */
@@ -27,18 +27,25 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
 	       "processes");
 
 /* Pools of at most this many bitmap words compute the high-water mark by
- * a popcount of the bitmap; bigger ones keep an in_use counter. */
+ * a popcount of the bitmap at each loan; bigger ones keep an in_use
+ * counter when created with PX_POOL_EXACT_HIGH_WATER, else they sample. */
 #define PX__POOL_SCAN_WORDS 4u
 
-/* struct px__slot_meta (the per-slot state) lives in px_pool_pvt.h: the
- * inline px_pool_cache functions read it. */
+/* Flags kept in px__pool_shm.flags (the PX_POOL_* creation flags). */
+#define PX__POOL_FLAGS_KNOWN PX_POOL_EXACT_HIGH_WATER
 
 /*
  * The pool header, right after the segment header. Segment-relative
  * offsets locate the bitmap, the per-slot state and the slot area:
- *   [segment hdr][pool hdr][free bitmap: u64 words][slot meta][slots]
- * Bitmap bit = 1: slot free. Counters sit on separate lines for the loaning
- * and the releasing side (STYLE rule 13).
+ *   [segment hdr][pool hdr][free bitmap: u64 words][refs: u32 per slot]
+ *   [loans: u64 per slot][slots]
+ * Bitmap bit = 1: slot free. refs[s]: slot s's reference count (0 = free).
+ * loans[s]: how often px_pool_loan*() handed slot s out, written only by
+ * the loaner that won the slot's bit (a plain load and store); the pool's
+ * loan total is their sum plus cache_loans. Dense arrays: a cached release
+ * reads one u32 per slot, and consecutive slots (loaned together) share
+ * lines. Counters sit on separate lines for the loaning and the releasing
+ * side (STYLE rule 13).
  */
 struct px__pool_shm {
 	/* identity: written once by the creator, magic last */
@@ -50,8 +57,11 @@ struct px__pool_shm {
 	uint32_t slots;
 	uint32_t align;
 	uint32_t nwords;     /* bitmap words */
+	uint32_t flags;	     /* PX_POOL_* creation flags */
+	uint32_t reserved;
 	uint64_t bitmap_off; /* from the segment base */
-	uint64_t meta_off;
+	uint64_t refs_off;
+	uint64_t loans_off;
 	uint64_t slots_off;
 	char name[PX__POOL_NAME_MAX];
 
@@ -59,7 +69,8 @@ struct px__pool_shm {
 	alignas(PX_CACHE_LINE) _Atomic uint64_t exhausted;
 	_Atomic uint64_t bytes_copied;
 	_Atomic uint32_t high_water;
-	_Atomic uint32_t in_use; /* only when nwords > PX__POOL_SCAN_WORDS */
+	_Atomic uint32_t in_use; /* only with PX_POOL_EXACT_HIGH_WATER and
+				    nwords > PX__POOL_SCAN_WORDS */
 	/* loans made through px_pool_caches, added by each cache at refill,
 	 * overflow, flush and fini (not per loan) */
 	_Atomic uint64_t cache_loans;
@@ -82,7 +93,7 @@ _Static_assert(sizeof(struct px__pool_shm) == 5 * PX_CACHE_LINE,
 /* Where each part of a pool goes in its segment. */
 struct px__pool_layout {
 	uint32_t slot_size, slots, align, nwords;
-	uint64_t bitmap_off, meta_off, slots_off;
+	uint64_t bitmap_off, refs_off, loans_off, slots_off;
 	uint64_t size; /* end of the slot area, page aligned */
 };
 
@@ -91,20 +102,24 @@ struct px_pool {
 	/* read-only after create/attach */
 	struct px__pool_shm *shm;
 	_Atomic uint64_t *bitmap;
-	struct px__slot_meta *meta;
+	_Atomic uint32_t *refs;	 /* per-slot reference counts */
+	_Atomic uint64_t *loans; /* per-slot loan counts */
 	uint8_t *slot_base;
 	uint32_t slot_size;
 	uint32_t slots;
 	uint32_t nwords;
 	uint16_t id;
 	bool readonly;
+	bool count_in_use; /* the exact in_use counter is kept */
 	bool owns_segment;
 	px_pool_notify_fn notify;
 	void *notify_arg;
 	struct px_segment *seg;
 
 	/* private: written by loans */
-	alignas(PX_CACHE_LINE) _Atomic uint32_t hint; /* bitmap word to try */
+	alignas(PX_CACHE_LINE) _Atomic uint32_t cursor; /* slot to try first:
+							   after the last
+							   loaned */
 };
 
 /* Check a slot config and compute its layout; 0 or -EINVAL. */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_pool.c - px_pool: loan/release/reuse, exhaustion and recovery,
- * bursts, per-thread caches, waiters, two-thread stresses (with and
- * without caches), release from another process, file
- * persistence, io_uring registration and memlock, and every bad config.
+ * bursts, the high-water modes, waiters, release from another process,
+ * file persistence, io_uring registration and memlock, and every bad
+ * config. Threads and caches: test_pool_cache.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,9 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "px_pool.h"
+#include "pool_test_util.h"
 #include "px_pool_int.h"
-#include "px_test.h"
 
 static int count_fds(void)
 {
@@ -49,34 +48,6 @@ static int count_maps(const char *needle)
 		n += strstr(line, needle) != NULL;
 	fclose(f);
 	return n;
-}
-
-/* Every slot free, every count zero, books balanced: the end of each test. */
-static void assert_all_free(struct px_pool *pool)
-{
-	struct px_pool_stats st;
-
-	ck_assert_uint_eq(px_pool_available(pool), px_pool_slot_count(pool));
-	for (uint32_t s = 0; s < px_pool_slot_count(pool); s++)
-		ck_assert_uint_eq(px_pool_slot_refcount(pool, s), 0);
-	px_pool_stats(pool, &st);
-	ck_assert_uint_eq(st.in_use, 0);
-	ck_assert_uint_eq(st.loans, st.releases);
-	ck_assert_uint_eq(st.bad_releases, 0);
-}
-
-static struct px_pool *new_pool(enum px_segment_kind kind, uint32_t slot_size,
-				uint32_t slots)
-{
-	struct px_pool_config cfg = {
-		.slot_size = slot_size, .slots = slots, .name = "px-test-pool",
-		.segment = { .kind = kind, .numa_node = -1 },
-	};
-	struct px_pool *pool = NULL;
-
-	ck_assert_int_eq(px_pool_create(&cfg, &pool), 0);
-	ck_assert_ptr_nonnull(pool);
-	return pool;
 }
 
 START_TEST(test_pool_loan_release)
@@ -185,17 +156,18 @@ END_TEST
 
 START_TEST(test_pool_burst)
 {
-	/* 322 slots: more than 4 bitmap words, the in_use counter path. */
-	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 128, 322);
+	/* 322 slots: more than 4 bitmap words; the exact in_use counter. */
+	struct px_pool *pool = new_pool_flags(PX_SEGMENT_HEAP, 128, 322,
+					      PX_POOL_EXACT_HIGH_WATER);
 	uint32_t a[300], b[100];
 	uint8_t seen[322] = { 0 };
 	struct px_pool_stats st;
 
 	ck_assert_int_eq(px_pool_loan_burst(pool, a, 0), 0);
 	ck_assert_int_eq(px_pool_loan_burst(pool, a, 300), 300);
-	/* Words 0-3 are empty now: the search hint moved on, so the next
-	 * loan does not rescan them (O(1) amortized, not a scan from zero). */
-	ck_assert_uint_eq(atomic_load(&pool->hint), 4);
+	/* Round-robin: the cursor sits past the last loan, so the next loan
+	 * does not rescan words 0-3 (O(1) amortized, not a scan from 0). */
+	ck_assert_uint_eq(atomic_load(&pool->cursor), 300);
 	ck_assert_int_eq(px_pool_loan_burst(pool, b, 100), 22); /* some */
 	for (int i = 0; i < 300; i++)
 		seen[a[i]]++;
@@ -218,18 +190,90 @@ START_TEST(test_pool_burst)
 }
 END_TEST
 
-struct notify_rec {
-	int calls;
-	struct px_pool *pool;
-};
-
-static void on_release(struct px_pool *pool, void *arg)
+/* Loan @n, then give them all back; @out holds at least @n. */
+static void loan_then_release(struct px_pool *pool, uint32_t *out, int n)
 {
-	struct notify_rec *r = arg;
-
-	r->calls++;
-	r->pool = pool;
+	ck_assert_int_eq(px_pool_loan_burst(pool, out, (unsigned)n), n);
+	px_pool_release_burst(pool, out, (unsigned)n);
 }
+
+/*
+ * The three high-water modes. Small pools (<= 256 slots) are exact with no
+ * flag; PX_POOL_EXACT_HIGH_WATER makes big ones exact; without it a big
+ * pool samples at px_pool_stats() and at exhaustion: a lower bound.
+ */
+START_TEST(test_pool_high_water)
+{
+	struct px_pool *small = new_pool(PX_SEGMENT_HEAP, 64, 256);
+	struct px_pool *exact = new_pool_flags(PX_SEGMENT_MEMFD, 64, 320,
+					       PX_POOL_EXACT_HIGH_WATER);
+	struct px_pool *sampled = new_pool(PX_SEGMENT_HEAP, 64, 320);
+	struct px_pool_config cfg = {
+		.slot_size = 64, .slots = 8, .flags = 1u << 7,
+		.segment = { .kind = PX_SEGMENT_HEAP, .numa_node = -1 },
+	};
+	struct px_pool *attached = NULL, *bad = NULL;
+	struct px_segment *peer;
+	struct px_pool_stats st;
+	uint32_t s[320], one;
+
+	/* A peak that is gone by the time anyone looks. */
+	loan_then_release(small, s, 200);
+	loan_then_release(exact, s, 200);
+	loan_then_release(sampled, s, 200);
+	loan_then_release(small, s, 10);
+	loan_then_release(exact, s, 10);
+	loan_then_release(sampled, s, 10);
+	px_pool_stats(small, &st);
+	ck_assert_uint_eq(st.high_water, 200);
+	px_pool_stats(exact, &st);
+	ck_assert_uint_eq(st.high_water, 200);
+	ck_assert_uint_eq(atomic_load(&exact->shm->in_use), 0);
+	px_pool_stats(sampled, &st);
+	ck_assert_uint_eq(st.high_water, 0); /* never seen: a lower bound */
+
+	/* Sampled: what px_pool_stats() sees while the slots are out. */
+	ck_assert_int_eq(px_pool_loan_burst(sampled, s, 150), 150);
+	px_pool_stats(sampled, &st);
+	ck_assert_uint_eq(st.high_water, 150);
+	px_pool_release_burst(sampled, s, 150);
+	px_pool_stats(sampled, &st);
+	ck_assert_uint_eq(st.high_water, 150); /* monotonic */
+	/* ... and exhaustion: every slot was out. */
+	ck_assert_int_eq(px_pool_loan_burst(sampled, s, 320), 320);
+	ck_assert_int_eq(px_pool_loan(sampled, &one), -ENOBUFS);
+	px_pool_release_burst(sampled, s, 320);
+	px_pool_stats(sampled, &st);
+	ck_assert_uint_eq(st.high_water, 320);
+	ck_assert_uint_eq(st.exhausted, 1);
+
+	/* The flag lives in the pool header: an attached handle in another
+	 * mapping keeps the exact counter as well. */
+	ck_assert_int_eq(px_segment_map_fd(px_pool_segment(exact)->fd, false,
+					   &peer),
+			 0);
+	ck_assert_int_eq(px_pool_attach(peer, &attached), 0);
+	ck_assert(attached->count_in_use);
+	ck_assert_int_eq(px_pool_loan_burst(attached, s, 300), 300);
+	px_pool_release_burst(exact, s, 300);
+	px_pool_stats(exact, &st);
+	ck_assert_uint_eq(st.high_water, 300);
+	ck_assert_uint_eq(atomic_load(&exact->shm->in_use), 0);
+	px_pool_destroy(attached);
+	px_segment_destroy(peer);
+
+	/* An unknown flag is refused, nothing made. */
+	ck_assert_int_eq(px_pool_create(&cfg, &bad), -EINVAL);
+	ck_assert_ptr_null(bad);
+
+	assert_all_free(small);
+	assert_all_free(exact);
+	assert_all_free(sampled);
+	px_pool_destroy(small);
+	px_pool_destroy(exact);
+	px_pool_destroy(sampled);
+}
+END_TEST
 
 START_TEST(test_pool_notify)
 {
@@ -300,337 +344,6 @@ START_TEST(test_pool_wait)
 	ck_assert_uint_eq(w.slot, s[1]);
 	px_pool_release(pool, w.slot);
 	px_pool_release(pool, s[0]);
-	assert_all_free(pool);
-	px_pool_destroy(pool);
-}
-END_TEST
-
-/* Two threads: each loans, stamps, checks and releases its own slots, and
- * hands every other slot to its peer to release (a cross-thread release). */
-#define STRESS_ITERS 200000
-#define HANDOFF 64
-
-struct stress {
-	struct px_pool *pool;
-	bool cached; /* each thread loans and releases through its own cache */
-	_Atomic uint32_t box[2][HANDOFF]; /* slot + 1, 0 = empty */
-	_Atomic int done;
-	uint64_t loaned[2], released[2], retries[2], errors[2];
-};
-
-struct stress_arg {
-	struct stress *st;
-	int me;
-};
-
-static void stress_put(struct px_pool *pool, struct px_pool_cache *c,
-		       uint32_t s)
-{
-	if (c)
-		px_pool_release_cached(c, s);
-	else
-		px_pool_release(pool, s);
-}
-
-static void *stress_thread(void *arg)
-{
-	struct stress *st = ((struct stress_arg *)arg)->st;
-	int me = ((struct stress_arg *)arg)->me;
-	int peer = !me;
-	uint32_t put = 0, take = 0;
-	struct px_pool_cache *c = NULL;
-
-	if (st->cached) {
-		c = malloc(sizeof(*c));
-		if (!c || px_pool_cache_init(st->pool, c, 16) != 0) {
-			st->errors[me]++;
-			free(c);
-			c = NULL;
-		}
-	}
-
-	for (uint32_t i = 0; i < STRESS_ITERS; i++) {
-		uint32_t s, v;
-		uint64_t *p;
-
-		/* Release what the peer handed us. */
-		v = atomic_exchange(&st->box[me][take], 0);
-		if (v) {
-			stress_put(st->pool, c, v - 1);
-			st->released[me]++;
-			take = (take + 1) % HANDOFF;
-		}
-		if ((c ? px_pool_loan_cached(c, &s)
-		       : px_pool_loan(st->pool, &s)) != 0) {
-			st->retries[me]++;
-			continue;
-		}
-		st->loaned[me]++;
-		p = px_pool_slot_data(st->pool, s);
-		st->errors[me] += px_pool_slot_refcount(st->pool, s) != 1;
-		*p = ((uint64_t)me << 32) | i; /* exclusive while loaned */
-		for (int k = 0; k < 8; k++) /* give a sharer time to show */
-			st->errors[me] += *(volatile uint64_t *)p !=
-					  (((uint64_t)me << 32) | i);
-		if (i % 2 == 0 && atomic_load(&st->box[peer][put]) == 0) {
-			atomic_store(&st->box[peer][put], s + 1);
-			put = (put + 1) % HANDOFF;
-		} else {
-			stress_put(st->pool, c, s);
-			st->released[me]++;
-		}
-	}
-	atomic_fetch_add(&st->done, 1);
-	/* Drain until the peer stops handing over. */
-	while (atomic_load(&st->done) < 2 || atomic_load(&st->box[me][take])) {
-		uint32_t v = atomic_exchange(&st->box[me][take], 0);
-
-		if (v) {
-			stress_put(st->pool, c, v - 1);
-			st->released[me]++;
-			take = (take + 1) % HANDOFF;
-		}
-	}
-	px_pool_cache_fini(c); /* everything cached goes back */
-	free(c);
-	return NULL;
-}
-
-static void stress_run(uint32_t slots, bool cached)
-{
-	struct stress *st = calloc(1, sizeof(*st));
-	struct stress_arg args[2] = { { st, 0 }, { st, 1 } };
-	struct px_pool_stats ps;
-	pthread_t t[2];
-
-	ck_assert_ptr_nonnull(st);
-	st->pool = new_pool(PX_SEGMENT_MEMFD, 64, slots);
-	st->cached = cached;
-	for (int i = 0; i < 2; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, stress_thread,
-						&args[i]), 0);
-	for (int i = 0; i < 2; i++)
-		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
-	/* Every slot accounted for: all loans came back. */
-	for (int b = 0; b < 2; b++)
-		for (int i = 0; i < HANDOFF; i++)
-			ck_assert_uint_eq(atomic_load(&st->box[b][i]), 0);
-	ck_assert_uint_eq(st->errors[0] + st->errors[1], 0);
-	px_pool_stats(st->pool, &ps);
-	ck_assert_uint_eq(ps.loans, st->loaned[0] + st->loaned[1]);
-	ck_assert_uint_eq(ps.releases, st->released[0] + st->released[1]);
-	ck_assert_uint_ge(ps.loans, STRESS_ITERS);
-	ck_assert_uint_le(ps.high_water, slots);
-	assert_all_free(st->pool);
-	px_pool_destroy(st->pool);
-	free(st);
-}
-
-/* Both high-water modes: bitmap popcount (96) and in_use counter (320). */
-START_TEST(test_pool_stress_threads)
-{
-	stress_run(96, false);
-	stress_run(320, false);
-}
-END_TEST
-
-/* The same with a px_pool_cache per thread: cross-thread releases land in
- * the releasing thread's cache, flushed when the thread ends. */
-START_TEST(test_pool_stress_cache)
-{
-	stress_run(96, true);
-	stress_run(320, true);
-}
-END_TEST
-
-/* Cached loans and releases: refill, overflow, flush, shared slots, bursts,
- * mixing with the uncached calls, and the stats. */
-START_TEST(test_pool_cache)
-{
-	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 64, 100);
-	struct px_pool_cache c;
-	struct px_pool_stats st;
-	uint32_t s, t, many[40];
-
-	ck_assert_int_eq(px_pool_cache_init(pool, &c, 0), -EINVAL);
-	ck_assert_int_eq(px_pool_cache_init(pool, &c, PX_POOL_CACHE_MAX + 1),
-			 -EINVAL);
-	ck_assert_int_eq(px_pool_cache_init(pool, &c, 8), 0);
-	ck_assert_uint_eq(c.len, 0);
-
-	/* Empty cache: one refill of size / 2, one of them handed out. */
-	ck_assert_int_eq(px_pool_loan_cached(&c, &s), 0);
-	ck_assert_uint_eq(c.len, 3);
-	ck_assert_uint_eq(px_pool_available(pool), 96);
-	ck_assert_uint_eq(px_pool_slot_refcount(pool, s), 1);
-	/* Parked slots hold the cache's reference. */
-	for (uint32_t i = 0; i < c.len; i++)
-		ck_assert_uint_eq(px_pool_slot_refcount(pool, c.objs[i]), 1);
-	/* Cached loans reach the stats at refill, overflow, flush, fini. */
-	px_pool_stats(pool, &st);
-	ck_assert_uint_eq(st.loans + c.loans, 1);
-	ck_assert_uint_eq(st.releases, 0);
-	ck_assert_uint_eq(st.in_use, 4); /* cached slots count as in use */
-	ck_assert_uint_eq(st.high_water, 4);
-
-	/* Release parks it in the cache, reference 1 kept (the cache's); the
-	 * next loan gets it back (LIFO). A parked slot is not released yet. */
-	px_pool_release_cached(&c, s);
-	ck_assert_uint_eq(c.len, 4);
-	ck_assert_uint_eq(px_pool_slot_refcount(pool, s), 1);
-	ck_assert_uint_eq(px_pool_available(pool), 96);
-	px_pool_stats(pool, &st);
-	ck_assert_uint_eq(st.loans + c.loans, 1);
-	ck_assert_uint_eq(st.releases, 0);
-	ck_assert_uint_eq(st.in_use, 4);
-	ck_assert_int_eq(px_pool_loan_cached(&c, &t), 0);
-	ck_assert_uint_eq(t, s);
-
-	/* Shared slot: only the last reference parks it. */
-	px_pool_slot_ref(pool, t);
-	px_pool_release_cached(&c, t);
-	ck_assert_uint_eq(px_pool_slot_refcount(pool, t), 1);
-	ck_assert_uint_eq(c.len, 3);
-	px_pool_release_cached(&c, t);
-	ck_assert_uint_eq(px_pool_slot_refcount(pool, t), 1); /* the cache's */
-	ck_assert_uint_eq(c.len, 4);
-
-	/* Overflow: 40 out, 40 back; the cache never holds more than 8 and
-	 * the pool gets the rest in bursts. */
-	for (int i = 0; i < 40; i++) {
-		ck_assert_int_eq(px_pool_loan_cached(&c, &many[i]), 0);
-		ck_assert_uint_le(c.len, 8);
-	}
-	for (int i = 0; i < 40; i++)
-		for (int j = 0; j < i; j++)
-			ck_assert_uint_ne(many[i], many[j]);
-	for (int i = 0; i < 40; i++) {
-		px_pool_release_cached(&c, many[i]);
-		ck_assert_uint_ge(c.len, 1);
-		ck_assert_uint_le(c.len, 8);
-	}
-	ck_assert_uint_eq(px_pool_available(pool), 100 - c.len);
-	px_pool_stats(pool, &st);
-	ck_assert_uint_eq(st.loans + c.loans, 2 + 40);
-	ck_assert_uint_eq(st.releases + c.len, st.loans); /* parked: not yet */
-	ck_assert_uint_eq(st.in_use, c.len);
-	ck_assert_uint_ge(st.high_water, 40);
-
-	/* Mixing: a cached loan released to the pool, a pool loan released
-	 * into the cache. */
-	ck_assert_int_eq(px_pool_loan_cached(&c, &s), 0);
-	px_pool_release(pool, s);
-	ck_assert_int_eq(px_pool_loan(pool, &s), 0);
-	uint32_t before = c.len;
-	px_pool_release_cached(&c, s);
-	ck_assert_uint_eq(c.len, before == 8 ? 5 : before + 1); /* spill */
-
-	/* Bursts, bigger than the cache. */
-	ck_assert_int_eq(px_pool_loan_cached_burst(&c, many, 0), 0);
-	ck_assert_int_eq(px_pool_loan_cached_burst(&c, many, 40), 40);
-	for (int i = 0; i < 40; i++)
-		ck_assert_uint_eq(px_pool_slot_refcount(pool, many[i]), 1);
-	px_pool_release_cached_burst(&c, many, 40);
-	ck_assert_uint_le(c.len, 8);
-
-	/* Flush: everything back in the bitmap, the books balanced. */
-	px_pool_cache_flush(&c);
-	ck_assert_uint_eq(c.len, 0);
-	px_pool_stats(pool, &st);
-	ck_assert_uint_eq(c.loans, 0);
-	ck_assert_uint_eq(st.loans, 2 + 40 + 2 + 40);
-	ck_assert_uint_eq(st.releases, st.loans);
-	ck_assert_uint_eq(st.exhausted, 0);
-	assert_all_free(pool);
-
-	/* Bursts that fit the cache (the one-pass path), with a shared slot
-	 * in the middle: it stays out until its last reference goes. */
-	ck_assert_int_eq(px_pool_cache_init(pool, &c, 16), 0);
-	ck_assert_int_eq(px_pool_loan_cached_burst(&c, many, 8), 8);
-	ck_assert_uint_eq(c.len, 0);
-	px_pool_slot_ref(pool, many[3]);
-	px_pool_release_cached_burst(&c, many, 8);
-	ck_assert_uint_eq(c.len, 7);
-	ck_assert_uint_eq(px_pool_slot_refcount(pool, many[3]), 1);
-	px_pool_release_cached(&c, many[3]);
-	ck_assert_uint_eq(c.len, 8);
-	ck_assert_int_eq(px_pool_loan_cached_burst(&c, many, 8), 8);
-	ck_assert_uint_eq(c.len, 0);
-	px_pool_release_cached_burst(&c, many, 8);
-	px_pool_cache_flush(&c);
-	assert_all_free(pool);
-
-	/* Refill after a flush: size / 2 again (odd size rounds up). */
-	ck_assert_int_eq(px_pool_cache_init(pool, &c, 5), 0);
-	ck_assert_int_eq(px_pool_loan_cached(&c, &s), 0);
-	ck_assert_uint_eq(c.len, 2);
-	px_pool_release_cached(&c, s);
-	px_pool_cache_fini(&c);
-	px_pool_cache_fini(NULL);
-	assert_all_free(pool);
-	px_pool_destroy(pool);
-}
-END_TEST
-
-/* Exhaustion with slots parked in a cache: the pool is dry for everyone
- * else, the cache still lends; waiters wake only when slots reach the
- * bitmap (overflow or flush). */
-START_TEST(test_pool_cache_exhaustion)
-{
-	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 64, 10);
-	struct notify_rec rec = { 0 };
-	struct px_pool_cache c;
-	struct px_pool_stats st;
-	uint32_t s[10], x;
-
-	ck_assert_int_eq(px_pool_cache_init(pool, &c, 8), 0);
-	for (int i = 0; i < 10; i++)
-		ck_assert_int_eq(px_pool_loan_cached(&c, &s[i]), 0);
-	ck_assert_uint_eq(c.len, 0);
-	ck_assert_int_eq(px_pool_loan_cached(&c, &x), -ENOBUFS);
-	ck_assert_int_eq(px_pool_loan_cached_burst(&c, &x, 1), -ENOBUFS);
-
-	px_pool_set_notify(pool, on_release, &rec);
-	ck_assert_int_eq(px_pool_loan(pool, &x), -ENOBUFS);
-	ck_assert(px_pool_wait_set(pool)); /* armed */
-	for (int i = 0; i < 5; i++)
-		px_pool_release_cached(&c, s[i]);
-	ck_assert_uint_eq(c.len, 5);
-	ck_assert_int_eq(rec.calls, 0); /* cached: nobody woken */
-	ck_assert_uint_eq(px_pool_available(pool), 0);
-	ck_assert_int_eq(px_pool_loan(pool, &x), -ENOBUFS);
-	/* The cache lends what it holds, then runs dry with the pool. */
-	for (int i = 0; i < 5; i++)
-		ck_assert_int_eq(px_pool_loan_cached(&c, &s[i]), 0);
-	ck_assert_int_eq(px_pool_loan_cached(&c, &x), -ENOBUFS);
-	/* Nine back: the ninth overflows the cache of 8, 4 reach the pool. */
-	for (int i = 0; i < 9; i++)
-		px_pool_release_cached(&c, s[i]);
-	ck_assert_int_eq(rec.calls, 1);
-	ck_assert_uint_eq(c.len, 5);
-	ck_assert_uint_eq(px_pool_available(pool), 4);
-	px_pool_stats(pool, &st);
-	ck_assert_uint_eq(st.in_use, 6);
-	ck_assert_uint_eq(st.high_water, 10);
-	/* Five of the 14 releases are parked, not yet back in the pool. */
-	ck_assert_uint_eq(st.releases + c.len, 5 + 9);
-	ck_assert_uint_eq(st.loans + c.loans, 10 + 5);
-	/* Flush wakes an armed waiter. */
-	px_pool_release(pool, s[9]);
-	ck_assert_int_eq(px_pool_loan(pool, &x), 0);
-	ck_assert_int_eq(px_pool_loan(pool, &s[0]), 0);
-	ck_assert_int_eq(px_pool_loan(pool, &s[1]), 0);
-	ck_assert_int_eq(px_pool_loan(pool, &s[2]), 0);
-	ck_assert_int_eq(px_pool_loan(pool, &s[3]), 0);
-	ck_assert_int_eq(px_pool_loan(pool, &s[4]), -ENOBUFS);
-	rec.calls = 0;
-	ck_assert(px_pool_wait_set(pool));
-	px_pool_cache_flush(&c);
-	ck_assert_int_eq(rec.calls, 1);
-	ck_assert_uint_eq(px_pool_available(pool), 5);
-	px_pool_release(pool, x);
-	for (int i = 0; i < 4; i++)
-		px_pool_release(pool, s[i]);
 	assert_all_free(pool);
 	px_pool_destroy(pool);
 }
@@ -873,7 +586,8 @@ START_TEST(test_pool_bad_config)
 	px_segment_destroy(seg);
 	ck_assert_ptr_null(pool);
 
-	/* Wrong magic, then wrong version, in a real pool's memfd. */
+	/* Wrong version, unknown flags, then wrong magic, in a real pool's
+	 * memfd. */
 	ck_assert_int_eq(px_pool_create(&ok, &good), 0);
 	fd = px_pool_segment(good)->fd;
 	patch_pool_u32(fd, offsetof(struct px__pool_shm, version),
@@ -885,6 +599,9 @@ START_TEST(test_pool_bad_config)
 	ck_assert_int_eq(px_pool_attach(peer, &pool), 0); /* fixed: works */
 	px_pool_destroy(pool);
 	pool = NULL;
+	patch_pool_u32(fd, offsetof(struct px__pool_shm, flags), 1u << 9);
+	ck_assert_int_eq(px_pool_attach(peer, &pool), -EINVAL);
+	patch_pool_u32(fd, offsetof(struct px__pool_shm, flags), 0);
 	patch_pool_u32(fd, offsetof(struct px__pool_shm, magic), 0x0badf00d);
 	ck_assert_int_eq(px_pool_attach(peer, &pool), -EINVAL);
 	px_segment_destroy(peer);
@@ -1013,13 +730,9 @@ static Suite *pool_suite(void)
 	tcase_add_test(px_tcase(s, "alignment"), test_pool_alignment);
 	tcase_add_test(px_tcase(s, "exhaustion"), test_pool_exhaustion);
 	tcase_add_test(px_tcase(s, "burst"), test_pool_burst);
+	tcase_add_test(px_tcase(s, "high_water"), test_pool_high_water);
 	tcase_add_test(px_tcase(s, "notify"), test_pool_notify);
 	tcase_add_test(px_tcase(s, "wait"), test_pool_wait);
-	tcase_add_test(px_tcase(s, "stress_threads"), test_pool_stress_threads);
-	tcase_add_test(px_tcase(s, "cache"), test_pool_cache);
-	tcase_add_test(px_tcase(s, "cache_exhaustion"),
-		       test_pool_cache_exhaustion);
-	tcase_add_test(px_tcase(s, "stress_cache"), test_pool_stress_cache);
 	tcase_add_test(px_tcase(s, "fork_release"), test_pool_fork_release);
 	tcase_add_test(px_tcase(s, "fork_wait"), test_pool_fork_wait);
 	tcase_add_test(px_tcase(s, "file_persist"), test_pool_file_persist);
