@@ -3,9 +3,9 @@
  * scen_pool.c - the pool scenario: px_pool loan+release of 2 KiB slots,
  * one at a time and in bursts of 32, uncached and through a px_pool_cache,
  * and a two-thread handoff (loan on one thread, release on the other),
- * beside malloc/free of the same size and DPDK's rte_mempool with and
- * without its per-lcore cache, same loops. Cached rows pair with cached
- * rows, uncached with uncached.
+ * uncached and through a cache on each thread, beside malloc/free of the
+ * same size and DPDK's rte_mempool with and without its per-lcore cache,
+ * same loops. Cached rows pair with cached rows, uncached with uncached.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -171,13 +171,31 @@ static int malloc_st(const struct pool_arg *a, double *ns)
 struct handoff {
 	struct bench_chan *ch;
 	struct px_pool *pool; /* NULL: malloc/free */
+	bool cache;	      /* px_pool: each thread through its own cache */
 	double secs;
 	atomic_int go, stop;
 };
 
-static void give_back(struct handoff *h, uint64_t v)
+/* A px_pool_cache for this thread, or NULL when @h uses none. */
+static struct px_pool_cache *handoff_cache(const struct handoff *h)
 {
-	if (h->pool)
+	struct px_pool_cache *c;
+
+	if (!h->pool || !h->cache)
+		return NULL;
+	c = malloc(sizeof(*c));
+	if (c && px_pool_cache_init(h->pool, c, CACHE_SIZE) != 0) {
+		free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+static void give_back(struct handoff *h, struct px_pool_cache *c, uint64_t v)
+{
+	if (c)
+		px_pool_release_cached(c, (uint32_t)v);
+	else if (h->pool)
 		px_pool_release(h->pool, (uint32_t)v);
 	else
 		free((void *)(uintptr_t)v);
@@ -186,39 +204,48 @@ static void give_back(struct handoff *h, uint64_t v)
 static void *releaser(void *arg)
 {
 	struct handoff *h = arg;
+	struct px_pool_cache *c = handoff_cache(h);
 	uint64_t v;
 
 	while (!atomic_load_explicit(&h->go, memory_order_acquire))
 		;
 	for (;;) {
 		if (bench_chan_pop(h->ch, &v)) {
-			give_back(h, v);
+			give_back(h, c, v);
 			continue;
 		}
 		/* Acquire: pairs with the release store of stop after the last
 		 * push, so one more sweep empties the channel. */
 		if (atomic_load_explicit(&h->stop, memory_order_acquire)) {
 			while (bench_chan_pop(h->ch, &v))
-				give_back(h, v);
+				give_back(h, c, v);
 			break;
 		}
 	}
+	px_pool_cache_fini(c); /* parked slots back to the pool */
+	free(c);
 	return NULL;
 }
 
 static int handoff_run(struct handoff *h, double *objs_per_s)
 {
+	struct px_pool_cache *c = NULL;
 	pthread_t th;
 	uint64_t n = 0, v;
 	uint32_t slot;
 	double t0, t1, end;
 	unsigned j;
 
-	h->ch = bench_chan_create(CHAN_SLOTS);
-	if (!h->ch)
+	if (h->cache && !(c = handoff_cache(h)))
 		return -ENOMEM;
+	h->ch = bench_chan_create(CHAN_SLOTS);
+	if (!h->ch) {
+		free(c);
+		return -ENOMEM;
+	}
 	if (pthread_create(&th, NULL, releaser, h) != 0) {
 		bench_chan_destroy(h->ch);
+		free(c);
 		return -EAGAIN;
 	}
 	t0 = bench_now();
@@ -226,7 +253,11 @@ static int handoff_run(struct handoff *h, double *objs_per_s)
 	atomic_store_explicit(&h->go, 1, memory_order_release);
 	do {
 		for (j = 0; j < BENCH_CHECK_EVERY; j++) {
-			if (h->pool) {
+			if (c) {
+				while (px_pool_loan_cached(c, &slot) != 0)
+					; /* the other thread will release */
+				v = slot;
+			} else if (h->pool) {
 				while (px_pool_loan(h->pool, &slot) != 0)
 					; /* -ENOBUFS: the other thread will
 					     release */
@@ -241,6 +272,8 @@ static int handoff_run(struct handoff *h, double *objs_per_s)
 	} while ((t1 = bench_now()) < end);
 	atomic_store_explicit(&h->stop, 1, memory_order_release);
 	pthread_join(th, NULL);
+	px_pool_cache_fini(c);
+	free(c);
 	*objs_per_s = (double)n / (t1 - t0);
 	bench_chan_destroy(h->ch);
 	return 0;
@@ -249,7 +282,7 @@ static int handoff_run(struct handoff *h, double *objs_per_s)
 static int run_px(struct bench_run *run)
 {
 	const struct pool_arg *a = run->arg;
-	struct handoff h = {.secs = a->secs};
+	struct handoff h = {.secs = a->secs, .cache = a->cache};
 	int rc;
 
 	if (a->mode == MODE_ST)
@@ -302,10 +335,9 @@ static int run_dpdk(struct bench_run *run)
 
 int bench_scen_pool(struct bench_ctx *ctx)
 {
-	/* Five cases; [case][0: no cache, 1: cache]. Single-thread cases
-	 * pair cached Parallax with the cached mempool, uncached with
-	 * uncached; the handoff (uncached Parallax) shows both mempools. */
-	static struct pool_arg args[5][2];
+	/* Six cases; [case][0: no cache, 1: cache]. Cached Parallax pairs
+	 * with the cached mempool, uncached with the uncached one. */
+	static struct pool_arg args[6][2];
 	static const char *what_px =
 		"px_pool of 8192 x 2 KiB slots on a heap segment: px_pool_loan "
 		"+ px_pool_release "
@@ -318,7 +350,9 @@ int bench_scen_pool(struct bench_ctx *ctx)
 		"px_pool_loan_cached + px_pool_release_cached (burst: "
 		"px_pool_loan_cached_burst + px_pool_release_cached_burst); "
 		"the cache refills and spills 128 slots at a time with "
-		"px_pool_loan_burst / px_pool_release_burst";
+		"px_pool_loan_burst / px_pool_release_burst; handoff: loan "
+		"through this thread's cache, release through the other "
+		"thread's (its spills are what the loaner refills from)";
 	static const char *what_malloc =
 		"glibc malloc(2048) + free (burst: 32 mallocs then 32 frees); "
 		"handoff: malloc "
@@ -334,19 +368,20 @@ int bench_scen_pool(struct bench_ctx *ctx)
 		"rte_mempool_get + put (burst: get_bulk + put_bulk); handoff: "
 		"get on lcore 0, put on a thread made an lcore by "
 		"rte_thread_register (its own cache), same SPSC channel";
-	static const char *variants[5] = {
+	static const char *variants[6] = {
 		"1 thread, 1 at a time",
 		"1 thread, 1 at a time, per-thread cache",
 		"1 thread, bursts of 32",
 		"1 thread, bursts of 32, per-thread cache",
 		"2-thread handoff",
+		"2-thread handoff, per-thread caches",
 	};
 	double secs = ctx->quick ? 0.05 : 0.5;
 	unsigned i;
 	int rc;
 
-	for (i = 0; i < 5; i++) {
-		bool two = i == 4, cached = i == 1 || i == 3;
+	for (i = 0; i < 6; i++) {
+		bool two = i >= 4, cached = i == 1 || i == 3 || i == 5;
 		unsigned burst = i == 2 || i == 3 ? 32 : 1;
 		struct bench_case c = {
 			.scenario = "pool",
@@ -376,10 +411,6 @@ int bench_scen_pool(struct bench_ctx *ctx)
 				"parallax", run_px, &args[i][0], what_px};
 			c.impl[c.nimpls++] = (struct bench_impl){
 				"malloc", run_malloc, &args[i][0], what_malloc};
-			if (two)
-				c.impl[c.nimpls++] = (struct bench_impl){
-					"dpdk-mempool-cache", run_dpdk,
-					&args[i][1], what_dpdk_cache};
 			c.impl[c.nimpls++] = (struct bench_impl){
 				"dpdk-mempool", run_dpdk, &args[i][0],
 				what_dpdk};
