@@ -120,7 +120,7 @@ static int handle_bind(struct px_pool *pool, struct px_segment *seg, bool owns)
 	pool->nwords = shm->nwords;
 	pool->count_in_use = (shm->flags & PX_POOL_EXACT_HIGH_WATER) &&
 			     shm->nwords > PX__POOL_SCAN_WORDS;
-	atomic_init(&pool->cursor, 0);
+	atomic_init(&pool->hint, 0);
 	return id_alloc(pool);
 }
 

@@ -39,11 +39,6 @@ static inline uint32_t next_word(const struct px_pool *pool, uint32_t w)
 	return w + 1 < pool->nwords ? w + 1 : 0;
 }
 
-static inline uint32_t next_slot(const struct px_pool *pool, uint32_t s)
-{
-	return s + 1 < pool->slots ? s + 1 : 0;
-}
-
 /* Bits set in @v. The x86-64 baseline has no POPCNT instruction, and
  * __builtin_popcountll would call libgcc: count in registers instead. */
 static inline uint32_t popcount64(uint64_t v)
@@ -131,20 +126,17 @@ static int loan_empty(struct px_pool *pool)
 
 PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 {
-	/* Relaxed: the cursor only says where to start looking. */
+	/* Relaxed: the hint only says where to start looking. */
 	uint32_t start =
-		atomic_load_explicit(&pool->cursor, memory_order_relaxed);
-	uint32_t w = start / 64;
-	uint64_t mask = ~0ull << (start % 64); /* at or after the cursor */
+		atomic_load_explicit(&pool->hint, memory_order_relaxed);
+	uint32_t w = start;
 
 	if (px_unlikely(pool->readonly))
 		return -EROFS;
-	/* nwords + 1 words: the first one again, below the cursor, last. */
-	for (uint32_t i = 0; i <= pool->nwords; i++) {
+	for (uint32_t i = 0; i < pool->nwords; i++) {
 		_Atomic uint64_t *word = &pool->bitmap[w];
 		/* Relaxed: a stale value only costs a retry; L1 decides. */
-		uint64_t v = atomic_load_explicit(word, memory_order_relaxed) &
-			     mask;
+		uint64_t v = atomic_load_explicit(word, memory_order_relaxed);
 
 		while (v) {
 			uint64_t bit = v & -v, old;
@@ -154,18 +146,20 @@ PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot)
 			if (old & bit) {
 				uint32_t s =
 					w * 64 + (uint32_t)__builtin_ctzll(bit);
+				uint32_t hint =
+					(old & ~bit) ? w : next_word(pool, w);
 
-				atomic_store_explicit(&pool->cursor,
-						      next_slot(pool, s),
-						      memory_order_relaxed);
+				if (hint != start)
+					atomic_store_explicit(
+						&pool->hint, hint,
+						memory_order_relaxed);
 				slot_loaned(pool, s);
 				raise_high_water(pool, 1);
 				*slot = s;
 				return 0;
 			}
-			v = old & ~bit & mask;
+			v = old & ~bit;
 		}
-		mask = ~0ull;
 		w = next_word(pool, w);
 	}
 	return loan_empty(pool);
@@ -179,24 +173,21 @@ static inline void slot_cached(struct px_pool *pool, uint32_t s)
 	atomic_store_explicit(&pool->refs[s], 1, memory_order_relaxed);
 }
 
-/* Loan up to @n slots; @cached: for a cache (slot_cached, not slot_loaned).
- * Round-robin from the cursor, as px_pool_loan(); one fetch_and per word. */
+/* Loan up to @n slots; @cached: for a cache (slot_cached, not slot_loaned) */
 static inline int loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n,
 			     bool cached)
 {
 	uint32_t start =
-		atomic_load_explicit(&pool->cursor, memory_order_relaxed);
-	uint32_t w = start / 64, got = 0, last = 0;
-	uint64_t mask = ~0ull << (start % 64);
+		atomic_load_explicit(&pool->hint, memory_order_relaxed);
+	uint32_t w = start, got = 0;
 
 	if (px_unlikely(pool->readonly))
 		return -EROFS;
 	if (n == 0)
 		return 0;
-	for (uint32_t i = 0; i <= pool->nwords && got < n; i++) {
+	for (uint32_t i = 0; i < pool->nwords && got < n; i++) {
 		_Atomic uint64_t *word = &pool->bitmap[w];
-		uint64_t v = atomic_load_explicit(word, memory_order_relaxed) &
-			     mask;
+		uint64_t v = atomic_load_explicit(word, memory_order_relaxed);
 
 		while (v && got < n) {
 			uint64_t want = 0, t = v, old, won;
@@ -209,23 +200,25 @@ static inline int loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n,
 				word, ~want, memory_order_acquire); /* L1 */
 			won = old & want;
 			while (won) {
-				last = w * 64 + (uint32_t)__builtin_ctzll(won);
+				uint32_t s =
+					w * 64 + (uint32_t)__builtin_ctzll(won);
+
 				if (cached)
-					slot_cached(pool, last);
+					slot_cached(pool, s);
 				else
-					slot_loaned(pool, last);
-				slots[got++] = last;
+					slot_loaned(pool, s);
+				slots[got++] = s;
 				won &= won - 1;
 			}
-			v = old & ~want & mask;
+			v = old & ~want;
 		}
-		mask = ~0ull;
-		w = next_word(pool, w);
+		if (got < n || !v)
+			w = next_word(pool, w);
 	}
+	if (w != start)
+		atomic_store_explicit(&pool->hint, w, memory_order_relaxed);
 	if (!got)
 		return loan_empty(pool);
-	atomic_store_explicit(&pool->cursor, next_slot(pool, last),
-			      memory_order_relaxed);
 	raise_high_water(pool, got);
 	return (int)got;
 }

@@ -131,12 +131,11 @@ PX_API struct px_pool *px_pool_from_id(uint16_t id);
  * px_pool_loan - take one free slot; its reference count becomes 1.
  * @slot: receives the slot index; the caller owns that reference (transfer
  *        full) and gives it back with px_pool_release().
- * Round-robin: the search starts at a cursor just past the previous loan
- * (per handle), so a released slot comes back only once the cursor has
- * gone around; O(1) amortized, no lock, no syscall, no allocation. When
- * one thread loans and another releases, the two then work on different
- * cache lines (in px-bench pool, 1.25x the handoff rate of reusing the
- * lowest free slot). For cache-warm LIFO reuse, use a px_pool_cache.
+ * The lowest free slot of a hinted bitmap word: recently released slots
+ * come back first, so a pipeline cycles through few, cache-warm slots
+ * (round-robin over the whole pool made filesrc ! fakesink with 1 MiB
+ * blocks 1.35x slower, 17 vs 23 GB/s); O(1) amortized, the search starts
+ * at the hint, never at word 0; no lock, no syscall, no allocation.
  * Returns 0, -ENOBUFS at once when every slot is loaned (counted as an
  * exhaustion event), -EROFS on a readonly attachment.
  * Thread: any; concurrent with loans and releases on any thread or process.
@@ -144,9 +143,8 @@ PX_API struct px_pool *px_pool_from_id(uint16_t id);
 PX_API int px_pool_loan(struct px_pool *pool, uint32_t *slot);
 
 /*
- * px_pool_loan_burst - take up to @n slots at once, round-robin as
- * px_pool_loan() (one atomic operation per bitmap word, one statistics
- * update).
+ * px_pool_loan_burst - take up to @n slots at once, as px_pool_loan() does
+ * (one atomic operation per bitmap word, one statistics update).
  * @slots: receives the indexes (transfer full for each).
  * Returns how many were loaned (1..n), 0 when n is 0, -ENOBUFS when none was
  * free, -EROFS on a readonly attachment.

@@ -117,9 +117,7 @@ struct px_pool {
 	struct px_segment *seg;
 
 	/* private: written by loans */
-	alignas(PX_CACHE_LINE) _Atomic uint32_t cursor; /* slot to try first:
-							   after the last
-							   loaned */
+	alignas(PX_CACHE_LINE) _Atomic uint32_t hint; /* bitmap word to try */
 };
 
 /* Check a slot config and compute its layout; 0 or -EINVAL. */
