@@ -346,6 +346,10 @@ PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 	cfg.slot_size = PX_ALIGN_UP(slot_size, 64u);
 	cfg.slots = slots;
 	cfg.name = ep->name;
+	/* --stats and the stats JSON report every pool's high water: keep it
+	 * exact (elements loan and release in bursts, so the extra atomic add
+	 * is paid per burst, not per buffer). */
+	cfg.flags = PX_POOL_EXACT_HIGH_WATER;
 	cfg.segment.kind = PX_SEGMENT_HEAP;
 	cfg.segment.numa_node = e->reactor ? px_reactor_numa_node(e->reactor) :
 					     -1;
