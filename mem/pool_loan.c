@@ -498,7 +498,8 @@ PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st)
 		loans += atomic_load_explicit(&pool->loans[s],
 					      memory_order_relaxed);
 	st->in_use = pool->slots - free_count(pool);
-	if (high_water_sampled(pool))
+	st->high_water_exact = !high_water_sampled(pool);
+	if (!st->high_water_exact)
 		high_water_to(shm, st->in_use);
 	st->loans = loans;
 	/* Every loan but the slots still out of the bitmap has come back;

@@ -299,6 +299,8 @@ struct px_pool_stats {
 				  PX_POOL_EXACT_HIGH_WATER, else sampled */
 	uint64_t bad_releases; /* releases of free slots or bad indexes */
 	uint64_t wakeups;      /* notify hooks run and futex wakes sent */
+	bool high_water_exact; /* false: high_water is a sample, a lower
+				  bound of the true peak */
 };
 
 /*

@@ -226,11 +226,14 @@ START_TEST(test_pool_high_water)
 	loan_then_release(sampled, s, 10);
 	px_pool_stats(small, &st);
 	ck_assert_uint_eq(st.high_water, 200);
+	ck_assert(st.high_water_exact);
 	px_pool_stats(exact, &st);
 	ck_assert_uint_eq(st.high_water, 200);
+	ck_assert(st.high_water_exact);
 	ck_assert_uint_eq(atomic_load(&exact->shm->in_use), 0);
 	px_pool_stats(sampled, &st);
 	ck_assert_uint_eq(st.high_water, 0); /* never seen: a lower bound */
+	ck_assert(!st.high_water_exact);     /* ... and it says so */
 
 	/* Sampled: what px_pool_stats() sees while the slots are out. */
 	ck_assert_int_eq(px_pool_loan_burst(sampled, s, 150), 150);
