@@ -191,10 +191,22 @@ static inline int loan_burst(struct px_pool *pool, uint32_t *slots, unsigned n,
 
 		while (v && got < n) {
 			uint64_t want = 0, t = v, old, won;
+			uint64_t low = v & -v;
+			uint32_t need = n - got;
 
-			for (uint32_t k = got; k < n && t; k++) {
-				want |= t & -t;
-				t &= t - 1;
+			if (need >= 64 || (v & (v + low)) == 0) {
+				/* One run of free bits (the usual case): the
+				 * lowest @need of it without a loop. */
+				uint64_t run = v;
+
+				if (need < 64 && (low << need) != 0)
+					run &= (low << need) - 1;
+				want = run;
+			} else {
+				for (uint32_t k = got; k < n && t; k++) {
+					want |= t & -t;
+					t &= t - 1;
+				}
 			}
 			old = atomic_fetch_and_explicit(
 				word, ~want, memory_order_acquire); /* L1 */

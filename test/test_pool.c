@@ -187,6 +187,31 @@ START_TEST(test_pool_burst)
 	assert_all_free(pool);
 	ck_assert_uint_eq(atomic_load(&pool->shm->in_use), 0);
 	px_pool_destroy(pool);
+
+	/* Lowest free first, whether the free bits of a word are one run or
+	 * not, and a run at the top of a word (its mask would overflow). */
+	pool = new_pool(PX_SEGMENT_HEAP, 64, 64);
+	ck_assert_int_eq(px_pool_loan_burst(pool, a, 60), 60);
+	for (uint32_t i = 0; i < 60; i++)
+		ck_assert_uint_eq(a[i], i);
+	px_pool_release(pool, 10);
+	px_pool_release(pool, 20);
+	ck_assert_int_eq(px_pool_loan_burst(pool, b, 3), 3);
+	ck_assert_uint_eq(b[0], 10);
+	ck_assert_uint_eq(b[1], 20);
+	ck_assert_uint_eq(b[2], 60);
+	ck_assert_int_eq(px_pool_loan_burst(pool, b + 3, 5), 3); /* 61-63 */
+	ck_assert_uint_eq(b[3], 61);
+	ck_assert_uint_eq(b[5], 63);
+	/* a[] still names 10 and 20, which b[] holds now: the second release
+	 * of each finds it free, is refused and counted. */
+	px_pool_release_burst(pool, a, 60);
+	px_pool_release_burst(pool, b, 6);
+	px_pool_release_burst(pool, b, 0);
+	ck_assert_uint_eq(px_pool_available(pool), 64);
+	px_pool_stats(pool, &st);
+	ck_assert_uint_eq(st.bad_releases, 2);
+	px_pool_destroy(pool);
 }
 END_TEST
 
