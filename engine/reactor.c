@@ -27,8 +27,8 @@
 #define PX_CPU_RELAX() atomic_signal_fence(memory_order_seq_cst)
 #endif
 
-__thread char px__reactor_tls_token;
-__thread struct px_reactor *px__reactor_tls_current;
+PX__TLS char px__reactor_tls_token;
+PX__TLS struct px_reactor *px__reactor_tls_current;
 
 static uint64_t now_ns(void)
 {

@@ -109,8 +109,17 @@ struct px_reactor {
 	char name[16];
 };
 
+/*
+ * Thread-locals of the reactor. initial-exec: one %fs-relative load, where
+ * the default model for a shared library calls __tls_get_addr on every
+ * access (twice per op submitted: owner check and kick). Costs a few bytes
+ * of the static TLS block that glibc keeps spare for a library loaded
+ * with dlopen().
+ */
+#define PX__TLS __thread __attribute__((tls_model("initial-exec")))
+
 /* reactor.c */
-extern __thread struct px_reactor *px__reactor_tls_current;
+extern PX__TLS struct px_reactor *px__reactor_tls_current;
 struct io_uring_sqe *px__reactor_sqe(struct px_reactor *r);
 void px__eventfd_signal(int efd);
 bool px__reactor_need_events(const struct px_reactor *r);
@@ -156,7 +165,7 @@ void px__reactor_set_index(struct px_reactor *r, unsigned index);
 			      memory_order_relaxed)
 
 /* The calling thread's token: its address identifies the thread. */
-extern __thread char px__reactor_tls_token;
+extern PX__TLS char px__reactor_tls_token;
 
 PX_INLINE bool px__reactor_owned(const struct px_reactor *r)
 {
