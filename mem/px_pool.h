@@ -421,7 +421,9 @@ PX_INLINE int px_pool_loan_cached(struct px_pool_cache *cache, uint32_t *slot);
  * px_pool_release(); the last reference parks the slot in @cache. A slot
  * free in the bitmap or a bad index counts a bad release and changes
  * nothing. Releasing a slot already parked in a cache (a double release)
- * is not detected: it holds the cache's reference 1, as a loaned slot does.
+ * is not detected: it holds the cache's reference 1, as a loaned slot does
+ * (marking parked slots to catch it was measured: cached bursts of 32 went
+ * from 0.56 to 1.02 ns per slot).
  * Thread: the cache's owner. Inline.
  */
 PX_INLINE void px_pool_release_cached(struct px_pool_cache *cache,
