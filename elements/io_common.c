@@ -166,7 +166,8 @@ static void conn_accepted(struct px_op *op, int res, uint32_t flags)
 				 px_element_name(c->e), c->where,
 				 strerror(-res));
 	}
-	c->event(c);
+	if (!px__io_conn_op_ended(c))
+		px_element_schedule(c->e);
 }
 
 static void conn_connected(struct px_op *op, int res, uint32_t flags)
@@ -185,12 +186,14 @@ static void conn_connected(struct px_op *op, int res, uint32_t flags)
 				 px_element_name(c->e), c->where,
 				 strerror(-res));
 	}
-	c->event(c);
+	if (!px__io_conn_op_ended(c))
+		px_element_schedule(c->e);
 }
 
 int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
-		      const char *host, int64_t port,
-		      void (*event)(struct px__io_conn *c))
+		      const char *host, int64_t port, struct px_op *owner_op,
+		      const bool *owner_busy,
+		      void (*release)(struct px__io_conn *c))
 {
 	int rc;
 
@@ -199,7 +202,9 @@ int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
 	c->r = px_element_reactor(e);
 	c->mode = mode;
 	c->lfd = c->fd = -1;
-	c->event = event;
+	c->owner_op = owner_op;
+	c->owner_busy = owner_busy;
+	c->release = release;
 	rc = px__io_resolve(host, port, &c->addr, &c->addrlen);
 	if (rc < 0) {
 		px_element_error(e, rc, "%s: cannot resolve '%s' port %lld: %s",
@@ -282,18 +287,44 @@ int px__io_conn_arm(struct px__io_conn *c)
 	return rc;
 }
 
-bool px__io_conn_busy(const struct px__io_conn *c)
+static bool conn_busy(const struct px__io_conn *c)
 {
-	return c->accepting || c->connecting;
+	return c->accepting || c->connecting || *c->owner_busy;
 }
 
-bool px__io_conn_cancel(struct px__io_conn *c)
+/* Every op has ended: the owner releases, the sockets close. */
+static void conn_finish(struct px__io_conn *c)
 {
+	c->release(c);
+	px__io_conn_close(c);
+}
+
+int px__io_conn_stop(struct px__io_conn *c)
+{
+	if (!c->e)
+		return 0; /* never started: nothing open, nothing in flight */
+	c->stopping = true;
 	if (c->accepting)
 		(void)px_io_cancel(c->r, &c->accept_op);
 	if (c->connecting)
 		(void)px_io_cancel(c->r, &c->connect_op);
-	return px__io_conn_busy(c);
+	if (*c->owner_busy)
+		(void)px_io_cancel(c->r, c->owner_op);
+	if (conn_busy(c))
+		return 1; /* the last completion calls px_element_stop_done() */
+	conn_finish(c);
+	return 0;
+}
+
+bool px__io_conn_op_ended(struct px__io_conn *c)
+{
+	if (!c->stopping)
+		return false;
+	if (!conn_busy(c)) {
+		conn_finish(c);
+		px_element_stop_done(c->e);
+	}
+	return true;
 }
 
 void px__io_conn_close(struct px__io_conn *c)

@@ -75,9 +75,13 @@ struct px__io_conn {
 	int fd;		/* the stream, or -1 */
 	unsigned bound_port;
 	bool accepting, connecting, connected;
-	/* Called on the reactor thread after every accept/connect completion
-	 * (the owner checks connected, or finishes its stop). */
-	void (*event)(struct px__io_conn *c);
+	/* The owner's stop, run here (px__io_conn_stop): its one data op (a
+	 * recv or send) and the flag it keeps while that op is in flight, and
+	 * what it releases once every op has ended. */
+	bool stopping;
+	struct px_op *owner_op;
+	const bool *owner_busy;
+	void (*release)(struct px__io_conn *c);
 	struct px_op accept_op, connect_op;
 	struct sockaddr_storage acc_addr; /* written by each accept */
 	socklen_t acc_len;
@@ -89,18 +93,25 @@ struct px__io_conn {
 };
 
 /* From start(): resolve, then listen (server) or make the socket (client).
- * Posts the error (naming host:port) itself. Returns 0 or -errno. */
+ * OWNER_OP / OWNER_BUSY: the owner's data op and its in-flight flag;
+ * RELEASE: frees what the owner holds, once at the end of a stop. Accept
+ * and connect completions schedule the element. Posts the error (naming
+ * host:port) itself. Returns 0 or -errno. */
 int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
-		      const char *host, int64_t port,
-		      void (*event)(struct px__io_conn *c));
+		      const char *host, int64_t port, struct px_op *owner_op,
+		      const bool *owner_busy,
+		      void (*release)(struct px__io_conn *c));
 /* From work(): arm the accept or the connect once. Returns 1 when
  * connected, 0 while waiting, -errno (posted) on failure. */
 int px__io_conn_arm(struct px__io_conn *c);
-/* From stop(): cancel accept/connect. Returns true while one is in flight
- * (the event callback fires when it ends). */
-bool px__io_conn_cancel(struct px__io_conn *c);
-/* True while an accept or connect op is in flight. */
-bool px__io_conn_busy(const struct px__io_conn *c);
+/* The element's stop(): cancel every op in flight. Returns 0 when all had
+ * ended (released and closed now), 1 when px_element_stop_done() follows
+ * from the last completion. */
+int px__io_conn_stop(struct px__io_conn *c);
+/* From the owner's op completion, after clearing its busy flag: true while
+ * stopping (the caller returns at once; the last op to end finishes the
+ * stop), false otherwise. */
+bool px__io_conn_op_ended(struct px__io_conn *c);
 /* Close both sockets (after every op on them ended). */
 void px__io_conn_close(struct px__io_conn *c);
 

@@ -65,7 +65,6 @@ struct tcpsink {
 	bool eos;	/* EOS pulled: finish sending, then report it */
 	bool failed;
 	bool finished;
-	bool stopping;
 	/* The batch in flight: bufs[first..n) not yet fully sent; iov mirrors
 	 * them, iov[first] advanced past bytes already sent. */
 	struct px_buf bufs[TSINK_BATCH];
@@ -121,29 +120,10 @@ static void release_batch(struct tcpsink *s)
 	s->first = s->n = 0;
 }
 
-static void finish_stop(struct tcpsink *s)
+/* The end of a stop, every op ended: drop the unsent rest of the batch. */
+static void release_held(struct px__io_conn *c)
 {
-	release_batch(s);
-	px__io_conn_close(&s->conn);
-}
-
-static void stop_check(struct tcpsink *s)
-{
-	if (s->sending || px__io_conn_busy(&s->conn))
-		return;
-	finish_stop(s);
-	px_element_stop_done(s->e);
-}
-
-static void conn_event(struct px__io_conn *c)
-{
-	struct tcpsink *s = px_container_of(c, struct tcpsink, conn);
-
-	if (s->stopping) {
-		stop_check(s);
-		return;
-	}
-	px_element_schedule(s->e);
+	release_batch(px_container_of(c, struct tcpsink, conn));
 }
 
 static int tcpsink_start(struct px_element *e)
@@ -155,7 +135,7 @@ static int tcpsink_start(struct px_element *e)
 	s->r = px_element_reactor(e);
 	s->sink = px_element_pad(e, "sink");
 	px_op_init(&s->send_op);
-	s->sending = s->eos = s->failed = s->finished = s->stopping = false;
+	s->sending = s->eos = s->failed = s->finished = false;
 	s->first = s->n = 0;
 	s->sent = 0;
 	s->zc_ok = px_feature_has(PX_FEAT_SEND_ZC);
@@ -166,7 +146,7 @@ static int tcpsink_start(struct px_element *e)
 		return -EOPNOTSUPP;
 	}
 	rc = px__io_conn_start(&s->conn, e, s->mode, s->host, s->port,
-			       conn_event);
+			       &s->send_op, &s->sending, release_held);
 	if (rc < 0)
 		return rc;
 	s->bound_port = s->conn.bound_port;
@@ -220,10 +200,8 @@ static void send_done(struct px_op *op, int res, uint32_t flags)
 			(uint8_t *)s->iov[s->first].iov_base + left;
 		s->iov[s->first].iov_len -= left;
 	}
-	if (s->stopping) {
-		stop_check(s);
+	if (px__io_conn_op_ended(&s->conn))
 		return;
-	}
 	if (res < 0 && res != -EAGAIN && res != -EINTR) {
 		s->failed = true;
 		px_element_error(s->e, res,
@@ -291,7 +269,7 @@ static void tcpsink_work(struct px_element *e)
 	struct tcpsink *s = px_element_priv(e);
 	int rc;
 
-	if (s->stopping || s->failed || s->finished || s->sending)
+	if (s->conn.stopping || s->failed || s->finished || s->sending)
 		return;
 	rc = px__io_conn_arm(&s->conn);
 	if (rc < 0) {
@@ -299,7 +277,7 @@ static void tcpsink_work(struct px_element *e)
 		return;
 	}
 	if (!rc)
-		return; /* conn_event() schedules us; items wait on the link */
+		return; /* the connection schedules us; items wait on the link */
 	fill_batch(s);
 	if (s->n) {
 		rc = submit(s);
@@ -323,13 +301,7 @@ static int tcpsink_stop(struct px_element *e)
 {
 	struct tcpsink *s = px_element_priv(e);
 
-	s->stopping = true;
-	if (s->sending)
-		(void)px_io_cancel(s->r, &s->send_op);
-	if (px__io_conn_cancel(&s->conn) || s->sending)
-		return 1; /* stop_check() calls px_element_stop_done() */
-	finish_stop(s);
-	return 0;
+	return px__io_conn_stop(&s->conn);
 }
 
 const struct px_element_class px__tcpsink_class = {

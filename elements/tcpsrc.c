@@ -43,7 +43,6 @@ struct tcpsrc {
 	bool eof;	   /* peer closed (or EOS requested): push EOS next */
 	bool failed;
 	bool done;
-	bool stopping;
 	uint64_t received; /* bytes so far: the next stream_offset */
 	uint64_t seq;
 };
@@ -78,31 +77,13 @@ static const struct px_pad_template tcpsrc_pads[] = {
 	{ "src", PX_PAD_SRC, PX_PAD_ALWAYS, "ANY" },
 };
 
-static void finish_stop(struct tcpsrc *s)
-{
-	px_buf_unref(&s->buf);
-	s->ready = false;
-	px__io_conn_close(&s->conn);
-}
-
-/* Every op ended after stop(): release and tell the pipeline. */
-static void stop_check(struct tcpsrc *s)
-{
-	if (s->receiving || px__io_conn_busy(&s->conn))
-		return;
-	finish_stop(s);
-	px_element_stop_done(s->e);
-}
-
-static void conn_event(struct px__io_conn *c)
+/* The end of a stop, every op ended: drop what was received. */
+static void release_held(struct px__io_conn *c)
 {
 	struct tcpsrc *s = px_container_of(c, struct tcpsrc, conn);
 
-	if (s->stopping) {
-		stop_check(s);
-		return;
-	}
-	px_element_schedule(s->e);
+	px_buf_unref(&s->buf);
+	s->ready = false;
 }
 
 static void recv_done(struct px_op *op, int res, uint32_t flags)
@@ -111,10 +92,8 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 
 	(void)flags;
 	s->receiving = false;
-	if (s->stopping) {
-		stop_check(s);
+	if (px__io_conn_op_ended(&s->conn))
 		return;
-	}
 	if (res > 0) {
 		s->buf.length = (uint32_t)res;
 		s->buf.stream_offset = s->received;
@@ -153,10 +132,9 @@ static int tcpsrc_start(struct px_element *e)
 	memset(&s->buf, 0, sizeof(s->buf));
 	px_op_init(&s->recv_op);
 	s->receiving = s->ready = s->eof = s->failed = s->done = false;
-	s->stopping = false;
 	s->received = s->seq = 0;
 	rc = px__io_conn_start(&s->conn, e, s->mode, s->host, s->port,
-			       conn_event);
+			       &s->recv_op, &s->receiving, release_held);
 	if (rc < 0)
 		return rc;
 	s->bound_port = s->conn.bound_port;
@@ -182,7 +160,7 @@ static void tcpsrc_work(struct px_element *e)
 	enum px_flow f;
 	int rc;
 
-	if (s->stopping || s->failed || s->done)
+	if (s->conn.stopping || s->failed || s->done)
 		return;
 	rc = px__io_conn_arm(&s->conn);
 	if (rc < 0) {
@@ -190,7 +168,7 @@ static void tcpsrc_work(struct px_element *e)
 		return;
 	}
 	if (!rc)
-		return; /* conn_event() schedules us once connected */
+		return; /* the connection schedules us once connected */
 	if (s->ready) {
 		px_item_from_buf(&it, &s->buf);
 		f = px_pad_push(s->src, &it);
@@ -240,13 +218,7 @@ static int tcpsrc_stop(struct px_element *e)
 {
 	struct tcpsrc *s = px_element_priv(e);
 
-	s->stopping = true;
-	if (s->receiving)
-		(void)px_io_cancel(s->r, &s->recv_op);
-	if (px__io_conn_cancel(&s->conn) || s->receiving)
-		return 1; /* stop_check() calls px_element_stop_done() */
-	finish_stop(s);
-	return 0;
+	return px__io_conn_stop(&s->conn);
 }
 
 const struct px_element_class px__tcpsrc_class = {
