@@ -73,6 +73,22 @@ int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 	return 0;
 }
 
+/* Free what px__element_create() allocated (not what the class's init
+ * made: fini, when due, runs first). */
+static void element_free(struct px_element *e)
+{
+	px__props_free(e);
+	for (unsigned i = 0; i < e->n_pads; i++) {
+		px_caps_unref(e->pads[i]->caps);
+		free(e->pads[i]);
+	}
+	free(e->pads);
+	free(e->src);
+	free(e->sink);
+	free(e->priv);
+	free(e);
+}
+
 int px__element_create(struct px_pipeline *p, const struct px_element_class *cls,
 		       const char *name, struct px_element **out)
 {
@@ -113,16 +129,7 @@ int px__element_create(struct px_pipeline *p, const struct px_element_class *cls
 	return 0;
 fail:
 	/* fini is only for what init made: do not call it here. */
-	px__props_free(e);
-	for (unsigned i = 0; i < e->n_pads; i++) {
-		px_caps_unref(e->pads[i]->caps);
-		free(e->pads[i]);
-	}
-	free(e->pads);
-	free(e->src);
-	free(e->sink);
-	free(e->priv);
-	free(e);
+	element_free(e);
 	return err;
 }
 
@@ -132,16 +139,7 @@ void px__element_destroy(struct px_element *e)
 		return;
 	if (e->cls->fini)
 		e->cls->fini(e);
-	px__props_free(e);
-	for (unsigned i = 0; i < e->n_pads; i++) {
-		px_caps_unref(e->pads[i]->caps);
-		free(e->pads[i]);
-	}
-	free(e->pads);
-	free(e->src);
-	free(e->sink);
-	free(e->priv);
-	free(e);
+	element_free(e);
 }
 
 /* ---- getters -------------------------------------------------------------- */
