@@ -51,12 +51,13 @@ int px__segment_file_map(const struct px_segment_config *cfg, size_t size,
 			 struct px_segment *seg);
 
 /*
- * Map @size bytes of @fd shared and read-write, bind them to
- * @cfg->numa_node when it is >= 0, and fill @seg (4 KiB pages). On error
- * nothing stays mapped; @fd stays open either way (the caller owns it).
+ * Map @size bytes read-write: of @fd shared, or anonymous and private when
+ * @fd < 0; bind them to @cfg->numa_node when it is >= 0, and fill @seg
+ * (4 KiB pages). On error nothing stays mapped; @fd stays open either way
+ * (the caller owns it).
  */
-int px__segment_map_shared(const struct px_segment_config *cfg, int fd,
-			   size_t size, struct px_segment *seg);
+int px__segment_map(const struct px_segment_config *cfg, int fd, size_t size,
+		    struct px_segment *seg);
 
 /* Base page size of the machine (sysconf, cached). */
 size_t px__page_size(void);

@@ -35,10 +35,11 @@ size_t px__page_size(void)
 	return v > 0 ? (size_t)v : 4096;
 }
 
-int px__segment_map_shared(const struct px_segment_config *cfg, int fd,
-			   size_t size, struct px_segment *seg)
+int px__segment_map(const struct px_segment_config *cfg, int fd, size_t size,
+		    struct px_segment *seg)
 {
-	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int flags = fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
+	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
 	int ret;
 
 	if (base == MAP_FAILED)

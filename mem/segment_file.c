@@ -76,7 +76,7 @@ int px__segment_file_map(const struct px_segment_config *cfg, size_t size,
 			  : file_open(cfg, &size, &fd);
 	if (ret)
 		return ret;
-	ret = px__segment_map_shared(cfg, fd, size, seg);
+	ret = px__segment_map(cfg, fd, size, seg);
 	if (ret)
 		goto err_close;
 	seg->created = cfg->create;

@@ -26,7 +26,7 @@ int px__segment_memfd_map(const struct px_segment_config *cfg, size_t size,
 	ret = px__segment_seal(fd);
 	if (ret)
 		goto err_close;
-	ret = px__segment_map_shared(cfg, fd, size, seg);
+	ret = px__segment_map(cfg, fd, size, seg);
 	if (ret)
 		goto err_close;
 	return 0;
