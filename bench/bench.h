@@ -180,7 +180,8 @@ struct bench_px_stats {
 	uint64_t sink_bytes;   /* the fewest bytes any fakesink received */
 };
 /* Run px-launch with --stats-json on a launch string.
- * Returns BENCH_OK, BENCH_NA (not in this build, why filled) or -errno. */
+ * Returns BENCH_OK, BENCH_NA (no px-launch binary in this build, why
+ * filled) or -errno; a px-launch that fails is -EIO, whatever it says. */
 int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch,
 			double timeout_s, struct bench_px_stats *st,
 			struct bench_run *run);

@@ -40,35 +40,34 @@ static int split_args(char *line, char **argv, int first)
 	return n;
 }
 
-/* Phrases with which a px-launch in progress says a feature is not there. */
-static bool says_not_built(const char *err)
+/*
+ * Start EXE with ARGV[1 .. first) as given, then LAUNCH split on spaces.
+ * ARGV[0] is set to EXE. Fills run->why on failure.
+ */
+static int start_split(const char *exe, char **argv, int first,
+		       const char *launch, struct bench_proc *p,
+		       struct bench_run *run)
 {
-	static const char *const phrases[] = {
-		"not yet",
-		"not available",
-		"unknown element",
-		"no element",
-		"no such element",
-		"unknown option",
-		"unrecognized option",
-		"not implemented",
-	};
-	size_t i;
+	char *line = strdup(launch);
+	int rc;
 
-	if (!err)
-		return false;
-	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
-		if (strcasestr(err, phrases[i]))
-			return true;
-	return false;
+	if (!line)
+		return -ENOMEM;
+	argv[0] = (char *)exe;
+	split_args(line, argv, first);
+	rc = bench_proc_start(p, argv);
+	free(line);
+	if (rc)
+		bench_snprintf(run->why, sizeof(run->why),
+			       "cannot start %s: %s", exe, strerror(-rc));
+	return rc;
 }
 
 int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch,
 			  const char *stats, struct bench_proc *p,
 			  struct bench_run *run)
 {
-	char exe[PATH_MAX], *line, *argv[MAX_ARGS];
-	int rc;
+	char exe[PATH_MAX], *argv[MAX_ARGS];
 
 	if (!bench_px_launch(ctx, exe, sizeof(exe))) {
 		bench_snprintf(run->why, sizeof(run->why),
@@ -76,19 +75,9 @@ int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch,
 		return BENCH_NA;
 	}
 	unlink(stats);
-	line = strdup(launch);
-	if (!line)
-		return -ENOMEM;
-	argv[0] = exe;
 	argv[1] = (char *)"--stats-json";
 	argv[2] = (char *)stats;
-	split_args(line, argv, 3);
-	rc = bench_proc_start(p, argv);
-	free(line);
-	if (rc)
-		bench_snprintf(run->why, sizeof(run->why),
-			       "cannot start %s: %s", exe, strerror(-rc));
-	return rc;
+	return start_split(exe, argv, 3, launch, p, run);
 }
 
 /* Sum up the fakesink elements of a --stats-json document. */
@@ -131,15 +120,6 @@ int bench_px_launch_finish(struct bench_proc *p, const char *stats,
 		bench_snprintf(run->why, sizeof(run->why),
 			       "waiting for px-launch: %s", strerror(-rc));
 		return rc;
-	}
-	if (!pr.timed_out && pr.exit_code != 0 && pr.exit_code < 128 &&
-	    says_not_built(pr.err)) {
-		/* Its first line says what is missing ("unknown element
-		 * 'filesrc'"). */
-		bench_snprintf(run->why, sizeof(run->why), "%.*s",
-			       (int)strcspn(pr.err, "\n"), pr.err);
-		bench_proc_result_free(&pr);
-		return BENCH_NA;
 	}
 	if (pr.exit_code != 0 || pr.timed_out) {
 		bench_proc_why(run->why, sizeof(run->why), "px-launch", &pr);
@@ -232,8 +212,7 @@ int bench_run_px_launch(const struct bench_ctx *ctx, const char *launch,
 int bench_gst_start(const char *pipeline, struct bench_proc *p,
 		    struct bench_run *run)
 {
-	char exe[PATH_MAX], *line, *argv[MAX_ARGS];
-	int rc;
+	char exe[PATH_MAX], *argv[MAX_ARGS];
 
 	if (!bench_which("gst-launch-1.0", exe, sizeof(exe))) {
 		bench_snprintf(run->why, sizeof(run->why),
@@ -241,17 +220,7 @@ int bench_gst_start(const char *pipeline, struct bench_proc *p,
 			       "gstreamer1.0-tools");
 		return BENCH_MISSING;
 	}
-	line = strdup(pipeline);
-	if (!line)
-		return -ENOMEM;
-	argv[0] = exe;
-	split_args(line, argv, 1);
-	rc = bench_proc_start(p, argv);
-	free(line);
-	if (rc)
-		bench_snprintf(run->why, sizeof(run->why),
-			       "cannot start %s: %s", exe, strerror(-rc));
-	return rc;
+	return start_split(exe, argv, 1, pipeline, p, run);
 }
 
 int bench_gst_finish(struct bench_proc *p, double timeout_s, double *seconds,

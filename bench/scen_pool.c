@@ -174,21 +174,24 @@ struct handoff {
 	bool cache;	      /* px_pool: each thread through its own cache */
 	double secs;
 	atomic_int go, stop;
+	atomic_int cache_err; /* a px_pool_cache_init() failed: -errno */
+	struct px_pool_cache caches[2]; /* [0] the loaner's, [1] the releaser's */
 };
 
-/* A px_pool_cache for this thread, or NULL when @h uses none. */
-static struct px_pool_cache *handoff_cache(const struct handoff *h)
+/* Thread @who's px_pool_cache, made on that thread; NULL when @h uses none
+ * or it could not be made (cache_err says so). */
+static struct px_pool_cache *handoff_cache(struct handoff *h, int who)
 {
-	struct px_pool_cache *c;
+	int rc;
 
 	if (!h->pool || !h->cache)
 		return NULL;
-	c = malloc(sizeof(*c));
-	if (c && px_pool_cache_init(h->pool, c, CACHE_SIZE) != 0) {
-		free(c);
-		c = NULL;
+	rc = px_pool_cache_init(h->pool, &h->caches[who], CACHE_SIZE);
+	if (rc) {
+		atomic_store(&h->cache_err, rc);
+		return NULL;
 	}
-	return c;
+	return &h->caches[who];
 }
 
 static void give_back(struct handoff *h, struct px_pool_cache *c, uint64_t v)
@@ -204,7 +207,7 @@ static void give_back(struct handoff *h, struct px_pool_cache *c, uint64_t v)
 static void *releaser(void *arg)
 {
 	struct handoff *h = arg;
-	struct px_pool_cache *c = handoff_cache(h);
+	struct px_pool_cache *c = handoff_cache(h, 1);
 	uint64_t v;
 
 	while (!atomic_load_explicit(&h->go, memory_order_acquire))
@@ -223,7 +226,6 @@ static void *releaser(void *arg)
 		}
 	}
 	px_pool_cache_fini(c); /* parked slots back to the pool */
-	free(c);
 	return NULL;
 }
 
@@ -236,16 +238,17 @@ static int handoff_run(struct handoff *h, double *objs_per_s)
 	double t0, t1, end;
 	unsigned j;
 
-	if (h->cache && !(c = handoff_cache(h)))
-		return -ENOMEM;
+	c = handoff_cache(h, 0);
+	if (h->cache && h->pool && !c)
+		return atomic_load(&h->cache_err);
 	h->ch = bench_chan_create(CHAN_SLOTS);
 	if (!h->ch) {
-		free(c);
+		px_pool_cache_fini(c);
 		return -ENOMEM;
 	}
 	if (pthread_create(&th, NULL, releaser, h) != 0) {
 		bench_chan_destroy(h->ch);
-		free(c);
+		px_pool_cache_fini(c);
 		return -EAGAIN;
 	}
 	t0 = bench_now();
@@ -273,10 +276,9 @@ static int handoff_run(struct handoff *h, double *objs_per_s)
 	atomic_store_explicit(&h->stop, 1, memory_order_release);
 	pthread_join(th, NULL);
 	px_pool_cache_fini(c);
-	free(c);
 	*objs_per_s = (double)n / (t1 - t0);
 	bench_chan_destroy(h->ch);
-	return 0;
+	return atomic_load(&h->cache_err); /* the releaser's, if it failed */
 }
 
 static int run_px(struct bench_run *run)

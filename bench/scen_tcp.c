@@ -49,8 +49,7 @@ static int run_px(struct bench_run *run)
 	if (rc)
 		return rc;
 	if (bench_wait_listen(port, 5, prx.pid) != 0) {
-		/* Not listening: let finish() tell why (not built, or failed).
-		 */
+		/* Not listening: let finish() tell why (it failed). */
 		bench_proc_kill(&prx);
 		rc = bench_px_launch_finish(&prx, rx_stats, 5, &srx, run);
 		if (rc == BENCH_OK || rc == -EIO) {
