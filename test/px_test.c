@@ -3,6 +3,7 @@
  * px_test.c - shared check harness. Skips are counted in a shared anonymous
  * page so that forked test children can report them to the runner.
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -73,6 +74,32 @@ const char *px_test_tmpdir(void)
 		}
 	}
 	return tmpdir_path;
+}
+
+int px_test_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the DIR's own fd */
+}
+
+int px_test_count_maps(const char *needle)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
 }
 
 int px__test_main(Suite *s)

@@ -39,6 +39,13 @@ bool px_test_is_root(void);
 /* A fresh temporary directory for the current test; removed at exit. */
 const char *px_test_tmpdir(void);
 
+/* Open file descriptors of this process (compare before and after: a
+ * leak check). */
+int px_test_count_fds(void);
+
+/* Lines of /proc/self/maps that mention NEEDLE (a mapping leak check). */
+int px_test_count_maps(const char *needle);
+
 int px__test_main(Suite *s);
 
 /*

@@ -5,7 +5,6 @@
  * file persistence, io_uring registration and memlock, and every bad
  * config. Threads and caches: test_pool_cache.c.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
@@ -23,32 +22,6 @@
 
 #include "pool_test_util.h"
 #include "px_pool_int.h"
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;
-}
-
-static int count_maps(const char *needle)
-{
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "re");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
-}
 
 START_TEST(test_pool_loan_release)
 {
@@ -513,7 +486,7 @@ START_TEST(test_pool_file_persist)
 	};
 	struct px_pool *pool, *bad = NULL;
 	uint32_t keep, tmp[3];
-	int fds = count_fds();
+	int fds = px_test_count_fds();
 
 	snprintf(path, sizeof(path), "%s/pool-persist.px", px_test_tmpdir());
 	cfg.segment.path = path;
@@ -546,8 +519,8 @@ START_TEST(test_pool_file_persist)
 	cfg.slots = 17;
 	ck_assert_int_eq(px_pool_create(&cfg, &bad), -EINVAL);
 	ck_assert_ptr_null(bad);
-	ck_assert_int_eq(count_fds(), fds);
-	ck_assert_int_eq(count_maps("pool-persist.px"), 0);
+	ck_assert_int_eq(px_test_count_fds(), fds);
+	ck_assert_int_eq(px_test_count_maps("pool-persist.px"), 0);
 	unlink(path);
 }
 END_TEST
@@ -572,7 +545,7 @@ START_TEST(test_pool_bad_config)
 					   .numa_node = -1 };
 	struct px_pool *pool = NULL, *good;
 	struct px_segment *seg, *peer;
-	int fds = count_fds(), fd;
+	int fds = px_test_count_fds(), fd;
 	char path[512];
 
 	const struct {
@@ -651,9 +624,9 @@ START_TEST(test_pool_bad_config)
 	unlink(path);
 
 	ck_assert_ptr_null(pool);
-	ck_assert_int_eq(count_fds(), fds);
-	ck_assert_int_eq(count_maps("px-badcfg"), 0);
-	ck_assert_int_eq(count_maps("pool-bad.px"), 0);
+	ck_assert_int_eq(px_test_count_fds(), fds);
+	ck_assert_int_eq(px_test_count_maps("px-badcfg"), 0);
+	ck_assert_int_eq(px_test_count_maps("pool-bad.px"), 0);
 }
 END_TEST
 

@@ -2,7 +2,6 @@
 /* test_reactor.c - the reactor's loop: lifecycle, posts and wakeups
  * (MSG_RING, eventfd, spin), task budget, stop, churn, embedding, synthetic
  * NUMA placement. Rings are created inside each test (check forks). */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,18 +16,6 @@
 #include "px_reactor.h"
 #include "px_test.h"
 #include "reactor_test_util.h"
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* ------------------------------------------------------------------------ */
 
@@ -496,7 +483,7 @@ START_TEST(test_reactor_churn)
 
 	NEED_URING();
 	cfg.no_pin = true;
-	before = count_fds();
+	before = px_test_count_fds();
 	for (int i = 0; i < 1000; i++) {
 		ck_assert_int_eq(px_reactor_create(&cfg, &r), 0);
 		if (i % 2) {
@@ -513,7 +500,7 @@ START_TEST(test_reactor_churn)
 		}
 		px_reactor_destroy(r);
 	}
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(px_test_count_fds(), before);
 }
 END_TEST
 

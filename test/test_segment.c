@@ -4,7 +4,6 @@
  * validation, the hugetlb fallback chain and real 2 MiB pages (root), NUMA
  * binding, and bad configs that must leave nothing mapped or open.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,33 +21,6 @@
 
 #define MiB (1ul << 20)
 #define HP2M_DIR "/sys/kernel/mm/hugepages/hugepages-2048kB/"
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
-
-/* Lines of /proc/self/maps that mention @needle. */
-static int count_maps(const char *needle)
-{
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "re");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
-}
 
 static long read_long(const char *path)
 {
@@ -124,7 +96,7 @@ START_TEST(test_segment_memfd)
 					 .name = "px-seg-memfd",
 					 .numa_node = -1 };
 	struct px_segment *seg, *peer;
-	int fds = count_fds(), seals;
+	int fds = px_test_count_fds(), seals;
 
 	ck_assert_int_eq(px_segment_create(&cfg, &seg), 0);
 	ck_assert_int_ge(seg->fd, 0);
@@ -147,11 +119,11 @@ START_TEST(test_segment_memfd)
 	ck_assert_int_ne(peer->fd, seg->fd); /* its own dup */
 	((char *)seg->base)[4096] = 'x';
 	ck_assert_int_eq(((char *)peer->base)[4096], 'x');
-	ck_assert_int_eq(count_maps("px-seg-memfd"), 2);
+	ck_assert_int_eq(px_test_count_maps("px-seg-memfd"), 2);
 	px_segment_destroy(peer);
 	px_segment_destroy(seg);
-	ck_assert_int_eq(count_fds(), fds);
-	ck_assert_int_eq(count_maps("px-seg-memfd"), 0);
+	ck_assert_int_eq(px_test_count_fds(), fds);
+	ck_assert_int_eq(px_test_count_maps("px-seg-memfd"), 0);
 }
 END_TEST
 
@@ -190,7 +162,7 @@ START_TEST(test_segment_map_fd_invalid)
 		bad_magic, bad_version, bad_layout, heap_kind,
 	};
 	struct px_segment *seg = NULL;
-	int fds = count_fds(), fd;
+	int fds = px_test_count_fds(), fd;
 
 	/* The unmangled forgery is accepted: the rejections below are real. */
 	fd = forged_memfd(true, NULL);
@@ -203,7 +175,7 @@ START_TEST(test_segment_map_fd_invalid)
 		fd = forged_memfd(true, mangles[i]);
 		ck_assert_int_eq(px_segment_map_fd(fd, false, &seg), -EINVAL);
 		ck_assert_ptr_null(seg);
-		ck_assert_int_eq(count_maps("px-seg-forged"), 0);
+		ck_assert_int_eq(px_test_count_maps("px-seg-forged"), 0);
 		close(fd);
 	}
 	/* An unsealed memfd could shrink under us: refused. */
@@ -215,8 +187,8 @@ START_TEST(test_segment_map_fd_invalid)
 	ck_assert_int_eq(px_segment_map_fd(fd, false, &seg), -EINVAL);
 	close(fd);
 	ck_assert_int_eq(px_segment_map_fd(-1, false, &seg), -EBADF);
-	ck_assert_int_eq(count_fds(), fds);
-	ck_assert_int_eq(count_maps("px-seg-forged"), 0);
+	ck_assert_int_eq(px_test_count_fds(), fds);
+	ck_assert_int_eq(px_test_count_maps("px-seg-forged"), 0);
 }
 END_TEST
 
@@ -227,7 +199,7 @@ START_TEST(test_segment_file)
 					 .create = true, .numa_node = -1 };
 	struct px_segment *seg, *again = NULL;
 	struct px__segment_hdr bad = { 0 };
-	int fds = count_fds(), fd;
+	int fds = px_test_count_fds(), fd;
 
 	snprintf(path, sizeof(path), "%s/seg-file.px", px_test_tmpdir());
 	cfg.path = path;
@@ -254,11 +226,11 @@ START_TEST(test_segment_file)
 	close(fd);
 	ck_assert_int_eq(px_segment_create(&cfg, &again), -EINVAL);
 	ck_assert_ptr_null(again);
-	ck_assert_int_eq(count_maps("seg-file.px"), 0);
+	ck_assert_int_eq(px_test_count_maps("seg-file.px"), 0);
 
 	cfg.path = "/nonexistent/px/seg";
 	ck_assert_int_eq(px_segment_create(&cfg, &again), -ENOENT);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(px_test_count_fds(), fds);
 	unlink(path);
 }
 END_TEST
@@ -267,7 +239,7 @@ START_TEST(test_segment_bad_config)
 {
 	struct px_segment_config ok = { .size = MiB, .numa_node = -1 }, c;
 	struct px_segment *seg = NULL;
-	int fds = count_fds();
+	int fds = px_test_count_fds();
 
 	c = ok;
 	c.size = 0;
@@ -293,7 +265,7 @@ START_TEST(test_segment_bad_config)
 	ck_assert_int_eq(px_segment_create(&c, &seg), -EINVAL);
 	ck_assert_int_eq(px_segment_create(NULL, &seg), -EINVAL);
 	ck_assert_ptr_null(seg);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(px_test_count_fds(), fds);
 }
 END_TEST
 
@@ -325,7 +297,7 @@ START_TEST(test_segment_hugetlb_fallback)
 	bool none;
 
 	hp_lock();
-	fds = count_fds();
+	fds = px_test_count_fds();
 	/* "No page free" is checked before and after each create: the 2m
 	 * test may run in parallel and reserve some in between. */
 	for (int shareable = 0; shareable < 2; shareable++) {
@@ -380,8 +352,8 @@ START_TEST(test_segment_hugetlb_fallback)
 		if (access(HP2M_DIR, F_OK) == 0 && none && hp_none_free())
 			ck_assert_int_eq(ret, -ENOMEM);
 	}
-	ck_assert_int_eq(count_fds(), fds);
-	ck_assert_int_eq(count_maps("px-seg-huge"), 0);
+	ck_assert_int_eq(px_test_count_fds(), fds);
+	ck_assert_int_eq(px_test_count_maps("px-seg-huge"), 0);
 }
 END_TEST
 
@@ -508,7 +480,7 @@ START_TEST(test_segment_numa)
 	struct px_segment_config cfg = { .kind = PX_SEGMENT_MEMFD, .size = MiB,
 					 .numa_node = 0 };
 	struct px_segment *seg = NULL;
-	int fds = count_fds();
+	int fds = px_test_count_fds();
 
 	if (px__numa_node_check(0) == -ENOSYS)
 		PX_SKIP("kernel without NUMA support");
@@ -525,7 +497,7 @@ START_TEST(test_segment_numa)
 	cfg.numa_node = 1000;
 	ck_assert_int_eq(px_segment_create(&cfg, &seg), -ENODEV);
 	ck_assert_ptr_null(seg);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(px_test_count_fds(), fds);
 }
 END_TEST
 
