@@ -46,7 +46,7 @@ static int id_alloc(struct px_pool *pool)
 	return ret;
 }
 
-static void id_free(struct px_pool *pool)
+void px__pool_id_free(struct px_pool *pool)
 {
 	pthread_mutex_lock(&registry_lock);
 	registry[pool->id] = NULL;
@@ -103,7 +103,8 @@ PX_API uint32_t px_pool_round_slot_size(uint32_t bytes)
 }
 
 /* Fill @pool from the shared header and register its id. */
-static int handle_bind(struct px_pool *pool, struct px_segment *seg, bool owns)
+int px__pool_handle_bind(struct px_pool *pool, struct px_segment *seg,
+			 bool owns)
 {
 	uint8_t *base = seg->base;
 	struct px__pool_shm *shm = (void *)(base + PX_SEGMENT_HEADER_SIZE);
@@ -124,7 +125,7 @@ static int handle_bind(struct px_pool *pool, struct px_segment *seg, bool owns)
 	return id_alloc(pool);
 }
 
-static struct px_pool *handle_new(void)
+struct px_pool *px__pool_handle_new(void)
 {
 	struct px_pool *pool;
 
@@ -177,7 +178,7 @@ static void pool_init(struct px_segment *seg, const struct px__pool_layout *l,
 }
 
 /* Check the pool header in @seg against what it claims and what fits. */
-static int pool_validate(const struct px_segment *seg)
+int px__pool_validate(const struct px_segment *seg)
 {
 	const struct px__pool_shm *shm;
 	struct px__pool_layout l;
@@ -211,11 +212,11 @@ static int create_in(struct px_segment *seg, const struct px_pool_config *cfg,
 
 	if (l->size > seg->size)
 		return -EINVAL;
-	pool = handle_new();
+	pool = px__pool_handle_new();
 	if (!pool)
 		return -ENOMEM;
 	pool_init(seg, l, cfg);
-	ret = handle_bind(pool, seg, owns);
+	ret = px__pool_handle_bind(pool, seg, owns);
 	if (ret) {
 		free(pool);
 		return ret;
@@ -271,19 +272,21 @@ PX_API int px_pool_attach(struct px_segment *seg, struct px_pool **out)
 
 	if (!seg || !out)
 		return -EINVAL;
-	ret = pool_validate(seg);
+	if (seg->mapped_readonly)
+		return -EACCES; /* releases write the shared state */
+	ret = px__pool_validate(seg);
 	if (ret)
 		return ret;
-	pool = handle_new();
+	pool = px__pool_handle_new();
 	if (!pool)
 		return -ENOMEM;
-	ret = handle_bind(pool, seg, false);
+	ret = px__pool_handle_bind(pool, seg, false);
 	if (ret)
 		goto err_free;
 	if (seg->readonly) {
 		ret = protect_slots(pool);
 		if (ret) {
-			id_free(pool);
+			px__pool_id_free(pool);
 			goto err_free;
 		}
 		pool->readonly = true;
@@ -307,7 +310,7 @@ static int reopen(const struct px_pool_config *cfg,
 	ret = px_segment_create(&cfg->segment, &seg);
 	if (ret)
 		return ret;
-	ret = pool_validate(seg);
+	ret = px__pool_validate(seg);
 	if (!ret) {
 		const struct px__pool_shm *shm =
 			(const void *)((uint8_t *)seg->base +
@@ -319,12 +322,12 @@ static int reopen(const struct px_pool_config *cfg,
 	}
 	if (ret)
 		goto err_seg;
-	pool = handle_new();
+	pool = px__pool_handle_new();
 	if (!pool) {
 		ret = -ENOMEM;
 		goto err_seg;
 	}
-	ret = handle_bind(pool, seg, true);
+	ret = px__pool_handle_bind(pool, seg, true);
 	if (ret) {
 		free(pool);
 		goto err_seg;
@@ -375,9 +378,13 @@ PX_API void px_pool_destroy(struct px_pool *pool)
 {
 	if (!pool)
 		return;
-	id_free(pool);
+	px__pool_id_free(pool);
 	if (pool->owns_segment)
 		px_segment_destroy(pool->seg);
+	if (pool->remote) {
+		free(pool->remote->words);
+		free(pool->remote);
+	}
 	free(pool);
 }
 

@@ -297,6 +297,10 @@ bad:
 
 PX_API void px_pool_release(struct px_pool *pool, uint32_t slot)
 {
+	if (px_unlikely(pool->remote)) {
+		px__pool_remote_release(pool, slot);
+		return;
+	}
 	if (!slot_put(pool, slot))
 		return;
 	if (px_unlikely(pool->count_in_use))
@@ -317,6 +321,11 @@ static inline void release_burst(struct px_pool *pool, const uint32_t *slots,
 	uint64_t bits = 0;
 	uint32_t word = 0, freed = 0;
 
+	if (px_unlikely(pool->remote)) {
+		for (unsigned i = 0; i < n; i++)
+			px__pool_remote_release(pool, slots[i]);
+		return;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t s = slots[i];
 
@@ -428,6 +437,10 @@ PX_API bool px__pool_cache_put_slow(struct px_pool_cache *c, uint32_t slot)
 
 PX_API void px_pool_slot_ref(struct px_pool *pool, uint32_t slot)
 {
+	if (px_unlikely(pool->remote)) {
+		px__pool_remote_ref(pool, slot);
+		return;
+	}
 	/* Relaxed: the caller already holds a reference (like shared_ptr). */
 	if (px_likely(slot < pool->slots))
 		atomic_fetch_add_explicit(&pool->refs[slot], 1,
@@ -438,6 +451,8 @@ PX_API uint32_t px_pool_slot_refcount(const struct px_pool *pool, uint32_t slot)
 {
 	if (slot >= pool->slots)
 		return 0;
+	if (pool->remote)
+		return px__pool_remote_refcount(pool, slot);
 	return atomic_load_explicit(&pool->refs[slot], memory_order_acquire);
 }
 
@@ -526,10 +541,19 @@ PX_API void px_pool_stats(const struct px_pool *pool, struct px_pool_stats *st)
 	st->bad_releases =
 		atomic_load_explicit(&shm->bad_releases, memory_order_relaxed);
 	st->wakeups = atomic_load_explicit(&shm->wakeups, memory_order_relaxed);
+	if (pool->remote) {
+		/* The shared counters are the owner's; what this handle
+		 * holds and its own bad releases are local. */
+		st->in_use = px_pool_remote_held(pool);
+		st->bad_releases = atomic_load_explicit(
+			&pool->remote->bad_releases, memory_order_relaxed);
+	}
 }
 
 PX_API void px_pool_count_copy(struct px_pool *pool, uint64_t bytes)
 {
+	if (pool->remote)
+		return; /* its counters are the owner's, mapped read-only */
 	atomic_fetch_add_explicit(&pool->shm->bytes_copied, bytes,
 				  memory_order_relaxed);
 }

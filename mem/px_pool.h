@@ -103,10 +103,64 @@ PX_API int px_pool_create_in(struct px_segment *seg,
  *       release, never loan.
  * @out: transfer full. The handle gets its own process-local id.
  * Returns 0, or -EINVAL (no pool header, wrong magic or version, a layout
- * that does not fit @seg), -ENOSPC, -ENOMEM, -errno from mprotect.
+ * that does not fit @seg), -EACCES (@seg is mapped entirely read-only:
+ * use px_pool_attach_remote), -ENOSPC, -ENOMEM, -errno from mprotect.
  * Thread: any.
  */
 PX_API int px_pool_attach(struct px_segment *seg, struct px_pool **out);
+
+/*
+ * Remote handles. A process that receives slots of another process's pool
+ * (an IPC subscriber) should not write that pool's shared state: a crash or
+ * a bug there would corrupt the owner. px_pool_attach_remote() gives a
+ * handle that never writes the segment (it may be mapped entirely
+ * read-only, see px_segment_map_fd()): references are counted in this
+ * process, and when the last local reference of a slot goes, @fn hands the
+ * owner's references back (how is the caller's business: the IPC link
+ * pushes them on a ring the owner drains).
+ */
+
+/*
+ * Called once per slot epoch, on the thread that dropped the last local
+ * reference: return @count of the owner's references to @slot. Must be
+ * short and must not block; it may run on any thread of this process.
+ */
+typedef void (*px_pool_remote_fn)(struct px_pool *pool, uint32_t slot,
+				  uint32_t count, void *arg);
+
+/*
+ * px_pool_attach_remote - attach to the pool in @seg without ever writing
+ * it. The handle is readonly (px_pool_loan -EROFS, px_buf_is_writable
+ * false); px_buf_data, px_pool_slot_data, px_buf_ref/unref and
+ * px_pool_release work as usual. Geometry is copied at attach, so an owner
+ * that rewrites its header later cannot make this handle read out of range.
+ * @seg: borrowed, must outlive the handle (readonly or not).
+ * @fn, @arg: the hand-back callback (above); @arg borrowed.
+ * @out: transfer full (px_pool_destroy).
+ * Returns 0, -EINVAL (NULL argument, no valid pool header in @seg),
+ * -ENOSPC (no pool id left), -ENOMEM. Thread: any.
+ */
+PX_API int px_pool_attach_remote(struct px_segment *seg, px_pool_remote_fn fn,
+				 void *arg, struct px_pool **out);
+
+/*
+ * px_pool_remote_take - the owner lent one reference to @slot (an item
+ * naming it arrived): count it, and give the caller one local reference
+ * (transfer full: a px_buf naming the slot may now be unref'd once).
+ * Returns 0, or -EINVAL (not a remote handle, @slot out of range).
+ * Thread: any.
+ */
+PX_API int px_pool_remote_take(struct px_pool *pool, uint32_t slot);
+
+/* True for a handle made by px_pool_attach_remote(). Thread: any. */
+PX_API bool px_pool_is_remote(const struct px_pool *pool);
+
+/*
+ * px_pool_remote_held - how many slots this remote handle still holds
+ * local references to (0 for other handles): when 0, destroying the handle
+ * leaves no buffer dangling. O(slots). Thread: any.
+ */
+PX_API uint32_t px_pool_remote_held(const struct px_pool *pool);
 
 /*
  * px_pool_destroy - drop this handle, its id, and the segment if it owns it.

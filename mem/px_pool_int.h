@@ -115,10 +115,40 @@ struct px_pool {
 	px_pool_notify_fn notify;
 	void *notify_arg;
 	struct px_segment *seg;
+	struct px__pool_remote *remote; /* px_pool_attach_remote, else NULL */
 
 	/* private: written by loans */
 	alignas(PX_CACHE_LINE) _Atomic uint32_t hint; /* bitmap word to try */
 };
+
+/*
+ * A remote handle's process-local state (pool_remote.c). One 64-bit word
+ * per slot: the low half counts this process's references, the high half
+ * the owner's references this process holds (px_pool_remote_take). The
+ * last local reference hands the whole high half back in one call, so a
+ * slot taken twice before it was released returns both references.
+ */
+struct px__pool_remote {
+	_Atomic uint64_t *words;
+	px_pool_remote_fn fn;
+	void *arg;
+	_Atomic uint64_t bad_releases;
+};
+
+/* The remote halves of px_pool_release / slot_ref / slot_refcount. */
+void px__pool_remote_release(struct px_pool *pool, uint32_t slot);
+void px__pool_remote_ref(struct px_pool *pool, uint32_t slot);
+uint32_t px__pool_remote_refcount(const struct px_pool *pool, uint32_t slot);
+
+/* Fill @pool from the shared header and register its id (pool.c). */
+int px__pool_handle_bind(struct px_pool *pool, struct px_segment *seg,
+			 bool owns);
+/* A zeroed, cache-aligned handle, or NULL. */
+struct px_pool *px__pool_handle_new(void);
+/* Validate the pool header inside @seg; 0 or -EINVAL. */
+int px__pool_validate(const struct px_segment *seg);
+/* Give the handle's id back. */
+void px__pool_id_free(struct px_pool *pool);
 
 /* Check a slot config and compute its layout; 0 or -EINVAL. */
 int px__pool_layout(uint32_t slot_size, uint32_t slots, uint32_t align,

@@ -69,6 +69,9 @@ struct px_segment {
 	size_t page_size;	   /* 4096, 2 MiB or 1 GiB (THP: 2 MiB) */
 	int numa_node;		   /* node bound to, -1 when not bound */
 	bool readonly;		   /* mapped with px_segment_map_fd(readonly) */
+	bool mapped_readonly;	   /* the whole mapping is PROT_READ (from a
+				      read-only fd): only a remote pool
+				      handle can use it */
 	bool created; /* false when mapped from an existing fd/file */
 };
 
@@ -99,16 +102,21 @@ PX_API int px_segment_create(const struct px_segment_config *cfg,
 /*
  * px_segment_map_fd - map a segment that another process (or this one)
  * created, from its memfd or file descriptor, and validate its header.
- * @fd: borrowed (transfer none); the segment keeps its own dup. Must be open
- *      read-write: even a read-only consumer writes the pool's reference
- *      counts and free bitmap when it releases.
+ * @fd: borrowed (transfer none); the segment keeps its own dup. Open
+ *      read-write, a read-only consumer still writes the pool's reference
+ *      counts and free bitmap when it releases (px_pool_attach). Open
+ *      read-only (O_RDONLY, e.g. a reopened /proc/self/fd/N), the whole
+ *      segment is mapped PROT_READ and seg->mapped_readonly is set: the
+ *      mapper can never write it, and only px_pool_attach_remote() can use
+ *      it (releases then travel back to the owner, not into the segment).
  * @readonly: the payload is read-only for this mapper: a pool attached to it
  *      maps its slot area PROT_READ (its shared state stays writable).
+ *      Must be true for a read-only fd.
  * @out: receives the segment (transfer full).
  * A memfd must carry F_SEAL_SHRINK (so nobody can truncate it under us).
  * Returns 0, or -EINVAL (too small, not a Parallax segment, wrong magic,
- * version or layout size, heap kind, unsealed memfd), -EBADF, -EACCES (fd not
- * writable), -ENOMEM, other -errno from fstat/mmap. Nothing leaks on error.
+ * version or layout size, heap kind, unsealed memfd), -EBADF, -EACCES (a
+ * read-only fd without @readonly), -ENOMEM, other -errno from fstat/mmap. Nothing leaks on error.
  * Thread: any.
  */
 PX_API int px_segment_map_fd(int fd, bool readonly, struct px_segment **out);

@@ -216,7 +216,8 @@ PX_API int px_segment_map_fd(int fd, bool readonly, struct px_segment **out)
 	struct stat st;
 	void *base;
 	size_t size;
-	int ret, dfd;
+	int ret, dfd, acc;
+	bool fd_ro;
 
 	if (fd < 0 || !out)
 		return fd < 0 ? -EBADF : -EINVAL;
@@ -225,7 +226,16 @@ PX_API int px_segment_map_fd(int fd, bool readonly, struct px_segment **out)
 	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)PX_SEGMENT_HEADER_SIZE)
 		return -EINVAL;
 	size = (size_t)st.st_size;
-	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/* An fd opened read-only (what a publisher hands a subscriber) maps
+	 * PROT_READ as a whole; mprotect cannot make it writable later. */
+	acc = fcntl(fd, F_GETFL);
+	if (acc < 0)
+		return -errno;
+	fd_ro = (acc & O_ACCMODE) == O_RDONLY;
+	if (fd_ro && !readonly)
+		return -EACCES;
+	base = mmap(NULL, size, fd_ro ? PROT_READ : PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		return -errno;
 	h = base;
@@ -254,6 +264,7 @@ PX_API int px_segment_map_fd(int fd, bool readonly, struct px_segment **out)
 	seg->page_size = (size_t)h->page_size;
 	seg->numa_node = -1;
 	seg->readonly = readonly;
+	seg->mapped_readonly = fd_ro;
 	seg->created = false;
 	*out = seg;
 	return 0;
