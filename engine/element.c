@@ -222,6 +222,11 @@ void px__element_wake(struct px_element *e)
 		(void)px_reactor_post(e->reactor, &e->task);
 }
 
+void px__element_schedule_local(struct px_element *e)
+{
+	px_reactor_schedule(e->reactor, &e->task);
+}
+
 PX_API void px_element_schedule(struct px_element *e)
 {
 	px_reactor_schedule(e->reactor, &e->task);
@@ -230,7 +235,7 @@ PX_API void px_element_schedule(struct px_element *e)
 static bool has_blocked_output(const struct px_element *e)
 {
 	for (unsigned i = 0; i < e->n_src; i++)
-		if (e->src[i]->blocked || e->src[i]->sleeping)
+		if (e->src[i]->link && px__link_producer_waiting(e->src[i]->link))
 			return true;
 	return false;
 }
@@ -243,8 +248,9 @@ static bool has_blocked_output(const struct px_element *e)
  * op completion) asks for it with px_element_schedule(). A call that took
  * nothing (the element waits for its I/O or a pool) is not repeated: that
  * would spin until the completion arrives - unless items came in over a
- * cross-reactor link while it ran (it may have looked before they came,
- * and their producer sent no wakeup because this consumer was awake).
+ * concurrent link (another reactor or process) while it ran (it may have
+ * looked before they came, and their producer sent no wakeup because this
+ * consumer was awake).
  */
 void px__element_task(struct px_task *t)
 {
@@ -256,24 +262,17 @@ void px__element_task(struct px_task *t)
 	if (atomic_load_explicit(&e->pipeline->flow, memory_order_relaxed) !=
 	    PX__FLOW_RUNNING)
 		return;
-	for (unsigned i = 0; i < e->n_src; i++) {
-		struct px_pad *pad = e->src[i];
-
-		pad->blocked = false;
-		if (pad->sleeping) {
-			pad->sleeping = false;
-			px_ring_producer_awake(pad->link->ring);
-		}
-	}
+	for (unsigned i = 0; i < e->n_src; i++)
+		if (e->src[i]->link)
+			px__link_producer_resume(e->src[i]->link);
 	for (unsigned i = 0; i < e->n_sink; i++) {
-		struct px_pad *pad = e->sink[i];
+		struct px_link *l = e->sink[i]->link;
 
-		if (pad->sleeping) {
-			pad->sleeping = false;
-			px_ring_consumer_awake(pad->link->ring);
-		}
-		if (pad->link && pad->link->cross)
-			pad->seen = px_ring_count(pad->link->ring);
+		if (!l)
+			continue;
+		px__link_consumer_resume(l);
+		if (px__link_concurrent(l))
+			l->cons.seen = px_ring_count(l->ring);
 	}
 	e->pulled = false;
 	e->cls->work(e);
@@ -289,17 +288,13 @@ void px__element_task(struct px_task *t)
 		unsigned count = px_ring_count(l->ring);
 
 		if (count) {
-			/* Items that arrived from another reactor while work()
-			 * ran may have been missed by it, and their producer
-			 * saw no sleep flag: look again. */
-			again |= e->pulled || (l->cross && count != pad->seen);
-		} else if (l->cross) {
-			/* Empty cross link: ask its producer for a wakeup;
-			 * items that raced in mean we run again instead. */
-			if (px_ring_consumer_sleep(l->ring))
-				pad->sleeping = true;
-			else
-				again = true;
+			/* Items that arrived over a concurrent link while
+			 * work() ran may have been missed by it, and their
+			 * producer saw no sleep flag: look again. */
+			again |= e->pulled ||
+				 (px__link_concurrent(l) && count != l->cons.seen);
+		} else if (!px__link_consumer_wait(l)) {
+			again = true; /* items raced in */
 		}
 	}
 	if (again)

@@ -135,9 +135,7 @@ static void caps_text(const struct px_caps *c, char *buf, size_t len)
 
 static const char *link_kind(const struct px_link *l)
 {
-	if (!l->ring)
-		return "unallocated";
-	return l->cross ? "spsc" : "local";
+	return px__link_kind_name(l);
 }
 
 static unsigned link_capacity(const struct px_link *l)

@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * pad.c - the per-buffer path: pull from and push to the ring of a link,
- * count stats, and wake the element at the other end (run queue on the same
- * reactor; ring sleep flags plus px_reactor_post across reactors).
+ * count stats, and have the link wake the element at the other end.
  *
- * Wakeup rules (no wakeup is lost):
- * - push: a local consumer is put on the run queue (idempotent); a remote
- *   one is posted when px_ring_consumer_needs_wake() says it sleeps (it set
- *   the flag in px__element_task after finding the ring empty).
- * - pull: once the link is at or below half, a local producer that saw the
- *   ring full (pad->blocked) is put on the run queue; a remote producer is
- *   posted when px_ring_producer_needs_wake() says it sleeps (it set the flag
- *   in px_pad_room/px_pad_push after finding no room).
+ * Wakeup rules (no wakeup is lost; each kind's primitive is in link_int.h):
+ * - push: px__link_wake_consumer() (a local consumer goes on the run queue;
+ *   a concurrent one is woken when its sleep flag says it sleeps, set in
+ *   px__element_task after it found the ring empty).
+ * - pull: once the link is at or below half, px__link_wake_producer() wakes
+ *   a producer that waits for room (set in px_pad_room/px_pad_push through
+ *   px__link_producer_wait()).
  */
 #include <errno.h>
 #include <string.h>
@@ -115,43 +113,14 @@ PX_API unsigned px_pad_pull(struct px_pad *pad, struct px_item *items,
 	count_items(&e->buffers_in, &e->bytes_in, items, got);
 	if (px_unlikely(px_item_is_eos(&items[got - 1])))
 		pad->eos = true;
-	if (px_ring_count(l->ring) > l->half)
-		return got;
-	if (!l->cross) {
-		struct px_pad *src = l->src;
-
-		if (src->blocked) {
-			src->blocked = false;
-			px_reactor_schedule(e->reactor, &src->elem->task);
-		}
-	} else if (px_ring_producer_needs_wake(l->ring)) {
-		px__element_wake(pad->peer);
-	}
+	if (px_ring_count(l->ring) <= l->half)
+		px__link_wake_producer(l);
 	return got;
 }
 
 PX_API unsigned px_pad_count(const struct px_pad *pad)
 {
 	return pad->link ? px_ring_count(pad->link->ring) : 0;
-}
-
-/* The ring is full: mark PAD's element blocked on it. Returns the room
- * found after all (a cross link that drained meanwhile), usually 0. */
-static unsigned mark_blocked(struct px_pad *pad)
-{
-	struct px_link *l = pad->link;
-
-	if (!l->cross) {
-		pad->blocked = true;
-		return 0;
-	}
-	if (pad->sleeping)
-		return 0;
-	if (px_ring_producer_sleep(l->ring)) {
-		pad->sleeping = true;
-		return 0;
-	}
-	return px_ring_free_count(l->ring);
 }
 
 PX_API unsigned px_pad_room(struct px_pad *pad)
@@ -163,17 +132,8 @@ PX_API unsigned px_pad_room(struct px_pad *pad)
 		return 0;
 	room = px_ring_free_count(l->ring);
 	if (px_unlikely(!room))
-		room = mark_blocked(pad);
+		room = px__link_producer_wait(l);
 	return room;
-}
-
-/* The consumer of link L has new items. */
-static inline void wake_consumer(struct px_pad *pad, struct px_link *l)
-{
-	if (!l->cross)
-		px_reactor_schedule(pad->elem->reactor, &pad->peer->task);
-	else if (px_ring_consumer_needs_wake(l->ring))
-		px__element_wake(pad->peer);
 }
 
 /* Why a push cannot go through, or PX_FLOW_OK. */
@@ -204,7 +164,8 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 		return why;
 	}
 	if (px_unlikely(!px_ring_enqueue(l->ring, item))) {
-		if (!mark_blocked(pad) || !px_ring_enqueue(l->ring, item))
+		if (!px__link_producer_wait(l) ||
+		    !px_ring_enqueue(l->ring, item))
 			return PX_FLOW_BUSY;
 	}
 	if (px_likely(item->type == PX_ITEM_BUFFER)) {
@@ -213,7 +174,7 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 	} else if (px_item_is_eos(item)) {
 		pad->eos = true;
 	}
-	wake_consumer(pad, l);
+	px__link_wake_consumer(l);
 	return PX_FLOW_OK;
 }
 
@@ -231,7 +192,7 @@ PX_API unsigned px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 		return n;
 	}
 	done = px_ring_enqueue_burst(l->ring, items, n);
-	if (px_unlikely(done < n) && mark_blocked(pad))
+	if (px_unlikely(done < n) && px__link_producer_wait(l))
 		done += px_ring_enqueue_burst(l->ring, items + done, n - done);
 	if (!done)
 		return 0;
@@ -239,7 +200,7 @@ PX_API unsigned px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 		    done);
 	if (px_unlikely(px_item_is_eos(&items[done - 1])))
 		pad->eos = true;
-	wake_consumer(pad, l);
+	px__link_wake_consumer(l);
 	return done;
 }
 

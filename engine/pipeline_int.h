@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "link_int.h"
 #include "px_bus.h"
 #include "px_caps.h"
 #include "px_element.h"
@@ -42,38 +43,18 @@ enum px__flow_state {
 	PX__FLOW_STOPPING = 3 /* going down: pushes release their items */
 };
 
-struct px_link;
-
 struct px_pad {
 	/* hot: the owning element's reactor thread */
 	struct px_link *link;	     /* NULL while unlinked */
 	struct px_element *elem;
 	struct px_element *peer;     /* element at the other end */
-	bool blocked;		     /* src, local link: room was 0 */
-	bool sleeping;		     /* cross link: our side's flag is set */
 	bool eos;		     /* src: EOS pushed; sink: EOS pulled */
-	unsigned seen;		     /* sink, cross link: count before work() */
 	/* cold */
 	enum px_pad_direction dir;
 	const struct px_pad_template *tmpl;
 	struct px_caps *caps;	     /* template caps, or px_pad_set_caps */
 	unsigned req_capacity;	     /* px_pad_request_capacity, 0: none */
 	char name[PX__PAD_NAME_MAX];
-};
-
-struct px_link {
-	/* hot */
-	struct px_ring *ring;	/* NULL before READY */
-	unsigned half;		/* wake the producer at or below this count */
-	bool cross;		/* SPSC across reactors */
-	/* cold */
-	struct px_list node;	/* px_pipeline.links */
-	struct px_pad *src, *sink;
-	struct px_caps *filter; /* NULL: none */
-	unsigned req_capacity;	/* asked at link time, 0: default */
-	unsigned capacity;	/* ring slots (READY on) */
-	void *mem;		/* ring memory */
-	size_t memsize;
 };
 
 struct px_element {
@@ -166,8 +147,6 @@ void px__element_destroy(struct px_element *e);
 /* A new pad of E from template T named NAME. */
 int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 			const char *name, struct px_pad **out);
-/* Wake E from any thread (run queue on its own thread, else a post). */
-void px__element_wake(struct px_element *e);
 /* The task fn that runs work(). */
 void px__element_task(struct px_task *t);
 

@@ -8,8 +8,8 @@
  * reactor of the element upstream of its first sink pad, except that the
  * downstream side of a PX_ELEMENT_THREAD_BOUNDARY element (queue) goes to
  * the reactor in that element's "reactor" property (-1: its own + 1).
- * A link whose ends share a reactor is a PX_RING_LOCAL ring, otherwise an
- * SPSC ring.
+ * A link whose ends share a reactor is of the local kind, otherwise of the
+ * reactor kind (link_int.h).
  *
  * Control: the application thread never touches an element's hot state
  * while it runs. It posts a task to the element's reactor (start, stop) and
@@ -176,9 +176,7 @@ static void free_rings(struct px_pipeline *p)
 	px_list_for_each(pos, &p->links) {
 		struct px_link *l = px_list_entry(pos, struct px_link, node);
 
-		free(l->mem);
-		l->mem = NULL;
-		l->ring = NULL;
+		px__link_free_ring(l);
 	}
 }
 
@@ -198,16 +196,8 @@ static int make_rings(struct px_pipeline *p)
 			want = PX_MAX(want, pads);
 		l->capacity = round_pow2(want);
 		l->half = l->capacity / 2;
-		l->cross = l->src->elem->reactor_index !=
-			   l->sink->elem->reactor_index;
-		l->memsize = px_ring_memsize(l->capacity, sizeof(struct px_item));
-		l->mem = aligned_alloc(PX_CACHE_LINE, l->memsize);
-		if (!l->mem)
-			return -ENOMEM;
-		err = px_ring_init(l->mem, l->memsize, l->capacity,
-				   sizeof(struct px_item),
-				   l->cross ? PX_RING_SPSC : PX_RING_LOCAL,
-				   &l->ring);
+		err = px__link_alloc(l, l->src->elem->reactor_index ==
+						l->sink->elem->reactor_index);
 		if (err)
 			return err;
 	}
@@ -337,20 +327,11 @@ static void reset_run(struct px_pipeline *p)
 		atomic_store(&e->buffers_out, 0);
 		atomic_store(&e->bytes_in, 0);
 		atomic_store(&e->bytes_out, 0);
-		for (unsigned j = 0; j < e->n_pads; j++) {
-			e->pads[j]->blocked = false;
-			e->pads[j]->sleeping = false;
+		for (unsigned j = 0; j < e->n_pads; j++)
 			e->pads[j]->eos = false;
-		}
 	}
-	px_list_for_each(pos, &p->links) {
-		struct px_link *l = px_list_entry(pos, struct px_link, node);
-
-		(void)px_ring_init(l->mem, l->memsize, l->capacity,
-				   sizeof(struct px_item),
-				   l->cross ? PX_RING_SPSC : PX_RING_LOCAL,
-				   &l->ring);
-	}
+	px_list_for_each(pos, &p->links)
+		px__link_reset(px_list_entry(pos, struct px_link, node));
 	atomic_store(&p->flow, PX__FLOW_IDLE);
 	atomic_store(&p->eos_requested, 0);
 	atomic_store(&p->sinks_eos, 0);

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+/*
+ * link.c - rings for the links of one pipeline: the local kind (both ends
+ * on one reactor) and the reactor kind (two reactors of this process). Both
+ * live in heap memory; their wake paths are the inline cases in link_int.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "link_int.h"
+#include "pipeline_int.h"
+
+static enum px_ring_kind ring_kind(const struct px_link *l)
+{
+	return l->kind == PX__LINK_LOCAL ? PX_RING_LOCAL : PX_RING_SPSC;
+}
+
+int px__link_alloc(struct px_link *l, bool same_reactor)
+{
+	l->kind = same_reactor ? PX__LINK_LOCAL : PX__LINK_REACTOR;
+	l->prod.elem = l->src->elem;
+	l->cons.elem = l->sink->elem;
+	l->memsize = px_ring_memsize(l->capacity, sizeof(struct px_item));
+	l->mem = aligned_alloc(PX_CACHE_LINE, l->memsize);
+	if (!l->mem)
+		return -ENOMEM;
+	return px_ring_init(l->mem, l->memsize, l->capacity,
+			    sizeof(struct px_item), ring_kind(l), &l->ring);
+}
+
+void px__link_reset(struct px_link *l)
+{
+	l->prod.blocked = l->prod.sleeping = false;
+	l->cons.blocked = l->cons.sleeping = false;
+	(void)px_ring_init(l->mem, l->memsize, l->capacity,
+			   sizeof(struct px_item), ring_kind(l), &l->ring);
+}
+
+void px__link_free_ring(struct px_link *l)
+{
+	free(l->mem);
+	l->mem = NULL;
+	l->ring = NULL;
+}
+
+const char *px__link_kind_name(const struct px_link *l)
+{
+	static const char *const names[] = {
+		[PX__LINK_LOCAL] = "local",
+		[PX__LINK_REACTOR] = "reactor",
+		[PX__LINK_PROCESS] = "process",
+	};
+
+	if (!l->ring)
+		return "unallocated";
+	return l->kind < 3 ? names[l->kind] : "unknown";
+}

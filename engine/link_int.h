@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * link_int.h - links: a bounded ring of 64-byte items with two ends, each
+ * end carrying its own wake primitive, behind one fixed function set
+ * (STYLE rule 16). Three kinds:
+ *
+ *   local    both ends on one reactor: a plain ring in heap memory; a push
+ *            puts the consumer on the run queue (link.c).
+ *   reactor  ends on two reactors of this process: SPSC ring in heap memory
+ *            with sleep flags, wake by px_reactor_post, which is MSG_RING
+ *            from a reactor (link.c).
+ *   process  the other end is in another process: SPSC ring in a sealed
+ *            memfd, wake by an eventfd that the sleeping end's reactor
+ *            reads with an op (link_process.c).
+ *
+ * pad.c, element.c and the IPC elements call only the px__link_* functions
+ * below; nothing outside the link files branches on the kind. The hot ones
+ * are inline: the switch is on a byte of the link's first line and each
+ * local/reactor case is a few instructions.
+ *
+ * Threads. An end is touched only by its element's reactor thread; the ring
+ * and its sleep flags are the only state the two ends share (px_ring.h has
+ * the protocol). Setup and teardown run on the application thread while
+ * no element runs.
+ */
+#ifndef PX_LINK_INT_H
+#define PX_LINK_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "px_element.h"
+#include "px_list.h"
+#include "px_reactor.h"
+#include "px_ring.h"
+
+enum px__link_kind {
+	PX__LINK_LOCAL = 0,
+	PX__LINK_REACTOR = 1,
+	PX__LINK_PROCESS = 2,
+};
+
+struct px_element;
+struct px_pad;
+struct px_caps;
+struct px_segment;
+
+/* One end of a link: the element there and its wait state. */
+struct px_link_end {
+	struct px_element *elem; /* NULL: the end is in another process */
+	bool blocked;		 /* producer, local kind: found the ring full */
+	bool sleeping;		 /* this end's ring sleep flag is set */
+	unsigned seen;		 /* consumer: items counted before work() */
+};
+
+/*
+ * The process kind's wake primitive, for the end in this process: IN is the
+ * eventfd the other process writes to wake us (a read op on our reactor
+ * waits on it), OUT the one we write to wake it (an op on our reactor, or a
+ * plain write(2) from a thread that has no reactor).
+ */
+struct px__link_wake {
+	int in_fd, out_fd;
+	struct px_reactor *reactor; /* where the ops run (the end's reactor) */
+	struct px_task *task;	    /* what a wakeup schedules */
+	struct px_op rd_op, wr_op;
+	uint64_t rd_val, wr_val;
+	bool wr_pending;	    /* a wake was asked while wr_op was busy */
+	bool closing;		    /* no re-arm: px__link_wake_stop() ran */
+	void (*closed)(struct px__link_wake *w); /* both ops idle after stop */
+	uint64_t wakes_sent, wakes_received;
+};
+
+struct px_link {
+	/* hot */
+	struct px_ring *ring;	/* NULL before READY */
+	unsigned half;		/* wake the producer at or below this count */
+	uint8_t kind;		/* enum px__link_kind */
+	struct px_link_end prod, cons;
+	struct px__link_wake *wake; /* process kind: this end's primitive */
+	/* cold */
+	struct px_list node;	/* px_pipeline.links */
+	struct px_pad *src, *sink; /* NULL for a process link's far end */
+	struct px_caps *filter; /* NULL: none */
+	unsigned req_capacity;	/* asked at link time, 0: default */
+	unsigned capacity;	/* ring slots (READY on) */
+	void *mem;		/* ring memory: heap, or inside seg */
+	size_t memsize;
+	struct px_segment *seg;	/* process kind: the memfd under the ring */
+};
+
+/* ---- setup (application thread, nothing running) ------------------------ */
+
+/*
+ * px__link_alloc - give L (src/sink pads set, capacity chosen) its ring:
+ * local when both ends share REACTOR index, else reactor kind. Heap memory.
+ * Returns 0 or -ENOMEM.
+ */
+int px__link_alloc(struct px_link *l, bool same_reactor);
+/* Empty L's ring again for a new run (items were released). */
+void px__link_reset(struct px_link *l);
+/* Free L's ring (not L). */
+void px__link_free_ring(struct px_link *l);
+/* "local", "reactor", "process", or "unallocated". */
+const char *px__link_kind_name(const struct px_link *l);
+
+/*
+ * Process kind (link_process.c). The creator lays a ring of CAPACITY items
+ * (ITEM_SIZE bytes) out at OFFSET inside SEG, a memfd segment it may share;
+ * the peer attaches the same ring from its own mapping. L is caller memory
+ * (zeroed); the end in this process is PROD or CONS per IS_PRODUCER.
+ * Returns 0, -EINVAL (no room in SEG, bad geometry), or px_ring_attach's
+ * errors (a peer's ring that does not validate).
+ */
+int px__link_process_init(struct px_link *l, struct px_segment *seg,
+			  size_t offset, uint32_t capacity, bool is_producer);
+int px__link_process_attach(struct px_link *l, struct px_segment *seg,
+			    size_t offset, bool is_producer);
+/* Ring bytes (header + items) of CAPACITY 64-byte items. */
+size_t px__link_process_memsize(uint32_t capacity);
+
+/*
+ * px__link_wake_start - arm W on REACTOR (its owning thread): the read op on
+ * IN_FD schedules TASK on every wakeup. OUT_FD is written by
+ * px__link_wake_signal(). The fds stay the caller's.
+ * Returns 0 or the px_io_read error.
+ */
+int px__link_wake_start(struct px__link_wake *w, struct px_reactor *reactor,
+			struct px_task *task, int in_fd, int out_fd);
+/* Signal the other process (reactor thread of W). */
+void px__link_wake_signal(struct px__link_wake *w);
+/* Signal from any thread with a plain write(2) (no reactor needed). */
+void px__link_wake_signal_sync(int out_fd);
+/*
+ * px__link_wake_stop - cancel W's ops; W->closed (if set) runs once both are
+ * idle, on the reactor thread. Returns true when they already are.
+ */
+bool px__link_wake_stop(struct px__link_wake *w);
+
+/* ---- the hot path: one switch per call ------------------------------------ */
+
+/* Wake E from its reactor or any other thread (element.c). */
+void px__element_wake(struct px_element *e);
+/* Put E on its reactor's run queue (its own thread). */
+void px__element_schedule_local(struct px_element *e);
+
+/* Whether the two ends run concurrently (any kind but local): a consumer
+ * must look again for items that landed while it worked. */
+PX_INLINE bool px__link_concurrent(const struct px_link *l)
+{
+	return l->kind != PX__LINK_LOCAL;
+}
+
+/* The far end of a process link is another process: wake it by eventfd. */
+static inline void px__link_wake_far(struct px_link *l, struct px_link_end *e)
+{
+	if (l->kind == PX__LINK_PROCESS)
+		px__link_wake_signal(l->wake);
+	else
+		px__element_wake(e->elem);
+}
+
+/* After a push of items: make sure the consumer will look. Producer. */
+PX_INLINE void px__link_wake_consumer(struct px_link *l)
+{
+	if (l->kind == PX__LINK_LOCAL)
+		px__element_schedule_local(l->cons.elem);
+	else if (px_ring_consumer_needs_wake(l->ring))
+		px__link_wake_far(l, &l->cons);
+}
+
+/* After a pull that left at most half: wake a producer that waits for room.
+ * Consumer. */
+PX_INLINE void px__link_wake_producer(struct px_link *l)
+{
+	if (l->kind == PX__LINK_LOCAL) {
+		if (l->prod.blocked) {
+			l->prod.blocked = false;
+			px__element_schedule_local(l->prod.elem);
+		}
+	} else if (px_ring_producer_needs_wake(l->ring)) {
+		px__link_wake_far(l, &l->prod);
+	}
+}
+
+/* The producer found no room: wait for it. Returns the room found after all
+ * (a concurrent consumer drained meanwhile), usually 0. Producer. */
+PX_INLINE unsigned px__link_producer_wait(struct px_link *l)
+{
+	if (l->kind == PX__LINK_LOCAL) {
+		l->prod.blocked = true;
+		return 0;
+	}
+	if (l->prod.sleeping)
+		return 0;
+	if (px_ring_producer_sleep(l->ring)) {
+		l->prod.sleeping = true;
+		return 0;
+	}
+	return px_ring_free_count(l->ring);
+}
+
+/* The consumer found the ring empty and goes idle. Returns false when items
+ * raced in (run again instead). Consumer. */
+PX_INLINE bool px__link_consumer_wait(struct px_link *l)
+{
+	if (l->kind == PX__LINK_LOCAL)
+		return true; /* a local push schedules us */
+	if (l->cons.sleeping)
+		return true;
+	if (px_ring_consumer_sleep(l->ring)) {
+		l->cons.sleeping = true;
+		return true;
+	}
+	return false;
+}
+
+/* The producer's element runs again: it no longer waits. */
+PX_INLINE void px__link_producer_resume(struct px_link *l)
+{
+	l->prod.blocked = false;
+	if (l->prod.sleeping) {
+		l->prod.sleeping = false;
+		px_ring_producer_awake(l->ring);
+	}
+}
+
+/* The consumer's element runs again. */
+PX_INLINE void px__link_consumer_resume(struct px_link *l)
+{
+	if (l->cons.sleeping) {
+		l->cons.sleeping = false;
+		px_ring_consumer_awake(l->ring);
+	}
+}
+
+/* Whether the producer waits for room (stops its work()). */
+PX_INLINE bool px__link_producer_waiting(const struct px_link *l)
+{
+	return l->prod.blocked || l->prod.sleeping;
+}
+
+#endif /* PX_LINK_INT_H */
