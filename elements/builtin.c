@@ -3,7 +3,7 @@
  * builtin.c - the table of built-in element classes that the registry loads
  * on first use (builtin_int.h).
  */
-#include "builtin_int.h"
+#include "builtin_int.h" /* the table is also declared in engine/registry.c */
 #include "elements_int.h"
 #include "io_common_int.h"
 

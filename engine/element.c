@@ -165,6 +165,11 @@ px_element_class(const struct px_element *e)
 	return e->cls;
 }
 
+PX_API bool px_element_memory_shareable(const struct px_element *e)
+{
+	return e->mem_shareable;
+}
+
 PX_API struct px_reactor *px_element_reactor(const struct px_element *e)
 {
 	return e->reactor;
@@ -343,7 +348,13 @@ PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 	 * exact (elements loan and release in bursts, so the extra atomic add
 	 * is paid per burst, not per buffer). */
 	cfg.flags = PX_POOL_EXACT_HIGH_WATER;
-	cfg.segment.kind = PX_SEGMENT_HEAP;
+	if (e->mem_shareable) {
+		/* Memory follows the path: another process will map it. */
+		cfg.segment.kind = PX_SEGMENT_HUGETLB;
+		cfg.segment.shareable = true;
+	} else {
+		cfg.segment.kind = PX_SEGMENT_HEAP;
+	}
 	cfg.segment.numa_node = e->reactor ? px_reactor_numa_node(e->reactor) :
 					     -1;
 	err = px_pool_create(&cfg, &ep->pool);

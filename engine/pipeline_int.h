@@ -80,6 +80,7 @@ struct px_element {
 	unsigned reactor_index;		/* placement, decided at READY */
 	unsigned topo;			/* scratch for graph walks */
 	bool started;			/* start() succeeded this run */
+	bool mem_shareable;		/* allocation query: memfd pools */
 	char start_error[PX_MSG_TEXT];	/* px_element_error() text from start() */
 	char name[PX__NAME_MAX];
 };

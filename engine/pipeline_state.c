@@ -136,6 +136,23 @@ static int boundary_target(struct px_element *e, unsigned *out)
 	return 0;
 }
 
+/*
+ * The allocation query: an element whose buffers can reach a
+ * PX_ELEMENT_SHARES_MEMORY element makes shareable pools. ORDER is
+ * topological, so walking it backwards sees every consumer first.
+ */
+static void query_allocation(struct px_pipeline *p, struct px_element **order)
+{
+	for (unsigned i = p->n_elems; i-- > 0;) {
+		struct px_element *e = order[i];
+
+		e->mem_shareable = (e->cls->flags & PX_ELEMENT_SHARES_MEMORY) != 0;
+		for (unsigned j = 0; j < e->n_src && !e->mem_shareable; j++)
+			if (e->src[j]->link)
+				e->mem_shareable = e->src[j]->peer->mem_shareable;
+	}
+}
+
 static int assign_reactors(struct px_pipeline *p, unsigned *n_reactors)
 {
 	struct px_element **order = calloc(p->n_elems, sizeof(*order));
@@ -164,6 +181,8 @@ static int assign_reactors(struct px_pipeline *p, unsigned *n_reactors)
 		if (e->reactor_index > max)
 			max = e->reactor_index;
 	}
+	if (!err)
+		query_allocation(p, order);
 	free(order);
 	*n_reactors = max + 1;
 	return err;

@@ -155,6 +155,15 @@ struct px_prop_spec {
 
 #define PX_ELEMENT_THREAD_BOUNDARY (1u << 0) /* queue: downstream may run on
 						another reactor */
+/*
+ * PX_ELEMENT_SHARES_MEMORY - buffers reaching this element may be handed to
+ * another process (ipcsink). The engine's allocation query (before PAUSED,
+ * GStreamer's ALLOCATION query is the model) walks upstream from such an
+ * element, and px_element_pool_create() in every element it reaches makes a
+ * sealed memfd pool (huge pages where reserved, as PX_SEGMENT_HUGETLB's
+ * fallback chain) instead of a heap one. The elements do not change.
+ */
+#define PX_ELEMENT_SHARES_MEMORY (1u << 1)
 
 /*
  * An element class: a const table registered once (px_registry_add). Every
@@ -315,6 +324,8 @@ PX_API void px_element_schedule(struct px_element *e);
 
 /*
  * px_element_pool_create - a pool for E's buffers, on E's NUMA node,
+ * shareable with other processes (a sealed memfd) when a downstream element
+ * asked for it (PX_ELEMENT_SHARES_MEMORY; px_element_memory_shareable()),
  * registered with E's reactor for fixed-buffer I/O, listed in the pipeline
  * stats as "<element>.pool" ("<element>.pool1", ... for more), destroyed
  * after every element stopped and every link was drained (PAUSED -> READY).
@@ -360,6 +371,10 @@ PX_API void px_element_eos_reached(struct px_element *e);
 
 /* From the last completion after stop() returned 1. Reactor thread. */
 PX_API void px_element_stop_done(struct px_element *e);
+
+/* Whether E's pools are made shareable (a downstream element ships its
+ * buffers to another process). Valid from start() on. Any thread. */
+PX_API bool px_element_memory_shareable(const struct px_element *e);
 
 /* True once the application asked for EOS (px_pipeline_send_eos): sources
  * finish their current buffer and push EOS. Reactor thread. */

@@ -10,16 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtin_int.h"
 #include "pipeline_int.h"
 #include "px_registry.h"
 
 /*
- * The built-in table lives in elements/builtin.c. The reference is strong on
- * purpose: a weak one would not pull builtin.o (and the elements) out of the
- * static archive, and programs linked statically would silently see no
- * built-ins.
+ * The built-in tables, defined by the modules above the engine: elements/
+ * builtin.c and ipc/ipc_elements.c. Declared here, not in a header of
+ * theirs, so the engine includes nothing from above it. The references are
+ * strong on purpose: a weak one would not pull those objects (and the
+ * elements) out of the static archive, and programs linked statically
+ * would silently see no built-ins.
  */
+extern const struct px_element_class *const px__builtin_classes[];
+extern const struct px_element_class *const px__ipc_classes[];
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static const struct px_element_class **reg_tab; /* sorted by name */
@@ -102,6 +105,8 @@ static void load_builtins(void)
 	reg_loaded = true;
 	for (unsigned i = 0; px__builtin_classes[i]; i++)
 		(void)add_locked(px__builtin_classes[i]);
+	for (unsigned i = 0; px__ipc_classes[i]; i++)
+		(void)add_locked(px__ipc_classes[i]);
 }
 
 PX_API int px_registry_add(const struct px_element_class *cls)

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ipc_proto.c - the channel's control messages: headers, the one check
+ * every received message goes through before a field is used, socket
+ * addresses, and SCM_RIGHTS bookkeeping.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ipc_int.h"
+
+void px__ipc_hdr_init(struct px__ipc_hdr *h, enum px__ipc_msg_type type,
+		      uint32_t size)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = PX__IPC_MAGIC;
+	h->version = PX__IPC_VERSION;
+	h->type = (uint16_t)type;
+	h->size = size;
+}
+
+static bool terminated(const char *s, size_t cap)
+{
+	return memchr(s, '\0', cap) != NULL;
+}
+
+int px__ipc_msg_check(const void *buf, size_t len, const char **why)
+{
+	static const uint32_t sizes[] = {
+		[PX__IPC_HELLO] = sizeof(struct px__ipc_hello),
+		[PX__IPC_WELCOME] = sizeof(struct px__ipc_welcome),
+		[PX__IPC_POOL] = sizeof(struct px__ipc_pool_msg),
+		[PX__IPC_READY] = sizeof(struct px__ipc_hdr),
+		[PX__IPC_REFUSE] = sizeof(struct px__ipc_text),
+	};
+	struct px__ipc_hdr h;
+
+	if (len < sizeof(h)) {
+		*why = "a message shorter than a header";
+		return -EPROTO;
+	}
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic != PX__IPC_MAGIC) {
+		*why = "not a Parallax IPC message (bad magic)";
+		return -EPROTO;
+	}
+	if (h.version != PX__IPC_VERSION) {
+		*why = "an IPC protocol version this build does not speak";
+		return -EPROTO;
+	}
+	if (h.type == 0 || h.type >= sizeof(sizes) / sizeof(sizes[0])) {
+		*why = "an unknown message type";
+		return -EPROTO;
+	}
+	if (h.size != len || len != sizes[h.type]) {
+		*why = "a message whose size does not match its type";
+		return -EPROTO;
+	}
+	if ((h.type == PX__IPC_HELLO &&
+	     !terminated(((const struct px__ipc_hello *)buf)->channel,
+			 PX__IPC_CHANNEL_MAX)) ||
+	    (h.type == PX__IPC_WELCOME &&
+	     !terminated(((const struct px__ipc_welcome *)buf)->caps,
+			 PX__IPC_CAPS_MAX)) ||
+	    (h.type == PX__IPC_REFUSE &&
+	     !terminated(((const struct px__ipc_text *)buf)->text,
+			 PX__IPC_TEXT_MAX))) {
+		*why = "a string that is not terminated";
+		return -EPROTO;
+	}
+	return h.type;
+}
+
+int px__ipc_addr(const char *channel, const char *path,
+		 struct sockaddr_storage *ss)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)ss;
+	size_t max = sizeof(un->sun_path);
+	int n;
+
+	memset(ss, 0, sizeof(*ss));
+	un->sun_family = AF_UNIX;
+	if (path && *path) {
+		if (strlen(path) >= max)
+			return -ENAMETOOLONG;
+		memcpy(un->sun_path, path, strlen(path));
+		return (int)(offsetof(struct sockaddr_un, sun_path) +
+			     strlen(path) + 1);
+	}
+	if (!channel || !*channel)
+		return -EINVAL;
+	/* Abstract: a leading NUL, nothing in the file system, gone with the
+	 * last fd (so a kill -9 leaves nothing behind). */
+	n = snprintf(un->sun_path + 1, max - 1, "parallax/ipc/%s", channel);
+	if (n < 0 || (size_t)n >= max - 1 ||
+	    strlen(channel) >= PX__IPC_CHANNEL_MAX)
+		return -ENAMETOOLONG;
+	return (int)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+void px__ipc_close_fds(const int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+unsigned px__ipc_take_fds(struct msghdr *msg, int *fds, unsigned max)
+{
+	unsigned got = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
+	     c = CMSG_NXTHDR(msg, c)) {
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (got < max)
+				fds[got++] = fd;
+			else
+				close(fd); /* more than the message may carry */
+		}
+	}
+	return got;
+}

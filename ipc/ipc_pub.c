@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ipc_pub.c - the publisher's data path: announce pools, push items to
+ * every subscriber's data ring with one reference each, take returns off
+ * the release rings against the ledger, apply the slow-subscriber policy,
+ * and give a dead subscriber's references back. Reactor thread only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc_pub_int.h"
+#include "px_error.h"
+
+#define RETURN_BURST 32u
+
+/* ---- pools ---------------------------------------------------------------------- */
+
+bool px__ipc_pool_shareable(const struct px_pool *pool)
+{
+	const struct px_segment *seg = pool ? px_pool_segment(pool) : NULL;
+
+	return seg && seg->fd >= 0 && seg->kind != PX_SEGMENT_HEAP &&
+	       !px_pool_is_remote(pool);
+}
+
+/* A read-only fd of the same memfd: the subscriber's mapping can then
+ * never be made writable (mprotect needs a writable fd for MAP_SHARED). */
+static int reopen_readonly(int fd)
+{
+	char path[40];
+	int ro;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	return ro < 0 ? -errno : ro;
+}
+
+/* The channel index of pool ID, announcing it on first use. */
+static int pool_index(struct px__ipc_pub *pub, uint16_t id)
+{
+	struct px__ipc_ppool *pp;
+	struct px_pool *pool;
+	struct px_list *pos;
+	int fd;
+
+	for (unsigned i = 0; i < pub->n_pools; i++)
+		if (pub->pools[i].id == id && pub->pools[i].pool)
+			return (int)i;
+	pool = px_pool_from_id(id);
+	if (!px__ipc_pool_shareable(pool))
+		return -EXDEV;
+	if (pub->n_pools == PX__IPC_MAX_POOLS)
+		return -ENOSPC;
+	fd = reopen_readonly(px_pool_segment(pool)->fd);
+	if (fd < 0)
+		return fd;
+	pp = &pub->pools[pub->n_pools];
+	pp->pool = pool;
+	pp->id = id;
+	pp->ro_fd = fd;
+	pp->slots = px_pool_slot_count(pool);
+	pp->slot_size = px_pool_slot_size(pool);
+	pub->n_pools++;
+	px_list_for_each(pos, &pub->peers)
+		px__ipc_peer_tx_next(px_list_entry(pos, struct px__ipc_peer,
+						   node));
+	return (int)(pub->n_pools - 1);
+}
+
+/* ---- returns and the ledger ------------------------------------------------ */
+
+/*
+ * The rings are writable by the subscriber. Before each use, check that the
+ * geometry the ring code will index with is still the one we laid out, so
+ * a subscriber that scribbles on a header is dropped instead of steering
+ * our writes (a check, not a proof: see docs/ipc.md on trust).
+ */
+static bool rings_intact(const struct px__ipc_peer *p)
+{
+	const struct px_ring *d = p->link.ring, *r = p->rel;
+
+	return d->capacity == p->data_cap && d->mask == p->data_cap - 1 &&
+	       d->item_size == sizeof(struct px_item) &&
+	       d->kind == PX_RING_SPSC && r->capacity == p->rel_cap &&
+	       r->mask == p->rel_cap - 1 &&
+	       r->item_size == PX__IPC_RETURN_SIZE && r->kind == PX_RING_MPSC;
+}
+
+static bool apply_return(struct px__ipc_peer *p, const struct px__ipc_return *r)
+{
+	struct px__ipc_pub *pub = p->pub;
+	const struct px__ipc_ppool *pp;
+	uint32_t *held;
+
+	if (r->index >= pub->n_pools || !(held = p->held[r->index]))
+		goto bad;
+	pp = &pub->pools[r->index];
+	if (r->slot >= pp->slots || !r->count || r->count > held[r->slot])
+		goto bad;
+	held[r->slot] -= r->count;
+	p->outstanding -= r->count;
+	for (uint32_t i = 0; i < r->count; i++)
+		px_pool_release(pp->pool, r->slot);
+	return true;
+bad: {
+	char text[PX_MSG_TEXT];
+
+	snprintf(text, sizeof(text),
+		 "%s of channel %s returned %u references to slot %u of pool "
+		 "%u that it does not hold; dropped (its references are "
+		 "taken back)",
+		 p->name, pub->channel, r->count, r->slot, r->index);
+	px__ipc_peer_kill(p, text);
+	return false;
+}
+}
+
+/* Take every return off P's release ring, then ask for a wakeup on the
+ * next one. False when P was dropped (P may be gone). */
+static bool drain_returns(struct px__ipc_peer *p)
+{
+	struct px__ipc_return r[RETURN_BURST];
+	unsigned got;
+
+	if (!rings_intact(p)) {
+		char text[PX_MSG_TEXT];
+
+		snprintf(text, sizeof(text),
+			 "%s of channel %s overwrote a ring header; dropped",
+			 p->name, p->pub->channel);
+		px__ipc_peer_kill(p, text);
+		return false;
+	}
+	for (;;) {
+		while ((got = px_ring_dequeue_burst(p->rel, r, RETURN_BURST)))
+			for (unsigned i = 0; i < got; i++)
+				if (!apply_return(p, &r[i]))
+					return false;
+		/* Returns wake us only while this flag is set (px_ring.h). */
+		if (px_ring_consumer_sleep(p->rel))
+			return true;
+	}
+}
+
+void px__ipc_peer_reclaim(struct px__ipc_peer *p)
+{
+	struct px__ipc_pub *pub = p->pub;
+
+	for (unsigned i = 0; i < pub->n_pools; i++) {
+		uint32_t *held = p->held[i];
+
+		if (!held)
+			continue;
+		for (uint32_t s = 0; s < pub->pools[i].slots; s++) {
+			for (uint32_t c = held[s]; c; c--)
+				px_pool_release(pub->pools[i].pool, s);
+			pub->st.reclaimed += held[s];
+			held[s] = 0;
+		}
+	}
+	p->outstanding = 0;
+}
+
+/* ---- sending -------------------------------------------------------------------- */
+
+/* Whether P can take one more item now; registers for a wakeup if not. */
+static bool peer_room(struct px__ipc_peer *p, bool is_buf)
+{
+	if (is_buf && p->outstanding >= p->pub->max_held)
+		return false; /* drain_returns armed the return wakeup */
+	if (px_ring_free_count(p->link.ring))
+		return true;
+	return px__link_producer_wait(&p->link) > 0;
+}
+
+static bool push(struct px__ipc_peer *p, const struct px_item *it, int idx)
+{
+	struct px_item copy = *it;
+
+	if (it->type == PX_ITEM_BUFFER) {
+		const struct px__ipc_ppool *pp = &p->pub->pools[idx];
+
+		if (!p->held[idx]) {
+			p->held[idx] = calloc(pp->slots, sizeof(uint32_t));
+			if (!p->held[idx]) {
+				px__ipc_peer_kill(p, NULL);
+				return false;
+			}
+		}
+		/* One reference per subscriber, recorded before the item is
+		 * visible to it (it may return it at once). */
+		px_pool_slot_ref(pp->pool, it->buf.slot);
+		p->held[idx][it->buf.slot]++;
+		p->outstanding++;
+		copy.buf.pool = (uint16_t)(idx + 1);
+	}
+	/* Room was checked by peer_room: this cannot fail. */
+	(void)px_ring_enqueue(p->link.ring, &copy);
+	p->pushed = true;
+	return true;
+}
+
+/* Deliver IT to every active peer, or to none when a peer that must not
+ * miss it has no room. Returns false in that case. */
+static bool offer(struct px__ipc_pub *pub, struct px_item *it, int idx)
+{
+	bool is_buf = it->type == PX_ITEM_BUFFER;
+	struct px_list *pos, *tmp;
+
+	/* Events (EOS) are never dropped; buffers follow the policy. */
+	if (pub->slow == PX__IPC_SLOW_BLOCK || !is_buf) {
+		px_list_for_each(pos, &pub->peers) {
+			struct px__ipc_peer *p =
+				px_list_entry(pos, struct px__ipc_peer, node);
+
+			if (p->state == PX__PEER_ACTIVE && !peer_room(p, is_buf))
+				return false;
+		}
+	}
+	px_list_for_each_safe(pos, tmp, &pub->peers) {
+		struct px__ipc_peer *p = px_list_entry(pos, struct px__ipc_peer,
+						       node);
+
+		if (p->state != PX__PEER_ACTIVE)
+			continue;
+		if (peer_room(p, is_buf)) {
+			push(p, it, idx);
+		} else if (pub->slow == PX__IPC_SLOW_DROP) {
+			pub->st.dropped++;
+		} else {
+			char text[PX_MSG_TEXT];
+
+			snprintf(text, sizeof(text),
+				 "%s of channel %s fell behind (slow="
+				 "disconnect); dropped",
+				 p->name, pub->channel);
+			px__ipc_peer_kill(p, text);
+		}
+	}
+	if (is_buf)
+		pub->st.sent++;
+	return true;
+}
+
+void px__ipc_pub_poll(struct px__ipc_pub *pub)
+{
+	struct px_list *pos, *tmp;
+
+	px_list_for_each_safe(pos, tmp, &pub->peers) {
+		struct px__ipc_peer *p = px_list_entry(pos, struct px__ipc_peer,
+						       node);
+
+		if (p->state != PX__PEER_ACTIVE)
+			continue;
+		px__link_producer_resume(&p->link);
+		(void)drain_returns(p);
+	}
+}
+
+unsigned px__ipc_pub_send(struct px__ipc_pub *pub, struct px_item *items,
+			  unsigned n)
+{
+	struct px_list *pos;
+	unsigned done;
+
+	px__ipc_pub_poll(pub);
+	for (done = 0; done < n; done++) {
+		struct px_item *it = &items[done];
+		int idx = -1;
+
+		if (it->type == PX_ITEM_BUFFER) {
+			idx = pool_index(pub, it->buf.pool);
+			if (idx < 0) {
+				/* Not shareable or too many pools: the owner
+				 * checks first; count it as lost, not sent. */
+				pub->st.dropped++;
+				px_item_release(it);
+				continue;
+			}
+		}
+		if (!offer(pub, it, idx))
+			break;
+		/* Each subscriber took its own reference: drop the caller's. */
+		px_item_release(it);
+	}
+	px_list_for_each(pos, &pub->peers) {
+		struct px__ipc_peer *p = px_list_entry(pos, struct px__ipc_peer,
+						       node);
+
+		if (p->pushed) {
+			p->pushed = false;
+			px__link_wake_consumer(&p->link);
+		}
+	}
+	return done;
+}
+
+/* ---- queries ---------------------------------------------------------------------- */
+
+unsigned px__ipc_pub_subscribers(const struct px__ipc_pub *pub)
+{
+	return pub->active;
+}
+
+uint64_t px__ipc_pub_held(const struct px__ipc_pub *pub)
+{
+	const struct px_list *pos;
+	uint64_t n = 0;
+
+	px_list_for_each(pos, &pub->peers)
+		n += px_list_entry(pos, struct px__ipc_peer, node)->outstanding;
+	return n;
+}
+
+void px__ipc_pub_stats(const struct px__ipc_pub *pub,
+		       struct px__ipc_pub_stats *st)
+{
+	*st = pub->st;
+	st->subscribers = pub->active;
+	st->held = px__ipc_pub_held(pub);
+}
+
+/* ---- lifecycle ----------------------------------------------------------------- */
+
+static int copy_ids(void **dst, const void *src, unsigned n, size_t size)
+{
+	if (!n)
+		return 0;
+	*dst = malloc(n * size);
+	if (!*dst)
+		return -ENOMEM;
+	memcpy(*dst, src, n * size);
+	return 0;
+}
+
+static void pub_free(struct px__ipc_pub *pub)
+{
+	for (unsigned i = 0; i < pub->n_pools; i++)
+		if (pub->pools[i].ro_fd >= 0)
+			close(pub->pools[i].ro_fd);
+	free(pub->allow_uids);
+	free(pub->allow_gids);
+	free(pub);
+}
+
+int px__ipc_pub_create(struct px_reactor *r,
+		       const struct px__ipc_pub_config *cfg,
+		       const struct px__ipc_pub_events *ev,
+		       struct px__ipc_pub **out, char *why, size_t whylen)
+{
+	struct px__ipc_pub *pub = calloc(1, sizeof(*pub));
+	int err;
+
+	if (!pub)
+		return -ENOMEM;
+	pub->reactor = r;
+	pub->ev = *ev;
+	pub->lfd = -1;
+	px_list_init(&pub->peers);
+	snprintf(pub->channel, sizeof(pub->channel), "%s",
+		 cfg->channel ? cfg->channel : "");
+	snprintf(pub->path, sizeof(pub->path), "%s",
+		 cfg->socket_path ? cfg->socket_path : "");
+	snprintf(pub->caps, sizeof(pub->caps), "%s",
+		 cfg->caps ? cfg->caps : "ANY");
+	pub->ring_capacity = cfg->ring_capacity ? cfg->ring_capacity : 256;
+	pub->max_held = cfg->max_held ? cfg->max_held : 4096;
+	pub->slow = cfg->slow;
+	pub->handshake_timeout_ns = cfg->handshake_timeout_ns ?
+					    cfg->handshake_timeout_ns :
+					    2000000000ull;
+	err = copy_ids((void **)&pub->allow_uids, cfg->allow_uids,
+		       cfg->n_allow_uids, sizeof(uid_t));
+	if (!err)
+		err = copy_ids((void **)&pub->allow_gids, cfg->allow_gids,
+			       cfg->n_allow_gids, sizeof(gid_t));
+	if (err) {
+		snprintf(why, whylen, "out of memory");
+		goto err_free;
+	}
+	pub->n_allow_uids = cfg->n_allow_uids;
+	pub->n_allow_gids = cfg->n_allow_gids;
+	err = px__ipc_pub_listen(pub, why, whylen);
+	if (err)
+		goto err_free;
+	*out = pub;
+	return 0;
+err_free:
+	pub_free(pub);
+	return err;
+}
+
+void px__ipc_pub_maybe_done(struct px__ipc_pub *pub)
+{
+	void (*done)(void *arg) = pub->done;
+	void *arg = pub->done_arg;
+
+	if (!pub->closing || pub->in_close || !px_list_empty(&pub->peers) ||
+	    px_op_busy(&pub->accept_op))
+		return;
+	pub_free(pub);
+	if (done)
+		done(arg);
+}
+
+bool px__ipc_pub_close(struct px__ipc_pub *pub, void (*done)(void *arg),
+		       void *arg)
+{
+	struct px_list *pos, *tmp;
+
+	pub->closing = true;
+	pub->in_close = true; /* peers that end now must not free PUB */
+	px_list_for_each_safe(pos, tmp, &pub->peers)
+		px__ipc_peer_kill(px_list_entry(pos, struct px__ipc_peer, node),
+				  NULL);
+	if (pub->lfd >= 0) {
+		close(pub->lfd);
+		pub->lfd = -1;
+		if (pub->path[0])
+			(void)unlink(pub->path);
+	}
+	if (px_op_busy(&pub->accept_op))
+		(void)px_io_cancel(pub->reactor, &pub->accept_op);
+	pub->in_close = false;
+	if (px_list_empty(&pub->peers) && !px_op_busy(&pub->accept_op)) {
+		pub_free(pub);
+		return true;
+	}
+	pub->done = done;
+	pub->done_arg = arg;
+	return false;
+}

@@ -1,0 +1,588 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ipc_sub.c - the subscriber core: connect to a channel (retrying until the
+ * timeout), the handshake, mapping the publisher's pools read-only as
+ * remote handles, taking items off the data ring with every field checked,
+ * and handing references back on the release ring from whichever thread
+ * drops the last one. I/O on the subscriber's reactor thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc_int.h"
+#include "px_bus.h"
+#include "px_error.h"
+
+#define RETRY_NS 20000000ull /* connect again every 20 ms until timeout */
+#define STASH_MAX 64u
+#define FDS_MAX 4
+
+enum sub_state {
+	SUB_CONNECTING = 0,
+	SUB_HELLO,	/* HELLO sent, waiting for WELCOME */
+	SUB_ACTIVE,	/* READY sent */
+	SUB_ENDED,	/* publisher gone or refused; items may remain */
+};
+
+struct sub_pool {
+	struct px__ipc_sub *sub;
+	struct px_pool *pool;	 /* remote handle, NULL until POOL */
+	struct px_segment *seg;
+	uint32_t index;
+};
+
+struct px__ipc_sub {
+	struct px_reactor *reactor;
+	struct px__ipc_sub_events ev;
+	char channel[PX__IPC_CHANNEL_MAX];
+	struct sockaddr_storage addr;
+	int addrlen;
+	uint64_t deadline;
+	int fd;
+	int state;
+	struct px_op conn_op, rx_op, tx_op, timer_op;
+	struct msghdr rx_msg, tx_msg;
+	struct iovec rx_iov, tx_iov;
+	uint8_t rx_buf[PX__IPC_MSG_MAX];
+	uint8_t tx_buf[PX__IPC_MSG_MAX];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * FDS_MAX)];
+	} rx_cmsg;
+	char caps[PX__IPC_CAPS_MAX];
+	/* the process link: data ring (consumer end here) and returns */
+	struct px_segment *seg;
+	struct px_link link;
+	struct px__link_wake wake; /* in: to_sub; out: to_pub */
+	int to_sub, to_pub;
+	bool wake_started;
+	struct px_ring *rel;
+	struct sub_pool pools[PX__IPC_MAX_POOLS];
+	/* items taken off the ring whose pool has not been announced yet */
+	struct px_item stash[STASH_MAX];
+	unsigned stash_at, stash_n;
+	bool eos_seen, gone, reported;
+	int end_err;
+	char end_text[PX_MSG_TEXT];
+	_Atomic uint64_t returned;
+	uint64_t received;
+	/* close */
+	bool closing;
+	void (*done)(void *arg);
+	void *done_arg;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool sub_idle(const struct px__ipc_sub *s)
+{
+	return !px_op_busy(&s->conn_op) && !px_op_busy(&s->rx_op) &&
+	       !px_op_busy(&s->tx_op) && !px_op_busy(&s->timer_op) &&
+	       !px_op_busy(&s->wake.rd_op) && !px_op_busy(&s->wake.wr_op);
+}
+
+static void maybe_done(struct px__ipc_sub *s)
+{
+	void (*done)(void *arg) = s->done;
+
+	if (!s->closing || !done || !sub_idle(s))
+		return;
+	s->done = NULL;
+	done(s->done_arg);
+}
+
+static void wake_closed(struct px__link_wake *w)
+{
+	maybe_done(px_container_of(w, struct px__ipc_sub, wake));
+}
+
+/* The channel ended: remember why; the owner hears it once the ring is
+ * empty (items the publisher pushed before it went still count). */
+static void end(struct px__ipc_sub *s, int err, const char *fmt, ...)
+	PX_PRINTF(3, 4);
+
+static void end(struct px__ipc_sub *s, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->gone)
+		return;
+	s->gone = true;
+	s->end_err = err;
+	va_start(ap, fmt);
+	vsnprintf(s->end_text, sizeof(s->end_text), fmt, ap);
+	va_end(ap);
+	if (s->state != SUB_ACTIVE)
+		s->state = SUB_ENDED;
+	if (s->fd >= 0) {
+		shutdown(s->fd, SHUT_RDWR);
+		close(s->fd);
+		s->fd = -1;
+	}
+	px_reactor_schedule(s->reactor, s->ev.task);
+}
+
+/* ---- returns (any thread) ------------------------------------------------ */
+
+static void hand_back(struct px_pool *pool, uint32_t slot, uint32_t count,
+		      void *arg)
+{
+	struct sub_pool *sp = arg;
+	struct px__ipc_sub *s = sp->sub;
+	/* 64 bytes, zero past the entry: the ring's item size lives in memory
+	 * the publisher can write, and a copy must never read past this. */
+	union {
+		struct px__ipc_return r;
+		uint8_t item[64];
+	} u = { .r = { .index = sp->index, .slot = slot, .count = count } };
+
+	(void)pool;
+	if (px_ring_item_size(s->rel) != PX__IPC_RETURN_SIZE)
+		return; /* a publisher that rewrote the ring gets nothing back */
+	/* Never full: every entry returns at least one of the at most
+	 * capacity references the publisher lends (its max_held). A
+	 * publisher that sized it wrong only delays this thread. */
+	while (!px_ring_enqueue(s->rel, &u))
+		sched_yield();
+	atomic_fetch_add_explicit(&s->returned, count, memory_order_relaxed);
+	if (px_ring_consumer_needs_wake(s->rel))
+		px__link_wake_signal_sync(s->to_pub);
+}
+
+/* ---- control messages ------------------------------------------------------ */
+
+static void rx_done(struct px_op *op, int res, uint32_t flags);
+static void tx_done(struct px_op *op, int res, uint32_t flags);
+
+static void rx_arm(struct px__ipc_sub *s)
+{
+	memset(&s->rx_msg, 0, sizeof(s->rx_msg));
+	s->rx_iov.iov_base = s->rx_buf;
+	s->rx_iov.iov_len = sizeof(s->rx_buf);
+	s->rx_msg.msg_iov = &s->rx_iov;
+	s->rx_msg.msg_iovlen = 1;
+	s->rx_msg.msg_control = s->rx_cmsg.buf;
+	s->rx_msg.msg_controllen = sizeof(s->rx_cmsg.buf);
+	if (px_io_recvmsg(s->reactor, &s->rx_op, s->fd, &s->rx_msg,
+			  MSG_CMSG_CLOEXEC, rx_done) < 0)
+		end(s, -EIO, "channel %s: cannot read the control socket",
+		    s->channel);
+}
+
+static void tx_send(struct px__ipc_sub *s, const void *msg, size_t len)
+{
+	memcpy(s->tx_buf, msg, len);
+	memset(&s->tx_msg, 0, sizeof(s->tx_msg));
+	s->tx_iov.iov_base = s->tx_buf;
+	s->tx_iov.iov_len = len;
+	s->tx_msg.msg_iov = &s->tx_iov;
+	s->tx_msg.msg_iovlen = 1;
+	if (px_io_sendmsg(s->reactor, &s->tx_op, s->fd, &s->tx_msg,
+			  MSG_NOSIGNAL, tx_done) < 0)
+		end(s, -EIO, "channel %s: cannot write the control socket",
+		    s->channel);
+}
+
+static void tx_done(struct px_op *op, int res, uint32_t flags)
+{
+	struct px__ipc_sub *s = px_container_of(op, struct px__ipc_sub, tx_op);
+
+	(void)flags;
+	if (s->closing) {
+		maybe_done(s);
+		return;
+	}
+	if (res < 0)
+		end(s, res, "channel %s: the publisher went away during the "
+			    "handshake", s->channel);
+}
+
+static int on_welcome(struct px__ipc_sub *s, const struct px__ipc_welcome *w,
+		      const int *fds, unsigned nfds)
+{
+	struct px_ring *rel;
+	int err;
+
+	if (nfds != 3)
+		return -EPROTO;
+	err = px_segment_map_fd(fds[0], false, &s->seg);
+	if (err)
+		return err;
+	if (s->seg->size != w->seg_size)
+		return -EPROTO;
+	err = px__link_process_attach(&s->link, s->seg, w->data_offset, false);
+	if (err)
+		return err;
+	if (px_ring_capacity(s->link.ring) != w->data_capacity)
+		return -EPROTO;
+	if (w->rel_offset % PX_CACHE_LINE || w->rel_offset >= s->seg->size)
+		return -EPROTO;
+	err = px_ring_attach((char *)s->seg->base + w->rel_offset,
+			     s->seg->size - w->rel_offset, &rel);
+	if (err)
+		return err;
+	if (px_ring_kind(rel) != PX_RING_MPSC ||
+	    px_ring_item_size(rel) != PX__IPC_RETURN_SIZE ||
+	    px_ring_capacity(rel) != w->rel_capacity)
+		return -EPROTO;
+	s->rel = rel;
+	s->to_sub = fcntl(fds[1], F_DUPFD_CLOEXEC, 0);
+	s->to_pub = fcntl(fds[2], F_DUPFD_CLOEXEC, 0);
+	if (s->to_sub < 0 || s->to_pub < 0)
+		return -errno;
+	s->link.wake = &s->wake;
+	snprintf(s->caps, sizeof(s->caps), "%s", w->caps);
+	err = px__link_wake_start(&s->wake, s->reactor, s->ev.task, s->to_sub,
+				  s->to_pub);
+	if (err)
+		return err;
+	s->wake_started = true;
+	return 0;
+}
+
+static int on_pool(struct px__ipc_sub *s, const struct px__ipc_pool_msg *m,
+		   const int *fds, unsigned nfds)
+{
+	struct sub_pool *sp;
+	int err;
+
+	if (nfds != 1 || m->index >= PX__IPC_MAX_POOLS)
+		return -EPROTO;
+	sp = &s->pools[m->index];
+	if (sp->pool)
+		return -EPROTO; /* announced twice */
+	err = px_segment_map_fd(fds[0], true, &sp->seg);
+	if (err)
+		return err;
+	sp->sub = s;
+	sp->index = m->index;
+	err = px_pool_attach_remote(sp->seg, hand_back, sp, &sp->pool);
+	if (!err && (px_pool_slot_count(sp->pool) != m->slots ||
+		     px_pool_slot_size(sp->pool) != m->slot_size))
+		err = -EPROTO;
+	if (err) {
+		px_pool_destroy(sp->pool);
+		sp->pool = NULL;
+		px_segment_destroy(sp->seg);
+		sp->seg = NULL;
+	}
+	return err;
+}
+
+static void rx_done(struct px_op *op, int res, uint32_t flags)
+{
+	struct px__ipc_sub *s = px_container_of(op, struct px__ipc_sub, rx_op);
+	int fds[FDS_MAX];
+	unsigned nfds = 0;
+	const char *why = NULL;
+	int type, err = 0;
+
+	(void)flags;
+	if (s->closing) {
+		maybe_done(s);
+		return;
+	}
+	if (res <= 0) {
+		end(s, -EPIPE, "channel %s: the publisher went away",
+		    s->channel);
+		return;
+	}
+	nfds = px__ipc_take_fds(&s->rx_msg, fds, FDS_MAX);
+	type = px__ipc_msg_check(s->rx_buf, (size_t)res, &why);
+	if (type == PX__IPC_REFUSE) {
+		end(s, -EACCES, "channel %s refused this subscriber: %s",
+		    s->channel, ((struct px__ipc_text *)s->rx_buf)->text);
+	} else if (type == PX__IPC_WELCOME && s->state == SUB_HELLO) {
+		err = on_welcome(s, (const struct px__ipc_welcome *)s->rx_buf,
+				 fds, nfds);
+		if (!err) {
+			struct px__ipc_hdr ready;
+
+			px__ipc_hdr_init(&ready, PX__IPC_READY, sizeof(ready));
+			s->state = SUB_ACTIVE;
+			tx_send(s, &ready, sizeof(ready));
+			if (s->ev.connected)
+				s->ev.connected(s->ev.arg, s->caps);
+		}
+	} else if (type == PX__IPC_POOL && s->state == SUB_ACTIVE) {
+		err = on_pool(s, (const struct px__ipc_pool_msg *)s->rx_buf,
+			      fds, nfds);
+		px_reactor_schedule(s->reactor, s->ev.task); /* stash */
+	} else {
+		if (!why)
+			why = "a message out of turn";
+		err = -EPROTO;
+	}
+	px__ipc_close_fds(fds, nfds);
+	if (err) {
+		end(s, err, "channel %s: the publisher broke the protocol: %s",
+		    s->channel, why ? why : px_strerror(err));
+		return;
+	}
+	if (!s->gone)
+		rx_arm(s);
+}
+
+/* ---- connecting ------------------------------------------------------------ */
+
+static void connect_done(struct px_op *op, int res, uint32_t flags);
+
+static void try_connect(struct px__ipc_sub *s)
+{
+	s->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
+		end(s, -errno, "channel %s: socket: %s", s->channel,
+		    px_strerror(-errno));
+		return;
+	}
+	if (px_io_connect(s->reactor, &s->conn_op, s->fd,
+			  (struct sockaddr *)&s->addr, (socklen_t)s->addrlen,
+			  connect_done) < 0)
+		end(s, -EIO, "channel %s: cannot connect", s->channel);
+}
+
+static void retry_done(struct px_op *op, int res, uint32_t flags)
+{
+	struct px__ipc_sub *s = px_container_of(op, struct px__ipc_sub,
+						timer_op);
+
+	(void)res;
+	(void)flags;
+	if (s->closing) {
+		maybe_done(s);
+		return;
+	}
+	try_connect(s);
+}
+
+static void connect_done(struct px_op *op, int res, uint32_t flags)
+{
+	struct px__ipc_sub *s = px_container_of(op, struct px__ipc_sub,
+						conn_op);
+	struct px__ipc_hello h;
+
+	(void)flags;
+	if (s->closing) {
+		maybe_done(s);
+		return;
+	}
+	if (res == -ECONNREFUSED || res == -ENOENT || res == -EAGAIN) {
+		/* No publisher yet: try again until the deadline. */
+		close(s->fd);
+		s->fd = -1;
+		if (now_ns() >= s->deadline) {
+			end(s, -ETIMEDOUT, "channel %s: no publisher after "
+					   "waiting (ipcsrc timeout)",
+			    s->channel);
+			return;
+		}
+		if (px_io_timeout(s->reactor, &s->timer_op, RETRY_NS,
+				  retry_done) < 0)
+			end(s, -EIO, "channel %s: cannot wait", s->channel);
+		return;
+	}
+	if (res < 0) {
+		end(s, res, "channel %s: connect: %s", s->channel,
+		    px_strerror(res));
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	px__ipc_hdr_init(&h.h, PX__IPC_HELLO, sizeof(h));
+	h.pid = (uint32_t)getpid();
+	snprintf(h.channel, sizeof(h.channel), "%s", s->channel);
+	s->state = SUB_HELLO;
+	tx_send(s, &h, sizeof(h));
+	rx_arm(s);
+}
+
+int px__ipc_sub_create(struct px_reactor *r,
+		       const struct px__ipc_sub_config *cfg,
+		       const struct px__ipc_sub_events *ev,
+		       struct px__ipc_sub **out)
+{
+	struct px__ipc_sub *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->addrlen = px__ipc_addr(cfg->channel, cfg->socket_path, &s->addr);
+	if (s->addrlen < 0) {
+		int err = s->addrlen;
+
+		free(s);
+		return err;
+	}
+	s->reactor = r;
+	s->ev = *ev;
+	s->fd = s->to_sub = s->to_pub = -1;
+	snprintf(s->channel, sizeof(s->channel), "%s", cfg->channel);
+	s->deadline = now_ns() + cfg->timeout_ns;
+	try_connect(s);
+	*out = s;
+	return 0;
+}
+
+/* ---- items --------------------------------------------------------------------- */
+
+/* Check and translate IT in place; 1 ok, 0 its pool is not known yet,
+ * -EPROTO for an item no publisher may send. */
+static int translate(struct px__ipc_sub *s, struct px_item *it)
+{
+	const struct sub_pool *sp;
+	uint32_t idx;
+
+	if (it->type == PX_ITEM_EVENT) {
+		if (it->ev.size > PX_EVENT_PAYLOAD)
+			return -EPROTO;
+		if (it->ev.type == PX_EVENT_EOS)
+			s->eos_seen = true;
+		return 1;
+	}
+	if (it->type != PX_ITEM_BUFFER || it->buf.pool == 0)
+		return -EPROTO;
+	idx = it->buf.pool - 1u;
+	if (idx >= PX__IPC_MAX_POOLS)
+		return -EPROTO;
+	sp = &s->pools[idx];
+	if (!sp->pool)
+		return 0;
+	if (it->buf.slot >= px_pool_slot_count(sp->pool) ||
+	    it->buf.offset > px_pool_slot_size(sp->pool) ||
+	    it->buf.length > px_pool_slot_size(sp->pool) - it->buf.offset)
+		return -EPROTO;
+	(void)px_pool_remote_take(sp->pool, it->buf.slot);
+	it->buf.pool = px_pool_id(sp->pool);
+	s->received++;
+	return 1;
+}
+
+unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
+			  unsigned n)
+{
+	unsigned got = 0;
+
+	if (s->state != SUB_ACTIVE && !s->gone)
+		return 0;
+	if (s->link.ring)
+		px__link_consumer_resume(&s->link);
+	while (got < n) {
+		int ok;
+
+		if (s->stash_at == s->stash_n) {
+			unsigned want = PX_MIN(n - got, STASH_MAX);
+
+			s->stash_at = 0;
+			s->stash_n = s->link.ring ?
+				px_ring_dequeue_burst(s->link.ring, s->stash,
+						      want) : 0;
+			if (!s->stash_n)
+				break;
+			if (px_ring_count(s->link.ring) <= s->link.half)
+				px__link_wake_producer(&s->link);
+		}
+		ok = translate(s, &s->stash[s->stash_at]);
+		if (ok == 0)
+			break; /* its POOL message is on the way */
+		if (ok < 0) {
+			end(s, -EPROTO, "channel %s: the publisher sent an item "
+					"outside its pools", s->channel);
+			s->stash_at = s->stash_n = 0;
+			break;
+		}
+		items[got++] = s->stash[s->stash_at++];
+	}
+	if (!got && s->gone && !s->reported && s->stash_at == s->stash_n &&
+	    (!s->link.ring || !px_ring_count(s->link.ring))) {
+		s->reported = true;
+		if (!s->eos_seen && s->ev.error)
+			s->ev.error(s->ev.arg, s->end_err, s->end_text);
+	}
+	return got;
+}
+
+bool px__ipc_sub_idle(struct px__ipc_sub *s)
+{
+	if (s->gone)
+		return !(s->stash_at < s->stash_n ||
+			 (s->link.ring && px_ring_count(s->link.ring)) ||
+			 !s->reported);
+	if (s->stash_at < s->stash_n)
+		return true; /* waiting for a POOL message: rx schedules */
+	if (!s->link.ring)
+		return true;
+	return px__link_consumer_wait(&s->link);
+}
+
+void px__ipc_sub_stats(const struct px__ipc_sub *s, struct px__ipc_sub_stats *st)
+{
+	st->received = s->received;
+	st->returned = atomic_load_explicit(&s->returned, memory_order_relaxed);
+	st->held = 0;
+	for (unsigned i = 0; i < PX__IPC_MAX_POOLS; i++)
+		if (s->pools[i].pool)
+			st->held += px_pool_remote_held(s->pools[i].pool);
+	st->connected = s->state == SUB_ACTIVE && !s->gone;
+}
+
+/* ---- teardown -------------------------------------------------------------------- */
+
+bool px__ipc_sub_close(struct px__ipc_sub *s, void (*done)(void *arg),
+		       void *arg)
+{
+	s->closing = true;
+	/* Items taken but not delivered go back with the hang-up. */
+	s->stash_at = s->stash_n = 0;
+	if (s->fd >= 0) {
+		shutdown(s->fd, SHUT_RDWR);
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (px_op_busy(&s->conn_op))
+		(void)px_io_cancel(s->reactor, &s->conn_op);
+	if (px_op_busy(&s->rx_op))
+		(void)px_io_cancel(s->reactor, &s->rx_op);
+	if (px_op_busy(&s->tx_op))
+		(void)px_io_cancel(s->reactor, &s->tx_op);
+	if (px_op_busy(&s->timer_op))
+		(void)px_io_cancel(s->reactor, &s->timer_op);
+	if (s->wake_started && !px__link_wake_stop(&s->wake))
+		s->wake.closed = wake_closed;
+	if (sub_idle(s))
+		return true;
+	s->done = done;
+	s->done_arg = arg;
+	return false;
+}
+
+int px__ipc_sub_destroy(struct px__ipc_sub *s)
+{
+	if (!s)
+		return 0;
+	for (unsigned i = 0; i < PX__IPC_MAX_POOLS; i++)
+		if (s->pools[i].pool && px_pool_remote_held(s->pools[i].pool))
+			return -EBUSY;
+	for (unsigned i = 0; i < PX__IPC_MAX_POOLS; i++) {
+		px_pool_destroy(s->pools[i].pool);
+		px_segment_destroy(s->pools[i].seg);
+	}
+	px_segment_destroy(s->seg);
+	if (s->to_sub >= 0)
+		close(s->to_sub);
+	if (s->to_pub >= 0)
+		close(s->to_pub);
+	free(s);
+	return 0;
+}
