@@ -367,6 +367,9 @@ PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 		return err;
 	}
 	ep->owner = e;
+	ep->segment = px_segment_kind_name(px_pool_segment(ep->pool)->kind);
+	ep->page = px_page_kind_name(px_pool_segment(ep->pool)->page);
+	ep->shareable = px_pool_segment(ep->pool)->fd >= 0;
 	ep->slot_size = cfg.slot_size;
 	ep->slots = slots;
 	atomic_init(&ep->waiter, NULL);

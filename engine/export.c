@@ -48,9 +48,11 @@ static void json_pool(FILE *f, const struct px__epool *ep,
 	fprintf(f,
 		",\"slot_size\":%" PRIu32 ",\"slots\":%" PRIu32
 		",\"loans\":%" PRIu64 ",\"bytes_copied\":%" PRIu64
-		",\"high_water\":%" PRIu32 "}",
+		",\"high_water\":%" PRIu32 ",\"in_use\":%" PRIu32
+		",\"segment\":\"%s\",\"page\":\"%s\",\"shareable\":%s}",
 		ep->slot_size, ep->slots, st->loans, st->bytes_copied,
-		st->high_water);
+		st->high_water, st->in_use, ep->segment, ep->page,
+		ep->shareable ? "true" : "false");
 }
 
 PX_API int px_pipeline_write_stats_json(const struct px_pipeline *p, FILE *f)

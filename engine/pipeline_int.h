@@ -94,6 +94,8 @@ struct px__epool {
 	_Atomic(struct px_element *) waiter; /* to wake on a release */
 	char name[PX__NAME_MAX];
 	uint32_t slot_size, slots;
+	const char *segment, *page;	/* what the pool got (static names) */
+	bool shareable;			/* a memfd another process can map */
 	struct px_pool_stats snap;	/* taken before destruction */
 };
 

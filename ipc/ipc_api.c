@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ipc_api.c - px_ipc_publisher and px_ipc_subscriber: the channel cores of
+ * ipc_pub.c and ipc_sub.c driven by an embedded reactor that the caller's
+ * own loop runs (px_reactor_run_once behind the *_poll and recv calls).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipc_int.h"
+#include "px_bus.h"
+#include "px_ipc.h"
+
+#define API_POOLS_MAX 8
+
+struct px_ipc_publisher {
+	struct px_reactor *r;
+	struct px__ipc_pub *pub;
+	struct px_task task;	/* the core's wakeups: nothing to run, the
+				   caller's next call does the work */
+	struct px_pool *pools[API_POOLS_MAX];
+	unsigned n_pools;
+	bool failed;
+};
+
+struct px_ipc_subscriber {
+	struct px_reactor *r;
+	struct px__ipc_sub *sub;
+	struct px_task task;
+	struct px_item stash[64];
+	unsigned at, n;
+	int err;		/* sticky: the end of the channel */
+	bool eos;
+	char caps[PX__IPC_CAPS_MAX];
+	char text[PX_MSG_TEXT];
+};
+
+static void noop_task(struct px_task *t)
+{
+	(void)t;
+}
+
+/* An embedded reactor whose ring exists (created on this thread). */
+static int embedded_reactor(struct px_reactor **out)
+{
+	struct px_reactor_config rc = PX_REACTOR_CONFIG_DEFAULT;
+	int err;
+
+	rc.name = "px-ipc";
+	rc.no_pin = true; /* the caller's thread: not ours to move */
+	rc.spin_ns = 0;
+	err = px_reactor_create(&rc, out);
+	if (err)
+		return err;
+	err = px_reactor_run_once(*out, 0);
+	if (err < 0) {
+		px_reactor_destroy(*out);
+		*out = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* ---- publisher ------------------------------------------------------------- */
+
+static void pub_error(void *arg, int err, const char *text)
+{
+	struct px_ipc_publisher *p = arg;
+
+	(void)err;
+	(void)text;
+	p->failed = true;
+}
+
+PX_API int px_ipc_publisher_create(const struct px_ipc_publisher_config *cfg,
+				   struct px_ipc_publisher **out)
+{
+	struct px__ipc_pub_config pc = { 0 };
+	struct px__ipc_pub_events ev = { .error = pub_error };
+	struct px_ipc_publisher *p;
+	char why[PX_MSG_TEXT];
+	int err;
+
+	if (!cfg || !cfg->channel || !*cfg->channel || !out)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	px_task_init(&p->task, noop_task);
+	err = embedded_reactor(&p->r);
+	if (err)
+		goto err_free;
+	pc.channel = cfg->channel;
+	pc.socket_path = cfg->socket_path;
+	pc.caps = cfg->caps;
+	pc.ring_capacity = cfg->ring_size;
+	pc.max_held = cfg->max_held;
+	pc.slow = (int)cfg->slow;
+	pc.handshake_timeout_ns = cfg->handshake_timeout_ns;
+	pc.allow_uids = cfg->allow_uids;
+	pc.n_allow_uids = cfg->n_allow_uids;
+	pc.allow_gids = cfg->allow_gids;
+	pc.n_allow_gids = cfg->n_allow_gids;
+	if ((pc.ring_capacity & (pc.ring_capacity - 1)) ||
+	    (pc.max_held & (pc.max_held - 1))) {
+		err = -EINVAL;
+		goto err_reactor;
+	}
+	ev.arg = p;
+	ev.task = &p->task;
+	err = px__ipc_pub_create(p->r, &pc, &ev, &p->pub, why, sizeof(why));
+	if (err)
+		goto err_reactor;
+	*out = p;
+	return 0;
+err_reactor:
+	px_reactor_destroy(p->r);
+err_free:
+	free(p);
+	return err;
+}
+
+PX_API int px_ipc_publisher_pool_create(struct px_ipc_publisher *p,
+					uint32_t slot_size, uint32_t slots,
+					struct px_pool **out)
+{
+	struct px_pool_config cfg = {
+		.slot_size = px_pool_round_slot_size(slot_size),
+		.slots = slots,
+		.name = "px-ipc",
+		.segment = { .kind = PX_SEGMENT_HUGETLB, .shareable = true,
+			     .numa_node = -1 },
+	};
+	int err;
+
+	if (!p || !out || !slot_size || !slots)
+		return -EINVAL;
+	if (p->n_pools == API_POOLS_MAX)
+		return -ENOSPC;
+	err = px_pool_create(&cfg, &p->pools[p->n_pools]);
+	if (err)
+		return err;
+	*out = p->pools[p->n_pools++];
+	return 0;
+}
+
+static int pub_send_item(struct px_ipc_publisher *p, struct px_item *it)
+{
+	(void)px_reactor_run_once(p->r, 0); /* returns and joins first */
+	if (p->failed) {
+		px_item_release(it);
+		return -EPIPE;
+	}
+	if (px__ipc_pub_send(p->pub, it, 1) == 1)
+		return 0;
+	return -EAGAIN;
+}
+
+PX_API int px_ipc_publisher_send(struct px_ipc_publisher *p, struct px_buf *buf)
+{
+	struct px_pool *pool = px_buf_pool(buf);
+	struct px_item it;
+	int err;
+
+	if (!px__ipc_pool_shareable(pool)) {
+		px_buf_unref(buf);
+		return -EXDEV;
+	}
+	px_item_from_buf(&it, buf);
+	err = pub_send_item(p, &it);
+	if (err != -EAGAIN)
+		*buf = (struct px_buf){ 0 };
+	/* A buffer the core could not announce was dropped and counted. */
+	return err;
+}
+
+PX_API int px_ipc_publisher_send_eos(struct px_ipc_publisher *p)
+{
+	struct px_item it;
+
+	px_item_eos(&it);
+	return pub_send_item(p, &it);
+}
+
+PX_API int px_ipc_publisher_poll(struct px_ipc_publisher *p, int timeout_ms)
+{
+	int n = px_reactor_run_once(p->r, timeout_ms);
+
+	if (n >= 0)
+		px__ipc_pub_poll(p->pub);
+	return n;
+}
+
+PX_API int px_ipc_publisher_fd(const struct px_ipc_publisher *p)
+{
+	return px_reactor_fd(p->r);
+}
+
+PX_API unsigned px_ipc_publisher_subscribers(const struct px_ipc_publisher *p)
+{
+	return px__ipc_pub_subscribers(p->pub);
+}
+
+PX_API uint64_t px_ipc_publisher_held(const struct px_ipc_publisher *p)
+{
+	return px__ipc_pub_held(p->pub);
+}
+
+static void set_flag(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+PX_API void px_ipc_publisher_destroy(struct px_ipc_publisher *p)
+{
+	bool done = false;
+
+	if (!p)
+		return;
+	if (!px__ipc_pub_close(p->pub, set_flag, &done))
+		while (!done && px_reactor_run_once(p->r, -1) >= 0)
+			;
+	px_reactor_destroy(p->r);
+	for (unsigned i = 0; i < p->n_pools; i++)
+		px_pool_destroy(p->pools[i]);
+	free(p);
+}
+
+/* ---- subscriber ------------------------------------------------------------- */
+
+static void sub_connected(void *arg, const char *caps)
+{
+	struct px_ipc_subscriber *s = arg;
+
+	snprintf(s->caps, sizeof(s->caps), "%s", caps);
+}
+
+static void sub_error(void *arg, int err, const char *text)
+{
+	struct px_ipc_subscriber *s = arg;
+
+	if (s->err)
+		return;
+	s->err = err == -ECONNREFUSED || err == -ECONNRESET ? -EPIPE : err;
+	snprintf(s->text, sizeof(s->text), "%s", text);
+}
+
+PX_API int px_ipc_subscriber_create(const struct px_ipc_subscriber_config *cfg,
+				    struct px_ipc_subscriber **out)
+{
+	struct px__ipc_sub_config sc = { 0 };
+	struct px__ipc_sub_events ev = { .connected = sub_connected,
+					 .error = sub_error };
+	struct px_ipc_subscriber *s;
+	int err;
+
+	if (!cfg || !cfg->channel || !*cfg->channel || !out)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	px_task_init(&s->task, noop_task);
+	err = embedded_reactor(&s->r);
+	if (err)
+		goto err_free;
+	sc.channel = cfg->channel;
+	sc.socket_path = cfg->socket_path;
+	sc.timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 10000000000ull;
+	ev.arg = s;
+	ev.task = &s->task;
+	err = px__ipc_sub_create(s->r, &sc, &ev, &s->sub);
+	if (err)
+		goto err_reactor;
+	*out = s;
+	return 0;
+err_reactor:
+	px_reactor_destroy(s->r);
+err_free:
+	free(s);
+	return err;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
+				  struct px_buf *out, int timeout_ms)
+{
+	int64_t deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
+	int wait = timeout_ms;
+	bool last = false;
+
+	*out = (struct px_buf){ 0 };
+	for (;;) {
+		while (s->at < s->n) {
+			struct px_item *it = &s->stash[s->at++];
+
+			if (it->type == PX_ITEM_BUFFER) {
+				*out = it->buf;
+				return 0;
+			}
+			if (px_item_is_eos(it))
+				s->eos = true;
+		}
+		if (s->eos)
+			return -ENODATA;
+		if (s->err)
+			return s->err;
+		s->at = 0;
+		s->n = px__ipc_sub_recv(s->sub, s->stash, 64);
+		if (s->n)
+			continue;
+		if (s->err)
+			return s->err;
+		if (!px__ipc_sub_idle(s->sub))
+			continue; /* items raced in */
+		if (last)
+			return -EAGAIN;
+		if (timeout_ms > 0) {
+			wait = (int)PX_MAX(deadline - mono_ms(), 0);
+			last = wait == 0;
+		} else {
+			last = timeout_ms == 0; /* one turn that never blocks */
+		}
+		if (px_reactor_run_once(s->r, wait) < 0)
+			return -EIO;
+	}
+}
+
+PX_API const char *px_ipc_subscriber_error(const struct px_ipc_subscriber *s)
+{
+	return s->text;
+}
+
+PX_API const char *px_ipc_subscriber_caps(const struct px_ipc_subscriber *s)
+{
+	return s->caps;
+}
+
+PX_API int px_ipc_subscriber_fd(const struct px_ipc_subscriber *s)
+{
+	return px_reactor_fd(s->r);
+}
+
+PX_API void px_ipc_subscriber_destroy(struct px_ipc_subscriber *s)
+{
+	bool done = false;
+
+	if (!s)
+		return;
+	while (s->at < s->n)
+		px_item_release(&s->stash[s->at++]);
+	if (!px__ipc_sub_close(s->sub, set_flag, &done))
+		while (!done && px_reactor_run_once(s->r, -1) >= 0)
+			;
+	px_reactor_destroy(s->r);
+	/* -EBUSY: buffers are still out; their mapping stays (documented). */
+	(void)px__ipc_sub_destroy(s->sub);
+	free(s);
+}
