@@ -66,6 +66,9 @@ struct px__link_wake {
 	struct px_op rd_op, wr_op;
 	uint64_t rd_val, wr_val;
 	bool wr_pending;	    /* a wake was asked while wr_op was busy */
+	bool sync;		    /* signal with write(2) at once, not an op:
+				       for an embedded reactor whose owner may
+				       not turn its loop again soon */
 	bool closing;		    /* no re-arm: px__link_wake_stop() ran */
 	void (*closed)(struct px__link_wake *w); /* both ops idle after stop */
 	uint64_t wakes_sent, wakes_received;
@@ -126,7 +129,8 @@ size_t px__link_process_memsize(uint32_t capacity);
  * Returns 0 or the px_io_read error.
  */
 int px__link_wake_start(struct px__link_wake *w, struct px_reactor *reactor,
-			struct px_task *task, int in_fd, int out_fd);
+			struct px_task *task, int in_fd, int out_fd,
+			bool sync);
 /* Signal the other process (reactor thread of W). */
 void px__link_wake_signal(struct px__link_wake *w);
 /* Signal from any thread with a plain write(2) (no reactor needed). */

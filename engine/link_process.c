@@ -111,7 +111,8 @@ static void wake_arm(struct px__link_wake *w)
 }
 
 int px__link_wake_start(struct px__link_wake *w, struct px_reactor *reactor,
-			struct px_task *task, int in_fd, int out_fd)
+			struct px_task *task, int in_fd, int out_fd,
+			bool sync)
 {
 	int err;
 
@@ -123,6 +124,7 @@ int px__link_wake_start(struct px__link_wake *w, struct px_reactor *reactor,
 	w->out_fd = out_fd;
 	w->wr_pending = false;
 	w->closing = false;
+	w->sync = sync;
 	w->wr_val = 1;
 	err = px_io_read(reactor, &w->rd_op, in_fd, &w->rd_val,
 			 sizeof(w->rd_val), (uint64_t)-1, wake_read_done);
@@ -150,6 +152,11 @@ void px__link_wake_signal(struct px__link_wake *w)
 {
 	if (w->closing)
 		return;
+	if (w->sync) {
+		w->wakes_sent++;
+		px__link_wake_signal_sync(w->out_fd);
+		return;
+	}
 	if (px_op_busy(&w->wr_op)) {
 		w->wr_pending = true;
 		return;

@@ -43,6 +43,20 @@ static void noop_task(struct px_task *t)
 	(void)t;
 }
 
+/*
+ * One turn of R waiting up to TIMEOUT_MS; when callbacks ran, one more
+ * that never waits, so that what they queued (a READY, a pool
+ * announcement) is submitted now and not at the caller's next call.
+ */
+static int turn(struct px_reactor *r, int timeout_ms)
+{
+	int n = px_reactor_run_once(r, timeout_ms);
+
+	if (n > 0)
+		(void)px_reactor_run_once(r, 0);
+	return n;
+}
+
 /* An embedded reactor whose ring exists (created on this thread). */
 static int embedded_reactor(struct px_reactor **out)
 {
@@ -104,6 +118,7 @@ PX_API int px_ipc_publisher_create(const struct px_ipc_publisher_config *cfg,
 	pc.n_allow_uids = cfg->n_allow_uids;
 	pc.allow_gids = cfg->allow_gids;
 	pc.n_allow_gids = cfg->n_allow_gids;
+	pc.sync_wake = true;
 	if ((pc.ring_capacity & (pc.ring_capacity - 1)) ||
 	    (pc.max_held & (pc.max_held - 1))) {
 		err = -EINVAL;
@@ -149,14 +164,17 @@ PX_API int px_ipc_publisher_pool_create(struct px_ipc_publisher *p,
 
 static int pub_send_item(struct px_ipc_publisher *p, struct px_item *it)
 {
-	(void)px_reactor_run_once(p->r, 0); /* returns and joins first */
+	unsigned sent;
+
 	if (p->failed) {
 		px_item_release(it);
 		return -EPIPE;
 	}
-	if (px__ipc_pub_send(p->pub, it, 1) == 1)
-		return 0;
-	return -EAGAIN;
+	sent = px__ipc_pub_send(p->pub, it, 1);
+	/* One turn: what the send queued (a pool announcement) goes out
+	 * now, and joins and departures are noticed. */
+	(void)px_reactor_run_once(p->r, 0);
+	return sent == 1 ? 0 : -EAGAIN;
 }
 
 PX_API int px_ipc_publisher_send(struct px_ipc_publisher *p, struct px_buf *buf)
@@ -187,7 +205,7 @@ PX_API int px_ipc_publisher_send_eos(struct px_ipc_publisher *p)
 
 PX_API int px_ipc_publisher_poll(struct px_ipc_publisher *p, int timeout_ms)
 {
-	int n = px_reactor_run_once(p->r, timeout_ms);
+	int n = turn(p->r, timeout_ms);
 
 	if (n >= 0)
 		px__ipc_pub_poll(p->pub);
@@ -269,6 +287,7 @@ PX_API int px_ipc_subscriber_create(const struct px_ipc_subscriber_config *cfg,
 	sc.channel = cfg->channel;
 	sc.socket_path = cfg->socket_path;
 	sc.timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 10000000000ull;
+	sc.sync_wake = true;
 	ev.arg = s;
 	ev.task = &s->task;
 	err = px__ipc_sub_create(s->r, &sc, &ev, &s->sub);
@@ -330,7 +349,7 @@ PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
 		} else {
 			last = timeout_ms == 0; /* one turn that never blocks */
 		}
-		if (px_reactor_run_once(s->r, wait) < 0)
+		if (turn(s->r, wait) < 0)
 			return -EIO;
 	}
 }

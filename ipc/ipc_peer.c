@@ -67,23 +67,23 @@ int px__ipc_pub_listen(struct px__ipc_pub *pub, char *why, size_t whylen)
 	/* A path socket gets the socket inode's mode: 0600 before bind. */
 	if (pub->path[0])
 		(void)fchmod(fd, 0600);
-	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0 &&
-	    errno == EADDRINUSE && pub->path[0] && stale_socket(&ss, len)) {
+	err = bind(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0 ? -errno : 0;
+	if (err == -EADDRINUSE && pub->path[0] && stale_socket(&ss, len)) {
 		(void)unlink(pub->path);
-		errno = 0;
-		if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == 0)
-			goto bound;
+		err = bind(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0 ?
+			      -errno : 0;
 	}
-	if (errno) {
-		err = -errno;
-		snprintf(why, whylen, err == -EADDRINUSE ?
-			 "another publisher already owns channel '%s'" :
-			 "cannot bind channel '%s': %s", pub->channel,
-			 px_strerror(err));
+	if (err) {
+		if (err == -EADDRINUSE)
+			snprintf(why, whylen,
+				 "another publisher already owns channel '%s'",
+				 pub->channel);
+		else
+			snprintf(why, whylen, "cannot bind channel '%s': %s",
+				 pub->channel, px_strerror(err));
 		close(fd);
 		return err;
 	}
-bound:
 	if (pub->path[0])
 		(void)chmod(pub->path, 0600);
 	if (listen(fd, 64) < 0) {
@@ -398,7 +398,7 @@ static void on_ready(struct px__ipc_peer *p)
 	if (px_op_busy(&p->timer_op))
 		(void)px_io_cancel(pub->reactor, &p->timer_op);
 	err = px__link_wake_start(&p->wake, pub->reactor, pub->ev.task,
-				  p->to_pub, p->to_sub);
+				  p->to_pub, p->to_sub, pub->sync_wake);
 	if (err) {
 		peer_failf(p, "cannot wait for wakeups: %s", px_strerror(err));
 		return;

@@ -370,6 +370,7 @@ int px__ipc_pub_create(struct px_reactor *r,
 	pub->ring_capacity = cfg->ring_capacity ? cfg->ring_capacity : 256;
 	pub->max_held = cfg->max_held ? cfg->max_held : 4096;
 	pub->slow = cfg->slow;
+	pub->sync_wake = cfg->sync_wake;
 	pub->handshake_timeout_ns = cfg->handshake_timeout_ns ?
 					    cfg->handshake_timeout_ns :
 					    2000000000ull;

@@ -74,6 +74,7 @@ struct px__ipc_pub {
 	unsigned ring_capacity, max_held;
 	int slow;
 	uint64_t handshake_timeout_ns;
+	bool sync_wake;
 	uid_t *allow_uids;
 	unsigned n_allow_uids;
 	gid_t *allow_gids;

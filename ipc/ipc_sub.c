@@ -70,6 +70,7 @@ struct px__ipc_sub {
 	struct px_item stash[STASH_MAX];
 	unsigned stash_at, stash_n;
 	bool eos_seen, gone, reported;
+	bool sync_wake;
 	int end_err;
 	char end_text[PX_MSG_TEXT];
 	_Atomic uint64_t returned;
@@ -247,7 +248,7 @@ static int on_welcome(struct px__ipc_sub *s, const struct px__ipc_welcome *w,
 	s->link.wake = &s->wake;
 	snprintf(s->caps, sizeof(s->caps), "%s", w->caps);
 	err = px__link_wake_start(&s->wake, s->reactor, s->ev.task, s->to_sub,
-				  s->to_pub);
+				  s->to_pub, s->sync_wake);
 	if (err)
 		return err;
 	s->wake_started = true;
@@ -430,6 +431,7 @@ int px__ipc_sub_create(struct px_reactor *r,
 	s->fd = s->to_sub = s->to_pub = -1;
 	snprintf(s->channel, sizeof(s->channel), "%s", cfg->channel);
 	s->deadline = now_ns() + cfg->timeout_ns;
+	s->sync_wake = cfg->sync_wake;
 	try_connect(s);
 	*out = s;
 	return 0;

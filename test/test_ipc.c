@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_ipc.c - channels across processes through the px_ipc_* API: zero
+ * copy proven by memfd offsets, read-only mappings, reclaim after SIGKILL,
+ * a vanished publisher, refused uids, garbage peers, slow-subscriber
+ * policies, and the control-message checks. Every test forks before either
+ * side makes a reactor (an io_uring must not cross fork()); the two sides
+ * synchronise on pipes and on the channel itself, never on sleeps.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipc_int.h"
+#include "px_ipc.h"
+#include "px_pipeline.h"
+#include "px_test.h"
+
+#define POLL_MS 50
+#define POLL_ROUNDS 400 /* 20 s at most for anything to happen */
+
+static void channel_name(char *buf, size_t len, const char *what)
+{
+	static unsigned n;
+
+	snprintf(buf, len, "test-%s-%d-%u", what, (int)getpid(), n++);
+}
+
+/* Poll PUB until COND holds or POLL_ROUNDS turns passed. */
+#define POLL_UNTIL(pub, cond)                                          \
+	do {                                                           \
+		for (int r_ = 0; r_ < POLL_ROUNDS && !(cond); r_++)    \
+			ck_assert_int_ge(px_ipc_publisher_poll(pub, POLL_MS), 0); \
+		ck_assert_msg((cond), "timed out waiting for " #cond); \
+	} while (0)
+
+static struct px_ipc_publisher *pub_new(const char *channel,
+					struct px_ipc_publisher_config *cfg,
+					struct px_pool **pool)
+{
+	struct px_ipc_publisher_config def = { 0 };
+	struct px_ipc_publisher *pub;
+
+	if (!cfg)
+		cfg = &def;
+	cfg->channel = channel;
+	ck_assert_int_eq(px_ipc_publisher_create(cfg, &pub), 0);
+	ck_assert_int_eq(px_ipc_publisher_pool_create(pub, 4096, 64, pool), 0);
+	return pub;
+}
+
+/* Send one buffer whose payload starts with its own offset in the memfd
+ * and SEQ; waits (polling) while a subscriber has no room. */
+static int send_stamped(struct px_ipc_publisher *pub, struct px_pool *pool,
+			uint64_t seq)
+{
+	struct px_buf b;
+	uint64_t *p;
+	int rc;
+
+	for (int r = 0; (rc = px_buf_alloc(pool, 4096, &b)) == -ENOBUFS &&
+			r < POLL_ROUNDS; r++)
+		px_ipc_publisher_poll(pub, POLL_MS);
+	if (rc)
+		return rc;
+	p = px_buf_data(&b);
+	p[0] = (uint64_t)((char *)p - (char *)px_pool_segment(pool)->base);
+	p[1] = seq;
+	b.seq = seq;
+	for (int r = 0; (rc = px_ipc_publisher_send(pub, &b)) == -EAGAIN &&
+			r < POLL_ROUNDS; r++)
+		px_ipc_publisher_poll(pub, POLL_MS);
+	if (rc == -EAGAIN)
+		px_buf_unref(&b);
+	return rc;
+}
+
+static int send_eos(struct px_ipc_publisher *pub)
+{
+	int rc;
+
+	for (int r = 0; (rc = px_ipc_publisher_send_eos(pub)) == -EAGAIN &&
+			r < POLL_ROUNDS; r++)
+		px_ipc_publisher_poll(pub, POLL_MS);
+	return rc;
+}
+
+static struct px_ipc_subscriber *sub_new(const char *channel,
+					 uint64_t timeout_ns)
+{
+	struct px_ipc_subscriber_config cfg = { .channel = channel,
+						.timeout_ns = timeout_ns };
+	struct px_ipc_subscriber *sub = NULL;
+
+	if (px_ipc_subscriber_create(&cfg, &sub))
+		_exit(90);
+	return sub;
+}
+
+/* True once PID exited (reaped here; true again on later calls). */
+static bool reaped(pid_t pid)
+{
+	static pid_t done;
+
+	if (done == pid)
+		return true;
+	if (waitpid(pid, NULL, WNOHANG) != pid)
+		return false;
+	done = pid;
+	return true;
+}
+
+static int child_status(pid_t pid)
+{
+	int st = 0;
+
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* ---- zero copy and read-only ---------------------------------------------- */
+
+/* Child: receive N stamped buffers, check offsets and order, try a write. */
+static int check_identity(const char *channel, unsigned n)
+{
+	struct px_ipc_subscriber *sub = sub_new(channel, 10000000000ull);
+	struct px_buf b;
+	unsigned got = 0;
+	int rc, st;
+	pid_t w;
+
+	while ((rc = px_ipc_subscriber_recv(sub, &b, -1)) == 0) {
+		const uint64_t *p = px_buf_data(&b);
+		const struct px_segment *seg =
+			px_pool_segment(px_buf_pool(&b));
+		uint64_t off = (uint64_t)((const char *)p - (char *)seg->base);
+
+		/* The bytes sit at the memfd offset the publisher wrote at:
+		 * the same memory, not a copy of it. */
+		if (p[0] != off || p[1] != got || b.seq != got)
+			return 10;
+		if (got == 0) {
+			/* A write into the slot must fault. */
+			w = fork();
+			if (w == 0) {
+				*(volatile uint8_t *)px_buf_data(&b) = 1;
+				_exit(0);
+			}
+			if (waitpid(w, &st, 0) != w || !WIFSIGNALED(st) ||
+			    WTERMSIG(st) != SIGSEGV)
+				return 11;
+		}
+		got++;
+		px_buf_unref(&b);
+	}
+	px_ipc_subscriber_destroy(sub);
+	return rc == -ENODATA && got == n ? 0 : 12;
+}
+
+START_TEST(test_ipc_zero_copy)
+{
+	char ch[64];
+	struct px_ipc_publisher *pub;
+	struct px_pool *pool;
+	pid_t child;
+
+	channel_name(ch, sizeof(ch), "zc");
+	child = fork();
+	if (child == 0)
+		_exit(check_identity(ch, 1000));
+	pub = pub_new(ch, NULL, &pool);
+	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 1);
+	for (uint64_t i = 0; i < 1000; i++)
+		ck_assert_int_eq(send_stamped(pub, pool, i), 0);
+	ck_assert_int_eq(send_eos(pub), 0);
+	ck_assert_int_eq(child_status(child), 0);
+	/* Everything it held came back. */
+	POLL_UNTIL(pub, px_ipc_publisher_held(pub) == 0);
+	ck_assert_uint_eq(px_pool_available(pool), 64);
+	px_ipc_publisher_destroy(pub);
+}
+END_TEST
+
+/* ---- crash safety ------------------------------------------------------------ */
+
+/* Child: take N buffers, keep them, tell the parent, wait to be killed. */
+static int hold_and_wait(const char *channel, unsigned n, int fd)
+{
+	struct px_ipc_subscriber *sub = sub_new(channel, 10000000000ull);
+	struct px_buf held[64];
+	char c = 'h';
+
+	for (unsigned i = 0; i < n; i++)
+		if (px_ipc_subscriber_recv(sub, &held[i], -1))
+			return 20;
+	if (write(fd, &c, 1) != 1)
+		return 21;
+	for (;;)
+		pause();
+}
+
+START_TEST(test_ipc_reclaim_on_kill)
+{
+	char ch[64], c;
+	struct px_ipc_publisher *pub;
+	struct px_pool *pool;
+	int fds[2], st;
+	pid_t child;
+
+	channel_name(ch, sizeof(ch), "kill");
+	ck_assert_int_eq(pipe(fds), 0);
+	child = fork();
+	if (child == 0)
+		_exit(hold_and_wait(ch, 40, fds[1]));
+	pub = pub_new(ch, NULL, &pool);
+	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 1);
+	for (uint64_t i = 0; i < 40; i++)
+		ck_assert_int_eq(send_stamped(pub, pool, i), 0);
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	px_ipc_publisher_poll(pub, 0);
+	ck_assert_uint_eq(px_ipc_publisher_held(pub), 40);
+	ck_assert_uint_eq(px_pool_available(pool), 24);
+	kill(child, SIGKILL);
+	st = child_status(child);
+	ck_assert(WIFSIGNALED(st));
+	/* The hang-up returns all 40 at once. */
+	POLL_UNTIL(pub, px_ipc_publisher_held(pub) == 0);
+	ck_assert_uint_eq(px_pool_available(pool), 64);
+	ck_assert_uint_eq(px_ipc_publisher_subscribers(pub), 0);
+	px_ipc_publisher_destroy(pub);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
+/* Child: publish N buffers, tell the parent, wait to be killed. */
+static int publish_and_wait(const char *channel, unsigned n, int fd)
+{
+	struct px_ipc_publisher *pub;
+	struct px_pool *pool;
+	char c = 'p';
+
+	pub = pub_new(channel, NULL, &pool);
+	for (int r = 0; px_ipc_publisher_subscribers(pub) < 1; r++)
+		if (r == POLL_ROUNDS || px_ipc_publisher_poll(pub, POLL_MS) < 0)
+			return 30;
+	for (uint64_t i = 0; i < n; i++)
+		if (send_stamped(pub, pool, i))
+			return 31;
+	if (write(fd, &c, 1) != 1)
+		return 32;
+	for (;;)
+		px_ipc_publisher_poll(pub, -1);
+}
+
+START_TEST(test_ipc_publisher_gone)
+{
+	char ch[64], c;
+	struct px_ipc_subscriber *sub;
+	struct px_buf b;
+	int fds[2], rc;
+	unsigned got = 0;
+	pid_t child;
+
+	channel_name(ch, sizeof(ch), "gone");
+	ck_assert_int_eq(pipe(fds), 0);
+	child = fork();
+	if (child == 0)
+		_exit(publish_and_wait(ch, 10, fds[1]));
+	sub = sub_new(ch, 10000000000ull);
+	while (got < 10 && px_ipc_subscriber_recv(sub, &b, -1) == 0) {
+		got++;
+		px_buf_unref(&b);
+	}
+	ck_assert_uint_eq(got, 10);
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	kill(child, SIGKILL);
+	ck_assert(WIFSIGNALED(child_status(child)));
+	rc = px_ipc_subscriber_recv(sub, &b, -1);
+	ck_assert_int_eq(rc, -EPIPE);
+	ck_assert_msg(strstr(px_ipc_subscriber_error(sub), ch) != NULL,
+		      "error names the channel: %s",
+		      px_ipc_subscriber_error(sub));
+	px_ipc_subscriber_destroy(sub);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
+START_TEST(test_ipc_no_publisher)
+{
+	char ch[64];
+	struct px_ipc_subscriber *sub;
+	struct px_buf b;
+
+	channel_name(ch, sizeof(ch), "none");
+	sub = sub_new(ch, 50000000ull);
+	ck_assert_int_eq(px_ipc_subscriber_recv(sub, &b, -1), -ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(px_ipc_subscriber_error(sub), ch));
+	ck_assert_ptr_nonnull(strstr(px_ipc_subscriber_error(sub),
+				     "no publisher"));
+	px_ipc_subscriber_destroy(sub);
+}
+END_TEST
+
+START_TEST(test_ipc_channel_taken)
+{
+	char ch[64];
+	struct px_ipc_publisher_config cfg = { .channel = ch };
+	struct px_ipc_publisher *a, *b;
+
+	channel_name(ch, sizeof(ch), "taken");
+	ck_assert_int_eq(px_ipc_publisher_create(&cfg, &a), 0);
+	ck_assert_int_eq(px_ipc_publisher_create(&cfg, &b), -EADDRINUSE);
+	px_ipc_publisher_destroy(a);
+	/* Gone with its last fd: the name is free again at once. */
+	ck_assert_int_eq(px_ipc_publisher_create(&cfg, &b), 0);
+	px_ipc_publisher_destroy(b);
+}
+END_TEST
+
+/* ---- access ----------------------------------------------------------------- */
+
+/* Child: become NOBODY, subscribe; 0 when refused with a sentence. */
+static int subscribe_as(const char *channel, uid_t uid, bool expect_refusal)
+{
+	struct px_ipc_subscriber *sub;
+	struct px_buf b;
+	int rc;
+
+	if (setgid(uid) || setuid(uid))
+		return 40;
+	sub = sub_new(channel, 10000000000ull);
+	rc = px_ipc_subscriber_recv(sub, &b, -1);
+	if (expect_refusal)
+		return rc == -EACCES &&
+		       strstr(px_ipc_subscriber_error(sub),
+			      "may not subscribe") ? 0 : 41;
+	return rc == 0 ? 0 : 42;
+}
+
+START_TEST(test_ipc_uid_refused)
+{
+	const uid_t nobody = 65534;
+	struct px_ipc_publisher_config cfg = { 0 };
+	struct px_ipc_publisher *pub;
+	struct px_pool *pool;
+	char ch[64];
+	pid_t child;
+
+	if (!px_test_is_root())
+		PX_SKIP("needs root to run a subscriber under another uid");
+	channel_name(ch, sizeof(ch), "uid");
+	child = fork();
+	if (child == 0)
+		_exit(subscribe_as(ch, nobody, true));
+	pub = pub_new(ch, NULL, &pool);
+	while (waitpid(child, NULL, WNOHANG) == 0)
+		px_ipc_publisher_poll(pub, POLL_MS);
+	ck_assert_uint_eq(px_ipc_publisher_subscribers(pub), 0);
+	px_ipc_publisher_destroy(pub);
+	/* Allowed explicitly: it gets a buffer. */
+	channel_name(ch, sizeof(ch), "uid-ok");
+	cfg.allow_uids = &nobody;
+	cfg.n_allow_uids = 1;
+	child = fork();
+	if (child == 0)
+		_exit(subscribe_as(ch, nobody, false));
+	pub = pub_new(ch, &cfg, &pool);
+	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 1);
+	ck_assert_int_eq(send_stamped(pub, pool, 0), 0);
+	ck_assert_int_eq(child_status(child), 0);
+	px_ipc_publisher_destroy(pub);
+}
+END_TEST
+
+static int raw_connect(const char *channel)
+{
+	struct sockaddr_storage ss;
+	int len = px__ipc_addr(channel, NULL, &ss);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&ss, (socklen_t)len), 0);
+	return fd;
+}
+
+/* Child: a real subscriber that must get all N and EOS. */
+static int receive_all(const char *channel, unsigned n)
+{
+	struct px_ipc_subscriber *sub = sub_new(channel, 10000000000ull);
+	struct px_buf b;
+	unsigned got = 0;
+	int rc;
+
+	while ((rc = px_ipc_subscriber_recv(sub, &b, -1)) == 0) {
+		if (b.seq != got++)
+			return 50;
+		px_buf_unref(&b);
+	}
+	px_ipc_subscriber_destroy(sub);
+	return rc == -ENODATA && got == n ? 0 : 51;
+}
+
+START_TEST(test_ipc_garbage_peers)
+{
+	struct px_ipc_publisher_config cfg = { .handshake_timeout_ns =
+						       100000000ull };
+	struct px_ipc_publisher *pub;
+	struct px_pool *pool;
+	char ch[64], junk[24] = "GET / HTTP/1.0\r\n\r\n", buf[64];
+	int junk_fd, silent_fd;
+	pid_t child;
+
+	channel_name(ch, sizeof(ch), "junk");
+	pub = pub_new(ch, &cfg, &pool);
+	junk_fd = raw_connect(ch);
+	silent_fd = raw_connect(ch);
+	ck_assert_int_eq(send(junk_fd, junk, sizeof(junk), 0), sizeof(junk));
+	/* Fork after the publisher exists: the child makes its own reactor
+	 * and never touches the parent's. */
+	child = fork();
+	if (child == 0)
+		_exit(receive_all(ch, 200));
+	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 1);
+	for (uint64_t i = 0; i < 200; i++)
+		ck_assert_int_eq(send_stamped(pub, pool, i), 0);
+	ck_assert_int_eq(send_eos(pub), 0);
+	ck_assert_int_eq(child_status(child), 0);
+	/* Both bad peers were hung up on: garbage at once, the silent one
+	 * at the handshake timeout. */
+	POLL_UNTIL(pub, recv(junk_fd, buf, sizeof(buf), MSG_DONTWAIT) == 0);
+	POLL_UNTIL(pub, recv(silent_fd, buf, sizeof(buf), MSG_DONTWAIT) == 0);
+	close(junk_fd);
+	close(silent_fd);
+	px_ipc_publisher_destroy(pub);
+}
+END_TEST
+
+/* ---- slow subscribers -------------------------------------------------------- */
+
+/* Child: wait for the parent's go, then count what arrives. */
+static int slow_reader(const char *channel, int go_fd, int res_fd)
+{
+	struct px_ipc_subscriber *sub = sub_new(channel, 10000000000ull);
+	struct px_buf b;
+	uint32_t got = 0;
+	int32_t rc;
+	char c;
+
+	/* Connect (the handshake ends with READY), then stall until told. */
+	while (!*px_ipc_subscriber_caps(sub)) {
+		rc = px_ipc_subscriber_recv(sub, &b, POLL_MS);
+		if (rc == 0) {
+			got++;
+			px_buf_unref(&b);
+		} else if (rc != -EAGAIN) {
+			return 62;
+		}
+	}
+	if (read(go_fd, &c, 1) != 1)
+		return 60;
+	while ((rc = px_ipc_subscriber_recv(sub, &b, -1)) == 0) {
+		got++;
+		px_buf_unref(&b);
+	}
+	if (write(res_fd, &got, sizeof(got)) != sizeof(got) ||
+	    write(res_fd, &rc, sizeof(rc)) != sizeof(rc))
+		return 61;
+	px_ipc_subscriber_destroy(sub);
+	return 0;
+}
+
+static void run_slow(enum px_ipc_slow slow, uint32_t *got, int32_t *end)
+{
+	struct px_ipc_publisher_config cfg = { .ring_size = 4, .slow = slow };
+	struct px_ipc_publisher *pub;
+	struct px_pool *pool;
+	int go[2], res[2];
+	char ch[64], c = 'g';
+	pid_t child;
+
+	channel_name(ch, sizeof(ch), "slow");
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(res), 0);
+	child = fork();
+	if (child == 0)
+		_exit(slow_reader(ch, go[0], res[1]));
+	pub = pub_new(ch, &cfg, &pool);
+	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 1);
+	/* The reader is stalled: without block, none of these waits. */
+	for (uint64_t i = 0; i < 100; i++)
+		ck_assert_int_eq(send_stamped(pub, pool, i), 0);
+	if (slow == PX_IPC_SLOW_DISCONNECT)
+		ck_assert_uint_eq(px_ipc_publisher_subscribers(pub), 0);
+	ck_assert_int_eq(write(go[1], &c, 1), 1);
+	/* EOS is never dropped: it waits for the reader to make room. */
+	if (slow != PX_IPC_SLOW_DISCONNECT)
+		ck_assert_int_eq(send_eos(pub), 0);
+	if (slow == PX_IPC_SLOW_DISCONNECT)
+		px_ipc_publisher_destroy(pub);
+	else
+		POLL_UNTIL(pub, reaped(child));
+	ck_assert_int_eq(read(res[0], got, sizeof(*got)), sizeof(*got));
+	ck_assert_int_eq(read(res[0], end, sizeof(*end)), sizeof(*end));
+	if (slow == PX_IPC_SLOW_DISCONNECT) {
+		ck_assert_int_eq(child_status(child), 0);
+	} else {
+		POLL_UNTIL(pub, px_ipc_publisher_held(pub) == 0);
+		ck_assert_uint_eq(px_pool_available(pool), 64);
+		px_ipc_publisher_destroy(pub);
+	}
+	close(go[0]);
+	close(go[1]);
+	close(res[0]);
+	close(res[1]);
+}
+
+START_TEST(test_ipc_slow_drop)
+{
+	uint32_t got;
+	int32_t end;
+
+	run_slow(PX_IPC_SLOW_DROP, &got, &end);
+	/* It missed most: only what fit in its ring of 4 (plus EOS). */
+	ck_assert_uint_gt(got, 0);
+	ck_assert_uint_le(got, 5);
+	ck_assert_int_eq(end, -ENODATA);
+}
+END_TEST
+
+START_TEST(test_ipc_slow_disconnect)
+{
+	uint32_t got;
+	int32_t end;
+
+	run_slow(PX_IPC_SLOW_DISCONNECT, &got, &end);
+	ck_assert_uint_le(got, 5);
+	ck_assert_int_eq(end, -EPIPE);
+}
+END_TEST
+
+/* ---- the control protocol ------------------------------------------------------ */
+
+START_TEST(test_ipc_msg_check)
+{
+	struct px__ipc_hello h;
+	const char *why = NULL;
+
+	memset(&h, 0, sizeof(h));
+	px__ipc_hdr_init(&h.h, PX__IPC_HELLO, sizeof(h));
+	snprintf(h.channel, sizeof(h.channel), "x");
+	ck_assert_int_eq(px__ipc_msg_check(&h, sizeof(h), &why), PX__IPC_HELLO);
+	ck_assert_int_eq(px__ipc_msg_check(&h, 8, &why), -EPROTO);
+	ck_assert_int_eq(px__ipc_msg_check(&h, sizeof(h) - 1, &why), -EPROTO);
+	h.h.magic ^= 1;
+	ck_assert_int_eq(px__ipc_msg_check(&h, sizeof(h), &why), -EPROTO);
+	ck_assert_ptr_nonnull(strstr(why, "magic"));
+	h.h.magic ^= 1;
+	h.h.version = 99;
+	ck_assert_int_eq(px__ipc_msg_check(&h, sizeof(h), &why), -EPROTO);
+	h.h.version = PX__IPC_VERSION;
+	h.h.type = 77;
+	ck_assert_int_eq(px__ipc_msg_check(&h, sizeof(h), &why), -EPROTO);
+	h.h.type = PX__IPC_HELLO;
+	memset(h.channel, 'a', sizeof(h.channel)); /* no terminator */
+	ck_assert_int_eq(px__ipc_msg_check(&h, sizeof(h), &why), -EPROTO);
+	ck_assert_ptr_nonnull(strstr(why, "terminated"));
+}
+END_TEST
+
+/* ---- the allocation query ------------------------------------------------------ */
+
+static bool first_pool_shareable(const char *launch)
+{
+	struct px_parse_error perr;
+	struct px_pipeline *p;
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f;
+	bool yes;
+
+	ck_assert_int_eq(px_pipeline_parse(launch, &p, &perr), 0);
+	ck_assert_int_eq(px_pipeline_set_state(p, PX_STATE_PAUSED), 0);
+	f = open_memstream(&json, &len);
+	ck_assert_int_eq(px_pipeline_write_stats_json(p, f), 0);
+	fclose(f);
+	yes = strstr(json, "\"shareable\":true") != NULL;
+	ck_assert_msg(strstr(json, "\"shareable\":") != NULL, "%s", json);
+	free(json);
+	px_pipeline_destroy(p);
+	return yes;
+}
+
+START_TEST(test_ipc_allocation_query)
+{
+	char launch[160], ch[64];
+
+	channel_name(ch, sizeof(ch), "query");
+	/* Downstream of identity and a queue: still shareable. */
+	snprintf(launch, sizeof(launch),
+		 "fakesrc num-buffers=1 ! identity ! queue ! ipcsink "
+		 "channel=%s wait-for=0", ch);
+	ck_assert(first_pool_shareable(launch));
+	ck_assert(!first_pool_shareable("fakesrc num-buffers=1 ! fakesink"));
+}
+END_TEST
+
+static Suite *ipc_suite(void)
+{
+	Suite *s = suite_create("ipc");
+
+	tcase_add_test(px_tcase(s, "zero_copy"), test_ipc_zero_copy);
+	tcase_add_test(px_tcase(s, "reclaim_on_kill"), test_ipc_reclaim_on_kill);
+	tcase_add_test(px_tcase(s, "publisher_gone"), test_ipc_publisher_gone);
+	tcase_add_test(px_tcase(s, "no_publisher"), test_ipc_no_publisher);
+	tcase_add_test(px_tcase(s, "channel_taken"), test_ipc_channel_taken);
+	tcase_add_test(px_tcase(s, "uid_refused"), test_ipc_uid_refused);
+	tcase_add_test(px_tcase(s, "garbage_peers"), test_ipc_garbage_peers);
+	tcase_add_test(px_tcase(s, "slow_drop"), test_ipc_slow_drop);
+	tcase_add_test(px_tcase(s, "slow_disconnect"), test_ipc_slow_disconnect);
+	tcase_add_test(px_tcase(s, "msg_check"), test_ipc_msg_check);
+	tcase_add_test(px_tcase(s, "allocation_query"),
+		       test_ipc_allocation_query);
+	return s;
+}
+
+PX_TEST_MAIN(ipc_suite)
