@@ -56,21 +56,17 @@ struct px_link_end {
 /*
  * The process kind's wake primitive, for the end in this process: IN is the
  * eventfd the other process writes to wake us (a read op on our reactor
- * waits on it), OUT the one we write to wake it (an op on our reactor, or a
- * plain write(2) from a thread that has no reactor).
+ * waits on it), OUT the one we write (write(2): see link_process.c for why
+ * not an op) to wake it.
  */
 struct px__link_wake {
 	int in_fd, out_fd;
-	struct px_reactor *reactor; /* where the ops run (the end's reactor) */
+	struct px_reactor *reactor; /* where the read op runs (our end's) */
 	struct px_task *task;	    /* what a wakeup schedules */
-	struct px_op rd_op, wr_op;
-	uint64_t rd_val, wr_val;
-	bool wr_pending;	    /* a wake was asked while wr_op was busy */
-	bool sync;		    /* signal with write(2) at once, not an op:
-				       for an embedded reactor whose owner may
-				       not turn its loop again soon */
+	struct px_op rd_op;
+	uint64_t rd_val;
 	bool closing;		    /* no re-arm: px__link_wake_stop() ran */
-	void (*closed)(struct px__link_wake *w); /* both ops idle after stop */
+	void (*closed)(struct px__link_wake *w); /* the read op ended */
 	uint64_t wakes_sent, wakes_received;
 };
 
@@ -124,20 +120,20 @@ size_t px__link_process_memsize(uint32_t capacity);
 
 /*
  * px__link_wake_start - arm W on REACTOR (its owning thread): the read op on
- * IN_FD schedules TASK on every wakeup. OUT_FD is written by
+ * IN_FD (a blocking eventfd: io_uring honours O_NONBLOCK and would return
+ * -EAGAIN) schedules TASK on every wakeup. OUT_FD is written by
  * px__link_wake_signal(). The fds stay the caller's.
  * Returns 0 or the px_io_read error.
  */
 int px__link_wake_start(struct px__link_wake *w, struct px_reactor *reactor,
-			struct px_task *task, int in_fd, int out_fd,
-			bool sync);
-/* Signal the other process (reactor thread of W). */
+			struct px_task *task, int in_fd, int out_fd);
+/* Signal the other process (the thread that owns W's end). */
 void px__link_wake_signal(struct px__link_wake *w);
-/* Signal from any thread with a plain write(2) (no reactor needed). */
+/* Signal OUT_FD from any thread. */
 void px__link_wake_signal_sync(int out_fd);
 /*
- * px__link_wake_stop - cancel W's ops; W->closed (if set) runs once both are
- * idle, on the reactor thread. Returns true when they already are.
+ * px__link_wake_stop - cancel W's read op; W->closed (if set) runs once it
+ * ended, on the reactor thread. Returns true when it already had.
  */
 bool px__link_wake_stop(struct px__link_wake *w);
 

@@ -118,7 +118,6 @@ PX_API int px_ipc_publisher_create(const struct px_ipc_publisher_config *cfg,
 	pc.n_allow_uids = cfg->n_allow_uids;
 	pc.allow_gids = cfg->allow_gids;
 	pc.n_allow_gids = cfg->n_allow_gids;
-	pc.sync_wake = true;
 	if ((pc.ring_capacity & (pc.ring_capacity - 1)) ||
 	    (pc.max_held & (pc.max_held - 1))) {
 		err = -EINVAL;
@@ -287,7 +286,6 @@ PX_API int px_ipc_subscriber_create(const struct px_ipc_subscriber_config *cfg,
 	sc.channel = cfg->channel;
 	sc.socket_path = cfg->socket_path;
 	sc.timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 10000000000ull;
-	sc.sync_wake = true;
 	ev.arg = s;
 	ev.task = &s->task;
 	err = px__ipc_sub_create(s->r, &sc, &ev, &s->sub);

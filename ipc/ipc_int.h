@@ -154,8 +154,6 @@ struct px__ipc_pub_config {
 	unsigned n_allow_uids;
 	const gid_t *allow_gids;
 	unsigned n_allow_gids;
-	bool sync_wake;		 /* wake subscribers with write(2) at once
-				    (an embedded reactor the caller drives) */
 };
 
 struct px__ipc_pub;
@@ -229,7 +227,6 @@ struct px__ipc_sub_config {
 	const char *channel;
 	const char *socket_path;
 	uint64_t timeout_ns;	/* wait this long for a publisher */
-	bool sync_wake;		/* as px__ipc_pub_config.sync_wake */
 };
 
 struct px__ipc_sub;

@@ -102,8 +102,7 @@ int px__ipc_pub_listen(struct px__ipc_pub *pub, char *why, size_t whylen)
 static bool peer_idle(const struct px__ipc_peer *p)
 {
 	return !px_op_busy(&p->rx_op) && !px_op_busy(&p->tx_op) &&
-	       !px_op_busy(&p->timer_op) && !px_op_busy(&p->wake.rd_op) &&
-	       !px_op_busy(&p->wake.wr_op);
+	       !px_op_busy(&p->timer_op) && !px_op_busy(&p->wake.rd_op);
 }
 
 static void peer_free(struct px__ipc_peer *p)
@@ -373,6 +372,15 @@ static void on_hello(struct px__ipc_peer *p, const struct px__ipc_hello *h)
 {
 	int err;
 
+	if (p->uid_refused) {
+		refuse(p, "uid %u may not subscribe: only the publisher's uid "
+			  "%u%s may (ipcsink allow-uid / allow-gid)",
+		       (unsigned)p->uid, (unsigned)geteuid(),
+		       p->pub->n_allow_uids || p->pub->n_allow_gids ?
+			       " and the allowed ids" : "");
+		return;
+	}
+
 	if (strcmp(h->channel, p->pub->channel) != 0) {
 		refuse(p, "this is channel '%s', not '%s'", p->pub->channel,
 		       h->channel);
@@ -398,7 +406,7 @@ static void on_ready(struct px__ipc_peer *p)
 	if (px_op_busy(&p->timer_op))
 		(void)px_io_cancel(pub->reactor, &p->timer_op);
 	err = px__link_wake_start(&p->wake, pub->reactor, pub->ev.task,
-				  p->to_pub, p->to_sub, pub->sync_wake);
+				  p->to_pub, p->to_sub);
 	if (err) {
 		peer_failf(p, "cannot wait for wakeups: %s", px_strerror(err));
 		return;
@@ -502,14 +510,10 @@ static void peer_new(struct px__ipc_pub *pub, int fd)
 	p->uid = cred.uid;
 	snprintf(p->name, sizeof(p->name), "subscriber pid %d",
 		 (int)cred.pid);
-	if (!uid_allowed(pub, cred.uid, cred.gid)) {
-		refuse(p, "uid %u may not subscribe: only the publisher's uid "
-			  "%u%s may (ipcsink allow-uid / allow-gid)",
-		       (unsigned)cred.uid, (unsigned)geteuid(),
-		       pub->n_allow_uids || pub->n_allow_gids ?
-			       " and the allowed ids" : "");
-		return;
-	}
+	/* Refused after its HELLO is read: closing with a message unread
+	 * would make the peer's recv fail with ECONNRESET before it could
+	 * read our REFUSE. */
+	p->uid_refused = !uid_allowed(pub, cred.uid, cred.gid);
 	if (px_io_timeout(pub->reactor, &p->timer_op, pub->handshake_timeout_ns,
 			  timer_done) < 0) {
 		px__ipc_peer_kill(p, NULL);

@@ -16,6 +16,7 @@
 #include "px_error.h"
 
 #define RETURN_BURST 32u
+#define PX__IPC_SEND_BURST 64u
 
 /* ---- pools ---------------------------------------------------------------------- */
 
@@ -261,13 +262,141 @@ void px__ipc_pub_poll(struct px__ipc_pub *pub)
 	}
 }
 
-unsigned px__ipc_pub_send(struct px__ipc_pub *pub, struct px_item *items,
+/*
+ * How many of ITEMS[0..N) P can take now: ring room, and the references it
+ * may still hold. Registers for the wakeup that says when it can take more.
+ */
+static unsigned peer_fit(struct px__ipc_peer *p, const struct px_item *items,
+			 unsigned n)
+{
+	unsigned room = px_ring_free_count(p->link.ring), k;
+	uint64_t refs = p->pub->max_held - p->outstanding;
+
+	if (!room) /* wait for it; a consumer that raced us left room */
+		room = px__link_producer_wait(&p->link);
+	for (k = 0; k < n && k < room; k++)
+		if (items[k].type == PX_ITEM_BUFFER && !refs--)
+			break; /* drain_returns armed the return wakeup */
+	return k;
+}
+
+/* Push ITEMS[0..K) (pool indexes IDX) to P in one burst. TRANSFER: P gets
+ * the caller's reference of each buffer instead of a new one. */
+static void push_burst(struct px__ipc_peer *p, const struct px_item *items,
+		       const int *idx, unsigned k, bool transfer)
+{
+	struct px_item out[PX__IPC_SEND_BURST];
+
+	for (unsigned i = 0; i < k; i++) {
+		out[i] = items[i];
+		if (items[i].type != PX_ITEM_BUFFER)
+			continue;
+		const struct px__ipc_ppool *pp = &p->pub->pools[idx[i]];
+
+		/* Recorded before the item is visible: it may come back at
+		 * once. held[] exists: send_burst made it. */
+		if (!transfer)
+			px_pool_slot_ref(pp->pool, items[i].buf.slot);
+		p->held[idx[i]][items[i].buf.slot]++;
+		out[i].buf.pool = (uint16_t)(idx[i] + 1);
+	}
+	p->outstanding += k;
+	/* peer_fit checked the room: the whole burst fits. */
+	(void)px_ring_enqueue_burst(p->link.ring, out, k);
+	p->pushed = true;
+}
+
+/* Every active peer has a ledger for each pool in IDX[0..K), or is gone. */
+static void ensure_ledgers(struct px__ipc_pub *pub, const struct px_item *items,
+			   const int *idx, unsigned k)
+{
+	struct px_list *pos, *tmp;
+
+	px_list_for_each_safe(pos, tmp, &pub->peers) {
+		struct px__ipc_peer *p = px_list_entry(pos, struct px__ipc_peer,
+						       node);
+
+		for (unsigned i = 0; i < k && p->state == PX__PEER_ACTIVE; i++) {
+			if (items[i].type != PX_ITEM_BUFFER || p->held[idx[i]])
+				continue;
+			p->held[idx[i]] = calloc(pub->pools[idx[i]].slots,
+						 sizeof(uint32_t));
+			if (!p->held[idx[i]])
+				px__ipc_peer_kill(p, NULL);
+		}
+	}
+}
+
+/*
+ * slow=block: each burst goes to every subscriber or to none, as many
+ * items as the fullest one can take; the first subscriber inherits the
+ * caller's references, the others get one each.
+ */
+static unsigned send_blocking(struct px__ipc_pub *pub, struct px_item *items,
+			      unsigned n)
+{
+	int idx[PX__IPC_SEND_BURST];
+	unsigned done = 0;
+
+	while (done < n) {
+		unsigned chunk = PX_MIN(n - done, PX__IPC_SEND_BURST), k;
+		struct px_item *it = items + done;
+		struct px_list *pos;
+		bool first = true;
+
+		for (k = 0; k < chunk; k++) {
+			idx[k] = it[k].type == PX_ITEM_BUFFER ?
+					 pool_index(pub, it[k].buf.pool) : -1;
+			if (it[k].type == PX_ITEM_BUFFER && idx[k] < 0)
+				break;
+		}
+		if (k == 0) {
+			/* Not shareable or too many pools: the owner checks
+			 * first; count it as lost, not sent. */
+			pub->st.dropped++;
+			px_item_release(it);
+			done++;
+			continue;
+		}
+		chunk = k;
+		ensure_ledgers(pub, it, idx, chunk);
+		px_list_for_each(pos, &pub->peers) {
+			struct px__ipc_peer *p =
+				px_list_entry(pos, struct px__ipc_peer, node);
+
+			if (p->state == PX__PEER_ACTIVE)
+				k = PX_MIN(k, peer_fit(p, it, k));
+		}
+		if (!k)
+			break;
+		px_list_for_each(pos, &pub->peers) {
+			struct px__ipc_peer *p =
+				px_list_entry(pos, struct px__ipc_peer, node);
+
+			if (p->state != PX__PEER_ACTIVE)
+				continue;
+			push_burst(p, it, idx, k, first);
+			first = false;
+		}
+		for (unsigned i = 0; i < k; i++) {
+			if (it[i].type == PX_ITEM_BUFFER) {
+				pub->st.sent++;
+				if (first) /* nobody listens: it is gone */
+					px_buf_unref(&it[i].buf);
+			}
+			it[i].type = PX_ITEM_NONE; /* consumed */
+		}
+		done += k; /* a partial burst: the next round waits for room */
+	}
+	return done;
+}
+
+/* slow=drop|disconnect: one item at a time, each subscriber on its own. */
+static unsigned send_each(struct px__ipc_pub *pub, struct px_item *items,
 			  unsigned n)
 {
-	struct px_list *pos;
 	unsigned done;
 
-	px__ipc_pub_poll(pub);
 	for (done = 0; done < n; done++) {
 		struct px_item *it = &items[done];
 		int idx = -1;
@@ -275,8 +404,6 @@ unsigned px__ipc_pub_send(struct px__ipc_pub *pub, struct px_item *items,
 		if (it->type == PX_ITEM_BUFFER) {
 			idx = pool_index(pub, it->buf.pool);
 			if (idx < 0) {
-				/* Not shareable or too many pools: the owner
-				 * checks first; count it as lost, not sent. */
 				pub->st.dropped++;
 				px_item_release(it);
 				continue;
@@ -287,6 +414,18 @@ unsigned px__ipc_pub_send(struct px__ipc_pub *pub, struct px_item *items,
 		/* Each subscriber took its own reference: drop the caller's. */
 		px_item_release(it);
 	}
+	return done;
+}
+
+unsigned px__ipc_pub_send(struct px__ipc_pub *pub, struct px_item *items,
+			  unsigned n)
+{
+	struct px_list *pos;
+	unsigned done;
+
+	px__ipc_pub_poll(pub);
+	done = pub->slow == PX__IPC_SLOW_BLOCK ? send_blocking(pub, items, n) :
+						 send_each(pub, items, n);
 	px_list_for_each(pos, &pub->peers) {
 		struct px__ipc_peer *p = px_list_entry(pos, struct px__ipc_peer,
 						       node);
@@ -370,7 +509,6 @@ int px__ipc_pub_create(struct px_reactor *r,
 	pub->ring_capacity = cfg->ring_capacity ? cfg->ring_capacity : 256;
 	pub->max_held = cfg->max_held ? cfg->max_held : 4096;
 	pub->slow = cfg->slow;
-	pub->sync_wake = cfg->sync_wake;
 	pub->handshake_timeout_ns = cfg->handshake_timeout_ns ?
 					    cfg->handshake_timeout_ns :
 					    2000000000ull;

@@ -49,6 +49,7 @@ struct px__ipc_peer {
 		char buf[CMSG_SPACE(sizeof(int) * PX__IPC_FDS_MAX)];
 	} rx_cmsg, tx_cmsg;
 	bool welcome_due;	/* WELCOME not yet sent */
+	bool uid_refused;	/* answer its HELLO with REFUSE */
 	uint32_t announced;	/* pool indexes sent (bit i) */
 	/* the process link: data ring (producer end here) and returns */
 	struct px_segment *seg;
@@ -74,7 +75,6 @@ struct px__ipc_pub {
 	unsigned ring_capacity, max_held;
 	int slow;
 	uint64_t handshake_timeout_ns;
-	bool sync_wake;
 	uid_t *allow_uids;
 	unsigned n_allow_uids;
 	gid_t *allow_gids;

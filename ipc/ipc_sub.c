@@ -24,6 +24,7 @@
 #define RETRY_NS 20000000ull /* connect again every 20 ms until timeout */
 #define STASH_MAX 64u
 #define FDS_MAX 4
+#define PENDING_MAX 64u
 
 enum sub_state {
 	SUB_CONNECTING = 0,
@@ -70,11 +71,15 @@ struct px__ipc_sub {
 	struct px_item stash[STASH_MAX];
 	unsigned stash_at, stash_n;
 	bool eos_seen, gone, reported;
-	bool sync_wake;
 	int end_err;
 	char end_text[PX_MSG_TEXT];
 	_Atomic uint64_t returned;
 	uint64_t received;
+	/* returns made on our own reactor thread, pushed once per turn */
+	struct px__ipc_return pending[PENDING_MAX];
+	unsigned npend;
+	struct px_task flush_task;
+	bool flush_queued;
 	/* close */
 	bool closing;
 	void (*done)(void *arg);
@@ -93,7 +98,7 @@ static bool sub_idle(const struct px__ipc_sub *s)
 {
 	return !px_op_busy(&s->conn_op) && !px_op_busy(&s->rx_op) &&
 	       !px_op_busy(&s->tx_op) && !px_op_busy(&s->timer_op) &&
-	       !px_op_busy(&s->wake.rd_op) && !px_op_busy(&s->wake.wr_op);
+	       !px_op_busy(&s->wake.rd_op);
 }
 
 static void maybe_done(struct px__ipc_sub *s)
@@ -139,27 +144,76 @@ static void end(struct px__ipc_sub *s, int err, const char *fmt, ...)
 
 /* ---- returns (any thread) ------------------------------------------------ */
 
+/* Push N returns from R on the release ring. Any thread. */
+static void push_returns(struct px__ipc_sub *s, const struct px__ipc_return *r,
+			 unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		/* 64 bytes, zero past the entry: the ring's item size lives in
+		 * memory the publisher can write, and a copy must never read
+		 * past this. */
+		union {
+			struct px__ipc_return r;
+			uint8_t item[64];
+		} u = { .r = r[i] };
+
+		if (px_ring_item_size(s->rel) != PX__IPC_RETURN_SIZE)
+			return; /* a publisher that rewrote it gets nothing */
+		/* Never full: every entry returns at least one of the at most
+		 * capacity references the publisher lends (its max_held). A
+		 * publisher that sized it wrong only delays this thread. */
+		while (!px_ring_enqueue(s->rel, &u))
+			sched_yield();
+	}
+}
+
+/* The returns gathered during this loop turn go out together: one ring
+ * publish and at most one wakeup for a whole burst of releases. */
+static void flush_now(struct px__ipc_sub *s)
+{
+	if (!s->npend)
+		return;
+	push_returns(s, s->pending, s->npend);
+	s->npend = 0;
+	if (px_ring_consumer_needs_wake(s->rel)) {
+		if (s->wake_started && !s->closing)
+			px__link_wake_signal(&s->wake);
+		else
+			px__link_wake_signal_sync(s->to_pub);
+	}
+}
+
+static void flush_returns(struct px_task *t)
+{
+	struct px__ipc_sub *s = px_container_of(t, struct px__ipc_sub,
+						flush_task);
+
+	s->flush_queued = false;
+	flush_now(s);
+}
+
 static void hand_back(struct px_pool *pool, uint32_t slot, uint32_t count,
 		      void *arg)
 {
 	struct sub_pool *sp = arg;
 	struct px__ipc_sub *s = sp->sub;
-	/* 64 bytes, zero past the entry: the ring's item size lives in memory
-	 * the publisher can write, and a copy must never read past this. */
-	union {
-		struct px__ipc_return r;
-		uint8_t item[64];
-	} u = { .r = { .index = sp->index, .slot = slot, .count = count } };
+	struct px__ipc_return r = { .index = sp->index, .slot = slot,
+				    .count = count };
 
 	(void)pool;
-	if (px_ring_item_size(s->rel) != PX__IPC_RETURN_SIZE)
-		return; /* a publisher that rewrote the ring gets nothing back */
-	/* Never full: every entry returns at least one of the at most
-	 * capacity references the publisher lends (its max_held). A
-	 * publisher that sized it wrong only delays this thread. */
-	while (!px_ring_enqueue(s->rel, &u))
-		sched_yield();
 	atomic_fetch_add_explicit(&s->returned, count, memory_order_relaxed);
+	if (px_reactor_current() == s->reactor && !s->closing) {
+		if (s->npend == PENDING_MAX)
+			flush_now(s);
+		s->pending[s->npend++] = r;
+		if (!s->flush_queued) {
+			s->flush_queued = true;
+			px_reactor_schedule(s->reactor, &s->flush_task);
+		}
+		return;
+	}
+	/* Another thread (a queue downstream, the application): now. */
+	push_returns(s, &r, 1);
 	if (px_ring_consumer_needs_wake(s->rel))
 		px__link_wake_signal_sync(s->to_pub);
 }
@@ -249,7 +303,7 @@ static int on_welcome(struct px__ipc_sub *s, const struct px__ipc_welcome *w,
 	s->link.wake = &s->wake;
 	snprintf(s->caps, sizeof(s->caps), "%s", w->caps);
 	err = px__link_wake_start(&s->wake, s->reactor, s->ev.task, s->to_sub,
-				  s->to_pub, s->sync_wake);
+				  s->to_pub);
 	if (err)
 		return err;
 	s->wake_started = true;
@@ -429,10 +483,10 @@ int px__ipc_sub_create(struct px_reactor *r,
 	}
 	s->reactor = r;
 	s->ev = *ev;
+	px_task_init(&s->flush_task, flush_returns);
 	s->fd = s->to_sub = s->to_pub = -1;
 	snprintf(s->channel, sizeof(s->channel), "%s", cfg->channel);
 	s->deadline = now_ns() + cfg->timeout_ns;
-	s->sync_wake = cfg->sync_wake;
 	try_connect(s);
 	*out = s;
 	return 0;
@@ -545,6 +599,8 @@ void px__ipc_sub_stats(const struct px__ipc_sub *s, struct px__ipc_sub_stats *st
 bool px__ipc_sub_close(struct px__ipc_sub *s, void (*done)(void *arg),
 		       void *arg)
 {
+	if (s->rel)
+		flush_now(s); /* a flush still queued then finds nothing */
 	s->closing = true;
 	/* Items taken but not delivered go back with the hang-up. */
 	s->stash_at = s->stash_n = 0;
@@ -574,6 +630,8 @@ int px__ipc_sub_destroy(struct px__ipc_sub *s)
 {
 	if (!s)
 		return 0;
+	if (s->flush_queued)
+		return -EBUSY; /* its reactor still holds our flush task */
 	for (unsigned i = 0; i < PX__IPC_MAX_POOLS; i++)
 		if (s->pools[i].pool && px_pool_remote_held(s->pools[i].pool))
 			return -EBUSY;
