@@ -218,6 +218,9 @@ int bench_scen_chain(struct bench_ctx *ctx);
 int bench_scen_tee(struct bench_ctx *ctx);
 int bench_scen_file(struct bench_ctx *ctx);
 int bench_scen_tcp(struct bench_ctx *ctx);
+int bench_scen_ipc(struct bench_ctx *ctx);
+/* Latency, wakeup floors and kill-to-reclaim (scen_ipc_lat.c). */
+int bench_scen_ipc_latency(struct bench_ctx *ctx);
 
 /* Micro-benchmark scenarios exist only when their module's header does
  * (bench/CMakeLists.txt defines PX_BENCH_HAVE_<MODULE>). */

@@ -42,6 +42,9 @@ static const struct scenario {
 	 "filesrc ! fakesink vs fio io_uring and gst-launch-1.0"},
 	{"tcp", bench_scen_tcp, NULL,
 	 "tcpsink -> tcpsrc over loopback vs iperf3 and GStreamer"},
+	{"ipc", bench_scen_ipc, NULL,
+	 "ipcsink -> ipcsrc across processes vs GStreamer shm; latency "
+	 "against the machine's floors; kill-to-reclaim"},
 };
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 

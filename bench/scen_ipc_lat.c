@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: MIT
+/*
+ * scen_ipc_lat.c - the ipc scenario, latency half: one-way latency between
+ * two processes (a sender stamps CLOCK_MONOTONIC into each message, the
+ * receiver subtracts it on arrival), busy-polling and sleeping, for
+ * Parallax's px_ipc API and for the floors this machine allows: a cache
+ * line handed between two processes (busy) and an eventfd ping (sleeping).
+ * Then kill-to-reclaim: SIGKILL a subscriber that holds buffers and time
+ * until the publisher has them all back. Every pair forks before either
+ * side makes a reactor (an io_uring must not cross fork()).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <parallax/px_ipc.h>
+
+#include "bench.h"
+
+#define GAP_NS 50000ull	   /* between messages: the receiver goes idle */
+#define HOLD 16u	   /* buffers the killed subscriber holds */
+
+struct lat_arg {
+	uint32_t size;	   /* message bytes (Parallax buffers) */
+	bool busy;	   /* receiver spins instead of sleeping */
+	unsigned samples;
+};
+
+/* What the sender and the receiver of a floor share. */
+struct shared_line {
+	_Alignas(64) _Atomic uint64_t seq;
+	uint64_t stamp;
+};
+
+static void spin_until(uint64_t t)
+{
+	while (bench_now_ns() < t)
+		;
+}
+
+static void percentiles(struct bench_run *run, double *us, size_t n)
+{
+	run->v[0] = bench_percentile(us, n, 50);
+	run->v[1] = bench_percentile(us, n, 90);
+	run->v[2] = bench_percentile(us, n, 99);
+	run->v[3] = bench_percentile(us, n, 99.9);
+	bench_snprintf(run->note, sizeof(run->note), "%zu samples", n);
+}
+
+static int reap(pid_t pid, struct bench_run *run, const char *who)
+{
+	int st = 0;
+
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0) {
+		bench_snprintf(run->why, sizeof(run->why),
+			       "%s exited with status %d", who, st);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* ---- Parallax ------------------------------------------------------------- */
+
+static int px_sender(const char *channel, const struct lat_arg *a)
+{
+	struct px_ipc_publisher_config cfg = { .channel = channel };
+	struct px_ipc_publisher *pub;
+	struct px_pool *pool;
+	uint64_t next;
+	int rc;
+
+	if (px_ipc_publisher_create(&cfg, &pub) ||
+	    px_ipc_publisher_pool_create(pub, a->size, 64, &pool))
+		return 1;
+	for (int i = 0; px_ipc_publisher_subscribers(pub) == 0; i++)
+		if (i == 1000 || px_ipc_publisher_poll(pub, 10) < 0)
+			return 2;
+	next = bench_now_ns() + GAP_NS;
+	for (unsigned i = 0; i < a->samples; i++) {
+		struct px_buf b;
+
+		while (px_buf_alloc(pool, a->size, &b) == -ENOBUFS)
+			px_ipc_publisher_poll(pub, 1);
+		spin_until(next);
+		next += GAP_NS;
+		*(uint64_t *)px_buf_data(&b) = bench_now_ns();
+		while ((rc = px_ipc_publisher_send(pub, &b)) == -EAGAIN)
+			px_ipc_publisher_poll(pub, 0);
+		if (rc)
+			return 3;
+	}
+	while (px_ipc_publisher_send_eos(pub) == -EAGAIN)
+		px_ipc_publisher_poll(pub, 1);
+	for (int i = 0; i < 2000 && px_ipc_publisher_subscribers(pub); i++)
+		px_ipc_publisher_poll(pub, 5);
+	px_ipc_publisher_destroy(pub);
+	return 0;
+}
+
+static int run_px(struct bench_run *run)
+{
+	const struct lat_arg *a = run->arg;
+	struct px_ipc_subscriber_config cfg = { 0 };
+	struct px_ipc_subscriber *sub;
+	char channel[64];
+	double *us = calloc(a->samples, sizeof(*us));
+	size_t n = 0;
+	struct px_buf b;
+	pid_t child;
+	int rc;
+
+	if (!us)
+		return -ENOMEM;
+	bench_snprintf(channel, sizeof(channel), "px-bench-lat-%d-%u",
+		       (int)getpid(), run->rep);
+	child = fork();
+	if (child == 0)
+		_exit(px_sender(channel, a));
+	cfg.channel = channel;
+	rc = px_ipc_subscriber_create(&cfg, &sub);
+	if (rc) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		free(us);
+		return rc;
+	}
+	for (;;) {
+		rc = px_ipc_subscriber_recv(sub, &b, a->busy ? 0 : -1);
+		if (rc == -EAGAIN)
+			continue; /* busy: spin */
+		if (rc)
+			break;
+		uint64_t now = bench_now_ns();
+
+		if (n < a->samples)
+			us[n++] = (double)(now - *(uint64_t *)px_buf_data(&b)) / 1e3;
+		px_buf_unref(&b);
+	}
+	if (rc != -ENODATA)
+		bench_snprintf(run->why, sizeof(run->why), "subscriber: %s",
+			       px_ipc_subscriber_error(sub));
+	px_ipc_subscriber_destroy(sub);
+	if (reap(child, run, "the publisher") || rc != -ENODATA || !n) {
+		free(us);
+		return -EIO;
+	}
+	percentiles(run, us, n);
+	free(us);
+	return 0;
+}
+
+/* ---- floors ------------------------------------------------------------------ */
+
+/* Busy: a cache line written by one process and spun on by the other. */
+static int run_line(struct bench_run *run)
+{
+	const struct lat_arg *a = run->arg;
+	struct shared_line *l = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double *us = calloc(a->samples, sizeof(*us));
+	size_t got = 0;
+	pid_t child;
+	int rc;
+
+	if (l == MAP_FAILED || !us) {
+		free(us);
+		return -ENOMEM;
+	}
+	child = fork();
+	if (child == 0) {
+		uint64_t next = bench_now_ns() + GAP_NS;
+
+		for (unsigned i = 1; i <= a->samples; i++) {
+			spin_until(next);
+			next += GAP_NS;
+			l->stamp = bench_now_ns();
+			atomic_store_explicit(&l->seq, i, memory_order_release);
+		}
+		_exit(0);
+	}
+	/* A message overtaken by the next one (the receiver was preempted)
+	 * is not a sample: take the newest, never wait for one gone. */
+	for (uint64_t seen = 0; seen < a->samples;) {
+		uint64_t s;
+
+		while ((s = atomic_load_explicit(&l->seq,
+						 memory_order_acquire)) == seen)
+			;
+		us[got++] = (double)(bench_now_ns() - l->stamp) / 1e3;
+		seen = s;
+	}
+	rc = reap(child, run, "the sender");
+	if (!rc)
+		percentiles(run, us, got);
+	free(us);
+	munmap(l, 4096);
+	return rc;
+}
+
+/* Sleeping: a stamp in shared memory and an eventfd the receiver blocks on. */
+static int run_eventfd(struct bench_run *run)
+{
+	const struct lat_arg *a = run->arg;
+	struct shared_line *l = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double *us = calloc(a->samples, sizeof(*us));
+	int efd = eventfd(0, EFD_CLOEXEC), rc;
+	uint64_t v;
+	pid_t child;
+
+	if (l == MAP_FAILED || !us || efd < 0) {
+		free(us);
+		return -ENOMEM;
+	}
+	child = fork();
+	if (child == 0) {
+		uint64_t next = bench_now_ns() + GAP_NS, one = 1;
+
+		for (unsigned i = 0; i < a->samples; i++) {
+			spin_until(next);
+			next += GAP_NS;
+			l->stamp = bench_now_ns();
+			if (write(efd, &one, sizeof(one)) != sizeof(one))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	for (unsigned i = 0; i < a->samples; i++) {
+		if (read(efd, &v, sizeof(v)) != sizeof(v))
+			break;
+		us[i] = (double)(bench_now_ns() - l->stamp) / 1e3;
+	}
+	rc = reap(child, run, "the sender");
+	if (!rc)
+		percentiles(run, us, a->samples);
+	free(us);
+	close(efd);
+	munmap(l, 4096);
+	return rc;
+}
+
+/* ---- kill to reclaim ------------------------------------------------------------ */
+
+static int holder(const char *channel, int fd)
+{
+	struct px_ipc_subscriber_config cfg = { .channel = channel };
+	struct px_ipc_subscriber *sub;
+	struct px_buf held[HOLD];
+	char c = 'h';
+
+	if (px_ipc_subscriber_create(&cfg, &sub))
+		return 1;
+	for (unsigned i = 0; i < HOLD; i++)
+		if (px_ipc_subscriber_recv(sub, &held[i], -1))
+			return 2;
+	if (write(fd, &c, 1) != 1)
+		return 3;
+	for (;;)
+		pause();
+}
+
+static int run_reclaim(struct bench_run *run)
+{
+	const struct lat_arg *a = run->arg;
+	struct px_ipc_publisher_config cfg = { 0 };
+	struct px_ipc_publisher *pub;
+	struct px_pool *pool;
+	double *us = calloc(a->samples, sizeof(*us));
+	char channel[64], c;
+	int fds[2], rc = 0;
+	unsigned n = 0;
+
+	if (!us || pipe(fds)) {
+		free(us);
+		return -ENOMEM;
+	}
+	bench_snprintf(channel, sizeof(channel), "px-bench-kill-%d-%u",
+		       (int)getpid(), run->rep);
+	for (; n < a->samples && !rc; n++) {
+		pid_t child = fork();
+		uint64_t t0;
+
+		if (child == 0)
+			_exit(holder(channel, fds[1]));
+		/* A publisher per round, made after the fork. */
+		cfg.channel = channel;
+		if (px_ipc_publisher_create(&cfg, &pub) ||
+		    px_ipc_publisher_pool_create(pub, 4096, 64, &pool)) {
+			rc = -EIO;
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+			break;
+		}
+		for (int i = 0; px_ipc_publisher_subscribers(pub) == 0 && i < 1000; i++)
+			px_ipc_publisher_poll(pub, 10);
+		for (unsigned i = 0; i < HOLD && !rc; i++) {
+			struct px_buf b;
+
+			rc = px_buf_alloc(pool, 4096, &b);
+			while (!rc && (rc = px_ipc_publisher_send(pub, &b)) == -EAGAIN)
+				px_ipc_publisher_poll(pub, 1);
+		}
+		if (rc || read(fds[0], &c, 1) != 1) {
+			rc = rc ? rc : -EIO;
+			kill(child, SIGKILL);
+		} else {
+			t0 = bench_now_ns();
+			kill(child, SIGKILL);
+			for (int i = 0; px_ipc_publisher_held(pub) && i < 100000; i++)
+				px_ipc_publisher_poll(pub, 1);
+			us[n] = (double)(bench_now_ns() - t0) / 1e3;
+			if (px_ipc_publisher_held(pub))
+				rc = -EIO;
+		}
+		waitpid(child, NULL, 0);
+		px_ipc_publisher_destroy(pub);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	if (!rc) {
+		run->v[0] = bench_percentile(us, n, 50);
+		run->v[1] = bench_percentile(us, n, 99);
+		bench_snprintf(run->note, sizeof(run->note),
+			       "%u kills, %u buffers held each", n, HOLD);
+	} else {
+		bench_snprintf(run->why, sizeof(run->why),
+			       "a killed subscriber's buffers did not all come "
+			       "back");
+	}
+	free(us);
+	return rc;
+}
+
+/* ---- cases ------------------------------------------------------------------------- */
+
+static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *variant)
+{
+	static char what_px[2][320], what_floor[2][320];
+	struct bench_case c = {
+		.scenario = "ipc",
+		.variant = variant,
+		.nmetrics = 4,
+		.metric = { { "p50", "us", true }, { "p90", "us", true },
+			    { "p99", "us", true }, { "p99.9", "us", true } },
+		.nimpls = 2,
+	};
+	unsigned k = a->busy;
+
+	bench_snprintf(what_px[k], sizeof(what_px[k]),
+		       "px_ipc_publisher in one process sends a %u-byte buffer "
+		       "every %llu us with a CLOCK_MONOTONIC stamp; "
+		       "px_ipc_subscriber_recv in another (%s); %u messages",
+		       a->size, GAP_NS / 1000,
+		       a->busy ? "timeout 0, spinning" : "blocking, -1",
+		       a->samples);
+	bench_snprintf(what_floor[k], sizeof(what_floor[k]),
+		       a->busy ? "a stamp and a sequence number in one shared "
+				 "cache line, spun on by the other process; "
+				 "same gap and count" :
+				 "a stamp in shared memory and write(eventfd); "
+				 "the other process blocks in read(eventfd); "
+				 "same gap and count");
+	c.impl[0] = (struct bench_impl){ "parallax", run_px, a, what_px[k] };
+	c.impl[1] = (struct bench_impl){ a->busy ? "cache-line" : "eventfd",
+					 a->busy ? run_line : run_eventfd, a,
+					 what_floor[k] };
+	return bench_case_run(ctx, &c);
+}
+
+int bench_scen_ipc_latency(struct bench_ctx *ctx)
+{
+	static struct lat_arg lat[4], kill;
+	static const char *names[4] = { "latency 64B busy-poll",
+					"latency 4KiB busy-poll",
+					"latency 64B sleeping",
+					"latency 4KiB sleeping" };
+	unsigned samples = ctx->quick ? 2000 : 20000;
+	struct bench_case c = {
+		.scenario = "ipc",
+		.variant = "kill-to-reclaim",
+		.nmetrics = 2,
+		.metric = { { "p50", "us", true }, { "p99", "us", true } },
+		.nimpls = 1,
+	};
+	int rc = 0;
+
+	for (unsigned i = 0; i < 4 && !rc; i++) {
+		lat[i] = (struct lat_arg){ .size = i % 2 ? 4096 : 64,
+					   .busy = i < 2, .samples = samples };
+		rc = lat_case(ctx, &lat[i], names[i]);
+	}
+	if (rc)
+		return rc;
+	kill = (struct lat_arg){ .samples = ctx->quick ? 5 : 50 };
+	c.impl[0] = (struct bench_impl){
+		"parallax", run_reclaim, &kill,
+		"a subscriber holds 16 buffers; SIGKILL; the publisher polls "
+		"until px_ipc_publisher_held() is 0 (time from kill(2))"
+	};
+	return bench_case_run(ctx, &c);
+}
