@@ -148,6 +148,8 @@ static int check_identity(const char *channel, unsigned n)
 			/* A write into the slot must fault. */
 			w = fork();
 			if (w == 0) {
+				/* die by the signal, not a sanitizer's report */
+				signal(SIGSEGV, SIG_DFL);
 				*(volatile uint8_t *)px_buf_data(&b) = 1;
 				_exit(0);
 			}
