@@ -107,14 +107,14 @@ const char *px__link_kind_name(const struct px_link *l);
  * Process kind (link_process.c). The creator lays a ring of CAPACITY items
  * (ITEM_SIZE bytes) out at OFFSET inside SEG, a memfd segment it may share;
  * the peer attaches the same ring from its own mapping. L is caller memory
- * (zeroed); the end in this process is PROD or CONS per IS_PRODUCER.
+ * (zeroed); its owner sets the end in this process (prod or cons).
  * Returns 0, -EINVAL (no room in SEG, bad geometry), or px_ring_attach's
  * errors (a peer's ring that does not validate).
  */
 int px__link_process_init(struct px_link *l, struct px_segment *seg,
-			  size_t offset, uint32_t capacity, bool is_producer);
+			  size_t offset, uint32_t capacity);
 int px__link_process_attach(struct px_link *l, struct px_segment *seg,
-			    size_t offset, bool is_producer);
+			    size_t offset);
 /* Ring bytes (header + items) of CAPACITY 64-byte items. */
 size_t px__link_process_memsize(uint32_t capacity);
 

@@ -18,17 +18,16 @@ size_t px__link_process_memsize(uint32_t capacity)
 	return px_ring_memsize(capacity, sizeof(struct px_item));
 }
 
-static void set_end(struct px_link *l, bool is_producer)
+/* The element of the end in this process is set by its owner. */
+static void set_end(struct px_link *l)
 {
 	l->kind = PX__LINK_PROCESS;
 	l->capacity = px_ring_capacity(l->ring);
 	l->half = l->capacity / 2;
-	/* The element of the end in this process is set by its owner. */
-	(void)is_producer;
 }
 
 int px__link_process_init(struct px_link *l, struct px_segment *seg,
-			  size_t offset, uint32_t capacity, bool is_producer)
+			  size_t offset, uint32_t capacity)
 {
 	size_t need = px__link_process_memsize(capacity);
 	int err;
@@ -42,12 +41,12 @@ int px__link_process_init(struct px_link *l, struct px_segment *seg,
 			   PX_RING_SPSC, &l->ring);
 	if (err)
 		return err;
-	set_end(l, is_producer);
+	set_end(l);
 	return 0;
 }
 
 int px__link_process_attach(struct px_link *l, struct px_segment *seg,
-			    size_t offset, bool is_producer)
+			    size_t offset)
 {
 	int err;
 
@@ -66,7 +65,7 @@ int px__link_process_attach(struct px_link *l, struct px_segment *seg,
 	l->mem = l->ring;
 	l->memsize = px__link_process_memsize(px_ring_capacity(l->ring));
 	l->seg = seg;
-	set_end(l, is_producer);
+	set_end(l);
 	return 0;
 }
 

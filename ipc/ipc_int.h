@@ -111,6 +111,28 @@ struct px__ipc_return {
 
 #define PX__IPC_RETURN_SIZE 16u
 
+#define PX__IPC_FDS_MAX 4 /* fds one control message may carry */
+
+/* One end's control-socket buffers: a message to receive into and one to
+ * send, each with room for PX__IPC_FDS_MAX fds. */
+struct px__ipc_ctl {
+	struct msghdr rx_msg, tx_msg;
+	struct iovec rx_iov, tx_iov;
+	uint8_t rx_buf[PX__IPC_MSG_MAX];
+	uint8_t tx_buf[PX__IPC_MSG_MAX];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * PX__IPC_FDS_MAX)];
+	} rx_cmsg, tx_cmsg;
+};
+
+/* Make C->rx_msg ready for a recvmsg into rx_buf (fds in rx_cmsg). */
+void px__ipc_ctl_rx_prep(struct px__ipc_ctl *c);
+/* Copy MSG (LEN <= PX__IPC_MSG_MAX bytes) and NFDS fds (borrowed: sent as
+ * SCM_RIGHTS) into C->tx_msg for a sendmsg. */
+void px__ipc_ctl_tx_prep(struct px__ipc_ctl *c, const void *msg, size_t len,
+			 const int *fds, unsigned nfds);
+
 /* Fill the header of a message of TYPE and SIZE bytes. */
 void px__ipc_hdr_init(struct px__ipc_hdr *h, enum px__ipc_msg_type type,
 		      uint32_t size);
@@ -128,6 +150,14 @@ int px__ipc_msg_check(const void *buf, size_t len, const char **why);
  */
 int px__ipc_addr(const char *channel, const char *path,
 		 struct sockaddr_storage *ss);
+
+/* Hang up *FD (shutdown, then close: ops in flight keep their own file
+ * reference) and set it to -1; nothing when it is already -1. */
+void px__ipc_hang_up(int *fd);
+/* Cancel each op of OPS[0..N) that is in flight on R (its callback then
+ * fires with -ECANCELED or its result). R's thread. */
+void px__ipc_cancel_ops(struct px_reactor *r, struct px_op *const *ops,
+			unsigned n);
 
 /* Close each of the N fds received in a control message. */
 void px__ipc_close_fds(const int *fds, unsigned n);

@@ -148,18 +148,10 @@ void px__ipc_peer_kill(struct px__ipc_peer *p, const char *warning)
 	px__ipc_peer_reclaim(p);
 	if (warning && pub->ev.warn)
 		pub->ev.warn(pub->ev.arg, warning);
-	if (p->fd >= 0) {
-		/* The ops in flight keep their own file reference. */
-		shutdown(p->fd, SHUT_RDWR);
-		close(p->fd);
-		p->fd = -1;
-	}
-	if (px_op_busy(&p->rx_op))
-		(void)px_io_cancel(pub->reactor, &p->rx_op);
-	if (px_op_busy(&p->tx_op))
-		(void)px_io_cancel(pub->reactor, &p->tx_op);
-	if (px_op_busy(&p->timer_op))
-		(void)px_io_cancel(pub->reactor, &p->timer_op);
+	px__ipc_hang_up(&p->fd);
+	px__ipc_cancel_ops(pub->reactor,
+			   (struct px_op *const[]){ &p->rx_op, &p->tx_op,
+						    &p->timer_op }, 3);
 	if (p->wake_started) {
 		p->wake.closed = wake_closed;
 		(void)px__link_wake_stop(&p->wake);
@@ -195,24 +187,8 @@ static void tx_done(struct px_op *op, int res, uint32_t flags);
 static void tx_start(struct px__ipc_peer *p, const void *msg, size_t len,
 		     const int *fds, unsigned nfds)
 {
-	memcpy(p->tx_buf, msg, len);
-	memset(&p->tx_msg, 0, sizeof(p->tx_msg));
-	p->tx_iov.iov_base = p->tx_buf;
-	p->tx_iov.iov_len = len;
-	p->tx_msg.msg_iov = &p->tx_iov;
-	p->tx_msg.msg_iovlen = 1;
-	if (nfds) {
-		struct cmsghdr *c;
-
-		p->tx_msg.msg_control = p->tx_cmsg.buf;
-		p->tx_msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&p->tx_msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	if (px_io_sendmsg(p->pub->reactor, &p->tx_op, p->fd, &p->tx_msg,
+	px__ipc_ctl_tx_prep(&p->ctl, msg, len, fds, nfds);
+	if (px_io_sendmsg(p->pub->reactor, &p->tx_op, p->fd, &p->ctl.tx_msg,
 			  MSG_NOSIGNAL, tx_done) < 0)
 		px__ipc_peer_kill(p, NULL);
 }
@@ -318,14 +294,8 @@ static void rx_done(struct px_op *op, int res, uint32_t flags);
 
 static void rx_arm(struct px__ipc_peer *p)
 {
-	memset(&p->rx_msg, 0, sizeof(p->rx_msg));
-	p->rx_iov.iov_base = p->rx_buf;
-	p->rx_iov.iov_len = sizeof(p->rx_buf);
-	p->rx_msg.msg_iov = &p->rx_iov;
-	p->rx_msg.msg_iovlen = 1;
-	p->rx_msg.msg_control = p->rx_cmsg.buf;
-	p->rx_msg.msg_controllen = sizeof(p->rx_cmsg.buf);
-	if (px_io_recvmsg(p->pub->reactor, &p->rx_op, p->fd, &p->rx_msg,
+	px__ipc_ctl_rx_prep(&p->ctl);
+	if (px_io_recvmsg(p->pub->reactor, &p->rx_op, p->fd, &p->ctl.rx_msg,
 			  MSG_CMSG_CLOEXEC, rx_done) < 0)
 		px__ipc_peer_kill(p, NULL);
 }
@@ -352,7 +322,7 @@ static int make_link(struct px__ipc_peer *p)
 	if (err)
 		return err;
 	err = px__link_process_init(&p->link, p->seg, PX_SEGMENT_HEADER_SIZE,
-				    p->data_cap, true);
+				    p->data_cap);
 	if (err)
 		return err;
 	err = px_ring_init((char *)p->seg->base + PX_SEGMENT_HEADER_SIZE + data,
@@ -439,18 +409,18 @@ static void rx_done(struct px_op *op, int res, uint32_t flags)
 		px__ipc_peer_kill(p, NULL);
 		return;
 	}
-	nfds = px__ipc_take_fds(&p->rx_msg, fds, PX__IPC_FDS_MAX);
+	nfds = px__ipc_take_fds(&p->ctl.rx_msg, fds, PX__IPC_FDS_MAX);
 	px__ipc_close_fds(fds, nfds); /* subscribers send no fds */
-	type = px__ipc_msg_check(p->rx_buf, (size_t)res, &why);
+	type = px__ipc_msg_check(p->ctl.rx_buf, (size_t)res, &why);
 	if (type < 0 || nfds ||
-	    (p->rx_msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	    (p->ctl.rx_msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (!why)
 			why = "a message with file descriptors or truncated";
 		peer_failf(p, "sent garbage (%s); dropped", why);
 		return;
 	}
 	if (type == PX__IPC_HELLO && p->state == PX__PEER_HELLO)
-		on_hello(p, (const struct px__ipc_hello *)p->rx_buf);
+		on_hello(p, (const struct px__ipc_hello *)p->ctl.rx_buf);
 	else if (type == PX__IPC_READY && p->state == PX__PEER_WELCOMED)
 		on_ready(p);
 	else

@@ -102,6 +102,56 @@ int px__ipc_addr(const char *channel, const char *path,
 	return (int)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
+void px__ipc_ctl_rx_prep(struct px__ipc_ctl *c)
+{
+	memset(&c->rx_msg, 0, sizeof(c->rx_msg));
+	c->rx_iov.iov_base = c->rx_buf;
+	c->rx_iov.iov_len = sizeof(c->rx_buf);
+	c->rx_msg.msg_iov = &c->rx_iov;
+	c->rx_msg.msg_iovlen = 1;
+	c->rx_msg.msg_control = c->rx_cmsg.buf;
+	c->rx_msg.msg_controllen = sizeof(c->rx_cmsg.buf);
+}
+
+void px__ipc_ctl_tx_prep(struct px__ipc_ctl *c, const void *msg, size_t len,
+			 const int *fds, unsigned nfds)
+{
+	memcpy(c->tx_buf, msg, len);
+	memset(&c->tx_msg, 0, sizeof(c->tx_msg));
+	c->tx_iov.iov_base = c->tx_buf;
+	c->tx_iov.iov_len = len;
+	c->tx_msg.msg_iov = &c->tx_iov;
+	c->tx_msg.msg_iovlen = 1;
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		c->tx_msg.msg_control = c->tx_cmsg.buf;
+		c->tx_msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm = CMSG_FIRSTHDR(&c->tx_msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+}
+
+void px__ipc_hang_up(int *fd)
+{
+	if (*fd < 0)
+		return;
+	shutdown(*fd, SHUT_RDWR);
+	close(*fd);
+	*fd = -1;
+}
+
+void px__ipc_cancel_ops(struct px_reactor *r, struct px_op *const *ops,
+			unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (px_op_busy(ops[i]))
+			(void)px_io_cancel(r, ops[i]);
+}
+
 void px__ipc_close_fds(const int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)

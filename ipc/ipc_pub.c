@@ -168,57 +168,30 @@ void px__ipc_peer_reclaim(struct px__ipc_peer *p)
 
 /* ---- sending -------------------------------------------------------------------- */
 
-/* Whether P can take one more item now; registers for a wakeup if not. */
-static bool peer_room(struct px__ipc_peer *p, bool is_buf)
-{
-	if (is_buf && p->outstanding >= p->pub->max_held)
-		return false; /* drain_returns armed the return wakeup */
-	if (px_ring_free_count(p->link.ring))
-		return true;
-	return px__link_producer_wait(&p->link) > 0;
-}
+static unsigned peer_fit(struct px__ipc_peer *p, const struct px_item *items,
+			 unsigned n);
+static void push_burst(struct px__ipc_peer *p, const struct px_item *items,
+		       const int *idx, unsigned k, bool transfer);
+static void ensure_ledgers(struct px__ipc_pub *pub, const struct px_item *items,
+			   const int *idx, unsigned k);
 
-static bool push(struct px__ipc_peer *p, const struct px_item *it, int idx)
-{
-	struct px_item copy = *it;
-
-	if (it->type == PX_ITEM_BUFFER) {
-		const struct px__ipc_ppool *pp = &p->pub->pools[idx];
-
-		if (!p->held[idx]) {
-			p->held[idx] = calloc(pp->slots, sizeof(uint32_t));
-			if (!p->held[idx]) {
-				px__ipc_peer_kill(p, NULL);
-				return false;
-			}
-		}
-		/* One reference per subscriber, recorded before the item is
-		 * visible to it (it may return it at once). */
-		px_pool_slot_ref(pp->pool, it->buf.slot);
-		p->held[idx][it->buf.slot]++;
-		p->outstanding++;
-		copy.buf.pool = (uint16_t)(idx + 1);
-	}
-	/* Room was checked by peer_room: this cannot fail. */
-	(void)px_ring_enqueue(p->link.ring, &copy);
-	p->pushed = true;
-	return true;
-}
-
-/* Deliver IT to every active peer, or to none when a peer that must not
- * miss it has no room. Returns false in that case. */
+/* slow=drop|disconnect: deliver IT to every active peer that has room
+ * (events to all, or to none while one has no room: then false). */
 static bool offer(struct px__ipc_pub *pub, struct px_item *it, int idx)
 {
 	bool is_buf = it->type == PX_ITEM_BUFFER;
 	struct px_list *pos, *tmp;
 
-	/* Events (EOS) are never dropped; buffers follow the policy. */
-	if (pub->slow == PX__IPC_SLOW_BLOCK || !is_buf) {
+	if (is_buf)
+		ensure_ledgers(pub, it, &idx, 1);
+
+	/* Events (EOS) are never dropped: wait for room everywhere. */
+	if (!is_buf) {
 		px_list_for_each(pos, &pub->peers) {
 			struct px__ipc_peer *p =
 				px_list_entry(pos, struct px__ipc_peer, node);
 
-			if (p->state == PX__PEER_ACTIVE && !peer_room(p, is_buf))
+			if (p->state == PX__PEER_ACTIVE && !peer_fit(p, it, 1))
 				return false;
 		}
 	}
@@ -228,8 +201,8 @@ static bool offer(struct px__ipc_pub *pub, struct px_item *it, int idx)
 
 		if (p->state != PX__PEER_ACTIVE)
 			continue;
-		if (peer_room(p, is_buf)) {
-			push(p, it, idx);
+		if (peer_fit(p, it, 1)) {
+			push_burst(p, it, &idx, 1, false);
 		} else if (pub->slow == PX__IPC_SLOW_DROP) {
 			pub->st.dropped++;
 		} else {

@@ -11,7 +11,6 @@
 #include "px_bus.h"
 #include "px_list.h"
 
-#define PX__IPC_FDS_MAX 4
 
 /* A pool announced on the channel (index = position in pub->pools). */
 struct px__ipc_ppool {
@@ -40,14 +39,7 @@ struct px__ipc_peer {
 	char name[48];		/* "subscriber pid 1234" */
 	/* control socket */
 	struct px_op rx_op, tx_op, timer_op;
-	struct msghdr rx_msg, tx_msg;
-	struct iovec rx_iov, tx_iov;
-	uint8_t rx_buf[PX__IPC_MSG_MAX];
-	uint8_t tx_buf[PX__IPC_MSG_MAX];
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * PX__IPC_FDS_MAX)];
-	} rx_cmsg, tx_cmsg;
+	struct px__ipc_ctl ctl;
 	bool welcome_due;	/* WELCOME not yet sent */
 	bool uid_refused;	/* answer its HELLO with REFUSE */
 	uint32_t announced;	/* pool indexes sent (bit i) */

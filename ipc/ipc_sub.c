@@ -23,7 +23,6 @@
 
 #define RETRY_NS 20000000ull /* connect again every 20 ms until timeout */
 #define STASH_MAX 64u
-#define FDS_MAX 4
 #define PENDING_MAX 64u
 
 enum sub_state {
@@ -50,14 +49,7 @@ struct px__ipc_sub {
 	int fd;
 	int state;
 	struct px_op conn_op, rx_op, tx_op, timer_op;
-	struct msghdr rx_msg, tx_msg;
-	struct iovec rx_iov, tx_iov;
-	uint8_t rx_buf[PX__IPC_MSG_MAX];
-	uint8_t tx_buf[PX__IPC_MSG_MAX];
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * FDS_MAX)];
-	} rx_cmsg;
+	struct px__ipc_ctl ctl;
 	char caps[PX__IPC_CAPS_MAX];
 	/* the process link: data ring (consumer end here) and returns */
 	struct px_segment *seg;
@@ -134,11 +126,7 @@ static void end(struct px__ipc_sub *s, int err, const char *fmt, ...)
 	va_end(ap);
 	if (s->state != SUB_ACTIVE)
 		s->state = SUB_ENDED;
-	if (s->fd >= 0) {
-		shutdown(s->fd, SHUT_RDWR);
-		close(s->fd);
-		s->fd = -1;
-	}
+	px__ipc_hang_up(&s->fd);
 	px_reactor_schedule(s->reactor, s->ev.task);
 }
 
@@ -225,14 +213,8 @@ static void tx_done(struct px_op *op, int res, uint32_t flags);
 
 static void rx_arm(struct px__ipc_sub *s)
 {
-	memset(&s->rx_msg, 0, sizeof(s->rx_msg));
-	s->rx_iov.iov_base = s->rx_buf;
-	s->rx_iov.iov_len = sizeof(s->rx_buf);
-	s->rx_msg.msg_iov = &s->rx_iov;
-	s->rx_msg.msg_iovlen = 1;
-	s->rx_msg.msg_control = s->rx_cmsg.buf;
-	s->rx_msg.msg_controllen = sizeof(s->rx_cmsg.buf);
-	if (px_io_recvmsg(s->reactor, &s->rx_op, s->fd, &s->rx_msg,
+	px__ipc_ctl_rx_prep(&s->ctl);
+	if (px_io_recvmsg(s->reactor, &s->rx_op, s->fd, &s->ctl.rx_msg,
 			  MSG_CMSG_CLOEXEC, rx_done) < 0)
 		end(s, -EIO, "channel %s: cannot read the control socket",
 		    s->channel);
@@ -240,13 +222,8 @@ static void rx_arm(struct px__ipc_sub *s)
 
 static void tx_send(struct px__ipc_sub *s, const void *msg, size_t len)
 {
-	memcpy(s->tx_buf, msg, len);
-	memset(&s->tx_msg, 0, sizeof(s->tx_msg));
-	s->tx_iov.iov_base = s->tx_buf;
-	s->tx_iov.iov_len = len;
-	s->tx_msg.msg_iov = &s->tx_iov;
-	s->tx_msg.msg_iovlen = 1;
-	if (px_io_sendmsg(s->reactor, &s->tx_op, s->fd, &s->tx_msg,
+	px__ipc_ctl_tx_prep(&s->ctl, msg, len, NULL, 0);
+	if (px_io_sendmsg(s->reactor, &s->tx_op, s->fd, &s->ctl.tx_msg,
 			  MSG_NOSIGNAL, tx_done) < 0)
 		end(s, -EIO, "channel %s: cannot write the control socket",
 		    s->channel);
@@ -280,7 +257,7 @@ static int on_welcome(struct px__ipc_sub *s, const struct px__ipc_welcome *w,
 		return err;
 	if (s->seg->size != w->seg_size)
 		return -EPROTO;
-	err = px__link_process_attach(&s->link, s->seg, w->data_offset, false);
+	err = px__link_process_attach(&s->link, s->seg, w->data_offset);
 	if (err)
 		return err;
 	if (px_ring_capacity(s->link.ring) != w->data_capacity)
@@ -342,7 +319,7 @@ static int on_pool(struct px__ipc_sub *s, const struct px__ipc_pool_msg *m,
 static void rx_done(struct px_op *op, int res, uint32_t flags)
 {
 	struct px__ipc_sub *s = px_container_of(op, struct px__ipc_sub, rx_op);
-	int fds[FDS_MAX];
+	int fds[PX__IPC_FDS_MAX];
 	unsigned nfds = 0;
 	const char *why = NULL;
 	int type, err = 0;
@@ -357,13 +334,13 @@ static void rx_done(struct px_op *op, int res, uint32_t flags)
 		    s->channel);
 		return;
 	}
-	nfds = px__ipc_take_fds(&s->rx_msg, fds, FDS_MAX);
-	type = px__ipc_msg_check(s->rx_buf, (size_t)res, &why);
+	nfds = px__ipc_take_fds(&s->ctl.rx_msg, fds, PX__IPC_FDS_MAX);
+	type = px__ipc_msg_check(s->ctl.rx_buf, (size_t)res, &why);
 	if (type == PX__IPC_REFUSE) {
 		end(s, -EACCES, "channel %s refused this subscriber: %s",
-		    s->channel, ((struct px__ipc_text *)s->rx_buf)->text);
+		    s->channel, ((struct px__ipc_text *)s->ctl.rx_buf)->text);
 	} else if (type == PX__IPC_WELCOME && s->state == SUB_HELLO) {
-		err = on_welcome(s, (const struct px__ipc_welcome *)s->rx_buf,
+		err = on_welcome(s, (const struct px__ipc_welcome *)s->ctl.rx_buf,
 				 fds, nfds);
 		if (!err) {
 			struct px__ipc_hdr ready;
@@ -375,7 +352,7 @@ static void rx_done(struct px_op *op, int res, uint32_t flags)
 				s->ev.connected(s->ev.arg, s->caps);
 		}
 	} else if (type == PX__IPC_POOL && s->state == SUB_ACTIVE) {
-		err = on_pool(s, (const struct px__ipc_pool_msg *)s->rx_buf,
+		err = on_pool(s, (const struct px__ipc_pool_msg *)s->ctl.rx_buf,
 			      fds, nfds);
 		px_reactor_schedule(s->reactor, s->ev.task); /* stash */
 	} else {
@@ -604,19 +581,10 @@ bool px__ipc_sub_close(struct px__ipc_sub *s, void (*done)(void *arg),
 	s->closing = true;
 	/* Items taken but not delivered go back with the hang-up. */
 	s->stash_at = s->stash_n = 0;
-	if (s->fd >= 0) {
-		shutdown(s->fd, SHUT_RDWR);
-		close(s->fd);
-		s->fd = -1;
-	}
-	if (px_op_busy(&s->conn_op))
-		(void)px_io_cancel(s->reactor, &s->conn_op);
-	if (px_op_busy(&s->rx_op))
-		(void)px_io_cancel(s->reactor, &s->rx_op);
-	if (px_op_busy(&s->tx_op))
-		(void)px_io_cancel(s->reactor, &s->tx_op);
-	if (px_op_busy(&s->timer_op))
-		(void)px_io_cancel(s->reactor, &s->timer_op);
+	px__ipc_hang_up(&s->fd);
+	px__ipc_cancel_ops(s->reactor,
+			   (struct px_op *const[]){ &s->conn_op, &s->rx_op,
+						    &s->tx_op, &s->timer_op }, 4);
 	if (s->wake_started && !px__link_wake_stop(&s->wake))
 		s->wake.closed = wake_closed;
 	if (sub_idle(s))
