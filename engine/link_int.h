@@ -191,13 +191,12 @@ PX_INLINE unsigned px__link_producer_wait(struct px_link *l)
 		l->prod.blocked = true;
 		return 0;
 	}
-	if (l->prod.sleeping)
+	/* Still flagged: the wakeup is ours to wait for. Not any more: the
+	 * consumer took the flag to wake us, so flag again and look. */
+	if (l->prod.sleeping && px_ring_producer_flagged(l->ring))
 		return 0;
-	if (px_ring_producer_sleep(l->ring)) {
-		l->prod.sleeping = true;
-		return 0;
-	}
-	return px_ring_free_count(l->ring);
+	l->prod.sleeping = px_ring_producer_sleep(l->ring);
+	return l->prod.sleeping ? 0 : px_ring_free_count(l->ring);
 }
 
 /* The consumer found the ring empty and goes idle. Returns false when items
@@ -206,13 +205,12 @@ PX_INLINE bool px__link_consumer_wait(struct px_link *l)
 {
 	if (l->kind == PX__LINK_LOCAL)
 		return true; /* a local push schedules us */
-	if (l->cons.sleeping)
+	/* As in px__link_producer_wait(): a flag that a producer took means a
+	 * wakeup and an item are on their way; flag again and look. */
+	if (l->cons.sleeping && px_ring_consumer_flagged(l->ring))
 		return true;
-	if (px_ring_consumer_sleep(l->ring)) {
-		l->cons.sleeping = true;
-		return true;
-	}
-	return false;
+	l->cons.sleeping = px_ring_consumer_sleep(l->ring);
+	return l->cons.sleeping;
 }
 
 /* The producer's element runs again: it no longer waits. */

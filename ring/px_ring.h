@@ -319,6 +319,20 @@ PX_INLINE void px_ring_consumer_awake(struct px_ring *r)
 }
 
 /*
+ * px_ring_consumer_flagged - whether the consumer's sleep flag is still set:
+ * no producer has taken it (to send a wakeup) since px_ring_consumer_sleep()
+ * set it. A consumer that slept, woke and found nothing must not assume it
+ * still is: when this says false, a wakeup is on its way for an item that
+ * may not have been visible yet; call px_ring_consumer_sleep() again.
+ * Thread: the consumer.
+ */
+PX_INLINE bool px_ring_consumer_flagged(const struct px_ring *r)
+{
+	/* relaxed: a stale 1 only delays us until the wakeup in flight. */
+	return atomic_load_explicit(&r->cons_sleeping, memory_order_relaxed);
+}
+
+/*
  * px_ring_consumer_needs_wake - after an enqueue that returned > 0, ask
  * whether the consumer sleeps and must be woken.
  * Returns true at most once per px_ring_consumer_sleep() (it clears the
@@ -356,6 +370,14 @@ PX_INLINE void px_ring_producer_awake(struct px_ring *r)
 {
 	/* relaxed: a consumer that still reads 1 sends one spurious wakeup. */
 	atomic_store_explicit(&r->prod_sleeping, 0, memory_order_relaxed);
+}
+
+/* px_ring_producer_flagged - px_ring_consumer_flagged() for the producer's
+ * flag. Thread: a producer. */
+PX_INLINE bool px_ring_producer_flagged(const struct px_ring *r)
+{
+	/* relaxed: as in px_ring_consumer_flagged(). */
+	return atomic_load_explicit(&r->prod_sleeping, memory_order_relaxed);
 }
 
 /*

@@ -503,9 +503,12 @@ START_TEST(test_ring_wake_flags)
 	/* Consumer on an empty ring may sleep; the next enqueue wakes it,
 	 * exactly once. */
 	ck_assert(px_ring_consumer_sleep(r));
+	ck_assert(px_ring_consumer_flagged(r));
 	ck_assert(px_ring_enqueue(r, &it[1]));
 	ck_assert(px_ring_consumer_needs_wake(r));
 	ck_assert(!px_ring_consumer_needs_wake(r));
+	/* The producer took the flag: the consumer can tell. */
+	ck_assert(!px_ring_consumer_flagged(r));
 	px_ring_consumer_awake(r);
 	/* With an item waiting, the consumer must not sleep, and the flag
 	 * is left clear. */
@@ -523,8 +526,10 @@ START_TEST(test_ring_wake_flags)
 	ck_assert(!px_ring_producer_needs_wake(r));
 	ck_assert_uint_eq(px_ring_enqueue_burst(r, it, 3), 3);
 	ck_assert(px_ring_producer_sleep(r));
+	ck_assert(px_ring_producer_flagged(r));
 	ck_assert(px_ring_dequeue(r, &it[0]));
 	ck_assert(px_ring_producer_needs_wake(r));
+	ck_assert(!px_ring_producer_flagged(r));
 	ck_assert(!px_ring_producer_needs_wake(r));
 	px_ring_producer_awake(r);
 	free(r);
