@@ -135,7 +135,10 @@ PX_API void px_reactor_destroy(struct px_reactor *r);
  * px_reactor_run_once - drive an embedded reactor from the calling thread:
  * one loop turn (reap completions, run posted and scheduled tasks, submit).
  * The first call creates the io_uring on the calling thread, which owns the
- * reactor from then on.
+ * reactor from then on. An embedded ring is SINGLE_ISSUER without
+ * DEFER_TASKRUN: the caller sleeps outside the kernel (poll(2) here, or
+ * its own epoll on px_reactor_fd()), and the kernel signals a deferring
+ * ring's eventfd for such a sleeper only after an RCU grace period.
  * @timeout_ms: how long to wait when there is nothing to do: 0 never blocks,
  *              -1 waits for work.
  * Returns the number of callbacks and tasks run (>= 0), -EINVAL (R NULL),
@@ -160,6 +163,17 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms);
  * Thread: any.
  */
 PX_API int px_reactor_fd(const struct px_reactor *r);
+
+/*
+ * px_reactor_idle - true when px_reactor_run_once(R, 0) would find nothing
+ * to do now: no completion in the ring, no task queued or posted, no op
+ * waiting to be submitted. Reads
+ * memory only (no syscall), for embedders that spin: check it between
+ * their own polls and skip run_once while it says idle. It does not drain
+ * px_reactor_fd(): a loop driven by that fd calls run_once instead.
+ * Thread: the owning thread.
+ */
+PX_API bool px_reactor_idle(const struct px_reactor *r);
 
 /* True when the calling thread owns R (its ops may be submitted here).
  * Thread: any. */

@@ -144,6 +144,13 @@ PX_API int px_reactor_fd(const struct px_reactor *r)
 	return r ? r->efd : -EINVAL;
 }
 
+PX_API bool px_reactor_idle(const struct px_reactor *r)
+{
+	/* Ops queued outside run_once wait for its submit too. */
+	return r && r->ring_up && !io_uring_sq_ready(&r->ring) &&
+	       !px__reactor_work_pending(r);
+}
+
 PX_API bool px_reactor_on_thread(const struct px_reactor *r)
 {
 	return r && px__reactor_owned(r);
