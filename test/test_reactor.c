@@ -556,8 +556,10 @@ START_TEST(test_reactor_embedded_epoll)
 	 * fire a kernel RCU grace period late (reactor.c). */
 	px_reactor_stats(c.r, &st);
 	ck_assert(!st.defer_taskrun && st.single_issuer);
+	ck_assert(px_reactor_idle(c.r));
 	ck_assert_int_eq(px_io_read(c.r, &rd.op, c.pfd[0], buf, sizeof(buf),
 				    (uint64_t)-1, top_cb), 0);
+	ck_assert(!px_reactor_idle(c.r)); /* an op waits for its submit */
 	/* Queued outside run_once: the fd fires so the loop submits it. */
 	n = epoll_wait(ep, &got, 1, 1000);
 	ck_assert_int_eq(n, 1);
