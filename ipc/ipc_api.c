@@ -5,6 +5,7 @@
  * own loop runs (px_reactor_run_once behind the *_poll and recv calls).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,14 +309,10 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
-				  struct px_buf *out, int timeout_ms)
+/* What is there already: the stash, then the ring. 0 with *OUT set, 1 when
+ * nothing is, or the error or -ENODATA that ended the stream. */
+static int take(struct px_ipc_subscriber *s, struct px_buf *out)
 {
-	int64_t deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
-	int wait = timeout_ms;
-	bool last = false;
-
-	*out = (struct px_buf){ 0 };
 	for (;;) {
 		while (s->at < s->n) {
 			struct px_item *it = &s->stash[s->at++];
@@ -333,23 +330,81 @@ PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
 			return s->err;
 		s->at = 0;
 		s->n = px__ipc_sub_recv(s->sub, s->stash, 64);
-		if (s->n)
-			continue;
-		if (s->err)
-			return s->err;
+		if (!s->n)
+			return s->err ? s->err : 1;
+	}
+}
+
+/*
+ * Sleep up to WAIT ms (-1: no limit) until the publisher's wakeup or the
+ * reactor's fd. The wakeup eventfd polled here wakes us straight from the
+ * publisher's write(2), as fast as the machine's eventfd floor; the
+ * reactor's read op on the same eventfd completes too, and only later.
+ */
+static void sleep_on(struct px_ipc_subscriber *s, int wait)
+{
+	struct pollfd p[2] = {
+		{ .fd = px_reactor_fd(s->r), .events = POLLIN },
+		{ .fd = px__ipc_sub_wake_fd(s->sub), .events = POLLIN },
+	};
+
+	(void)poll(p, p[1].fd >= 0 ? 2 : 1, wait);
+}
+
+PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
+				  struct px_buf *out, int timeout_ms)
+{
+	int64_t deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
+	int rc, wait;
+
+	*out = (struct px_buf){ 0 };
+	for (;;) {
+		rc = take(s, out);
+		if (rc != 1)
+			return rc;
 		if (!px__ipc_sub_idle(s->sub))
 			continue; /* items raced in */
-		if (last)
-			return -EAGAIN;
+		if (timeout_ms == 0) {
+			/* One turn that never blocks (it also drains the fd
+			 * of a loop that polls it), then what it brought. */
+			if (turn(s->r, 0) < 0)
+				return -EIO;
+			rc = take(s, out);
+			return rc == 1 ? -EAGAIN : rc;
+		}
+		if (!px_reactor_idle(s->r)) {
+			if (turn(s->r, 0) < 0)
+				return -EIO;
+			continue;
+		}
+		wait = timeout_ms;
 		if (timeout_ms > 0) {
 			wait = (int)PX_MAX(deadline - mono_ms(), 0);
-			last = wait == 0;
-		} else {
-			last = timeout_ms == 0; /* one turn that never blocks */
+			if (wait == 0)
+				return -EAGAIN;
 		}
-		if (turn(s->r, wait) < 0)
+		sleep_on(s, wait);
+		if (turn(s->r, 0) < 0)
 			return -EIO;
 	}
+}
+
+PX_API int px_ipc_subscriber_try_recv(struct px_ipc_subscriber *s,
+				      struct px_buf *out)
+{
+	int rc;
+
+	*out = (struct px_buf){ 0 };
+	rc = take(s, out);
+	if (rc != 1)
+		return rc;
+	if (px_reactor_idle(s->r))
+		return -EAGAIN;
+	/* Control messages, a hang-up, returns to flush: one turn. */
+	if (turn(s->r, 0) < 0)
+		return -EIO;
+	rc = take(s, out);
+	return rc == 1 ? -EAGAIN : rc;
 }
 
 PX_API const char *px_ipc_subscriber_error(const struct px_ipc_subscriber *s)

@@ -294,6 +294,9 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *sub, struct px_item *items,
 			  unsigned n);
 /* Ask for a wakeup when items arrive; false when some are waiting. */
 bool px__ipc_sub_idle(struct px__ipc_sub *sub);
+/* The eventfd the publisher writes to wake us, -1 before READY: readable
+ * while a wakeup is unread (the reactor's read op takes it too). */
+int px__ipc_sub_wake_fd(const struct px__ipc_sub *sub);
 void px__ipc_sub_stats(const struct px__ipc_sub *sub,
 		       struct px__ipc_sub_stats *st);
 /*

@@ -510,8 +510,6 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
 
 	if (s->state != SUB_ACTIVE && !s->gone)
 		return 0;
-	if (s->link.ring)
-		px__link_consumer_resume(&s->link);
 	while (got < n) {
 		int ok;
 
@@ -524,6 +522,11 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
 						      want) : 0;
 			if (!s->stash_n)
 				break;
+			/* Awake once something was taken, not on every look:
+			 * a caller that spins on an empty ring then writes
+			 * nothing the publisher reads (the flag stays set until
+			 * a push clears it, and that push is what we took). */
+			px__link_consumer_resume(&s->link);
 			if (px_ring_count(s->link.ring) <= s->link.half)
 				px__link_wake_producer(&s->link);
 		}
@@ -545,6 +548,11 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
 			s->ev.error(s->ev.arg, s->end_err, s->end_text);
 	}
 	return got;
+}
+
+int px__ipc_sub_wake_fd(const struct px__ipc_sub *s)
+{
+	return s->wake_started && !s->gone ? s->to_sub : -1;
 }
 
 bool px__ipc_sub_idle(struct px__ipc_sub *s)
@@ -615,3 +623,4 @@ int px__ipc_sub_destroy(struct px__ipc_sub *s)
 	free(s);
 	return 0;
 }
+

@@ -165,6 +165,19 @@ PX_API int px_ipc_subscriber_create(const struct px_ipc_subscriber_config *cfg,
 PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *sub,
 				  struct px_buf *out, int timeout_ms);
 
+/*
+ * px_ipc_subscriber_try_recv - for callers that busy-poll: the next buffer
+ * if one is on the ring, else -EAGAIN at once. It reads shared memory only
+ * and enters the kernel only when the subscriber's reactor has something
+ * to do (a control message, a hang-up, returns to send). Unlike recv it
+ * never asks the publisher for a wakeup, so a spinning caller costs the
+ * publisher no syscall per buffer; and it never drains
+ * px_ipc_subscriber_fd(): a loop driven by that fd calls recv(sub, out, 0).
+ * Returns and @out as px_ipc_subscriber_recv(). Thread: the owner.
+ */
+PX_API int px_ipc_subscriber_try_recv(struct px_ipc_subscriber *sub,
+				      struct px_buf *out);
+
 /* The sentence of the error that ended SUB (names the channel), or "".
  * Borrowed. Thread: the owner. */
 PX_API const char *px_ipc_subscriber_error(const struct px_ipc_subscriber *sub);

@@ -8,6 +8,7 @@
  * synchronise on pipes and on the channel itself, never on sleeps.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,8 +126,20 @@ static int child_status(pid_t pid)
 
 /* ---- zero copy and read-only ---------------------------------------------- */
 
+/* The next buffer: blocking, or spinning on try_recv (SPIN). */
+static int next_buf(struct px_ipc_subscriber *sub, struct px_buf *b, bool spin)
+{
+	int rc;
+
+	if (!spin)
+		return px_ipc_subscriber_recv(sub, b, -1);
+	while ((rc = px_ipc_subscriber_try_recv(sub, b)) == -EAGAIN)
+		;
+	return rc;
+}
+
 /* Child: receive N stamped buffers, check offsets and order, try a write. */
-static int check_identity(const char *channel, unsigned n)
+static int check_identity(const char *channel, unsigned n, bool spin)
 {
 	struct px_ipc_subscriber *sub = sub_new(channel, 10000000000ull);
 	struct px_buf b;
@@ -134,7 +147,7 @@ static int check_identity(const char *channel, unsigned n)
 	int rc, st;
 	pid_t w;
 
-	while ((rc = px_ipc_subscriber_recv(sub, &b, -1)) == 0) {
+	while ((rc = next_buf(sub, &b, spin)) == 0) {
 		const uint64_t *p = px_buf_data(&b);
 		const struct px_segment *seg =
 			px_pool_segment(px_buf_pool(&b));
@@ -164,17 +177,17 @@ static int check_identity(const char *channel, unsigned n)
 	return rc == -ENODATA && got == n ? 0 : 12;
 }
 
-START_TEST(test_ipc_zero_copy)
+static void run_identity(bool spin)
 {
 	char ch[64];
 	struct px_ipc_publisher *pub;
 	struct px_pool *pool;
 	pid_t child;
 
-	channel_name(ch, sizeof(ch), "zc");
+	channel_name(ch, sizeof(ch), spin ? "spin" : "zc");
 	child = fork();
 	if (child == 0)
-		_exit(check_identity(ch, 1000));
+		_exit(check_identity(ch, 1000, spin));
 	pub = pub_new(ch, NULL, &pool);
 	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 1);
 	for (uint64_t i = 0; i < 1000; i++)
@@ -185,6 +198,19 @@ START_TEST(test_ipc_zero_copy)
 	POLL_UNTIL(pub, px_ipc_publisher_held(pub) == 0);
 	ck_assert_uint_eq(px_pool_available(pool), 64);
 	px_ipc_publisher_destroy(pub);
+}
+
+START_TEST(test_ipc_zero_copy)
+{
+	run_identity(false);
+}
+END_TEST
+
+/* The same through try_recv, spinning: connecting, every buffer in order,
+ * EOS and the returns all work without a blocking call. */
+START_TEST(test_ipc_try_recv)
+{
+	run_identity(true);
 }
 END_TEST
 
@@ -456,9 +482,17 @@ static int slow_reader(const char *channel, int go_fd, int res_fd)
 	int32_t rc;
 	char c;
 
-	/* Connect (the handshake ends with READY), then stall until told. */
+	/*
+	 * Connect (the handshake ends with READY), then stall until told.
+	 * Turns that never wait: a recv that waited would go on waiting for
+	 * the first buffers after READY and take a burst of them off the ring.
+	 */
 	while (!*px_ipc_subscriber_caps(sub)) {
-		rc = px_ipc_subscriber_recv(sub, &b, POLL_MS);
+		struct pollfd pfd = { .fd = px_ipc_subscriber_fd(sub),
+				      .events = POLLIN };
+
+		(void)poll(&pfd, 1, POLL_MS);
+		rc = px_ipc_subscriber_recv(sub, &b, 0);
 		if (rc == 0) {
 			got++;
 			px_buf_unref(&b);
@@ -614,11 +648,52 @@ START_TEST(test_ipc_allocation_query)
 }
 END_TEST
 
+/*
+ * The process link's sleep protocol, both ends in this process: a consumer
+ * that went idle, whose flag a producer then took to wake it, must not stay
+ * idle on its own say-so when it looks again before the item is visible to
+ * it (it once did, and slept through the rest of the stream).
+ */
+START_TEST(test_ipc_link_flag_taken)
+{
+	struct px_segment_config sc = { .kind = PX_SEGMENT_MEMFD,
+					.numa_node = -1, .name = "t-link" };
+	struct px_segment *seg;
+	struct px_link l;
+	struct px_item it;
+
+	memset(&l, 0, sizeof(l));
+	sc.size = PX_SEGMENT_HEADER_SIZE + px__link_process_memsize(8);
+	ck_assert_int_eq(px_segment_create(&sc, &seg), 0);
+	ck_assert_int_eq(px__link_process_init(&l, seg, PX_SEGMENT_HEADER_SIZE,
+					       8), 0);
+	px_item_eos(&it);
+	ck_assert(px__link_consumer_wait(&l)); /* empty: idle, flagged */
+	ck_assert(px_ring_enqueue(l.ring, &it));
+	ck_assert(px_ring_consumer_needs_wake(l.ring)); /* took the flag */
+	/* Looking again: the item is there, so not idle. */
+	ck_assert(!px__link_consumer_wait(&l));
+	ck_assert(px_ring_dequeue(l.ring, &it));
+	px__link_consumer_resume(&l);
+	ck_assert(px__link_consumer_wait(&l));
+	ck_assert(px_ring_consumer_flagged(l.ring));
+	/* Producer mirror: a full ring, then the consumer takes the flag. */
+	for (unsigned i = 0; i < 8; i++)
+		ck_assert(px_ring_enqueue(l.ring, &it));
+	ck_assert_uint_eq(px__link_producer_wait(&l), 0);
+	ck_assert(px_ring_dequeue(l.ring, &it));
+	ck_assert(px_ring_producer_needs_wake(l.ring));
+	ck_assert_uint_eq(px__link_producer_wait(&l), 1);
+	px_segment_destroy(seg);
+}
+END_TEST
+
 static Suite *ipc_suite(void)
 {
 	Suite *s = suite_create("ipc");
 
 	tcase_add_test(px_tcase(s, "zero_copy"), test_ipc_zero_copy);
+	tcase_add_test(px_tcase(s, "try_recv"), test_ipc_try_recv);
 	tcase_add_test(px_tcase(s, "reclaim_on_kill"), test_ipc_reclaim_on_kill);
 	tcase_add_test(px_tcase(s, "publisher_gone"), test_ipc_publisher_gone);
 	tcase_add_test(px_tcase(s, "no_publisher"), test_ipc_no_publisher);
@@ -628,6 +703,7 @@ static Suite *ipc_suite(void)
 	tcase_add_test(px_tcase(s, "slow_drop"), test_ipc_slow_drop);
 	tcase_add_test(px_tcase(s, "slow_disconnect"), test_ipc_slow_disconnect);
 	tcase_add_test(px_tcase(s, "msg_check"), test_ipc_msg_check);
+	tcase_add_test(px_tcase(s, "link_flag_taken"), test_ipc_link_flag_taken);
 	tcase_add_test(px_tcase(s, "allocation_query"),
 		       test_ipc_allocation_query);
 	return s;
