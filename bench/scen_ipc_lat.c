@@ -10,6 +10,7 @@
  * side makes a reactor (an io_uring must not cross fork()).
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -66,6 +67,59 @@ static int reap(pid_t pid, struct bench_run *run, const char *who)
 	return 0;
 }
 
+/*
+ * Sender and receiver each on a CPU of their own, for every implementation
+ * alike: a side that spins on the CPU the other needs makes it wait for
+ * the scheduler (milliseconds). -1 when fewer than two CPUs are allowed.
+ */
+static int cpu_send = -1, cpu_recv = -1;
+static cpu_set_t cpus_allowed;
+
+static void pick_cpus(void)
+{
+	int found = 0;
+
+	if (sched_getaffinity(0, sizeof(cpus_allowed), &cpus_allowed) < 0)
+		return;
+	for (int c = 0; c < CPU_SETSIZE && found < 2; c++) {
+		if (!CPU_ISSET(c, &cpus_allowed))
+			continue;
+		if (found++ == 0)
+			cpu_send = c;
+		else
+			cpu_recv = c;
+	}
+	if (found < 2)
+		cpu_send = cpu_recv = -1;
+}
+
+static void pin_to(int cpu)
+{
+	cpu_set_t one;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	(void)sched_setaffinity(0, sizeof(one), &one);
+}
+
+/* fork(2), the child on the sender's CPU and the caller on the receiver's
+ * until unpin(). */
+static pid_t fork_pinned(void)
+{
+	pid_t child = fork();
+
+	pin_to(child == 0 ? cpu_send : cpu_recv);
+	return child;
+}
+
+static void unpin(void)
+{
+	if (cpu_recv >= 0)
+		(void)sched_setaffinity(0, sizeof(cpus_allowed), &cpus_allowed);
+}
+
 /* ---- Parallax ------------------------------------------------------------- */
 
 static int px_sender(const char *channel, const struct lat_arg *a)
@@ -120,7 +174,7 @@ static int run_px(struct bench_run *run)
 		return -ENOMEM;
 	bench_snprintf(channel, sizeof(channel), "px-bench-lat-%d-%u",
 		       (int)getpid(), run->rep);
-	child = fork();
+	child = fork_pinned();
 	if (child == 0)
 		_exit(px_sender(channel, a));
 	cfg.channel = channel;
@@ -128,11 +182,13 @@ static int run_px(struct bench_run *run)
 	if (rc) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
+		unpin();
 		free(us);
 		return rc;
 	}
 	for (;;) {
-		rc = px_ipc_subscriber_recv(sub, &b, a->busy ? 0 : -1);
+		rc = a->busy ? px_ipc_subscriber_try_recv(sub, &b) :
+			       px_ipc_subscriber_recv(sub, &b, -1);
 		if (rc == -EAGAIN)
 			continue; /* busy: spin */
 		if (rc)
@@ -147,6 +203,7 @@ static int run_px(struct bench_run *run)
 		bench_snprintf(run->why, sizeof(run->why), "subscriber: %s",
 			       px_ipc_subscriber_error(sub));
 	px_ipc_subscriber_destroy(sub);
+	unpin();
 	if (reap(child, run, "the publisher") || rc != -ENODATA || !n) {
 		free(us);
 		return -EIO;
@@ -173,7 +230,7 @@ static int run_line(struct bench_run *run)
 		free(us);
 		return -ENOMEM;
 	}
-	child = fork();
+	child = fork_pinned();
 	if (child == 0) {
 		uint64_t next = bench_now_ns() + GAP_NS;
 
@@ -196,6 +253,7 @@ static int run_line(struct bench_run *run)
 		us[got++] = (double)(bench_now_ns() - l->stamp) / 1e3;
 		seen = s;
 	}
+	unpin();
 	rc = reap(child, run, "the sender");
 	if (!rc)
 		percentiles(run, us, got);
@@ -220,7 +278,7 @@ static int run_eventfd(struct bench_run *run)
 		free(us);
 		return -ENOMEM;
 	}
-	child = fork();
+	child = fork_pinned();
 	if (child == 0) {
 		uint64_t next = bench_now_ns() + GAP_NS, one = 1;
 
@@ -241,6 +299,7 @@ static int run_eventfd(struct bench_run *run)
 		us[got++] = (double)(bench_now_ns() - l->stamp) / 1e3;
 		seen += v;
 	}
+	unpin();
 	rc = reap(child, run, "the sender");
 	if (!rc)
 		percentiles(run, us, got);
@@ -288,7 +347,7 @@ static int run_reclaim(struct bench_run *run)
 	bench_snprintf(channel, sizeof(channel), "px-bench-kill-%d-%u",
 		       (int)getpid(), run->rep);
 	for (; n < a->samples && !rc; n++) {
-		pid_t child = fork();
+		pid_t child = fork_pinned();
 		uint64_t t0;
 
 		if (child == 0)
@@ -326,6 +385,7 @@ static int run_reclaim(struct bench_run *run)
 		waitpid(child, NULL, 0);
 		px_ipc_publisher_destroy(pub);
 	}
+	unpin();
 	close(fds[0]);
 	close(fds[1]);
 	if (!rc) {
@@ -344,9 +404,21 @@ static int run_reclaim(struct bench_run *run)
 
 /* ---- cases ------------------------------------------------------------------------- */
 
+/* "; sender on CPU 0, receiver on CPU 1", or nothing when not pinned. */
+static const char *pinning(void)
+{
+	static char text[64];
+
+	if (cpu_recv < 0)
+		return "; not pinned (one CPU allowed)";
+	bench_snprintf(text, sizeof(text), "; sender on CPU %d, receiver on CPU %d",
+		       cpu_send, cpu_recv);
+	return text;
+}
+
 static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *variant)
 {
-	static char what_px[2][320], what_floor[2][320];
+	static char what_px[2][400], what_floor[2][400];
 	struct bench_case c = {
 		.scenario = "ipc",
 		.variant = variant,
@@ -360,17 +432,19 @@ static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *varian
 	bench_snprintf(what_px[k], sizeof(what_px[k]),
 		       "px_ipc_publisher in one process sends a %u-byte buffer "
 		       "every %llu us with a CLOCK_MONOTONIC stamp; "
-		       "px_ipc_subscriber_recv in another (%s); %u messages",
+		       "%s in another; %u messages%s",
 		       a->size, GAP_NS / 1000,
-		       a->busy ? "timeout 0, spinning" : "blocking, -1",
-		       a->samples);
-	bench_snprintf(what_floor[k], sizeof(what_floor[k]),
+		       a->busy ? "px_ipc_subscriber_try_recv, spinning" :
+				 "px_ipc_subscriber_recv, blocking, -1",
+		       a->samples, pinning());
+	bench_snprintf(what_floor[k], sizeof(what_floor[k]), "%s%s",
 		       a->busy ? "a stamp and a sequence number in one shared "
 				 "cache line, spun on by the other process; "
 				 "same gap and count" :
 				 "a stamp in shared memory and write(eventfd); "
 				 "the other process blocks in read(eventfd); "
-				 "same gap and count");
+				 "same gap and count",
+		       pinning());
 	c.impl[0] = (struct bench_impl){ "parallax", run_px, a, what_px[k] };
 	c.impl[1] = (struct bench_impl){ a->busy ? "cache-line" : "eventfd",
 					 a->busy ? run_line : run_eventfd, a,
@@ -395,6 +469,7 @@ int bench_scen_ipc_latency(struct bench_ctx *ctx)
 	};
 	int rc = 0;
 
+	pick_cpus();
 	for (unsigned i = 0; i < 4 && !rc; i++) {
 		lat[i] = (struct lat_arg){ .size = i % 2 ? 4096 : 64,
 					   .busy = i < 2, .samples = samples };
