@@ -171,9 +171,11 @@ static int pub_send_item(struct px_ipc_publisher *p, struct px_item *it)
 		return -EPIPE;
 	}
 	sent = px__ipc_pub_send(p->pub, it, 1);
-	/* One turn: what the send queued (a pool announcement) goes out
-	 * now, and joins and departures are noticed. */
-	(void)px_reactor_run_once(p->r, 0);
+	/* One turn when there is something to do: what the send queued (a
+	 * pool announcement) goes out now, and joins and departures are
+	 * noticed. Nothing to do costs nothing (no syscall per buffer). */
+	if (!px_reactor_idle(p->r))
+		(void)px_reactor_run_once(p->r, 0);
 	return sent == 1 ? 0 : -EAGAIN;
 }
 
@@ -205,8 +207,10 @@ PX_API int px_ipc_publisher_send_eos(struct px_ipc_publisher *p)
 
 PX_API int px_ipc_publisher_poll(struct px_ipc_publisher *p, int timeout_ms)
 {
-	int n = turn(p->r, timeout_ms);
+	int n;
 
+	px__ipc_pub_poll(p->pub); /* returns wake the wait below */
+	n = turn(p->r, timeout_ms);
 	if (n >= 0)
 		px__ipc_pub_poll(p->pub);
 	return n;

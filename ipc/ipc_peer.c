@@ -102,7 +102,8 @@ int px__ipc_pub_listen(struct px__ipc_pub *pub, char *why, size_t whylen)
 static bool peer_idle(const struct px__ipc_peer *p)
 {
 	return !px_op_busy(&p->rx_op) && !px_op_busy(&p->tx_op) &&
-	       !px_op_busy(&p->timer_op) && !px_op_busy(&p->wake.rd_op);
+	       !px_op_busy(&p->timer_op) && !px_op_busy(&p->pid_op) &&
+	       !px_op_busy(&p->wake.rd_op);
 }
 
 static void peer_free(struct px__ipc_peer *p)
@@ -117,6 +118,7 @@ static void peer_free(struct px__ipc_peer *p)
 		close(p->to_sub);
 	if (p->to_pub >= 0)
 		close(p->to_pub);
+	px__ipc_close_fd(&p->pidfd);
 	free(p);
 	px__ipc_pub_maybe_done(pub);
 }
@@ -151,7 +153,8 @@ void px__ipc_peer_kill(struct px__ipc_peer *p, const char *warning)
 	px__ipc_hang_up(&p->fd);
 	px__ipc_cancel_ops(pub->reactor,
 			   (struct px_op *const[]){ &p->rx_op, &p->tx_op,
-						    &p->timer_op }, 3);
+						    &p->timer_op, &p->pid_op },
+			   4);
 	if (p->wake_started) {
 		p->wake.closed = wake_closed;
 		(void)px__link_wake_stop(&p->wake);
@@ -446,6 +449,21 @@ static void timer_done(struct px_op *op, int res, uint32_t flags)
 		   (unsigned long long)(p->pub->handshake_timeout_ns / 1000000));
 }
 
+/* Its process exited: as a hang-up, only sooner (px__ipc_watch_pid). */
+static void pid_done(struct px_op *op, int res, uint32_t flags)
+{
+	struct px__ipc_peer *p = px_container_of(op, struct px__ipc_peer,
+						 pid_op);
+
+	(void)flags;
+	if (p->state == PX__PEER_DEAD) {
+		peer_maybe_free(p);
+		return;
+	}
+	if (res > 0)
+		px__ipc_peer_kill(p, NULL);
+}
+
 /* ---- accepting -------------------------------------------------------------- */
 
 static bool uid_allowed(const struct px__ipc_pub *pub, uid_t uid, gid_t gid)
@@ -473,10 +491,13 @@ static void peer_new(struct px__ipc_pub *pub, int fd)
 	}
 	p->pub = pub;
 	p->fd = fd;
-	p->to_sub = p->to_pub = -1;
+	p->to_sub = p->to_pub = p->pidfd = -1;
 	px_list_add_tail(&pub->peers, &p->node);
 	(void)getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
 	p->pid = cred.pid;
+	/* Without pidfds the hang-up still tells, a few ms later. */
+	(void)px__ipc_watch_pid(pub->reactor, &p->pid_op, cred.pid, &p->pidfd,
+				pid_done);
 	p->uid = cred.uid;
 	snprintf(p->name, sizeof(p->name), "subscriber pid %d",
 		 (int)cred.pid);

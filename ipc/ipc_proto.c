@@ -5,9 +5,11 @@
  * addresses, and SCM_RIGHTS bookkeeping.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -152,11 +154,46 @@ void px__ipc_cancel_ops(struct px_reactor *r, struct px_op *const *ops,
 			(void)px_io_cancel(r, ops[i]);
 }
 
+int px__ipc_watch_pid(struct px_reactor *r, struct px_op *op, pid_t pid,
+		      int *pidfd, px_op_fn cb)
+{
+#ifdef SYS_pidfd_open
+	int fd, err;
+
+	if (pid <= 0)
+		return -ESRCH;
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -errno;
+	err = px_io_poll(r, op, fd, POLLIN, cb);
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	*pidfd = fd;
+	return 0;
+#else
+	(void)r;
+	(void)op;
+	(void)pid;
+	(void)pidfd;
+	(void)cb;
+	return -ENOSYS;
+#endif
+}
+
 void px__ipc_close_fds(const int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+}
+
+void px__ipc_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 unsigned px__ipc_take_fds(struct msghdr *msg, int *fds, unsigned max)

@@ -120,9 +120,9 @@ bad: {
 }
 }
 
-/* Take every return off P's release ring, then ask for a wakeup on the
- * next one. False when P was dropped (P may be gone). */
-static bool drain_returns(struct px__ipc_peer *p)
+/* Take every return off P's release ring; with ARM, then ask for a wakeup
+ * on the next one. False when P was dropped (P may be gone). */
+static bool drain_returns(struct px__ipc_peer *p, bool arm)
 {
 	struct px__ipc_return r[RETURN_BURST];
 	unsigned got;
@@ -142,7 +142,7 @@ static bool drain_returns(struct px__ipc_peer *p)
 				if (!apply_return(p, &r[i]))
 					return false;
 		/* Returns wake us only while this flag is set (px_ring.h). */
-		if (px_ring_consumer_sleep(p->rel))
+		if (!arm || px_ring_consumer_sleep(p->rel))
 			return true;
 	}
 }
@@ -220,7 +220,13 @@ static bool offer(struct px__ipc_pub *pub, struct px_item *it, int idx)
 	return true;
 }
 
-void px__ipc_pub_poll(struct px__ipc_pub *pub)
+/*
+ * Take back what every subscriber returned. ARM: and ask for a wakeup on
+ * the next return, for a caller about to wait (each armed return costs
+ * the subscriber a write(2) and us a completion: a publisher that keeps
+ * sending takes returns on its next send instead).
+ */
+static void take_returns(struct px__ipc_pub *pub, bool arm)
 {
 	struct px_list *pos, *tmp;
 
@@ -231,8 +237,13 @@ void px__ipc_pub_poll(struct px__ipc_pub *pub)
 		if (p->state != PX__PEER_ACTIVE)
 			continue;
 		px__link_producer_resume(&p->link);
-		(void)drain_returns(p);
+		(void)drain_returns(p, arm);
 	}
+}
+
+void px__ipc_pub_poll(struct px__ipc_pub *pub)
+{
+	take_returns(pub, true);
 }
 
 /*
@@ -242,14 +253,19 @@ void px__ipc_pub_poll(struct px__ipc_pub *pub)
 static unsigned peer_fit(struct px__ipc_peer *p, const struct px_item *items,
 			 unsigned n)
 {
-	unsigned room = px_ring_free_count(p->link.ring), k;
+	unsigned room = p->room, k;
 	uint64_t refs = p->pub->max_held - p->outstanding;
 
+	/* The room we knew of can only have grown: look at the consumer's
+	 * index (a cache line it writes) only when that is not enough. */
+	if (room < n)
+		room = px_ring_free_count(p->link.ring);
 	if (!room) /* wait for it; a consumer that raced us left room */
 		room = px__link_producer_wait(&p->link);
+	p->room = room;
 	for (k = 0; k < n && k < room; k++)
 		if (items[k].type == PX_ITEM_BUFFER && !refs--)
-			break; /* drain_returns armed the return wakeup */
+			break; /* px__ipc_pub_send arms the return wakeup */
 	return k;
 }
 
@@ -274,6 +290,7 @@ static void push_burst(struct px__ipc_peer *p, const struct px_item *items,
 		out[i].buf.pool = (uint16_t)(idx[i] + 1);
 	}
 	p->outstanding += k;
+	p->room -= k;
 	/* peer_fit checked the room: the whole burst fits. */
 	(void)px_ring_enqueue_burst(p->link.ring, out, k);
 	p->pushed = true;
@@ -390,15 +407,29 @@ static unsigned send_each(struct px__ipc_pub *pub, struct px_item *items,
 	return done;
 }
 
+static unsigned send_some(struct px__ipc_pub *pub, struct px_item *items,
+			  unsigned n)
+{
+	return pub->slow == PX__IPC_SLOW_BLOCK ? send_blocking(pub, items, n) :
+						 send_each(pub, items, n);
+}
+
+/*
+ * Push first, take returns after: the returns' work stays off the path
+ * from the caller's buffer to the subscriber's ring. When something did
+ * not fit, returns (what frees room and references) are taken and armed
+ * (the caller will wait for them) before one more try.
+ */
 unsigned px__ipc_pub_send(struct px__ipc_pub *pub, struct px_item *items,
 			  unsigned n)
 {
 	struct px_list *pos;
-	unsigned done;
+	unsigned done = send_some(pub, items, n);
 
-	px__ipc_pub_poll(pub);
-	done = pub->slow == PX__IPC_SLOW_BLOCK ? send_blocking(pub, items, n) :
-						 send_each(pub, items, n);
+	if (done < n) {
+		px__ipc_pub_poll(pub);
+		done += send_some(pub, items + done, n - done);
+	}
 	px_list_for_each(pos, &pub->peers) {
 		struct px__ipc_peer *p = px_list_entry(pos, struct px__ipc_peer,
 						       node);
@@ -408,6 +439,7 @@ unsigned px__ipc_pub_send(struct px__ipc_pub *pub, struct px_item *items,
 			px__link_wake_consumer(&p->link);
 		}
 	}
+	take_returns(pub, done < n);
 	return done;
 }
 

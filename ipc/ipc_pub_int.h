@@ -37,8 +37,9 @@ struct px__ipc_peer {
 	pid_t pid;
 	uid_t uid;
 	char name[48];		/* "subscriber pid 1234" */
-	/* control socket */
-	struct px_op rx_op, tx_op, timer_op;
+	/* control socket, and the death watch on its process */
+	struct px_op rx_op, tx_op, timer_op, pid_op;
+	int pidfd;
 	struct px__ipc_ctl ctl;
 	bool welcome_due;	/* WELCOME not yet sent */
 	bool uid_refused;	/* answer its HELLO with REFUSE */
@@ -51,6 +52,7 @@ struct px__ipc_peer {
 	bool wake_started;
 	struct px_ring *rel;	/* release ring, consumer end here */
 	uint32_t data_cap, rel_cap;
+	uint32_t room;		/* free data-ring slots last seen (a floor) */
 	bool pushed;		/* items pushed in this send call */
 	/* the ledger: references lent, per pool index and slot */
 	uint32_t *held[PX__IPC_MAX_POOLS];

@@ -48,7 +48,8 @@ struct px__ipc_sub {
 	uint64_t deadline;
 	int fd;
 	int state;
-	struct px_op conn_op, rx_op, tx_op, timer_op;
+	struct px_op conn_op, rx_op, tx_op, timer_op, pid_op;
+	int pidfd;		/* the publisher's process, watched */
 	struct px__ipc_ctl ctl;
 	char caps[PX__IPC_CAPS_MAX];
 	/* the process link: data ring (consumer end here) and returns */
@@ -90,7 +91,7 @@ static bool sub_idle(const struct px__ipc_sub *s)
 {
 	return !px_op_busy(&s->conn_op) && !px_op_busy(&s->rx_op) &&
 	       !px_op_busy(&s->tx_op) && !px_op_busy(&s->timer_op) &&
-	       !px_op_busy(&s->wake.rd_op);
+	       !px_op_busy(&s->pid_op) && !px_op_busy(&s->wake.rd_op);
 }
 
 static void maybe_done(struct px__ipc_sub *s)
@@ -402,10 +403,27 @@ static void retry_done(struct px_op *op, int res, uint32_t flags)
 	try_connect(s);
 }
 
+/* The publisher's process exited: as its hang-up, only sooner. */
+static void pid_done(struct px_op *op, int res, uint32_t flags)
+{
+	struct px__ipc_sub *s = px_container_of(op, struct px__ipc_sub, pid_op);
+
+	(void)flags;
+	if (s->closing) {
+		maybe_done(s);
+		return;
+	}
+	if (res > 0)
+		end(s, -EPIPE, "channel %s: the publisher went away",
+		    s->channel);
+}
+
 static void connect_done(struct px_op *op, int res, uint32_t flags)
 {
 	struct px__ipc_sub *s = px_container_of(op, struct px__ipc_sub,
 						conn_op);
+	struct ucred cred = { 0 };
+	socklen_t clen = sizeof(cred);
 	struct px__ipc_hello h;
 
 	(void)flags;
@@ -433,6 +451,9 @@ static void connect_done(struct px_op *op, int res, uint32_t flags)
 		    px_strerror(res));
 		return;
 	}
+	if (getsockopt(s->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+		(void)px__ipc_watch_pid(s->reactor, &s->pid_op, cred.pid,
+					&s->pidfd, pid_done);
 	memset(&h, 0, sizeof(h));
 	px__ipc_hdr_init(&h.h, PX__IPC_HELLO, sizeof(h));
 	h.pid = (uint32_t)getpid();
@@ -461,7 +482,7 @@ int px__ipc_sub_create(struct px_reactor *r,
 	s->reactor = r;
 	s->ev = *ev;
 	px_task_init(&s->flush_task, flush_returns);
-	s->fd = s->to_sub = s->to_pub = -1;
+	s->fd = s->to_sub = s->to_pub = s->pidfd = -1;
 	snprintf(s->channel, sizeof(s->channel), "%s", cfg->channel);
 	s->deadline = now_ns() + cfg->timeout_ns;
 	try_connect(s);
@@ -592,7 +613,8 @@ bool px__ipc_sub_close(struct px__ipc_sub *s, void (*done)(void *arg),
 	px__ipc_hang_up(&s->fd);
 	px__ipc_cancel_ops(s->reactor,
 			   (struct px_op *const[]){ &s->conn_op, &s->rx_op,
-						    &s->tx_op, &s->timer_op }, 4);
+						    &s->tx_op, &s->timer_op,
+						    &s->pid_op }, 5);
 	if (s->wake_started && !px__link_wake_stop(&s->wake))
 		s->wake.closed = wake_closed;
 	if (sub_idle(s))
@@ -620,6 +642,7 @@ int px__ipc_sub_destroy(struct px__ipc_sub *s)
 		close(s->to_sub);
 	if (s->to_pub >= 0)
 		close(s->to_pub);
+	px__ipc_close_fd(&s->pidfd);
 	free(s);
 	return 0;
 }
