@@ -41,7 +41,7 @@ enum tsink_zc { ZC_AUTO = 0, ZC_ON = 1, ZC_OFF = 2 };
  *   a local delivery anyway, and each slot waits for its notification.
  * Hence: auto is copy on loopback; to a remote peer it uses SEND_ZC from
  * 64 KiB, where the raw numbers say the copy starts to cost more than the
- * notification (DESIGN.md section 7). zerocopy=on forces it everywhere.
+ * notification. zerocopy=on forces it everywhere.
  */
 #define TSINK_ZC_AUTO_MIN (64u << 10)
 

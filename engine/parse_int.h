@@ -4,7 +4,7 @@
  * its unit test: the syntax tree that px__parse_syntax() builds without
  * touching the engine, and the error helpers. Never installed.
  *
- * The grammar (DESIGN.md section 5; differences from gst-launch-1.0 are
+ * The grammar (docs/architecture.md; differences from gst-launch-1.0 are
  * listed in the conformance table of test/test_parse.c):
  *
  *   launch    := ws* chain (ws+ chain)* ws*

@@ -21,7 +21,7 @@ struct px_pool;
 struct px_reactor;
 struct px_caps;
 
-/* ---- Items on a link (DESIGN.md section 4) ------------------------------ */
+/* ---- Items on a link (docs/architecture.md, "Links") --------------------- */
 
 enum px_item_type {
 	PX_ITEM_NONE = 0,

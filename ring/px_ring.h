@@ -30,7 +30,7 @@ PX_EXTERN_C_BEGIN
  *                items, then publish in reservation order: each waits until
  *                prod_tail reaches its reservation (DPDK's MP enqueue).
  *
- * Typical use (DESIGN.md 4a): a link between two elements on one reactor is
+ * Typical use (docs/architecture.md, "Links"): a link between two elements on one reactor is
  * PX_RING_LOCAL, heap memory; across reactors PX_RING_SPSC in memory both
  * can reach; across processes PX_RING_SPSC in a memfd that the peer maps
  * and px_ring_attach()es. Fan-in from several reactors is PX_RING_MPSC.
@@ -385,7 +385,7 @@ PX_INLINE bool px_ring_producer_flagged(const struct px_ring *r)
  * whether a producer sleeps waiting for room and must be woken.
  * Returns true at most once per px_ring_producer_sleep() (the flag is
  * cleared atomically); the caller then signals the producer. To wake a
- * producer only once the link has drained below half (DESIGN.md 4a), call
+ * producer only once the link has drained below half (as links do), call
  * it when px_ring_count() <= capacity / 2: a consumer that keeps draining
  * always crosses that line, so no wakeup is lost.
  * Thread: the consumer, after its dequeue.

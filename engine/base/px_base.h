@@ -2,7 +2,8 @@
 /*
  * px_base.h - the few macros every Parallax module shares: export and inline
  * markers, cache-line size, container_of, branch hints. Depends on libc only,
- * so mem/ and ring/ may include it (DESIGN.md section 2).
+ * so every module may include it; it lives in engine/base/, the one folder
+ * on every module's include path (docs/architecture.md, "Modules").
  */
 #ifndef PX_BASE_H
 #define PX_BASE_H
