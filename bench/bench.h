@@ -98,6 +98,7 @@ struct bench_ctx {
 	unsigned next_group;
 	char tmpdir[256];
 	char exe_dir[512]; /* directory of px-bench, to find px-launch */
+	char iox_why[256]; /* ipc scenario: why iceoryx is missing, or "" */
 };
 
 /* ---- bench_util.c: time, statistics, formatting ---- */
@@ -221,6 +222,22 @@ int bench_scen_tcp(struct bench_ctx *ctx);
 int bench_scen_ipc(struct bench_ctx *ctx);
 /* Latency, wakeup floors and kill-to-reclaim (scen_ipc_lat.c). */
 int bench_scen_ipc_latency(struct bench_ctx *ctx);
+
+/* ---- peer_iox_run.c: the iceoryx peer of the ipc scenario ---- */
+/* Start RouDi (unless one runs) and find px-bench-iceoryx. BENCH_OK,
+ * BENCH_MISSING (why filled) or -errno. */
+int bench_iox_start(const struct bench_ctx *ctx, char *why, size_t len);
+/* Stop the RouDi that bench_iox_start() started, if it did. */
+void bench_iox_stop(void);
+/* One publisher/subscriber pair: SIZE-byte chunks, COUNT of them, one per
+ * GAP_NS (0: as fast as possible); MODE rate|busy|wait; the publisher on
+ * CPU_PUB, the subscriber on CPU_SUB (-1: unpinned). *OUT: the subscriber's
+ * stdout (free); *SAMPLES (when not NULL, latency modes): COUNT latencies
+ * in us (free). 0 or -errno with run->why filled. */
+int bench_iox_pair(const struct bench_ctx *ctx, struct bench_run *run,
+		   uint32_t size, uint64_t count, uint64_t gap_ns,
+		   const char *mode, int cpu_pub, int cpu_sub, char **out,
+		   double **samples);
 
 /* Micro-benchmark scenarios exist only when their module's header does
  * (bench/CMakeLists.txt defines PX_BENCH_HAVE_<MODULE>). */

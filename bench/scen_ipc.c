@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,6 +168,34 @@ static int run_gst(struct bench_run *run)
 	return 0;
 }
 
+/* iceoryx: px-bench-iceoryx publisher and subscriber, RouDi started by the
+ * scenario; the rate is the subscriber's, first chunk to last. */
+static int run_iox(struct bench_run *run)
+{
+	struct tput_arg *a = run->arg;
+	char *out = NULL;
+	double rate;
+	int rc;
+
+	if (a->ctx->iox_why[0]) {
+		bench_snprintf(run->why, sizeof(run->why), "%s",
+			       a->ctx->iox_why);
+		return BENCH_MISSING;
+	}
+	rc = bench_iox_pair(a->ctx, run, a->size, a->n, 0, "rate", -1, -1,
+			    &out, NULL);
+	if (!rc && (!out || sscanf(out, "rate %lf", &rate) != 1)) {
+		bench_snprintf(run->why, sizeof(run->why),
+			       "px-bench-iceoryx printed no rate");
+		rc = -EIO;
+	}
+	free(out);
+	if (rc)
+		return rc;
+	run->v[0] = rate;
+	return 0;
+}
+
 /* A file of N blocks of SIZE bytes in the bench's temporary directory. */
 static int make_file(const struct bench_ctx *ctx, char *path, size_t len,
 		     uint64_t bytes)
@@ -192,6 +221,7 @@ static int make_file(const struct bench_ctx *ctx, char *path, size_t len,
 static int tput_case(struct bench_ctx *ctx, struct tput_arg *a,
 		     const char *variant)
 {
+	static char what_iox[512];
 	char what_px[768], what_gst[1024], src[600];
 	struct bench_case c = {
 		.scenario = "ipc",
@@ -222,6 +252,19 @@ static int tput_case(struct bench_ctx *ctx, struct tput_arg *a,
 							 a->size * 64);
 	c.impl[0] = (struct bench_impl){ "parallax", run_px, a, what_px };
 	c.impl[1] = (struct bench_impl){ "gstreamer", run_gst, a, what_gst };
+	if (!a->file && !a->gbps) {
+		bench_snprintf(what_iox, sizeof(what_iox),
+			       "eclipse iceoryx 2.0 (Debian), C binding: "
+			       "px-bench-iceoryx pub loans a %u-byte chunk, "
+			       "writes a sequence number, publishes, %llu "
+			       "times; px-bench-iceoryx sub takes, checks the "
+			       "sequence, releases (queue %u, publisher waits "
+			       "for a full queue); RouDi started by px-bench; "
+			       "rate from the subscriber, first chunk to last",
+			       a->size, (unsigned long long)a->n, 256u);
+		c.impl[c.nimpls++] = (struct bench_impl){ "iceoryx", run_iox,
+							  a, what_iox };
+	}
 	return bench_case_run(ctx, &c);
 }
 
@@ -233,23 +276,35 @@ int bench_scen_ipc(struct bench_ctx *ctx)
 
 	small = (struct tput_arg){ .ctx = ctx, .size = 4096,
 				   .n = ctx->quick ? 200000 : 4000000 };
+	ctx->iox_why[0] = '\0';
+	rc = bench_iox_start(ctx, ctx->iox_why, sizeof(ctx->iox_why));
+	if (rc == BENCH_OK)
+		ctx->iox_why[0] = '\0';
+	else if (!ctx->iox_why[0])
+		bench_snprintf(ctx->iox_why, sizeof(ctx->iox_why),
+			       "RouDi did not start: %s", strerror(-rc));
 	big = (struct tput_arg){ .ctx = ctx, .size = 1u << 20, .gbps = true,
 				 .n = ctx->quick ? 256 : 8192 };
 	rc = tput_case(ctx, &small, "4KiB fakesrc");
 	if (!rc)
 		rc = tput_case(ctx, &big, "1MiB fakesrc");
-	if (rc)
+	if (rc) {
+		bench_iox_stop();
 		return rc;
+	}
 	file = (struct tput_arg){ .ctx = ctx, .size = 1u << 20, .gbps = true,
 				  .n = ctx->quick ? 64 : 1024 };
 	rc = make_file(ctx, path, sizeof(path), file.n * file.size);
-	if (rc)
+	if (rc) {
+		bench_iox_stop();
 		return rc;
+	}
 	file.file = path;
 	rc = tput_case(ctx, &file, "1MiB filesrc");
 	unlink(path);
 	bench_cleanup_path[0] = '\0';
 	if (!rc)
 		rc = bench_scen_ipc_latency(ctx);
+	bench_iox_stop();
 	return rc;
 }

@@ -213,30 +213,57 @@ static int run_px(struct bench_run *run)
 	return 0;
 }
 
+/* ---- iceoryx ------------------------------------------------------------------ */
+
+static const struct bench_ctx *lat_ctx;
+
+/* px-bench-iceoryx pair: stamp every GAP_NS; take spinning or in a waitset. */
+static int run_iox(struct bench_run *run)
+{
+	const struct lat_arg *a = run->arg;
+	double *us = NULL;
+	char *out = NULL;
+	int rc;
+
+	if (lat_ctx->iox_why[0]) {
+		bench_snprintf(run->why, sizeof(run->why), "%s",
+			       lat_ctx->iox_why);
+		return BENCH_MISSING;
+	}
+	rc = bench_iox_pair(lat_ctx, run, a->size, a->samples, GAP_NS,
+			    a->busy ? "busy" : "wait", cpu_send, cpu_recv,
+			    &out, &us);
+	free(out);
+	if (rc)
+		return rc;
+	percentiles(run, us, a->samples);
+	free(us);
+	return 0;
+}
+
 /* ---- floors ------------------------------------------------------------------ */
 
 /* Busy: a cache line written by one process and spun on by the other. */
-static int run_line(struct bench_run *run)
+/* One-way times (us) of N stamps handed through one shared cache line, one
+ * every GAP_NS, into US; *GOT of them (overtaken ones are not samples). */
+static int line_samples(struct bench_run *run, unsigned n, uint64_t gap_ns,
+			double *us, size_t *got)
 {
-	const struct lat_arg *a = run->arg;
 	struct shared_line *l = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	double *us = calloc(a->samples, sizeof(*us));
-	size_t got = 0;
 	pid_t child;
 	int rc;
 
-	if (l == MAP_FAILED || !us) {
-		free(us);
+	*got = 0;
+	if (l == MAP_FAILED)
 		return -ENOMEM;
-	}
 	child = fork_pinned();
 	if (child == 0) {
-		uint64_t next = bench_now_ns() + GAP_NS;
+		uint64_t next = bench_now_ns() + gap_ns;
 
-		for (unsigned i = 1; i <= a->samples; i++) {
+		for (unsigned i = 1; i <= n; i++) {
 			spin_until(next);
-			next += GAP_NS;
+			next += gap_ns;
 			l->stamp = bench_now_ns();
 			atomic_store_explicit(&l->seq, i, memory_order_release);
 		}
@@ -244,22 +271,68 @@ static int run_line(struct bench_run *run)
 	}
 	/* A message overtaken by the next one (the receiver was preempted)
 	 * is not a sample: take the newest, never wait for one gone. */
-	for (uint64_t seen = 0; seen < a->samples;) {
+	for (uint64_t seen = 0; seen < n;) {
 		uint64_t s;
 
 		while ((s = atomic_load_explicit(&l->seq,
 						 memory_order_acquire)) == seen)
 			;
-		us[got++] = (double)(bench_now_ns() - l->stamp) / 1e3;
+		us[(*got)++] = (double)(bench_now_ns() - l->stamp) / 1e3;
 		seen = s;
 	}
 	unpin();
 	rc = reap(child, run, "the sender");
+	munmap(l, 4096);
+	return rc;
+}
+
+static int run_line(struct bench_run *run)
+{
+	const struct lat_arg *a = run->arg;
+	double *us = calloc(a->samples, sizeof(*us));
+	size_t got;
+	int rc;
+
+	if (!us)
+		return -ENOMEM;
+	rc = line_samples(run, a->samples, GAP_NS, us, &got);
 	if (!rc)
 		percentiles(run, us, got);
 	free(us);
-	munmap(l, 4096);
 	return rc;
+}
+
+/*
+ * The band the host placed our two CPUs in (near: a cache line crosses in
+ * ~80-100 ns; far: ~220-265 ns; it flips within seconds to minutes): the
+ * median of BAND_SAMPLES cache-line stamps, in ns, or -1.
+ */
+#define BAND_SAMPLES 500
+static double band_ns(struct bench_run *run)
+{
+	double us[BAND_SAMPLES];
+	size_t got;
+
+	if (line_samples(run, BAND_SAMPLES, 5000, us, &got) || !got)
+		return -1;
+	return bench_percentile(us, got, 50) * 1e3;
+}
+
+/* A busy-poll run between two band probes: the note says both. */
+static int with_band(struct bench_run *run, int (*fn)(struct bench_run *))
+{
+	double before = band_ns(run), after;
+	int rc = fn(run);
+	char note[sizeof(run->note)];
+
+	if (rc)
+		return rc;
+	after = band_ns(run);
+	bench_snprintf(note, sizeof(note), "%s; cache line %.0f ns before, "
+					   "%.0f ns after",
+		       run->note, before, after);
+	bench_snprintf(run->note, sizeof(run->note), "%s", note);
+	return 0;
 }
 
 /* Sleeping: a stamp in shared memory and an eventfd the receiver blocks on. */
@@ -404,6 +477,17 @@ static int run_reclaim(struct bench_run *run)
 
 /* ---- cases ------------------------------------------------------------------------- */
 
+/* Busy-poll figures move with the band: each run says where it was. */
+static int run_px_busy(struct bench_run *run)
+{
+	return with_band(run, run_px);
+}
+
+static int run_iox_busy(struct bench_run *run)
+{
+	return with_band(run, run_iox);
+}
+
 /* "; sender on CPU 0, receiver on CPU 1", or nothing when not pinned. */
 static const char *pinning(void)
 {
@@ -418,14 +502,14 @@ static const char *pinning(void)
 
 static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *variant)
 {
-	static char what_px[2][400], what_floor[2][400];
+	static char what_px[2][400], what_floor[2][400], what_iox[2][400];
 	struct bench_case c = {
 		.scenario = "ipc",
 		.variant = variant,
 		.nmetrics = 4,
 		.metric = { { "p50", "us", true }, { "p90", "us", true },
 			    { "p99", "us", true }, { "p99.9", "us", true } },
-		.nimpls = 2,
+		.nimpls = 3,
 	};
 	unsigned k = a->busy;
 
@@ -445,10 +529,25 @@ static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *varian
 				 "the other process blocks in read(eventfd); "
 				 "same gap and count",
 		       pinning());
-	c.impl[0] = (struct bench_impl){ "parallax", run_px, a, what_px[k] };
+	c.impl[0] = (struct bench_impl){ "parallax",
+					 a->busy ? run_px_busy : run_px, a,
+					 what_px[k] };
 	c.impl[1] = (struct bench_impl){ a->busy ? "cache-line" : "eventfd",
 					 a->busy ? run_line : run_eventfd, a,
 					 what_floor[k] };
+	bench_snprintf(what_iox[k], sizeof(what_iox[k]),
+		       "eclipse iceoryx 2.0 (Debian), C binding: "
+		       "px-bench-iceoryx pub loans a %u-byte chunk every %llu "
+		       "us, stamps it, publishes; px-bench-iceoryx sub %s, "
+		       "then releases; %u messages%s",
+		       a->size, GAP_NS / 1000,
+		       a->busy ? "spins on iox_sub_take_chunk" :
+				 "waits in a waitset (iox_ws_wait) on "
+				 "DATA_RECEIVED, then takes",
+		       a->samples, pinning());
+	c.impl[2] = (struct bench_impl){ "iceoryx",
+					 a->busy ? run_iox_busy : run_iox, a,
+					 what_iox[k] };
 	return bench_case_run(ctx, &c);
 }
 
@@ -470,6 +569,7 @@ int bench_scen_ipc_latency(struct bench_ctx *ctx)
 	int rc = 0;
 
 	pick_cpus();
+	lat_ctx = ctx;
 	for (unsigned i = 0; i < 4 && !rc; i++) {
 		lat[i] = (struct lat_arg){ .size = i % 2 ? 4096 : 64,
 					   .busy = i < 2, .samples = samples };
