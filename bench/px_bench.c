@@ -126,7 +126,7 @@ static void make_header(const struct bench_ctx *ctx, char *buf, size_t len)
 {
 	char load_end[16];
 
-	char cpu[256], date[64], gst[128], fio[64], iperf[128];
+	char cpu[256], date[64], gst[128], fio[64], iperf[128], iox[64];
 	struct utsname u;
 	struct tm tm;
 	const char *dpdk = bench_dpdk_version();
@@ -139,17 +139,19 @@ static void make_header(const struct bench_ctx *ctx, char *buf, size_t len)
 	peer_version("gst-launch-1.0", "--version", gst, sizeof(gst));
 	peer_version("fio", "--version", fio, sizeof(fio));
 	peer_version("iperf3", "--version", iperf, sizeof(iperf));
+	peer_version("iox-roudi", "--version", iox, sizeof(iox));
 	bench_snprintf(
 		buf, len,
 		"## px-bench results, started %s\n\n"
 		"Machine: %s, %ld CPUs online, Linux %s (%s); nothing "
-		"pinned.  \n"
-		"Parallax %s; peers: %s, %s, %s, DPDK %s.  \n"
+		"pinned unless a footnote says so.  \n"
+		"Parallax %s; peers: %s, %s, %s, DPDK %s, iceoryx %s.  \n"
 		"Build: %s%s%s.  \n"
 		"Mode: %s, %u runs per implementation, %.0f s in all. "
 		"Load average (1 min) at start %s, at end %s.\n",
 		date, cpu, sysconf(_SC_NPROCESSORS_ONLN), u.release, u.machine,
 		px_version(), gst, fio, iperf, dpdk ? dpdk : "not built in",
+		iox,
 		PX_BENCH_BUILD_TYPE[0] ? PX_BENCH_BUILD_TYPE : "no build type",
 		PX_BENCH_SANITIZE[0] ? ", sanitizers " : "",
 		PX_BENCH_SANITIZE[0] ? PX_BENCH_SANITIZE
