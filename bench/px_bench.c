@@ -60,6 +60,7 @@ static void usage(FILE *f)
 		   "  --plot DIR   also write PNG charts (gnuplot)\n"
 		   "  --reps N     repetitions per implementation (default 5, "
 		   "3 with --quick)\n"
+		   "  -h, --help   this text (more: man px-bench)\n"
 		   "scenarios (default: all):\n");
 	for (i = 0; i < NSCEN; i++)
 		fprintf(f, "  %-8s %s%s\n", scenarios[i].name,

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Install rules: libraries, flat public headers under include/parallax/,
-# parallax.pc and a CMake package so consumers can find_package(Parallax).
+# man pages, parallax.pc and a CMake package so consumers can
+# find_package(Parallax).
 include(CMakePackageConfigHelpers)
 
 install(TARGETS parallax parallax_static px_deps EXPORT ParallaxTargets
@@ -9,6 +10,9 @@ install(TARGETS parallax parallax_static px_deps EXPORT ParallaxTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PX_PUBLIC_HEADERS}
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/parallax)
+# Man pages of the programs (px-bench's too: it runs from the build tree).
+file(GLOB PX_MAN_PAGES ${PROJECT_SOURCE_DIR}/docs/man/*.1)
+install(FILES ${PX_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(EXPORT ParallaxTargets NAMESPACE Parallax::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Parallax)
 

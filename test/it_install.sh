@@ -12,6 +12,10 @@ test -f "$tmp/px/include/parallax/parallax.h"
 if ls "$tmp/px/include/parallax/"*_int.h >/dev/null 2>&1; then
   echo "internal headers were installed" >&2; exit 1
 fi
+for page in px-launch px-inspect px-bench; do
+  test -f "$tmp/px/share/man/man1/$page.1" ||
+    { echo "man page $page.1 not installed" >&2; exit 1; }
+done
 
 cat > "$tmp/consumer.c" <<'C'
 #include <parallax/parallax.h>

@@ -212,11 +212,14 @@ static int show_element(const char *name)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: px-inspect [ELEMENT | --features | --version]\n"
+	fprintf(out, "usage: px-inspect [ELEMENT | --features | --version | --help]\n"
 		     "  (no argument)  list every element with its description\n"
 		     "  ELEMENT        its pad templates and properties\n"
 		     "  --features     io_uring features of the running kernel\n"
-		     "  --version      the Parallax version\n");
+		     "  --version      the Parallax version\n"
+		     "  -h, --help     this text\n"
+		     "Exit status: 0 success, 1 unknown element, 2 usage error.\n"
+		     "More: man px-inspect.\n");
 }
 
 int main(int argc, char **argv)

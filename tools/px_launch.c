@@ -73,10 +73,11 @@ static void usage(FILE *out)
 		"      --stats-json F   write the statistics as JSON to F ('-': stdout)\n"
 		"      --dot F          write the graph in Graphviz DOT to F\n"
 		"      --json F         write the graph as JSON to F\n"
-		"  -e                   accepted for gst-launch habits (EOS on Ctrl-C is\n"
-		"                       always on)\n"
+		"  -e, --eos-on-shutdown  accepted for gst-launch habits (EOS on\n"
+		"                       Ctrl-C is always on)\n"
 		"      --version        print the version\n"
 		"  -h, --help           this text\n"
+		"      --               end of options: what follows is the description\n"
 		"\n"
 		"Description syntax (as gst-launch-1.0):\n"
 		"  ELEMENT [PROP=VALUE]... ! ELEMENT ...   a chain of linked elements\n"
@@ -89,7 +90,8 @@ static void usage(FILE *out)
 		"location=my file (quoted for the shell) keeps its spaces.\n"
 		"Ctrl-C sends EOS; a second Ctrl-C stops at once.\n"
 		"Exit status: 0 EOS, 1 runtime error, 2 usage or parse error,\n"
-		"130 stopped by a second interrupt.\n");
+		"130 stopped by a second interrupt.\n"
+		"More: man px-launch.\n");
 }
 
 static bool is_ident_char(char c)
