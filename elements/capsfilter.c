@@ -9,6 +9,7 @@
 
 #include "elements_int.h"
 #include "px_caps.h"
+#include "px_error.h"
 
 struct capsfilter {
 	/* properties */
@@ -45,7 +46,7 @@ static int capsfilter_parse(struct px_element *e)
 					 px_element_name(e), text, pos);
 		else
 			px_element_error(e, rc, "%s: property caps: %s",
-					 px_element_name(e), strerror(-rc));
+					 px_element_name(e), px_strerror(rc));
 		return rc;
 	}
 	/* Both pads carry the caps: links made through the capsfilter, and
@@ -56,7 +57,7 @@ static int capsfilter_parse(struct px_element *e)
 	if (rc < 0) {
 		px_caps_unref(caps);
 		px_element_error(e, rc, "%s: property caps: cannot apply '%s': %s",
-				 px_element_name(e), text, strerror(-rc));
+				 px_element_name(e), text, px_strerror(rc));
 		return rc;
 	}
 	px_caps_unref(s->caps);

@@ -11,6 +11,7 @@
 
 #include "elements_int.h"
 #include "px_buf.h"
+#include "px_error.h"
 
 #define HEX_LINE 79 /* "%08x  " 16 * "xx " " " " |" 16 "|\n" */
 #define HEX_LINES_PER_CHUNK 128
@@ -46,7 +47,7 @@ static void cwriter_done(struct px_op *op, int res, uint32_t flags)
 
 		px_element_error(w->e, err, "%s: writing to fd %d failed: %s",
 				 px_element_name(w->e), w->fd,
-				 res < 0 ? strerror(-res) : "wrote 0 bytes");
+				 res < 0 ? px_strerror(res) : "wrote 0 bytes");
 		cwriter_finish(w, false);
 		return;
 	}
@@ -109,7 +110,7 @@ static void cwriter_submit(struct px__cwriter *w, const void *p, uint32_t n)
 	if (rc < 0) {
 		w->in_flight = false;
 		px_element_error(w->e, rc, "%s: cannot submit a write to fd %d: %s",
-				 px_element_name(w->e), w->fd, strerror(-rc));
+				 px_element_name(w->e), w->fd, px_strerror(rc));
 		cwriter_finish(w, false);
 	}
 }

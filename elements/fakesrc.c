@@ -11,6 +11,7 @@
 
 #include "elements_int.h"
 #include "px_buf.h"
+#include "px_error.h"
 #include "px_pool.h"
 
 enum fakesrc_fill {
@@ -119,7 +120,7 @@ static int fakesrc_start(struct px_element *e)
 		px_element_error(e, rc,
 				 "%s: cannot create a pool of %llu slots of %llu bytes (properties pool-slots, size): %s",
 				 px_element_name(e), (unsigned long long)slots,
-				 (unsigned long long)s->size, strerror(-rc));
+				 (unsigned long long)s->size, px_strerror(rc));
 		return rc;
 	}
 	return 0;
@@ -199,7 +200,7 @@ static uint64_t rate_allowance(struct fakesrc *s)
 			   due > now ? due - now : 1, timer_fired);
 	if (rc < 0) {
 		px_element_error(s->e, rc, "%s: cannot arm the rate timer: %s",
-				 px_element_name(s->e), strerror(-rc));
+				 px_element_name(s->e), px_strerror(rc));
 		return 0;
 	}
 	s->timer_armed = true;
@@ -238,7 +239,7 @@ static unsigned alloc_burst(struct fakesrc *s, struct px_item *items,
 	if (rc < 0) {
 		if (rc != -ENOBUFS)
 			px_element_error(s->e, rc, "%s: buffer allocation failed: %s",
-					 px_element_name(s->e), strerror(-rc));
+					 px_element_name(s->e), px_strerror(rc));
 		return 0; /* -ENOBUFS: scheduled when a slot returns */
 	}
 	items[0].type = PX_ITEM_BUFFER;

@@ -14,6 +14,7 @@
 #include "io_common_int.h"
 #include "px_buf.h"
 #include "px_element.h"
+#include "px_error.h"
 #include "px_reactor.h"
 
 /* Writes in flight, indexed by write sequence modulo FSINK_WINDOW so that
@@ -109,14 +110,14 @@ static int filesink_start(struct px_element *e)
 		err = -errno;
 		px_element_error(e, err, "%s: cannot open '%s' for writing: %s",
 				 px_element_name(e), s->location,
-				 strerror(-err));
+				 px_strerror(err));
 		return err;
 	}
 	if (fstat(s->fd, &st) < 0) {
 		err = -errno;
 		px_element_error(e, err, "%s: cannot stat '%s': %s",
 				 px_element_name(e), s->location,
-				 strerror(-err));
+				 px_strerror(err));
 		close(s->fd);
 		s->fd = -1;
 		return err;
@@ -236,7 +237,7 @@ static void fsync_done(struct px_op *op, int res, uint32_t flags)
 		px_element_error(s->e, res,
 				 "%s: fsync of '%s' failed after %llu bytes were written: %s",
 				 px_element_name(s->e), s->location,
-				 (unsigned long long)s->written, strerror(-res));
+				 (unsigned long long)s->written, px_strerror(res));
 		return;
 	}
 	px_element_eos_reached(s->e);
@@ -247,7 +248,7 @@ static void report_error(struct filesink *s)
 	s->reported = true;
 	px_element_error(s->e, s->err, "%s: wrote %llu bytes to '%s' before: %s",
 			 px_element_name(s->e), (unsigned long long)s->written,
-			 s->location, strerror(-s->err));
+			 s->location, px_strerror(s->err));
 }
 
 static void finish_eos(struct filesink *s)
@@ -264,7 +265,7 @@ static void finish_eos(struct filesink *s)
 	if (rc < 0) {
 		px_element_error(s->e, rc, "%s: cannot submit fsync of '%s': %s",
 				 px_element_name(s->e), s->location,
-				 strerror(-rc));
+				 px_strerror(rc));
 		return;
 	}
 	s->fsyncing = true;

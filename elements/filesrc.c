@@ -14,6 +14,7 @@
 #include "io_common_int.h"
 #include "px_buf.h"
 #include "px_element.h"
+#include "px_error.h"
 #include "px_reactor.h"
 
 /*
@@ -148,7 +149,7 @@ static int open_file(struct filesrc *s)
 
 		px_element_error(e, err, "%s: cannot open '%s': %s",
 				 px_element_name(e), s->location,
-				 strerror(-err));
+				 px_strerror(err));
 		return err;
 	}
 	if (fstat(fd, &st) < 0)
@@ -160,7 +161,7 @@ static int open_file(struct filesrc *s)
 
 		px_element_error(e, err, "%s: cannot read '%s': %s",
 				 px_element_name(e), s->location,
-				 strerror(-err));
+				 px_strerror(err));
 		close(fd);
 		return err;
 	}
@@ -238,7 +239,7 @@ static int filesrc_start(struct px_element *e)
 				 "%s: cannot create a pool of %u slots of %llu bytes: %s",
 				 px_element_name(e), slots,
 				 (unsigned long long)s->blocksize,
-				 strerror(-rc));
+				 px_strerror(rc));
 		close(s->fd);
 		s->fd = -1;
 		return rc;
@@ -253,7 +254,7 @@ static void fail(struct filesrc *s, int err, const char *what, uint64_t off)
 	s->failed = true;
 	px_element_error(s->e, err, "%s: %s '%s' at offset %llu: %s",
 			 px_element_name(s->e), what, s->location,
-			 (unsigned long long)off, strerror(-err));
+			 (unsigned long long)off, px_strerror(err));
 }
 
 /* Submit (or resubmit the rest of) REQ's read. */

@@ -9,6 +9,7 @@
 
 #include "elements_int.h"
 #include "px_buf.h"
+#include "px_error.h"
 
 struct identity {
 	/* properties */
@@ -148,7 +149,7 @@ static void identity_work_sleep(struct identity *s)
 				px_element_error(s->e, rc,
 						 "%s: cannot arm the sleep-time timer: %s",
 						 px_element_name(s->e),
-						 strerror(-rc));
+						 px_strerror(rc));
 				s->failed = true;
 				return;
 			}

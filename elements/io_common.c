@@ -12,6 +12,7 @@
 
 #include "io_common_int.h"
 #include "px_element.h"
+#include "px_error.h"
 
 int px__io_resolve(const char *host, int64_t port, struct sockaddr_storage *ss,
 		   socklen_t *len)
@@ -164,7 +165,7 @@ static void conn_accepted(struct px_op *op, int res, uint32_t flags)
 	} else if (res != -ECANCELED && !c->connected) {
 		px_element_error(c->e, res, "%s: accept on %s failed: %s",
 				 px_element_name(c->e), c->where,
-				 strerror(-res));
+				 px_strerror(res));
 	}
 	if (!px__io_conn_op_ended(c))
 		px_element_schedule(c->e);
@@ -184,7 +185,7 @@ static void conn_connected(struct px_op *op, int res, uint32_t flags)
 	} else if (res != -ECANCELED) {
 		px_element_error(c->e, res, "%s: cannot connect to %s: %s",
 				 px_element_name(c->e), c->where,
-				 strerror(-res));
+				 px_strerror(res));
 	}
 	if (!px__io_conn_op_ended(c))
 		px_element_schedule(c->e);
@@ -209,7 +210,7 @@ int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
 	if (rc < 0) {
 		px_element_error(e, rc, "%s: cannot resolve '%s' port %lld: %s",
 				 px_element_name(e), host ? host : "",
-				 (long long)port, strerror(-rc));
+				 (long long)port, px_strerror(rc));
 		return rc;
 	}
 	px__io_addr_str((struct sockaddr *)&c->addr, c->addrlen, c->where,
@@ -224,7 +225,7 @@ int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
 		rc = px__io_tcp_socket(c->addr.ss_family);
 		if (rc < 0) {
 			px_element_error(e, rc, "%s: cannot create a socket: %s",
-					 px_element_name(e), strerror(-rc));
+					 px_element_name(e), px_strerror(rc));
 			return rc;
 		}
 		c->fd = rc;
@@ -233,7 +234,7 @@ int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
 	rc = px__io_listen(&c->addr, c->addrlen, 8, &c->bound_port);
 	if (rc < 0) {
 		px_element_error(e, rc, "%s: cannot listen on %s: %s",
-				 px_element_name(e), c->where, strerror(-rc));
+				 px_element_name(e), c->where, px_strerror(rc));
 		return rc;
 	}
 	c->lfd = rc;
@@ -283,7 +284,7 @@ int px__io_conn_arm(struct px__io_conn *c)
 				 px_element_name(c->e),
 				 c->mode == PX_IO_TCP_SERVER ? "accept on"
 							     : "connect to",
-				 c->where, strerror(-rc));
+				 c->where, px_strerror(rc));
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 
 #include "elements_int.h"
 #include "px_buf.h"
+#include "px_error.h"
 
 enum queue_leaky {
 	LEAKY_NO = 0,
@@ -127,7 +128,7 @@ static int queue_size_link(struct px_element *e)
 	 * recheck timer instead of the link's wakeup. */
 	if (rc < 0 && rc != -EBUSY) {
 		px_element_error(e, rc, "%s: cannot size the src link to %u items: %s",
-				 px_element_name(e), cap, strerror(-rc));
+				 px_element_name(e), cap, px_strerror(rc));
 		return rc;
 	}
 	return 0;
@@ -448,7 +449,7 @@ static void queue_work(struct px_element *e)
 
 		if (rc < 0)
 			px_element_error(e, rc, "%s: cannot arm a timer: %s",
-					 px_element_name(e), strerror(-rc));
+					 px_element_name(e), px_strerror(rc));
 		else
 			s->recheck_armed = true;
 	}

@@ -16,6 +16,7 @@
 #include "io_common_int.h"
 #include "px_buf.h"
 #include "px_element.h"
+#include "px_error.h"
 #include "px_probe.h"
 #include "px_reactor.h"
 
@@ -207,7 +208,7 @@ static void send_done(struct px_op *op, int res, uint32_t flags)
 		px_element_error(s->e, res,
 				 "%s: connection to %s lost after %llu bytes sent: %s",
 				 px_element_name(s->e), s->conn.peer,
-				 (unsigned long long)s->sent, strerror(-res));
+				 (unsigned long long)s->sent, px_strerror(res));
 		return;
 	}
 	if (s->first < s->n) {
@@ -216,7 +217,7 @@ static void send_done(struct px_op *op, int res, uint32_t flags)
 			s->failed = true;
 			px_element_error(s->e, rc, "%s: cannot send to %s: %s",
 					 px_element_name(s->e), s->conn.peer,
-					 strerror(-rc));
+					 px_strerror(rc));
 		}
 		return;
 	}
@@ -285,7 +286,7 @@ static void tcpsink_work(struct px_element *e)
 			s->failed = true;
 			px_element_error(e, rc, "%s: cannot send to %s: %s",
 					 px_element_name(e), s->conn.peer,
-					 strerror(-rc));
+					 px_strerror(rc));
 		}
 		return;
 	}

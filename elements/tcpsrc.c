@@ -12,6 +12,7 @@
 #include "io_common_int.h"
 #include "px_buf.h"
 #include "px_element.h"
+#include "px_error.h"
 #include "px_reactor.h"
 
 /* Default slots: the one being received into, the link (16 by default)
@@ -113,7 +114,7 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 							    : "receive error from",
 					 s->conn.peer,
 					 (unsigned long long)s->received,
-					 strerror(-res));
+					 px_strerror(res));
 			return;
 		}
 	}
@@ -146,7 +147,7 @@ static int tcpsrc_start(struct px_element *e)
 				 "%s: cannot create a pool of %u slots of %llu bytes: %s",
 				 px_element_name(e), (unsigned)s->pool_slots,
 				 (unsigned long long)s->blocksize,
-				 strerror(-rc));
+				 px_strerror(rc));
 		px__io_conn_close(&s->conn);
 		return rc;
 	}
@@ -208,7 +209,7 @@ static void tcpsrc_work(struct px_element *e)
 		s->failed = true;
 		px_element_error(e, rc, "%s: cannot receive from %s: %s",
 				 px_element_name(e), s->conn.peer,
-				 strerror(-rc));
+				 px_strerror(rc));
 		return;
 	}
 	s->receiving = true;

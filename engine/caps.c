@@ -457,20 +457,20 @@ PX_API int px_caps_parse(const char *text, struct px_caps **out,
 		p.pos++;
 	if (p.pos == start || !isalpha((unsigned char)text[start])) {
 		p.pos = start;
-		goto fail;
+		goto err_free;
 	}
 	if (p.pos - start == 3 && !strncmp(text + start, "ANY", 3)) {
 		c->any = true;
 		skip_ws(&p);
 		if (text[p.pos])
-			goto fail;
+			goto err_free;
 		*out = c;
 		return 0;
 	}
 	c->media = strndup(text + start, p.pos - start);
 	if (!c->media) {
 		err = -ENOMEM;
-		goto fail;
+		goto err_free;
 	}
 	for (;;) {
 		struct cfield *nf;
@@ -479,32 +479,32 @@ PX_API int px_caps_parse(const char *text, struct px_caps **out,
 		if (!text[p.pos])
 			break;
 		if (text[p.pos] != ',')
-			goto fail;
+			goto err_free;
 		p.pos++;
 		skip_ws(&p);
 		size_t field_pos = p.pos;
 		nf = realloc(c->f, (c->n + 1) * sizeof(*c->f));
 		if (!nf) {
 			err = -ENOMEM;
-			goto fail;
+			goto err_free;
 		}
 		c->f = nf;
 		memset(&c->f[c->n], 0, sizeof(c->f[0]));
 		c->n++;
 		err = parse_field(&p, &c->f[c->n - 1]);
 		if (err)
-			goto fail;
+			goto err_free;
 		for (unsigned i = 0; i + 1 < c->n; i++) {
 			if (!strcmp(c->f[i].name, c->f[c->n - 1].name)) {
 				p.pos = field_pos; /* duplicate field */
 				err = -EINVAL;
-				goto fail;
+				goto err_free;
 			}
 		}
 	}
 	*out = c;
 	return 0;
-fail:
+err_free:
 	if (errpos)
 		*errpos = p.pos;
 	caps_free(c);
@@ -650,15 +650,15 @@ static struct px_caps *caps_copy(const struct px_caps *src)
 	c->media = strdup(src->media);
 	c->f = calloc(src->n ? src->n : 1, sizeof(*c->f));
 	if (!c->media || !c->f)
-		goto fail;
+		goto err_free;
 	for (unsigned i = 0; i < src->n; i++) {
 		c->n++;
 		c->f[i].name = strdup(src->f[i].name);
 		if (!c->f[i].name || cfield_copy(&c->f[i], &src->f[i]))
-			goto fail;
+			goto err_free;
 	}
 	return c;
-fail:
+err_free:
 	caps_free(c);
 	return NULL;
 }
@@ -681,7 +681,7 @@ PX_API struct px_caps *px_caps_intersect(const struct px_caps *a,
 	c->media = strdup(a->media);
 	c->f = calloc(a->n + b->n + 1, sizeof(*c->f));
 	if (!c->media || !c->f)
-		goto fail;
+		goto err_free;
 	/* A's fields first (intersected with B's), then B's own. */
 	for (unsigned i = 0; i < a->n; i++) {
 		const struct cfield *fb = find_field(b, a->f[i].name);
@@ -689,10 +689,10 @@ PX_API struct px_caps *px_caps_intersect(const struct px_caps *a,
 
 		f->name = strdup(a->f[i].name);
 		if (!f->name)
-			goto fail;
+			goto err_free;
 		if (fb ? cfield_intersect(&a->f[i], fb, f) <= 0 :
 			 cfield_copy(f, &a->f[i]) < 0)
-			goto fail;
+			goto err_free;
 	}
 	for (unsigned i = 0; i < b->n; i++) {
 		struct cfield *f;
@@ -702,10 +702,10 @@ PX_API struct px_caps *px_caps_intersect(const struct px_caps *a,
 		f = &c->f[c->n++];
 		f->name = strdup(b->f[i].name);
 		if (!f->name || cfield_copy(f, &b->f[i]))
-			goto fail;
+			goto err_free;
 	}
 	return c;
-fail:
+err_free:
 	caps_free(c);
 	return NULL;
 }

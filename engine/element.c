@@ -103,17 +103,17 @@ int px__element_create(struct px_pipeline *p, const struct px_element_class *cls
 	px_task_init(&e->task, px__element_task);
 	e->priv = calloc(1, cls->priv_size ? cls->priv_size : 1);
 	if (!e->priv)
-		goto fail;
+		goto err_free;
 	err = px__props_apply_defaults(e);
 	if (err)
-		goto fail;
+		goto err_free;
 	for (unsigned i = 0; i < cls->n_pads; i++) {
 		if (cls->pads[i].presence != PX_PAD_ALWAYS)
 			continue;
 		err = px__element_add_pad(e, &cls->pads[i], cls->pads[i].name,
 					  NULL);
 		if (err)
-			goto fail;
+			goto err_free;
 	}
 	if (cls->init) {
 		err = cls->init(e);
@@ -122,12 +122,12 @@ int px__element_create(struct px_pipeline *p, const struct px_element_class *cls
 				px__pipeline_fail(p, err, e->name,
 						  "%s: init failed: %s",
 						  e->name, px_strerror(err));
-			goto fail;
+			goto err_free;
 		}
 	}
 	*out = e;
 	return 0;
-fail:
+err_free:
 	/* fini is only for what init made: do not call it here. */
 	element_free(e);
 	return err;

@@ -266,7 +266,7 @@ static int up_ready(struct px_pipeline *p)
 			px__pipeline_fail(p, err, NULL,
 					  "cannot start reactor %u of %s: %s",
 					  i, p->name, px_strerror(err));
-			goto fail;
+			goto err_rings;
 		}
 	}
 	for (unsigned i = 0; i < p->n_elems; i++) {
@@ -279,13 +279,13 @@ static int up_ready(struct px_pipeline *p)
 	if (err) {
 		px__pipeline_fail(p, err, NULL, "cannot allocate links: %s",
 				  px_strerror(err));
-		goto fail;
+		goto err_rings;
 	}
 	p->n_sinks = 0;
 	for (unsigned i = 0; i < p->n_elems; i++)
 		p->n_sinks += p->elems[i]->n_src == 0;
 	return 0;
-fail:
+err_rings:
 	free_rings(p);
 	destroy_reactors(p);
 	return err;
