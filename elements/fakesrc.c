@@ -116,14 +116,8 @@ static int fakesrc_start(struct px_element *e)
 			       4096u);
 	rc = px_element_pool_create(e, slot_size(s->size), (uint32_t)slots,
 				    &s->pool);
-	if (rc < 0) {
-		px_element_error(e, rc,
-				 "%s: cannot create a pool of %llu slots of %llu bytes (properties pool-slots, size): %s",
-				 px_element_name(e), (unsigned long long)slots,
-				 (unsigned long long)s->size, px_strerror(rc));
-		return rc;
-	}
-	return 0;
+	/* On failure px_element_pool_create() posted the ERROR. */
+	return rc < 0 ? rc : 0;
 }
 
 static void fill(struct fakesrc *s, struct px_buf *b)

@@ -234,12 +234,7 @@ static int filesrc_start(struct px_element *e)
 	}
 	rc = px_element_pool_create(e, page_align(s->blocksize), slots,
 				    &s->pool);
-	if (rc < 0) {
-		px_element_error(e, rc,
-				 "%s: cannot create a pool of %u slots of %llu bytes: %s",
-				 px_element_name(e), slots,
-				 (unsigned long long)s->blocksize,
-				 px_strerror(rc));
+	if (rc < 0) { /* px_element_pool_create() posted the ERROR */
 		close(s->fd);
 		s->fd = -1;
 		return rc;

@@ -142,12 +142,7 @@ static int tcpsrc_start(struct px_element *e)
 	rc = px_element_pool_create(
 		e, (uint32_t)PX_ALIGN_UP(s->blocksize, (uint64_t)(page > 0 ? page : 4096)),
 		(uint32_t)s->pool_slots, &s->pool);
-	if (rc < 0) {
-		px_element_error(e, rc,
-				 "%s: cannot create a pool of %u slots of %llu bytes: %s",
-				 px_element_name(e), (unsigned)s->pool_slots,
-				 (unsigned long long)s->blocksize,
-				 px_strerror(rc));
+	if (rc < 0) { /* px_element_pool_create() posted the ERROR */
 		px__io_conn_close(&s->conn);
 		return rc;
 	}

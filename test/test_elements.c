@@ -322,6 +322,44 @@ START_TEST(test_elements_identity)
 }
 END_TEST
 
+/*
+ * A source whose pool cannot be made fails to start with one ERROR, not
+ * one from the engine and another from the element. 65536 slots of 1 GiB
+ * (64 TiB) fail in mmap under the kernel's overcommit heuristic (mode 0)
+ * or strict accounting (2); mode 1 would grant them.
+ */
+START_TEST(test_elements_pool_error_once)
+{
+	struct px_pipeline *p;
+	struct px_message m;
+	unsigned errors = 0;
+	FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+	int mode = -1;
+
+	if (!f || fscanf(f, "%d", &mode) != 1 || mode == 1) {
+		if (f)
+			fclose(f);
+		PX_SKIP("vm.overcommit_memory is 1: a 64 TiB pool would not "
+			"fail");
+	}
+	fclose(f);
+	p = parse("fakesrc size=1073741824 pool-slots=65536 num-buffers=1 ! "
+		  "fakesink");
+	ck_assert_int_lt(px_pipeline_set_state(p, PX_STATE_PLAYING), 0);
+	while (px_bus_pop(px_pipeline_bus(p), 0, &m) == 0) {
+		if (m.type != PX_MSG_ERROR)
+			continue;
+		errors++;
+		ck_assert_str_eq(m.source, "fakesrc0");
+		ck_assert_msg(strstr(m.text, "cannot create a pool") != NULL,
+			      "%s", m.text);
+	}
+	ck_assert_uint_eq(errors, 1);
+	ck_assert_int_eq(px_pipeline_stop(p), 0);
+	px_pipeline_destroy(p);
+}
+END_TEST
+
 /* ---- capsfilter ---------------------------------------------------------- */
 
 START_TEST(test_elements_capsfilter)
@@ -465,6 +503,8 @@ static Suite *elements_suite(void)
 	tcase_add_test(px_tcase(s, "consolesink"), test_elements_consolesink);
 	tcase_add_test(px_tcase(s, "identity"), test_elements_identity);
 	tcase_add_test(px_tcase(s, "capsfilter"), test_elements_capsfilter);
+	tcase_add_test(px_tcase(s, "pool_error_once"),
+		       test_elements_pool_error_once);
 	tcase_add_test(px_tcase(s, "builder"), test_elements_builder);
 	return s;
 }
