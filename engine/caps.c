@@ -76,15 +76,16 @@ static void caps_free(struct px_caps *c)
 	free(c);
 }
 
-PX_API struct px_caps *px_caps_new_any(void)
+PX_API int px_caps_new_any(struct px_caps **out)
 {
 	struct px_caps *c = calloc(1, sizeof(*c));
 
+	*out = c;
 	if (!c)
-		return NULL;
+		return -ENOMEM;
 	atomic_init(&c->ref, 1);
 	c->any = true;
-	return c;
+	return 0;
 }
 
 PX_API struct px_caps *px_caps_ref(struct px_caps *caps)
@@ -642,7 +643,7 @@ static struct px_caps *caps_copy(const struct px_caps *src)
 	struct px_caps *c;
 
 	if (px_caps_is_any(src))
-		return px_caps_new_any();
+		return px_caps_new_any(&c) ? NULL : c;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -663,8 +664,10 @@ err_free:
 	return NULL;
 }
 
-PX_API struct px_caps *px_caps_intersect(const struct px_caps *a,
-					 const struct px_caps *b)
+/* The intersection of A and B, which px_caps_can_intersect() allowed; NULL
+ * only when out of memory. */
+static struct px_caps *caps_intersect(const struct px_caps *a,
+				      const struct px_caps *b)
 {
 	struct px_caps *c;
 
@@ -672,8 +675,6 @@ PX_API struct px_caps *px_caps_intersect(const struct px_caps *a,
 		return caps_copy(b);
 	if (px_caps_is_any(b))
 		return caps_copy(a);
-	if (!px_caps_can_intersect(a, b))
-		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -708,6 +709,16 @@ PX_API struct px_caps *px_caps_intersect(const struct px_caps *a,
 err_free:
 	caps_free(c);
 	return NULL;
+}
+
+PX_API int px_caps_intersect(const struct px_caps *a, const struct px_caps *b,
+			     struct px_caps **out)
+{
+	*out = NULL;
+	if (!px_caps_can_intersect(a, b))
+		return -ENODATA;
+	*out = caps_intersect(a, b);
+	return *out ? 0 : -ENOMEM;
 }
 
 /* ---- printing ------------------------------------------------------------- */

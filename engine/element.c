@@ -49,8 +49,7 @@ int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 	pad->tmpl = t;
 	snprintf(pad->name, sizeof(pad->name), "%s", name);
 	if (!t->caps || !strcmp(t->caps, "ANY")) {
-		pad->caps = px_caps_new_any();
-		err = pad->caps ? 0 : -ENOMEM;
+		err = px_caps_new_any(&pad->caps);
 	} else {
 		err = px_caps_parse(t->caps, &pad->caps, &errpos);
 	}

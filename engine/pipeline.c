@@ -417,20 +417,23 @@ static int resolve_pad(struct px_element *e, const char *name,
 }
 
 /* Whether SRC caps, FILTER and SINK caps have a common value. */
-static bool link_caps_ok(const struct px_caps *src, const struct px_caps *filter,
-			 const struct px_caps *sink)
+/* Whether SRC, through FILTER (NULL: none), meets SINK: 0, -EINVAL when
+ * they contradict each other, -ENOMEM. */
+static int link_caps_check(const struct px_caps *src,
+			   const struct px_caps *filter,
+			   const struct px_caps *sink)
 {
 	struct px_caps *tmp;
-	bool ok;
+	int err;
 
 	if (!filter)
-		return px_caps_can_intersect(src, sink);
-	tmp = px_caps_intersect(src, filter);
-	if (!tmp)
-		return false;
-	ok = px_caps_can_intersect(tmp, sink);
+		return px_caps_can_intersect(src, sink) ? 0 : -EINVAL;
+	err = px_caps_intersect(src, filter, &tmp);
+	if (err)
+		return err == -ENODATA ? -EINVAL : err;
+	err = px_caps_can_intersect(tmp, sink) ? 0 : -EINVAL;
 	px_caps_unref(tmp);
-	return ok;
+	return err;
 }
 
 /* The sentence for a caps mismatch on a link. */
@@ -516,9 +519,10 @@ PX_API int px_element_link_pads(struct px_element *src, const char *srcpad,
 				  peer->elem->name, peer->name);
 		goto drop_pads;
 	}
-	err = -EINVAL;
-	if (!link_caps_ok(sp->caps, filter, kp->caps)) {
-		fail_caps(p, sp, filter, kp);
+	err = link_caps_check(sp->caps, filter, kp->caps);
+	if (err) {
+		if (err == -EINVAL)
+			fail_caps(p, sp, filter, kp);
 		goto drop_pads;
 	}
 	err = -ENOMEM;
@@ -636,9 +640,11 @@ PX_API int px_pipeline_validate(struct px_pipeline *p)
 	px_list_for_each(pos, &p->links) {
 		struct px_link *l = px_list_entry(pos, struct px_link, node);
 
-		if (!link_caps_ok(l->src->caps, l->filter, l->sink->caps)) {
-			fail_caps(p, l->src, l->filter, l->sink);
-			return -EINVAL;
+		err = link_caps_check(l->src->caps, l->filter, l->sink->caps);
+		if (err) {
+			if (err == -EINVAL)
+				fail_caps(p, l->src, l->filter, l->sink);
+			return err;
 		}
 	}
 	order = calloc(p->n_elems, sizeof(*order));

@@ -26,17 +26,21 @@ struct px_caps; /* immutable once made; reference counted */
  */
 PX_API int px_caps_parse(const char *text, struct px_caps **out,
 			 size_t *errpos);
-/* ANY caps. (transfer full). */
-PX_API struct px_caps *px_caps_new_any(void);
+/* ANY caps into *OUT (transfer full). Returns 0 or -ENOMEM. Any thread. */
+PX_API int px_caps_new_any(struct px_caps **out);
 PX_API struct px_caps *px_caps_ref(struct px_caps *caps);
 PX_API void px_caps_unref(struct px_caps *caps); /* accepts NULL */
 PX_API bool px_caps_is_any(const struct px_caps *caps);
 /* Whether some value satisfies both (ANY intersects everything). */
 PX_API bool px_caps_can_intersect(const struct px_caps *a,
 				  const struct px_caps *b);
-/* The intersection, or NULL when empty. (transfer full). -ENOMEM aside. */
-PX_API struct px_caps *px_caps_intersect(const struct px_caps *a,
-					 const struct px_caps *b);
+/*
+ * px_caps_intersect - what satisfies both A and B, into *OUT (transfer
+ * full). Returns 0; -ENODATA when nothing does (*OUT is NULL: the caps
+ * contradict each other); -ENOMEM. Any thread.
+ */
+PX_API int px_caps_intersect(const struct px_caps *a, const struct px_caps *b,
+			     struct px_caps **out);
 /* Canonical text into BUF (always NUL-terminated); returns the length it
  * needs, like snprintf. */
 PX_API size_t px_caps_to_string(const struct px_caps *caps, char *buf,
