@@ -97,9 +97,9 @@ static void capsfilter_work(struct px_element *e)
 		return;
 	want = PX_MIN(room, (unsigned)PX__ELEM_BATCH);
 	n = px_pad_pull(s->sink, items, want);
-	pushed = n ? px_pad_push_burst(s->src, items, n) : 0;
-	for (unsigned k = pushed; k < n; k++)
-		px_item_release(&items[k]);
+	/* Room was checked: BUSY cannot happen, and a stop released them. */
+	if (n && px_pad_push_burst(s->src, items, n, &pushed) == PX_FLOW_BUSY)
+		px__release_items(items + pushed, n - pushed);
 	if (n == want && px_pad_count(s->sink))
 		px_element_schedule(e);
 }

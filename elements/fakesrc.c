@@ -245,6 +245,7 @@ static void fakesrc_work(struct px_element *e)
 	struct fakesrc *s = px_element_priv(e);
 	struct px_item items[PX__ELEM_BATCH];
 	unsigned room, n, i, got, pushed;
+	enum px_flow flow;
 	uint64_t want = PX__ELEM_BATCH;
 
 	if (s->done || s->stopping)
@@ -287,14 +288,18 @@ static void fakesrc_work(struct px_element *e)
 		if (s->filltype != FILL_NOTHING)
 			fill(s, b);
 	}
-	pushed = i ? px_pad_push_burst(s->src, items, i) : 0;
-	/* room was checked: a short push means the link went away (flushing). */
-	for (unsigned k = pushed; k < i; k++)
-		px_item_release(&items[k]);
+	pushed = 0;
+	flow = i ? px_pad_push_burst(s->src, items, i, &pushed) : PX_FLOW_OK;
+	/* Room was checked: BUSY cannot happen. Only what the link took was
+	 * sent; a stop or EOS downstream released the rest and ends us. */
+	if (flow == PX_FLOW_BUSY)
+		px__release_items(items + pushed, i - pushed);
 	s->seq += pushed;
 	s->offset += (uint64_t)pushed * s->size;
 	if (s->num_buffers >= 0 && s->seq >= (uint64_t)s->num_buffers)
 		s->eos_pending = true;
+	if (flow < 0)
+		return; /* nobody takes more: idle until the pipeline stops */
 	if (!got)
 		return; /* pool empty: woken by a release */
 	/* Budget spent, or the pool ran short: run again after the others

@@ -128,10 +128,9 @@ static void funnel_work(struct px_element *e)
 			more = true;
 	}
 	s->next = s->n_in ? (s->next + 1) % s->n_in : 0;
-	pushed = n ? px_pad_push_burst(s->src, items, n) : 0;
-	/* Room was checked: short only when flushing. */
-	for (unsigned k = pushed; k < n; k++)
-		px_item_release(&items[k]);
+	/* Room was checked: BUSY cannot happen, and a stop released them. */
+	if (n && px_pad_push_burst(s->src, items, n, &pushed) == PX_FLOW_BUSY)
+		px__release_items(items + pushed, n - pushed);
 	if (s->n_eos == s->n_in) {
 		s->eos_pending = true;
 		more = true;

@@ -193,10 +193,9 @@ static void identity_work(struct px_element *e)
 			if (identity_filter(s, &items[i]))
 				items[m++] = items[i];
 	}
-	pushed = m ? px_pad_push_burst(s->src, items, m) : 0;
-	/* Room was checked: a short push means the pipeline is flushing. */
-	for (unsigned k = pushed; k < m; k++)
-		px_item_release(&items[k]);
+	/* Room was checked: BUSY cannot happen, and a stop released them. */
+	if (m && px_pad_push_burst(s->src, items, m, &pushed) == PX_FLOW_BUSY)
+		px__release_items(items + pushed, m - pushed);
 	if (n == want && px_pad_count(s->sink))
 		px_element_schedule(e);
 }

@@ -245,11 +245,10 @@ static void link_push(struct queue *s, struct px_item *items, unsigned n)
 		}
 		s->lens[s->lpush++ & s->lens_mask] = len;
 	}
-	pushed = px_pad_push_burst(s->src, items, n);
-	/* Room was checked: short only when flushing (the link is going
-	 * away, and our accounting with it). */
-	for (unsigned k = pushed; k < n; k++)
-		px_item_release(&items[k]);
+	/* Room was checked: BUSY cannot happen, and a stop (the link going
+	 * away, and our accounting with it) released them. */
+	if (px_pad_push_burst(s->src, items, n, &pushed) == PX_FLOW_BUSY)
+		px__release_items(items + pushed, n - pushed);
 }
 
 static bool queue_full(const struct queue *s)

@@ -118,11 +118,12 @@ static void tee_work(struct px_element *e)
 				memcpy(copy, items, n * sizeof(items[0]));
 				v = copy;
 			}
-			pushed = px_pad_push_burst(s->srcs[b], v, n);
-			/* Room was checked: short only when flushing. The
-			 * items not taken hold this branch's references. */
-			for (unsigned k = pushed; k < n; k++)
-				px_item_release(&v[k]);
+			/* Room was checked: BUSY cannot happen, and a stop
+			 * released them. Items not taken hold this branch's
+			 * references. */
+			if (px_pad_push_burst(s->srcs[b], v, n, &pushed) ==
+			    PX_FLOW_BUSY)
+				px__release_items(v + pushed, n - pushed);
 		}
 	}
 	if (n == want && px_pad_count(s->sink))

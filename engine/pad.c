@@ -178,30 +178,34 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 	return PX_FLOW_OK;
 }
 
-PX_API unsigned px_pad_push_burst(struct px_pad *pad, struct px_item *items,
-				  unsigned n)
+PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
+				      unsigned n, unsigned *taken)
 {
 	struct px_link *l = pad->link;
 	enum px_flow why = push_check(pad);
 	unsigned done;
 
+	if (taken)
+		*taken = 0;
 	if (px_unlikely(why != PX_FLOW_OK)) {
-		/* Taken and released: the caller is done with them. */
+		/* Released: the caller is done with them, and told why. */
 		for (unsigned i = 0; i < n; i++)
 			px_item_release(&items[i]);
-		return n;
+		return why;
 	}
 	done = px_ring_enqueue_burst(l->ring, items, n);
 	if (px_unlikely(done < n) && px__link_producer_wait(l))
 		done += px_ring_enqueue_burst(l->ring, items + done, n - done);
+	if (taken)
+		*taken = done;
 	if (!done)
-		return 0;
+		return n ? PX_FLOW_BUSY : PX_FLOW_OK;
 	count_items(&pad->elem->buffers_out, &pad->elem->bytes_out, items,
 		    done);
 	if (px_unlikely(px_item_is_eos(&items[done - 1])))
 		pad->eos = true;
 	px__link_wake_consumer(l);
-	return done;
+	return done < n ? PX_FLOW_BUSY : PX_FLOW_OK;
 }
 
 PX_API enum px_flow px_element_push_eos(struct px_element *e)

@@ -285,12 +285,19 @@ PX_API unsigned px_pad_room(struct px_pad *pad);
 PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item);
 
 /*
- * px_pad_push_burst - push up to N items; stops at the first that does not
- * fit. Returns how many were taken (transfer full for those; the caller
- * keeps the rest). Reactor thread.
+ * px_pad_push_burst - push up to N items on src pad PAD; stops at the first
+ * that does not fit. *TAKEN (may be NULL) gets how many the link took.
+ * Ownership and returns:
+ *   PX_FLOW_OK    all N taken (transfer full).
+ *   PX_FLOW_BUSY  ITEMS[0..*TAKEN) taken; the caller keeps the rest and is
+ *                 scheduled again when room opens.
+ *   PX_FLOW_NOT_LINKED, _FLUSHING, _EOS, _ERROR  none taken (*TAKEN is 0)
+ *                 and all N released: the caller is done with them, and
+ *                 should stop producing for this pad.
+ * Reactor thread.
  */
-PX_API unsigned px_pad_push_burst(struct px_pad *pad, struct px_item *items,
-				  unsigned n);
+PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
+				      unsigned n, unsigned *taken);
 
 /* Push an EOS event on every src pad of E (waits for room internally:
  * returns PX_FLOW_BUSY if some pad is full; call again from work()). */

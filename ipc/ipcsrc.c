@@ -148,17 +148,17 @@ static void ipcsrc_work(struct px_element *e)
 		return;
 	}
 	for (;;) {
-		unsigned room = px_pad_room(out), n, pushed;
+		unsigned room = px_pad_room(out), n;
 
 		if (!room)
 			return; /* scheduled again when the link drains */
 		n = px__ipc_sub_recv(s->sub, items, PX_MIN(room, PX__IPC_BATCH));
 		if (!n)
 			break;
-		pushed = px_pad_push_burst(out, items, n);
 		/* Room was there: only a stopping pipeline refuses, and then
-		 * push_burst released them. */
-		(void)pushed;
+		 * push_burst released them and we stop. */
+		if (px_pad_push_burst(out, items, n, NULL) < 0)
+			return;
 		if (px_item_is_eos(&items[n - 1])) {
 			s->eos = true;
 			break;

@@ -436,6 +436,35 @@ static void *send_eos_later(void *arg)
 	return NULL;
 }
 
+/* A burst pushed after EOS is refused as such, taken by nobody, and its
+ * buffers come back; it is not counted as sent. tsrc and tsink share one
+ * reactor, so the sink sees EOS only after tsrc's work() made the burst. */
+START_TEST(test_pipeline_push_after_eos)
+{
+	struct px_element *src, *sink;
+	struct px_element_stats st;
+	struct tsrc *s;
+
+	need_uring();
+	setup();
+	src = add("tsrc", NULL);
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "10"), 0);
+	ck_assert_int_eq(px_element_set(src, "burst-after-eos", "true"), 0);
+	link_ok(src, sink);
+	play_to_eos();
+	s = px_element_priv(src);
+	ck_assert_int_eq(s->after_flow, PX_FLOW_EOS);
+	ck_assert_uint_eq(s->after_taken, 0);
+	ck_assert_uint_eq(px_pool_available(s->pool), 8);
+	px_element_stats(src, &st);
+	ck_assert_uint_eq(st.buffers_out, 10);
+	ck_assert_uint_eq(((struct tsink *)px_element_priv(sink))->count, 10);
+	stop_clean();
+	teardown();
+}
+END_TEST
+
 START_TEST(test_pipeline_send_eos)
 {
 	struct px_element *src, *q, *sink;
@@ -610,6 +639,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_pipeline_play_again);
 	tc = px_tcase(s, "error");
 	tcase_add_test(tc, test_pipeline_error);
+	tc = px_tcase(s, "push_after_eos");
+	tcase_add_test(tc, test_pipeline_push_after_eos);
 	tc = px_tcase(s, "send_eos");
 	tcase_add_test(tc, test_pipeline_send_eos);
 	tc = px_tcase(s, "stress_cross");

@@ -27,6 +27,9 @@ struct tsrc {
 	struct px_pool *pool;
 	uint64_t sent;
 	bool eos_done;
+	bool burst_after_eos; /* then push a burst: what does the pad say? */
+	int after_flow;	      /* enum px_flow of that burst */
+	unsigned after_taken;
 };
 
 static const struct px_prop_spec tsrc_props[] = {
@@ -34,6 +37,8 @@ static const struct px_prop_spec tsrc_props[] = {
 			 "buffers to send"),
 	PX_PROP_SIZE_SPEC("size", struct tsrc, size, 64, 1, 1 << 20, "bytes"),
 	PX_PROP_INT_SPEC("slots", struct tsrc, slots, 8, 1, 4096, "pool"),
+	PX_PROP_BOOL_SPEC("burst-after-eos", struct tsrc, burst_after_eos,
+			  false, "after EOS, push two more buffers at once"),
 };
 
 static int tsrc_start(struct px_element *e)
@@ -44,6 +49,31 @@ static int tsrc_start(struct px_element *e)
 	s->eos_done = false;
 	return px_element_pool_create(e, (uint32_t)s->size,
 				      (uint32_t)s->slots, &s->pool);
+}
+
+static void px__test_release_items(struct px_item *items, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		px_item_release(&items[i]);
+}
+
+static void tsrc_burst_after_eos(struct px_element *e, struct tsrc *s,
+				 struct px_pad *src)
+{
+	struct px_item items[2];
+	struct px_buf b;
+
+	(void)e;
+	s->after_flow = 100; /* not a flow: no buffers to try with */
+	for (unsigned i = 0; i < 2; i++) {
+		if (px_buf_alloc(s->pool, (uint32_t)s->size, &b)) {
+			px__test_release_items(items, i);
+			return;
+		}
+		px_item_from_buf(&items[i], &b);
+	}
+	s->after_taken = 99;
+	s->after_flow = px_pad_push_burst(src, items, 2, &s->after_taken);
 }
 
 static void tsrc_work(struct px_element *e)
@@ -61,6 +91,8 @@ static void tsrc_work(struct px_element *e)
 		    px_element_eos_requested(e)) {
 			if (px_element_push_eos(e) == PX_FLOW_OK)
 				s->eos_done = true;
+			if (s->eos_done && s->burst_after_eos)
+				tsrc_burst_after_eos(e, s, src);
 			return;
 		}
 		if (!px_pad_room(src))
@@ -144,9 +176,10 @@ static void tpass_work(struct px_element *e)
 			break;
 		}
 	}
-	done = px_pad_push_burst(src, items, n);
-	for (unsigned i = done; i < n; i++) /* cannot happen: room */
-		px_item_release(&items[i]);
+	/* BUSY cannot happen (room was checked); other flows released them. */
+	if (px_pad_push_burst(src, items, n, &done) == PX_FLOW_BUSY)
+		for (unsigned i = done; i < n; i++)
+			px_item_release(&items[i]);
 }
 
 static const struct px_pad_template pass_pads[] = {
