@@ -470,8 +470,13 @@ PX_API enum px_flow px_element_error(struct px_element *e, int err,
 	 * returned (px__pipeline_run_on orders the two). */
 	if (!e->started)
 		snprintf(e->start_error, sizeof(e->start_error), "%s", m.text);
-	/* Halt the flow: work() is no longer called, pushes release. */
-	atomic_compare_exchange_strong(&p->flow, &expect, PX__FLOW_HALTED);
+	/* Halt the flow: work() is no longer called, pushes release. Relaxed:
+	 * reactors poll flow as a hint (push_check), and the bus post below
+	 * (a lock) orders the error after it for the application. */
+	atomic_compare_exchange_strong_explicit(&p->flow, &expect,
+						PX__FLOW_HALTED,
+						memory_order_relaxed,
+						memory_order_relaxed);
 	px__pipeline_mark_end(p);
 	px__bus_post(p->bus, &m);
 	return PX_FLOW_ERROR;

@@ -223,7 +223,7 @@ PX_API int px_pipeline_write_json(const struct px_pipeline *p, FILE *f)
 	fputs("{\"name\":", f);
 	json_str(f, p->name);
 	fprintf(f, ",\"state\":\"%s\",\"elements\":[",
-		px_state_name((enum px_state)atomic_load(&p->state)));
+		px_state_name(px_pipeline_state(p)));
 	for (unsigned i = 0; i < p->n_elems; i++) {
 		const struct px_element *e = p->elems[i];
 

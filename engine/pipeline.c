@@ -58,7 +58,8 @@ PX_API int px_pipeline_create(const char *name, struct px_pipeline **out)
 		snprintf(p->name, sizeof(p->name), "%s", name);
 	else
 		snprintf(p->name, sizeof(p->name), "pipeline%u",
-			 atomic_fetch_add(&pipeline_counter, 1));
+			 atomic_fetch_add_explicit(&pipeline_counter, 1,
+						   memory_order_relaxed));
 	px_list_init(&p->links);
 	px_list_init(&p->pools);
 	px_list_init(&p->old_pools);
@@ -129,7 +130,10 @@ PX_API struct px_bus *px_pipeline_bus(const struct px_pipeline *p)
 
 PX_API enum px_state px_pipeline_state(const struct px_pipeline *p)
 {
-	return (enum px_state)atomic_load(&p->state);
+	/* relaxed: p->state is only ever read as a hint by other threads
+	 * (post_state() in pipeline_state.c says why). */
+	return (enum px_state)atomic_load_explicit(&p->state,
+						   memory_order_relaxed);
 }
 
 PX_API struct px_element *px_pipeline_find(const struct px_pipeline *p,
@@ -188,11 +192,11 @@ PX_API int px_pipeline_add(struct px_pipeline *p, const char *factory,
 	if (!p || !factory)
 		return -EINVAL;
 	p->error[0] = '\0';
-	if (atomic_load(&p->state) != PX_STATE_NULL) {
+	if (px_pipeline_state(p) != PX_STATE_NULL) {
 		px__pipeline_fail(p, -EBUSY, NULL,
 				  "cannot add %s: the pipeline is %s (add "
 				  "elements in NULL)",
-				  factory, px_state_name(atomic_load(&p->state)));
+				  factory, px_state_name(px_pipeline_state(p)));
 		return -EBUSY;
 	}
 	cls = px_registry_find(factory);
@@ -486,12 +490,12 @@ PX_API int px_element_link_pads(struct px_element *src, const char *srcpad,
 				  "cannot link %s to itself", src->name);
 		return -EINVAL;
 	}
-	if (atomic_load(&p->state) != PX_STATE_NULL) {
+	if (px_pipeline_state(p) != PX_STATE_NULL) {
 		px__pipeline_fail(p, -EBUSY, src->name,
 				  "cannot link %s to %s while the pipeline is "
 				  "%s",
 				  src->name, sink->name,
-				  px_state_name(atomic_load(&p->state)));
+				  px_state_name(px_pipeline_state(p)));
 		return -EBUSY;
 	}
 	if (capacity > PX__LINK_MAX_CAPACITY) {

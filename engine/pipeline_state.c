@@ -81,18 +81,26 @@ void px__pipeline_stop_done(struct px_pipeline *p, struct px_element *e)
 
 /* ---- time ------------------------------------------------------------------ */
 
+/*
+ * t_start and t_end are statistics: any thread reads them, nothing is
+ * ordered by them, so every access is relaxed. The CAS keeps the first
+ * sink's end of the run, not a later one's.
+ */
 void px__pipeline_mark_end(struct px_pipeline *p)
 {
 	uint64_t zero = 0;
 
-	if (atomic_load(&p->t_start))
-		atomic_compare_exchange_strong(&p->t_end, &zero, px__now_ns());
+	if (atomic_load_explicit(&p->t_start, memory_order_relaxed))
+		atomic_compare_exchange_strong_explicit(
+			&p->t_end, &zero, px__now_ns(), memory_order_relaxed,
+			memory_order_relaxed);
 }
 
 uint64_t px__pipeline_play_ns(const struct px_pipeline *p)
 {
-	uint64_t start = atomic_load(&p->t_start);
-	uint64_t end = atomic_load(&p->t_end);
+	uint64_t start = atomic_load_explicit(&p->t_start,
+					      memory_order_relaxed);
+	uint64_t end = atomic_load_explicit(&p->t_end, memory_order_relaxed);
 
 	if (!start)
 		return p->t_acc;
@@ -342,20 +350,23 @@ static void reset_run(struct px_pipeline *p)
 		e->wait_ep = NULL;
 		e->stopped = false;
 		e->started = false;
-		atomic_store(&e->buffers_in, 0);
-		atomic_store(&e->buffers_out, 0);
-		atomic_store(&e->bytes_in, 0);
-		atomic_store(&e->bytes_out, 0);
+		/* relaxed: statistics, and no element runs during a reset */
+		atomic_store_explicit(&e->buffers_in, 0, memory_order_relaxed);
+		atomic_store_explicit(&e->buffers_out, 0, memory_order_relaxed);
+		atomic_store_explicit(&e->bytes_in, 0, memory_order_relaxed);
+		atomic_store_explicit(&e->bytes_out, 0, memory_order_relaxed);
 		for (unsigned j = 0; j < e->n_pads; j++)
 			e->pads[j]->eos = false;
 	}
 	px_list_for_each(pos, &p->links)
 		px__link_reset(px_list_entry(pos, struct px_link, node));
-	atomic_store(&p->flow, PX__FLOW_IDLE);
-	atomic_store(&p->eos_requested, 0);
-	atomic_store(&p->sinks_eos, 0);
-	atomic_store(&p->t_start, 0);
-	atomic_store(&p->t_end, 0);
+	/* relaxed: no reactor runs this pipeline's elements now; the posts
+	 * that start them (a lock each) publish these resets to them. */
+	atomic_store_explicit(&p->flow, PX__FLOW_IDLE, memory_order_relaxed);
+	atomic_store_explicit(&p->eos_requested, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->sinks_eos, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->t_start, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->t_end, 0, memory_order_relaxed);
 	p->t_acc = 0;
 	/* The snapshots of the previous run give way to this run's pools. */
 	pthread_mutex_lock(&p->mu);
@@ -546,11 +557,16 @@ static void up_playing(struct px_pipeline *p)
 	px_op_init(&p->eos_op);
 	p->eos_stop = false; /* published to reactor 0 by the post below */
 	(void)px__pipeline_run_on(p, p->reactors[0], eos_arm_fn, p);
-	atomic_store(&p->t_end, 0);
-	atomic_store(&p->t_start, px__now_ns());
-	/* release: the posts below carry it, but flow is also polled */
+	atomic_store_explicit(&p->t_end, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->t_start, px__now_ns(), memory_order_relaxed);
+	/* release: the wakes below carry it to each element, but reactors
+	 * also poll flow (relaxed, in push_check): what they see after RUNNING
+	 * is at least what we wrote before it. */
 	int expect = PX__FLOW_IDLE;
-	atomic_compare_exchange_strong(&p->flow, &expect, PX__FLOW_RUNNING);
+	atomic_compare_exchange_strong_explicit(&p->flow, &expect,
+						PX__FLOW_RUNNING,
+						memory_order_release,
+						memory_order_relaxed);
 	for (unsigned i = 0; i < p->n_elems; i++)
 		px__element_wake(p->elems[i]);
 }
@@ -560,18 +576,23 @@ static void down_paused(struct px_pipeline *p)
 	int expect = PX__FLOW_RUNNING;
 	uint64_t start, end;
 
-	atomic_compare_exchange_strong(&p->flow, &expect, PX__FLOW_IDLE);
+	/* relaxed: pausing only stops new work; the disarm below and the
+	 * mutex wait order everything after it. */
+	atomic_compare_exchange_strong_explicit(&p->flow, &expect,
+						PX__FLOW_IDLE,
+						memory_order_relaxed,
+						memory_order_relaxed);
 	(void)px__pipeline_run_on(p, p->reactors[0], eos_disarm_fn, p);
 	pthread_mutex_lock(&p->mu);
 	while (p->eos_armed) /* eos_cb fires with -ECANCELED */
 		pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
-	start = atomic_load(&p->t_start);
-	end = atomic_load(&p->t_end);
+	start = atomic_load_explicit(&p->t_start, memory_order_relaxed);
+	end = atomic_load_explicit(&p->t_end, memory_order_relaxed);
 	if (start)
 		p->t_acc += (end ? end : px__now_ns()) - start;
-	atomic_store(&p->t_start, 0);
-	atomic_store(&p->t_end, 0);
+	atomic_store_explicit(&p->t_start, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->t_end, 0, memory_order_relaxed);
 }
 
 /* ---- the state machine ---------------------------------------------------------- */
@@ -581,7 +602,10 @@ static void post_state(struct px_pipeline *p, enum px_state from,
 {
 	struct px_message m;
 
-	atomic_store(&p->state, to);
+	/* relaxed: other threads read the state as a hint (send_eos); the
+	 * application thread alone changes it, and the bus (a lock) orders
+	 * the message after it. */
+	atomic_store_explicit(&p->state, to, memory_order_relaxed);
 	memset(&m, 0, sizeof(m));
 	m.type = PX_MSG_STATE_CHANGED;
 	m.old_state = from;
@@ -599,7 +623,9 @@ PX_API int px_pipeline_set_state(struct px_pipeline *p, enum px_state target)
 	if (!p || target < PX_STATE_NULL || target > PX_STATE_PLAYING)
 		return -EINVAL;
 	for (;;) {
-		enum px_state cur = (enum px_state)atomic_load(&p->state);
+		/* relaxed: our own thread's writes */
+		enum px_state cur = (enum px_state)atomic_load_explicit(
+			&p->state, memory_order_relaxed);
 
 		if (cur == target)
 			return 0;
@@ -651,7 +677,10 @@ PX_API int px_pipeline_send_eos(struct px_pipeline *p)
 	uint64_t one = 1;
 	ssize_t n;
 
-	if (!p || atomic_load(&p->state) != PX_STATE_PLAYING)
+	/* relaxed: a hint; a request that races a state change is dropped by
+	 * the next reset or never read */
+	if (!p || atomic_load_explicit(&p->state, memory_order_relaxed) !=
+			  PX_STATE_PLAYING)
 		return -EINVAL;
 	/* release: a source that sees the wakeup sees the flag */
 	atomic_store_explicit(&p->eos_requested, 1, memory_order_release);

@@ -142,13 +142,13 @@ static int lookup(struct px_element *e, const char *prop, bool for_write,
 
 	if (!prop)
 		return -EINVAL;
-	if (for_write && atomic_load_explicit(&p->state, memory_order_relaxed) >
+	if (for_write && px_pipeline_state(p) >
 				 PX_STATE_READY) {
 		px__pipeline_fail(p, -EBUSY, e->name,
 				  "cannot set property '%s' of %s while the "
 				  "pipeline is %s",
 				  prop, e->name,
-				  px_state_name(atomic_load(&p->state)));
+				  px_state_name(px_pipeline_state(p)));
 		return -EBUSY;
 	}
 	*out = NULL;
