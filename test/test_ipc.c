@@ -473,7 +473,8 @@ END_TEST
 
 /* ---- slow subscribers -------------------------------------------------------- */
 
-/* Child: wait for the parent's go, then count what arrives. */
+/* Child: connect, say so, wait for the parent's go, then count what
+ * arrives. */
 static int slow_reader(const char *channel, int go_fd, int res_fd)
 {
 	struct px_ipc_subscriber *sub = sub_new(channel, 10000000000ull);
@@ -483,9 +484,9 @@ static int slow_reader(const char *channel, int go_fd, int res_fd)
 	char c;
 
 	/*
-	 * Connect (the handshake ends with READY), then stall until told.
-	 * Turns that never wait: a recv that waited would go on waiting for
-	 * the first buffers after READY and take a burst of them off the ring.
+	 * Connect (the handshake ends with READY), tell the parent, then
+	 * stall until told. The parent sends nothing before it hears from us,
+	 * so none of these turns can take a buffer off the ring.
 	 */
 	while (!*px_ipc_subscriber_caps(sub)) {
 		struct pollfd pfd = { .fd = px_ipc_subscriber_fd(sub),
@@ -500,7 +501,8 @@ static int slow_reader(const char *channel, int go_fd, int res_fd)
 			return 62;
 		}
 	}
-	if (read(go_fd, &c, 1) != 1)
+	c = 's';
+	if (write(res_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1)
 		return 60;
 	while ((rc = px_ipc_subscriber_recv(sub, &b, -1)) == 0) {
 		got++;
@@ -530,7 +532,11 @@ static void run_slow(enum px_ipc_slow slow, uint32_t *got, int32_t *end)
 		_exit(slow_reader(ch, go[0], res[1]));
 	pub = pub_new(ch, &cfg, &pool);
 	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 1);
-	/* The reader is stalled: without block, none of these waits. */
+	/* The reader is stalled once it says so: without block, none of
+	 * these waits. */
+	ck_assert_int_eq(read(res[0], &c, 1), 1);
+	ck_assert_int_eq(c, 's');
+	c = 'g';
 	for (uint64_t i = 0; i < 100; i++)
 		ck_assert_int_eq(send_stamped(pub, pool, i), 0);
 	if (slow == PX_IPC_SLOW_DISCONNECT)
