@@ -138,7 +138,7 @@ PX_API void px_reactor_destroy(struct px_reactor *r);
  * reactor from then on. An embedded ring is SINGLE_ISSUER without
  * DEFER_TASKRUN: the caller sleeps outside the kernel (poll(2) here, or
  * its own epoll on px_reactor_fd()), and the kernel signals a deferring
- * ring's eventfd for such a sleeper only after an RCU grace period.
+ * ring's eventfd for such a sleeper milliseconds late (13.8 ms on 6.18).
  * @timeout_ms: how long to wait when there is nothing to do: 0 never blocks,
  *              -1 waits for work.
  * Returns the number of callbacks and tasks run (>= 0), -EINVAL (R NULL),

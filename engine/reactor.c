@@ -252,12 +252,13 @@ int px__reactor_ring_setup(struct px_reactor *r, bool embedded)
 	 *
 	 * Embedded rings never defer task work. Their owner sleeps in poll(2)
 	 * or an embedder's epoll on the registered eventfd, not in the
-	 * kernel, and with DEFER_TASKRUN the kernel signals that eventfd for
-	 * a completion arriving meanwhile only after an RCU grace period:
-	 * 13.8 ms every time on kernel 6.18 (a read on a socket or an eventfd
-	 * that another process writes; 20-30 us without DEFER_TASKRUN, same
-	 * test). They skip COOP_TASKRUN too, so that task work interrupts
-	 * such a sleep.
+	 * kernel, and with DEFER_TASKRUN the kernel signalled that eventfd
+	 * for a completion arriving meanwhile 13.8 ms late every time on
+	 * kernel 6.18 (a read on a socket or an eventfd that another process
+	 * writes; 20-30 us without DEFER_TASKRUN, same test). Two such
+	 * processes woke at the same instant, which points at io_uring's
+	 * deferred eventfd signal (an RCU callback). They skip COOP_TASKRUN
+	 * too, so that task work interrupts such a sleep.
 	 */
 	static const unsigned thread_tries[] = {
 		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
