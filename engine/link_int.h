@@ -127,6 +127,10 @@ size_t px__link_process_memsize(uint32_t capacity);
  */
 int px__link_wake_start(struct px__link_wake *w, struct px_reactor *reactor,
 			struct px_task *task, int in_fd, int out_fd);
+/* As px__link_wake_start, without the read op: the owner waits on IN_FD
+ * itself (and reads it). px__link_wake_signal() works the same. */
+void px__link_wake_init(struct px__link_wake *w, struct px_reactor *reactor,
+			struct px_task *task, int in_fd, int out_fd);
 /* Signal the other process (the thread that owns W's end). */
 void px__link_wake_signal(struct px__link_wake *w);
 /* Signal OUT_FD from any thread. */

@@ -108,17 +108,23 @@ static void wake_arm(struct px__link_wake *w)
 		px_reactor_schedule(w->reactor, w->task); /* -ESHUTDOWN */
 }
 
-int px__link_wake_start(struct px__link_wake *w, struct px_reactor *reactor,
+void px__link_wake_init(struct px__link_wake *w, struct px_reactor *reactor,
 			struct px_task *task, int in_fd, int out_fd)
 {
-	int err;
-
 	px_op_init(&w->rd_op);
 	w->reactor = reactor;
 	w->task = task;
 	w->in_fd = in_fd;
 	w->out_fd = out_fd;
 	w->closing = false;
+}
+
+int px__link_wake_start(struct px__link_wake *w, struct px_reactor *reactor,
+			struct px_task *task, int in_fd, int out_fd)
+{
+	int err;
+
+	px__link_wake_init(w, reactor, task, in_fd, out_fd);
 	err = px_io_read(reactor, &w->rd_op, in_fd, &w->rd_val,
 			 sizeof(w->rd_val), (uint64_t)-1, wake_read_done);
 	return err < 0 ? err : 0;

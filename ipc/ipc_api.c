@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ipc_int.h"
 #include "px_bus.h"
@@ -30,6 +32,9 @@ struct px_ipc_publisher {
 struct px_ipc_subscriber {
 	struct px_reactor *r;
 	struct px__ipc_sub *sub;
+	int epfd;		/* px_ipc_subscriber_fd(): the reactor's fd and,
+				   once connected, the wake eventfd */
+	bool wake_in_epfd;
 	struct px_task task;
 	struct px_item stash[64];
 	unsigned at, n;
@@ -288,16 +293,33 @@ PX_API int px_ipc_subscriber_create(const struct px_ipc_subscriber_config *cfg,
 	err = embedded_reactor(&s->r);
 	if (err)
 		goto err_free;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0) {
+		err = -errno;
+		goto err_reactor;
+	}
+	{
+		struct epoll_event e = { .events = EPOLLIN };
+
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, px_reactor_fd(s->r),
+			      &e) < 0) {
+			err = -errno;
+			goto err_epoll;
+		}
+	}
 	sc.channel = cfg->channel;
 	sc.socket_path = cfg->socket_path;
 	sc.timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 10000000000ull;
+	sc.own_wait = true;
 	ev.arg = s;
 	ev.task = &s->task;
 	err = px__ipc_sub_create(s->r, &sc, &ev, &s->sub);
 	if (err)
-		goto err_reactor;
+		goto err_epoll;
 	*out = s;
 	return 0;
+err_epoll:
+	close(s->epfd);
 err_reactor:
 	px_reactor_destroy(s->r);
 err_free:
@@ -340,10 +362,26 @@ static int take(struct px_ipc_subscriber *s, struct px_buf *out)
 }
 
 /*
+ * Once connected, the wake eventfd joins the reactor's fd in the epoll set
+ * that px_ipc_subscriber_fd() hands out. The subscriber core reads it only
+ * through px__ipc_sub_wake_drain() (own_wait): no io_uring op waits on it.
+ */
+static void watch_wake(struct px_ipc_subscriber *s)
+{
+	struct epoll_event e = { .events = EPOLLIN };
+	int fd;
+
+	if (s->wake_in_epfd)
+		return;
+	fd = px__ipc_sub_wake_fd(s->sub);
+	if (fd >= 0 && epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &e) == 0)
+		s->wake_in_epfd = true;
+}
+
+/*
  * Sleep up to WAIT ms (-1: no limit) until the publisher's wakeup or the
- * reactor's fd. The wakeup eventfd polled here wakes us straight from the
- * publisher's write(2), as fast as the machine's eventfd floor; the
- * reactor's read op on the same eventfd completes too, and only later.
+ * reactor's fd: the publisher's write(2) wakes this poll directly, as fast
+ * as the machine's eventfd floor allows.
  */
 static void sleep_on(struct px_ipc_subscriber *s, int wait)
 {
@@ -368,11 +406,17 @@ PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
 			return rc;
 		if (!px__ipc_sub_idle(s->sub))
 			continue; /* items raced in */
+		/* Flagged for a wakeup: one that came before the flag, or for
+		 * items we just took, means look again; after the drain, the
+		 * next write(2) makes the eventfd readable. */
+		if (px__ipc_sub_wake_drain(s->sub))
+			continue;
 		if (timeout_ms == 0) {
 			/* One turn that never blocks (it also drains the fd
 			 * of a loop that polls it), then what it brought. */
 			if (turn(s->r, 0) < 0)
 				return -EIO;
+			watch_wake(s);
 			rc = take(s, out);
 			return rc == 1 ? -EAGAIN : rc;
 		}
@@ -390,6 +434,7 @@ PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
 		sleep_on(s, wait);
 		if (turn(s->r, 0) < 0)
 			return -EIO;
+		watch_wake(s);
 	}
 }
 
@@ -423,7 +468,7 @@ PX_API const char *px_ipc_subscriber_caps(const struct px_ipc_subscriber *s)
 
 PX_API int px_ipc_subscriber_fd(const struct px_ipc_subscriber *s)
 {
-	return px_reactor_fd(s->r);
+	return s->epfd;
 }
 
 PX_API void px_ipc_subscriber_destroy(struct px_ipc_subscriber *s)
@@ -438,6 +483,7 @@ PX_API void px_ipc_subscriber_destroy(struct px_ipc_subscriber *s)
 		while (!done && px_reactor_run_once(s->r, -1) >= 0)
 			;
 	px_reactor_destroy(s->r);
+	close(s->epfd);
 	/* -EBUSY: buffers are still out; their mapping stays (documented). */
 	(void)px__ipc_sub_destroy(s->sub);
 	free(s);

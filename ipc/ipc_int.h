@@ -272,6 +272,10 @@ struct px__ipc_sub_config {
 	const char *channel;
 	const char *socket_path;
 	uint64_t timeout_ns;	/* wait this long for a publisher */
+	bool own_wait;		/* the owner waits on the wake eventfd itself
+				   (px__ipc_sub_wake_fd/_drain): no read op
+				   on it, whose completion would cost every
+				   wakeup a round of task work */
 };
 
 struct px__ipc_sub;
@@ -310,8 +314,11 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *sub, struct px_item *items,
 /* Ask for a wakeup when items arrive; false when some are waiting. */
 bool px__ipc_sub_idle(struct px__ipc_sub *sub);
 /* The eventfd the publisher writes to wake us, -1 before READY: readable
- * while a wakeup is unread (the reactor's read op takes it too). */
+ * while a wakeup is unread (the reactor's read op takes it too, unless
+ * own_wait). */
 int px__ipc_sub_wake_fd(const struct px__ipc_sub *sub);
+/* own_wait: take the wakeups that arrived; true when there were some. */
+bool px__ipc_sub_wake_drain(struct px__ipc_sub *sub);
 void px__ipc_sub_stats(const struct px__ipc_sub *sub,
 		       struct px__ipc_sub_stats *st);
 /*

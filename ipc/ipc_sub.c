@@ -58,6 +58,7 @@ struct px__ipc_sub {
 	struct px__link_wake wake; /* in: to_sub; out: to_pub */
 	int to_sub, to_pub;
 	bool wake_started;
+	bool own_wait;		   /* px__ipc_sub_config.own_wait */
 	struct px_ring *rel;
 	struct sub_pool pools[PX__IPC_MAX_POOLS];
 	/* items taken off the ring whose pool has not been announced yet */
@@ -280,10 +281,18 @@ static int on_welcome(struct px__ipc_sub *s, const struct px__ipc_welcome *w,
 		return -errno;
 	s->link.wake = &s->wake;
 	snprintf(s->caps, sizeof(s->caps), "%s", w->caps);
-	err = px__link_wake_start(&s->wake, s->reactor, s->ev.task, s->to_sub,
-				  s->to_pub);
-	if (err)
-		return err;
+	if (s->own_wait) {
+		/* Ours alone to read: never block on it. */
+		if (fcntl(s->to_sub, F_SETFL, O_NONBLOCK) < 0)
+			return -errno;
+		px__link_wake_init(&s->wake, s->reactor, s->ev.task,
+				   s->to_sub, s->to_pub);
+	} else {
+		err = px__link_wake_start(&s->wake, s->reactor, s->ev.task,
+					  s->to_sub, s->to_pub);
+		if (err)
+			return err;
+	}
 	s->wake_started = true;
 	return 0;
 }
@@ -481,6 +490,7 @@ int px__ipc_sub_create(struct px_reactor *r,
 	}
 	s->reactor = r;
 	s->ev = *ev;
+	s->own_wait = cfg->own_wait;
 	px_task_init(&s->flush_task, flush_returns);
 	s->fd = s->to_sub = s->to_pub = s->pidfd = -1;
 	snprintf(s->channel, sizeof(s->channel), "%s", cfg->channel);
@@ -574,6 +584,18 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
 int px__ipc_sub_wake_fd(const struct px__ipc_sub *s)
 {
 	return s->wake_started && !s->gone ? s->to_sub : -1;
+}
+
+bool px__ipc_sub_wake_drain(struct px__ipc_sub *s)
+{
+	uint64_t v;
+
+	if (!s->own_wait || !s->wake_started)
+		return false;
+	if (read(s->to_sub, &v, sizeof(v)) != sizeof(v))
+		return false; /* EAGAIN: nothing arrived */
+	s->wake.wakes_received++;
+	return true;
 }
 
 bool px__ipc_sub_idle(struct px__ipc_sub *s)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,20 +127,40 @@ static int child_status(pid_t pid)
 
 /* ---- zero copy and read-only ---------------------------------------------- */
 
-/* The next buffer: blocking, or spinning on try_recv (SPIN). */
-static int next_buf(struct px_ipc_subscriber *sub, struct px_buf *b, bool spin)
+enum recv_mode { RECV_BLOCK, RECV_SPIN, RECV_EPOLL };
+
+/* The next buffer: blocking; spinning on try_recv; or as an event loop
+ * does it, waiting in epoll on px_ipc_subscriber_fd() then recv(0). */
+static int next_buf(struct px_ipc_subscriber *sub, struct px_buf *b,
+		    enum recv_mode mode)
 {
+	static int ep = -1;
+	struct epoll_event e = { .events = EPOLLIN };
 	int rc;
 
-	if (!spin)
+	if (mode == RECV_BLOCK)
 		return px_ipc_subscriber_recv(sub, b, -1);
-	while ((rc = px_ipc_subscriber_try_recv(sub, b)) == -EAGAIN)
-		;
+	if (mode == RECV_SPIN) {
+		while ((rc = px_ipc_subscriber_try_recv(sub, b)) == -EAGAIN)
+			;
+		return rc;
+	}
+	if (ep < 0) {
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD,
+					px_ipc_subscriber_fd(sub), &e) < 0)
+			return -errno;
+	}
+	/* No timeout: a wakeup that never makes the fd readable hangs the
+	 * test, which CTest's timeout then reports. */
+	while ((rc = px_ipc_subscriber_recv(sub, b, 0)) == -EAGAIN)
+		if (epoll_wait(ep, &e, 1, -1) < 0 && errno != EINTR)
+			return -errno;
 	return rc;
 }
 
 /* Child: receive N stamped buffers, check offsets and order, try a write. */
-static int check_identity(const char *channel, unsigned n, bool spin)
+static int check_identity(const char *channel, unsigned n, enum recv_mode mode)
 {
 	struct px_ipc_subscriber *sub = sub_new(channel, 10000000000ull);
 	struct px_buf b;
@@ -147,7 +168,7 @@ static int check_identity(const char *channel, unsigned n, bool spin)
 	int rc, st;
 	pid_t w;
 
-	while ((rc = next_buf(sub, &b, spin)) == 0) {
+	while ((rc = next_buf(sub, &b, mode)) == 0) {
 		const uint64_t *p = px_buf_data(&b);
 		const struct px_segment *seg =
 			px_pool_segment(px_buf_pool(&b));
@@ -177,17 +198,18 @@ static int check_identity(const char *channel, unsigned n, bool spin)
 	return rc == -ENODATA && got == n ? 0 : 12;
 }
 
-static void run_identity(bool spin)
+static void run_identity(enum recv_mode mode)
 {
+	static const char *const names[] = { "zc", "spin", "epoll" };
 	char ch[64];
 	struct px_ipc_publisher *pub;
 	struct px_pool *pool;
 	pid_t child;
 
-	channel_name(ch, sizeof(ch), spin ? "spin" : "zc");
+	channel_name(ch, sizeof(ch), names[mode]);
 	child = fork();
 	if (child == 0)
-		_exit(check_identity(ch, 1000, spin));
+		_exit(check_identity(ch, 1000, mode));
 	pub = pub_new(ch, NULL, &pool);
 	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 1);
 	for (uint64_t i = 0; i < 1000; i++)
@@ -202,7 +224,15 @@ static void run_identity(bool spin)
 
 START_TEST(test_ipc_zero_copy)
 {
-	run_identity(false);
+	run_identity(RECV_BLOCK);
+}
+END_TEST
+
+/* The same from an event loop: epoll on px_ipc_subscriber_fd(), recv(0)
+ * until -EAGAIN. Every wakeup of the publisher must make that fd readable. */
+START_TEST(test_ipc_event_loop)
+{
+	run_identity(RECV_EPOLL);
 }
 END_TEST
 
@@ -210,7 +240,7 @@ END_TEST
  * EOS and the returns all work without a blocking call. */
 START_TEST(test_ipc_try_recv)
 {
-	run_identity(true);
+	run_identity(RECV_SPIN);
 }
 END_TEST
 
@@ -700,6 +730,7 @@ static Suite *ipc_suite(void)
 
 	tcase_add_test(px_tcase(s, "zero_copy"), test_ipc_zero_copy);
 	tcase_add_test(px_tcase(s, "try_recv"), test_ipc_try_recv);
+	tcase_add_test(px_tcase(s, "event_loop"), test_ipc_event_loop);
 	tcase_add_test(px_tcase(s, "reclaim_on_kill"), test_ipc_reclaim_on_kill);
 	tcase_add_test(px_tcase(s, "publisher_gone"), test_ipc_publisher_gone);
 	tcase_add_test(px_tcase(s, "no_publisher"), test_ipc_no_publisher);
