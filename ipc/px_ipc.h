@@ -185,7 +185,14 @@ PX_API const char *px_ipc_subscriber_error(const struct px_ipc_subscriber *sub);
 /* The publisher's caps string once connected, else "". Borrowed. */
 PX_API const char *px_ipc_subscriber_caps(const struct px_ipc_subscriber *sub);
 
-/* An fd that becomes readable when recv may return something. Thread: any. */
+/*
+ * px_ipc_subscriber_fd - an fd that becomes readable when recv may return
+ * something: put it in your epoll set (EPOLLIN, level-triggered) and call
+ * px_ipc_subscriber_recv(sub, &buf, 0) until -EAGAIN when it fires; that
+ * also consumes its readiness. (It is an epoll set of the subscriber's
+ * reactor and, once connected, the publisher's wakeup eventfd.) Valid from
+ * create to destroy; do not close it. Thread: any.
+ */
 PX_API int px_ipc_subscriber_fd(const struct px_ipc_subscriber *sub);
 
 /*
