@@ -5,7 +5,6 @@
  * own loop runs (px_reactor_run_once behind the *_poll and recv calls).
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,19 +377,26 @@ static void watch_wake(struct px_ipc_subscriber *s)
 		s->wake_in_epfd = true;
 }
 
+/* One turn of the subscriber's reactor that never waits; the handshake
+ * may finish in it, and the wake eventfd then joins the epoll set. */
+static int sub_turn(struct px_ipc_subscriber *s)
+{
+	int n = turn(s->r, 0);
+
+	watch_wake(s);
+	return n;
+}
+
 /*
- * Sleep up to WAIT ms (-1: no limit) until the publisher's wakeup or the
- * reactor's fd: the publisher's write(2) wakes this poll directly, as fast
+ * Sleep up to WAIT ms (-1: no limit) on the epoll set of the reactor's fd
+ * and the wake eventfd: the publisher's write(2) wakes it directly, as fast
  * as the machine's eventfd floor allows.
  */
 static void sleep_on(struct px_ipc_subscriber *s, int wait)
 {
-	struct pollfd p[2] = {
-		{ .fd = px_reactor_fd(s->r), .events = POLLIN },
-		{ .fd = px__ipc_sub_wake_fd(s->sub), .events = POLLIN },
-	};
+	struct epoll_event e[2];
 
-	(void)poll(p, p[1].fd >= 0 ? 2 : 1, wait);
+	(void)epoll_wait(s->epfd, e, 2, wait);
 }
 
 PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
@@ -414,14 +420,13 @@ PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
 		if (timeout_ms == 0) {
 			/* One turn that never blocks (it also drains the fd
 			 * of a loop that polls it), then what it brought. */
-			if (turn(s->r, 0) < 0)
+			if (sub_turn(s) < 0)
 				return -EIO;
-			watch_wake(s);
 			rc = take(s, out);
 			return rc == 1 ? -EAGAIN : rc;
 		}
 		if (!px_reactor_idle(s->r)) {
-			if (turn(s->r, 0) < 0)
+			if (sub_turn(s) < 0)
 				return -EIO;
 			continue;
 		}
@@ -432,9 +437,8 @@ PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
 				return -EAGAIN;
 		}
 		sleep_on(s, wait);
-		if (turn(s->r, 0) < 0)
+		if (sub_turn(s) < 0)
 			return -EIO;
-		watch_wake(s);
 	}
 }
 
@@ -450,7 +454,7 @@ PX_API int px_ipc_subscriber_try_recv(struct px_ipc_subscriber *s,
 	if (px_reactor_idle(s->r))
 		return -EAGAIN;
 	/* Control messages, a hang-up, returns to flush: one turn. */
-	if (turn(s->r, 0) < 0)
+	if (sub_turn(s) < 0)
 		return -EIO;
 	rc = take(s, out);
 	return rc == 1 ? -EAGAIN : rc;
