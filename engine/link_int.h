@@ -56,8 +56,8 @@ struct px_link_end {
 /*
  * The process kind's wake primitive, for the end in this process: IN is the
  * eventfd the other process writes to wake us (a read op on our reactor
- * waits on it), OUT the one we write (write(2): see link_process.c for why
- * not an op) to wake it.
+ * waits on it, or the owner itself after px__link_wake_init), OUT the one
+ * we write (write(2): see link_process.c for why not an op) to wake it.
  */
 struct px__link_wake {
 	int in_fd, out_fd;
