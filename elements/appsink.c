@@ -15,17 +15,15 @@
 
 struct appsink {
 	/* properties */
-	uint64_t buffers; /* read-only: buffers handed to the callback */
+	px_stat_u64 buffers; /* handed to the callback */
 	/* set by the application before PLAYING */
 	struct px_appsink_callbacks cb;
 	bool eos;
 };
 
 static const struct px_prop_spec appsink_props[] = {
-	{ .name = "buffers", .type = PX_PROP_UINT64, .flags = PX_PROP_READONLY,
-	  .offset = offsetof(struct appsink, buffers),
-	  .help = "buffers handed to the application so far in this run",
-	  .def_u64 = 0, .min_u64 = 0, .max_u64 = UINT64_MAX },
+	PX_PROP_STAT_U64_SPEC("buffers", PX_PROP_UINT64, struct appsink, buffers,
+			      "buffers handed to the application so far in this run"),
 };
 
 static const struct px_pad_template appsink_pads[] = {
@@ -51,7 +49,7 @@ static int appsink_start(struct px_element *e)
 {
 	struct appsink *s = px_element_priv(e);
 
-	s->buffers = 0;
+	px_stat_set(&s->buffers, 0);
 	s->eos = false;
 	return 0;
 }
@@ -67,7 +65,7 @@ static void appsink_work(struct px_element *e)
 		struct px_item *it = &items[i];
 
 		if (it->type == PX_ITEM_BUFFER && !s->eos) {
-			s->buffers++;
+			px_stat_add(&s->buffers, 1);
 			if (s->cb.buffer)
 				s->cb.buffer(e, &it->buf, s->cb.arg);
 		} else if (px_item_is_eos(it) && !s->eos) {

@@ -16,9 +16,9 @@ struct fakesink {
 	bool dump;
 	bool sync;
 	bool silent;
-	uint64_t last_checksum; /* read-only */
-	uint64_t buffers;	/* read-only */
-	uint64_t bytes;		/* read-only */
+	px_stat_u64 last_checksum;
+	px_stat_u64 buffers;
+	px_stat_u64 bytes;
 
 	/* run state */
 	struct px_element *e;
@@ -29,9 +29,7 @@ struct fakesink {
 };
 
 #define RO_U64(nm, field, hlp)                                               \
-	{ .name = nm, .type = PX_PROP_UINT64, .flags = PX_PROP_READONLY,     \
-	  .offset = offsetof(struct fakesink, field), .help = hlp,          \
-	  .max_u64 = UINT64_MAX }
+	PX_PROP_STAT_U64_SPEC(nm, PX_PROP_UINT64, struct fakesink, field, hlp)
 
 static const struct px_prop_spec fakesink_props[] = {
 	PX_PROP_BOOL_SPEC("checksum", struct fakesink, checksum, false,
@@ -52,13 +50,6 @@ static const struct px_pad_template fakesink_pads[] = {
 	{ "sink", PX_PAD_SINK, PX_PAD_ALWAYS, "ANY" },
 };
 
-/* Read-only properties are read by the application thread while the
- * reactor runs: single relaxed stores keep each value whole. */
-static void publish(uint64_t *field, uint64_t v)
-{
-	__atomic_store_n(field, v, __ATOMIC_RELAXED);
-}
-
 static int fakesink_start(struct px_element *e)
 {
 	struct fakesink *s = px_element_priv(e);
@@ -67,9 +58,9 @@ static int fakesink_start(struct px_element *e)
 	s->sink = px_element_pad(e, "sink");
 	s->crc = 0;
 	s->eos = false;
-	publish(&s->last_checksum, 0);
-	publish(&s->buffers, 0);
-	publish(&s->bytes, 0);
+	px_stat_set(&s->last_checksum, 0);
+	px_stat_set(&s->buffers, 0);
+	px_stat_set(&s->bytes, 0);
 	if (s->dump)
 		return px__cwriter_start(&s->out, e, 1, PX__CWRITER_HEX);
 	return 0;
@@ -80,8 +71,9 @@ static void fakesink_eos(struct fakesink *s)
 	s->eos = true;
 	if (s->checksum)
 		px_element_post(s->e, "checksum crc32c=0x%08x buffers=%llu bytes=%llu",
-				s->crc, (unsigned long long)s->buffers,
-				(unsigned long long)s->bytes);
+				s->crc,
+				(unsigned long long)px_stat_get(&s->buffers),
+				(unsigned long long)px_stat_get(&s->bytes));
 	px_element_eos_reached(s->e);
 }
 
@@ -96,10 +88,10 @@ static void fakesink_work_dump(struct fakesink *s)
 			if (s->checksum) {
 				s->crc = px__crc32c(s->crc, px_buf_data(&it.buf),
 						    it.buf.length);
-				publish(&s->last_checksum, s->crc);
+				px_stat_set(&s->last_checksum, s->crc);
 			}
-			publish(&s->buffers, s->buffers + 1);
-			publish(&s->bytes, s->bytes + it.buf.length);
+			px_stat_add(&s->buffers, 1);
+			px_stat_add(&s->bytes, it.buf.length);
 			px__cwriter_feed(&s->out, &it.buf);
 		} else if (px_item_is_eos(&it)) {
 			fakesink_eos(s);
@@ -135,9 +127,9 @@ static void fakesink_work(struct px_element *e)
 		} else if (px_item_is_eos(it)) {
 			/* Nothing follows EOS on a link. */
 			px__release_items(items, n);
-			publish(&s->buffers, s->buffers + nbuf);
-			publish(&s->bytes, s->bytes + nbytes);
-			publish(&s->last_checksum, s->crc);
+			px_stat_add(&s->buffers, nbuf);
+			px_stat_add(&s->bytes, nbytes);
+			px_stat_set(&s->last_checksum, s->crc);
 			fakesink_eos(s);
 			return;
 		}
@@ -145,10 +137,10 @@ static void fakesink_work(struct px_element *e)
 	}
 	px__release_items(items, n);
 	if (nbuf) {
-		publish(&s->buffers, s->buffers + nbuf);
-		publish(&s->bytes, s->bytes + nbytes);
+		px_stat_add(&s->buffers, nbuf);
+		px_stat_add(&s->bytes, nbytes);
 		if (s->checksum)
-			publish(&s->last_checksum, s->crc);
+			px_stat_set(&s->last_checksum, s->crc);
 	}
 	if (n == PX__ELEM_BATCH && px_pad_count(s->sink))
 		px_element_schedule(e);

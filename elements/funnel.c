@@ -17,7 +17,7 @@ struct funnel_in {
 
 struct funnel {
 	/* properties */
-	int64_t num_sink_pads; /* read-only */
+	px_stat_i64 num_sink_pads;
 
 	/* run state */
 	struct px_element *e;
@@ -30,9 +30,8 @@ struct funnel {
 };
 
 static const struct px_prop_spec funnel_props[] = {
-	{ .name = "num-sink-pads", .type = PX_PROP_INT, .flags = PX_PROP_READONLY,
-	  .offset = offsetof(struct funnel, num_sink_pads), .max_int = INT64_MAX,
-	  .help = "inputs (sink_%u pads) made so far" },
+	PX_PROP_STAT_I64_SPEC("num-sink-pads", PX_PROP_INT, struct funnel,
+			      num_sink_pads, "inputs (sink_%u pads) made so far"),
 };
 
 static const struct px_pad_template funnel_pads[] = {
@@ -45,7 +44,7 @@ static int funnel_pad_added(struct px_element *e, struct px_pad *pad)
 	struct funnel *s = px_element_priv(e);
 
 	(void)pad;
-	s->num_sink_pads = px_element_pad_count(e, PX_PAD_SINK);
+	px_stat_set(&s->num_sink_pads, px_element_pad_count(e, PX_PAD_SINK));
 	return 0;
 }
 

@@ -17,7 +17,7 @@ struct identity {
 	int64_t sleep_time;  /* ns */
 	int64_t error_after; /* -1: never */
 	bool silent;
-	uint64_t dropped;    /* read-only */
+	px_stat_u64 dropped;
 
 	/* run state */
 	struct px_element *e;
@@ -48,9 +48,9 @@ static const struct px_prop_spec identity_props[] = {
 			 "post an ERROR on the N-th buffer instead of passing it (-1: never)"),
 	PX_PROP_BOOL_SPEC("silent", struct identity, silent, true,
 			  "accepted for GStreamer compatibility: no per-buffer message is ever posted"),
-	{ .name = "dropped", .type = PX_PROP_UINT64, .flags = PX_PROP_READONLY,
-	  .offset = offsetof(struct identity, dropped), .max_u64 = UINT64_MAX,
-	  .help = "buffers dropped by drop-probability in the current run" },
+	PX_PROP_STAT_U64_SPEC("dropped", PX_PROP_UINT64, struct identity,
+			      dropped,
+			      "buffers dropped by drop-probability in the current run"),
 };
 
 static const struct px_pad_template identity_pads[] = {
@@ -77,7 +77,7 @@ static int identity_start(struct px_element *e)
 	s->pending_ready = false;
 	s->timer_armed = false;
 	s->stopping = false;
-	__atomic_store_n(&s->dropped, 0, __ATOMIC_RELAXED);
+	px_stat_set(&s->dropped, 0);
 	return 0;
 }
 
@@ -102,7 +102,7 @@ static bool identity_filter(struct identity *s, struct px_item *it)
 	if (s->drop_threshold &&
 	    (s->drop_all || px__rand_next(&s->rng) < s->drop_threshold)) {
 		px_item_release(it);
-		__atomic_store_n(&s->dropped, s->dropped + 1, __ATOMIC_RELAXED);
+		px_stat_add(&s->dropped, 1);
 		return false;
 	}
 	return true;

@@ -37,9 +37,9 @@ struct queue {
 	int64_t max_size_buffers;
 	uint64_t max_size_bytes; /* 0: no limit */
 	int leaky;
-	uint64_t dropped;		/* read-only */
-	int64_t current_level_buffers;	/* read-only */
-	uint64_t current_level_bytes;	/* read-only */
+	px_stat_u64 dropped;
+	px_stat_i64 current_level_buffers;
+	px_stat_u64 current_level_bytes;
 
 	/* run state */
 	struct px_element *e;
@@ -69,11 +69,6 @@ static const struct px_prop_enum leaky_enums[] = {
 	{ NULL, 0, NULL },
 };
 
-#define RO_SPEC(nm, typ, field, hlp)                                         \
-	{ .name = nm, .type = typ, .flags = PX_PROP_READONLY,               \
-	  .offset = offsetof(struct queue, field), .help = hlp,             \
-	  .max_int = INT64_MAX, .max_u64 = UINT64_MAX }
-
 static const struct px_prop_spec queue_props[] = {
 	PX_PROP_INT_SPEC("reactor", struct queue, reactor, -1, -1, 1023,
 			 "reactor that runs the downstream side (-1: the one after upstream's)"),
@@ -85,12 +80,14 @@ static const struct px_prop_spec queue_props[] = {
 			  "bytes held at most before the queue is full (0: no limit)"),
 	PX_PROP_ENUM_SPEC("leaky", struct queue, leaky, LEAKY_NO, leaky_enums,
 			  "what to do when full: block, or drop new or old buffers"),
-	RO_SPEC("dropped", PX_PROP_UINT64, dropped,
-		"buffers dropped by a leaky queue in the current run"),
-	RO_SPEC("current-level-buffers", PX_PROP_INT, current_level_buffers,
-		"buffers held right now"),
-	RO_SPEC("current-level-bytes", PX_PROP_UINT64, current_level_bytes,
-		"bytes held right now"),
+	PX_PROP_STAT_U64_SPEC("dropped", PX_PROP_UINT64, struct queue, dropped,
+			      "buffers dropped by a leaky queue in the current run"),
+	PX_PROP_STAT_I64_SPEC("current-level-buffers", PX_PROP_INT,
+			      struct queue, current_level_buffers,
+			      "buffers held right now"),
+	PX_PROP_STAT_U64_SPEC("current-level-bytes", PX_PROP_UINT64,
+			      struct queue, current_level_bytes,
+			      "bytes held right now"),
 };
 
 static const struct px_pad_template queue_pads[] = {
@@ -184,9 +181,9 @@ static int queue_start(struct px_element *e)
 	s->drops = 0;
 	s->recheck_armed = false;
 	s->stopping = false;
-	__atomic_store_n(&s->dropped, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->current_level_buffers, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->current_level_bytes, 0, __ATOMIC_RELAXED);
+	px_stat_set(&s->dropped, 0);
+	px_stat_set(&s->current_level_buffers, 0);
+	px_stat_set(&s->current_level_bytes, 0);
 	return 0;
 }
 
@@ -295,7 +292,7 @@ static void drop(struct queue *s, struct px_item *it)
 {
 	px_item_release(it);
 	s->drops++;
-	__atomic_store_n(&s->dropped, s->drops, __ATOMIC_RELAXED);
+	px_stat_set(&s->dropped, s->drops);
 }
 
 /* leaky=downstream: drop our oldest buffer, keeping events in order.
@@ -425,10 +422,9 @@ static void queue_work(struct px_element *e)
 		if (s->head != s->tail) /* leaky drops may leave room */
 			fifo_drain(s, link_room(s));
 	}
-	__atomic_store_n(&s->current_level_buffers,
-			 (int64_t)(s->link_bufs + s->fifo_bufs), __ATOMIC_RELAXED);
-	__atomic_store_n(&s->current_level_bytes, s->link_bytes + s->fifo_bytes,
-			 __ATOMIC_RELAXED);
+	px_stat_set(&s->current_level_buffers,
+		    (int64_t)(s->link_bufs + s->fifo_bufs));
+	px_stat_set(&s->current_level_bytes, s->link_bytes + s->fifo_bytes);
 	if (!px_pad_count(s->sink))
 		return; /* woken when items arrive */
 	if (n && n == want && !by_bytes) {

@@ -53,7 +53,7 @@ struct tcpsink {
 	int mode;
 	int zerocopy;
 	uint64_t zc_threshold;
-	int64_t bound_port; /* read-only */
+	px_stat_i64 bound_port;
 
 	/* run state, reset by start() */
 	struct px_element *e;
@@ -102,10 +102,8 @@ static const struct px_prop_spec tcpsink_props[] = {
 	PX_PROP_SIZE_SPEC("zc-threshold", struct tcpsink, zc_threshold,
 			  TSINK_ZC_AUTO_MIN, 1, 1u << 30,
 			  "zerocopy=auto: smallest buffer sent with SEND_ZC"),
-	{ .name = "bound-port", .type = PX_PROP_INT, .flags = PX_PROP_READONLY,
-	  .offset = offsetof(struct tcpsink, bound_port),
-	  .help = "the port a server listens on, known from PAUSED (useful with port=0)",
-	  .def_int = 0, .min_int = 0, .max_int = 65535 },
+	PX_PROP_STAT_I64_SPEC("bound-port", PX_PROP_INT, struct tcpsink, bound_port,
+			      "the port a server listens on, known from PAUSED (useful with port=0)"),
 };
 
 static const struct px_pad_template tcpsink_pads[] = {
@@ -150,7 +148,7 @@ static int tcpsink_start(struct px_element *e)
 			       &s->send_op, &s->sending, release_held);
 	if (rc < 0)
 		return rc;
-	s->bound_port = s->conn.bound_port;
+	px_stat_set(&s->bound_port, s->conn.bound_port);
 	return 0;
 }
 

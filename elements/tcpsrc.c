@@ -26,7 +26,7 @@ struct tcpsrc {
 	int64_t port;
 	int mode;
 	uint64_t blocksize;
-	int64_t bound_port; /* read-only */
+	px_stat_i64 bound_port;
 	int64_t pool_slots;
 
 	/* run state, reset by start() */
@@ -68,10 +68,8 @@ static const struct px_prop_spec tcpsrc_props[] = {
 	PX_PROP_INT_SPEC("pool-slots", struct tcpsrc, pool_slots,
 			 TSRC_POOL_SLOTS, 2, 65536,
 			 "buffers in the source's pool (received data waiting downstream)"),
-	{ .name = "bound-port", .type = PX_PROP_INT, .flags = PX_PROP_READONLY,
-	  .offset = offsetof(struct tcpsrc, bound_port),
-	  .help = "the port a server listens on, known from PAUSED (useful with port=0)",
-	  .def_int = 0, .min_int = 0, .max_int = 65535 },
+	PX_PROP_STAT_I64_SPEC("bound-port", PX_PROP_INT, struct tcpsrc, bound_port,
+			      "the port a server listens on, known from PAUSED (useful with port=0)"),
 };
 
 static const struct px_pad_template tcpsrc_pads[] = {
@@ -138,7 +136,7 @@ static int tcpsrc_start(struct px_element *e)
 			       &s->recv_op, &s->receiving, release_held);
 	if (rc < 0)
 		return rc;
-	s->bound_port = s->conn.bound_port;
+	px_stat_set(&s->bound_port, s->conn.bound_port);
 	rc = px_element_pool_create(
 		e, (uint32_t)PX_ALIGN_UP(s->blocksize, (uint64_t)(page > 0 ? page : 4096)),
 		(uint32_t)s->pool_slots, &s->pool);

@@ -14,7 +14,7 @@
 struct tee {
 	/* properties */
 	bool allow_not_linked;
-	int64_t num_src_pads; /* read-only */
+	px_stat_i64 num_src_pads;
 
 	/* run state */
 	struct px_element *e;
@@ -27,9 +27,8 @@ struct tee {
 static const struct px_prop_spec tee_props[] = {
 	PX_PROP_BOOL_SPEC("allow-not-linked", struct tee, allow_not_linked, false,
 			  "run (dropping everything) even when no branch is linked"),
-	{ .name = "num-src-pads", .type = PX_PROP_INT, .flags = PX_PROP_READONLY,
-	  .offset = offsetof(struct tee, num_src_pads), .max_int = INT64_MAX,
-	  .help = "branches (src_%u pads) made so far" },
+	PX_PROP_STAT_I64_SPEC("num-src-pads", PX_PROP_INT, struct tee,
+			      num_src_pads, "branches (src_%u pads) made so far"),
 };
 
 static const struct px_pad_template tee_pads[] = {
@@ -42,7 +41,7 @@ static int tee_pad_added(struct px_element *e, struct px_pad *pad)
 	struct tee *s = px_element_priv(e);
 
 	(void)pad;
-	s->num_src_pads = px_element_pad_count(e, PX_PAD_SRC);
+	px_stat_set(&s->num_src_pads, px_element_pad_count(e, PX_PAD_SRC));
 	return 0;
 }
 

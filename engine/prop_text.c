@@ -189,55 +189,37 @@ const char *px__prop_enum_nick(const struct px_prop_spec *spec, int v)
 	return NULL;
 }
 
-/*
- * Format the value of SPEC read from STORE (a pointer to the value). The
- * loads are relaxed atomics: read-only properties (levels, counters) are
- * written by the element on its reactor thread while the application reads
- * them, and a relaxed load costs nothing more than a plain one.
- */
+/* Format the value of SPEC stored at STORE (a plain, non-atomic value). */
 static int format_value(const struct px_prop_spec *spec, const void *store,
 			char *buf, size_t len)
 {
 	const char *nick;
-	double d;
 	int en;
 
 	switch (spec->type) {
 	case PX_PROP_BOOL:
 		return snprintf(buf, len, "%s",
-				__atomic_load_n((const bool *)store,
-						__ATOMIC_RELAXED) ?
-					"true" :
-					"false");
+				*(const bool *)store ? "true" : "false");
 	case PX_PROP_INT:
-		return snprintf(buf, len, "%" PRId64,
-				__atomic_load_n((const int64_t *)store,
-						__ATOMIC_RELAXED));
+		return snprintf(buf, len, "%" PRId64, *(const int64_t *)store);
 	case PX_PROP_UINT64:
-		return snprintf(buf, len, "%" PRIu64,
-				__atomic_load_n((const uint64_t *)store,
-						__ATOMIC_RELAXED));
+		return snprintf(buf, len, "%" PRIu64, *(const uint64_t *)store);
 	case PX_PROP_DOUBLE:
-		__atomic_load((const double *)store, &d, __ATOMIC_RELAXED);
-		return snprintf(buf, len, "%g", d);
+		return snprintf(buf, len, "%g", *(const double *)store);
 	case PX_PROP_STRING: {
 		const char *s = *(char *const *)store;
 		return snprintf(buf, len, "%s", s ? s : "");
 	}
 	case PX_PROP_ENUM:
-		en = __atomic_load_n((const int *)store, __ATOMIC_RELAXED);
+		en = *(const int *)store;
 		nick = px__prop_enum_nick(spec, en);
 		if (nick)
 			return snprintf(buf, len, "%s", nick);
 		return snprintf(buf, len, "%d", en);
 	case PX_PROP_SIZE:
-		return format_size(__atomic_load_n((const uint64_t *)store,
-						   __ATOMIC_RELAXED),
-				   buf, len);
+		return format_size(*(const uint64_t *)store, buf, len);
 	case PX_PROP_DURATION:
-		return format_duration(__atomic_load_n((const int64_t *)store,
-						       __ATOMIC_RELAXED),
-				       buf, len);
+		return format_duration(*(const int64_t *)store, buf, len);
 	}
 	return -EINVAL;
 }
@@ -254,9 +236,19 @@ int px__prop_format(const struct px_prop_spec *spec, const void *priv,
 		int e;
 	} def;
 
-	if (priv)
-		return format_value(spec, (const char *)priv + spec->offset,
-				    buf, len);
+	if (priv) {
+		const void *store = (const char *)priv + spec->offset;
+
+		if (!(spec->flags & PX_PROP_READONLY))
+			return format_value(spec, store, buf, len);
+		/* A statistic the reactor may be writing right now: one
+		 * relaxed atomic load of the px_stat_* field (px_element.h). */
+		if (spec->type == PX_PROP_INT || spec->type == PX_PROP_DURATION)
+			def.i = px_stat_get((const px_stat_i64 *)store);
+		else
+			def.u = px_stat_get((const px_stat_u64 *)store);
+		return format_value(spec, &def, buf, len);
+	}
 	switch (spec->type) {
 	case PX_PROP_BOOL:
 		def.b = spec->def_bool;

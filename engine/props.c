@@ -93,7 +93,13 @@ int px__props_apply_defaults(struct px_element *e)
 			if (!v.s)
 				return -ENOMEM;
 		}
-		write_value(slot(e, spec), spec->type, &v);
+		if (!(spec->flags & PX_PROP_READONLY))
+			write_value(slot(e, spec), spec->type, &v);
+		else if (spec->type == PX_PROP_INT ||
+			 spec->type == PX_PROP_DURATION)
+			px_stat_set((px_stat_i64 *)slot(e, spec), v.i);
+		else
+			px_stat_set((px_stat_u64 *)slot(e, spec), v.u);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef PX_ELEMENT_H
 #define PX_ELEMENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -150,6 +151,52 @@ struct px_prop_spec {
 #define PX_PROP_DURATION_SPEC(nm, T, field, def, lo, hi, hlp)                \
 	{ .name = nm, .type = PX_PROP_DURATION, .offset = offsetof(T, field),\
 	  .help = hlp, .def_int = def, .min_int = lo, .max_int = hi }
+
+/*
+ * Read-only properties (PX_PROP_READONLY) are what an element publishes while
+ * it runs - counters, levels, a bound port - read by the application from its
+ * own thread while the reactor writes them. They are C11 atomics: declare the
+ * field px_stat_u64 (types UINT64, SIZE) or px_stat_i64 (INT, DURATION),
+ * describe it with PX_PROP_STAT_U64_SPEC or PX_PROP_STAT_I64_SPEC, and update
+ * it with px_stat_set(): a relaxed store, so each value is read whole and
+ * orders nothing else, which is all a statistic needs. A spec naming a plain
+ * field does not compile. Other types (bool, double, string, enum) cannot be
+ * read-only: px_registry_add() refuses such a class.
+ */
+typedef _Atomic uint64_t px_stat_u64;
+typedef _Atomic int64_t px_stat_i64;
+
+#define px_stat_set(field, v)                                                \
+	atomic_store_explicit((field), (v), memory_order_relaxed)
+#define px_stat_get(field) atomic_load_explicit((field), memory_order_relaxed)
+/* Add N; the element (one thread) is the only writer, so this is a load and
+ * a store, not a locked read-modify-write. */
+#define px_stat_add(field, n) px_stat_set((field), px_stat_get(field) + (n))
+
+/* Only used inside sizeof: a compile-time check of the field's type. */
+PX_INLINE int px__stat_u64_field(const px_stat_u64 *f)
+{
+	(void)f;
+	return 0;
+}
+PX_INLINE int px__stat_i64_field(const px_stat_i64 *f)
+{
+	(void)f;
+	return 0;
+}
+#define PX__STAT_FIELD_OK(kind, T, field)                                    \
+	(0 * sizeof(px__stat_##kind##_field(&((T *)0)->field)))
+
+/* TYPE is PX_PROP_UINT64 or PX_PROP_SIZE (px_stat_u64 field). */
+#define PX_PROP_STAT_U64_SPEC(nm, type_, T, field, hlp)                      \
+	{ .name = nm, .type = type_, .flags = PX_PROP_READONLY,              \
+	  .offset = offsetof(T, field) + PX__STAT_FIELD_OK(u64, T, field),   \
+	  .help = hlp, .max_u64 = UINT64_MAX }
+/* TYPE is PX_PROP_INT or PX_PROP_DURATION (px_stat_i64 field). */
+#define PX_PROP_STAT_I64_SPEC(nm, type_, T, field, hlp)                      \
+	{ .name = nm, .type = type_, .flags = PX_PROP_READONLY,              \
+	  .offset = offsetof(T, field) + PX__STAT_FIELD_OK(i64, T, field),   \
+	  .help = hlp, .min_int = INT64_MIN, .max_int = INT64_MAX }
 
 /* ---- Element classes ------------------------------------------------------ */
 

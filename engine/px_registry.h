@@ -14,7 +14,8 @@ PX_EXTERN_C_BEGIN
 /*
  * px_registry_add - register CLS (borrowed: must outlive the process use).
  * Returns 0, -EEXIST (a class of that name exists), -EINVAL (malformed
- * class: no name, duplicate property or pad names), -ENOMEM. Any thread.
+ * class: no name, duplicate property or pad names, a read-only property of
+ * a type that is not a px_stat_* integer), -ENOMEM. Any thread.
  */
 PX_API int px_registry_add(const struct px_element_class *cls);
 /* The class named NAME, or NULL. Any thread. */

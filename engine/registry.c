@@ -29,6 +29,13 @@ static const struct px_element_class **reg_tab; /* sorted by name */
 static unsigned reg_n, reg_cap;
 static bool reg_loaded;
 
+/* Read-only properties are px_stat_u64/px_stat_i64 fields (px_element.h). */
+static bool stat_type(enum px_prop_type t)
+{
+	return t == PX_PROP_INT || t == PX_PROP_UINT64 || t == PX_PROP_SIZE ||
+	       t == PX_PROP_DURATION;
+}
+
 static int check_class(const struct px_element_class *cls)
 {
 	if (!cls || !cls->name || !cls->name[0])
@@ -42,6 +49,9 @@ static int check_class(const struct px_element_class *cls)
 			if (!strcmp(cls->props[j].name, n))
 				return -EINVAL;
 		if (cls->props[i].type == PX_PROP_ENUM && !cls->props[i].enums)
+			return -EINVAL;
+		if ((cls->props[i].flags & PX_PROP_READONLY) &&
+		    !stat_type(cls->props[i].type))
 			return -EINVAL;
 	}
 	for (unsigned i = 0; i < cls->n_pads; i++) {

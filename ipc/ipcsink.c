@@ -27,7 +27,7 @@ struct ipcsink {
 	int64_t ring_size;
 	int64_t max_held;
 	/* read-only */
-	uint64_t subscribers, sent, dropped, reclaimed, refused;
+	px_stat_u64 subscribers, sent, dropped, reclaimed, refused;
 	/* run state */
 	struct px_element *self;
 	struct px__ipc_elem_task task;
@@ -52,9 +52,7 @@ static const struct px_prop_enum slow_enums[] = {
 };
 
 #define RO_U64(nm, field, hlp)                                               \
-	{ .name = nm, .type = PX_PROP_UINT64, .flags = PX_PROP_READONLY,     \
-	  .offset = offsetof(struct ipcsink, field), .help = hlp,           \
-	  .max_u64 = UINT64_MAX }
+	PX_PROP_STAT_U64_SPEC(nm, PX_PROP_UINT64, struct ipcsink, field, hlp)
 
 static const struct px_prop_spec ipcsink_props[] = {
 	PX_PROP_STRING_SPEC("channel", struct ipcsink, channel, NULL,
@@ -107,11 +105,11 @@ static void publish_stats(struct ipcsink *s)
 	if (!s->pub)
 		return;
 	px__ipc_pub_stats(s->pub, &st);
-	__atomic_store_n(&s->subscribers, st.subscribers, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->sent, st.sent, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->dropped, st.dropped, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->reclaimed, st.reclaimed, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->refused, st.refused, __ATOMIC_RELAXED);
+	px_stat_set(&s->subscribers, st.subscribers);
+	px_stat_set(&s->sent, st.sent);
+	px_stat_set(&s->dropped, st.dropped);
+	px_stat_set(&s->reclaimed, st.reclaimed);
+	px_stat_set(&s->refused, st.refused);
 }
 
 static void on_warn(void *arg, const char *text)

@@ -20,7 +20,7 @@ struct ipcsrc {
 	int64_t timeout;
 	char *caps;
 	/* read-only */
-	uint64_t received;
+	px_stat_u64 received;
 	/* run state */
 	struct px_element *self;
 	struct px__ipc_elem_task task;
@@ -31,9 +31,7 @@ struct ipcsrc {
 };
 
 #define RO_U64(nm, field, hlp)                                               \
-	{ .name = nm, .type = PX_PROP_UINT64, .flags = PX_PROP_READONLY,     \
-	  .offset = offsetof(struct ipcsrc, field), .help = hlp,            \
-	  .max_u64 = UINT64_MAX }
+	PX_PROP_STAT_U64_SPEC(nm, PX_PROP_UINT64, struct ipcsrc, field, hlp)
 
 static const struct px_prop_spec ipcsrc_props[] = {
 	PX_PROP_STRING_SPEC("channel", struct ipcsrc, channel, NULL,
@@ -99,7 +97,7 @@ static int ipcsrc_start(struct px_element *e)
 
 	s->self = e;
 	s->eos = false;
-	__atomic_store_n(&s->received, 0, __ATOMIC_RELAXED);
+	px_stat_set(&s->received, 0);
 	px__ipc_task_init(&s->task, e);
 	reap_old(s);
 	if (!s->channel || !*s->channel)
@@ -165,7 +163,7 @@ static void ipcsrc_work(struct px_element *e)
 		}
 	}
 	px__ipc_sub_stats(s->sub, &st);
-	__atomic_store_n(&s->received, st.received, __ATOMIC_RELAXED);
+	px_stat_set(&s->received, st.received);
 	if (!s->eos && !px__ipc_sub_idle(s->sub))
 		px_element_schedule(e); /* items raced in */
 }

@@ -18,7 +18,7 @@ struct tp {
 	int leaky;
 	uint64_t blocksize;
 	int64_t timeout;
-	int64_t ro;
+	px_stat_i64 ro;
 	int changes;
 };
 
@@ -41,8 +41,8 @@ static const struct px_prop_spec tp_props[] = {
 	PX_PROP_DURATION_SPEC("timeout", struct tp, timeout, 1000000000, -1,
 			      INT64_MAX, "timeout"),
 	{ .name = "ro", .type = PX_PROP_INT, .flags = PX_PROP_READONLY,
-	  .offset = offsetof(struct tp, ro), .help = "read only",
-	  .def_int = 3, .min_int = 0, .max_int = 10 },
+	  .offset = offsetof(struct tp, ro) + PX__STAT_FIELD_OK(i64, struct tp, ro),
+	  .help = "read only", .def_int = 3, .min_int = 0, .max_int = 10 },
 };
 
 static int tp_changed(struct px_element *e, const struct px_prop_spec *spec)
@@ -273,7 +273,7 @@ START_TEST(test_props_errors)
 
 	/* Read-only, and a refusal by the class is undone. */
 	ck_assert_int_eq(px_element_set(e, "ro", "4"), -EPERM);
-	ck_assert_int_eq(t->ro, 3);
+	ck_assert_int_eq(px_stat_get(&t->ro), 3);
 	ck_assert_int_eq(px_element_set(e, "count", "12"), 0);
 	ck_assert_int_eq(px_element_set(e, "count", "13"), -EDOM);
 	ck_assert_int_eq(t->count, 12);

@@ -47,6 +47,11 @@ static const struct px_prop_spec name_prop[] = {
 	PX_PROP_INT_SPEC("name", struct tpriv, level, 1, 0, 9, "no"),
 };
 
+static const struct px_prop_spec ro_double_prop[] = {
+	{ .name = "ratio", .type = PX_PROP_DOUBLE, .flags = PX_PROP_READONLY,
+	  .offset = offsetof(struct tpriv, level), .help = "not a stat" },
+};
+
 START_TEST(test_registry_add_find)
 {
 	unsigned before = px_registry_count();
@@ -85,6 +90,11 @@ START_TEST(test_registry_malformed)
 	c.n_props = 1;
 	c.priv_size = sizeof(struct tpriv);
 	ck_assert_int_eq(px_registry_add(&c), -EINVAL);
+	/* A read-only property must be a px_stat_* integer. */
+	c.name = "zz-ro-double";
+	c.props = ro_double_prop;
+	ck_assert_int_eq(px_registry_add(&c), -EINVAL);
+	ck_assert_ptr_null(px_registry_find("zz-ro-double"));
 }
 END_TEST
 

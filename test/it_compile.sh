@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The module directions hold at build time (docs/architecture.md, "Modules"):
-# a file compiled with a module's own flags, taken from the build's
-# compile_commands.json, may include what that module may use and fails to
-# compile when it includes anything from a layer above, or another module's
-# internals. Each pair is a header the module may include (which must
-# compile, or the probe itself is broken) and headers it may not.
+# What the compiler promises, proved by compiling probes with a module's own
+# flags (taken from the build's compile_commands.json):
+# 1. The module directions (docs/architecture.md, "Modules"): a module may
+#    include what it may use and fails to compile when it includes anything
+#    from a layer above, or another module's internals. Each check pairs a
+#    header the module may include (which must compile, or the probe itself
+#    is broken) with headers it may not.
+# 2. The element API's type checks (px_element.h): a read-only property spec
+#    naming a plain field instead of a px_stat_* one does not compile.
 set -uo pipefail
 
 build=${PX_BUILD_DIR:?PX_BUILD_DIR must point at the build tree}
@@ -33,13 +36,13 @@ for e in json.load(open(sys.argv[1])):
 EOF
 }
 
-# Compile a probe that includes HEADER with SOURCE's flags; 0 when it builds.
-probe() {
-	local source=$1 header=$2 dir out=() skip=0
+# Compile the C text BODY with SOURCE's flags; 0 when it builds.
+probe_text() {
+	local source=$1 body=$2 dir out=() skip=0
 	mapfile -t lines < <(command_of "$source")
 	((${#lines[@]})) || { echo "no compile command for $source"; return 2; }
 	dir=${lines[0]}
-	printf '#include "%s"\nint px_layer_probe;\n' "$header" >"$tmp/probe.c"
+	printf '%s\n' "$body" >"$tmp/probe.c"
 	for a in "${lines[@]:1}"; do
 		if ((skip)); then skip=0; continue; fi
 		case $a in
@@ -50,6 +53,11 @@ probe() {
 		esac
 	done
 	(cd "$dir" && "${out[@]}" -fsyntax-only -c "$tmp/probe.c") 2>"$tmp/err"
+}
+
+# A probe that includes HEADER with SOURCE's flags.
+probe() {
+	probe_text "$1" "$(printf '#include "%s"\nint px_layer_probe;' "$2")"
 }
 
 # MODULE SOURCE ALLOWED FORBIDDEN...
@@ -82,5 +90,31 @@ check elements elements/identity.c px_element.h reactor_int.h link_int.h \
 	px_pool_int.h ipc_int.h
 check ipc ipc/ipc_api.c link_int.h elements_int.h builtin_int.h
 
+# A stat spec over FIELD_TYPE (the spec macro KIND) compiles or not.
+stat_probe() {
+	probe_text elements/identity.c "#include <stddef.h>
+#include \"px_element.h\"
+struct st { $1 n; };
+static const struct px_prop_spec specs[] = {
+	PX_PROP_STAT_$2_SPEC(\"n\", PX_PROP_$3, struct st, n, \"probe\"),
+};
+const struct px_prop_spec *px_stat_probe = specs;"
+}
+for kind in "U64 UINT64 px_stat_u64 uint64_t" "I64 INT px_stat_i64 int64_t"; do
+	read -r k t good plain <<<"$kind"
+	if stat_probe "$good" "$k" "$t"; then
+		pass "PX_PROP_STAT_${k}_SPEC over a $good field compiles"
+	else
+		fail "PX_PROP_STAT_${k}_SPEC over $good: $(head -3 "$tmp/err")"
+	fi
+	if stat_probe "$plain" "$k" "$t"; then
+		fail "PX_PROP_STAT_${k}_SPEC over a plain $plain field compiles"
+	elif grep -q "incompatible pointer" "$tmp/err"; then
+		pass "PX_PROP_STAT_${k}_SPEC refuses a plain $plain field"
+	else
+		fail "stat probe over $plain failed for another reason: $(head -1 "$tmp/err")"
+	fi
+done
+
 ((failures == 0)) || { echo "$failures failure(s)"; exit 1; }
-echo "all module directions hold"
+echo "all module directions and API type checks hold"
