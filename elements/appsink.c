@@ -68,6 +68,8 @@ static void appsink_work(struct px_element *e)
 			px_stat_add(&s->buffers, 1);
 			if (s->cb.buffer)
 				s->cb.buffer(e, &it->buf, s->cb.arg);
+		} else if (s->cb.caps && !s->eos && px_event_caps(e, it)) {
+			s->cb.caps(e, px_event_caps(e, it), s->cb.arg);
 		} else if (px_item_is_eos(it) && !s->eos) {
 			s->eos = true;
 			if (s->cb.eos)

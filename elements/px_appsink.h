@@ -33,11 +33,19 @@ typedef void (*px_appsink_buffer_fn)(struct px_element *e,
 /* Called once when EOS arrives, after the last buffer callback, on the
  * same thread; the pipeline posts EOS on the bus after it returns. */
 typedef void (*px_appsink_eos_fn)(struct px_element *e, void *arg);
+/*
+ * Called before the first buffer and whenever the caps of the buffers that
+ * follow change (a CAPS event), in stream order, on the same thread. CAPS
+ * is borrowed (transfer none) and stays valid while the pipeline lives.
+ */
+typedef void (*px_appsink_caps_fn)(struct px_element *e,
+				   const struct px_caps *caps, void *arg);
 
 struct px_appsink_callbacks {
 	px_appsink_buffer_fn buffer; /* NULL: buffers are dropped */
 	px_appsink_eos_fn eos;	     /* NULL: nothing to do at EOS */
-	void *arg;		     /* passed to both */
+	px_appsink_caps_fn caps;     /* NULL: caps are not reported */
+	void *arg;		     /* passed to each */
 };
 
 /*

@@ -81,6 +81,8 @@ struct px_link {
 	struct px_list node;	/* px_pipeline.links */
 	struct px_pad *src, *sink; /* NULL for a process link's far end */
 	struct px_caps *filter; /* NULL: none */
+	struct px_caps *caps;	/* src ^ filter ^ sink, from validation */
+	uint32_t caps_id;	/* CAPS caps, interned; 0 before validation */
 	unsigned req_capacity;	/* asked at link time, 0: default */
 	unsigned capacity;	/* ring slots (READY on) */
 	void *mem;		/* ring memory: heap, or inside seg */

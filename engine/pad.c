@@ -93,8 +93,8 @@ static inline void count_items(_Atomic uint64_t *nbuf, _Atomic uint64_t *nbytes,
 			bytes += items[i].buf.length;
 		}
 	}
-	px__stat_add(nbuf, b);
-	px__stat_add(nbytes, bytes);
+	px_stat_add(nbuf, b);
+	px_stat_add(nbytes, bytes);
 }
 
 PX_API unsigned px_pad_pull(struct px_pad *pad, struct px_item *items,
@@ -123,19 +123,6 @@ PX_API unsigned px_pad_count(const struct px_pad *pad)
 	return pad->link ? px_ring_count(pad->link->ring) : 0;
 }
 
-PX_API unsigned px_pad_room(struct px_pad *pad)
-{
-	struct px_link *l = pad->link;
-	unsigned room;
-
-	if (px_unlikely(!l))
-		return 0;
-	room = px_ring_free_count(l->ring);
-	if (px_unlikely(!room))
-		room = px__link_producer_wait(l);
-	return room;
-}
-
 /* Why a push cannot go through, or PX_FLOW_OK. */
 static inline enum px_flow push_check(const struct px_pad *pad)
 {
@@ -154,6 +141,24 @@ static inline enum px_flow push_check(const struct px_pad *pad)
 	return PX_FLOW_OK;
 }
 
+PX_API unsigned px_pad_room(struct px_pad *pad)
+{
+	struct px_link *l = pad->link;
+	unsigned room;
+
+	if (px_unlikely(!l))
+		return 0;
+	room = px_ring_free_count(l->ring);
+	if (px_unlikely(!room))
+		room = px__link_producer_wait(l);
+	/* Caps the consumer has not seen go first (caps_event.c), out of
+	 * this room, so that what is left is the element's. */
+	if (px_unlikely(pad->caps_sent != pad->caps_cur) && room &&
+	    push_check(pad) == PX_FLOW_OK && px__pad_send_caps(pad))
+		room--;
+	return room;
+}
+
 PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 {
 	struct px_link *l = pad->link;
@@ -163,14 +168,25 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 		px_item_release(item);
 		return why;
 	}
+	if (px_unlikely(item->type != PX_ITEM_BUFFER)) {
+		if (item->ev.type == PX_EVENT_CAPS &&
+		    px__pad_caps_event(pad, item)) {
+			px_item_release(item);
+			return PX_FLOW_ERROR;
+		}
+	} else if (px_unlikely(pad->caps_sent != pad->caps_cur)) {
+		if (!px__pad_send_caps(pad) &&
+		    (!px__link_producer_wait(l) || !px__pad_send_caps(pad)))
+			return PX_FLOW_BUSY;
+	}
 	if (px_unlikely(!px_ring_enqueue(l->ring, item))) {
 		if (!px__link_producer_wait(l) ||
 		    !px_ring_enqueue(l->ring, item))
 			return PX_FLOW_BUSY;
 	}
 	if (px_likely(item->type == PX_ITEM_BUFFER)) {
-		px__stat_add(&pad->elem->buffers_out, 1);
-		px__stat_add(&pad->elem->bytes_out, item->buf.length);
+		px_stat_add(&pad->elem->buffers_out, 1);
+		px_stat_add(&pad->elem->bytes_out, item->buf.length);
 	} else if (px_item_is_eos(item)) {
 		pad->eos = true;
 	}
@@ -178,11 +194,33 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 	return PX_FLOW_OK;
 }
 
+/* A burst with a CAPS event in it: one item at a time, each through
+ * px_pad_push. Rare (caps change), so simple. */
+static enum px_flow push_each(struct px_pad *pad, struct px_item *items,
+			      unsigned n, unsigned *taken)
+{
+	enum px_flow f = PX_FLOW_OK;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		f = px_pad_push(pad, &items[i]);
+		if (f != PX_FLOW_OK)
+			break;
+	}
+	if (taken)
+		*taken = i;
+	if (f != PX_FLOW_OK && f != PX_FLOW_BUSY) /* item i was released */
+		for (unsigned k = i + 1; k < n; k++)
+			px_item_release(&items[k]);
+	return f;
+}
+
 PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 				      unsigned n, unsigned *taken)
 {
 	struct px_link *l = pad->link;
 	enum px_flow why = push_check(pad);
+	uint64_t nbuf = 0, nbytes = 0;
 	unsigned done;
 
 	if (taken)
@@ -193,6 +231,18 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 			px_item_release(&items[i]);
 		return why;
 	}
+	for (unsigned i = 0; i < n; i++) {
+		if (px_likely(items[i].type == PX_ITEM_BUFFER)) {
+			nbuf++;
+			nbytes += items[i].buf.length;
+		} else if (items[i].ev.type == PX_EVENT_CAPS) {
+			return push_each(pad, items, n, taken);
+		}
+	}
+	if (px_unlikely(pad->caps_sent != pad->caps_cur) && n &&
+	    !px__pad_send_caps(pad) &&
+	    (!px__link_producer_wait(l) || !px__pad_send_caps(pad)))
+		return n ? PX_FLOW_BUSY : PX_FLOW_OK;
 	done = px_ring_enqueue_burst(l->ring, items, n);
 	if (px_unlikely(done < n) && px__link_producer_wait(l))
 		done += px_ring_enqueue_burst(l->ring, items + done, n - done);
@@ -200,8 +250,13 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 		*taken = done;
 	if (!done)
 		return n ? PX_FLOW_BUSY : PX_FLOW_OK;
-	count_items(&pad->elem->buffers_out, &pad->elem->bytes_out, items,
-		    done);
+	if (px_likely(done == n)) {
+		px_stat_add(&pad->elem->buffers_out, nbuf);
+		px_stat_add(&pad->elem->bytes_out, nbytes);
+	} else {
+		count_items(&pad->elem->buffers_out, &pad->elem->bytes_out,
+			    items, done);
+	}
 	if (px_unlikely(px_item_is_eos(&items[done - 1])))
 		pad->eos = true;
 	px__link_wake_consumer(l);

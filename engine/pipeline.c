@@ -64,6 +64,7 @@ PX_API int px_pipeline_create(const char *name, struct px_pipeline **out)
 	px_list_init(&p->pools);
 	px_list_init(&p->old_pools);
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->caps_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&p->cv, &ca);
@@ -96,6 +97,7 @@ PX_API void px_pipeline_destroy(struct px_pipeline *p)
 
 		px_list_del(pos);
 		px_caps_unref(l->filter);
+		px_caps_unref(l->caps);
 		free(l->mem);
 		free(l);
 	}
@@ -109,6 +111,8 @@ PX_API void px_pipeline_destroy(struct px_pipeline *p)
 	close(p->eos_fd);
 	px__bus_destroy(p->bus);
 	pthread_cond_destroy(&p->cv);
+	px__caps_table_free(p);
+	pthread_mutex_destroy(&p->caps_mu);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
@@ -644,11 +648,11 @@ PX_API int px_pipeline_validate(struct px_pipeline *p)
 	px_list_for_each(pos, &p->links) {
 		struct px_link *l = px_list_entry(pos, struct px_link, node);
 
-		err = link_caps_check(l->src->caps, l->filter, l->sink->caps);
+		err = px__link_set_caps(p, l);
 		if (err) {
-			if (err == -EINVAL)
+			if (err == -ENODATA)
 				fail_caps(p, l->src, l->filter, l->sink);
-			return err;
+			return err == -ENODATA ? -EINVAL : err;
 		}
 	}
 	order = calloc(p->n_elems, sizeof(*order));

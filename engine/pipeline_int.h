@@ -49,6 +49,10 @@ struct px_pad {
 	struct px_element *elem;
 	struct px_element *peer;     /* element at the other end */
 	bool eos;		     /* src: EOS pushed; sink: EOS pulled */
+	/* src: caps of the buffers pushed next, and those downstream last
+	 * saw; they differ until the next buffer sends a CAPS event
+	 * (caps_event.c). Interned ids, 0 none. */
+	uint32_t caps_cur, caps_sent;
 	/* cold */
 	enum px_pad_direction dir;
 	const struct px_pad_template *tmpl;
@@ -138,6 +142,11 @@ struct px_pipeline {
 	/* Time in PLAYING (ns, CLOCK_MONOTONIC). */
 	_Atomic uint64_t t_start, t_end; /* t_end 0 while running */
 	uint64_t t_acc;
+	/* Caps named by CAPS events: id - 1 indexes caps[]; each entry holds a
+	 * reference until the pipeline is destroyed (caps_event.c). */
+	pthread_mutex_t caps_mu;
+	struct px_caps **caps;
+	uint32_t n_caps, cap_caps;
 };
 
 /* ---- element.c ----------------------------------------------------------- */
@@ -197,6 +206,27 @@ void px__pipeline_fail(struct px_pipeline *p, int code, const char *source,
 int px__pipeline_toposort(struct px_pipeline *p, struct px_element **order,
 			  struct px_element **cycle_at);
 
+/* ---- caps_event.c -------------------------------------------------------- */
+
+/* The id of CAPS in P's table (interned: equal caps, one id; a reference is
+ * taken for a new entry). Returns 0 or -ENOMEM. Any thread. */
+int px__caps_intern(struct px_pipeline *p, const struct px_caps *caps,
+		    uint32_t *id);
+/* The caps of ID (transfer none, valid while P lives), or NULL. */
+const struct px_caps *px__caps_lookup(struct px_pipeline *p, uint32_t id);
+void px__caps_table_free(struct px_pipeline *p);
+/* Validation: L's caps (src ^ filter ^ sink) and their id. Returns 0,
+ * -ENODATA (they contradict), -ENOMEM. */
+int px__link_set_caps(struct px_pipeline *p, struct px_link *l);
+/* A new run: src PAD's current caps are its link's, none sent. */
+void px__pad_caps_reset(struct px_pad *pad);
+/* A CAPS event IT is pushed on PAD: narrow it to the link's caps and make
+ * it the pad's current and sent caps. Returns 0, or an errno after
+ * posting the error. Reactor thread. */
+int px__pad_caps_event(struct px_pad *pad, struct px_item *it);
+/* Enqueue a CAPS event of PAD's current caps; false when the ring is full. */
+bool px__pad_send_caps(struct px_pad *pad);
+
 /* ---- pipeline_state.c ---------------------------------------------------- */
 
 /* Run FN(ARG) on reactor R's thread and wait for it. Application thread. */
@@ -208,13 +238,5 @@ void px__pipeline_stop_done(struct px_pipeline *p, struct px_element *e);
 uint64_t px__pipeline_play_ns(const struct px_pipeline *p);
 /* Stamp the end of the run (EOS or ERROR), once. Any thread. */
 void px__pipeline_mark_end(struct px_pipeline *p);
-
-/* Relaxed single-writer counter bump (reactor thread). */
-PX_INLINE void px__stat_add(_Atomic uint64_t *c, uint64_t v)
-{
-	/* relaxed: one writer; readers only need a torn-free value */
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-			      memory_order_relaxed);
-}
 
 #endif /* PX_PIPELINE_INT_H */

@@ -355,8 +355,10 @@ static void reset_run(struct px_pipeline *p)
 		atomic_store_explicit(&e->buffers_out, 0, memory_order_relaxed);
 		atomic_store_explicit(&e->bytes_in, 0, memory_order_relaxed);
 		atomic_store_explicit(&e->bytes_out, 0, memory_order_relaxed);
-		for (unsigned j = 0; j < e->n_pads; j++)
+		for (unsigned j = 0; j < e->n_pads; j++) {
 			e->pads[j]->eos = false;
+			px__pad_caps_reset(e->pads[j]);
+		}
 	}
 	px_list_for_each(pos, &p->links)
 		px__link_reset(px_list_entry(pos, struct px_link, node));

@@ -30,22 +30,27 @@ enum px_item_type {
 	PX_ITEM_EVENT = 2,
 };
 
+/*
+ * Events travel in order with the buffers. The values are part of the wire
+ * formats of process and host links: never renumber them.
+ */
 enum px_event_type {
-	PX_EVENT_EOS = 1,	  /* no more items on this link */
-	PX_EVENT_FLUSH_START = 2, /* drop what you hold, refuse data */
-	PX_EVENT_FLUSH_STOP = 3,  /* accept data again */
-	PX_EVENT_CAPS = 4,	  /* caps of the buffers that follow */
-	PX_EVENT_SEGMENT = 5,	  /* stream position/rate information */
-	PX_EVENT_CUSTOM = 6,	  /* application-defined payload */
+	PX_EVENT_EOS = 1,  /* no more items on this link */
+	PX_EVENT_CAPS = 2, /* the caps of the buffers that follow */
 };
 
 #define PX_EVENT_PAYLOAD 48
 
-/* An in-order event. CAPS carries an id of the pipeline's interned caps. */
+/*
+ * An in-order event. A CAPS event names caps by an id the pipeline interned
+ * (read them with px_event_caps()); the engine sends one before the first
+ * buffer on every link and after every change (px_pad_push_caps()), and
+ * narrows one an element forwards to the caps of the link it enters.
+ */
 struct px_event {
 	uint16_t type;	  /* enum px_event_type */
 	uint16_t size;	  /* bytes used in data[] */
-	uint32_t caps_id; /* PX_EVENT_CAPS: px_pipeline caps table id */
+	uint32_t caps_id; /* PX_EVENT_CAPS: the pipeline's id of the caps */
 	uint8_t data[PX_EVENT_PAYLOAD];
 };
 
@@ -303,6 +308,29 @@ PX_API const struct px_caps *px_pad_caps(const struct px_pad *pad);
  * Application thread (init, prop_changed, pad_added).
  */
 PX_API int px_pad_set_caps(struct px_pad *pad, const struct px_caps *caps);
+/*
+ * px_pad_link_caps - the caps of PAD's link: its src pad's, its filter's and
+ * its sink pad's intersected by validation; NULL while unlinked or before
+ * READY. (transfer none): valid while the pipeline lives. Any thread.
+ */
+PX_API const struct px_caps *px_pad_link_caps(const struct px_pad *pad);
+/*
+ * px_pad_push_caps - from now on, buffers pushed on src PAD are of CAPS
+ * (borrowed), narrowed to the link's caps: the next buffer is preceded by a
+ * CAPS event (docs/architecture.md, "Caps"). For a source that learns its
+ * caps while running (ipcsrc from its publisher), or an element whose output
+ * changes mid-stream.
+ * Returns 0; -EINVAL (NULL, not a src pad, or CAPS do not fit the link's:
+ * the error is posted, naming both), -ENOTCONN (unlinked), -ENOMEM.
+ * Reactor thread.
+ */
+PX_API int px_pad_push_caps(struct px_pad *pad, const struct px_caps *caps);
+/*
+ * px_event_caps - the caps a CAPS event IT names, or NULL when IT is not a
+ * CAPS event. (transfer none): valid while E's pipeline lives. Any thread.
+ */
+PX_API const struct px_caps *px_event_caps(const struct px_element *e,
+					   const struct px_item *it);
 
 /*
  * px_pad_pull - take up to N items waiting on sink pad PAD.

@@ -348,6 +348,9 @@ static int take(struct px_ipc_subscriber *s, struct px_buf *out)
 			}
 			if (px_item_is_eos(it))
 				s->eos = true;
+			else if (px__ipc_sub_is_caps(it))
+				snprintf(s->caps, sizeof(s->caps), "%s",
+					 px__ipc_sub_caps(s->sub));
 		}
 		if (s->eos)
 			return -ENODATA;

@@ -54,6 +54,18 @@
 #define PX__IPC_MAX_POOLS 32	  /* pools one channel can announce */
 #define PX__IPC_MSG_MAX 512	  /* largest control message */
 
+/*
+ * A caps change travels in the data ring, in order with the buffers: the
+ * caps text (no NUL, at most PX__IPC_CAPS_MAX - 1 bytes) cut into CAPS
+ * events of up to PX_EVENT_PAYLOAD bytes in data[], each with caps_id =
+ * offset << 16 | total length. A subscriber that joined mid-way (an offset
+ * that is not what it has) ignores the rest: its WELCOME had the new caps.
+ */
+#define PX__IPC_CAPS_FRAGS                                                   \
+	((PX__IPC_CAPS_MAX + PX_EVENT_PAYLOAD - 1) / PX_EVENT_PAYLOAD)
+/* Cut TEXT into OUT[PX__IPC_CAPS_FRAGS]; returns how many items. */
+unsigned px__ipc_caps_encode(const char *text, struct px_item *out);
+
 enum px__ipc_msg_type {
 	PX__IPC_HELLO = 1,   /* S->P: who I am, which channel */
 	PX__IPC_WELCOME = 2, /* P->S: ring geometry, caps; fds: rings, to_sub,
@@ -245,6 +257,14 @@ int px__ipc_pub_create(struct px_reactor *r,
  */
 unsigned px__ipc_pub_send(struct px__ipc_pub *pub, struct px_item *items,
 			  unsigned n);
+/*
+ * px__ipc_pub_set_caps - the channel's caps are TEXT from now on: later
+ * subscribers get them in WELCOME, and when they changed, FRAGS (room for
+ * PX__IPC_CAPS_FRAGS) gets the items that tell the present ones, to be
+ * sent in order with the buffers. Returns how many (0: unchanged).
+ */
+unsigned px__ipc_pub_set_caps(struct px__ipc_pub *pub, const char *text,
+			      struct px_item *frags);
 /* Take back releases and ask for a wakeup on the next one: before the
  * caller waits (send takes them too, without the wakeup). */
 void px__ipc_pub_poll(struct px__ipc_pub *pub);
@@ -306,11 +326,22 @@ int px__ipc_sub_create(struct px_reactor *r,
 		       struct px__ipc_sub **out);
 /*
  * px__ipc_sub_recv - up to N items into ITEMS, buffers translated to local
- * read-only pools (transfer full). Returns the count; 0 when none is ready
- * (ev.task runs when there may be). Reactor thread.
+ * read-only pools (transfer full). Where the publisher's caps changed, one
+ * CAPS event with caps_id 0 stands in the stream (px__ipc_sub_is_caps) and
+ * ends the batch; px__ipc_sub_caps() has the new caps until the next call.
+ * Returns the count; 0
+ * when none is ready (ev.task runs when there may be). Reactor thread.
  */
 unsigned px__ipc_sub_recv(struct px__ipc_sub *sub, struct px_item *items,
 			  unsigned n);
+/* The publisher's caps: WELCOME's, then the last change received. */
+const char *px__ipc_sub_caps(const struct px__ipc_sub *sub);
+/* Whether IT is the mark of a caps change px__ipc_sub_recv hands out. */
+PX_INLINE bool px__ipc_sub_is_caps(const struct px_item *it)
+{
+	return it->type == PX_ITEM_EVENT && it->ev.type == PX_EVENT_CAPS &&
+	       it->ev.caps_id == 0;
+}
 /* Ask for a wakeup when items arrive; false when some are waiting. */
 bool px__ipc_sub_idle(struct px__ipc_sub *sub);
 /* The eventfd the publisher writes to wake us, -1 before READY: readable

@@ -25,6 +25,26 @@ void px__ipc_hdr_init(struct px__ipc_hdr *h, enum px__ipc_msg_type type,
 	h->size = size;
 }
 
+unsigned px__ipc_caps_encode(const char *text, struct px_item *out)
+{
+	size_t total = strnlen(text, PX__IPC_CAPS_MAX - 1), off = 0;
+	unsigned n = 0;
+
+	do {
+		size_t k = PX_MIN(total - off, (size_t)PX_EVENT_PAYLOAD);
+		struct px_item *it = &out[n++];
+
+		memset(it, 0, sizeof(*it));
+		it->type = PX_ITEM_EVENT;
+		it->ev.type = PX_EVENT_CAPS;
+		it->ev.size = (uint16_t)k;
+		it->ev.caps_id = (uint32_t)(off << 16 | total);
+		memcpy(it->ev.data, text + off, k);
+		off += k;
+	} while (off < total);
+	return n;
+}
+
 static bool terminated(const char *s, size_t cap)
 {
 	return memchr(s, '\0', cap) != NULL;

@@ -443,6 +443,15 @@ unsigned px__ipc_pub_send(struct px__ipc_pub *pub, struct px_item *items,
 	return done;
 }
 
+unsigned px__ipc_pub_set_caps(struct px__ipc_pub *pub, const char *text,
+			      struct px_item *frags)
+{
+	if (!strncmp(pub->caps, text, sizeof(pub->caps) - 1))
+		return 0;
+	snprintf(pub->caps, sizeof(pub->caps), "%s", text);
+	return px__ipc_caps_encode(pub->caps, frags);
+}
+
 /* ---- queries ---------------------------------------------------------------------- */
 
 unsigned px__ipc_pub_subscribers(const struct px__ipc_pub *pub)

@@ -52,6 +52,8 @@ struct px__ipc_sub {
 	int pidfd;		/* the publisher's process, watched */
 	struct px__ipc_ctl ctl;
 	char caps[PX__IPC_CAPS_MAX];
+	char caps_next[PX__IPC_CAPS_MAX]; /* a change being received */
+	uint32_t caps_have;	/* its bytes so far */
 	/* the process link: data ring (consumer end here) and returns */
 	struct px_segment *seg;
 	struct px_link link;
@@ -502,8 +504,34 @@ int px__ipc_sub_create(struct px_reactor *r,
 
 /* ---- items --------------------------------------------------------------------- */
 
-/* Check and translate IT in place; 1 ok, 0 its pool is not known yet,
- * -EPROTO for an item no publisher may send. */
+/* A piece of a caps change (ipc_int.h): 1 the change is complete and IT
+ * becomes its mark, 2 a piece taken (or skipped: we joined mid-way),
+ * -EPROTO malformed. */
+static int caps_piece(struct px__ipc_sub *s, struct px_item *it)
+{
+	uint32_t off = it->ev.caps_id >> 16, total = it->ev.caps_id & 0xffff;
+
+	if (!it->ev.size || !total || total >= PX__IPC_CAPS_MAX ||
+	    off + it->ev.size > total)
+		return -EPROTO;
+	if (off == 0)
+		s->caps_have = 0;
+	if (off != s->caps_have)
+		return 2; /* joined mid-way: WELCOME had these caps */
+	memcpy(s->caps_next + off, it->ev.data, it->ev.size);
+	s->caps_have += it->ev.size;
+	if (s->caps_have < total)
+		return 2;
+	memcpy(s->caps, s->caps_next, total);
+	s->caps[total] = '\0';
+	s->caps_have = 0;
+	it->ev.caps_id = 0;
+	it->ev.size = 0;
+	return 1;
+}
+
+/* Check and translate IT in place; 1 ok, 2 taken (nothing to hand out), 0
+ * its pool is not known yet, -EPROTO for an item no publisher may send. */
 static int translate(struct px__ipc_sub *s, struct px_item *it)
 {
 	const struct sub_pool *sp;
@@ -514,6 +542,10 @@ static int translate(struct px__ipc_sub *s, struct px_item *it)
 			return -EPROTO;
 		if (it->ev.type == PX_EVENT_EOS)
 			s->eos_seen = true;
+		else if (it->ev.type == PX_EVENT_CAPS)
+			return caps_piece(s, it);
+		else
+			return -EPROTO;
 		return 1;
 	}
 	if (it->type != PX_ITEM_BUFFER || it->buf.pool == 0)
@@ -566,11 +598,20 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
 			break; /* its POOL message is on the way */
 		if (ok < 0) {
 			end(s, -EPROTO, "channel %s: the publisher sent an item "
-					"outside its pools", s->channel);
+					"outside its pools or a malformed "
+					"event", s->channel);
 			s->stash_at = s->stash_n = 0;
 			break;
 		}
+		if (ok == 2) {
+			s->stash_at++;
+			continue;
+		}
 		items[got++] = s->stash[s->stash_at++];
+		/* A caps change ends the batch: px__ipc_sub_caps() stays what
+		 * its mark means until the caller took it. */
+		if (px__ipc_sub_is_caps(&items[got - 1]))
+			break;
 	}
 	if (!got && s->gone && !s->reported && s->stash_at == s->stash_n &&
 	    (!s->link.ring || !px_ring_count(s->link.ring))) {
@@ -579,6 +620,11 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
 			s->ev.error(s->ev.arg, s->end_err, s->end_text);
 	}
 	return got;
+}
+
+const char *px__ipc_sub_caps(const struct px__ipc_sub *s)
+{
+	return s->caps;
 }
 
 int px__ipc_sub_wake_fd(const struct px__ipc_sub *s)

@@ -34,6 +34,9 @@ struct ipcsink {
 	struct px__ipc_pub *pub;
 	struct px_item pend[PX__IPC_BATCH];
 	unsigned pend_at, pend_n;
+	/* a caps change, sent before pend[pend_at] */
+	struct px_item caps_frag[PX__IPC_CAPS_FRAGS];
+	unsigned frag_at, frag_n;
 	bool flowing;	    /* wait-for satisfied */
 	bool eos_sent;
 	bool eos_done;
@@ -128,19 +131,35 @@ static void on_error(void *arg, int err, const char *text)
 			 px_strerror(err));
 }
 
+/* CAPS's text into TEXT[PX__IPC_CAPS_MAX]: what a process link carries. */
+static int caps_text(struct ipcsink *s, const struct px_caps *caps,
+		     char *text)
+{
+	size_t need = px_caps_to_string(caps, text, PX__IPC_CAPS_MAX);
+
+	if (need < PX__IPC_CAPS_MAX)
+		return 0;
+	px_element_error(s->self, -E2BIG,
+			 "%s: caps of %zu bytes as text; a process link "
+			 "carries at most %d: %.60s...",
+			 px_element_name(s->self), need, PX__IPC_CAPS_MAX - 1,
+			 text);
+	return -E2BIG;
+}
+
 static int ipcsink_start(struct px_element *e)
 {
 	struct ipcsink *s = px_element_priv(e);
 	struct px__ipc_pub_config cfg = { 0 };
 	struct px__ipc_pub_events ev = { .arg = s, .task = &s->task.task,
 					 .warn = on_warn, .error = on_error };
-	const struct px_pad *up = px_pad_peer(px_element_pad(e, "sink"));
-	char why[PX_MSG_TEXT] = "", caps[PX__IPC_CAPS_MAX] = "ANY";
+	char why[PX_MSG_TEXT] = "", caps[PX__IPC_CAPS_MAX];
 	int err;
 
 	s->self = e;
 	px__ipc_task_init(&s->task, e);
 	s->pend_at = s->pend_n = 0;
+	s->frag_at = s->frag_n = 0;
 	s->flowing = s->wait_for == 0;
 	s->eos_sent = s->eos_done = s->copy_warned = false;
 	s->copy_pool = NULL;
@@ -157,8 +176,9 @@ static int ipcsink_start(struct px_element *e)
 					&s->n_gids);
 	if (err)
 		return err;
-	if (up && px_pad_caps(up))
-		px_caps_to_string(px_pad_caps(up), caps, sizeof(caps));
+	err = caps_text(s, px_pad_link_caps(px_element_pad(e, "sink")), caps);
+	if (err)
+		return err;
 	cfg.channel = s->channel;
 	cfg.socket_path = s->socket_path;
 	cfg.caps = caps;
@@ -240,6 +260,23 @@ static int prepare(struct ipcsink *s)
 	return 0;
 }
 
+/*
+ * A CAPS event IT arrived: the channel's caps are IT's from now on. Present
+ * subscribers learn them in order with the buffers (the pieces go before
+ * the next item); later ones in their WELCOME.
+ */
+static int caps_change(struct ipcsink *s, const struct px_item *it)
+{
+	char text[PX__IPC_CAPS_MAX];
+	int err = caps_text(s, px_event_caps(s->self, it), text);
+
+	if (err)
+		return err;
+	s->frag_at = 0;
+	s->frag_n = px__ipc_pub_set_caps(s->pub, text, s->caps_frag);
+	return 0;
+}
+
 static void ipcsink_work(struct px_element *e)
 {
 	struct ipcsink *s = px_element_priv(e);
@@ -255,8 +292,15 @@ static void ipcsink_work(struct px_element *e)
 		s->flowing = true;
 	}
 	for (;;) {
-		unsigned took, eos_at;
+		unsigned took, eos_at, end;
 
+		if (s->frag_at < s->frag_n) {
+			s->frag_at += px__ipc_pub_send(s->pub,
+						       s->caps_frag + s->frag_at,
+						       s->frag_n - s->frag_at);
+			if (s->frag_at < s->frag_n)
+				break; /* a subscriber has no room */
+		}
 		if (s->pend_at == s->pend_n) {
 			s->pend_at = 0;
 			s->pend_n = s->eos_sent ? 0 :
@@ -264,19 +308,28 @@ static void ipcsink_work(struct px_element *e)
 			if (!s->pend_n)
 				break;
 		}
+		if (px_event_caps(e, &s->pend[s->pend_at])) {
+			if (caps_change(s, &s->pend[s->pend_at++]))
+				break; /* the error was posted */
+			continue;
+		}
 		if (prepare(s))
 			break; /* -ENOBUFS waits; an error was posted */
-		/* Look before sending: the items sent are consumed. */
-		eos_at = s->pend_n;
-		for (unsigned i = s->pend_at; i < s->pend_n; i++)
-			if (px_item_is_eos(&s->pend[i]))
+		/* Look before sending: the items sent are consumed. Send up
+		 * to the next caps change. */
+		eos_at = end = s->pend_n;
+		for (unsigned i = s->pend_at; i < end; i++) {
+			if (px_event_caps(e, &s->pend[i]))
+				end = i;
+			else if (px_item_is_eos(&s->pend[i]))
 				eos_at = i;
+		}
 		took = px__ipc_pub_send(s->pub, s->pend + s->pend_at,
-					s->pend_n - s->pend_at);
+					end - s->pend_at);
 		s->pend_at += took;
 		if (eos_at < s->pend_at)
 			s->eos_sent = true;
-		if (s->pend_at < s->pend_n)
+		if (s->pend_at < end)
 			break; /* a subscriber has no room: it wakes us */
 	}
 	if (s->pend_at == s->pend_n)

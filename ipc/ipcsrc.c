@@ -28,6 +28,7 @@ struct ipcsrc {
 	struct px__ipc_sub *old;   /* closed, buffers may still be held */
 	struct px_caps *want;
 	bool eos;
+	bool connected;	/* the handshake gave us the publisher's caps */
 };
 
 #define RO_U64(nm, field, hlp)                                               \
@@ -58,24 +59,73 @@ static void on_error(void *arg, int err, const char *text)
 			 text);
 }
 
+/*
+ * The publisher's caps TEXT are those of the buffers that follow: checked
+ * against caps= and made our src pad's caps, so that downstream gets them
+ * in a CAPS event before the next buffer. Returns 0 or the error posted.
+ */
+static int take_caps(struct ipcsrc *s, const char *text)
+{
+	struct px_caps *have = NULL;
+	size_t at = 0;
+	int err;
+
+	if (px_caps_parse(text, &have, &at)) {
+		px_element_error(s->self, -EPROTO,
+				 "%s: channel %s announced caps '%s', which do "
+				 "not parse (byte %zu)",
+				 px_element_name(s->self), s->channel, text, at);
+		return -EPROTO;
+	}
+	if (s->want && !px_caps_can_intersect(have, s->want)) {
+		px_caps_unref(have);
+		px_element_error(s->self, -EPROTO,
+				 "%s: channel %s carries caps '%s', which do "
+				 "not match caps='%s'",
+				 px_element_name(s->self), s->channel, text,
+				 s->caps);
+		return -EPROTO;
+	}
+	err = px_pad_push_caps(px_element_pad(s->self, "src"), have);
+	px_caps_unref(have);
+	return err;
+}
+
 static void on_connected(void *arg, const char *caps)
 {
 	struct ipcsrc *s = arg;
-	struct px_caps *have = NULL;
-	size_t at = 0;
 
-	if (!s->want)
-		return;
-	if (px_caps_parse(caps, &have, &at) == 0 &&
-	    px_caps_can_intersect(have, s->want)) {
-		px_caps_unref(have);
-		return;
+	if (take_caps(s, caps) == 0) {
+		s->connected = true;
+		px_element_schedule(s->self);
 	}
-	px_caps_unref(have);
-	px_element_error(s->self, -EPROTO,
-			 "%s: channel %s carries caps '%s', which do not "
-			 "match caps='%s'",
-			 px_element_name(s->self), s->channel, caps, s->caps);
+}
+
+/* Push ITEMS[0..N) in order; a caps change mark among them (the publisher's
+ * caps changed there) becomes our caps. -1 when the pipeline refused. */
+static int push_items(struct ipcsrc *s, struct px_pad *out,
+		      struct px_item *items, unsigned n)
+{
+	unsigned at = 0, i;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && !px__ipc_sub_is_caps(&items[i]))
+			continue;
+		/* Room was there: only a stopping pipeline refuses, and
+		 * then push_burst released them. */
+		if (i > at && px_pad_push_burst(out, items + at, i - at,
+						NULL) < 0)
+			goto err_release;
+		if (i < n && take_caps(s, px__ipc_sub_caps(s->sub)))
+			goto err_release;
+		at = i + 1;
+	}
+	return 0;
+err_release:
+	/* The rest; released items are NONE, so nothing is released twice. */
+	for (; i < n; i++)
+		px_item_release(&items[i]);
+	return -1;
 }
 
 /* Free the subscriber of the last run once nothing of it is held. */
@@ -97,6 +147,7 @@ static int ipcsrc_start(struct px_element *e)
 
 	s->self = e;
 	s->eos = false;
+	s->connected = false;
 	px_stat_set(&s->received, 0);
 	px__ipc_task_init(&s->task, e);
 	reap_old(s);
@@ -145,6 +196,13 @@ static void ipcsrc_work(struct px_element *e)
 			s->eos = true;
 		return;
 	}
+	/* No items before the handshake: the first CAPS event downstream is
+	 * the publisher's caps, not our link's guess. A receive of nothing
+	 * still reports a refusal or a publisher that vanished (ev.error). */
+	if (!s->connected) {
+		(void)px__ipc_sub_recv(s->sub, items, 0);
+		return;
+	}
 	for (;;) {
 		unsigned room = px_pad_room(out), n;
 
@@ -153,9 +211,7 @@ static void ipcsrc_work(struct px_element *e)
 		n = px__ipc_sub_recv(s->sub, items, PX_MIN(room, PX__IPC_BATCH));
 		if (!n)
 			break;
-		/* Room was there: only a stopping pipeline refuses, and then
-		 * push_burst released them and we stop. */
-		if (px_pad_push_burst(out, items, n, NULL) < 0)
+		if (push_items(s, out, items, n))
 			return;
 		if (px_item_is_eos(&items[n - 1])) {
 			s->eos = true;

@@ -182,7 +182,9 @@ PX_API int px_ipc_subscriber_try_recv(struct px_ipc_subscriber *sub,
  * Borrowed. Thread: the owner. */
 PX_API const char *px_ipc_subscriber_error(const struct px_ipc_subscriber *sub);
 
-/* The publisher's caps string once connected, else "". Borrowed. */
+/* The publisher's caps once connected, else "": those of the buffers recv
+ * hands out next (a change upstream arrives in order with them). Borrowed:
+ * valid until the next recv. */
 PX_API const char *px_ipc_subscriber_caps(const struct px_ipc_subscriber *sub);
 
 /*

@@ -20,8 +20,10 @@
 
 #include "ipc_int.h"
 #include "px_ipc.h"
+#include "px_appsink.h"
 #include "px_pipeline.h"
 #include "px_test.h"
+#include "test_pipeline_elems.h" /* tsrc: caps-at, caps-to */
 
 #define POLL_MS 50
 #define POLL_ROUNDS 400 /* 20 s at most for anything to happen */
@@ -724,6 +726,132 @@ START_TEST(test_ipc_link_flag_taken)
 }
 END_TEST
 
+/* ---- caps across processes --------------------------------------------------- */
+
+#define CAPS_A "application/x-a"
+#define CAPS_B "application/x-a, n=(int)2"
+
+/* Child: a pipeline whose source's caps change before buffer 3, into an
+ * ipcsink on CHANNEL. Exit status 0 when it ran to EOS. */
+static int publish_caps_change(const char *channel)
+{
+	struct px_parse_error perr;
+	char launch[256];
+	struct px_pipeline *p;
+	struct px_message m;
+	int err;
+
+	register_test_classes();
+	snprintf(launch, sizeof(launch),
+		 "tsrc num-buffers=8 caps-at=3 caps-to=\"" CAPS_B "\" ! "
+		 CAPS_A " ! ipcsink channel=%s wait-for=1", channel);
+	if (px_pipeline_parse(launch, &p, &perr))
+		return 20;
+	if (px_pipeline_play(p))
+		return 21;
+	err = px_pipeline_wait(p, 20000000000ll, &m);
+	px_pipeline_destroy(p);
+	return err == 0 && m.type == PX_MSG_EOS ? 0 : 22;
+}
+
+struct caps_log {
+	unsigned buffers, n;
+	unsigned at[4];
+	char text[4][64];
+};
+
+static void log_buffer(struct px_element *e, const struct px_buf *b,
+		       void *arg)
+{
+	(void)e;
+	(void)b;
+	((struct caps_log *)arg)->buffers++;
+}
+
+static void log_caps(struct px_element *e, const struct px_caps *caps,
+		     void *arg)
+{
+	struct caps_log *l = arg;
+
+	(void)e;
+	if (l->n < 4) {
+		l->at[l->n] = l->buffers;
+		px_caps_to_string(caps, l->text[l->n], sizeof(l->text[0]));
+	}
+	l->n++;
+}
+
+/*
+ * Caps cross the process link in order with the buffers: the subscriber's
+ * pipeline gets the publisher's caps before the first buffer and the change
+ * exactly before buffer 3, as CAPS events (seen here by appsink).
+ */
+START_TEST(test_ipc_caps_pipeline)
+{
+	struct px_parse_error perr;
+	char ch[64], launch[128];
+	struct caps_log log = { 0 };
+	struct px_pipeline *p;
+	struct px_element *sink;
+	struct px_message m;
+	pid_t child;
+
+	channel_name(ch, sizeof(ch), "caps");
+	child = fork();
+	if (child == 0)
+		_exit(publish_caps_change(ch));
+	snprintf(launch, sizeof(launch), "ipcsrc channel=%s ! appsink name=out",
+		 ch);
+	ck_assert_int_eq(px_pipeline_parse(launch, &p, &perr), 0);
+	sink = px_pipeline_find(p, "out");
+	ck_assert_int_eq(px_appsink_set_callbacks(sink,
+		&(struct px_appsink_callbacks){ .buffer = log_buffer,
+						.caps = log_caps,
+						.arg = &log }), 0);
+	ck_assert_int_eq(px_pipeline_play(p), 0);
+	ck_assert_int_eq(px_pipeline_wait(p, 20000000000ll, &m), 0);
+	ck_assert_int_eq(m.type, PX_MSG_EOS);
+	px_pipeline_destroy(p);
+	ck_assert_int_eq(child_status(child), 0);
+	ck_assert_uint_eq(log.buffers, 8);
+	ck_assert_msg(log.n == 2, "%u CAPS events: %s at %u, %s at %u, ...",
+		      log.n, log.text[0], log.at[0], log.text[1], log.at[1]);
+	ck_assert_uint_eq(log.at[0], 0);
+	ck_assert_str_eq(log.text[0], CAPS_A);
+	ck_assert_uint_eq(log.at[1], 3);
+	ck_assert_str_eq(log.text[1], CAPS_B);
+}
+END_TEST
+
+/* The same through the API: px_ipc_subscriber_caps() names the caps of the
+ * buffer just received. */
+START_TEST(test_ipc_caps_api)
+{
+	struct px_ipc_subscriber *sub;
+	struct px_buf b;
+	unsigned got = 0;
+	char ch[64];
+	pid_t child;
+	int rc;
+
+	channel_name(ch, sizeof(ch), "capsapi");
+	child = fork();
+	if (child == 0)
+		_exit(publish_caps_change(ch));
+	sub = sub_new(ch, 20000000000ull);
+	while ((rc = px_ipc_subscriber_recv(sub, &b, 20000)) == 0) {
+		ck_assert_str_eq(px_ipc_subscriber_caps(sub),
+				 got < 3 ? CAPS_A : CAPS_B);
+		got++;
+		px_buf_unref(&b);
+	}
+	ck_assert_int_eq(rc, -ENODATA);
+	ck_assert_uint_eq(got, 8);
+	px_ipc_subscriber_destroy(sub);
+	ck_assert_int_eq(child_status(child), 0);
+}
+END_TEST
+
 static Suite *ipc_suite(void)
 {
 	Suite *s = suite_create("ipc");
@@ -741,6 +869,8 @@ static Suite *ipc_suite(void)
 	tcase_add_test(px_tcase(s, "slow_disconnect"), test_ipc_slow_disconnect);
 	tcase_add_test(px_tcase(s, "msg_check"), test_ipc_msg_check);
 	tcase_add_test(px_tcase(s, "link_flag_taken"), test_ipc_link_flag_taken);
+	tcase_add_test(px_tcase(s, "caps_pipeline"), test_ipc_caps_pipeline);
+	tcase_add_test(px_tcase(s, "caps_api"), test_ipc_caps_api);
 	tcase_add_test(px_tcase(s, "allocation_query"),
 		       test_ipc_allocation_query);
 	return s;

@@ -314,6 +314,8 @@ START_TEST(test_pipeline_backpressure)
 			 0);
 	play_to_eos();
 	ck_assert_uint_eq(((struct tslow *)px_element_priv(slow))->count, 300);
+	/* One CAPS event, before the buffers, carried through tpass. */
+	ck_assert_uint_eq(((struct tslow *)px_element_priv(slow))->caps, 1);
 	stop_clean();
 	px_list_for_each(pos, &P->old_pools) {
 		struct px__epool *ep = px_list_entry(pos, struct px__epool,
@@ -620,6 +622,101 @@ START_TEST(test_pipeline_export)
 }
 END_TEST
 
+/* ---- CAPS events -------------------------------------------------------------- */
+
+/* CAPS (text) parsed and printed the canonical way, into BUF. */
+static const char *canon(const char *text, char *buf, size_t len)
+{
+	struct px_caps *c = NULL;
+
+	ck_assert_int_eq(px_caps_parse(text, &c, NULL), 0);
+	px_caps_to_string(c, buf, len);
+	px_caps_unref(c);
+	return buf;
+}
+
+static struct px_caps *caps_of(const char *text)
+{
+	struct px_caps *c = NULL;
+
+	ck_assert_int_eq(px_caps_parse(text, &c, NULL), 0);
+	return c;
+}
+
+/*
+ * One CAPS event before the first buffer on every link, carried through a
+ * pass-through element on another reactor and narrowed to the second
+ * link's filter; a change at buffer 4 arrives exactly before buffer 4; a
+ * second run sends them again.
+ */
+START_TEST(test_pipeline_caps_events)
+{
+	struct px_element *src, *pass, *sink;
+	struct px_caps *fa = caps_of("application/x-a"),
+		       *fw = caps_of("application/x-a, w=(int)5");
+	struct tsink *k;
+	char want[128];
+
+	need_uring();
+	setup();
+	src = add("tsrc", NULL);
+	pass = add("tqueue", NULL);
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "10"), 0);
+	ck_assert_int_eq(px_element_set(src, "caps-at", "4"), 0);
+	ck_assert_int_eq(px_element_set(src, "caps-to",
+					"application/x-a, n=(int)2"), 0);
+	ck_assert_int_eq(px_element_link_pads(src, NULL, pass, NULL, fa, 0), 0);
+	ck_assert_int_eq(px_element_link_pads(pass, NULL, sink, NULL, fw, 0), 0);
+	for (int run = 0; run < 2; run++) {
+		play_to_eos();
+		k = px_element_priv(sink);
+		ck_assert_uint_eq(k->count, 10);
+		ck_assert_uint_eq(k->caps, 2);
+		ck_assert_uint_eq(k->caps_pos[0], 0);
+		ck_assert_str_eq(k->caps_text[0],
+				 canon("application/x-a, w=(int)5", want,
+				       sizeof(want)));
+		ck_assert_uint_eq(k->caps_pos[1], 4);
+		ck_assert_str_eq(k->caps_text[1],
+				 canon("application/x-a, n=(int)2, w=(int)5",
+				       want, sizeof(want)));
+		stop_clean();
+	}
+	px_caps_unref(fa);
+	px_caps_unref(fw);
+	teardown();
+}
+END_TEST
+
+/* Caps a source announces that contradict its link: an ERROR naming the
+ * pad, both caps and the peer, and nothing flows with wrong caps. */
+START_TEST(test_pipeline_caps_conflict)
+{
+	struct px_element *src, *sink;
+	struct px_caps *fa = caps_of("application/x-a");
+	struct px_message m;
+
+	need_uring();
+	setup();
+	src = add("tsrc", NULL);
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "caps-at", "3"), 0);
+	ck_assert_int_eq(px_element_set(src, "caps-to", "application/x-b"), 0);
+	ck_assert_int_eq(px_element_link_pads(src, NULL, sink, NULL, fa, 0), 0);
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	ck_assert_int_eq(px_pipeline_wait(P, WAIT_NS, &m), -EINVAL);
+	ck_assert_int_eq(m.type, PX_MSG_ERROR);
+	ck_assert_str_eq(m.text, "tsrc0:src: caps application/x-b do not fit "
+				 "the link to tsink0:sink, whose caps are "
+				 "application/x-a");
+	ck_assert_uint_le(((struct tsink *)px_element_priv(sink))->count, 3);
+	stop_clean();
+	px_caps_unref(fa);
+	teardown();
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -627,6 +724,10 @@ static Suite *make_suite(void)
 
 	tc = px_tcase(s, "link_rules");
 	tcase_add_test(tc, test_pipeline_link_rules);
+	tc = px_tcase(s, "caps_events");
+	tcase_add_test(tc, test_pipeline_caps_events);
+	tc = px_tcase(s, "caps_conflict");
+	tcase_add_test(tc, test_pipeline_caps_conflict);
 	tc = px_tcase(s, "validate");
 	tcase_add_test(tc, test_pipeline_validate);
 	tc = px_tcase(s, "eos");

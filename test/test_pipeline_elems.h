@@ -30,6 +30,8 @@ struct tsrc {
 	bool burst_after_eos; /* then push a burst: what does the pad say? */
 	int after_flow;	      /* enum px_flow of that burst */
 	unsigned after_taken;
+	int64_t caps_at;      /* before this buffer, px_pad_push_caps(caps_to) */
+	char *caps_to;
 };
 
 static const struct px_prop_spec tsrc_props[] = {
@@ -39,7 +41,26 @@ static const struct px_prop_spec tsrc_props[] = {
 	PX_PROP_INT_SPEC("slots", struct tsrc, slots, 8, 1, 4096, "pool"),
 	PX_PROP_BOOL_SPEC("burst-after-eos", struct tsrc, burst_after_eos,
 			  false, "after EOS, push two more buffers at once"),
+	PX_PROP_INT_SPEC("caps-at", struct tsrc, caps_at, -1, -1, INT64_MAX,
+			 "change caps to caps-to before this buffer"),
+	PX_PROP_STRING_SPEC("caps-to", struct tsrc, caps_to, NULL,
+			    "caps from buffer caps-at on"),
 };
+
+/* Before buffer caps-at: the caps of what follows become caps-to. */
+static bool tsrc_change_caps(struct tsrc *s, struct px_pad *src)
+{
+	struct px_caps *c = NULL;
+	int err;
+
+	if (s->caps_at < 0 || s->sent != (uint64_t)s->caps_at || !s->caps_to)
+		return true;
+	if (px_caps_parse(s->caps_to, &c, NULL))
+		return false;
+	err = px_pad_push_caps(src, c);
+	px_caps_unref(c);
+	return err == 0;
+}
 
 static int tsrc_start(struct px_element *e)
 {
@@ -97,6 +118,10 @@ static void tsrc_work(struct px_element *e)
 		}
 		if (!px_pad_room(src))
 			return;
+		if (!tsrc_change_caps(s, src)) {
+			s->eos_done = true; /* the error was posted */
+			return;
+		}
 		if (px_element_buf_alloc(e, s->pool, (uint32_t)s->size, &b))
 			return; /* -ENOBUFS: woken when a slot returns */
 		memset(px_buf_data(&b), (int)(s->sent & 0xff), 8);
@@ -208,6 +233,10 @@ static const struct px_element_class tqueue_class = {
 
 struct tsink {
 	uint64_t count, bytes, out_of_order, next_seq;
+	uint64_t caps;		/* CAPS events */
+	/* the first CAPS events: buffers before each, and their caps */
+	uint64_t caps_pos[4];
+	char caps_text[4][128];
 	bool eos;
 };
 
@@ -228,6 +257,13 @@ static void tsink_work(struct px_element *e)
 		} else if (px_item_is_eos(&items[i])) {
 			k->eos = true;
 			px_element_eos_reached(e);
+		} else if (px_event_caps(e, &items[i])) {
+			if (k->caps < 4) {
+				k->caps_pos[k->caps] = k->count;
+				px_caps_to_string(px_event_caps(e, &items[i]),
+						  k->caps_text[k->caps], 128);
+			}
+			k->caps++;
 		}
 		px_item_release(&items[i]);
 	}
@@ -266,7 +302,8 @@ struct tslow {
 	int64_t delay;
 	struct px_op op;
 	bool stopping;
-	uint64_t count;
+	uint64_t count; /* buffers */
+	uint64_t caps;	/* CAPS events */
 };
 
 static const struct px_prop_spec tslow_props[] = {
@@ -298,6 +335,7 @@ static int tslow_start(struct px_element *e)
 	p->self = e;
 	p->s.stopping = false;
 	p->s.count = 0;
+	p->s.caps = 0;
 	px_op_init(&p->s.op);
 	return 0;
 }
@@ -315,7 +353,10 @@ static void tslow_work(struct px_element *e)
 		px_element_eos_reached(e);
 		return;
 	}
-	p->s.count++;
+	if (it.type == PX_ITEM_BUFFER)
+		p->s.count++;
+	else if (px_event_caps(e, &it))
+		p->s.caps++;
 	px_item_release(&it);
 	if (px_io_timeout(px_element_reactor(e), &p->s.op,
 			  (uint64_t)p->s.delay, tslow_tick))
