@@ -205,7 +205,7 @@ PX_API struct px_pad *px_element_pad_at(const struct px_element *e,
 PX_API void px_element_stats(const struct px_element *e,
 			     struct px_element_stats *st)
 {
-	/* relaxed: single-writer counters, see px__stat_add() */
+	/* relaxed: single-writer counters, see px_stat_add() */
 	st->buffers_in = atomic_load_explicit(&e->buffers_in,
 					      memory_order_relaxed);
 	st->buffers_out = atomic_load_explicit(&e->buffers_out,
@@ -371,6 +371,13 @@ PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 	ep->shareable = px_pool_segment(ep->pool)->fd >= 0;
 	ep->slot_size = cfg.slot_size;
 	ep->slots = slots;
+	if (ep->shareable)
+		px_element_info(e,
+				"%s: pool %s (%u x %u bytes) in shared memory "
+				"(%s, %s pages): its buffers reach another "
+				"process downstream",
+				e->name, ep->name, slots, ep->slot_size,
+				ep->segment, ep->page);
 	atomic_init(&ep->waiter, NULL);
 	px_pool_set_notify(ep->pool, pool_notify, ep);
 	if (e->reactor && px_reactor_on_thread(e->reactor)) {
@@ -489,6 +496,17 @@ PX_API void px_element_warning(struct px_element *e, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	element_msg(e, PX_MSG_WARNING, 0, &m, fmt, ap);
+	va_end(ap);
+	px__bus_post(e->pipeline->bus, &m);
+}
+
+PX_API void px_element_info(struct px_element *e, const char *fmt, ...)
+{
+	struct px_message m;
+	va_list ap;
+
+	va_start(ap, fmt);
+	element_msg(e, PX_MSG_INFO, 0, &m, fmt, ap);
 	va_end(ap);
 	px__bus_post(e->pipeline->bus, &m);
 }

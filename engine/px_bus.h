@@ -25,7 +25,8 @@ enum px_state {
 enum px_msg_type {
 	PX_MSG_ERROR = 1,
 	PX_MSG_WARNING = 2,
-	PX_MSG_INFO = 3,
+	PX_MSG_INFO = 3,	  /* a choice made for the user (memory, a
+				     connection), one line; px-launch -v */
 	PX_MSG_EOS = 4,		  /* every sink reached EOS */
 	PX_MSG_STATE_CHANGED = 5, /* the pipeline's state */
 	PX_MSG_ELEMENT = 6,	  /* element-specific (stats...) */

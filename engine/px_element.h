@@ -443,6 +443,10 @@ PX_API enum px_flow px_element_error(struct px_element *e, int err,
 				     const char *fmt, ...) PX_PRINTF(3, 4);
 PX_API void px_element_warning(struct px_element *e, const char *fmt, ...)
 	PX_PRINTF(2, 3);
+/* An INFO message: one line saying what was chosen or done for the user
+ * (the memory a pool got, a connection made). Any thread. */
+PX_API void px_element_info(struct px_element *e, const char *fmt, ...)
+	PX_PRINTF(2, 3);
 /* An element message (stats and the like) to the application. */
 PX_API void px_element_post(struct px_element *e, const char *fmt, ...)
 	PX_PRINTF(2, 3);

@@ -97,6 +97,8 @@ static void on_connected(void *arg, const char *caps)
 
 	if (take_caps(s, caps) == 0) {
 		s->connected = true;
+		px_element_info(s->self, "%s: subscribed to channel %s (caps %s)",
+				px_element_name(s->self), s->channel, caps);
 		px_element_schedule(s->self);
 	}
 }

@@ -655,6 +655,8 @@ static bool first_pool_shareable(const char *launch)
 {
 	struct px_parse_error perr;
 	struct px_pipeline *p;
+	struct px_message m;
+	unsigned info = 0;
 	char *json = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -668,6 +670,11 @@ static bool first_pool_shareable(const char *launch)
 	yes = strstr(json, "\"shareable\":true") != NULL;
 	ck_assert_msg(strstr(json, "\"shareable\":") != NULL, "%s", json);
 	free(json);
+	/* The choice is told on the bus, once, as INFO. */
+	while (px_bus_pop(px_pipeline_bus(p), 0, &m) == 0)
+		if (m.type == PX_MSG_INFO && strstr(m.text, "shared memory"))
+			info++;
+	ck_assert_uint_eq(info, yes ? 1 : 0);
 	px_pipeline_destroy(p);
 	return yes;
 }
