@@ -489,37 +489,41 @@ PX_API enum px_flow px_element_error(struct px_element *e, int err,
 	return PX_FLOW_ERROR;
 }
 
-PX_API void px_element_warning(struct px_element *e, const char *fmt, ...)
+/* A message of TYPE from E (no errno) onto the bus. */
+static void post_va(struct px_element *e, enum px_msg_type type,
+		    const char *fmt, va_list ap)
 {
 	struct px_message m;
+
+	element_msg(e, type, 0, &m, fmt, ap);
+	px__bus_post(e->pipeline->bus, &m);
+}
+
+PX_API void px_element_warning(struct px_element *e, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	element_msg(e, PX_MSG_WARNING, 0, &m, fmt, ap);
+	post_va(e, PX_MSG_WARNING, fmt, ap);
 	va_end(ap);
-	px__bus_post(e->pipeline->bus, &m);
 }
 
 PX_API void px_element_info(struct px_element *e, const char *fmt, ...)
 {
-	struct px_message m;
 	va_list ap;
 
 	va_start(ap, fmt);
-	element_msg(e, PX_MSG_INFO, 0, &m, fmt, ap);
+	post_va(e, PX_MSG_INFO, fmt, ap);
 	va_end(ap);
-	px__bus_post(e->pipeline->bus, &m);
 }
 
 PX_API void px_element_post(struct px_element *e, const char *fmt, ...)
 {
-	struct px_message m;
 	va_list ap;
 
 	va_start(ap, fmt);
-	element_msg(e, PX_MSG_ELEMENT, 0, &m, fmt, ap);
+	post_va(e, PX_MSG_ELEMENT, fmt, ap);
 	va_end(ap);
-	px__bus_post(e->pipeline->bus, &m);
 }
 
 PX_API void px_element_eos_reached(struct px_element *e)
