@@ -10,6 +10,9 @@ install(TARGETS parallax parallax_static px_deps EXPORT ParallaxTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PX_PUBLIC_HEADERS}
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/parallax)
+# The system plugin folder (px_plugin.h): lib/parallax-<major>/.
+install(DIRECTORY DESTINATION
+        ${CMAKE_INSTALL_LIBDIR}/parallax-${PROJECT_VERSION_MAJOR})
 # Man pages of the programs (px-bench's too: it runs from the build tree).
 file(GLOB PX_MAN_PAGES ${PROJECT_SOURCE_DIR}/docs/man/*.1)
 install(FILES ${PX_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -16,6 +16,7 @@
 #include "px_error.h"
 #include "px_list.h"
 #include "px_pipeline.h"
+#include "px_plugin.h"
 #include "px_pool.h"
 #include "px_probe.h"
 #include "px_reactor.h"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "parse_int.h"
+#include "plugin_int.h"
 #include "px_error.h"
 #include "px_registry.h"
 
@@ -79,10 +80,14 @@ static int unknown_element(const struct builder *b, unsigned i)
 		const struct px_element_class *pc = px_registry_find(prev);
 
 		if (pc && find_prop(pc, n->name))
-			snprintf(text + len, sizeof(text) - len,
-				 "; to set the property of %s, write %s=VALUE",
-				 prev, n->name);
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+						"; to set the property of %s, "
+						"write %s=VALUE",
+						prev, n->name);
 	}
+	/* A plugin that did not load may be why: say so, every time. */
+	if (len < sizeof(text))
+		px__plugin_explain(n->name, text + len, sizeof(text) - len);
 	return fail(b, -ENOENT, n->span, text);
 }
 

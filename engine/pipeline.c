@@ -14,6 +14,7 @@
 
 #include "bus_int.h"
 #include "pipeline_int.h"
+#include "plugin_int.h"
 #include "px_error.h"
 #include "px_registry.h"
 
@@ -206,17 +207,19 @@ PX_API int px_pipeline_add(struct px_pipeline *p, const char *factory,
 	cls = px_registry_find(factory);
 	if (!cls) {
 		const char *best = px_registry_suggest(factory);
+		char why[PX__ERROR_MAX / 2] = "";
 
+		px__plugin_explain(factory, why, sizeof(why));
 		if (best)
 			px__pipeline_fail(p, -ENOENT, NULL,
 					  "no element '%s' (did you mean "
-					  "'%s'?)",
-					  factory, best);
+					  "'%s'?)%s",
+					  factory, best, why);
 		else
 			px__pipeline_fail(p, -ENOENT, NULL,
 					  "no element '%s' (px-inspect lists "
-					  "them all)",
-					  factory);
+					  "them all)%s",
+					  factory, why);
 		return -ENOENT;
 	}
 	if (name) {

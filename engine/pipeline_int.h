@@ -195,6 +195,11 @@ const char *px__prop_enum_nick(const struct px_prop_spec *spec, int v);
 unsigned px__edit_distance(const char *a, const char *b);
 /* Whether DIST is close enough to suggest a name of length LEN. */
 bool px__suggestable(unsigned dist, size_t len);
+/* 0 when CLS is well formed, else -EINVAL. */
+int px__registry_check_class(const struct px_element_class *cls);
+/* Under the registry's lock (plugin.c, called from its first use). */
+int px__registry_add_locked(const struct px_element_class *cls);
+const struct px_element_class *px__registry_find_locked(const char *name);
 
 /* ---- pipeline.c ---------------------------------------------------------- */
 

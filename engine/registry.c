@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pipeline_int.h"
+#include "plugin_int.h"
 #include "px_registry.h"
 
 /*
@@ -36,7 +37,7 @@ static bool stat_type(enum px_prop_type t)
 	       t == PX_PROP_DURATION;
 }
 
-static int check_class(const struct px_element_class *cls)
+int px__registry_check_class(const struct px_element_class *cls)
 {
 	if (!cls || !cls->name || !cls->name[0])
 		return -EINVAL;
@@ -82,7 +83,7 @@ static unsigned lower_bound(const char *name)
 
 static int add_locked(const struct px_element_class *cls)
 {
-	int err = check_class(cls);
+	int err = px__registry_check_class(cls);
 	unsigned at;
 
 	if (err)
@@ -107,7 +108,21 @@ static int add_locked(const struct px_element_class *cls)
 	return 0;
 }
 
-/* Under reg_mu: the built-ins, once. A malformed one is skipped. */
+int px__registry_add_locked(const struct px_element_class *cls)
+{
+	return add_locked(cls);
+}
+
+const struct px_element_class *px__registry_find_locked(const char *name)
+{
+	unsigned at = lower_bound(name);
+
+	return at < reg_n && !strcmp(reg_tab[at]->name, name) ? reg_tab[at] :
+								 NULL;
+}
+
+/* Under reg_mu: the built-ins, then the plugins (plugin.c), once. A
+ * malformed built-in is skipped. */
 static void load_builtins(void)
 {
 	if (reg_loaded)
@@ -117,6 +132,7 @@ static void load_builtins(void)
 		(void)add_locked(px__builtin_classes[i]);
 	for (unsigned i = 0; px__ipc_classes[i]; i++)
 		(void)add_locked(px__ipc_classes[i]);
+	px__plugins_load();
 }
 
 PX_API int px_registry_add(const struct px_element_class *cls)
@@ -132,16 +148,13 @@ PX_API int px_registry_add(const struct px_element_class *cls)
 
 PX_API const struct px_element_class *px_registry_find(const char *name)
 {
-	const struct px_element_class *cls = NULL;
-	unsigned at;
+	const struct px_element_class *cls;
 
 	if (!name)
 		return NULL;
 	pthread_mutex_lock(&reg_mu);
 	load_builtins();
-	at = lower_bound(name);
-	if (at < reg_n && !strcmp(reg_tab[at]->name, name))
-		cls = reg_tab[at];
+	cls = px__registry_find_locked(name);
 	pthread_mutex_unlock(&reg_mu);
 	return cls;
 }

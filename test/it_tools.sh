@@ -69,7 +69,7 @@ out=$("$inspect" fakesrcc 2>&1)
 st=$?
 [[ $st -ne 0 ]] || fail "px-inspect fakesrcc exits 0"
 expect_contains "px-inspect suggests" "$out" \
-	"unknown element 'fakesrcc' (did you mean 'fakesrc'?)"
+	"no element or plugin 'fakesrcc' (did you mean 'fakesrc'?)"
 out=$("$inspect" --version 2>&1)
 expect_contains "px-inspect --version" "$out" "px-inspect "
 out=$("$inspect" --features 2>&1)

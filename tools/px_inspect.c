@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * px-inspect - what this Parallax build offers: every registered element,
- * one element's pads and properties, and the io_uring features of the
- * running kernel (--features), in the manner of gst-inspect-1.0.
+ * one element's pads and properties, the plugins found (and why one did not
+ * load), and the io_uring features of the running kernel (--features), in
+ * the manner of gst-inspect-1.0.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <parallax/parallax.h>
+#include <parallax/px_plugin.h>
 #include <parallax/px_registry.h>
 
 static int print_features(void)
@@ -39,6 +41,50 @@ static int list_elements(void)
 		       c->description ? c->description : "");
 	}
 	printf("\n%u element%s\n", n, n == 1 ? "" : "s");
+	if (px_plugin_failures())
+		printf("%u plugin%s did not load: px-inspect --plugins says "
+		       "why\n",
+		       px_plugin_failures(), px_plugin_failures() == 1 ? "" : "s");
+	return 0;
+}
+
+/* Every plugin file found: loaded with its elements, or why not. Exit 0
+ * when every one loaded, 1 otherwise. */
+static int list_plugins(void)
+{
+	unsigned n = px_plugin_count();
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct px_plugin_info *pi = px_plugin_at(i);
+
+		if (pi->error) {
+			printf("%s  NOT LOADED (%s)\n    %s\n",
+			       pi->name ? pi->name : "?", pi->path, pi->error);
+			continue;
+		}
+		printf("%s %s  (%s)\n   ", pi->name, pi->version, pi->path);
+		for (unsigned k = 0; k < pi->n_classes; k++)
+			printf(" %s", pi->classes[k]->name);
+		printf("\n");
+	}
+	printf("\n%u plugin%s found, %u not loaded\n", n, n == 1 ? "" : "s",
+	       px_plugin_failures());
+	return px_plugin_failures() ? 1 : 0;
+}
+
+static int show_plugin(const struct px_plugin_info *pi)
+{
+	printf("Plugin: %s\n", pi->name);
+	printf("Version: %s\n", pi->version);
+	printf("File: %s\n", pi->path);
+	printf("License: %s\n", pi->license ? pi->license : "unknown");
+	printf("Description: %s\n", pi->description ? pi->description : "");
+	printf("Origin: %s\n", pi->origin ? pi->origin : "unknown");
+	printf("\nElements:\n");
+	for (unsigned k = 0; k < pi->n_classes; k++)
+		printf("  %-20s %s\n", pi->classes[k]->name,
+		       pi->classes[k]->description ?
+			       pi->classes[k]->description : "");
 	return 0;
 }
 
@@ -169,22 +215,45 @@ static void print_prop(const struct px_prop_spec *s)
 			       e->help ? e->help : "");
 }
 
+/* Why a name may be missing: the plugins that did not load, to stderr. */
+static void plugin_failures(void)
+{
+	for (unsigned i = 0; i < px_plugin_count(); i++) {
+		const struct px_plugin_info *pi = px_plugin_at(i);
+
+		if (pi->error)
+			fprintf(stderr, "px-inspect: plugin file %s did not "
+					"load: %s\n", pi->path, pi->error);
+	}
+}
+
 static int show_element(const char *name)
 {
 	const struct px_element_class *c = px_registry_find(name);
+	const struct px_plugin_info *pi;
 
 	if (!c) {
 		const char *sug = px_registry_suggest(name);
 
+		pi = px_plugin_find(name);
+		if (pi)
+			return show_plugin(pi);
 		if (sug)
-			fprintf(stderr, "px-inspect: unknown element '%s' (did you "
-					"mean '%s'?)\n", name, sug);
+			fprintf(stderr, "px-inspect: no element or plugin '%s' "
+					"(did you mean '%s'?)\n", name, sug);
 		else
-			fprintf(stderr, "px-inspect: unknown element '%s'\n", name);
+			fprintf(stderr, "px-inspect: no element or plugin "
+					"'%s'\n", name);
+		plugin_failures();
 		return 1;
 	}
+	pi = px_plugin_of_class(c);
 	printf("Factory: %s\n", c->name);
 	printf("Description: %s\n", c->description ? c->description : "");
+	if (pi)
+		printf("Plugin: %s %s (%s)\n", pi->name, pi->version, pi->path);
+	else
+		printf("Plugin: none (built in)\n");
 	if (c->flags & PX_ELEMENT_THREAD_BOUNDARY)
 		printf("Flags: thread-boundary (what follows may run on another "
 		       "reactor)\n");
@@ -212,13 +281,19 @@ static int show_element(const char *name)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: px-inspect [ELEMENT | --features | --version | --help]\n"
+	fprintf(out, "usage: px-inspect [ELEMENT | PLUGIN | --plugins | --features |\n"
+		     "                  --version | --help]\n"
 		     "  (no argument)  list every element with its description\n"
 		     "  ELEMENT        its pad templates and properties\n"
+		     "  PLUGIN         a plugin's file, version, license, elements\n"
+		     "  --plugins      every plugin found, and why one did not load\n"
 		     "  --features     io_uring features of the running kernel\n"
 		     "  --version      the Parallax version\n"
 		     "  -h, --help     this text\n"
-		     "Exit status: 0 success, 1 unknown element, 2 usage error.\n"
+		     "Plugins are found on PX_PLUGIN_PATH and in parallax-0/ beside\n"
+		     "libparallax.\n"
+		     "Exit status: 0 success, 1 unknown element or plugin (or, with\n"
+		     "--plugins, a plugin that did not load), 2 usage error.\n"
 		     "More: man px-inspect.\n");
 }
 
@@ -232,6 +307,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "--features") == 0)
 		return print_features();
+	if (argc == 2 && strcmp(argv[1], "--plugins") == 0)
+		return list_plugins();
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return 0;
