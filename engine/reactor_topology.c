@@ -223,8 +223,9 @@ PX_API int px_reactor_group_create(const struct px_reactor_config *tmpl,
 		cfg = tmpl ? *tmpl : defaults;
 		cfg.numa_node = os[i / per_node];
 		cfg.cpu = -1;
+		/* A thread name holds 15 bytes: 10 of the prefix, 5 digits. */
 		snprintf(name, sizeof(name), "%.10s%u",
-			 tmpl && tmpl->name ? tmpl->name : "px-r", i);
+			 tmpl && tmpl->name ? tmpl->name : "px-r", i % 100000u);
 		cfg.name = name;
 		ret = px_reactor_create(&cfg, &g->r[i]);
 		if (ret < 0)
