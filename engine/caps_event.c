@@ -152,13 +152,21 @@ static int narrow(struct px_pad *pad, const struct px_caps *caps,
 		px_caps_unref(both);
 	}
 	if (err == -ENODATA) {
+		/* The consumer as the link has it: px_pipeline_replace() may
+		 * be handing its end over right now. */
+		struct px_element *to = atomic_load_explicit(
+			&pad->link->cons.elem, memory_order_acquire);
+		const char *tpad = "?";
+
+		for (unsigned i = 0; i < to->n_sink; i++)
+			if (to->sink[i]->link == pad->link)
+				tpad = to->sink[i]->name;
 		px_caps_to_string(caps, a, sizeof(a));
 		px_caps_to_string(pad->link->caps, b, sizeof(b));
 		px_element_error(e, -EINVAL,
 				 "%s:%s: caps %s do not fit the link to %s:%s, "
 				 "whose caps are %s",
-				 e->name, pad->name, a, pad->peer->name,
-				 px_pad_peer(pad)->name, b);
+				 e->name, pad->name, a, to->name, tpad, b);
 		return -EINVAL;
 	}
 	if (err)

@@ -89,7 +89,7 @@ static void element_free(struct px_element *e)
 }
 
 int px__element_create(struct px_pipeline *p, const struct px_element_class *cls,
-		       const char *name, struct px_element **out)
+		       const char *name, bool detached, struct px_element **out)
 {
 	struct px_element *e = calloc(1, sizeof(*e));
 	int err = -ENOMEM;
@@ -97,6 +97,7 @@ int px__element_create(struct px_pipeline *p, const struct px_element_class *cls
 	if (!e)
 		return -ENOMEM;
 	e->pipeline = p;
+	e->detached = detached;
 	e->cls = cls;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	px_task_init(&e->task, px__element_task);
@@ -261,6 +262,13 @@ void px__element_task(struct px_task *t)
 	struct px_element *e = px_container_of(t, struct px_element, task);
 	bool again = false;
 
+	if (px_unlikely(e->retired)) {
+		/* A wakeup that raced px_pipeline_replace's hand-over: it was
+		 * meant for whoever holds the links now. */
+		if (e->successor)
+			px__element_wake(e->successor);
+		return;
+	}
 	/* relaxed: the state change that matters (PLAYING) is published to
 	 * this thread by the post that woke us (px_reactor_post's release). */
 	if (atomic_load_explicit(&e->pipeline->flow, memory_order_relaxed) !=
@@ -477,6 +485,13 @@ PX_API enum px_flow px_element_error(struct px_element *e, int err,
 	 * returned (px__pipeline_run_on orders the two). */
 	if (!e->started)
 		snprintf(e->start_error, sizeof(e->start_error), "%s", m.text);
+	if (e->detached) {
+		/* A replacement being made (replace.c): the running pipeline
+		 * goes on; px_pipeline_replace returns the sentence. */
+		m.type = PX_MSG_WARNING;
+		px__bus_post(p->bus, &m);
+		return PX_FLOW_ERROR;
+	}
 	/* Halt the flow: work() is no longer called, pushes release. Relaxed:
 	 * reactors poll flow as a hint (push_check), and the bus post below
 	 * (a lock) orders the error after it for the application. */
@@ -552,5 +567,13 @@ PX_API bool px_element_eos_requested(const struct px_element *e)
 
 PX_API void px_element_stop_done(struct px_element *e)
 {
+	if (e->retired) {
+		/* Replaced (replace.c): px_pipeline_replace waits for this. */
+		pthread_mutex_lock(&e->pipeline->mu);
+		e->stopped = true;
+		pthread_cond_broadcast(&e->pipeline->cv);
+		pthread_mutex_unlock(&e->pipeline->mu);
+		return;
+	}
 	px__pipeline_stop_done(e->pipeline, e);
 }

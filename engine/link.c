@@ -18,8 +18,9 @@ static enum px_ring_kind ring_kind(const struct px_link *l)
 int px__link_alloc(struct px_link *l, bool same_reactor)
 {
 	l->kind = same_reactor ? PX__LINK_LOCAL : PX__LINK_REACTOR;
-	l->prod.elem = l->src->elem;
-	l->cons.elem = l->sink->elem;
+	/* relaxed: set up before any reactor runs these elements */
+	atomic_store_explicit(&l->prod.elem, l->src->elem, memory_order_relaxed);
+	atomic_store_explicit(&l->cons.elem, l->sink->elem, memory_order_relaxed);
 	l->memsize = px_ring_memsize(l->capacity, sizeof(struct px_item));
 	l->mem = aligned_alloc(PX_CACHE_LINE, l->memsize);
 	if (!l->mem)

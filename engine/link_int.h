@@ -45,9 +45,12 @@ struct px_pad;
 struct px_caps;
 struct px_segment;
 
-/* One end of a link: the element there and its wait state. */
+/* One end of a link: the element there and its wait state. ELEM changes
+ * while the pipeline runs only when px_pipeline_replace() hands the end to
+ * a new element (release store on the end's thread); the other end loads
+ * it to wake it (acquire: the new element's task is set up). */
 struct px_link_end {
-	struct px_element *elem; /* NULL: the end is in another process */
+	_Atomic(struct px_element *) elem; /* NULL: in another process */
 	bool blocked;		 /* producer, local kind: found the ring full */
 	bool sleeping;		 /* this end's ring sleep flag is set */
 	unsigned seen;		 /* consumer: items counted before work() */
@@ -157,20 +160,29 @@ PX_INLINE bool px__link_concurrent(const struct px_link *l)
 	return l->kind != PX__LINK_LOCAL;
 }
 
+/* The element at end E, as seen from this reactor: the same thread's
+ * (local kind, relaxed) or another reactor's (acquire, pairs with the
+ * release store of px_pipeline_replace's hand-over). */
+PX_INLINE struct px_element *px__link_end_local(struct px_link_end *e)
+{
+	return atomic_load_explicit(&e->elem, memory_order_relaxed);
+}
+
 /* The far end of a process link is another process: wake it by eventfd. */
 static inline void px__link_wake_far(struct px_link *l, struct px_link_end *e)
 {
 	if (l->kind == PX__LINK_PROCESS)
 		px__link_wake_signal(l->wake);
 	else
-		px__element_wake(e->elem);
+		px__element_wake(atomic_load_explicit(&e->elem,
+						      memory_order_acquire));
 }
 
 /* After a push of items: make sure the consumer will look. Producer. */
 PX_INLINE void px__link_wake_consumer(struct px_link *l)
 {
 	if (l->kind == PX__LINK_LOCAL)
-		px__element_schedule_local(l->cons.elem);
+		px__element_schedule_local(px__link_end_local(&l->cons));
 	else if (px_ring_consumer_needs_wake(l->ring))
 		px__link_wake_far(l, &l->cons);
 }
@@ -182,7 +194,8 @@ PX_INLINE void px__link_wake_producer(struct px_link *l)
 	if (l->kind == PX__LINK_LOCAL) {
 		if (l->prod.blocked) {
 			l->prod.blocked = false;
-			px__element_schedule_local(l->prod.elem);
+			px__element_schedule_local(
+				px__link_end_local(&l->prod));
 		}
 	} else if (px_ring_producer_needs_wake(l->ring)) {
 		px__link_wake_far(l, &l->prod);

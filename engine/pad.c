@@ -54,8 +54,10 @@ PX_API int px_pad_set_caps(struct px_pad *pad, const struct px_caps *caps)
 
 	if (!pad || !caps)
 		return -EINVAL;
+	/* A replacement being made (replace.c) is not linked yet. */
 	if (atomic_load_explicit(&pad->elem->pipeline->state,
-				 memory_order_relaxed) != PX_STATE_NULL)
+				 memory_order_relaxed) != PX_STATE_NULL &&
+	    !pad->elem->detached)
 		return -EBUSY;
 	c = px_caps_ref((struct px_caps *)caps);
 	px_caps_unref(pad->caps);
@@ -97,25 +99,84 @@ static inline void count_items(_Atomic uint64_t *nbuf, _Atomic uint64_t *nbytes,
 	px_stat_add(nbytes, bytes);
 }
 
-PX_API unsigned px_pad_pull(struct px_pad *pad, struct px_item *items,
-			    unsigned n)
+/* Take up to N items off PAD's link L and account for them. */
+static inline unsigned pull_ring(struct px_pad *pad, struct px_link *l,
+				 struct px_item *items, unsigned n)
 {
-	struct px_link *l = pad->link;
 	struct px_element *e = pad->elem;
+	uint64_t b = 0, bytes = 0;
 	unsigned got;
 
-	if (px_unlikely(!l))
-		return 0;
 	got = px_ring_dequeue_burst(l->ring, items, n);
 	if (!got)
 		return 0;
 	e->pulled = true;
-	count_items(&e->buffers_in, &e->bytes_in, items, got);
+	for (unsigned i = 0; i < got; i++) {
+		if (px_likely(items[i].type == PX_ITEM_BUFFER)) {
+			b++;
+			bytes += items[i].buf.length;
+		} else if (items[i].ev.type == PX_EVENT_CAPS) {
+			pad->caps_seen = items[i].ev.caps_id;
+		}
+	}
+	px_stat_add(&e->buffers_in, b);
+	px_stat_add(&e->bytes_in, bytes);
 	if (px_unlikely(px_item_is_eos(&items[got - 1])))
 		pad->eos = true;
 	if (px_ring_count(l->ring) <= l->half)
 		px__link_wake_producer(l);
 	return got;
+}
+
+/*
+ * px_pipeline_replace's pulls (replace.c): a successor's pad hands out the
+ * stream's caps first; a retiring element's pad gives only what came
+ * before the cut, then an EOS of its own that makes the element flush.
+ */
+static unsigned pull_replacing(struct px_pad *pad, struct px_link *l,
+			       struct px_item *items, unsigned n)
+{
+	unsigned got;
+
+	if (!n)
+		return 0;
+	if (pad->caps_inject) {
+		items[0].type = PX_ITEM_EVENT;
+		items[0].ev.type = PX_EVENT_CAPS;
+		items[0].ev.size = 0;
+		items[0].ev.caps_id = pad->caps_inject;
+		pad->caps_seen = pad->caps_inject;
+		pad->caps_inject = 0;
+		pad->elem->pulled = true;
+		return 1 + (pad->retiring ? 0 :
+				pull_ring(pad, l, items + 1, n - 1));
+	}
+	if (pad->retire_left) {
+		got = pull_ring(pad, l, items, PX_MIN(n, pad->retire_left));
+		pad->retire_left -= got;
+		if (pad->eos)
+			px__replace_cancel(pad->elem); /* a real EOS came first */
+		return got;
+	}
+	if (pad->retire_eos_given)
+		return 0;
+	pad->retire_eos_given = true;
+	pad->eos = true;
+	pad->elem->pulled = true;
+	px_item_eos(&items[0]);
+	return 1;
+}
+
+PX_API unsigned px_pad_pull(struct px_pad *pad, struct px_item *items,
+			    unsigned n)
+{
+	struct px_link *l = pad->link;
+
+	if (px_unlikely(!l))
+		return 0;
+	if (px_unlikely(pad->retiring || pad->caps_inject))
+		return pull_replacing(pad, l, items, n);
+	return pull_ring(pad, l, items, n);
 }
 
 PX_API unsigned px_pad_count(const struct px_pad *pad)
@@ -174,6 +235,11 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 			px_item_release(item);
 			return PX_FLOW_ERROR;
 		}
+		/* The EOS that ends a replaced element's share: its links
+		 * go to the successor, and the EOS goes nowhere. */
+		if (px_unlikely(pad->elem->replace) &&
+		    item->ev.type == PX_EVENT_EOS && px__replace_handover(pad))
+			return PX_FLOW_OK;
 	} else if (px_unlikely(pad->caps_sent != pad->caps_cur)) {
 		if (!px__pad_send_caps(pad) &&
 		    (!px__link_producer_wait(l) || !px__pad_send_caps(pad)))
@@ -235,7 +301,8 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 		if (px_likely(items[i].type == PX_ITEM_BUFFER)) {
 			nbuf++;
 			nbytes += items[i].buf.length;
-		} else if (items[i].ev.type == PX_EVENT_CAPS) {
+		} else if (items[i].ev.type == PX_EVENT_CAPS ||
+			   px_unlikely(pad->elem->replace != NULL)) {
 			return push_each(pad, items, n, taken);
 		}
 	}

@@ -28,8 +28,10 @@ void px__pipeline_fail(struct px_pipeline *p, int code, const char *source,
 	va_start(ap, fmt);
 	vsnprintf(p->error, sizeof(p->error), fmt, ap);
 	va_end(ap);
-	px__bus_postf(p->bus, PX_MSG_ERROR, code, source ? source : p->name,
-		      "%s", p->error);
+	/* A refused px_pipeline_replace leaves the running pipeline alone:
+	 * the caller has the sentence, the bus a WARNING. */
+	px__bus_postf(p->bus, p->replacing ? PX_MSG_WARNING : PX_MSG_ERROR,
+		      code, source ? source : p->name, "%s", p->error);
 }
 
 PX_API int px_pipeline_create(const char *name, struct px_pipeline **out)
@@ -104,6 +106,7 @@ PX_API void px_pipeline_destroy(struct px_pipeline *p)
 	}
 	for (unsigned i = 0; i < p->n_elems; i++)
 		px__element_destroy(p->elems[i]);
+	px__replace_free(p);
 	free(p->elems);
 	free(p->counts);
 	free_pools(&p->pools); /* only pools leaked by an element remain */
@@ -251,7 +254,7 @@ PX_API int px_pipeline_add(struct px_pipeline *p, const char *factory,
 		p->elems = a;
 		p->cap_elems = cap;
 	}
-	err = px__element_create(p, cls, name, &e);
+	err = px__element_create(p, cls, name, false, &e);
 	if (err)
 		return err;
 	p->elems[p->n_elems++] = e;

@@ -53,6 +53,13 @@ struct px_pad {
 	 * saw; they differ until the next buffer sends a CAPS event
 	 * (caps_event.c). Interned ids, 0 none. */
 	uint32_t caps_cur, caps_sent;
+	/* sink, px_pipeline_replace (replace.c): the element being replaced
+	 * gets RETIRE_LEFT more items, then an EOS of its own; CAPS_INJECT is
+	 * handed out first by its successor's pad. */
+	bool retiring, retire_eos_given;
+	uint32_t retire_left;
+	uint32_t caps_seen;	     /* sink: id of the last CAPS event pulled */
+	uint32_t caps_inject;
 	/* cold */
 	enum px_pad_direction dir;
 	const struct px_pad_template *tmpl;
@@ -75,6 +82,11 @@ struct px_element {
 	bool pulled;			/* work() took items from an input */
 	bool stopped;			/* stop done this run */
 	struct px__epool *wait_ep;	/* last pool waited on (cache) */
+	/* px_pipeline_replace (replace.c), on this element's reactor */
+	struct px__replace *replace;	/* set while E is being replaced */
+	struct px_element *successor;	/* retired: who took over */
+	bool retired;			/* replaced: no longer in the graph */
+	bool detached;			/* made by replace, not yet in it */
 	/* Stats: single writer (the reactor thread), relaxed load+store so
 	 * other threads may read them without a data race. */
 	_Atomic uint64_t buffers_in, buffers_out, bytes_in, bytes_out;
@@ -147,13 +159,20 @@ struct px_pipeline {
 	pthread_mutex_t caps_mu;
 	struct px_caps **caps;
 	uint32_t n_caps, cap_caps;
+	/* Elements px_pipeline_replace took out (or a replacement that did
+	 * not go in): their pools may still lend buffers until the run ends,
+	 * so they are freed with the pipeline. Application thread. */
+	struct px_element **retired;
+	unsigned n_retired, cap_retired;
+	bool replacing;			/* px_pipeline_replace runs */
 };
 
 /* ---- element.c ----------------------------------------------------------- */
 
-/* Create an element of CLS named NAME (already unique) in P (NULL state). */
+/* Create an element of CLS named NAME (already unique) in P (NULL state);
+ * DETACHED: a replacement made while P plays (replace.c). */
 int px__element_create(struct px_pipeline *p, const struct px_element_class *cls,
-		       const char *name, struct px_element **out);
+		       const char *name, bool detached, struct px_element **out);
 /* Free E, its pads and its property strings (fini first). */
 void px__element_destroy(struct px_element *e);
 /* A new pad of E from template T named NAME. */
@@ -231,6 +250,18 @@ void px__pad_caps_reset(struct px_pad *pad);
 int px__pad_caps_event(struct px_pad *pad, struct px_item *it);
 /* Enqueue a CAPS event of PAD's current caps; false when the ring is full. */
 bool px__pad_send_caps(struct px_pad *pad);
+
+/* ---- replace.c ------------------------------------------------------------- */
+
+/* The EOS that ends a replaced element's share of the stream reached PAD
+ * (its src): hand both links to the successor. Returns true when it was
+ * that EOS (consumed), false for any other. Reactor thread. */
+bool px__replace_handover(struct px_pad *pad);
+/* A real EOS reached the element being replaced before the cut: the
+ * replacement cannot happen. Reactor thread. */
+void px__replace_cancel(struct px_element *e);
+/* Free what px_pipeline_replace retired (pipeline destroy). */
+void px__replace_free(struct px_pipeline *p);
 
 /* ---- pipeline_state.c ---------------------------------------------------- */
 

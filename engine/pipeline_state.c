@@ -355,9 +355,14 @@ static void reset_run(struct px_pipeline *p)
 		atomic_store_explicit(&e->buffers_out, 0, memory_order_relaxed);
 		atomic_store_explicit(&e->bytes_in, 0, memory_order_relaxed);
 		atomic_store_explicit(&e->bytes_out, 0, memory_order_relaxed);
+		e->replace = NULL;
 		for (unsigned j = 0; j < e->n_pads; j++) {
-			e->pads[j]->eos = false;
-			px__pad_caps_reset(e->pads[j]);
+			struct px_pad *pad = e->pads[j];
+
+			pad->eos = false;
+			pad->retiring = pad->retire_eos_given = false;
+			pad->retire_left = pad->caps_seen = pad->caps_inject = 0;
+			px__pad_caps_reset(pad);
 		}
 	}
 	px_list_for_each(pos, &p->links)

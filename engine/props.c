@@ -148,8 +148,9 @@ static int lookup(struct px_element *e, const char *prop, bool for_write,
 
 	if (!prop)
 		return -EINVAL;
-	if (for_write && px_pipeline_state(p) >
-				 PX_STATE_READY) {
+	/* A replacement being made (px_pipeline_replace) is not running. */
+	if (for_write && px_pipeline_state(p) > PX_STATE_READY &&
+	    !e->detached) {
 		px__pipeline_fail(p, -EBUSY, e->name,
 				  "cannot set property '%s' of %s while the "
 				  "pipeline is %s",

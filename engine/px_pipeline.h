@@ -79,6 +79,26 @@ PX_API int px_pipeline_add(struct px_pipeline *p, const char *factory,
 /* The element named NAME, or NULL. (transfer none). */
 PX_API struct px_element *px_pipeline_find(const struct px_pipeline *p,
 					   const char *name);
+/*
+ * px_pipeline_replace - swap the element named NAME of a PLAYING pipeline
+ * for a new one described by DESC ("identity drop-probability=0.1": a
+ * factory and its properties, as in a launch string). The old element must
+ * have one linked input and one linked output; the new one gets its name,
+ * its reactor and its two links, and must accept the caps of both.
+ * Nothing is lost, repeated or reordered: the old element finishes the
+ * items that were on its input link when the call came, flushes as at EOS,
+ * and the new one takes every item after those (docs/writing-elements.md,
+ * "Replacing a running element"). Downstream may see the stream's CAPS
+ * event again.
+ * Returns 0 with (transfer none) *OUT, or: -EBUSY (not PLAYING), -ENOENT
+ * (no such element or factory), -EINVAL (DESC malformed, a property
+ * refused, pads or caps that do not fit: the old element is untouched),
+ * -EPIPE (the input ended before the swap, or the pipeline stopped: the
+ * old element finishes the stream), -ENOMEM. px_pipeline_error() has the
+ * sentence. Application thread; it waits for the old element to flush.
+ */
+PX_API int px_pipeline_replace(struct px_pipeline *p, const char *name,
+			       const char *desc, struct px_element **out);
 /* Elements in the order they were added. (transfer none). */
 PX_API unsigned px_pipeline_element_count(const struct px_pipeline *p);
 PX_API struct px_element *px_pipeline_element_at(const struct px_pipeline *p,

@@ -717,6 +717,149 @@ START_TEST(test_pipeline_caps_conflict)
 }
 END_TEST
 
+/* ---- replacing a running element -------------------------------------------- */
+
+/* Build tsrc ! [tqueue !] tpass name=x ! [tqueue !] tsink; CROSS puts x on
+ * a reactor of its own (both of its links cross threads). */
+static struct px_element *replace_setup(bool cross, const char *num,
+					struct px_element **src_out)
+{
+	struct px_element *src, *x, *sink, *q1, *q2;
+	struct px_caps *fa = caps_of("application/x-a");
+
+	setup();
+	src = add("tsrc", NULL);
+	x = add("tpass", "x");
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", num), 0);
+	ck_assert_int_eq(px_element_set(src, "slots", "64"), 0);
+	if (cross) {
+		q1 = add("tqueue", NULL);
+		q2 = add("tqueue", NULL);
+		link_ok(src, q1);
+		link_ok(q1, x);
+		link_ok(x, q2);
+		link_ok(q2, sink);
+	} else {
+		/* x's input carries application/x-a */
+		ck_assert_int_eq(px_element_link_pads(src, NULL, x, NULL, fa,
+						      0),
+				 0);
+		link_ok(x, sink);
+	}
+	px_caps_unref(fa);
+	if (src_out)
+		*src_out = src;
+	return sink;
+}
+
+/* SWAPS replacements of x during a run of NUM buffers: every one goes
+ * through, and the sink gets every buffer once, in order. */
+static void replace_run(bool cross, const char *num, uint64_t want,
+			unsigned swaps, bool again)
+{
+	static const char *const desc[] = { "identity", "tpass",
+					     "identity silent=true" };
+	struct px_element *sink, *x = NULL;
+	struct px_message m;
+	struct tsink *k;
+
+	sink = replace_setup(cross, num, NULL);
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	for (unsigned i = 0; i < swaps; i++) {
+		int err = px_pipeline_replace(P, "x", desc[i % 3], &x);
+
+		ck_assert_msg(err == 0, "swap %u: %s", i, px_pipeline_error(P));
+		ck_assert_ptr_eq(px_pipeline_find(P, "x"), x);
+	}
+	ck_assert_int_eq(px_pipeline_wait(P, 600ll * 1000000000, &m), 0);
+	ck_assert_int_eq(m.type, PX_MSG_EOS);
+	k = px_element_priv(sink);
+	ck_assert_uint_eq(k->count, want);
+	ck_assert_uint_eq(k->out_of_order, 0);
+	ck_assert_uint_eq(k->next_seq, want);
+	ck_assert_uint_ge(k->caps, 1);
+	ck_assert_str_eq(px_element_factory(x), desc[(swaps - 1) % 3][0] == 'i' ?
+							"identity" : "tpass");
+	stop_clean();
+	if (again) {
+		/* The replacement runs again like any element. */
+		play_to_eos();
+		ck_assert_uint_eq(((struct tsink *)px_element_priv(sink))->count,
+				  want);
+		stop_clean();
+	}
+	teardown();
+}
+
+START_TEST(test_pipeline_replace)
+{
+	need_uring();
+	replace_run(false, "200000", 200000, 20, true);
+	replace_run(true, "200000", 200000, 20, true);
+}
+END_TEST
+
+/* What cannot be replaced says why, and the stream is not touched. */
+START_TEST(test_pipeline_replace_refused)
+{
+	struct px_element *src, *sink;
+	struct px_message m;
+
+	need_uring();
+	sink = replace_setup(false, "-1", &src);
+	ck_assert_int_eq(px_pipeline_replace(P, "x", "identity", NULL), -EBUSY);
+	ck_assert_ptr_nonnull(strstr(px_pipeline_error(P), "pipeline is NULL"));
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	ck_assert_int_eq(px_pipeline_replace(P, "nosuch", "identity", NULL),
+			 -ENOENT);
+	ck_assert_int_eq(px_pipeline_replace(P, "x", "nosuchelem", NULL),
+			 -ENOENT);
+	ck_assert_int_eq(px_pipeline_replace(P, "x", "identity bogus=1", NULL),
+			 -ENOENT);
+	ck_assert_ptr_nonnull(strstr(px_pipeline_error(P), "bogus"));
+	ck_assert_int_eq(px_pipeline_replace(P, "x", "identity ! identity",
+					     NULL),
+			 -EINVAL);
+	ck_assert_int_eq(px_pipeline_replace(P, "x", "fakesink", NULL), -EINVAL);
+	ck_assert_str_eq(px_pipeline_error(P),
+			 "cannot replace x with fakesink: it has 1 input and 0 "
+			 "output pads; a replacement needs one of each");
+	ck_assert_int_eq(px_pipeline_replace(P, "x", "identity name=y", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(px_pipeline_replace(P, px_element_name(src), "tpass",
+					     NULL),
+			 -EINVAL);
+	ck_assert_int_eq(px_pipeline_replace(P, "x",
+					     "capsfilter caps=application/x-b",
+					     NULL),
+			 -EINVAL);
+	ck_assert_str_eq(px_pipeline_error(P),
+			 "cannot replace x with capsfilter: its sink caps "
+			 "application/x-b do not meet the input link's "
+			 "application/x-a");
+	/* x still runs: the stream ends normally. */
+	ck_assert_str_eq(px_element_factory(px_pipeline_find(P, "x")), "tpass");
+	ck_assert_int_eq(px_pipeline_send_eos(P), 0);
+	ck_assert_msg(px_pipeline_wait(P, WAIT_NS, &m) == 0, "%s: %s", m.source,
+		      m.text);
+	ck_assert_int_eq(m.type, PX_MSG_EOS);
+	ck_assert_uint_eq(((struct tsink *)px_element_priv(sink))->out_of_order,
+			  0);
+	stop_clean();
+	teardown();
+}
+END_TEST
+
+/* 1,000 swaps while 10 million buffers flow: none lost, repeated or out of
+ * order, and EOS arrives. */
+START_TEST(stress_pipeline_replace)
+{
+	need_uring();
+	replace_run(true, "10000000", 10000000, 1000, false);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -748,6 +891,13 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, stress_pipeline_cross);
 	tc = px_tcase(s, "export");
 	tcase_add_test(tc, test_pipeline_export);
+	tc = px_tcase(s, "replace");
+	tcase_add_test(tc, test_pipeline_replace);
+	tc = px_tcase(s, "replace_refused");
+	tcase_add_test(tc, test_pipeline_replace_refused);
+	tc = px_tcase(s, "stress_replace");
+	tcase_set_timeout(tc, 110); /* under ThreadSanitizer: about 40 s */
+	tcase_add_test(tc, stress_pipeline_replace);
 	return s;
 }
 
