@@ -486,10 +486,10 @@ PX_API enum px_flow px_element_error(struct px_element *e, int err,
 	if (!e->started)
 		snprintf(e->start_error, sizeof(e->start_error), "%s", m.text);
 	if (e->detached) {
-		/* A replacement being made (replace.c): the running pipeline
+		/* A replacement being made (replace.c) by the application
+		 * thread, which waits while its start() runs: the pipeline
 		 * goes on; px_pipeline_replace returns the sentence. */
-		m.type = PX_MSG_WARNING;
-		px__bus_post(p->bus, &m);
+		snprintf(p->error, sizeof(p->error), "%s", m.text);
 		return PX_FLOW_ERROR;
 	}
 	/* Halt the flow: work() is no longer called, pushes release. Relaxed:

@@ -29,9 +29,10 @@ void px__pipeline_fail(struct px_pipeline *p, int code, const char *source,
 	vsnprintf(p->error, sizeof(p->error), fmt, ap);
 	va_end(ap);
 	/* A refused px_pipeline_replace leaves the running pipeline alone:
-	 * the caller has the sentence, the bus a WARNING. */
-	px__bus_postf(p->bus, p->replacing ? PX_MSG_WARNING : PX_MSG_ERROR,
-		      code, source ? source : p->name, "%s", p->error);
+	 * the caller has the sentence (px_pipeline_error), the bus nothing. */
+	if (!p->replacing)
+		px__bus_postf(p->bus, PX_MSG_ERROR, code,
+			      source ? source : p->name, "%s", p->error);
 }
 
 PX_API int px_pipeline_create(const char *name, struct px_pipeline **out)

@@ -95,7 +95,8 @@ PX_API struct px_element *px_pipeline_find(const struct px_pipeline *p,
  * refused, pads or caps that do not fit: the old element is untouched),
  * -EPIPE (the input ended before the swap, or the pipeline stopped: the
  * old element finishes the stream), -ENOMEM. px_pipeline_error() has the
- * sentence. Application thread; it waits for the old element to flush.
+ * sentence; a refusal posts nothing on the bus and leaves the pipeline
+ * running. Application thread; it waits for the old element to flush.
  */
 PX_API int px_pipeline_replace(struct px_pipeline *p, const char *name,
 			       const char *desc, struct px_element **out);

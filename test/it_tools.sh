@@ -3,7 +3,8 @@
 # Integration test of px-inspect and px-launch as a user runs them: element
 # listing and details, suggestions, launch strings to EOS with --stats-json
 # checked by python3, error messages with line:column and caret, exit
-# codes, Ctrl-C, graph output, and a file copy once filesrc/filesink exist.
+# codes, Ctrl-C, graph output, --control (replacing a running element), and
+# a file copy once filesrc/filesink exist.
 set -uo pipefail
 
 build=${PX_BUILD_DIR:?PX_BUILD_DIR must point at the build tree}
@@ -305,6 +306,54 @@ if "$inspect" tcpsrc >/dev/null 2>&1 && "$inspect" tcpsink >/dev/null 2>&1 &&
 	fi
 else
 	echo "skip: tcpsrc/tcpsink are not built yet: TCP not tested"
+fi
+
+# ---- --control: replace a running element, then EOS ---------------------------
+# The FIFO exists first, so each write waits for px-launch to open it.
+mkfifo "$tmp/ctl"
+"$launch" --control "$tmp/ctl" --stats-json "$tmp/ctl.json" \
+	fakesrc num-buffers=-1 ! identity name=x ! fakesink \
+	>"$tmp/ctl.out" 2>"$tmp/ctl.err" &
+ctl_pid=$!
+{
+	for i in 1 2 3 4 5; do echo "replace x identity"; done
+	echo "replace x capsfilter caps=application/x-a"
+	echo "replace x fakesink"
+	echo "replace x identity error-after=oops"
+	echo "frobnicate"
+	echo "eos"
+} >"$tmp/ctl"
+if timeout 60 tail --pid=$ctl_pid -f /dev/null; then
+	wait $ctl_pid
+	st=$?
+	err=$(cat "$tmp/ctl.err")
+	(( st == 0 )) && pass "--control: EOS by command, exit 0" ||
+		fail "--control: exit $st: $err"
+	n=$(grep -c "control: replaced x with" "$tmp/ctl.err")
+	(( n == 6 )) && pass "--control: six replacements" ||
+		fail "--control: $n replacements: $err"
+	expect_contains "--control refusals say why" "$err" \
+		"replace x failed: cannot replace x with fakesink: it has 1 input and 0 output pads" \
+		"replace x failed: value 'oops' for property 'error-after' of x is not" \
+		"unknown command 'frobnicate'"
+	# Every buffer the source made reached the sink.
+	if python3 - "$tmp/ctl.json" <<'PY'
+import json, sys
+d = {e["name"]: e for e in json.load(open(sys.argv[1]))["elements"]}
+made, got = d["fakesrc0"]["buffers_out"], d["fakesink0"]["buffers_in"]
+assert made == got and made > 0, (made, got)
+assert d["x"]["factory"] == "capsfilter", d["x"]
+PY
+	then
+		pass "--control: the sink got every buffer, x is the last replacement"
+	else
+		fail "--control: stats do not add up"
+	fi
+	[[ ! -e $tmp/ctl || -p $tmp/ctl ]] && pass "--control keeps a FIFO it did not make" ||
+		fail "--control: the FIFO changed"
+else
+	kill -9 $ctl_pid 2>/dev/null
+	fail "--control: px-launch did not end after 'eos'"
 fi
 
 if [[ $failures -ne 0 ]]; then

@@ -838,6 +838,12 @@ START_TEST(test_pipeline_replace_refused)
 			 "cannot replace x with capsfilter: its sink caps "
 			 "application/x-b do not meet the input link's "
 			 "application/x-a");
+	/* The new element's own refusal (capsfilter's caps do not parse):
+	 * its sentence comes back, and nothing halts the pipeline. */
+	ck_assert_int_lt(px_pipeline_replace(P, "x", "capsfilter caps=((",
+					     NULL),
+			 0);
+	ck_assert_ptr_nonnull(strstr(px_pipeline_error(P), "cannot parse"));
 	/* x still runs: the stream ends normally. */
 	ck_assert_str_eq(px_element_factory(px_pipeline_find(P, "x")), "tpass");
 	ck_assert_int_eq(px_pipeline_send_eos(P), 0);

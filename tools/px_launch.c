@@ -2,7 +2,8 @@
 /*
  * px-launch - build a pipeline from a launch string and run it to EOS, as
  * gst-launch-1.0 does: Ctrl-C asks for EOS (twice stops at once), -v shows
- * bus messages, --stats / --stats-json / --dot / --json report the run.
+ * bus messages, --stats / --stats-json / --dot / --json report the run,
+ * --control FIFO takes commands (replace an element, EOS) while it runs.
  * Exit status: 0 after EOS, 1 on a runtime error, 2 on a usage or parse
  * error, 130 when a second interrupt stopped it before EOS.
  */
@@ -19,6 +20,7 @@
 #include <parallax/parallax.h>
 #include <parallax/px_pipeline.h>
 
+#include "launch_control.h"
 #include "launch_stats.h"
 
 #define EXIT_EOS 0
@@ -32,6 +34,7 @@
 struct options {
 	bool verbose, stats;
 	const char *stats_json, *dot, *json;
+	const char *control; /* --control FIFO */
 	char *launch; /* joined from argv (malloc'ed) */
 };
 
@@ -73,6 +76,9 @@ static void usage(FILE *out)
 		"      --stats-json F   write the statistics as JSON to F ('-': stdout)\n"
 		"      --dot F          write the graph in Graphviz DOT to F\n"
 		"      --json F         write the graph as JSON to F\n"
+		"      --control FIFO   read commands from the named pipe FIFO\n"
+		"                       (made if missing): 'replace NAME DESCRIPTION'\n"
+		"                       swaps a running element, 'eos' sends EOS\n"
 		"  -e, --eos-on-shutdown  accepted for gst-launch habits (EOS on\n"
 		"                       Ctrl-C is always on)\n"
 		"      --version        print the version\n"
@@ -177,6 +183,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			target = &o->dot;
 		} else if (!strcmp(a, "--json")) {
 			target = &o->json;
+		} else if (!strcmp(a, "--control")) {
+			target = &o->control;
 		} else {
 			fprintf(stderr, "px-launch: unknown option '%s'\n", a);
 			usage(stderr);
@@ -350,7 +358,8 @@ static void print_error(const char *source, const char *text, int code)
 }
 
 /* Run P until EOS, error or a second interrupt; returns the exit status. */
-static int run(const struct options *o, struct px_pipeline *p)
+static int run(const struct options *o, struct px_pipeline *p,
+	       struct launch_control *ctl)
 {
 	bool tty = isatty(STDERR_FILENO) && !o->verbose;
 	bool announced = false;
@@ -392,6 +401,7 @@ static int run(const struct options *o, struct px_pipeline *p)
 					"(interrupt again to stop at once)\n");
 			announced = true;
 		}
+		launch_control_poll(ctl, p);
 		memset(&m, 0, sizeof(m));
 		r = px_pipeline_wait(p, TICK_NS, &m);
 		if (r == 0 || m.type == PX_MSG_ERROR || m.type == PX_MSG_EOS) {
@@ -429,6 +439,7 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct px_parse_error err;
 	struct px_pipeline *p = NULL;
+	struct launch_control ctl = { .fd = -1 };
 	int status, r;
 
 	if (parse_args(argc, argv, &o))
@@ -450,7 +461,13 @@ int main(int argc, char **argv)
 		free(o.launch);
 		return EXIT_USAGE;
 	}
-	status = run(&o, p);
+	if (o.control && launch_control_open(&ctl, o.control)) {
+		px_pipeline_destroy(p);
+		free(o.launch);
+		return EXIT_USAGE;
+	}
+	status = run(&o, p, &ctl);
+	launch_control_close(&ctl);
 	fflush(stdout);
 	if (o.stats)
 		launch_stats_print(p, stdout);
