@@ -1,94 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * elem_util.c - helpers shared by the built-in elements: CRC32C (hardware
- * instruction when the CPU has it, slicing-by-8 tables otherwise) and PRNG
- * seeds.
+ * elem_util.c - helpers shared by the built-in elements: PRNG seeds. (The
+ * kit every element may use - CRC32C, burst release, forwarding - is public:
+ * engine/crc32c.c, engine/element_kit.c.)
  */
-#include <pthread.h>
 #include <stdint.h>
-#include <string.h>
 #include <time.h>
 
 #include "elements_int.h"
-#include "px_pool.h"
-
-static uint32_t crc_table[8][256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-static bool crc_hw;
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
-		crc_table[0][i] = c;
-	}
-	for (uint32_t i = 0; i < 256; i++)
-		for (int t = 1; t < 8; t++)
-			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^
-					  crc_table[0][crc_table[t - 1][i] & 0xff];
-#if defined(__x86_64__)
-	__builtin_cpu_init();
-	crc_hw = __builtin_cpu_supports("sse4.2");
-#endif
-}
-
-static uint32_t crc_sw(uint32_t crc, const uint8_t *p, size_t len)
-{
-	while (len >= 8) {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		v ^= crc;
-		crc = crc_table[7][v & 0xff] ^ crc_table[6][(v >> 8) & 0xff] ^
-		      crc_table[5][(v >> 16) & 0xff] ^
-		      crc_table[4][(v >> 24) & 0xff] ^
-		      crc_table[3][(v >> 32) & 0xff] ^
-		      crc_table[2][(v >> 40) & 0xff] ^
-		      crc_table[1][(v >> 48) & 0xff] ^ crc_table[0][v >> 56];
-		p += 8;
-		len -= 8;
-	}
-	while (len--)
-		crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
-	return crc;
-}
-
-#if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t
-crc_x86(uint32_t crc, const uint8_t *p, size_t len)
-{
-	uint64_t c = crc;
-
-	while (len >= 8) {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		c = __builtin_ia32_crc32di(c, v);
-		p += 8;
-		len -= 8;
-	}
-	crc = (uint32_t)c;
-	while (len--)
-		crc = __builtin_ia32_crc32qi(crc, *p++);
-	return crc;
-}
-#else
-static uint32_t crc_x86(uint32_t crc, const uint8_t *p, size_t len)
-{
-	return crc_sw(crc, p, len);
-}
-#endif
-
-uint32_t px__crc32c(uint32_t crc, const void *data, size_t len)
-{
-	pthread_once(&crc_once, crc_init);
-	crc = ~crc;
-	crc = crc_hw ? crc_x86(crc, data, len) : crc_sw(crc, data, len);
-	return ~crc;
-}
 
 uint64_t px__rand_seed(const void *salt)
 {
@@ -104,28 +23,4 @@ uint64_t px__rand_seed(const void *salt)
 	s = (s ^ (s >> 27)) * 0x94D049BB133111EBull;
 	s ^= s >> 31;
 	return s ? s : 1;
-}
-
-void px__release_items(const struct px_item *items, unsigned n)
-{
-	uint32_t slots[PX__ELEM_BATCH];
-	uint16_t pool = 0;
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		const struct px_buf *b = &items[i].buf;
-
-		if (items[i].type != PX_ITEM_BUFFER || !b->pool)
-			continue;
-		if (b->pool != pool || k == PX__ELEM_BATCH) {
-			if (k)
-				px_pool_release_burst(px_pool_from_id(pool),
-						      slots, k);
-			pool = b->pool;
-			k = 0;
-		}
-		slots[k++] = b->slot;
-	}
-	if (k)
-		px_pool_release_burst(px_pool_from_id(pool), slots, k);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * elements_int.h - what the built-in elements share: their class tables (for
- * builtin.c), a CRC32C, a small PRNG and the in-order stdout writer used by
- * consolesink and fakesink's dump. Internal: never installed.
+ * elements_int.h - what the built-in elements share beyond the public kit
+ * (px_element.h): their class tables (for builtin.c), a small PRNG and the
+ * in-order stdout writer used by consolesink and fakesink's dump. Internal:
+ * never installed.
  */
 #ifndef PX_ELEMENTS_INT_H
 #define PX_ELEMENTS_INT_H
@@ -14,9 +15,6 @@
 #include "px_element.h"
 #include "px_reactor.h"
 
-/* Batch size of every element's work(): items moved per call. */
-#define PX__ELEM_BATCH 64
-
 extern const struct px_element_class px__fakesrc_class;
 extern const struct px_element_class px__fakesink_class;
 extern const struct px_element_class px__identity_class;
@@ -25,9 +23,6 @@ extern const struct px_element_class px__queue_class;
 extern const struct px_element_class px__capsfilter_class;
 extern const struct px_element_class px__funnel_class;
 extern const struct px_element_class px__consolesink_class;
-
-/* CRC32C (Castagnoli), continuing from CRC (0 to start). */
-uint32_t px__crc32c(uint32_t crc, const void *data, size_t len);
 
 /* xorshift64*: a fast PRNG for fill patterns and drop decisions. */
 PX_INLINE uint64_t px__rand_next(uint64_t *state)
@@ -40,14 +35,6 @@ PX_INLINE uint64_t px__rand_next(uint64_t *state)
 	*state = x;
 	return x * 0x2545F4914F6CDD1Dull;
 }
-
-/*
- * Release the buffers of ITEMS[0..N) (events are skipped), one
- * px_pool_release_burst() per run of buffers from the same pool: far fewer
- * atomic operations than one px_buf_unref() each. The items are left as
- * they were (do not use them again).
- */
-void px__release_items(const struct px_item *items, unsigned n);
 
 /* A seed that differs between elements and runs (never 0). */
 uint64_t px__rand_seed(const void *salt);

@@ -86,7 +86,7 @@ static void fakesink_work_dump(struct fakesink *s)
 	       px_pad_pull(s->sink, &it, 1) == 1) {
 		if (it.type == PX_ITEM_BUFFER) {
 			if (s->checksum) {
-				s->crc = px__crc32c(s->crc, px_buf_data(&it.buf),
+				s->crc = px_crc32c(s->crc, px_buf_data(&it.buf),
 						    it.buf.length);
 				px_stat_set(&s->last_checksum, s->crc);
 			}
@@ -104,7 +104,7 @@ static void fakesink_work_dump(struct fakesink *s)
 static void fakesink_work(struct px_element *e)
 {
 	struct fakesink *s = px_element_priv(e);
-	struct px_item items[PX__ELEM_BATCH];
+	struct px_item items[PX_ELEMENT_BATCH];
 	uint64_t nbuf = 0, nbytes = 0;
 	unsigned n;
 
@@ -114,19 +114,19 @@ static void fakesink_work(struct px_element *e)
 	}
 	if (s->eos)
 		return;
-	n = px_pad_pull(s->sink, items, PX__ELEM_BATCH);
+	n = px_pad_pull(s->sink, items, PX_ELEMENT_BATCH);
 	for (unsigned i = 0; i < n; i++) {
 		struct px_item *it = &items[i];
 
 		if (px_likely(it->type == PX_ITEM_BUFFER)) {
 			if (s->checksum)
-				s->crc = px__crc32c(s->crc, px_buf_data(&it->buf),
+				s->crc = px_crc32c(s->crc, px_buf_data(&it->buf),
 						    it->buf.length);
 			nbuf++;
 			nbytes += it->buf.length;
 		} else if (px_item_is_eos(it)) {
 			/* Nothing follows EOS on a link. */
-			px__release_items(items, n);
+			px_items_release(items, n);
 			px_stat_add(&s->buffers, nbuf);
 			px_stat_add(&s->bytes, nbytes);
 			px_stat_set(&s->last_checksum, s->crc);
@@ -135,14 +135,14 @@ static void fakesink_work(struct px_element *e)
 		}
 		/* Other events (CAPS, SEGMENT...) need nothing. */
 	}
-	px__release_items(items, n);
+	px_items_release(items, n);
 	if (nbuf) {
 		px_stat_add(&s->buffers, nbuf);
 		px_stat_add(&s->bytes, nbytes);
 		if (s->checksum)
 			px_stat_set(&s->last_checksum, s->crc);
 	}
-	if (n == PX__ELEM_BATCH && px_pad_count(s->sink))
+	if (n == PX_ELEMENT_BATCH && px_pad_count(s->sink))
 		px_element_schedule(e);
 }
 

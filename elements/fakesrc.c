@@ -202,51 +202,38 @@ static uint64_t rate_allowance(struct fakesrc *s)
 }
 
 /*
- * Loan up to N slots in one burst (one atomic operation per bitmap word)
- * and make them buffers of SIZE bytes. When the pool is empty, the last
- * try goes through px_element_buf_alloc(), which registers us to be
- * scheduled when a slot returns. Returns how many were made.
+ * Up to N buffers of SIZE bytes in one burst (one atomic operation per
+ * bitmap word), as items. When the pool is empty, px_element_buf_alloc_burst
+ * registers us to be scheduled when a slot returns. Returns how many.
  */
 static unsigned alloc_burst(struct fakesrc *s, struct px_item *items,
 			    unsigned n)
 {
-	uint32_t slots[PX__ELEM_BATCH];
-	uint16_t id = px_pool_id(s->pool);
-	int got = n ? px_pool_loan_burst(s->pool, slots, n) : 0;
-	int rc;
+	struct px_buf bufs[PX_ELEMENT_BATCH];
+	int got = n ? px_element_buf_alloc_burst(s->e, s->pool,
+						 (uint32_t)s->size, bufs, n) :
+		      0;
 
-	if (got > 0) {
-		for (int i = 0; i < got; i++) {
-			items[i].type = PX_ITEM_BUFFER;
-			items[i].buf = (struct px_buf){
-				.pool = id,
-				.slot = slots[i],
-				.length = (uint32_t)s->size,
-			};
-		}
-		return (unsigned)got;
-	}
-	if (!n)
-		return 0;
-	rc = px_element_buf_alloc(s->e, s->pool, (uint32_t)s->size,
-				  &items[0].buf);
-	if (rc < 0) {
-		if (rc != -ENOBUFS)
-			px_element_error(s->e, rc, "%s: buffer allocation failed: %s",
-					 px_element_name(s->e), px_strerror(rc));
+	if (got < 0) {
+		if (got != -ENOBUFS)
+			px_element_error(s->e, got,
+					 "%s: buffer allocation failed: %s",
+					 px_element_name(s->e),
+					 px_strerror(got));
 		return 0; /* -ENOBUFS: scheduled when a slot returns */
 	}
-	items[0].type = PX_ITEM_BUFFER;
-	return 1;
+	for (int i = 0; i < got; i++)
+		px_item_from_buf(&items[i], &bufs[i]);
+	return (unsigned)got;
 }
 
 static void fakesrc_work(struct px_element *e)
 {
 	struct fakesrc *s = px_element_priv(e);
-	struct px_item items[PX__ELEM_BATCH];
+	struct px_item items[PX_ELEMENT_BATCH];
 	unsigned room, n, i, got, pushed;
 	enum px_flow flow;
-	uint64_t want = PX__ELEM_BATCH;
+	uint64_t want = PX_ELEMENT_BATCH;
 
 	if (s->done || s->stopping)
 		return;
@@ -293,7 +280,7 @@ static void fakesrc_work(struct px_element *e)
 	/* Room was checked: BUSY cannot happen. Only what the link took was
 	 * sent; a stop or EOS downstream released the rest and ends us. */
 	if (flow == PX_FLOW_BUSY)
-		px__release_items(items + pushed, i - pushed);
+		px_items_release(items + pushed, i - pushed);
 	s->seq += pushed;
 	s->offset += (uint64_t)pushed * s->size;
 	if (s->num_buffers >= 0 && s->seq >= (uint64_t)s->num_buffers)

@@ -82,7 +82,7 @@ static int funnel_start(struct px_element *e)
 static void funnel_work(struct px_element *e)
 {
 	struct funnel *s = px_element_priv(e);
-	struct px_item items[PX__ELEM_BATCH];
+	struct px_item items[PX_ELEMENT_BATCH];
 	unsigned room, budget, active, n = 0, pushed;
 	bool more = false;
 
@@ -96,7 +96,7 @@ static void funnel_work(struct px_element *e)
 	room = px_pad_room(s->src);
 	if (!room)
 		return; /* scheduled again when the link drains */
-	budget = PX_MIN(room, (unsigned)PX__ELEM_BATCH);
+	budget = PX_MIN(room, (unsigned)PX_ELEMENT_BATCH);
 	active = s->n_in - s->n_eos;
 	/* Every open input gets a fair share of the budget, in turn. */
 	for (unsigned k = 0; k < s->n_in && n < budget; k++) {
@@ -129,7 +129,7 @@ static void funnel_work(struct px_element *e)
 	s->next = s->n_in ? (s->next + 1) % s->n_in : 0;
 	/* Room was checked: BUSY cannot happen, and a stop released them. */
 	if (n && px_pad_push_burst(s->src, items, n, &pushed) == PX_FLOW_BUSY)
-		px__release_items(items + pushed, n - pushed);
+		px_items_release(items + pushed, n - pushed);
 	if (s->n_eos == s->n_in) {
 		s->eos_pending = true;
 		more = true;

@@ -108,6 +108,12 @@ static bool identity_filter(struct identity *s, struct px_item *it)
 	return true;
 }
 
+static bool keep_item(struct px_element *e, struct px_item *it, void *arg)
+{
+	(void)e;
+	return identity_filter(arg, it);
+}
+
 static void timer_fired(struct px_op *op, int res, uint32_t flags)
 {
 	struct identity *s = px_container_of(op, struct identity, timer);
@@ -126,7 +132,7 @@ static void timer_fired(struct px_op *op, int res, uint32_t flags)
 /* sleep-time > 0: one item at a time, each buffer after its own timer. */
 static void identity_work_sleep(struct identity *s)
 {
-	for (unsigned budget = PX__ELEM_BATCH; budget; budget--) {
+	for (unsigned budget = PX_ELEMENT_BATCH; budget; budget--) {
 		if (s->have_pending) {
 			if (!s->pending_ready || !px_pad_room(s->src))
 				return; /* the timer or the drained link wakes us */
@@ -163,14 +169,14 @@ static void identity_work_sleep(struct identity *s)
 static void identity_work(struct px_element *e)
 {
 	struct identity *s = px_element_priv(e);
-	struct px_item items[PX__ELEM_BATCH];
-	unsigned room, want, n, m, pushed;
+	struct px_item items[PX_ELEMENT_BATCH];
+	unsigned n;
 
 	if (s->stopping)
 		return;
 	if (s->failed) {
 		/* The pipeline is stopping: hold nothing meanwhile. */
-		while ((n = px_pad_pull(s->sink, items, PX__ELEM_BATCH)))
+		while ((n = px_pad_pull(s->sink, items, PX_ELEMENT_BATCH)))
 			for (unsigned i = 0; i < n; i++)
 				px_item_release(&items[i]);
 		return;
@@ -179,25 +185,10 @@ static void identity_work(struct px_element *e)
 		identity_work_sleep(s);
 		return;
 	}
-	room = px_pad_room(s->src);
-	if (!room)
-		return; /* scheduled again when the link drains */
-	want = PX_MIN(room, (unsigned)PX__ELEM_BATCH);
-	n = px_pad_pull(s->sink, items, want);
-	if (!n)
-		return;
-	m = n;
-	if (s->drop_threshold || s->error_after >= 0) {
-		m = 0;
-		for (unsigned i = 0; i < n; i++)
-			if (identity_filter(s, &items[i]))
-				items[m++] = items[i];
-	}
-	/* Room was checked: BUSY cannot happen, and a stop released them. */
-	if (m && px_pad_push_burst(s->src, items, m, &pushed) == PX_FLOW_BUSY)
-		px__release_items(items + pushed, m - pushed);
-	if (n == want && px_pad_count(s->sink))
-		px_element_schedule(e);
+	(void)px_pad_forward(s->sink, s->src,
+			     s->drop_threshold || s->error_after >= 0 ?
+				     keep_item : NULL,
+			     s);
 }
 
 static int identity_stop(struct px_element *e)

@@ -118,7 +118,7 @@ static int queue_size_link(struct px_element *e)
 
 	if (s->leaky == LEAKY_DOWNSTREAM)
 		cap = PX_MIN(floor_pow2((uint64_t)s->max_size_buffers / 2),
-			     (uint32_t)PX__ELEM_BATCH);
+			     (uint32_t)PX_ELEMENT_BATCH);
 	cap = PX_MAX(cap, 2u);
 	rc = px_pad_request_capacity(px_element_pad(e, "src"), cap);
 	/* Past NULL the links exist: the limits still hold, through the
@@ -149,7 +149,7 @@ static int queue_start(struct px_element *e)
 {
 	struct queue *s = px_element_priv(e);
 	/* Room for max-size-buffers plus a batch of events beyond it. */
-	uint32_t need = (uint32_t)s->max_size_buffers + PX__ELEM_BATCH + 1;
+	uint32_t need = (uint32_t)s->max_size_buffers + PX_ELEMENT_BATCH + 1;
 	uint32_t cap = 1;
 
 	while (cap < need)
@@ -245,7 +245,7 @@ static void link_push(struct queue *s, struct px_item *items, unsigned n)
 	/* Room was checked: BUSY cannot happen, and a stop (the link going
 	 * away, and our accounting with it) released them. */
 	if (px_pad_push_burst(s->src, items, n, &pushed) == PX_FLOW_BUSY)
-		px__release_items(items + pushed, n - pushed);
+		px_items_release(items + pushed, n - pushed);
 }
 
 static bool queue_full(const struct queue *s)
@@ -259,12 +259,12 @@ static bool queue_full(const struct queue *s)
  * tells that the byte limit is what holds it back. */
 static unsigned intake(const struct queue *s, bool *by_bytes)
 {
-	uint64_t n = PX__ELEM_BATCH, held = s->link_bufs + s->fifo_bufs;
+	uint64_t n = PX_ELEMENT_BATCH, held = s->link_bufs + s->fifo_bufs;
 
 	*by_bytes = false;
 	if (queue_full(s)) {
 		*by_bytes = held < (uint64_t)s->max_size_buffers;
-		return s->leaky == LEAKY_NO ? 0 : PX__ELEM_BATCH;
+		return s->leaky == LEAKY_NO ? 0 : PX_ELEMENT_BATCH;
 	}
 	n = PX_MIN(n, (uint64_t)s->max_size_buffers - held);
 	if (s->max_size_bytes) {
@@ -352,7 +352,7 @@ static void queue_eos_in(struct queue *s)
  * room and nothing is queued before them, else into the FIFO. */
 static unsigned queue_take(struct queue *s, unsigned want, unsigned room)
 {
-	struct px_item items[PX__ELEM_BATCH];
+	struct px_item items[PX_ELEMENT_BATCH];
 	unsigned n = px_pad_pull(s->sink, items, want), direct = 0;
 
 	if (n && px_item_is_eos(&items[n - 1]))
@@ -415,7 +415,7 @@ static void queue_work(struct px_element *e)
 	want = intake(s, &by_bytes);
 	/* Keep FIFO space for a batch of events beyond the buffer limit. */
 	fifo_free = s->mask + 1 - (s->tail - s->head);
-	if (fifo_free < PX__ELEM_BATCH + 1u)
+	if (fifo_free < PX_ELEMENT_BATCH + 1u)
 		want = 0;
 	if (want) {
 		n = queue_take(s, want, room);

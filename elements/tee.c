@@ -82,8 +82,8 @@ static int tee_start(struct px_element *e)
 static void tee_work(struct px_element *e)
 {
 	struct tee *s = px_element_priv(e);
-	struct px_item items[PX__ELEM_BATCH];
-	unsigned want = PX__ELEM_BATCH, n;
+	struct px_item items[PX_ELEMENT_BATCH];
+	unsigned want = PX_ELEMENT_BATCH, n;
 
 	/* The slowest branch sets the pace: 0 room marks us blocked on it. */
 	for (unsigned b = 0; b < s->n_srcs; b++) {
@@ -107,7 +107,7 @@ static void tee_work(struct px_element *e)
 				for (unsigned b = 1; b < s->n_srcs; b++)
 					px_buf_ref(&items[i].buf);
 		for (unsigned b = 0; b < s->n_srcs; b++) {
-			struct px_item copy[PX__ELEM_BATCH];
+			struct px_item copy[PX_ELEMENT_BATCH];
 			struct px_item *v = items;
 			unsigned pushed;
 
@@ -122,7 +122,7 @@ static void tee_work(struct px_element *e)
 			 * references. */
 			if (px_pad_push_burst(s->srcs[b], v, n, &pushed) ==
 			    PX_FLOW_BUSY)
-				px__release_items(v + pushed, n - pushed);
+				px_items_release(v + pushed, n - pushed);
 		}
 	}
 	if (n == want && px_pad_count(s->sink))

@@ -430,31 +430,42 @@ static struct px__epool *find_epool(struct px_pipeline *p,
 	return found;
 }
 
-PX_API int px_element_buf_alloc(struct px_element *e, struct px_pool *pool,
-				uint32_t length, struct px_buf *out)
+/* POOL is empty: register E as its waiter (scheduled when a slot comes
+ * back). False when a slot came back meanwhile: try again. */
+static bool wait_for_slot(struct px_element *e, struct px_pool *pool)
 {
-	struct px__epool *ep;
-	int err = px_buf_alloc(pool, length, out);
+	struct px__epool *ep = e->wait_ep;
 
-	if (px_likely(err != -ENOBUFS))
-		return err;
-	/* Slow path (the pool is empty): register as its waiter. */
-	ep = e->wait_ep;
 	if (!ep || ep->pool != pool) {
 		ep = find_epool(e->pipeline, pool);
 		if (!ep)
-			return -ENOBUFS; /* not made by px_element_pool_create */
+			return true; /* not made by px_element_pool_create */
 		e->wait_ep = ep;
 	}
 	/* release: pool_notify's exchange sees a complete element pointer */
 	atomic_store_explicit(&ep->waiter, e, memory_order_release);
-	if (!px_pool_wait_set(pool)) {
-		/* A slot came back meanwhile. */
-		err = px_buf_alloc(pool, length, out);
-		if (err != -ENOBUFS)
-			return err;
-	}
-	return -ENOBUFS;
+	return px_pool_wait_set(pool);
+}
+
+PX_API int px_element_buf_alloc(struct px_element *e, struct px_pool *pool,
+				uint32_t length, struct px_buf *out)
+{
+	int err = px_buf_alloc(pool, length, out);
+
+	if (px_likely(err != -ENOBUFS) || wait_for_slot(e, pool))
+		return err;
+	return px_buf_alloc(pool, length, out); /* a slot came back */
+}
+
+PX_API int px_element_buf_alloc_burst(struct px_element *e,
+				      struct px_pool *pool, uint32_t length,
+				      struct px_buf *bufs, unsigned n)
+{
+	int got = px_buf_alloc_burst(pool, length, bufs, n);
+
+	if (px_likely(got != -ENOBUFS) || wait_for_slot(e, pool))
+		return got;
+	return px_buf_alloc_burst(pool, length, bufs, n);
 }
 
 /* ---- messages -------------------------------------------------------------- */

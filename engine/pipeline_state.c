@@ -511,9 +511,12 @@ static void eos_cb(struct px_op *op, int res, uint32_t flags)
 
 	(void)flags;
 	if (res == (int)sizeof(p->eos_buf) && !p->eos_stop) {
+		/* Under mu: px_pipeline_replace may swap an entry meanwhile. */
+		pthread_mutex_lock(&p->mu);
 		for (unsigned i = 0; i < p->n_elems; i++)
 			if (p->elems[i]->n_sink == 0)
 				px__element_wake(p->elems[i]);
+		pthread_mutex_unlock(&p->mu);
 		eos_arm(p);
 		return;
 	}

@@ -13,6 +13,7 @@
 
 #include "px_base.h"
 #include "px_buf.h"
+#include "px_crc32c.h"
 
 PX_EXTERN_C_BEGIN
 
@@ -450,6 +451,51 @@ PX_API void px_element_info(struct px_element *e, const char *fmt, ...)
 /* An element message (stats and the like) to the application. */
 PX_API void px_element_post(struct px_element *e, const char *fmt, ...)
 	PX_PRINTF(2, 3);
+
+/* ---- The element kit: what built-ins and plugins share ---------------------
+ *
+ * Every built-in element is written with this header alone, so any of them
+ * could live in a plugin. Stable within an ABI minor (px_plugin.h): the
+ * declarations in this file, px_buf.h, px_pool.h, px_caps.h, px_reactor.h's
+ * op API and px_crc32c.h. Names with a px__ prefix are private.
+ */
+
+/* Items a work() call moves at most: the engine's budget per call. */
+#define PX_ELEMENT_BATCH 64
+
+/*
+ * px_items_release - release the buffers of ITEMS[0..N) (events hold
+ * nothing), one pool operation per run of buffers from the same pool: far
+ * fewer atomic operations than px_item_release() on each. The items must
+ * not be used again. Any thread.
+ */
+PX_API void px_items_release(const struct px_item *items, unsigned n);
+
+/*
+ * px_element_buf_alloc_burst - px_element_buf_alloc() for up to N buffers of
+ * LENGTH bytes at once (px_buf_alloc_burst): returns how many were made
+ * (transfer full each), -ENOBUFS when none was free (E is scheduled when a
+ * slot returns), -EINVAL (LENGTH above the slot size). Reactor thread.
+ */
+PX_API int px_element_buf_alloc_burst(struct px_element *e,
+				      struct px_pool *pool, uint32_t length,
+				      struct px_buf *bufs, unsigned n);
+
+/* For px_pad_forward: keep IT (true), or drop it (false: the function
+ * released it, or passed it on itself). */
+typedef bool (*px_item_keep_fn)(struct px_element *e, struct px_item *it,
+				void *arg);
+/*
+ * px_pad_forward - the pass-through step: as many items as OUT has room
+ * for (at most PX_ELEMENT_BATCH) pulled from sink pad IN, each shown to
+ * KEEP (NULL: keep all), pushed in order on src pad OUT. Events are items
+ * like the others, so CAPS and EOS pass in order. The engine calls work()
+ * again when OUT drains or items arrive, and this asks for another call when
+ * it stopped at the batch size with more waiting.
+ * Returns the items pulled. Reactor thread (from work()).
+ */
+PX_API unsigned px_pad_forward(struct px_pad *in, struct px_pad *out,
+			       px_item_keep_fn keep, void *arg);
 
 /* A sink has processed EOS (after its last write is durable, if it cares).
  * The pipeline posts EOS when every sink has called this. Reactor thread. */

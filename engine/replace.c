@@ -338,9 +338,12 @@ static void take_place(struct px_pipeline *p, struct px_element *old,
 {
 	struct px_link *li = new->sink[0]->link, *lo = new->src[0]->link;
 
+	/* Under mu: reactor 0 reads the table when EOS is requested. */
+	pthread_mutex_lock(&p->mu);
 	for (unsigned i = 0; i < p->n_elems; i++)
 		if (p->elems[i] == old)
 			p->elems[i] = new;
+	pthread_mutex_unlock(&p->mu);
 	li->sink = new->sink[0];
 	lo->src = new->src[0];
 	li->src->peer = new;

@@ -39,6 +39,32 @@ PX_API int px_buf_alloc(struct px_pool *pool, uint32_t length,
 	return 0;
 }
 
+PX_API int px_buf_alloc_burst(struct px_pool *pool, uint32_t length,
+			      struct px_buf *bufs, unsigned n)
+{
+	uint32_t slots[64];
+	unsigned done = 0;
+
+	if (length > pool->slot_size)
+		return -EINVAL;
+	while (done < n) {
+		unsigned want = n - done < 64 ? n - done : 64;
+		int got = px_pool_loan_burst(pool, slots, want);
+
+		if (got <= 0) {
+			if (!done)
+				return got ? got : -ENOBUFS;
+			break;
+		}
+		for (int i = 0; i < got; i++)
+			buf_fresh(pool, slots[i], length, &bufs[done + i]);
+		done += (unsigned)got;
+		if ((unsigned)got < want)
+			break;
+	}
+	return (int)done;
+}
+
 PX_API struct px_pool *px_buf_pool(const struct px_buf *b)
 {
 	return b->pool ? px_pool_from_id(b->pool) : NULL;

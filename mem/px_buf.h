@@ -78,6 +78,14 @@ PX_INLINE void *px_buf_data(const struct px_buf *b)
  */
 PX_API int px_buf_alloc(struct px_pool *pool, uint32_t length,
 			struct px_buf *out);
+/*
+ * px_buf_alloc_burst - up to @n buffers of @length bytes at once, as
+ * px_buf_alloc() makes them, with one atomic operation per bitmap word.
+ * Returns how many were made (1..n; 0 when n is 0), -ENOBUFS (none free),
+ * -EINVAL, -EROFS. Thread: any.
+ */
+PX_API int px_buf_alloc_burst(struct px_pool *pool, uint32_t length,
+			      struct px_buf *bufs, unsigned n);
 
 /*
  * px_buf_ref - add one reference to the slot of @b (returns a new reference:

@@ -158,7 +158,7 @@ START_TEST(test_elements_fakesink)
 		for (unsigned i = 0; i < sizeof(data); i++)
 			data[i] = (uint8_t)(i * 7 + 3);
 		for (size_t n = 0; n < sizeof(data); n += 37)
-			ck_assert_uint_eq(px__crc32c(5, data, n),
+			ck_assert_uint_eq(px_crc32c(5, data, n),
 					  ref_crc32c(5, data, n));
 	}
 
