@@ -11,6 +11,7 @@
  *   px_pipeline_add(p, "appsink", "out", &sink);
  *   px_appsink_set_callbacks(sink, &(struct px_appsink_callbacks){
  *           .buffer = on_buf, .eos = on_eos, .arg = &state });
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_APPSINK_H
 #define PX_APPSINK_H

@@ -27,6 +27,7 @@
  * -ENOMEM), with the sentence in px_pipeline_error(P). On a failed set the
  * element stays in P with the properties set so far: destroy the pipeline.
  * Application thread.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_ELEMENTS_H
 #define PX_ELEMENTS_H

@@ -2,6 +2,7 @@
 /*
  * parallax.h - the umbrella header: everything an embedding program needs.
  * Installed as <parallax/parallax.h>; compile with `pkg-config --cflags parallax`.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PARALLAX_H
 #define PARALLAX_H

@@ -3,6 +3,7 @@
  * px_bus.h - out-of-band messages from a pipeline to the application: ERROR,
  * WARNING, EOS, STATE_CHANGED and element messages. Read by blocking with a
  * timeout, by callback, or by polling an fd in the application's own loop.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_BUS_H
 #define PX_BUS_H

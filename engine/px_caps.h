@@ -3,6 +3,7 @@
  * px_caps.h - capabilities: a media type plus typed fields, or ANY. Links
  * are allowed when the caps of both pads intersect.
  *   "ANY"   "application/x-rec"   "application/x-rec,rate=(int)10,name=abc"
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_CAPS_H
 #define PX_CAPS_H

@@ -2,7 +2,7 @@
 /*
  * px_crc32c.h - CRC32C (Castagnoli, the polynomial of iSCSI, ext4 and the
  * STRM frames of host links), with the CPU's instruction where it has one.
- * Stable: part of the element kit (px_element.h).
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_CRC32C_H
 #define PX_CRC32C_H

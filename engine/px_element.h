@@ -3,6 +3,7 @@
  * px_element.h - the API for writing elements: classes as const ops tables,
  * typed property specs, pad templates, and the calls an element makes from
  * its work() on its reactor thread (pull, push, pools, errors, EOS).
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_ELEMENT_H
 #define PX_ELEMENT_H

@@ -2,6 +2,7 @@
 /*
  * px_error.h - error codes. Parallax functions return 0 (or a count) on
  * success and a negative errno on failure; px_strerror() names the code.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_ERROR_H
 #define PX_ERROR_H

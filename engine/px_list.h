@@ -2,6 +2,7 @@
 /*
  * px_list.h - the one intrusive doubly linked list (Linux list.h semantics in
  * ISO C). Nodes are embedded in their owners; nothing here allocates.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_LIST_H
 #define PX_LIST_H

@@ -3,6 +3,7 @@
  * px_pipeline.h - the application's API: build a pipeline element by element
  * or from a launch string, set properties, link, run it on the reactors,
  * wait for EOS or an error, read stats and export the graph.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_PIPELINE_H
 #define PX_PIPELINE_H

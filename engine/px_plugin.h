@@ -22,9 +22,10 @@
  *
  * Compatibility: a plugin is loaded when it was built for this ABI major
  * and a minor that is not newer than the library's (GStreamer's rule), and
- * with the same sizes of the structs it hands over. The ABI is that of
- * px_element.h, px_pipeline.h, px_buf.h, px_pool.h, px_caps.h, px_reactor.h
- * and this file; while the major is 0, every minor may change it.
+ * with the same sizes of the structs it hands over. The ABI is that of every
+ * installed header whose first comment says "Stability: public API"; while
+ * the major is 0, every minor may change it (rebuild plugins then).
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_PLUGIN_H
 #define PX_PLUGIN_H

@@ -3,6 +3,7 @@
  * px_probe.h - what the running kernel's io_uring supports. The build headers
  * are older than the kernels we run on, so every optional path asks here at
  * run time instead of trusting compile-time constants.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_PROBE_H
 #define PX_PROBE_H

@@ -21,6 +21,7 @@
  * Backend. Only io_uring exists today: where io_uring is disabled
  * (kernel.io_uring_disabled, seccomp) px_reactor_create() returns -ENOSYS.
  * An epoll backend behind this same API is future work.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_REACTOR_H
 #define PX_REACTOR_H

@@ -2,6 +2,7 @@
 /*
  * px_registry.h - the process-wide table of element classes: the built-ins
  * are there from the first call; applications and plugins add their own.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_REGISTRY_H
 #define PX_REGISTRY_H

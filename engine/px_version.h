@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* px_version.h - library version, at compile time and at run time. */
+/*
+ * px_version.h - library version, at compile time and at run time.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
+ */
 #ifndef PX_VERSION_H
 #define PX_VERSION_H
 

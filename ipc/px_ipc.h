@@ -20,6 +20,7 @@
  * px_ipc_*_poll() (or recv) when it is readable; between calls nothing
  * runs, so a publisher that is not polled does not notice returns.
  * Buffers received by a subscriber may be released on any thread.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_IPC_H
 #define PX_IPC_H

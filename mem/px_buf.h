@@ -4,6 +4,7 @@
  * metadata. It travels through rings by value; the bytes never move. One
  * refcount discipline (STYLE rule 11): writable only at refcount 1, the last
  * unref returns the slot, a tee takes one reference per branch.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_BUF_H
 #define PX_BUF_H

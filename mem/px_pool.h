@@ -4,6 +4,7 @@
  * without locks or syscalls. All shared state (header, free bitmap, per-slot
  * reference counts) lives inside the segment, so another process that maps
  * the same segment can attach and release the slots it was handed.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_POOL_H
 #define PX_POOL_H

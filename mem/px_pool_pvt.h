@@ -3,6 +3,7 @@
  * px_pool_pvt.h - NOT FOR DIRECT INCLUSION: include px_pool.h or px_buf.h.
  * The process-local pool id table that the inline px_buf_data() reads and
  * the inline px_pool_cache hot path.
+ * Stability: not API; it may change in any release.
  */
 #ifndef PX_POOL_PVT_H
 #define PX_POOL_PVT_H

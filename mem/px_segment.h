@@ -3,6 +3,7 @@
  * px_segment.h - memory segments: one interface over heap, memfd, hugetlb and
  * mapped-file backends. Every segment starts with a header (magic, version,
  * layout size) so that a second mapper can validate what it maps.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_SEGMENT_H
 #define PX_SEGMENT_H

@@ -3,6 +3,7 @@
  * px_ring.h - bounded lock-free rings of fixed-size items (the element links):
  * one item API over three kinds (single-thread, SPSC, MPSC), placeable in any
  * caller memory including a memfd shared with another process.
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_RING_H
 #define PX_RING_H

@@ -2,6 +2,7 @@
 /*
  * px_ring_pvt.h - inline internals behind px_ring.h: item copies and the
  * index protocol with its acquire/release pairs. Not for direct inclusion.
+ * Stability: not API; it may change in any release.
  */
 #ifndef PX_RING_PVT_H
 #define PX_RING_PVT_H

@@ -4,6 +4,7 @@
  * markers, cache-line size, container_of, branch hints. Depends on libc only,
  * so every module may include it; it lives in engine/base/, the one folder
  * on every module's include path (docs/architecture.md, "Modules").
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_BASE_H
 #define PX_BASE_H
