@@ -18,6 +18,7 @@ struct identity {
 	int64_t error_after; /* -1: never */
 	bool silent;
 	px_stat_u64 dropped;
+	px_stat_u64 delayed;
 
 	/* run state */
 	struct px_element *e;
@@ -51,6 +52,9 @@ static const struct px_prop_spec identity_props[] = {
 	PX_PROP_STAT_U64_SPEC("dropped", PX_PROP_UINT64, struct identity,
 			      dropped,
 			      "buffers dropped by drop-probability in the current run"),
+	PX_PROP_STAT_U64_SPEC("delayed", PX_PROP_UINT64, struct identity,
+			      delayed,
+			      "buffers held for sleep-time (their timer expired) in the current run"),
 };
 
 static const struct px_pad_template identity_pads[] = {
@@ -78,6 +82,7 @@ static int identity_start(struct px_element *e)
 	s->timer_armed = false;
 	s->stopping = false;
 	px_stat_set(&s->dropped, 0);
+	px_stat_set(&s->delayed, 0);
 	return 0;
 }
 
@@ -126,6 +131,7 @@ static void timer_fired(struct px_op *op, int res, uint32_t flags)
 		return;
 	}
 	s->pending_ready = true;
+	px_stat_add(&s->delayed, 1);
 	px_element_schedule(s->e);
 }
 
