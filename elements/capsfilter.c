@@ -106,6 +106,7 @@ static void capsfilter_fini(struct px_element *e)
 
 const struct px_element_class px__capsfilter_class = {
 	.name = "capsfilter",
+	.flags = PX_ELEMENT_CAPS_PASSTHROUGH,
 	.description = "Allows only the given caps through; passes items untouched",
 	.priv_size = sizeof(struct capsfilter),
 	.pads = capsfilter_pads,

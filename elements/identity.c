@@ -215,6 +215,7 @@ static int identity_stop(struct px_element *e)
 
 const struct px_element_class px__identity_class = {
 	.name = "identity",
+	.flags = PX_ELEMENT_CAPS_PASSTHROUGH,
 	.description = "Passes items through; can drop, delay or fail on purpose",
 	.priv_size = sizeof(struct identity),
 	.pads = identity_pads,

@@ -479,7 +479,7 @@ static void queue_fini(struct px_element *e)
 const struct px_element_class px__queue_class = {
 	.name = "queue",
 	.description = "Thread boundary with bounded, optionally leaky storage",
-	.flags = PX_ELEMENT_THREAD_BOUNDARY,
+	.flags = PX_ELEMENT_THREAD_BOUNDARY | PX_ELEMENT_CAPS_PASSTHROUGH,
 	.priv_size = sizeof(struct queue),
 	.pads = queue_pads,
 	.n_pads = PX_ARRAY_SIZE(queue_pads),

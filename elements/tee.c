@@ -146,6 +146,7 @@ static void tee_fini(struct px_element *e)
 
 const struct px_element_class px__tee_class = {
 	.name = "tee",
+	.flags = PX_ELEMENT_CAPS_PASSTHROUGH,
 	.description = "Sends each item to every branch, sharing buffers (no copy)",
 	.priv_size = sizeof(struct tee),
 	.pads = tee_pads,

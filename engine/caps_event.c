@@ -129,6 +129,68 @@ int px__link_set_caps(struct px_pipeline *p, struct px_link *l)
 	return 0;
 }
 
+/* Carry the caps of E's one input link IN to its output link OUT. */
+static int carry(struct px_pipeline *p, struct px_element *e,
+		 const struct px_link *in, struct px_link *out)
+{
+	struct px_caps *both;
+	char a[256], b[256];
+	int err = px_caps_intersect(in->caps, out->caps, &both);
+
+	if (err == -ENODATA) {
+		px_caps_to_string(in->caps, a, sizeof(a));
+		px_caps_to_string(out->caps, b, sizeof(b));
+		px__pipeline_fail(p, -EINVAL, e->name,
+				  "caps %s coming from %s and %s going to %s "
+				  "contradict each other through %s, which "
+				  "passes caps on unchanged",
+				  a, in->caps_from->name, b,
+				  out->sink->elem->name, e->name);
+		return -EINVAL;
+	}
+	if (err)
+		return err;
+	err = px__caps_intern(p, both, &out->caps_id);
+	if (err) {
+		px_caps_unref(both);
+		return err;
+	}
+	px_caps_unref(out->caps);
+	out->caps = both;
+	out->caps_from = in->caps_from;
+	return 0;
+}
+
+int px__caps_propagate(struct px_pipeline *p, struct px_element **order)
+{
+	for (unsigned i = 0; i < p->n_elems; i++) {
+		struct px_element *e = order[i];
+
+		for (unsigned j = 0; j < e->n_src; j++)
+			if (e->src[j]->link)
+				e->src[j]->link->caps_from = e;
+	}
+	for (unsigned i = 0; i < p->n_elems; i++) {
+		struct px_element *e = order[i];
+		const struct px_link *in;
+
+		if (!(e->cls->flags & PX_ELEMENT_CAPS_PASSTHROUGH) ||
+		    e->n_sink != 1 || !e->sink[0]->link)
+			continue;
+		in = e->sink[0]->link;
+		for (unsigned j = 0; j < e->n_src; j++) {
+			int err;
+
+			if (!e->src[j]->link)
+				continue;
+			err = carry(p, e, in, e->src[j]->link);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
 void px__pad_caps_reset(struct px_pad *pad)
 {
 	bool source = pad->elem->n_sink == 0;

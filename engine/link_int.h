@@ -84,7 +84,10 @@ struct px_link {
 	struct px_list node;	/* px_pipeline.links */
 	struct px_pad *src, *sink; /* NULL for a process link's far end */
 	struct px_caps *filter; /* NULL: none */
-	struct px_caps *caps;	/* src ^ filter ^ sink, from validation */
+	struct px_caps *caps;	/* src ^ filter ^ sink, from validation, and
+				   ^ the input's across a pass-through */
+	struct px_element *caps_from; /* whose output those caps describe:
+				   the producer, or upstream of pass-throughs */
 	uint32_t caps_id;	/* CAPS caps, interned; 0 before validation */
 	unsigned req_capacity;	/* asked at link time, 0: default */
 	unsigned capacity;	/* ring slots (READY on) */

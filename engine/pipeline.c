@@ -666,13 +666,16 @@ PX_API int px_pipeline_validate(struct px_pipeline *p)
 	if (!order)
 		return -ENOMEM;
 	err = px__pipeline_toposort(p, order, &cyc);
-	free(order);
 	if (err) {
+		free(order);
 		px__pipeline_fail(p, -EINVAL, cyc ? cyc->name : NULL,
 				  "the pipeline has a cycle through %s: links "
 				  "must flow one way, from sources to sinks",
 				  cyc ? cyc->name : "?");
 		return -EINVAL;
 	}
-	return 0;
+	/* Caps across pass-through elements, sources first. */
+	err = px__caps_propagate(p, order);
+	free(order);
+	return err;
 }

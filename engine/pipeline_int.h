@@ -242,6 +242,10 @@ void px__caps_table_free(struct px_pipeline *p);
 /* Validation: L's caps (src ^ filter ^ sink) and their id. Returns 0,
  * -ENODATA (they contradict), -ENOMEM. */
 int px__link_set_caps(struct px_pipeline *p, struct px_link *l);
+/* Validation, with ORDER the elements in topological order: carry caps
+ * across PX_ELEMENT_CAPS_PASSTHROUGH elements. Returns 0, -EINVAL after
+ * the sentence naming both ends of a contradiction, -ENOMEM. */
+int px__caps_propagate(struct px_pipeline *p, struct px_element **order);
 /* A new run: src PAD's current caps are its link's, none sent. */
 void px__pad_caps_reset(struct px_pad *pad);
 /* A CAPS event IT is pushed on PAD: narrow it to the link's caps and make

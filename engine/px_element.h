@@ -218,6 +218,15 @@ PX_INLINE int px__stat_i64_field(const px_stat_i64 *f)
  * fallback chain) instead of a heap one. The elements do not change.
  */
 #define PX_ELEMENT_SHARES_MEMORY (1u << 1)
+/*
+ * PX_ELEMENT_CAPS_PASSTHROUGH - the element has one sink pad and passes on
+ * what it receives without changing its caps (identity, queue, tee,
+ * capsfilter): validation carries the caps of its input link to every
+ * output link, so that caps contradicting each other across it are refused
+ * ("fakesrc ! application/x-a ! identity ! application/x-b ! fakesink"),
+ * and links downstream get the narrower caps.
+ */
+#define PX_ELEMENT_CAPS_PASSTHROUGH (1u << 2)
 
 /*
  * An element class: a const table registered once (px_registry_add). Every

@@ -717,6 +717,45 @@ START_TEST(test_pipeline_caps_conflict)
 }
 END_TEST
 
+/* Caps meet across elements that pass them on unchanged: a contradiction
+ * through identity is refused at validation, naming both ends, and a
+ * link after it gets the narrower caps. */
+START_TEST(test_pipeline_caps_passthrough)
+{
+	struct px_element *src, *id, *sink;
+	struct px_caps *fa = caps_of("application/x-a"),
+		       *fb = caps_of("application/x-b");
+	char text[128];
+
+	setup();
+	src = add("tsrc", NULL);
+	id = add("identity", NULL);
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_link_pads(src, NULL, id, NULL, fa, 0), 0);
+	ck_assert_int_eq(px_element_link_pads(id, NULL, sink, NULL, fb, 0), 0);
+	ck_assert_int_eq(px_pipeline_validate(P), -EINVAL);
+	ck_assert_str_eq(px_pipeline_error(P),
+			 "caps application/x-a coming from tsrc0 and "
+			 "application/x-b going to tsink0 contradict each other "
+			 "through identity0, which passes caps on unchanged");
+	teardown();
+
+	setup();
+	src = add("tsrc", NULL);
+	id = add("identity", NULL);
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_link_pads(src, NULL, id, NULL, fa, 0), 0);
+	link_ok(id, sink);
+	ck_assert_int_eq(px_pipeline_validate(P), 0);
+	px_caps_to_string(px_pad_link_caps(px_element_pad(sink, "sink")), text,
+			  sizeof(text));
+	ck_assert_str_eq(text, "application/x-a");
+	teardown();
+	px_caps_unref(fa);
+	px_caps_unref(fb);
+}
+END_TEST
+
 /* ---- replacing a running element -------------------------------------------- */
 
 /* Build tsrc ! [tqueue !] tpass name=x ! [tqueue !] tsink; CROSS puts x on
@@ -886,6 +925,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_pipeline_caps_events);
 	tc = px_tcase(s, "caps_conflict");
 	tcase_add_test(tc, test_pipeline_caps_conflict);
+	tc = px_tcase(s, "caps_passthrough");
+	tcase_add_test(tc, test_pipeline_caps_passthrough);
 	tc = px_tcase(s, "validate");
 	tcase_add_test(tc, test_pipeline_validate);
 	tc = px_tcase(s, "eos");
