@@ -308,6 +308,39 @@ else
 	echo "skip: tcpsrc/tcpsink are not built yet: TCP not tested"
 fi
 
+# ---- SIGTERM while a server waits for a client -----------------------------------
+# EOS cannot come (tcpsrc waits for a client), so px-launch stops by itself
+# after its grace time: `timeout N px-launch ...` ends. The test waits for
+# PLAYING on px-launch's -v output (the signal handler is in place by then).
+mkfifo "$tmp/term.err"
+"$launch" -v tcpsrc mode=server port=0 ! fakesink 2>"$tmp/term.err" &
+term_pid=$!
+exec {term_fd}<"$tmp/term.err"
+playing=no
+while IFS= read -r -t 30 line <&$term_fd; do
+	echo "$line" >>"$tmp/term.log"
+	[[ $line == *"PAUSED -> PLAYING"* ]] && { playing=yes; break; }
+done
+if [[ $playing == yes ]]; then
+	kill -TERM $term_pid
+	cat <&$term_fd >>"$tmp/term.log" &
+	if timeout 30 tail --pid=$term_pid -f /dev/null; then
+		wait $term_pid
+		st=$?
+		(( st == 143 )) && pass "SIGTERM during a server wait stops it (exit 143)" ||
+			fail "SIGTERM during a server wait: exit $st"
+		expect_contains "SIGTERM says why it stopped" "$(cat "$tmp/term.log")" \
+			"SIGTERM: sending EOS" "EOS did not arrive within 2 s"
+	else
+		kill -9 $term_pid 2>/dev/null
+		fail "SIGTERM: px-launch still runs 30 s later"
+	fi
+else
+	kill -9 $term_pid 2>/dev/null
+	fail "SIGTERM test: the server never reached PLAYING: $(cat "$tmp/term.log")"
+fi
+exec {term_fd}<&-
+
 # ---- --control: replace a running element, then EOS ---------------------------
 # The FIFO exists first, so each write waits for px-launch to open it.
 mkfifo "$tmp/ctl"

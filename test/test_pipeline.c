@@ -644,9 +644,9 @@ static struct px_caps *caps_of(const char *text)
 }
 
 /*
- * One CAPS event before the first buffer on every link, carried through a
- * pass-through element on another reactor and narrowed to the second
- * link's filter; a change at buffer 4 arrives exactly before buffer 4; a
+ * One CAPS event before the first buffer on every link, carried across a
+ * queue (the downstream side on another reactor) and narrowed to the
+ * second link's filter; a change at buffer 4 arrives exactly before buffer 4; a
  * second run sends them again.
  */
 START_TEST(test_pipeline_caps_events)
@@ -660,7 +660,7 @@ START_TEST(test_pipeline_caps_events)
 	need_uring();
 	setup();
 	src = add("tsrc", NULL);
-	pass = add("tqueue", NULL);
+	pass = add("queue", NULL); /* the built-in: another reactor after it */
 	sink = add("tsink", NULL);
 	ck_assert_int_eq(px_element_set(src, "num-buffers", "10"), 0);
 	ck_assert_int_eq(px_element_set(src, "caps-at", "4"), 0);

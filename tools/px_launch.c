@@ -4,8 +4,10 @@
  * gst-launch-1.0 does: Ctrl-C asks for EOS (twice stops at once), -v shows
  * bus messages, --stats / --stats-json / --dot / --json report the run,
  * --control FIFO takes commands (replace an element, EOS) while it runs.
- * Exit status: 0 after EOS, 1 on a runtime error, 2 on a usage or parse
- * error, 130 when a second interrupt stopped it before EOS.
+ * SIGTERM sends EOS too, but stops the pipeline if EOS has not arrived 2 s
+ * later. Exit status: 0 after EOS, 1 on a runtime error, 2 on a usage or
+ * parse error, 130 when a second interrupt stopped it before EOS, 143 when
+ * EOS did not come in time after SIGTERM.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +29,10 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 #define EXIT_FORCED 130
+#define EXIT_TERMINATED 143 /* 128 + SIGTERM: EOS did not come in time */
+
+/* After SIGTERM, how long EOS may take before the pipeline is stopped. */
+#define TERM_GRACE_NS (2 * 1000 * 1000 * 1000LL)
 
 #define TICK_NS (200 * 1000 * 1000LL)
 #define PROGRESS_AFTER_NS (1000 * 1000 * 1000LL)
@@ -41,6 +47,7 @@ struct options {
 /* Touched by the signal handler: only sig_atomic_t and the pipeline
  * pointer, whose px_pipeline_send_eos() is async-signal-safe. */
 static volatile sig_atomic_t interrupts;
+static volatile sig_atomic_t terminated; /* the first signal was SIGTERM */
 static volatile sig_atomic_t eos_sent;
 static struct px_pipeline *volatile running;
 
@@ -52,7 +59,8 @@ static void on_signal(int sig)
 		"\npx-launch: interrupted again, stopping now\n";
 	struct px_pipeline *p = running;
 
-	(void)sig;
+	if (interrupts == 0 && sig == SIGTERM)
+		terminated = 1;
 	if (interrupts < 2)
 		interrupts++;
 	if (interrupts == 1 && p && px_pipeline_send_eos(p) == 0)
@@ -94,9 +102,10 @@ static void usage(FILE *out)
 		"\n"
 		"The description may be one argument or several words; a word such as\n"
 		"location=my file (quoted for the shell) keeps its spaces.\n"
-		"Ctrl-C sends EOS; a second Ctrl-C stops at once.\n"
+		"Ctrl-C sends EOS; a second Ctrl-C stops at once. SIGTERM sends EOS\n"
+		"and stops after 2 s if EOS has not arrived.\n"
 		"Exit status: 0 EOS, 1 runtime error, 2 usage or parse error,\n"
-		"130 stopped by a second interrupt.\n"
+		"130 stopped by a second interrupt, 143 stopped 2 s after SIGTERM.\n"
 		"More: man px-launch.\n");
 }
 
@@ -363,6 +372,7 @@ static int run(const struct options *o, struct px_pipeline *p,
 {
 	bool tty = isatty(STDERR_FILENO) && !o->verbose;
 	bool announced = false;
+	int64_t term_deadline = 0;
 	int64_t t0 = now_ns();
 	struct px_message m;
 	int r;
@@ -397,9 +407,27 @@ static int run(const struct options *o, struct px_pipeline *p,
 			if (!eos_sent && px_pipeline_send_eos(p) == 0)
 				eos_sent = 1;
 			clear_progress();
-			fprintf(stderr, "px-launch: interrupt: sending EOS "
-					"(interrupt again to stop at once)\n");
+			if (terminated) {
+				/* SIGTERM asks to end: EOS, for a while. */
+				term_deadline = now_ns() + TERM_GRACE_NS;
+				fprintf(stderr, "px-launch: SIGTERM: sending EOS; "
+						"stopping in %lld s if it does not "
+						"arrive\n",
+					TERM_GRACE_NS / 1000000000LL);
+			} else {
+				fprintf(stderr, "px-launch: interrupt: sending "
+						"EOS (interrupt again to stop "
+						"at once)\n");
+			}
 			announced = true;
+		}
+		if (term_deadline && now_ns() >= term_deadline) {
+			clear_progress();
+			fprintf(stderr, "px-launch: SIGTERM: EOS did not arrive "
+					"within %lld s (a source that waits, such as "
+					"a server with no client yet); stopping\n",
+				TERM_GRACE_NS / 1000000000LL);
+			return EXIT_TERMINATED;
 		}
 		launch_control_poll(ctl, p);
 		memset(&m, 0, sizeof(m));
