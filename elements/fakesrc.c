@@ -42,7 +42,6 @@ struct fakesrc {
 	bool done;	  /* EOS pushed */
 	/* rate limiting: buffers are due at t0 + seq / rate */
 	struct px_op timer;
-	bool timer_armed;
 	bool stopping;
 	uint64_t t0_ns;
 };
@@ -107,8 +106,8 @@ static int fakesrc_start(struct px_element *e)
 	s->rng = px__rand_seed(s);
 	s->eos_pending = s->num_buffers == 0;
 	s->done = false;
-	s->timer_armed = false;
 	s->stopping = false;
+	px_element_op_init(e, &s->timer); /* counted: stop needs no flag */
 	s->t0_ns = 0;
 	slots = (uint64_t)s->pool_slots;
 	if (!slots) /* enough to keep cross-reactor links full, bounded */
@@ -164,11 +163,8 @@ static void timer_fired(struct px_op *op, int res, uint32_t flags)
 
 	(void)res;
 	(void)flags;
-	s->timer_armed = false;
-	if (s->stopping) {
-		px_element_stop_done(s->e);
-		return;
-	}
+	if (s->stopping)
+		return; /* the engine finishes the stop (PX_STOP_WHEN_IDLE) */
 	px_element_schedule(s->e);
 }
 
@@ -185,7 +181,7 @@ static uint64_t rate_allowance(struct fakesrc *s)
 	due = (uint64_t)(elapsed / 1000000000u) + 1;
 	if (due > s->seq)
 		return due - s->seq;
-	if (s->timer_armed)
+	if (px_op_busy(&s->timer))
 		return 0;
 	/* Next buffer at t0 + seq / rate. */
 	due = s->t0_ns +
@@ -197,7 +193,6 @@ static uint64_t rate_allowance(struct fakesrc *s)
 				 px_element_name(s->e), px_strerror(rc));
 		return 0;
 	}
-	s->timer_armed = true;
 	return 0;
 }
 
@@ -299,11 +294,9 @@ static int fakesrc_stop(struct px_element *e)
 	struct fakesrc *s = px_element_priv(e);
 
 	s->stopping = true;
-	if (s->timer_armed) {
+	if (px_op_busy(&s->timer))
 		px_io_cancel(px_element_reactor(e), &s->timer);
-		return 1; /* timer_fired() calls px_element_stop_done() */
-	}
-	return 0;
+	return PX_STOP_WHEN_IDLE;
 }
 
 const struct px_element_class px__fakesrc_class = {

@@ -100,6 +100,18 @@ static const struct px_pad_template filesrc_pads[] = {
 	{ "src", PX_PAD_SRC, PX_PAD_ALWAYS, "ANY" },
 };
 
+/* Stopping: close the file once no read can still use its number (a read
+ * not yet submitted would find another file behind a reused fd). */
+static void close_when_idle(struct filesrc *s)
+{
+	for (unsigned i = 0; i < FSRC_WINDOW; i++)
+		if (px_op_busy(&s->reqs[i].op))
+			return;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
 static void read_done(struct px_op *op, int res, uint32_t flags);
 
 static uint32_t page_align(uint64_t size)
@@ -208,6 +220,8 @@ static int filesrc_start(struct px_element *e)
 	s->inflight = 0;
 	s->eof = s->failed = s->done = s->stopping = false;
 	memset(s->reqs, 0, sizeof(s->reqs));
+	for (unsigned i = 0; i < FSRC_WINDOW; i++)
+		px_element_op_init(e, &s->reqs[i].op); /* counted for stop */
 	rc = open_file(s);
 	if (rc < 0)
 		return rc;
@@ -268,16 +282,6 @@ static int submit(struct filesrc *s, struct fsrc_req *req)
 	return 0;
 }
 
-static void finish_stop(struct filesrc *s)
-{
-	for (unsigned i = 0; i < FSRC_WINDOW; i++) {
-		px_buf_unref(&s->reqs[i].buf);
-		s->reqs[i].state = REQ_FREE;
-	}
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-}
 
 /*
  * Short reads: a read that returns fewer bytes than asked, not at end of
@@ -295,10 +299,11 @@ static void read_done(struct px_op *op, int res, uint32_t flags)
 	s->inflight--;
 	req->state = REQ_DONE;
 	if (s->stopping) {
-		if (!s->inflight) {
-			finish_stop(s);
-			px_element_stop_done(s->e);
-		}
+		/* The kernel is done with the slot; the engine finishes the
+		 * stop after the last read (PX_STOP_WHEN_IDLE). */
+		px_buf_unref(&req->buf);
+		req->state = REQ_FREE;
+		close_when_idle(s);
 		return;
 	}
 	if (res == -EAGAIN || res == -EINTR) {
@@ -426,14 +431,19 @@ static int filesrc_stop(struct px_element *e)
 	struct filesrc *s = px_element_priv(e);
 
 	s->stopping = true;
-	if (s->inflight) {
-		for (unsigned i = 0; i < FSRC_WINDOW; i++)
-			if (s->reqs[i].state == REQ_INFLIGHT)
-				(void)px_io_cancel(s->r, &s->reqs[i].op);
-		return 1; /* the last read_done() calls px_element_stop_done() */
+	for (unsigned i = 0; i < FSRC_WINDOW; i++) {
+		struct fsrc_req *req = &s->reqs[i];
+
+		if (px_op_busy(&req->op)) {
+			/* Its slot is the kernel's until read_done(). */
+			(void)px_io_cancel(s->r, &req->op);
+		} else {
+			px_buf_unref(&req->buf);
+			req->state = REQ_FREE;
+		}
 	}
-	finish_stop(s);
-	return 0;
+	close_when_idle(s);
+	return PX_STOP_WHEN_IDLE;
 }
 
 const struct px_element_class px__filesrc_class = {

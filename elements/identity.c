@@ -32,7 +32,6 @@ struct identity {
 	struct px_item pending;
 	bool have_pending;
 	bool pending_ready;
-	bool timer_armed;
 	bool stopping;
 	struct px_op timer;
 };
@@ -79,8 +78,8 @@ static int identity_start(struct px_element *e)
 	s->failed = false;
 	s->have_pending = false;
 	s->pending_ready = false;
-	s->timer_armed = false;
 	s->stopping = false;
+	px_element_op_init(e, &s->timer); /* counted: stop needs no flag */
 	px_stat_set(&s->dropped, 0);
 	px_stat_set(&s->delayed, 0);
 	return 0;
@@ -125,11 +124,8 @@ static void timer_fired(struct px_op *op, int res, uint32_t flags)
 
 	(void)res;
 	(void)flags;
-	s->timer_armed = false;
-	if (s->stopping) {
-		px_element_stop_done(s->e);
-		return;
-	}
+	if (s->stopping)
+		return; /* the engine finishes the stop (PX_STOP_WHEN_IDLE) */
 	s->pending_ready = true;
 	px_stat_add(&s->delayed, 1);
 	px_element_schedule(s->e);
@@ -165,7 +161,6 @@ static void identity_work_sleep(struct identity *s)
 				s->failed = true;
 				return;
 			}
-			s->timer_armed = true;
 			return;
 		}
 	}
@@ -206,11 +201,9 @@ static int identity_stop(struct px_element *e)
 		px_item_release(&s->pending);
 		s->have_pending = false;
 	}
-	if (s->timer_armed) {
+	if (px_op_busy(&s->timer))
 		px_io_cancel(px_element_reactor(e), &s->timer);
-		return 1; /* timer_fired() calls px_element_stop_done() */
-	}
-	return 0;
+	return PX_STOP_WHEN_IDLE;
 }
 
 const struct px_element_class px__identity_class = {

@@ -59,7 +59,7 @@ struct queue {
 	uint32_t last_len; /* size estimate for the byte limit */
 	uint64_t drops;
 	struct px_op recheck;
-	bool recheck_armed, stopping;
+	bool stopping;
 };
 
 static const struct px_prop_enum leaky_enums[] = {
@@ -179,8 +179,8 @@ static int queue_start(struct px_element *e)
 	s->link_bytes = 0;
 	s->last_len = 1;
 	s->drops = 0;
-	s->recheck_armed = false;
 	s->stopping = false;
+	px_element_op_init(e, &s->recheck); /* counted: stop needs no flag */
 	px_stat_set(&s->dropped, 0);
 	px_stat_set(&s->current_level_buffers, 0);
 	px_stat_set(&s->current_level_bytes, 0);
@@ -393,11 +393,8 @@ static void recheck_fired(struct px_op *op, int res, uint32_t flags)
 
 	(void)res;
 	(void)flags;
-	s->recheck_armed = false;
-	if (s->stopping) {
-		px_element_stop_done(s->e);
-		return;
-	}
+	if (s->stopping)
+		return; /* the engine finishes the stop (PX_STOP_WHEN_IDLE) */
 	px_element_schedule(s->e);
 }
 
@@ -438,15 +435,13 @@ static void queue_work(struct px_element *e)
 	/* Held back by the byte limit while the link has room: the engine
 	 * will not wake us (only a full link does), so look again soon, a
 	 * batch at a time rather than a buffer at a time. */
-	if (!s->recheck_armed) {
+	if (!px_op_busy(&s->recheck)) {
 		int rc = px_io_timeout(px_element_reactor(e), &s->recheck,
 				       RECHECK_NS, recheck_fired);
 
 		if (rc < 0)
 			px_element_error(e, rc, "%s: cannot arm a timer: %s",
 					 px_element_name(e), px_strerror(rc));
-		else
-			s->recheck_armed = true;
 	}
 }
 
@@ -459,11 +454,9 @@ static int queue_stop(struct px_element *e)
 		px_item_release(&s->fifo[s->head++ & s->mask]);
 	s->fifo_bufs = 0;
 	s->fifo_bytes = 0;
-	if (s->recheck_armed) {
+	if (px_op_busy(&s->recheck))
 		px_io_cancel(px_element_reactor(e), &s->recheck);
-		return 1; /* recheck_fired() calls px_element_stop_done() */
-	}
-	return 0;
+	return PX_STOP_WHEN_IDLE;
 }
 
 static void queue_fini(struct px_element *e)

@@ -576,6 +576,34 @@ PX_API bool px_element_eos_requested(const struct px_element *e)
 				    memory_order_relaxed);
 }
 
+PX_API void px_element_op_init(struct px_element *e, struct px_op *op)
+{
+	px_op_init_group(op, &e->ops);
+}
+
+/* The last op of a stopping element ended (reactor_ops.c). */
+static void ops_idle(struct px_op_group *g)
+{
+	struct px_element *e = px_container_of(g, struct px_element, ops);
+
+	g->closing = false;
+	px_element_stop_done(e);
+}
+
+void px__element_stop_result(struct px_element *e, int r)
+{
+	if (r == PX_STOP_WHEN_IDLE) {
+		if (e->ops.inflight) {
+			e->ops.idle = ops_idle;
+			e->ops.closing = true;
+			return;
+		}
+		r = 0;
+	}
+	if (r != 1)
+		px_element_stop_done(e);
+}
+
 PX_API void px_element_stop_done(struct px_element *e)
 {
 	if (e->retired) {

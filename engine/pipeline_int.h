@@ -86,6 +86,7 @@ struct px_element {
 	struct px__replace *replace;	/* set while E is being replaced */
 	struct px_element *successor;	/* retired: who took over */
 	bool retired;			/* replaced: no longer in the graph */
+	struct px_op_group ops;		/* px_element_op_init's ops */
 	bool detached;			/* made by replace, not yet in it */
 	/* Stats: single writer (the reactor thread), relaxed load+store so
 	 * other threads may read them without a data race. */
@@ -180,6 +181,10 @@ int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 			const char *name, struct px_pad **out);
 /* The task fn that runs work(). */
 void px__element_task(struct px_task *t);
+
+/* What stop() returned (0, 1, PX_STOP_WHEN_IDLE): finish the stop now,
+ * leave it to the element, or to its last op. Reactor thread. */
+void px__element_stop_result(struct px_element *e, int r);
 
 /* ---- props.c ------------------------------------------------------------- */
 

@@ -328,8 +328,7 @@ static void stop_fn(void *arg)
 	if (r < 0)
 		px_element_warning(e, "%s: stop failed: %s", e->name,
 				   px_strerror(r));
-	if (r != 1)
-		px__pipeline_stop_done(e->pipeline, e);
+	px__element_stop_result(e, r);
 }
 
 static void unregister_fn(void *arg)
@@ -356,6 +355,7 @@ static void reset_run(struct px_pipeline *p)
 		atomic_store_explicit(&e->bytes_in, 0, memory_order_relaxed);
 		atomic_store_explicit(&e->bytes_out, 0, memory_order_relaxed);
 		e->replace = NULL;
+		e->ops.closing = false;
 		for (unsigned j = 0; j < e->n_pads; j++) {
 			struct px_pad *pad = e->pads[j];
 

@@ -22,6 +22,7 @@ struct px_element;
 struct px_pad;
 struct px_pool;
 struct px_reactor;
+struct px_op;
 struct px_caps;
 
 /* ---- Items on a link (docs/architecture.md, "Links") --------------------- */
@@ -268,8 +269,10 @@ struct px_element_class {
 	 */
 	void (*work)(struct px_element *e);
 	/* Stop: cancel I/O in flight, release every buffer held. Return 0
-	 * when done, or 1 when I/O is still being cancelled; then call
-	 * px_element_stop_done() from the last completion. */
+	 * when done; PX_STOP_WHEN_IDLE when ops made with
+	 * px_element_op_init() may still be in flight (the engine finishes
+	 * the stop after the last one's callback: no counter to keep); or 1
+	 * when the element calls px_element_stop_done() itself. */
 	int (*stop)(struct px_element *e);
 	/* Free what init allocated (application thread). Optional. */
 	void (*fini)(struct px_element *e);
@@ -513,6 +516,17 @@ PX_API void px_element_eos_reached(struct px_element *e);
 
 /* From the last completion after stop() returned 1. Reactor thread. */
 PX_API void px_element_stop_done(struct px_element *e);
+
+/* stop()'s answer: done once E's ops (px_element_op_init) have all ended. */
+#define PX_STOP_WHEN_IDLE 2
+/*
+ * px_element_op_init - px_op_init() for an op of E: the engine counts it
+ * while it is in flight, so that stop() can return PX_STOP_WHEN_IDLE after
+ * cancelling what it must, and the completions need no stop bookkeeping of
+ * their own (they only must not submit again once stopping). Any thread,
+ * while OP is idle.
+ */
+PX_API void px_element_op_init(struct px_element *e, struct px_op *op);
 
 /* Whether E's pools are made shareable (a downstream element ships its
  * buffers to another process). Valid from start() on. Any thread. */

@@ -299,6 +299,18 @@ typedef void (*px_op_fn)(struct px_op *op, int res, uint32_t flags);
 #define PX_OP_MORE (1u << 0) /* multishot: more callbacks will follow */
 
 /*
+ * A count of the ops in flight that belong to one owner (an element: see
+ * px_element_op_init), kept by the reactor so the owner need not: once the
+ * group is closing, IDLE runs after the final callback that left it
+ * without ops in flight. Zero it before use. Thread: the reactor's.
+ */
+struct px_op_group {
+	unsigned inflight;
+	bool closing;
+	void (*idle)(struct px_op_group *g);
+};
+
+/*
  * One I/O operation, embedded in its owner (find the owner with
  * px_container_of). Zero it (or px_op_init) before first use; after its
  * final callback it may be reused, also from inside that callback.
@@ -306,6 +318,7 @@ typedef void (*px_op_fn)(struct px_op *op, int res, uint32_t flags);
 struct px_op {
 	/* public */
 	px_op_fn cb;
+	struct px_op_group *group; /* NULL, or counted there (px_op_init_group) */
 	/* private */
 	struct px_reactor *reactor;
 	uint16_t state;		/* PX__OP_* */
@@ -322,6 +335,12 @@ struct px_op {
 PX_INLINE void px_op_init(struct px_op *op)
 {
 	*op = (struct px_op){ 0 };
+}
+
+/* px_op_init, and count OP in G while it is in flight. Thread: any. */
+PX_INLINE void px_op_init_group(struct px_op *op, struct px_op_group *g)
+{
+	*op = (struct px_op){ .group = g };
 }
 
 /* True while OP is submitted and its final callback has not fired.

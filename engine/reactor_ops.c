@@ -39,6 +39,8 @@ static void op_commit(struct px_reactor *r, struct px_op *op, px_op_fn cb,
 	op->kind = PX__OPK_USER;
 	io_uring_sqe_set_data(sqe, op);
 	r->inflight++;
+	if (op->group)
+		op->group->inflight++;
 	px__reactor_kick(r);
 }
 
@@ -357,6 +359,7 @@ static void dispatch_internal(struct px_reactor *r, struct px_op *op, int res)
 void px__reactor_dispatch(struct px_reactor *r, const struct io_uring_cqe *cqe)
 {
 	struct px_op *op = (struct px_op *)(uintptr_t)cqe->user_data;
+	struct px_op_group *g;
 	int res = cqe->res;
 	unsigned st;
 
@@ -387,5 +390,12 @@ void px__reactor_dispatch(struct px_reactor *r, const struct io_uring_cqe *cqe)
 	/* Idle before the callback, so it may reuse the op at once. */
 	op->state = 0;
 	r->inflight--;
+	g = op->group;
+	if (g)
+		g->inflight--;
 	op->cb(op, res, 0);
+	/* The callback may have submitted again (or freed the op: G, not
+	 * OP, is read here). */
+	if (g && px_unlikely(g->closing) && !g->inflight && g->idle)
+		g->idle(g);
 }

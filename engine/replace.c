@@ -61,8 +61,7 @@ static void finish_fn(struct px_task *t)
 	if (r < 0)
 		px_element_warning(old, "%s: stop after replacement failed: %s",
 				   old->name, px_strerror(r));
-	if (r != 1)
-		px_element_stop_done(old); /* retired: wakes the caller */
+	px__element_stop_result(old, r); /* retired: wakes the caller */
 }
 
 bool px__replace_handover(struct px_pad *pad)
@@ -166,8 +165,8 @@ static void stop_new_fn(void *arg)
 {
 	struct px_element *e = arg;
 
-	if (e->cls->stop && e->cls->stop(e) == 1)
-		return; /* its stop_done comes later: retired, nothing waits */
+	/* Retired: its stop_done (now or later) wakes nobody. */
+	px__element_stop_result(e, e->cls->stop ? e->cls->stop(e) : 0);
 }
 
 /* ---- application side ----------------------------------------------------------- */

@@ -684,12 +684,73 @@ START_TEST(test_reactor_pin_real)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Op groups: the reactor counts an owner's ops; IDLE once after the last.   */
+
+struct grp {
+	struct px_op_group g;
+	struct px_op op[3];
+	int idle_calls, again; /* op[0] resubmits itself AGAIN times */
+	struct px_reactor *r;
+};
+
+static void grp_idle(struct px_op_group *g)
+{
+	struct grp *x = px_container_of(g, struct grp, g);
+
+	x->idle_calls++;
+	g->closing = false;
+}
+
+static void grp_cb(struct px_op *op, int res, uint32_t flags)
+{
+	struct grp *x;
+
+	(void)res;
+	(void)flags;
+	if (!op->group)
+		return; /* the ungrouped op at the end */
+	x = px_container_of(op->group, struct grp, g);
+	if (op == &x->op[0] && x->again-- > 0)
+		ck_assert_int_eq(px_io_timeout(x->r, op, 1000, grp_cb), 0);
+}
+
+START_TEST(test_reactor_op_group)
+{
+	struct px_reactor_config cfg = base_cfg;
+	struct grp x = { .g = { .idle = grp_idle }, .again = 3 };
+
+	NEED_URING();
+	ck_assert_int_eq(px_reactor_create(&cfg, &x.r), 0);
+	ck_assert_int_eq(px_reactor_run_once(x.r, 0), 0);
+	for (int i = 0; i < 3; i++) {
+		px_op_init_group(&x.op[i], &x.g);
+		ck_assert_int_eq(px_io_timeout(x.r, &x.op[i], 1000 * (i + 1),
+					       grp_cb),
+				 0);
+	}
+	ck_assert_uint_eq(x.g.inflight, 3);
+	x.g.closing = true;
+	while (x.g.inflight)
+		ck_assert_int_ge(px_reactor_run_once(x.r, -1), 0);
+	/* Resubmits kept the group busy; IDLE ran once, after the last. */
+	ck_assert_int_eq(x.again, -1);
+	ck_assert_int_eq(x.idle_calls, 1);
+	/* An op outside any group is not counted. */
+	px_op_init(&x.op[1]);
+	ck_assert_int_eq(px_io_timeout(x.r, &x.op[1], 1000, grp_cb), 0);
+	ck_assert_uint_eq(x.g.inflight, 0);
+	px_reactor_destroy(x.r);
+}
+END_TEST
+
 static Suite *reactor_suite(void)
 {
 	Suite *s = suite_create("reactor");
 
 	tcase_add_test(px_tcase(s, "lifecycle"), test_reactor_lifecycle);
 	tcase_add_test(px_tcase(s, "degrade"), test_reactor_degrade);
+	tcase_add_test(px_tcase(s, "op_group"), test_reactor_op_group);
 	tcase_add_test(px_tcase(s, "post_thread"), test_reactor_post_thread);
 	tcase_add_test(px_tcase(s, "wake_msg_ring"), test_reactor_wake_msg_ring);
 	tcase_add_test(px_tcase(s, "wake_eventfd"), test_reactor_wake_eventfd);
