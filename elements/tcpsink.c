@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "io_common_int.h"
+#include "px_conn.h"
 #include "px_buf.h"
 #include "px_element.h"
 #include "px_error.h"
@@ -59,7 +60,7 @@ struct tcpsink {
 	struct px_element *e;
 	struct px_reactor *r;
 	struct px_pad *sink;
-	struct px__io_conn conn;
+	struct px_conn conn;
 	struct px_op send_op;
 	bool sending;
 	bool zc_ok;	/* the kernel has SEND_ZC */
@@ -77,8 +78,8 @@ struct tcpsink {
 };
 
 static const struct px_prop_enum mode_enums[] = {
-	{ "client", PX_IO_TCP_CLIENT, "connect to host:port" },
-	{ "server", PX_IO_TCP_SERVER,
+	{ "client", PX_CONN_CLIENT, "connect to host:port" },
+	{ "server", PX_CONN_SERVER,
 	  "listen on host:port and send to the first client" },
 	{ NULL, 0, NULL },
 };
@@ -95,7 +96,7 @@ static const struct px_prop_spec tcpsink_props[] = {
 			    "address to connect to (client) or listen on (server)"),
 	PX_PROP_INT_SPEC("port", struct tcpsink, port, 4953, 0, 65535,
 			 "TCP port (server: 0 picks a free one, see bound-port)"),
-	PX_PROP_ENUM_SPEC("mode", struct tcpsink, mode, PX_IO_TCP_CLIENT,
+	PX_PROP_ENUM_SPEC("mode", struct tcpsink, mode, PX_CONN_CLIENT,
 			  mode_enums, "connect to a server, or be one"),
 	PX_PROP_ENUM_SPEC("zerocopy", struct tcpsink, zerocopy, ZC_AUTO,
 			  zc_enums, "send from the slot without a copy (SEND_ZC)"),
@@ -120,7 +121,7 @@ static void release_batch(struct tcpsink *s)
 }
 
 /* The end of a stop, every op ended: drop the unsent rest of the batch. */
-static void release_held(struct px__io_conn *c)
+static void release_held(struct px_conn *c)
 {
 	release_batch(px_container_of(c, struct tcpsink, conn));
 }
@@ -144,8 +145,8 @@ static int tcpsink_start(struct px_element *e)
 				 px_element_name(e));
 		return -EOPNOTSUPP;
 	}
-	rc = px__io_conn_start(&s->conn, e, s->mode, s->host, s->port,
-			       &s->send_op, &s->sending, release_held);
+	rc = px_conn_start(&s->conn, e, (enum px_conn_mode)s->mode, s->host, s->port,
+			       &s->send_op, release_held);
 	if (rc < 0)
 		return rc;
 	px_stat_set(&s->bound_port, s->conn.bound_port);
@@ -199,7 +200,7 @@ static void send_done(struct px_op *op, int res, uint32_t flags)
 			(uint8_t *)s->iov[s->first].iov_base + left;
 		s->iov[s->first].iov_len -= left;
 	}
-	if (px__io_conn_op_ended(&s->conn))
+	if (px_conn_op_ended(&s->conn))
 		return;
 	if (res < 0 && res != -EAGAIN && res != -EINTR) {
 		s->failed = true;
@@ -270,7 +271,7 @@ static void tcpsink_work(struct px_element *e)
 
 	if (s->conn.stopping || s->failed || s->finished || s->sending)
 		return;
-	rc = px__io_conn_arm(&s->conn);
+	rc = px_conn_arm(&s->conn);
 	if (rc < 0) {
 		s->failed = true;
 		return;
@@ -300,7 +301,7 @@ static int tcpsink_stop(struct px_element *e)
 {
 	struct tcpsink *s = px_element_priv(e);
 
-	return px__io_conn_stop(&s->conn);
+	return px_conn_stop(&s->conn);
 }
 
 const struct px_element_class px__tcpsink_class = {

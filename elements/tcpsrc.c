@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "io_common_int.h"
+#include "px_conn.h"
 #include "px_buf.h"
 #include "px_element.h"
 #include "px_error.h"
@@ -34,7 +35,7 @@ struct tcpsrc {
 	struct px_reactor *r;
 	struct px_pad *src;
 	struct px_pool *pool;
-	struct px__io_conn conn;
+	struct px_conn conn;
 	/* One receive in flight: two on one stream socket could complete
 	 * out of order. */
 	struct px_op recv_op;
@@ -49,8 +50,8 @@ struct tcpsrc {
 };
 
 static const struct px_prop_enum mode_enums[] = {
-	{ "client", PX_IO_TCP_CLIENT, "connect to host:port" },
-	{ "server", PX_IO_TCP_SERVER,
+	{ "client", PX_CONN_CLIENT, "connect to host:port" },
+	{ "server", PX_CONN_SERVER,
 	  "listen on host:port and receive from the first client" },
 	{ NULL, 0, NULL },
 };
@@ -60,7 +61,7 @@ static const struct px_prop_spec tcpsrc_props[] = {
 			    "address to connect to (client) or listen on (server)"),
 	PX_PROP_INT_SPEC("port", struct tcpsrc, port, 4953, 0, 65535,
 			 "TCP port (server: 0 picks a free one, see bound-port)"),
-	PX_PROP_ENUM_SPEC("mode", struct tcpsrc, mode, PX_IO_TCP_CLIENT,
+	PX_PROP_ENUM_SPEC("mode", struct tcpsrc, mode, PX_CONN_CLIENT,
 			  mode_enums, "connect to a server, or be one"),
 	PX_PROP_SIZE_SPEC("blocksize", struct tcpsrc, blocksize, 256u << 10,
 			  512, 64u << 20,
@@ -77,7 +78,7 @@ static const struct px_pad_template tcpsrc_pads[] = {
 };
 
 /* The end of a stop, every op ended: drop what was received. */
-static void release_held(struct px__io_conn *c)
+static void release_held(struct px_conn *c)
 {
 	struct tcpsrc *s = px_container_of(c, struct tcpsrc, conn);
 
@@ -91,7 +92,7 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 
 	(void)flags;
 	s->receiving = false;
-	if (px__io_conn_op_ended(&s->conn))
+	if (px_conn_op_ended(&s->conn))
 		return;
 	if (res > 0) {
 		s->buf.length = (uint32_t)res;
@@ -132,8 +133,8 @@ static int tcpsrc_start(struct px_element *e)
 	px_op_init(&s->recv_op);
 	s->receiving = s->ready = s->eof = s->failed = s->done = false;
 	s->received = s->seq = 0;
-	rc = px__io_conn_start(&s->conn, e, s->mode, s->host, s->port,
-			       &s->recv_op, &s->receiving, release_held);
+	rc = px_conn_start(&s->conn, e, (enum px_conn_mode)s->mode, s->host, s->port,
+			       &s->recv_op, release_held);
 	if (rc < 0)
 		return rc;
 	px_stat_set(&s->bound_port, s->conn.bound_port);
@@ -141,7 +142,7 @@ static int tcpsrc_start(struct px_element *e)
 		e, (uint32_t)PX_ALIGN_UP(s->blocksize, (uint64_t)(page > 0 ? page : 4096)),
 		(uint32_t)s->pool_slots, &s->pool);
 	if (rc < 0) { /* px_element_pool_create() posted the ERROR */
-		px__io_conn_close(&s->conn);
+		px_conn_close(&s->conn);
 		return rc;
 	}
 	return 0;
@@ -156,7 +157,7 @@ static void tcpsrc_work(struct px_element *e)
 
 	if (s->conn.stopping || s->failed || s->done)
 		return;
-	rc = px__io_conn_arm(&s->conn);
+	rc = px_conn_arm(&s->conn);
 	if (rc < 0) {
 		s->failed = true;
 		return;
@@ -212,7 +213,7 @@ static int tcpsrc_stop(struct px_element *e)
 {
 	struct tcpsrc *s = px_element_priv(e);
 
-	return px__io_conn_stop(&s->conn);
+	return px_conn_stop(&s->conn);
 }
 
 const struct px_element_class px__tcpsrc_class = {

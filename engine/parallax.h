@@ -12,6 +12,8 @@
 #include "px_buf.h"
 #include "px_bus.h"
 #include "px_caps.h"
+#include "px_conn.h"
+#include "px_crc32c.h"
 #include "px_element.h"
 #include "px_elements.h"
 #include "px_error.h"

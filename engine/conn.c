@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* io_common.c - socket setup and address text for the TCP elements. Setup
- * calls here are plain syscalls made once from start(), never per buffer. */
+/*
+ * conn.c - the element kit's TCP connection (px_conn.h): socket setup and
+ * address text, made once from start(), never per buffer; accept and
+ * connect through the op API.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -10,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io_common_int.h"
+#include "px_conn.h"
 #include "px_element.h"
 #include "px_error.h"
 
-int px__io_resolve(const char *host, int64_t port, struct sockaddr_storage *ss,
+PX_API int px_net_resolve(const char *host, int64_t port, struct sockaddr_storage *ss,
 		   socklen_t *len)
 {
 	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
@@ -50,17 +53,17 @@ int px__io_resolve(const char *host, int64_t port, struct sockaddr_storage *ss,
 	return 0;
 }
 
-int px__io_tcp_socket(int family)
+PX_API int px_net_tcp_socket(int family)
 {
 	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
 
 	if (fd < 0)
 		return -errno;
-	px__io_tune_socket(fd);
+	px_net_tune_socket(fd);
 	return fd;
 }
 
-void px__io_tune_socket(int fd)
+PX_API void px_net_tune_socket(int fd)
 {
 	int one = 1;
 
@@ -69,7 +72,7 @@ void px__io_tune_socket(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-int px__io_listen(const struct sockaddr_storage *ss, socklen_t len,
+PX_API int px_net_listen(const struct sockaddr_storage *ss, socklen_t len,
 		  int backlog, unsigned *bound_port)
 {
 	struct sockaddr_storage got;
@@ -99,7 +102,7 @@ err_close:
 	return err;
 }
 
-bool px__io_is_loopback(const struct sockaddr_storage *ss)
+PX_API bool px_net_is_loopback(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
 		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >>
@@ -114,7 +117,7 @@ bool px__io_is_loopback(const struct sockaddr_storage *ss)
 	return false;
 }
 
-void px__io_addr_str(const struct sockaddr *sa, socklen_t len, char *buf,
+PX_API void px_net_addr_str(const struct sockaddr *sa, socklen_t len, char *buf,
 		     size_t buflen)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
@@ -139,15 +142,15 @@ void px__io_addr_str(const struct sockaddr *sa, socklen_t len, char *buf,
 
 static void conn_accepted(struct px_op *op, int res, uint32_t flags)
 {
-	struct px__io_conn *c = px_container_of(op, struct px__io_conn,
+	struct px_conn *c = px_container_of(op, struct px_conn,
 						accept_op);
-	char who[PX_IO_ADDR_STR];
+	char who[PX_CONN_ADDR_MAX];
 
 	if (!(flags & PX_OP_MORE))
 		c->accepting = false;
 	/* The kernel wrote the peer's address for this accept; the next one
 	 * of a multishot reads acc_len again. */
-	px__io_addr_str((struct sockaddr *)&c->acc_addr, c->acc_len, who,
+	px_net_addr_str((struct sockaddr *)&c->acc_addr, c->acc_len, who,
 			sizeof(who));
 	c->acc_len = sizeof(c->acc_addr);
 	if (res >= 0 && c->connected) {
@@ -159,21 +162,21 @@ static void conn_accepted(struct px_op *op, int res, uint32_t flags)
 	} else if (res >= 0) {
 		c->fd = res;
 		c->connected = true;
-		px__io_tune_socket(res);
+		px_net_tune_socket(res);
 		snprintf(c->peer, sizeof(c->peer), "%s", who);
-		c->peer_loopback = px__io_is_loopback(&c->acc_addr);
+		c->peer_loopback = px_net_is_loopback(&c->acc_addr);
 	} else if (res != -ECANCELED && !c->connected) {
 		px_element_error(c->e, res, "%s: accept on %s failed: %s",
 				 px_element_name(c->e), c->where,
 				 px_strerror(res));
 	}
-	if (!px__io_conn_op_ended(c))
+	if (!px_conn_op_ended(c))
 		px_element_schedule(c->e);
 }
 
 static void conn_connected(struct px_op *op, int res, uint32_t flags)
 {
-	struct px__io_conn *c = px_container_of(op, struct px__io_conn,
+	struct px_conn *c = px_container_of(op, struct px_conn,
 						connect_op);
 
 	(void)flags;
@@ -181,20 +184,19 @@ static void conn_connected(struct px_op *op, int res, uint32_t flags)
 	if (res == 0) {
 		c->connected = true;
 		snprintf(c->peer, sizeof(c->peer), "%s", c->where);
-		c->peer_loopback = px__io_is_loopback(&c->addr);
+		c->peer_loopback = px_net_is_loopback(&c->addr);
 	} else if (res != -ECANCELED) {
 		px_element_error(c->e, res, "%s: cannot connect to %s: %s",
 				 px_element_name(c->e), c->where,
 				 px_strerror(res));
 	}
-	if (!px__io_conn_op_ended(c))
+	if (!px_conn_op_ended(c))
 		px_element_schedule(c->e);
 }
 
-int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
-		      const char *host, int64_t port, struct px_op *owner_op,
-		      const bool *owner_busy,
-		      void (*release)(struct px__io_conn *c))
+PX_API int px_conn_start(struct px_conn *c, struct px_element *e,
+		  enum px_conn_mode mode, const char *host, int64_t port,
+		  struct px_op *owner_op, void (*release)(struct px_conn *c))
 {
 	int rc;
 
@@ -204,25 +206,24 @@ int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
 	c->mode = mode;
 	c->lfd = c->fd = -1;
 	c->owner_op = owner_op;
-	c->owner_busy = owner_busy;
 	c->release = release;
-	rc = px__io_resolve(host, port, &c->addr, &c->addrlen);
+	rc = px_net_resolve(host, port, &c->addr, &c->addrlen);
 	if (rc < 0) {
 		px_element_error(e, rc, "%s: cannot resolve '%s' port %lld: %s",
 				 px_element_name(e), host ? host : "",
 				 (long long)port, px_strerror(rc));
 		return rc;
 	}
-	px__io_addr_str((struct sockaddr *)&c->addr, c->addrlen, c->where,
+	px_net_addr_str((struct sockaddr *)&c->addr, c->addrlen, c->where,
 			sizeof(c->where));
-	if (mode == PX_IO_TCP_CLIENT) {
+	if (mode == PX_CONN_CLIENT) {
 		if (port == 0) {
 			px_element_error(e, -EINVAL,
 					 "%s: mode=client needs a port to connect to",
 					 px_element_name(e));
 			return -EINVAL;
 		}
-		rc = px__io_tcp_socket(c->addr.ss_family);
+		rc = px_net_tcp_socket(c->addr.ss_family);
 		if (rc < 0) {
 			px_element_error(e, rc, "%s: cannot create a socket: %s",
 					 px_element_name(e), px_strerror(rc));
@@ -231,7 +232,7 @@ int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
 		c->fd = rc;
 		return 0;
 	}
-	rc = px__io_listen(&c->addr, c->addrlen, 8, &c->bound_port);
+	rc = px_net_listen(&c->addr, c->addrlen, 8, &c->bound_port);
 	if (rc < 0) {
 		px_element_error(e, rc, "%s: cannot listen on %s: %s",
 				 px_element_name(e), c->where, px_strerror(rc));
@@ -245,14 +246,14 @@ int px__io_conn_start(struct px__io_conn *c, struct px_element *e, int mode,
 	else
 		((struct sockaddr_in *)&c->addr)->sin_port =
 			htons((uint16_t)c->bound_port);
-	px__io_addr_str((struct sockaddr *)&c->addr, c->addrlen, c->where,
+	px_net_addr_str((struct sockaddr *)&c->addr, c->addrlen, c->where,
 			sizeof(c->where));
 	px_element_post(e, "%s: listening on %s", px_element_name(e),
 			c->where);
 	return 0;
 }
 
-int px__io_conn_arm(struct px__io_conn *c)
+PX_API int px_conn_arm(struct px_conn *c)
 {
 	int rc = 0;
 
@@ -260,7 +261,7 @@ int px__io_conn_arm(struct px__io_conn *c)
 		return 1;
 	if (c->accepting || c->connecting)
 		return 0;
-	if (c->mode == PX_IO_TCP_SERVER) {
+	if (c->mode == PX_CONN_SERVER) {
 		c->acc_len = sizeof(c->acc_addr);
 		rc = px_io_accept(c->r, &c->accept_op, c->lfd,
 				  (struct sockaddr *)&c->acc_addr, &c->acc_len,
@@ -282,25 +283,26 @@ int px__io_conn_arm(struct px__io_conn *c)
 	if (rc < 0)
 		px_element_error(c->e, rc, "%s: cannot %s %s: %s",
 				 px_element_name(c->e),
-				 c->mode == PX_IO_TCP_SERVER ? "accept on"
+				 c->mode == PX_CONN_SERVER ? "accept on"
 							     : "connect to",
 				 c->where, px_strerror(rc));
 	return rc;
 }
 
-static bool conn_busy(const struct px__io_conn *c)
+static bool conn_busy(const struct px_conn *c)
 {
-	return c->accepting || c->connecting || *c->owner_busy;
+	return c->accepting || c->connecting ||
+	       (c->owner_op && px_op_busy(c->owner_op));
 }
 
 /* Every op has ended: the owner releases, the sockets close. */
-static void conn_finish(struct px__io_conn *c)
+static void conn_finish(struct px_conn *c)
 {
 	c->release(c);
-	px__io_conn_close(c);
+	px_conn_close(c);
 }
 
-int px__io_conn_stop(struct px__io_conn *c)
+PX_API int px_conn_stop(struct px_conn *c)
 {
 	if (!c->e)
 		return 0; /* never started: nothing open, nothing in flight */
@@ -309,7 +311,7 @@ int px__io_conn_stop(struct px__io_conn *c)
 		(void)px_io_cancel(c->r, &c->accept_op);
 	if (c->connecting)
 		(void)px_io_cancel(c->r, &c->connect_op);
-	if (*c->owner_busy)
+	if (c->owner_op && px_op_busy(c->owner_op))
 		(void)px_io_cancel(c->r, c->owner_op);
 	if (conn_busy(c))
 		return 1; /* the last completion calls px_element_stop_done() */
@@ -317,7 +319,7 @@ int px__io_conn_stop(struct px__io_conn *c)
 	return 0;
 }
 
-bool px__io_conn_op_ended(struct px__io_conn *c)
+PX_API bool px_conn_op_ended(struct px_conn *c)
 {
 	if (!c->stopping)
 		return false;
@@ -328,7 +330,7 @@ bool px__io_conn_op_ended(struct px__io_conn *c)
 	return true;
 }
 
-void px__io_conn_close(struct px__io_conn *c)
+PX_API void px_conn_close(struct px_conn *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);

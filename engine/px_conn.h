@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * px_conn.h - the element kit's TCP connection: what tcpsrc and tcpsink are
+ * built on, for elements in plugins too. Server mode listens in start() and
+ * accepts the first client through the op API (later ones are closed with
+ * a WARNING); client mode connects. Setup calls (name resolution, socket,
+ * bind, listen) are plain syscalls made once from start(), never per
+ * buffer. The connection also runs the owner's stop: it cancels its own ops
+ * and the owner's data op, and finishes the stop after the last one ended.
+ *
+ *   start(): px_conn_start(&s->conn, e, PX_CONN_SERVER, host, port,
+ *                          &s->recv_op, release_held);
+ *   work():  if (px_conn_arm(&s->conn) != 1) return;  // connected yet?
+ *            ... px_io_recv(r, &s->recv_op, s->conn.fd, ...) ...
+ *   recv completion: if (px_conn_op_ended(&s->conn)) return;  // stopping
+ *   stop():  return px_conn_stop(&s->conn);
+ *
+ * Stability: public API, changed only with the ABI version (px_plugin.h).
+ */
+#ifndef PX_CONN_H
+#define PX_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "px_base.h"
+#include "px_reactor.h"
+
+PX_EXTERN_C_BEGIN
+
+struct px_element;
+
+/* Longest "[v6addr]:port" text plus NUL. */
+#define PX_CONN_ADDR_MAX 64
+
+/* Connect to host:port, or listen there and take the first client. */
+enum px_conn_mode { PX_CONN_CLIENT = 0, PX_CONN_SERVER = 1 };
+
+/*
+ * px_net_resolve - HOST (a numeric IPv4/IPv6 address or a name, NULL or ""
+ * meaning 127.0.0.1) and PORT into SS/LEN. Names go through getaddrinfo(),
+ * which may block: call from start() only.
+ * Returns 0, -EINVAL (port out of range), -EHOSTUNREACH (no address).
+ */
+PX_API int px_net_resolve(const char *host, int64_t port,
+			  struct sockaddr_storage *ss, socklen_t *len);
+/*
+ * px_net_listen - a listening TCP socket bound to SS (SO_REUSEADDR), with
+ * BACKLOG. *BOUND_PORT gets the port actually bound (useful with port 0).
+ * Returns the fd or -errno of the failing call.
+ */
+PX_API int px_net_listen(const struct sockaddr_storage *ss, socklen_t len,
+			 int backlog, unsigned *bound_port);
+/* A TCP socket of FAMILY with CLOEXEC and TCP_NODELAY. Returns fd or -errno. */
+PX_API int px_net_tcp_socket(int family);
+/* Tune an accepted/connected stream socket (TCP_NODELAY, buffer sizes). */
+PX_API void px_net_tune_socket(int fd);
+/* True for 127.0.0.0/8, ::1 and v4-mapped loopback addresses. */
+PX_API bool px_net_is_loopback(const struct sockaddr_storage *ss);
+/* "127.0.0.1:5000" or "[::1]:5000" into BUF (always NUL-terminated). */
+PX_API void px_net_addr_str(const struct sockaddr *sa, socklen_t len,
+			    char *buf, size_t buflen);
+
+/* One TCP connection of an element. Read FD, CONNECTED, WHERE, PEER,
+ * PEER_LOOPBACK and BOUND_PORT; the rest is the connection's. */
+struct px_conn {
+	int fd;		/* the stream, or -1 */
+	bool connected;
+	unsigned bound_port;	      /* server: the port listened on */
+	char where[PX_CONN_ADDR_MAX]; /* host:port as configured (bound) */
+	char peer[PX_CONN_ADDR_MAX];  /* the other end, once connected */
+	bool peer_loopback;	      /* ... and whether it is this host */
+	/* private */
+	struct px_element *e;
+	struct px_reactor *r;
+	enum px_conn_mode mode;
+	int lfd;	/* listening socket (server) or -1 */
+	bool accepting, connecting, stopping;
+	struct px_op *owner_op;	/* the owner's data op (recv or send) */
+	void (*release)(struct px_conn *c);
+	struct px_op accept_op, connect_op;
+	struct sockaddr_storage acc_addr; /* written by each accept */
+	socklen_t acc_len;
+	struct sockaddr_storage addr; /* bind or connect address */
+	socklen_t addrlen;
+};
+
+/*
+ * px_conn_start - from E's start(): resolve HOST:PORT, then listen (server;
+ * PORT 0 picks a free one, in BOUND_PORT and posted as an element message)
+ * or make the socket (client). OWNER_OP is E's one data op; RELEASE frees
+ * what E holds, once, when a stop has ended every op. Accept and connect
+ * completions schedule E. Returns 0 or -errno, after posting the error
+ * (naming host:port).
+ */
+PX_API int px_conn_start(struct px_conn *c, struct px_element *e,
+			 enum px_conn_mode mode, const char *host,
+			 int64_t port, struct px_op *owner_op,
+			 void (*release)(struct px_conn *c));
+/* From work(): arm the accept or the connect once. Returns 1 when
+ * connected, 0 while waiting, -errno (posted) on failure. */
+PX_API int px_conn_arm(struct px_conn *c);
+/* E's stop(): cancel every op in flight (E's data op included). Returns 0
+ * when all had ended (released and closed now), 1 when px_element_stop_done()
+ * follows from the last completion: return it from stop(). */
+PX_API int px_conn_stop(struct px_conn *c);
+/* First thing in the completion of E's data op: true while stopping (return
+ * at once: the last op to end finishes the stop), false otherwise. */
+PX_API bool px_conn_op_ended(struct px_conn *c);
+/* Close both sockets (after every op on them ended: start() failures). */
+PX_API void px_conn_close(struct px_conn *c);
+
+PX_EXTERN_C_END
+
+#endif /* PX_CONN_H */
