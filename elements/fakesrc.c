@@ -81,17 +81,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Pools align slots of a page or more to whole pages: ask for that size. */
-static uint32_t slot_size(uint64_t size)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	uint64_t align = page > 0 ? (uint64_t)page : 4096;
-
-	if (size < align)
-		return (uint32_t)PX_ALIGN_UP(size, 64u);
-	return (uint32_t)PX_ALIGN_UP(size, align);
-}
-
 static int fakesrc_start(struct px_element *e)
 {
 	struct fakesrc *s = px_element_priv(e);
@@ -111,9 +100,9 @@ static int fakesrc_start(struct px_element *e)
 	s->t0_ns = 0;
 	slots = (uint64_t)s->pool_slots;
 	if (!slots) /* enough to keep cross-reactor links full, bounded */
-		slots = PX_MIN(PX_MAX((64ull << 20) / slot_size(s->size), 64u),
+		slots = PX_MIN(PX_MAX((64ull << 20) / (uint32_t)s->size, 64u),
 			       4096u);
-	rc = px_element_pool_create(e, slot_size(s->size), (uint32_t)slots,
+	rc = px_element_pool_create(e, (uint32_t)s->size, (uint32_t)slots,
 				    &s->pool);
 	/* On failure px_element_pool_create() posted the ERROR. */
 	return rc < 0 ? rc : 0;

@@ -123,7 +123,6 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 static int tcpsrc_start(struct px_element *e)
 {
 	struct tcpsrc *s = px_element_priv(e);
-	long page = sysconf(_SC_PAGESIZE);
 	int rc;
 
 	s->e = e;
@@ -138,9 +137,8 @@ static int tcpsrc_start(struct px_element *e)
 	if (rc < 0)
 		return rc;
 	px_stat_set(&s->bound_port, s->conn.bound_port);
-	rc = px_element_pool_create(
-		e, (uint32_t)PX_ALIGN_UP(s->blocksize, (uint64_t)(page > 0 ? page : 4096)),
-		(uint32_t)s->pool_slots, &s->pool);
+	rc = px_element_pool_create(e, (uint32_t)s->blocksize,
+				    (uint32_t)s->pool_slots, &s->pool);
 	if (rc < 0) { /* px_element_pool_create() posted the ERROR */
 		px_conn_close(&s->conn);
 		return rc;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus_int.h"
 #include "pipeline_int.h"
@@ -326,6 +327,19 @@ static void pool_notify(struct px_pool *pool, void *arg)
 		px__element_wake(w);
 }
 
+/* Slots start 64-byte aligned, and page-aligned from a page up (copies
+ * that start just past a page boundary are several times slower): a slot of
+ * a page or more is a whole number of pages. */
+static uint32_t pool_slot_size(uint32_t want)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t align = page > 0 ? (uint64_t)page : 4096;
+
+	if (want < align)
+		return PX_ALIGN_UP(want, 64u);
+	return (uint32_t)PX_ALIGN_UP((uint64_t)want, align);
+}
+
 PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 				  uint32_t slots, struct px_pool **out)
 {
@@ -348,7 +362,7 @@ PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 	snprintf(ep->name, sizeof(ep->name), n ? "%s.pool%u" : "%s.pool",
 		 e->name, n);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.slot_size = PX_ALIGN_UP(slot_size, 64u);
+	cfg.slot_size = pool_slot_size(slot_size);
 	cfg.slots = slots;
 	cfg.name = ep->name;
 	/* --stats and the stats JSON report every pool's high water: keep it

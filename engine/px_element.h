@@ -425,7 +425,8 @@ PX_API void px_element_schedule(struct px_element *e);
  * registered with E's reactor for fixed-buffer I/O, listed in the pipeline
  * stats as "<element>.pool" ("<element>.pool1", ... for more), destroyed
  * after every element stopped and every link was drained (PAUSED -> READY).
- * SLOT_SIZE (rounded up to 64) and SLOTS as px_pool_config; the pool keeps
+ * SLOT_SIZE (rounded up to 64 bytes, or to whole pages from a page up, so
+ * that slots start page-aligned) and SLOTS as px_pool_config; the pool keeps
  * an exact high-water mark (PX_POOL_EXACT_HIGH_WATER). When the
  * registration fails (RLIMIT_MEMLOCK) the pool still works, without fixed
  * buffers, and a WARNING says so.
