@@ -15,11 +15,13 @@
 #include "px_pool.h"
 
 enum fakesrc_fill {
-	FILL_NOTHING = 0,
-	FILL_ZERO = 1,
-	FILL_PATTERN = 2,
+	/* GStreamer's numbers (GstFakeSrcFillType), so "filltype=2" means
+	 * zeros in both */
+	FILL_NOTHING = 1,
+	FILL_ZERO = 2,
 	FILL_RANDOM = 3,
-	FILL_PATTERN_SPAN = 4,
+	FILL_PATTERN = 4,
+	FILL_PATTERN_SPAN = 5,
 };
 
 struct fakesrc {

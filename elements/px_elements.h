@@ -43,11 +43,12 @@ PX_EXTERN_C_BEGIN
 /* ---- fakesrc ---------------------------------------------------------- */
 
 enum px_fakesrc_filltype {
-	PX_FAKESRC_FILL_NOTHING = 0,	  /* default: bytes untouched (fastest) */
-	PX_FAKESRC_FILL_ZERO = 1,	  /* zero bytes */
-	PX_FAKESRC_FILL_PATTERN = 2,	  /* each buffer 00 01 02 ... ff 00 ... */
+	/* GStreamer's numbers (GstFakeSrcFillType); 0 in a config: default */
+	PX_FAKESRC_FILL_NOTHING = 1,	  /* default: bytes untouched (fastest) */
+	PX_FAKESRC_FILL_ZERO = 2,	  /* zero bytes */
 	PX_FAKESRC_FILL_RANDOM = 3,	  /* pseudo-random bytes */
-	PX_FAKESRC_FILL_PATTERN_SPAN = 4, /* the counter runs across buffers */
+	PX_FAKESRC_FILL_PATTERN = 4,	  /* each buffer 00 01 02 ... ff 00 ... */
+	PX_FAKESRC_FILL_PATTERN_SPAN = 5, /* the counter runs across buffers */
 };
 
 struct px_fakesrc_config {

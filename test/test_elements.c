@@ -111,7 +111,9 @@ END_TEST
 
 START_TEST(test_elements_fakesink)
 {
-	static const char *fills[] = { "zero", "pattern", "pattern-span" };
+	/* Nicks, then GStreamer's numbers for the same fills. */
+	static const char *fills[] = { "zero", "pattern", "pattern-span",
+				       "2", "4", "5" };
 	struct px_pipeline *p;
 	struct px_element_stats st;
 	char launch[256], text[PX_MSG_TEXT], want[64];
@@ -125,9 +127,9 @@ START_TEST(test_elements_fakesink)
 		/* 100 buffers of 300 bytes; compute the expected CRC here. */
 		for (unsigned b = 0; b < 100; b++) {
 			for (unsigned i = 0; i < 300; i++) {
-				if (f == 0)
+				if (f % 3 == 0)
 					buf[i] = 0;
-				else if (f == 1)
+				else if (f % 3 == 1)
 					buf[i] = (uint8_t)i;
 				else
 					buf[i] = c++;
