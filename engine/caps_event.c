@@ -103,6 +103,21 @@ void px__caps_table_free(struct px_pipeline *p)
 	p->n_caps = p->cap_caps = 0;
 }
 
+/* L's caps are CAPS from now on (transfer full), interned. */
+static int link_take_caps(struct px_pipeline *p, struct px_link *l,
+			  struct px_caps *caps)
+{
+	int err = px__caps_intern(p, caps, &l->caps_id);
+
+	if (err) {
+		px_caps_unref(caps);
+		return err;
+	}
+	px_caps_unref(l->caps);
+	l->caps = caps;
+	return 0;
+}
+
 int px__link_set_caps(struct px_pipeline *p, struct px_link *l)
 {
 	struct px_caps *c, *both;
@@ -117,16 +132,7 @@ int px__link_set_caps(struct px_pipeline *p, struct px_link *l)
 	}
 	err = px_caps_intersect(c, l->sink->caps, &both);
 	px_caps_unref(c);
-	if (err)
-		return err;
-	err = px__caps_intern(p, both, &l->caps_id);
-	if (err) {
-		px_caps_unref(both);
-		return err;
-	}
-	px_caps_unref(l->caps);
-	l->caps = both;
-	return 0;
+	return err ? err : link_take_caps(p, l, both);
 }
 
 /* Carry the caps of E's one input link IN to its output link OUT. */
@@ -150,15 +156,8 @@ static int carry(struct px_pipeline *p, struct px_element *e,
 	}
 	if (err)
 		return err;
-	err = px__caps_intern(p, both, &out->caps_id);
-	if (err) {
-		px_caps_unref(both);
-		return err;
-	}
-	px_caps_unref(out->caps);
-	out->caps = both;
 	out->caps_from = in->caps_from;
-	return 0;
+	return link_take_caps(p, out, both);
 }
 
 int px__caps_propagate(struct px_pipeline *p, struct px_element **order)
