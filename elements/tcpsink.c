@@ -62,7 +62,6 @@ struct tcpsink {
 	struct px_pad *sink;
 	struct px_conn conn;
 	struct px_op send_op;
-	bool sending;
 	bool zc_ok;	/* the kernel has SEND_ZC */
 	bool eos;	/* EOS pulled: finish sending, then report it */
 	bool failed;
@@ -135,7 +134,7 @@ static int tcpsink_start(struct px_element *e)
 	s->r = px_element_reactor(e);
 	s->sink = px_element_pad(e, "sink");
 	px_op_init(&s->send_op);
-	s->sending = s->eos = s->failed = s->finished = false;
+	s->eos = s->failed = s->finished = false;
 	s->first = s->n = 0;
 	s->sent = 0;
 	s->zc_ok = px_feature_has(PX_FEAT_SEND_ZC);
@@ -176,7 +175,6 @@ static int submit(struct tcpsink *s)
 	}
 	if (rc < 0)
 		return rc;
-	s->sending = true;
 	return 0;
 }
 
@@ -187,7 +185,6 @@ static void send_done(struct px_op *op, int res, uint32_t flags)
 	int rc;
 
 	(void)flags;
-	s->sending = false;
 	s->sent += left;
 	/* Retire what was sent; a partial send resumes mid-buffer. */
 	while (s->first < s->n && left >= s->iov[s->first].iov_len) {
@@ -269,7 +266,7 @@ static void tcpsink_work(struct px_element *e)
 	struct tcpsink *s = px_element_priv(e);
 	int rc;
 
-	if (s->conn.stopping || s->failed || s->finished || s->sending)
+	if (s->conn.stopping || s->failed || s->finished || px_op_busy(&s->send_op))
 		return;
 	rc = px_conn_arm(&s->conn);
 	if (rc < 0) {

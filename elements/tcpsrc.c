@@ -40,7 +40,6 @@ struct tcpsrc {
 	 * out of order. */
 	struct px_op recv_op;
 	struct px_buf buf; /* the slot received into, or waiting to be pushed */
-	bool receiving;	   /* recv_op in flight */
 	bool ready;	   /* buf holds received bytes to push */
 	bool eof;	   /* peer closed (or EOS requested): push EOS next */
 	bool failed;
@@ -91,7 +90,6 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 	struct tcpsrc *s = px_container_of(op, struct tcpsrc, recv_op);
 
 	(void)flags;
-	s->receiving = false;
 	if (px_conn_op_ended(&s->conn))
 		return;
 	if (res > 0) {
@@ -130,7 +128,7 @@ static int tcpsrc_start(struct px_element *e)
 	s->src = px_element_pad(e, "src");
 	memset(&s->buf, 0, sizeof(s->buf));
 	px_op_init(&s->recv_op);
-	s->receiving = s->ready = s->eof = s->failed = s->done = false;
+	s->ready = s->eof = s->failed = s->done = false;
 	s->received = s->seq = 0;
 	rc = px_conn_start(&s->conn, e, (enum px_conn_mode)s->mode, s->host, s->port,
 			       &s->recv_op, release_held);
@@ -176,15 +174,15 @@ static void tcpsrc_work(struct px_element *e)
 	}
 	if (!s->eof && px_element_eos_requested(e)) {
 		s->eof = true;
-		if (s->receiving)
+		if (px_op_busy(&s->recv_op))
 			(void)px_io_cancel(s->r, &s->recv_op);
 	}
 	if (s->eof) {
-		if (!s->receiving && px_element_push_eos(e) != PX_FLOW_BUSY)
+		if (!px_op_busy(&s->recv_op) && px_element_push_eos(e) != PX_FLOW_BUSY)
 			s->done = true;
 		return;
 	}
-	if (s->receiving)
+	if (px_op_busy(&s->recv_op))
 		return;
 	rc = px_element_buf_alloc(e, s->pool, (uint32_t)s->blocksize, &s->buf);
 	if (rc == -ENOBUFS)
@@ -204,7 +202,6 @@ static void tcpsrc_work(struct px_element *e)
 				 px_strerror(rc));
 		return;
 	}
-	s->receiving = true;
 }
 
 static int tcpsrc_stop(struct px_element *e)

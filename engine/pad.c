@@ -83,16 +83,20 @@ PX_API void px_item_release(struct px_item *it)
 	it->type = PX_ITEM_NONE;
 }
 
-/* Count buffer items of a batch into the element's stats. */
+/* Count buffer items of a batch into the element's stats; CAPS_SEEN (a
+ * sink pad's, or NULL) gets the id of the batch's last CAPS event. */
 static inline void count_items(_Atomic uint64_t *nbuf, _Atomic uint64_t *nbytes,
-			       const struct px_item *items, unsigned n)
+			       const struct px_item *items, unsigned n,
+			       uint32_t *caps_seen)
 {
 	uint64_t b = 0, bytes = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		if (items[i].type == PX_ITEM_BUFFER) {
+		if (px_likely(items[i].type == PX_ITEM_BUFFER)) {
 			b++;
 			bytes += items[i].buf.length;
+		} else if (caps_seen && items[i].ev.type == PX_EVENT_CAPS) {
+			*caps_seen = items[i].ev.caps_id;
 		}
 	}
 	px_stat_add(nbuf, b);
@@ -104,23 +108,13 @@ static inline unsigned pull_ring(struct px_pad *pad, struct px_link *l,
 				 struct px_item *items, unsigned n)
 {
 	struct px_element *e = pad->elem;
-	uint64_t b = 0, bytes = 0;
 	unsigned got;
 
 	got = px_ring_dequeue_burst(l->ring, items, n);
 	if (!got)
 		return 0;
 	e->pulled = true;
-	for (unsigned i = 0; i < got; i++) {
-		if (px_likely(items[i].type == PX_ITEM_BUFFER)) {
-			b++;
-			bytes += items[i].buf.length;
-		} else if (items[i].ev.type == PX_EVENT_CAPS) {
-			pad->caps_seen = items[i].ev.caps_id;
-		}
-	}
-	px_stat_add(&e->buffers_in, b);
-	px_stat_add(&e->bytes_in, bytes);
+	count_items(&e->buffers_in, &e->bytes_in, items, got, &pad->caps_seen);
 	if (px_unlikely(px_item_is_eos(&items[got - 1])))
 		pad->eos = true;
 	if (px_ring_count(l->ring) <= l->half)
@@ -322,7 +316,7 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 		px_stat_add(&pad->elem->bytes_out, nbytes);
 	} else {
 		count_items(&pad->elem->buffers_out, &pad->elem->bytes_out,
-			    items, done);
+			    items, done, NULL);
 	}
 	if (px_unlikely(px_item_is_eos(&items[done - 1])))
 		pad->eos = true;

@@ -274,6 +274,12 @@ void px__replace_free(struct px_pipeline *p);
 
 /* ---- pipeline_state.c ---------------------------------------------------- */
 
+/* Run E's start() on its reactor; returns its result or run_on's error. */
+int px__element_start(struct px_pipeline *p, struct px_element *e);
+/* Run E's stop() (on E's reactor, px__pipeline_run_on): a failure is a
+ * WARNING, and the stop finishes as stop() said (px__element_stop_result). */
+void px__element_stop_fn(void *e);
+
 /* Run FN(ARG) on reactor R's thread and wait for it. Application thread. */
 int px__pipeline_run_on(struct px_pipeline *p, struct px_reactor *r,
 			void (*fn)(void *arg), void *arg);

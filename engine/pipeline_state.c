@@ -320,7 +320,15 @@ static void start_fn(void *arg)
 	sc->err = e->cls->start ? e->cls->start(e) : 0;
 }
 
-static void stop_fn(void *arg)
+int px__element_start(struct px_pipeline *p, struct px_element *e)
+{
+	struct start_call sc = { .e = e };
+	int err = px__pipeline_run_on(p, e->reactor, start_fn, &sc);
+
+	return err ? err : sc.err;
+}
+
+void px__element_stop_fn(void *arg)
 {
 	struct px_element *e = arg;
 	int r = e->cls->stop ? e->cls->stop(e) : 0;
@@ -446,7 +454,7 @@ static void down_ready(struct px_pipeline *p)
 		struct px_element *e = p->elems[i];
 
 		if (e->started &&
-		    px__pipeline_run_on(p, e->reactor, stop_fn, e))
+		    px__pipeline_run_on(p, e->reactor, px__element_stop_fn, e))
 			px__pipeline_stop_done(p, e);
 	}
 	pthread_mutex_lock(&p->mu);
@@ -476,13 +484,10 @@ static int up_paused(struct px_pipeline *p)
 	/* Sinks first, so a consumer is ready before its producer. */
 	for (unsigned i = p->n_elems; i-- > 0;) {
 		struct px_element *e = p->elems[i];
-		struct start_call sc = { .e = e };
 		int err;
 
 		e->start_error[0] = '\0';
-		err = px__pipeline_run_on(p, e->reactor, start_fn, &sc);
-		if (!err)
-			err = sc.err;
+		err = px__element_start(p, e);
 		if (err) {
 			/* The element's own sentence (already on the bus) is
 			 * the best explanation px_pipeline_error() can give. */

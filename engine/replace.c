@@ -55,13 +55,8 @@ struct px__replace {
 static void finish_fn(struct px_task *t)
 {
 	struct px__replace *rp = px_container_of(t, struct px__replace, finish);
-	struct px_element *old = rp->old;
-	int r = old->cls->stop ? old->cls->stop(old) : 0;
 
-	if (r < 0)
-		px_element_warning(old, "%s: stop after replacement failed: %s",
-				   old->name, px_strerror(r));
-	px__element_stop_result(old, r); /* retired: wakes the caller */
+	px__element_stop_fn(rp->old); /* retired: its stop_done wakes us */
 }
 
 bool px__replace_handover(struct px_pad *pad)
@@ -140,18 +135,6 @@ static void cut_fn(void *arg)
 	px_element_schedule(rp->old);
 }
 
-struct start_new {
-	struct px_element *e;
-	int err;
-};
-
-static void start_new_fn(void *arg)
-{
-	struct start_new *sn = arg;
-
-	sn->err = sn->e->cls->start ? sn->e->cls->start(sn->e) : 0;
-}
-
 /* After an abandon: the old element is not being replaced any more. */
 static void uncut_fn(void *arg)
 {
@@ -159,14 +142,6 @@ static void uncut_fn(void *arg)
 
 	old->replace = NULL;
 	old->sink[0]->retiring = false;
-}
-
-static void stop_new_fn(void *arg)
-{
-	struct px_element *e = arg;
-
-	/* Retired: its stop_done (now or later) wakes nobody. */
-	px__element_stop_result(e, e->cls->stop ? e->cls->stop(e) : 0);
 }
 
 /* ---- application side ----------------------------------------------------------- */
@@ -373,7 +348,6 @@ static int replace(struct px_pipeline *p, const char *name, const char *desc,
 		   struct px_element **out)
 {
 	struct px__replace rp = { .p = p };
-	struct start_new sn;
 	struct px_element *old, *new = NULL;
 	int err;
 
@@ -410,10 +384,7 @@ static int replace(struct px_pipeline *p, const char *name, const char *desc,
 	new->reactor_index = old->reactor_index;
 	new->mem_shareable = old->mem_shareable;
 	px_task_init(&new->task, px__element_task);
-	sn.e = new;
-	err = px__pipeline_run_on(p, old->reactor, start_new_fn, &sn);
-	if (!err)
-		err = sn.err;
+	err = px__element_start(p, new);
 	new->started = !err;
 	if (err) {
 		px__pipeline_fail(p, err, name, "cannot replace %s: %s", name,
@@ -446,7 +417,7 @@ err_ended:
 	err = -EPIPE;
 err_new_started:
 	new->retired = true; /* a later stop_done is not the pipeline's */
-	(void)px__pipeline_run_on(p, old->reactor, stop_new_fn, new);
+	(void)px__pipeline_run_on(p, old->reactor, px__element_stop_fn, new);
 	/* Its pools (if start made any) stay listed until the run ends. */
 	if (retire_keep(p, new) == 0)
 		return err;
