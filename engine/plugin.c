@@ -105,19 +105,27 @@ static void keep_offered(struct plugin_rec *r,
 			r->n_offered++;
 }
 
+/* The loaded plugin that registered CLS, or NULL. */
+static const struct px_plugin_info *info_of_class(
+	const struct px_element_class *cls)
+{
+	for (unsigned i = 0; cls && i < n_recs; i++)
+		for (unsigned k = 0; k < recs[i].info.n_classes; k++)
+			if (recs[i].info.classes[k] == cls)
+				return &recs[i].info;
+	return NULL;
+}
+
 /* Who already provides NAME: "plugin P (file)" or "Parallax itself". */
 static void provider(const char *name, char *buf, size_t len)
 {
-	const struct px_element_class *cls = px__registry_find_locked(name);
+	const struct px_plugin_info *pi =
+		info_of_class(px__registry_find_locked(name));
 
-	for (unsigned i = 0; cls && i < n_recs; i++)
-		for (unsigned k = 0; k < recs[i].info.n_classes; k++)
-			if (recs[i].info.classes[k] == cls) {
-				snprintf(buf, len, "plugin %s (%s)",
-					 recs[i].info.name, recs[i].info.path);
-				return;
-			}
-	snprintf(buf, len, "%s", "Parallax itself or the application");
+	if (pi)
+		snprintf(buf, len, "plugin %s (%s)", pi->name, pi->path);
+	else
+		snprintf(buf, len, "%s", "Parallax itself or the application");
 }
 
 /* Check DESC's element classes, then register them all (or none). */
@@ -354,11 +362,8 @@ PX_API const struct px_plugin_info *px_plugin_find(const char *name)
 PX_API const struct px_plugin_info *
 px_plugin_of_class(const struct px_element_class *cls)
 {
-	for (unsigned i = 0; cls && i < px_plugin_count(); i++)
-		for (unsigned k = 0; k < recs[i].info.n_classes; k++)
-			if (recs[i].info.classes[k] == cls)
-				return &recs[i].info;
-	return NULL;
+	px_registry_count(); /* plugins are loaded */
+	return info_of_class(cls);
 }
 
 PX_API unsigned px_plugin_failures(void)
