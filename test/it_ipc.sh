@@ -30,7 +30,10 @@ if [[ $("$inspect" --features) != *"io_uring "*yes* ]]; then
 fi
 chan="it-ipc-$$"
 asan=false
-ldd "$launch" | grep -q libasan && asan=true
+# Not "ldd | grep -q": grep exits at the first match, ldd may then die of
+# SIGPIPE, and pipefail turns the match into a miss (the shim was then
+# preloaded under ASan, which refuses to start: a flaky failure).
+[[ $(ldd "$launch") == *libasan* ]] && asan=true
 
 # wait_for_size FILE: until FILE has bytes (bounded: 20 s).
 wait_for_size() {

@@ -14,7 +14,7 @@ if [[ -r /proc/sys/kernel/io_uring_disabled &&
 	exit 77
 fi
 have_socat=0; command -v socat >/dev/null && have_socat=1
-have_nc=0; nc -h 2>&1 | grep -q -- '-N' && have_nc=1
+have_nc=0; [[ $(nc -h 2>&1) == *-N* ]] && have_nc=1
 if ((!have_socat && !have_nc)); then
 	echo "it_tcp_peers: neither socat nor OpenBSD nc is installed" >&2
 	exit 77
