@@ -271,7 +271,7 @@ bool px__pad_send_caps(struct px_pad *pad)
 	ev.ev.type = PX_EVENT_CAPS;
 	ev.ev.size = 0;
 	ev.ev.caps_id = pad->caps_cur;
-	if (!px_ring_enqueue(pad->link->ring, &ev))
+	if (!px_ring_view_enqueue(&pad->link->ring, &ev))
 		return false;
 	pad->caps_sent = pad->caps_cur;
 	return true;

@@ -285,7 +285,7 @@ void px__element_task(struct px_task *t)
 			continue;
 		px__link_consumer_resume(l);
 		if (px__link_concurrent(l))
-			l->cons.seen = px_ring_count(l->ring);
+			l->cons.seen = px_ring_view_count(&l->ring);
 	}
 	e->pulled = false;
 	e->cls->work(e);
@@ -298,7 +298,7 @@ void px__element_task(struct px_task *t)
 
 		if (!l || pad->eos)
 			continue;
-		unsigned count = px_ring_count(l->ring);
+		unsigned count = px_ring_view_count(&l->ring);
 
 		if (count) {
 			/* Items that arrived over a concurrent link while

@@ -25,23 +25,23 @@ int px__link_alloc(struct px_link *l, bool same_reactor)
 	l->mem = aligned_alloc(PX_CACHE_LINE, l->memsize);
 	if (!l->mem)
 		return -ENOMEM;
-	return px_ring_init(l->mem, l->memsize, l->capacity,
-			    sizeof(struct px_item), ring_kind(l), &l->ring);
+	return px_ring_view_init(&l->ring, l->mem, l->memsize, l->capacity,
+				 sizeof(struct px_item), ring_kind(l));
 }
 
 void px__link_reset(struct px_link *l)
 {
 	l->prod.blocked = l->prod.sleeping = false;
 	l->cons.blocked = l->cons.sleeping = false;
-	(void)px_ring_init(l->mem, l->memsize, l->capacity,
-			   sizeof(struct px_item), ring_kind(l), &l->ring);
+	(void)px_ring_view_init(&l->ring, l->mem, l->memsize, l->capacity,
+				sizeof(struct px_item), ring_kind(l));
 }
 
 void px__link_free_ring(struct px_link *l)
 {
 	free(l->mem);
 	l->mem = NULL;
-	l->ring = NULL;
+	l->ring.ring = NULL;
 }
 
 const char *px__link_kind_name(const struct px_link *l)
@@ -52,7 +52,7 @@ const char *px__link_kind_name(const struct px_link *l)
 		[PX__LINK_PROCESS] = "process",
 	};
 
-	if (!l->ring)
+	if (!l->ring.ring)
 		return "unallocated";
 	return l->kind < 3 ? names[l->kind] : "unknown";
 }

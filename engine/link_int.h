@@ -75,7 +75,8 @@ struct px__link_wake {
 
 struct px_link {
 	/* hot */
-	struct px_ring *ring;	/* NULL before READY */
+	struct px_ring_view ring; /* .ring NULL before READY; geometry
+				   private, so a process peer cannot move it */
 	unsigned half;		/* wake the producer at or below this count */
 	uint8_t kind;		/* enum px__link_kind */
 	struct px_link_end prod, cons;
@@ -186,7 +187,7 @@ PX_INLINE void px__link_wake_consumer(struct px_link *l)
 {
 	if (l->kind == PX__LINK_LOCAL)
 		px__element_schedule_local(px__link_end_local(&l->cons));
-	else if (px_ring_consumer_needs_wake(l->ring))
+	else if (px_ring_consumer_needs_wake(l->ring.ring))
 		px__link_wake_far(l, &l->cons);
 }
 
@@ -200,7 +201,7 @@ PX_INLINE void px__link_wake_producer(struct px_link *l)
 			px__element_schedule_local(
 				px__link_end_local(&l->prod));
 		}
-	} else if (px_ring_producer_needs_wake(l->ring)) {
+	} else if (px_ring_producer_needs_wake(l->ring.ring)) {
 		px__link_wake_far(l, &l->prod);
 	}
 }
@@ -215,10 +216,10 @@ PX_INLINE unsigned px__link_producer_wait(struct px_link *l)
 	}
 	/* Still flagged: the wakeup is ours to wait for. Not any more: the
 	 * consumer took the flag to wake us, so flag again and look. */
-	if (l->prod.sleeping && px_ring_producer_flagged(l->ring))
+	if (l->prod.sleeping && px_ring_producer_flagged(l->ring.ring))
 		return 0;
-	l->prod.sleeping = px_ring_producer_sleep(l->ring);
-	return l->prod.sleeping ? 0 : px_ring_free_count(l->ring);
+	l->prod.sleeping = px_ring_view_producer_sleep(&l->ring);
+	return l->prod.sleeping ? 0 : px_ring_view_free_count(&l->ring);
 }
 
 /* The consumer found the ring empty and goes idle. Returns false when items
@@ -229,9 +230,9 @@ PX_INLINE bool px__link_consumer_wait(struct px_link *l)
 		return true; /* a local push schedules us */
 	/* As in px__link_producer_wait(): a flag that a producer took means a
 	 * wakeup and an item are on their way; flag again and look. */
-	if (l->cons.sleeping && px_ring_consumer_flagged(l->ring))
+	if (l->cons.sleeping && px_ring_consumer_flagged(l->ring.ring))
 		return true;
-	l->cons.sleeping = px_ring_consumer_sleep(l->ring);
+	l->cons.sleeping = px_ring_consumer_sleep(l->ring.ring);
 	return l->cons.sleeping;
 }
 
@@ -241,7 +242,7 @@ PX_INLINE void px__link_producer_resume(struct px_link *l)
 	l->prod.blocked = false;
 	if (l->prod.sleeping) {
 		l->prod.sleeping = false;
-		px_ring_producer_awake(l->ring);
+		px_ring_producer_awake(l->ring.ring);
 	}
 }
 
@@ -250,7 +251,7 @@ PX_INLINE void px__link_consumer_resume(struct px_link *l)
 {
 	if (l->cons.sleeping) {
 		l->cons.sleeping = false;
-		px_ring_consumer_awake(l->ring);
+		px_ring_consumer_awake(l->ring.ring);
 	}
 }
 

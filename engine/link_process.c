@@ -22,7 +22,7 @@ size_t px__link_process_memsize(uint32_t capacity)
 static void set_end(struct px_link *l)
 {
 	l->kind = PX__LINK_PROCESS;
-	l->capacity = px_ring_capacity(l->ring);
+	l->capacity = px_ring_view_capacity(&l->ring);
 	l->half = l->capacity / 2;
 }
 
@@ -37,8 +37,8 @@ int px__link_process_init(struct px_link *l, struct px_segment *seg,
 	l->mem = (char *)seg->base + offset;
 	l->memsize = need;
 	l->seg = seg;
-	err = px_ring_init(l->mem, need, capacity, sizeof(struct px_item),
-			   PX_RING_SPSC, &l->ring);
+	err = px_ring_view_init(&l->ring, l->mem, need, capacity,
+				sizeof(struct px_item), PX_RING_SPSC);
 	if (err)
 		return err;
 	set_end(l);
@@ -52,18 +52,18 @@ int px__link_process_attach(struct px_link *l, struct px_segment *seg,
 
 	if (offset % PX_CACHE_LINE || offset >= seg->size)
 		return -EINVAL;
-	err = px_ring_attach((char *)seg->base + offset, seg->size - offset,
-			     &l->ring);
+	err = px_ring_view_attach(&l->ring, (char *)seg->base + offset,
+				  seg->size - offset);
 	if (err)
 		return err;
 	/* A peer's ring must be what the protocol expects: SPSC of items. */
-	if (px_ring_kind(l->ring) != PX_RING_SPSC ||
-	    px_ring_item_size(l->ring) != sizeof(struct px_item)) {
-		l->ring = NULL;
+	if (px_ring_view_kind(&l->ring) != PX_RING_SPSC ||
+	    px_ring_view_item_size(&l->ring) != sizeof(struct px_item)) {
+		l->ring.ring = NULL;
 		return -EPROTO;
 	}
-	l->mem = l->ring;
-	l->memsize = px__link_process_memsize(px_ring_capacity(l->ring));
+	l->mem = l->ring.ring;
+	l->memsize = px__link_process_memsize(px_ring_view_capacity(&l->ring));
 	l->seg = seg;
 	set_end(l);
 	return 0;

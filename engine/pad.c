@@ -110,14 +110,14 @@ static inline unsigned pull_ring(struct px_pad *pad, struct px_link *l,
 	struct px_element *e = pad->elem;
 	unsigned got;
 
-	got = px_ring_dequeue_burst(l->ring, items, n);
+	got = px_ring_view_dequeue_burst(&l->ring, items, n);
 	if (!got)
 		return 0;
 	e->pulled = true;
 	count_items(&e->buffers_in, &e->bytes_in, items, got, &pad->caps_seen);
 	if (px_unlikely(px_item_is_eos(&items[got - 1])))
 		pad->eos = true;
-	if (px_ring_count(l->ring) <= l->half)
+	if (px_ring_view_count(&l->ring) <= l->half)
 		px__link_wake_producer(l);
 	return got;
 }
@@ -175,7 +175,7 @@ PX_API unsigned px_pad_pull(struct px_pad *pad, struct px_item *items,
 
 PX_API unsigned px_pad_count(const struct px_pad *pad)
 {
-	return pad->link ? px_ring_count(pad->link->ring) : 0;
+	return pad->link ? px_ring_view_count(&pad->link->ring) : 0;
 }
 
 /* Why a push cannot go through, or PX_FLOW_OK. */
@@ -203,7 +203,7 @@ PX_API unsigned px_pad_room(struct px_pad *pad)
 
 	if (px_unlikely(!l))
 		return 0;
-	room = px_ring_free_count(l->ring);
+	room = px_ring_view_free_count(&l->ring);
 	if (px_unlikely(!room))
 		room = px__link_producer_wait(l);
 	/* Caps the consumer has not seen go first (caps_event.c), out of
@@ -239,9 +239,9 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 		    (!px__link_producer_wait(l) || !px__pad_send_caps(pad)))
 			return PX_FLOW_BUSY;
 	}
-	if (px_unlikely(!px_ring_enqueue(l->ring, item))) {
+	if (px_unlikely(!px_ring_view_enqueue(&l->ring, item))) {
 		if (!px__link_producer_wait(l) ||
-		    !px_ring_enqueue(l->ring, item))
+		    !px_ring_view_enqueue(&l->ring, item))
 			return PX_FLOW_BUSY;
 	}
 	if (px_likely(item->type == PX_ITEM_BUFFER)) {
@@ -304,9 +304,9 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 	    !px__pad_send_caps(pad) &&
 	    (!px__link_producer_wait(l) || !px__pad_send_caps(pad)))
 		return n ? PX_FLOW_BUSY : PX_FLOW_OK;
-	done = px_ring_enqueue_burst(l->ring, items, n);
+	done = px_ring_view_enqueue_burst(&l->ring, items, n);
 	if (px_unlikely(done < n) && px__link_producer_wait(l))
-		done += px_ring_enqueue_burst(l->ring, items + done, n - done);
+		done += px_ring_view_enqueue_burst(&l->ring, items + done, n - done);
 	if (taken)
 		*taken = done;
 	if (!done)

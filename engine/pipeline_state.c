@@ -402,7 +402,7 @@ static void drain_rings(struct px_pipeline *p)
 		struct px_link *l = px_list_entry(pos, struct px_link, node);
 		struct px_item it;
 
-		while (px_ring_dequeue(l->ring, &it))
+		while (px_ring_view_dequeue(&l->ring, &it))
 			px_item_release(&it);
 	}
 }

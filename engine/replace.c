@@ -129,7 +129,7 @@ static void cut_fn(void *arg)
 		return;
 	}
 	rp->old->replace = rp;
-	in->retire_left = px_ring_count(in->link->ring);
+	in->retire_left = px_ring_view_count(&in->link->ring);
 	in->retire_eos_given = false;
 	in->retiring = true;
 	px_element_schedule(rp->old);

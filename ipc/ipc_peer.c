@@ -206,7 +206,7 @@ static void send_welcome(struct px__ipc_peer *p)
 	w.seg_size = p->seg->size;
 	w.data_offset = PX_SEGMENT_HEADER_SIZE;
 	w.data_capacity = p->data_cap;
-	w.rel_offset = (uint32_t)((char *)p->rel - (char *)p->seg->base);
+	w.rel_offset = (uint32_t)((char *)p->rel.ring - (char *)p->seg->base);
 	w.rel_capacity = p->rel_cap;
 	snprintf(w.caps, sizeof(w.caps), "%s", p->pub->caps);
 	p->welcome_due = false;
@@ -328,9 +328,10 @@ static int make_link(struct px__ipc_peer *p)
 				    p->data_cap);
 	if (err)
 		return err;
-	err = px_ring_init((char *)p->seg->base + PX_SEGMENT_HEADER_SIZE + data,
-			   rel, p->rel_cap, PX__IPC_RETURN_SIZE, PX_RING_MPSC,
-			   &p->rel);
+	err = px_ring_view_init(&p->rel, (char *)p->seg->base +
+						 PX_SEGMENT_HEADER_SIZE + data,
+				rel, p->rel_cap, PX__IPC_RETURN_SIZE,
+				PX_RING_MPSC);
 	if (err)
 		return err;
 	p->to_sub = eventfd(0, EFD_CLOEXEC);

@@ -74,23 +74,6 @@ static int pool_index(struct px__ipc_pub *pub, uint16_t id)
 
 /* ---- returns and the ledger ------------------------------------------------ */
 
-/*
- * The rings are writable by the subscriber. Before each use, check that the
- * geometry the ring code will index with is still the one we laid out, so
- * a subscriber that scribbles on a header is dropped instead of steering
- * our writes (a check, not a proof: see docs/ipc.md on trust).
- */
-static bool rings_intact(const struct px__ipc_peer *p)
-{
-	const struct px_ring *d = p->link.ring, *r = p->rel;
-
-	return d->capacity == p->data_cap && d->mask == p->data_cap - 1 &&
-	       d->item_size == sizeof(struct px_item) &&
-	       d->kind == PX_RING_SPSC && r->capacity == p->rel_cap &&
-	       r->mask == p->rel_cap - 1 &&
-	       r->item_size == PX__IPC_RETURN_SIZE && r->kind == PX_RING_MPSC;
-}
-
 static bool apply_return(struct px__ipc_peer *p, const struct px__ipc_return *r)
 {
 	struct px__ipc_pub *pub = p->pub;
@@ -127,22 +110,17 @@ static bool drain_returns(struct px__ipc_peer *p, bool arm)
 	struct px__ipc_return r[RETURN_BURST];
 	unsigned got;
 
-	if (!rings_intact(p)) {
-		char text[PX_MSG_TEXT];
-
-		snprintf(text, sizeof(text),
-			 "%s of channel %s overwrote a ring header; dropped",
-			 p->name, p->pub->channel);
-		px__ipc_peer_kill(p, text);
-		return false;
-	}
+	/* The rings are the subscriber's to write, header included: both are
+	 * used through views, whose geometry is ours (px_ring.h), and every
+	 * return is checked against the ledger. */
 	for (;;) {
-		while ((got = px_ring_dequeue_burst(p->rel, r, RETURN_BURST)))
+		while ((got = px_ring_view_dequeue_burst(&p->rel, r,
+							 RETURN_BURST)))
 			for (unsigned i = 0; i < got; i++)
 				if (!apply_return(p, &r[i]))
 					return false;
 		/* Returns wake us only while this flag is set (px_ring.h). */
-		if (!arm || px_ring_consumer_sleep(p->rel))
+		if (!arm || px_ring_consumer_sleep(p->rel.ring))
 			return true;
 	}
 }
@@ -259,7 +237,7 @@ static unsigned peer_fit(struct px__ipc_peer *p, const struct px_item *items,
 	/* The room we knew of can only have grown: look at the consumer's
 	 * index (a cache line it writes) only when that is not enough. */
 	if (room < n)
-		room = px_ring_free_count(p->link.ring);
+		room = px_ring_view_free_count(&p->link.ring);
 	if (!room) /* wait for it; a consumer that raced us left room */
 		room = px__link_producer_wait(&p->link);
 	p->room = room;
@@ -292,7 +270,7 @@ static void push_burst(struct px__ipc_peer *p, const struct px_item *items,
 	p->outstanding += k;
 	p->room -= k;
 	/* peer_fit checked the room: the whole burst fits. */
-	(void)px_ring_enqueue_burst(p->link.ring, out, k);
+	(void)px_ring_view_enqueue_burst(&p->link.ring, out, k);
 	p->pushed = true;
 }
 

@@ -50,7 +50,7 @@ struct px__ipc_peer {
 	struct px__link_wake wake; /* in: to_pub; out: to_sub */
 	int to_sub, to_pub;
 	bool wake_started;
-	struct px_ring *rel;	/* release ring, consumer end here */
+	struct px_ring_view rel; /* release ring, consumer end here */
 	uint32_t data_cap, rel_cap;
 	uint32_t room;		/* free data-ring slots last seen (a floor) */
 	bool pushed;		/* items pushed in this send call */

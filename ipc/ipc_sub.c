@@ -61,7 +61,7 @@ struct px__ipc_sub {
 	int to_sub, to_pub;
 	bool wake_started;
 	bool own_wait;		   /* px__ipc_sub_config.own_wait */
-	struct px_ring *rel;
+	struct px_ring_view rel;
 	struct sub_pool pools[PX__IPC_MAX_POOLS];
 	/* items taken off the ring whose pool has not been announced yet */
 	struct px_item stash[STASH_MAX];
@@ -140,21 +140,17 @@ static void end(struct px__ipc_sub *s, int err, const char *fmt, ...)
 static void push_returns(struct px__ipc_sub *s, const struct px__ipc_return *r,
 			 unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		/* 64 bytes, zero past the entry: the ring's item size lives in
-		 * memory the publisher can write, and a copy must never read
-		 * past this. */
-		union {
-			struct px__ipc_return r;
-			uint8_t item[64];
-		} u = { .r = r[i] };
+	/* Never full: every entry returns at least one of the at most
+	 * capacity references the publisher lends (its max_held). A
+	 * publisher that sized it wrong only delays this thread. The view's
+	 * item size is the one checked at attach, whatever the header says
+	 * now. */
+	while (n) {
+		unsigned done = px_ring_view_enqueue_burst(&s->rel, r, n);
 
-		if (px_ring_item_size(s->rel) != PX__IPC_RETURN_SIZE)
-			return; /* a publisher that rewrote it gets nothing */
-		/* Never full: every entry returns at least one of the at most
-		 * capacity references the publisher lends (its max_held). A
-		 * publisher that sized it wrong only delays this thread. */
-		while (!px_ring_enqueue(s->rel, &u))
+		r += done;
+		n -= done;
+		if (n)
 			sched_yield();
 	}
 }
@@ -167,7 +163,7 @@ static void flush_now(struct px__ipc_sub *s)
 		return;
 	push_returns(s, s->pending, s->npend);
 	s->npend = 0;
-	if (px_ring_consumer_needs_wake(s->rel)) {
+	if (px_ring_consumer_needs_wake(s->rel.ring)) {
 		if (s->wake_started && !s->closing)
 			px__link_wake_signal(&s->wake);
 		else
@@ -206,7 +202,7 @@ static void hand_back(struct px_pool *pool, uint32_t slot, uint32_t count,
 	}
 	/* Another thread (a queue downstream, the application): now. */
 	push_returns(s, &r, 1);
-	if (px_ring_consumer_needs_wake(s->rel))
+	if (px_ring_consumer_needs_wake(s->rel.ring))
 		px__link_wake_signal_sync(s->to_pub);
 }
 
@@ -251,7 +247,7 @@ static void tx_done(struct px_op *op, int res, uint32_t flags)
 static int on_welcome(struct px__ipc_sub *s, const struct px__ipc_welcome *w,
 		      const int *fds, unsigned nfds)
 {
-	struct px_ring *rel;
+	struct px_ring_view rel;
 	int err;
 
 	if (nfds != 3)
@@ -264,17 +260,17 @@ static int on_welcome(struct px__ipc_sub *s, const struct px__ipc_welcome *w,
 	err = px__link_process_attach(&s->link, s->seg, w->data_offset);
 	if (err)
 		return err;
-	if (px_ring_capacity(s->link.ring) != w->data_capacity)
+	if (px_ring_view_capacity(&s->link.ring) != w->data_capacity)
 		return -EPROTO;
 	if (w->rel_offset % PX_CACHE_LINE || w->rel_offset >= s->seg->size)
 		return -EPROTO;
-	err = px_ring_attach((char *)s->seg->base + w->rel_offset,
-			     s->seg->size - w->rel_offset, &rel);
+	err = px_ring_view_attach(&rel, (char *)s->seg->base + w->rel_offset,
+				  s->seg->size - w->rel_offset);
 	if (err)
 		return err;
-	if (px_ring_kind(rel) != PX_RING_MPSC ||
-	    px_ring_item_size(rel) != PX__IPC_RETURN_SIZE ||
-	    px_ring_capacity(rel) != w->rel_capacity)
+	if (px_ring_view_kind(&rel) != PX_RING_MPSC ||
+	    px_ring_view_item_size(&rel) != PX__IPC_RETURN_SIZE ||
+	    px_ring_view_capacity(&rel) != w->rel_capacity)
 		return -EPROTO;
 	s->rel = rel;
 	s->to_sub = fcntl(fds[1], F_DUPFD_CLOEXEC, 0);
@@ -580,8 +576,8 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
 			unsigned want = PX_MIN(n - got, STASH_MAX);
 
 			s->stash_at = 0;
-			s->stash_n = s->link.ring ?
-				px_ring_dequeue_burst(s->link.ring, s->stash,
+			s->stash_n = s->link.ring.ring ?
+				px_ring_view_dequeue_burst(&s->link.ring, s->stash,
 						      want) : 0;
 			if (!s->stash_n)
 				break;
@@ -590,7 +586,7 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
 			 * nothing the publisher reads (the flag stays set until
 			 * a push clears it, and that push is what we took). */
 			px__link_consumer_resume(&s->link);
-			if (px_ring_count(s->link.ring) <= s->link.half)
+			if (px_ring_view_count(&s->link.ring) <= s->link.half)
 				px__link_wake_producer(&s->link);
 		}
 		ok = translate(s, &s->stash[s->stash_at]);
@@ -614,7 +610,7 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
 			break;
 	}
 	if (!got && s->gone && !s->reported && s->stash_at == s->stash_n &&
-	    (!s->link.ring || !px_ring_count(s->link.ring))) {
+	    (!s->link.ring.ring || !px_ring_view_count(&s->link.ring))) {
 		s->reported = true;
 		if (!s->eos_seen && s->ev.error)
 			s->ev.error(s->ev.arg, s->end_err, s->end_text);
@@ -648,11 +644,11 @@ bool px__ipc_sub_idle(struct px__ipc_sub *s)
 {
 	if (s->gone)
 		return !(s->stash_at < s->stash_n ||
-			 (s->link.ring && px_ring_count(s->link.ring)) ||
+			 (s->link.ring.ring && px_ring_view_count(&s->link.ring)) ||
 			 !s->reported);
 	if (s->stash_at < s->stash_n)
 		return true; /* waiting for a POOL message: rx schedules */
-	if (!s->link.ring)
+	if (!s->link.ring.ring)
 		return true;
 	return px__link_consumer_wait(&s->link);
 }
@@ -673,7 +669,7 @@ void px__ipc_sub_stats(const struct px__ipc_sub *s, struct px__ipc_sub_stats *st
 bool px__ipc_sub_close(struct px__ipc_sub *s, void (*done)(void *arg),
 		       void *arg)
 {
-	if (s->rel)
+	if (s->rel.ring)
 		flush_now(s); /* a flush still queued then finds nothing */
 	s->closing = true;
 	/* Items taken but not delivered go back with the hang-up. */

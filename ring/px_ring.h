@@ -49,6 +49,13 @@ enum px_ring_kind {
 #define PX_RING_ITEM_SIZE_MAX 65536u
 #define PX_RING_CAPACITY_MAX (1u << 30)
 
+/* A ring's geometry: read with the ring's indices on every call. */
+struct px__ring_geom {
+	uint32_t capacity;  /* slots, a power of two >= 2 */
+	uint32_t mask;      /* capacity - 1 */
+	uint32_t item_size; /* bytes per item, a multiple of 8 */
+};
+
 /*
  * The ring header, placed at the start of the caller's memory; the item
  * array follows at PX__RING_ITEMS_OFFSET. It holds no pointers, only
@@ -69,9 +76,7 @@ struct px_ring {
 	alignas(PX_CACHE_LINE) _Atomic uint32_t magic; /* PX_RING_MAGIC, written last */
 	uint16_t version;   /* PX_RING_VERSION */
 	uint16_t kind;      /* enum px_ring_kind */
-	uint32_t capacity;  /* slots, a power of two >= 2 */
-	uint32_t mask;      /* capacity - 1 */
-	uint32_t item_size; /* bytes per item, a multiple of 8 */
+	struct px__ring_geom geom;
 	uint32_t reserved0[11];
 	uint8_t guard0[PX_CACHE_LINE];
 
@@ -148,6 +153,58 @@ PX_API int px_ring_init(void *mem, size_t memsize, uint32_t capacity,
  */
 PX_API int px_ring_attach(void *mem, size_t memsize, struct px_ring **out);
 
+/*
+ * Rings in memory that another process can write: px_ring_view.
+ *
+ * A ring shared with a process you do not trust (a subscriber of an IPC
+ * channel) lies in memory that process can write, header included, and
+ * the px_ring_* functions read the geometry (capacity, mask, item size,
+ * kind) from the header on every call: a peer that rewrote it could steer
+ * this process's item copies past the end of the ring. A view keeps the
+ * geometry in the caller's own memory, copied once when the caller laid
+ * the ring out or when it validated the peer's; the px_ring_view_*
+ * functions index with that copy only, and clamp every count they derive
+ * from the shared indices to the capacity. Whatever the peer writes, a
+ * view's copies stay inside the item array. What the peer can still do:
+ * garble or replay the items in the ring (validate each one you dequeue,
+ * as any input), stop consuming (the producer sees a full ring), or, for
+ * an MPSC producer, hold prod_tail back so that the producer spins in
+ * px_ring_view_enqueue_burst() (so do not be an MPSC producer on a ring
+ * whose other side you do not trust).
+ *
+ * The functions are the px_ring_* set with a view in place of the ring,
+ * and cost the same. The sleep/wake flag functions that read no geometry
+ * (px_ring_consumer_sleep() and the rest but px_ring_producer_sleep())
+ * take V->ring.
+ *
+ * All fields are private.
+ */
+struct px_ring_view {
+	struct px_ring *ring;	   /* the shared ring; NULL: none yet */
+	struct px__ring_geom geom; /* private copy of the header's */
+	uint16_t kind;		   /* private copy of the header's */
+};
+
+/*
+ * px_ring_view_init - px_ring_init() into @mem, and set @v to view it with
+ * the geometry given here (not read back from the shared header).
+ * Returns 0 or px_ring_init()'s errors (-EINVAL also for a NULL @v).
+ * Thread: any, while no other thread or process uses the memory.
+ */
+PX_API int px_ring_view_init(struct px_ring_view *v, void *mem,
+			     size_t memsize, uint32_t capacity,
+			     uint32_t item_size, enum px_ring_kind kind);
+
+/*
+ * px_ring_view_attach - px_ring_attach() the ring at @mem, and set @v to
+ * view it with the geometry validated there, copied once (a peer that
+ * rewrites the header during or after the check changes nothing here).
+ * Returns 0 or px_ring_attach()'s errors (-EINVAL also for a NULL @v).
+ * Thread: any; attaching does not write to the ring.
+ */
+PX_API int px_ring_view_attach(struct px_ring_view *v, void *mem,
+			       size_t memsize);
+
 PX_EXTERN_C_END
 
 /* The hot path is inline; its internals live in the private header. */
@@ -172,14 +229,7 @@ PX_EXTERN_C_BEGIN
 PX_INLINE unsigned px_ring_enqueue_burst(struct px_ring *r, const void *items,
 					 unsigned n)
 {
-	switch (r->kind) {
-	case PX_RING_SPSC:
-		return px__ring_sp_enqueue(r, items, n, false);
-	case PX_RING_MPSC:
-		return px__ring_mp_enqueue(r, items, n);
-	default:
-		return px__ring_sp_enqueue(r, items, n, true);
-	}
+	return px__ring_enqueue(r, &r->geom, r->kind, items, n);
 }
 
 /*
@@ -195,11 +245,7 @@ PX_INLINE unsigned px_ring_enqueue_burst(struct px_ring *r, const void *items,
 PX_INLINE unsigned px_ring_dequeue_burst(struct px_ring *r, void *items,
 					 unsigned n)
 {
-	/* Two calls, not one with a computed flag: each must see a constant
-	 * memory order, or the compiler falls back to seq_cst. */
-	if (r->kind == PX_RING_LOCAL)
-		return px__ring_sc_dequeue(r, items, n, true);
-	return px__ring_sc_dequeue(r, items, n, false);
+	return px__ring_dequeue(r, &r->geom, r->kind, items, n);
 }
 
 /*
@@ -232,7 +278,7 @@ PX_INLINE bool px_ring_dequeue(struct px_ring *r, void *item)
  */
 PX_INLINE unsigned px_ring_count(const struct px_ring *r)
 {
-	return px__ring_count(r);
+	return px__ring_count(r, &r->geom);
 }
 
 /*
@@ -244,25 +290,84 @@ PX_INLINE unsigned px_ring_count(const struct px_ring *r)
  */
 PX_INLINE unsigned px_ring_free_count(const struct px_ring *r)
 {
-	return px__ring_free_count(r);
+	return px__ring_free_count(r, &r->geom, r->kind);
 }
 
 /* px_ring_capacity - number of slots, as given to px_ring_init(). Thread: any. */
 PX_INLINE uint32_t px_ring_capacity(const struct px_ring *r)
 {
-	return r->capacity;
+	return r->geom.capacity;
 }
 
 /* px_ring_item_size - bytes per item, as given to px_ring_init(). Thread: any. */
 PX_INLINE uint32_t px_ring_item_size(const struct px_ring *r)
 {
-	return r->item_size;
+	return r->geom.item_size;
 }
 
 /* px_ring_kind - the kind given to px_ring_init(). Thread: any. */
 PX_INLINE enum px_ring_kind px_ring_kind(const struct px_ring *r)
 {
 	return (enum px_ring_kind)r->kind;
+}
+
+/* ---- the same through a view (see px_ring_view above) ------------------ */
+
+/* px_ring_view_enqueue_burst - px_ring_enqueue_burst() through @v. */
+PX_INLINE unsigned px_ring_view_enqueue_burst(const struct px_ring_view *v,
+					      const void *items, unsigned n)
+{
+	return px__ring_enqueue(v->ring, &v->geom, v->kind, items, n);
+}
+
+/* px_ring_view_dequeue_burst - px_ring_dequeue_burst() through @v. */
+PX_INLINE unsigned px_ring_view_dequeue_burst(const struct px_ring_view *v,
+					      void *items, unsigned n)
+{
+	return px__ring_dequeue(v->ring, &v->geom, v->kind, items, n);
+}
+
+/* px_ring_view_enqueue - px_ring_enqueue() through @v. */
+PX_INLINE bool px_ring_view_enqueue(const struct px_ring_view *v,
+				    const void *item)
+{
+	return px_ring_view_enqueue_burst(v, item, 1) == 1;
+}
+
+/* px_ring_view_dequeue - px_ring_dequeue() through @v. */
+PX_INLINE bool px_ring_view_dequeue(const struct px_ring_view *v, void *item)
+{
+	return px_ring_view_dequeue_burst(v, item, 1) == 1;
+}
+
+/* px_ring_view_count - px_ring_count() through @v: in [0, capacity]. */
+PX_INLINE unsigned px_ring_view_count(const struct px_ring_view *v)
+{
+	return px__ring_count(v->ring, &v->geom);
+}
+
+/* px_ring_view_free_count - px_ring_free_count() through @v. */
+PX_INLINE unsigned px_ring_view_free_count(const struct px_ring_view *v)
+{
+	return px__ring_free_count(v->ring, &v->geom, v->kind);
+}
+
+/* px_ring_view_capacity - the capacity @v was set up with. */
+PX_INLINE uint32_t px_ring_view_capacity(const struct px_ring_view *v)
+{
+	return v->geom.capacity;
+}
+
+/* px_ring_view_item_size - the item size @v was set up with. */
+PX_INLINE uint32_t px_ring_view_item_size(const struct px_ring_view *v)
+{
+	return v->geom.item_size;
+}
+
+/* px_ring_view_kind - the kind @v was set up with. */
+PX_INLINE enum px_ring_kind px_ring_view_kind(const struct px_ring_view *v)
+{
+	return (enum px_ring_kind)v->kind;
 }
 
 /*
@@ -304,7 +409,8 @@ PX_INLINE enum px_ring_kind px_ring_kind(const struct px_ring *r)
  */
 PX_INLINE bool px_ring_consumer_sleep(struct px_ring *r)
 {
-	return px__ring_sleep(&r->cons_sleeping, &r->prod_tail, r, true);
+	return px__ring_sleep(&r->cons_sleeping, &r->prod_tail, r, &r->geom,
+			      r->kind, true);
 }
 
 /*
@@ -359,7 +465,15 @@ PX_INLINE bool px_ring_consumer_needs_wake(struct px_ring *r)
  */
 PX_INLINE bool px_ring_producer_sleep(struct px_ring *r)
 {
-	return px__ring_sleep(&r->prod_sleeping, &r->cons_head, r, false);
+	return px__ring_sleep(&r->prod_sleeping, &r->cons_head, r, &r->geom,
+			      r->kind, false);
+}
+
+/* px_ring_view_producer_sleep - px_ring_producer_sleep() through @v. */
+PX_INLINE bool px_ring_view_producer_sleep(const struct px_ring_view *v)
+{
+	return px__ring_sleep(&v->ring->prod_sleeping, &v->ring->cons_head,
+			      v->ring, &v->geom, v->kind, false);
 }
 
 /*

@@ -109,49 +109,68 @@ PX_INLINE void px__ring_copy64(void *restrict dst, const void *restrict src,
 		memcpy(d + (size_t)i * 64, s + (size_t)i * 64, 64);
 }
 
-PX_INLINE void px__ring_copy(const struct px_ring *r, void *restrict dst,
-			     const void *restrict src, unsigned n)
+PX_INLINE void px__ring_copy(const struct px__ring_geom *g,
+			     void *restrict dst, const void *restrict src,
+			     unsigned n)
 {
-	if (px_likely(r->item_size == 64))
+	if (px_likely(g->item_size == 64))
 		px__ring_copy64(dst, src, n);
 	else
-		memcpy(dst, src, (size_t)n * r->item_size);
+		memcpy(dst, src, (size_t)n * g->item_size);
 }
 
-/* Copy N items from SRC into the slots from index IDX on, wrapping. */
-PX_INLINE void px__ring_copy_in(struct px_ring *r, uint32_t idx,
+/*
+ * Copy N items from SRC into the slots from index IDX on, wrapping. Stays
+ * inside the item array for any IDX when N <= G's capacity: the callers
+ * clamp N, so indices a peer process wrote cannot steer the copy out.
+ */
+PX_INLINE void px__ring_copy_in(struct px_ring *r,
+				const struct px__ring_geom *g, uint32_t idx,
 				const void *src, unsigned n)
 {
-	uint32_t slot = idx & r->mask;
-	uint32_t first = r->capacity - slot;
+	uint32_t slot = idx & g->mask;
+	uint32_t first = g->capacity - slot;
 	unsigned char *items = px__ring_items(r);
 	const unsigned char *s = src;
 
 	if (px_likely(n <= first)) {
-		px__ring_copy(r, items + (size_t)slot * r->item_size, s, n);
+		px__ring_copy(g, items + (size_t)slot * g->item_size, s, n);
 	} else {
-		px__ring_copy(r, items + (size_t)slot * r->item_size, s, first);
-		px__ring_copy(r, items, s + (size_t)first * r->item_size,
+		px__ring_copy(g, items + (size_t)slot * g->item_size, s, first);
+		px__ring_copy(g, items, s + (size_t)first * g->item_size,
 			      n - first);
 	}
 }
 
-/* Copy N items from the slots from index IDX on into DST, wrapping. */
-PX_INLINE void px__ring_copy_out(const struct px_ring *r, uint32_t idx,
+/* Copy N items from the slots from index IDX on into DST, wrapping. As
+ * px__ring_copy_in(), in bounds for any IDX when N <= capacity. */
+PX_INLINE void px__ring_copy_out(const struct px_ring *r,
+				 const struct px__ring_geom *g, uint32_t idx,
 				 void *dst, unsigned n)
 {
-	uint32_t slot = idx & r->mask;
-	uint32_t first = r->capacity - slot;
+	uint32_t slot = idx & g->mask;
+	uint32_t first = g->capacity - slot;
 	const unsigned char *items = px__ring_items(r);
 	unsigned char *d = dst;
 
 	if (px_likely(n <= first)) {
-		px__ring_copy(r, d, items + (size_t)slot * r->item_size, n);
+		px__ring_copy(g, d, items + (size_t)slot * g->item_size, n);
 	} else {
-		px__ring_copy(r, d, items + (size_t)slot * r->item_size, first);
-		px__ring_copy(r, d + (size_t)first * r->item_size, items,
+		px__ring_copy(g, d, items + (size_t)slot * g->item_size, first);
+		px__ring_copy(g, d + (size_t)first * g->item_size, items,
 			      n - first);
 	}
+}
+
+/*
+ * At most G's capacity. Free-running indices of a sound ring never give
+ * more; indices or caches that a peer process overwrote can, and the copy
+ * must still stay inside the ring (one compare on the hot path).
+ */
+PX_INLINE unsigned px__ring_at_most_capacity(const struct px__ring_geom *g,
+					     unsigned n)
+{
+	return px_unlikely(n > g->capacity) ? g->capacity : n;
 }
 
 /*
@@ -159,13 +178,15 @@ PX_INLINE void px__ring_copy_out(const struct px_ring *r, uint32_t idx,
  * case reads only the producer's own line: the cached cons_head says there
  * is room, so the shared cons_head is not touched.
  */
-PX_INLINE unsigned px__ring_sp_enqueue(struct px_ring *r, const void *items,
-				       unsigned n, bool local)
+PX_INLINE unsigned px__ring_sp_enqueue(struct px_ring *r,
+				       const struct px__ring_geom *g,
+				       const void *items, unsigned n,
+				       bool local)
 {
 	/* relaxed: only this thread (the one producer) writes prod_tail. */
 	uint32_t head = atomic_load_explicit(&r->prod_tail,
 					     memory_order_relaxed);
-	uint32_t room = r->capacity + r->prod_cons_cache - head;
+	uint32_t room = g->capacity + r->prod_cons_cache - head;
 
 	if (px_unlikely(n > room)) {
 		/* A1: pairs with R2 in px__ring_sc_dequeue(): the consumer
@@ -174,14 +195,15 @@ PX_INLINE unsigned px__ring_sp_enqueue(struct px_ring *r, const void *items,
 		r->prod_cons_cache = atomic_load_explicit(
 			&r->cons_head,
 			local ? memory_order_relaxed : memory_order_acquire);
-		room = r->capacity + r->prod_cons_cache - head;
+		room = g->capacity + r->prod_cons_cache - head;
 		if (n > room) {
 			n = room;
 			if (n == 0)
 				return 0;
 		}
 	}
-	px__ring_copy_in(r, head, items, n);
+	n = px__ring_at_most_capacity(g, n);
+	px__ring_copy_in(r, g, head, items, n);
 	/* R1: pairs with A2 in px__ring_sc_dequeue(): the slot writes above
 	 * are visible to a consumer that sees the new tail. LOCAL: relaxed. */
 	atomic_store_explicit(&r->prod_tail, head + n,
@@ -215,11 +237,13 @@ PX_INLINE void px__ring_mp_wait_turn(struct px_ring *r, uint32_t old)
  * cached copy): a cache on the producer line would be written by several
  * producers.
  */
-PX_INLINE unsigned px__ring_mp_enqueue(struct px_ring *r, const void *items,
-				       unsigned n)
+PX_INLINE unsigned px__ring_mp_enqueue(struct px_ring *r,
+				       const struct px__ring_geom *g,
+				       const void *items, unsigned n)
 {
 	uint32_t old, room;
 
+	n = px__ring_at_most_capacity(g, n);
 	if (n == 0)
 		return 0;
 	/* A3: pairs with R4 below in the producer whose reservation we read. */
@@ -229,7 +253,7 @@ PX_INLINE unsigned px__ring_mp_enqueue(struct px_ring *r, const void *items,
 		uint32_t cons = atomic_load_explicit(&r->cons_head,
 						     memory_order_acquire);
 
-		room = r->capacity + cons - old;
+		room = g->capacity + cons - old;
 		if (n > room) {
 			n = room;
 			if (n == 0)
@@ -241,7 +265,7 @@ PX_INLINE unsigned px__ring_mp_enqueue(struct px_ring *r, const void *items,
 		&r->prod_head, &old, old + n, memory_order_acq_rel,
 		memory_order_acquire));
 
-	px__ring_copy_in(r, old, items, n);
+	px__ring_copy_in(r, g, old, items, n);
 	px__ring_mp_wait_turn(r, old);
 	/* R3: pairs with A2 in px__ring_sc_dequeue() and with A4 in the next
 	 * reserver's px__ring_mp_wait_turn(). */
@@ -253,8 +277,9 @@ PX_INLINE unsigned px__ring_mp_enqueue(struct px_ring *r, const void *items,
  * Single-consumer dequeue (SPSC, MPSC, and LOCAL with LOCAL true). The
  * common case reads only the consumer's own line and the item slots.
  */
-PX_INLINE unsigned px__ring_sc_dequeue(struct px_ring *r, void *items,
-				       unsigned n, bool local)
+PX_INLINE unsigned px__ring_sc_dequeue(struct px_ring *r,
+				       const struct px__ring_geom *g,
+				       void *items, unsigned n, bool local)
 {
 	/* relaxed: only this thread (the one consumer) writes cons_head. */
 	uint32_t head = atomic_load_explicit(&r->cons_head,
@@ -275,7 +300,8 @@ PX_INLINE unsigned px__ring_sc_dequeue(struct px_ring *r, void *items,
 				return 0;
 		}
 	}
-	px__ring_copy_out(r, head, items, n);
+	n = px__ring_at_most_capacity(g, n);
+	px__ring_copy_out(r, g, head, items, n);
 	/* R2: pairs with A1 in the enqueues: our slot reads are done before a
 	 * producer that sees the new head overwrites them. LOCAL: relaxed. */
 	atomic_store_explicit(&r->cons_head, head + n,
@@ -284,15 +310,44 @@ PX_INLINE unsigned px__ring_sc_dequeue(struct px_ring *r, void *items,
 	return n;
 }
 
+/* Dispatch on KIND; G and KIND come from the header or from a view. */
+PX_INLINE unsigned px__ring_enqueue(struct px_ring *r,
+				    const struct px__ring_geom *g,
+				    unsigned kind, const void *items,
+				    unsigned n)
+{
+	switch (kind) {
+	case PX_RING_SPSC:
+		return px__ring_sp_enqueue(r, g, items, n, false);
+	case PX_RING_MPSC:
+		return px__ring_mp_enqueue(r, g, items, n);
+	default:
+		return px__ring_sp_enqueue(r, g, items, n, true);
+	}
+}
+
+PX_INLINE unsigned px__ring_dequeue(struct px_ring *r,
+				    const struct px__ring_geom *g,
+				    unsigned kind, void *items, unsigned n)
+{
+	/* Two calls, not one with a computed flag: each must see a constant
+	 * memory order, or the compiler falls back to seq_cst. */
+	if (kind == PX_RING_LOCAL)
+		return px__ring_sc_dequeue(r, g, items, n, true);
+	return px__ring_sc_dequeue(r, g, items, n, false);
+}
+
 /* Clamp a difference of free-running indices read at two moments. */
-PX_INLINE unsigned px__ring_clamp(const struct px_ring *r, uint32_t diff)
+PX_INLINE unsigned px__ring_clamp(const struct px__ring_geom *g,
+				  uint32_t diff)
 {
 	if ((int32_t)diff < 0)
 		return 0;
-	return diff > r->capacity ? r->capacity : diff;
+	return diff > g->capacity ? g->capacity : diff;
 }
 
-PX_INLINE unsigned px__ring_count(const struct px_ring *r)
+PX_INLINE unsigned px__ring_count(const struct px_ring *r,
+				  const struct px__ring_geom *g)
 {
 	/* Head first: prod_tail only grows past it, so the difference is
 	 * never negative. acquire: pairs with R2 and R1/R3, so a caller that
@@ -302,19 +357,21 @@ PX_INLINE unsigned px__ring_count(const struct px_ring *r)
 	uint32_t tail = atomic_load_explicit(&r->prod_tail,
 					     memory_order_acquire);
 
-	return px__ring_clamp(r, tail - head);
+	return px__ring_clamp(g, tail - head);
 }
 
-PX_INLINE unsigned px__ring_free_count(const struct px_ring *r)
+PX_INLINE unsigned px__ring_free_count(const struct px_ring *r,
+				       const struct px__ring_geom *g,
+				       unsigned kind)
 {
 	/* acquire: as in px__ring_count(). MPSC reservations count as used. */
 	uint32_t prod = atomic_load_explicit(
-		r->kind == PX_RING_MPSC ? &r->prod_head : &r->prod_tail,
+		kind == PX_RING_MPSC ? &r->prod_head : &r->prod_tail,
 		memory_order_acquire);
 	uint32_t head = atomic_load_explicit(&r->cons_head,
 					     memory_order_acquire);
 
-	return r->capacity - px__ring_clamp(r, prod - head);
+	return g->capacity - px__ring_clamp(g, prod - head);
 }
 
 /*
@@ -323,7 +380,9 @@ PX_INLINE unsigned px__ring_free_count(const struct px_ring *r)
  * while it is full (INDEX is cons_head).
  */
 PX_INLINE bool px__ring_sleep(_Atomic uint32_t *flag, _Atomic uint32_t *index,
-			      const struct px_ring *r, bool consumer)
+			      const struct px_ring *r,
+			      const struct px__ring_geom *g, unsigned kind,
+			      bool consumer)
 {
 	uint32_t other, own;
 	bool keep;
@@ -339,11 +398,11 @@ PX_INLINE bool px__ring_sleep(_Atomic uint32_t *flag, _Atomic uint32_t *index,
 	} else {
 		/* relaxed: our own index; MPSC: other producers' too, and a
 		 * stale value only makes us decline to sleep and retry. */
-		own = atomic_load_explicit(r->kind == PX_RING_MPSC ?
-							   &r->prod_head :
-							   &r->prod_tail,
+		own = atomic_load_explicit(kind == PX_RING_MPSC ?
+							 &r->prod_head :
+							 &r->prod_tail,
 					   memory_order_relaxed);
-		keep = own - other >= r->capacity;
+		keep = own - other >= g->capacity;
 	}
 	if (!keep)
 		/* relaxed: the other side may still see 1 and send one

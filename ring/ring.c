@@ -52,9 +52,9 @@ PX_API int px_ring_init(void *mem, size_t memsize, uint32_t capacity,
 	       sizeof(*r) - sizeof(r->magic));
 	r->version = PX_RING_VERSION;
 	r->kind = (uint16_t)kind;
-	r->capacity = capacity;
-	r->mask = capacity - 1;
-	r->item_size = item_size;
+	r->geom.capacity = capacity;
+	r->geom.mask = capacity - 1;
+	r->geom.item_size = item_size;
 	/* R0: pairs with A0 in px_ring_attach(): the header and indices
 	 * above are visible to an attacher that sees the magic. */
 	atomic_store_explicit(&r->magic, PX_RING_MAGIC, memory_order_release);
@@ -62,24 +62,33 @@ PX_API int px_ring_init(void *mem, size_t memsize, uint32_t capacity,
 	return 0;
 }
 
-PX_API int px_ring_attach(void *mem, size_t memsize, struct px_ring **out)
+/*
+ * Validate the ring at MEM and copy its geometry and kind out once: a peer
+ * that rewrites the header while we look cannot make us check one value
+ * and keep another (the copy is what px_ring_view indexes with).
+ */
+static int ring_check(void *mem, size_t memsize, struct px__ring_geom *g,
+		      unsigned *kind)
 {
 	struct px_ring *r = mem;
 	uint32_t head, tail, res;
+	uint16_t version, k;
 
-	if (!mem || !out || (uintptr_t)mem % PX_CACHE_LINE != 0 ||
+	if (!mem || (uintptr_t)mem % PX_CACHE_LINE != 0 ||
 	    memsize < sizeof(*r))
 		return -EINVAL;
 	/* A0: pairs with R0 in px_ring_init(). */
 	if (atomic_load_explicit(&r->magic, memory_order_acquire) !=
 	    PX_RING_MAGIC)
 		return -EINVAL;
-	if (r->version != PX_RING_VERSION)
+	memcpy(&version, &r->version, sizeof(version));
+	memcpy(&k, &r->kind, sizeof(k));
+	memcpy(g, &r->geom, sizeof(*g));
+	if (version != PX_RING_VERSION)
 		return -EPROTO;
-	if (!ring_kind_ok(r->kind) ||
-	    !ring_geometry_ok(r->capacity, r->item_size) ||
-	    r->mask != r->capacity - 1 ||
-	    memsize < px_ring_memsize(r->capacity, r->item_size))
+	if (!ring_kind_ok(k) || !ring_geometry_ok(g->capacity, g->item_size) ||
+	    g->mask != g->capacity - 1 ||
+	    memsize < px_ring_memsize(g->capacity, g->item_size))
 		return -EINVAL;
 
 	/* The ring may be live while we look. The indices are consistent
@@ -88,14 +97,73 @@ PX_API int px_ring_attach(void *mem, size_t memsize, struct px_ring **out)
 	 * acquire: as in px_ring_count(), head first. */
 	head = atomic_load_explicit(&r->cons_head, memory_order_acquire);
 	tail = atomic_load_explicit(&r->prod_tail, memory_order_acquire);
-	res = r->kind == PX_RING_MPSC ?
-		      atomic_load_explicit(&r->prod_head,
-					   memory_order_acquire) :
-		      tail;
+	res = k == PX_RING_MPSC ? atomic_load_explicit(&r->prod_head,
+						       memory_order_acquire) :
+				  tail;
 	if (atomic_load_explicit(&r->cons_head, memory_order_acquire) ==
 		    head &&
-	    (tail - head > r->capacity || res - head > r->capacity))
+	    (tail - head > g->capacity || res - head > g->capacity))
 		return -EINVAL;
-	*out = r;
+	*kind = k;
+	return 0;
+}
+
+PX_API int px_ring_attach(void *mem, size_t memsize, struct px_ring **out)
+{
+	struct px__ring_geom g;
+	unsigned kind;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = ring_check(mem, memsize, &g, &kind);
+	if (err)
+		return err;
+	*out = mem;
+	return 0;
+}
+
+static void view_set(struct px_ring_view *v, struct px_ring *r,
+		     const struct px__ring_geom *g, unsigned kind)
+{
+	v->ring = r;
+	v->geom = *g;
+	v->kind = (uint16_t)kind;
+}
+
+PX_API int px_ring_view_init(struct px_ring_view *v, void *mem,
+			     size_t memsize, uint32_t capacity,
+			     uint32_t item_size, enum px_ring_kind kind)
+{
+	struct px_ring *r;
+	int err;
+
+	if (!v)
+		return -EINVAL;
+	err = px_ring_init(mem, memsize, capacity, item_size, kind, &r);
+	if (err)
+		return err;
+	/* From the arguments, not the header: it is shared from now on. */
+	view_set(v, r,
+		 &(struct px__ring_geom){ .capacity = capacity,
+					  .mask = capacity - 1,
+					  .item_size = item_size },
+		 kind);
+	return 0;
+}
+
+PX_API int px_ring_view_attach(struct px_ring_view *v, void *mem,
+			       size_t memsize)
+{
+	struct px__ring_geom g;
+	unsigned kind;
+	int err;
+
+	if (!v)
+		return -EINVAL;
+	err = ring_check(mem, memsize, &g, &kind);
+	if (err)
+		return err;
+	view_set(v, mem, &g, kind);
 	return 0;
 }

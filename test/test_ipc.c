@@ -2,8 +2,9 @@
 /*
  * test_ipc.c - channels across processes through the px_ipc_* API: zero
  * copy proven by memfd offsets, read-only mappings, reclaim after SIGKILL,
- * a vanished publisher, refused uids, garbage peers, slow-subscriber
- * policies, and the control-message checks. Every test forks before either
+ * a vanished publisher, refused uids, garbage peers, a subscriber that
+ * rewrites the shared rings, slow-subscriber policies, and the
+ * control-message checks. Every test forks before either
  * side makes a reactor (an io_uring must not cross fork()); the two sides
  * synchronise on pipes and on the channel itself, never on sleeps.
  */
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -503,6 +505,132 @@ START_TEST(test_ipc_garbage_peers)
 }
 END_TEST
 
+/* ---- a subscriber that rewrites the shared rings ---------------------------- */
+
+static uint32_t next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint32_t)(*s >> 32);
+}
+
+/*
+ * Child: a subscriber that handshakes by hand, maps the rings memfd
+ * read-write as every subscriber must, and rewrites what it can reach until
+ * STOP_FD hangs up: the data ring's header, caches and indices, and the
+ * release ring's header (not its indices, which would only hand the
+ * publisher returns it refuses, dropping us at once).
+ */
+static int scribbler(const char *channel, int stop_fd)
+{
+	struct px__ipc_hello h = { 0 };
+	struct px__ipc_welcome w;
+	struct px__ipc_hdr ready;
+	union {
+		struct cmsghdr c;
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = &w, .iov_len = sizeof(w) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cm.buf,
+			      .msg_controllen = sizeof(cm.buf) };
+	struct pollfd stop = { .fd = stop_fd, .events = POLLIN };
+	struct px_ring *data, *rel;
+	uint64_t rng = 0x2545f4914f6cdd1dull;
+	unsigned char *seg;
+	int fd = raw_connect(channel), fds[3];
+
+	px__ipc_hdr_init(&h.h, PX__IPC_HELLO, sizeof(h));
+	h.pid = (uint32_t)getpid();
+	snprintf(h.channel, sizeof(h.channel), "%s", channel);
+	if (send(fd, &h, sizeof(h), 0) != sizeof(h) ||
+	    recvmsg(fd, &msg, 0) != sizeof(w) || !CMSG_FIRSTHDR(&msg) ||
+	    CMSG_FIRSTHDR(&msg)->cmsg_len != CMSG_LEN(sizeof(fds)))
+		return 70;
+	memcpy(fds, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(fds));
+	seg = mmap(NULL, w.seg_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fds[0], 0);
+	if (seg == MAP_FAILED)
+		return 71;
+	data = (struct px_ring *)(seg + w.data_offset);
+	rel = (struct px_ring *)(seg + w.rel_offset);
+	px__ipc_hdr_init(&ready, PX__IPC_READY, sizeof(ready));
+	if (send(fd, &ready, sizeof(ready), 0) != sizeof(ready))
+		return 72;
+	while (poll(&stop, 1, 0) == 0) {
+		for (unsigned i = 0; i < 1000; i++) {
+			uint32_t v = next_rand(&rng);
+
+			switch (v % 10) {
+			case 0: data->geom.capacity = next_rand(&rng); break;
+			case 1: data->geom.mask = next_rand(&rng); break;
+			case 2: data->geom.item_size = next_rand(&rng); break;
+			case 3: data->kind = (uint16_t)next_rand(&rng); break;
+			case 4: data->prod_cons_cache = next_rand(&rng); break;
+			case 5: atomic_store(&data->cons_head,
+					     next_rand(&rng)); break;
+			case 6: atomic_store(&data->prod_tail,
+					     next_rand(&rng)); break;
+			case 7: rel->geom.capacity = next_rand(&rng); break;
+			case 8: rel->geom.mask = next_rand(&rng); break;
+			default: rel->geom.item_size = next_rand(&rng); break;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * The publisher copies into rings that a subscriber can write: whatever it
+ * writes there, the publisher's copies stay inside the ring (px_ring_view),
+ * it keeps its own memory, takes its slots back when that subscriber
+ * leaves, and serves the next one in full. Under ASan, a copy outside a
+ * ring is reported; without it, one would fault.
+ */
+START_TEST(test_ipc_hostile_rings)
+{
+	struct px_ipc_publisher_config cfg = { .slow = PX_IPC_SLOW_DROP };
+	struct px_ipc_publisher *pub;
+	struct px_pool *pool;
+	int stop[2];
+	char ch[64];
+	pid_t bad, good;
+
+	channel_name(ch, sizeof(ch), "hostile");
+	ck_assert_int_eq(pipe(stop), 0);
+	pub = pub_new(ch, &cfg, &pool);
+	/* Fork after the publisher exists: the children make no use of its
+	 * reactor (see test_ipc_garbage_peers). */
+	bad = fork();
+	if (bad == 0) {
+		close(stop[1]);
+		_exit(scribbler(ch, stop[0]));
+	}
+	close(stop[0]);
+	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 1);
+	/* As many as the pool holds: the scribbler returns none. Dropped
+	 * for it whenever its rewritten ring looks full. */
+	for (uint64_t i = 0; i < 64; i++)
+		ck_assert_int_eq(send_stamped(pub, pool, i), 0);
+	close(stop[1]);
+	POLL_UNTIL(pub, reaped(bad));
+	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 0);
+	POLL_UNTIL(pub, px_ipc_publisher_held(pub) == 0);
+	ck_assert_uint_eq(px_pool_available(pool), 64);
+
+	good = fork();
+	if (good == 0)
+		_exit(receive_all(ch, 200));
+	POLL_UNTIL(pub, px_ipc_publisher_subscribers(pub) == 1);
+	for (uint64_t i = 0; i < 200; i++)
+		ck_assert_int_eq(send_stamped(pub, pool, i), 0);
+	ck_assert_int_eq(send_eos(pub), 0);
+	ck_assert_int_eq(child_status(good), 0);
+	px_ipc_publisher_destroy(pub);
+}
+END_TEST
+
 /* ---- slow subscribers -------------------------------------------------------- */
 
 /* Child: connect, say so, wait for the parent's go, then count what
@@ -714,20 +842,20 @@ START_TEST(test_ipc_link_flag_taken)
 					       8), 0);
 	px_item_eos(&it);
 	ck_assert(px__link_consumer_wait(&l)); /* empty: idle, flagged */
-	ck_assert(px_ring_enqueue(l.ring, &it));
-	ck_assert(px_ring_consumer_needs_wake(l.ring)); /* took the flag */
+	ck_assert(px_ring_view_enqueue(&l.ring, &it));
+	ck_assert(px_ring_consumer_needs_wake(l.ring.ring)); /* took the flag */
 	/* Looking again: the item is there, so not idle. */
 	ck_assert(!px__link_consumer_wait(&l));
-	ck_assert(px_ring_dequeue(l.ring, &it));
+	ck_assert(px_ring_view_dequeue(&l.ring, &it));
 	px__link_consumer_resume(&l);
 	ck_assert(px__link_consumer_wait(&l));
-	ck_assert(px_ring_consumer_flagged(l.ring));
+	ck_assert(px_ring_consumer_flagged(l.ring.ring));
 	/* Producer mirror: a full ring, then the consumer takes the flag. */
 	for (unsigned i = 0; i < 8; i++)
-		ck_assert(px_ring_enqueue(l.ring, &it));
+		ck_assert(px_ring_view_enqueue(&l.ring, &it));
 	ck_assert_uint_eq(px__link_producer_wait(&l), 0);
-	ck_assert(px_ring_dequeue(l.ring, &it));
-	ck_assert(px_ring_producer_needs_wake(l.ring));
+	ck_assert(px_ring_view_dequeue(&l.ring, &it));
+	ck_assert(px_ring_producer_needs_wake(l.ring.ring));
 	ck_assert_uint_eq(px__link_producer_wait(&l), 1);
 	px_segment_destroy(seg);
 }
@@ -872,6 +1000,7 @@ static Suite *ipc_suite(void)
 	tcase_add_test(px_tcase(s, "channel_taken"), test_ipc_channel_taken);
 	tcase_add_test(px_tcase(s, "uid_refused"), test_ipc_uid_refused);
 	tcase_add_test(px_tcase(s, "garbage_peers"), test_ipc_garbage_peers);
+	tcase_add_test(px_tcase(s, "hostile_rings"), test_ipc_hostile_rings);
 	tcase_add_test(px_tcase(s, "slow_drop"), test_ipc_slow_drop);
 	tcase_add_test(px_tcase(s, "slow_disconnect"), test_ipc_slow_disconnect);
 	tcase_add_test(px_tcase(s, "msg_check"), test_ipc_msg_check);

@@ -2,7 +2,8 @@
 /*
  * test_ring.c - px_ring: layout validation, FIFO order and edges on every
  * kind, two-thread and multi-producer sequence checks, wake flags that must
- * never lose a wakeup, and a ring shared across fork() through a memfd.
+ * never lose a wakeup, a ring shared across fork() through a memfd, and
+ * views that a peer rewriting the shared ring cannot steer out of bounds.
  */
 #include <errno.h>
 #include <poll.h>
@@ -151,18 +152,18 @@ START_TEST(test_ring_params)
 	r->kind = 7;
 	ck_assert_int_eq(px_ring_attach(mem, sz, &a), -EINVAL);
 	r->kind = PX_RING_SPSC;
-	r->capacity = 24;
+	r->geom.capacity = 24;
 	ck_assert_int_eq(px_ring_attach(mem, sz, &a), -EINVAL);
-	r->capacity = 32; /* consistent mask missing, and too big for sz */
+	r->geom.capacity = 32; /* consistent mask missing, and too big for sz */
 	ck_assert_int_eq(px_ring_attach(mem, 2 * sz, &a), -EINVAL);
-	r->mask = 31;
+	r->geom.mask = 31;
 	ck_assert_int_eq(px_ring_attach(mem, sz, &a), -EINVAL);
 	ck_assert_int_eq(px_ring_attach(mem, 2 * sz, &a), 0);
-	r->capacity = 16;
-	r->mask = 15;
-	r->item_size = 20;
+	r->geom.capacity = 16;
+	r->geom.mask = 15;
+	r->geom.item_size = 20;
 	ck_assert_int_eq(px_ring_attach(mem, sz, &a), -EINVAL);
-	r->item_size = 64;
+	r->geom.item_size = 64;
 	atomic_store(&r->prod_tail, 17); /* 17 items in 16 slots */
 	ck_assert_int_eq(px_ring_attach(mem, sz, &a), -EINVAL);
 	atomic_store(&r->prod_tail, 16);
@@ -789,6 +790,100 @@ START_TEST(test_ring_fork_memfd)
 }
 END_TEST
 
+/* ---- views: a peer that rewrites the shared ring ------------------------ */
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* A value a hostile peer might write: an extreme, or anything. */
+static uint32_t hostile_value(uint64_t *rng)
+{
+	static const uint32_t extremes[] = { 0, 1, 15, 16, 17, 0x7fffffff,
+					     0x80000000u, 0xffffffffu,
+					     1u << 30, 65536 };
+	uint64_t x = xorshift(rng);
+
+	return x & 1 ? extremes[(x >> 1) % PX_ARRAY_SIZE(extremes)] :
+		       (uint32_t)(x >> 32);
+}
+
+/*
+ * A peer process can write everything in a shared ring: header, indices,
+ * caches. Through a view, no value it writes may make this side copy
+ * outside the item array (the ring ends at a PROT_NONE page; ASan also
+ * watches the caller's arrays) or report more than the capacity.
+ */
+START_TEST(test_ring_view_hostile)
+{
+	enum px_ring_kind kind = kinds[_i];
+	const uint32_t cap = 16;
+	size_t sz = px_ring_memsize(cap, 64), page = 4096;
+	size_t span = PX_ALIGN_UP(sz, page);
+	unsigned char *map = mmap(NULL, span + page, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct titem src[64], dst[65];
+	struct px_ring_view v, v2;
+	struct px_ring *r;
+	uint64_t rng = 0x9e3779b97f4a7c15ull + (uint64_t)_i;
+
+	ck_assert(map != MAP_FAILED);
+	ck_assert_int_eq(mprotect(map + span, page, PROT_NONE), 0);
+	/* The items end exactly where the guard page starts. */
+	r = (struct px_ring *)(map + span - sz);
+	ck_assert_int_eq(px_ring_view_init(&v, r, sz, cap, 64, kind), 0);
+	ck_assert_int_eq(px_ring_view_attach(&v2, r, sz), 0);
+	memset(src, 0xab, sizeof(src));
+	memset(&dst[64], 0x5a, sizeof(dst[64]));
+
+	for (unsigned i = 0; i < 200000; i++) {
+		_Atomic uint32_t *idx[] = { &r->prod_head, &r->prod_tail,
+					    &r->cons_head, &r->cons_sleeping,
+					    &r->prod_sleeping };
+		uint32_t *plain[] = { &r->geom.capacity, &r->geom.mask,
+				      &r->geom.item_size,
+				      &r->prod_cons_cache,
+				      &r->cons_prod_cache };
+		const struct px_ring_view *use = i & 1 ? &v : &v2;
+		unsigned n = (unsigned)(xorshift(&rng) % 65), got;
+		uint64_t what = xorshift(&rng) % 11;
+
+		if (what < 5)
+			atomic_store(idx[what], hostile_value(&rng));
+		else if (what < 10)
+			*plain[what - 5] = hostile_value(&rng);
+		else
+			r->kind = (uint16_t)hostile_value(&rng);
+		/* An MPSC producer waits for prod_tail to reach its turn:
+		 * a peer that holds it back makes it spin (px_ring.h). */
+		if (kind == PX_RING_MPSC)
+			atomic_store(&r->prod_tail, atomic_load(&r->prod_head));
+
+		got = px_ring_view_enqueue_burst(use, src, n);
+		ck_assert_uint_le(got, n);
+		ck_assert_uint_le(got, cap);
+		got = px_ring_view_dequeue_burst(use, dst, n);
+		ck_assert_uint_le(got, n);
+		ck_assert_uint_le(got, cap);
+		ck_assert_uint_le(px_ring_view_count(use), cap);
+		ck_assert_uint_le(px_ring_view_free_count(use), cap);
+		(void)px_ring_view_producer_sleep(use);
+		(void)px_ring_consumer_sleep(use->ring);
+		ck_assert_uint_eq(px_ring_view_capacity(use), cap);
+		ck_assert_uint_eq(px_ring_view_item_size(use), 64);
+		ck_assert_int_eq(px_ring_view_kind(use), kind);
+	}
+	/* Nothing was written past the caller's array either. */
+	for (unsigned b = 0; b < sizeof(dst[64]); b++)
+		ck_assert_uint_eq(((unsigned char *)&dst[64])[b], 0x5a);
+	munmap(map, span + page);
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -805,6 +900,8 @@ static Suite *ring_suite(void)
 	tcase_add_test(px_tcase(s, "wake_threads"), test_ring_wake_threads);
 	tcase_add_test(px_tcase(s, "wake_mpsc"), test_ring_wake_mpsc);
 	tcase_add_test(px_tcase(s, "fork_memfd"), test_ring_fork_memfd);
+	tcase_add_loop_test(px_tcase(s, "view_hostile"),
+			    test_ring_view_hostile, 0, 3);
 	tcase_add_test(px_tcase(s, "stress_spsc"), test_ring_stress_spsc);
 	tcase_add_test(px_tcase(s, "stress_mpsc"), test_ring_stress_mpsc);
 	return s;
