@@ -340,12 +340,142 @@ static uint32_t pool_slot_size(uint32_t want)
 	return (uint32_t)PX_ALIGN_UP((uint64_t)want, align);
 }
 
+void px__epool_free(struct px__epool *ep)
+{
+	free(ep->path);
+	free(ep);
+}
+
+/* "1024 x 64 KiB = 64 MiB" style: the pool's shape for a sentence. */
+static void pool_shape(char *buf, size_t len, uint32_t slots, uint32_t size)
+{
+	uint64_t total = (uint64_t)slots * size;
+	char each[32];
+
+	if (size % (1u << 20) == 0)
+		snprintf(each, sizeof(each), "%u MiB", size >> 20);
+	else if (size % 1024 == 0)
+		snprintf(each, sizeof(each), "%u KiB", size >> 10);
+	else
+		snprintf(each, sizeof(each), "%u bytes", size);
+	if (total >= (1u << 20))
+		snprintf(buf, len, "%u x %s = %.1f MiB", slots, each,
+			 (double)total / (1u << 20));
+	else
+		snprintf(buf, len, "%u x %s", slots, each);
+}
+
+static const char *page_phrase(enum px_page_kind page)
+{
+	static const char *const names[] = {
+		[PX_PAGE_4K] = "4 KiB pages",
+		[PX_PAGE_THP] = "transparent huge pages",
+		[PX_PAGE_2M] = "2 MiB huge pages",
+		[PX_PAGE_1G] = "1 GiB huge pages",
+	};
+
+	return (unsigned)page < PX_ARRAY_SIZE(names) ? names[page] : "?";
+}
+
+/*
+ * Make the segment behind EP's pool as E's memory choice (its own, else
+ * the pipeline's) says, and report on the bus what it got when that is
+ * less than asked. Returns 0 or an error already posted.
+ */
+static int pool_make(struct px_element *e, struct px__epool *ep,
+		     struct px_pool_config *cfg)
+{
+	struct px_pipeline *p = e->pipeline;
+	const struct px_memory *m = e->memory.kind != PX_MEMORY_AUTO ?
+					    &e->memory :
+					    &p->memory;
+	struct px__memory_plan plan;
+	char shape[80], where[PX_MEMORY_DIR_MAX + 2 * PX__NAME_MAX + 40], path[PX_MEMORY_DIR_MAX + 2 * PX__NAME_MAX + 32];
+	const struct px_segment *seg;
+	int err;
+
+	pool_shape(shape, sizeof(shape), cfg->slots, cfg->slot_size);
+	px_memory_format(m, ep->memory, sizeof(ep->memory));
+	snprintf(path, sizeof(path), "%s/%s.%s.%d.pxpool", m->dir, p->name,
+		 ep->name, (int)getpid());
+	err = px__memory_plan(m, e->mem_shareable,
+			      e->reactor ? px_reactor_numa_node(e->reactor) :
+					   -1,
+			      path, &plan);
+	if (err == -EXDEV) {
+		px_element_error(e, err,
+				 "%s: pool %s (%s) cannot live in a file "
+				 "(memory=%s): its buffers reach another "
+				 "process, which maps only a sealed memfd",
+				 e->name, ep->name, shape, ep->memory);
+		return err;
+	}
+	if (plan.file_to_memfd)
+		px_element_warning(e,
+				   "%s: pool %s (%s) in a memfd instead of a "
+				   "file in %s: its buffers reach another "
+				   "process, which maps only a sealed memfd",
+				   e->name, ep->name, shape, m->dir);
+	cfg->segment = plan.seg;
+	cfg->segment.name = ep->name;
+	err = px_pool_create(cfg, &ep->pool);
+	if (err) {
+		const char *why = err == -ENOMEM || err == -EOPNOTSUPP ?
+					  px_segment_fallback_reason(err) :
+					  px_strerror(err);
+
+		if (plan.seg.kind == PX_SEGMENT_FILE)
+			snprintf(where, sizeof(where), "file %s", path);
+		else if (plan.seg.kind == PX_SEGMENT_HUGETLB && !plan.quiet)
+			snprintf(where, sizeof(where), "%s",
+				 page_phrase(plan.want));
+		else
+			snprintf(where, sizeof(where), "%s memory",
+				 px_segment_kind_name(plan.seg.kind));
+		px_element_error(e, err,
+				 "%s: cannot create pool %s (%s) in %s "
+				 "(memory=%s): %s",
+				 e->name, ep->name, shape, where, ep->memory,
+				 why);
+		return err;
+	}
+	seg = px_pool_segment(ep->pool);
+	if (px__memory_fell_back(&plan, seg)) {
+		if (m->require) {
+			/* Only THP gets here: hugetlb with require fails in
+			 * px_pool_create. */
+			px_element_error(e, -EOPNOTSUPP,
+					 "%s: cannot create pool %s (%s) with "
+					 "%s (memory=%s): %s",
+					 e->name, ep->name, shape,
+					 page_phrase(plan.want), ep->memory,
+					 px_segment_fallback_reason(
+						 seg->fallback_err));
+			px_pool_destroy(ep->pool);
+			ep->pool = NULL;
+			return -EOPNOTSUPP;
+		}
+		px_element_warning(e,
+				   "%s: pool %s (%s) asked for %s and got %s: "
+				   "%s",
+				   e->name, ep->name, shape,
+				   page_phrase(plan.want),
+				   page_phrase(seg->page),
+				   px_segment_fallback_reason(
+					   seg->fallback_err));
+	}
+	if (plan.seg.kind == PX_SEGMENT_FILE)
+		ep->path = strdup(path); /* NULL: the file stays (no memory) */
+	return 0;
+}
+
 PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 				  uint32_t slots, struct px_pool **out)
 {
 	struct px_pipeline *p = e->pipeline;
 	struct px__epool *ep;
 	struct px_pool_config cfg;
+	const struct px_segment *seg;
 	int err;
 
 	if (!out || !slot_size || !slots)
@@ -369,31 +499,21 @@ PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 	 * exact (elements loan and release in bursts, so the extra atomic add
 	 * is paid per burst, not per buffer). */
 	cfg.flags = PX_POOL_EXACT_HIGH_WATER;
-	if (e->mem_shareable) {
-		/* Memory follows the path: another process will map it. */
-		cfg.segment.kind = PX_SEGMENT_HUGETLB;
-		cfg.segment.shareable = true;
-	} else {
-		cfg.segment.kind = PX_SEGMENT_HEAP;
-	}
-	cfg.segment.numa_node = e->reactor ? px_reactor_numa_node(e->reactor) :
-					     -1;
-	err = px_pool_create(&cfg, &ep->pool);
+	err = pool_make(e, ep, &cfg);
 	if (err) {
-		px_element_error(e, err,
-				 "%s: cannot create a pool of %u slots of %u "
-				 "bytes: %s",
-				 e->name, slots, slot_size, px_strerror(err));
 		free(ep);
 		return err;
 	}
 	ep->owner = e;
-	ep->segment = px_segment_kind_name(px_pool_segment(ep->pool)->kind);
-	ep->page = px_page_kind_name(px_pool_segment(ep->pool)->page);
-	ep->shareable = px_pool_segment(ep->pool)->fd >= 0;
+	seg = px_pool_segment(ep->pool);
+	ep->segment = px_segment_kind_name(seg->kind);
+	ep->page = px_page_kind_name(seg->page);
+	ep->page_size = seg->page_size;
+	ep->numa_node = seg->numa_node;
+	ep->shareable = seg->fd >= 0 && seg->kind != PX_SEGMENT_FILE;
 	ep->slot_size = cfg.slot_size;
 	ep->slots = slots;
-	if (ep->shareable)
+	if (e->mem_shareable)
 		px_element_info(e,
 				"%s: pool %s (%u x %u bytes) in shared memory "
 				"(%s, %s pages): its buffers reach another "
@@ -404,18 +524,20 @@ PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 	px_pool_set_notify(ep->pool, pool_notify, ep);
 	if (e->reactor && px_reactor_on_thread(e->reactor)) {
 		err = px_reactor_register_pool(e->reactor, ep->pool);
-		if (err >= 0)
+		if (err >= 0) {
 			ep->reactor = e->reactor;
-		else if (err == -ENOMEM)
+			ep->registered = true;
+		} else if (err == -ENOMEM) {
 			px_element_warning(e,
 					   "%s: pool %s is over RLIMIT_MEMLOCK; "
 					   "fixed-buffer I/O is off for it",
 					   e->name, ep->name);
-		else
+		} else {
 			px_element_warning(e,
 					   "%s: pool %s not registered for "
 					   "fixed-buffer I/O: %s",
 					   e->name, ep->name, px_strerror(err));
+		}
 	}
 	pthread_mutex_lock(&p->mu);
 	px_list_add_tail(&p->pools, &ep->node);

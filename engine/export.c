@@ -49,10 +49,16 @@ static void json_pool(FILE *f, const struct px__epool *ep,
 		",\"slot_size\":%" PRIu32 ",\"slots\":%" PRIu32
 		",\"loans\":%" PRIu64 ",\"bytes_copied\":%" PRIu64
 		",\"high_water\":%" PRIu32 ",\"in_use\":%" PRIu32
-		",\"segment\":\"%s\",\"page\":\"%s\",\"shareable\":%s}",
+		",\"segment\":\"%s\",\"page\":\"%s\",\"page_size\":%zu"
+		",\"node\":%d,\"registered\":%s,\"shareable\":%s,"
+		"\"memory\":",
 		ep->slot_size, ep->slots, st->loans, st->bytes_copied,
 		st->high_water, st->in_use, ep->segment, ep->page,
+		ep->page_size, ep->numa_node,
+		ep->registered ? "true" : "false",
 		ep->shareable ? "true" : "false");
+	json_str(f, ep->memory);
+	fputc('}', f);
 }
 
 PX_API int px_pipeline_write_stats_json(const struct px_pipeline *p, FILE *f)

@@ -85,7 +85,7 @@ static void free_pools(struct px_list *head)
 		struct px__epool *ep = px_list_entry(pos, struct px__epool,
 						     node);
 		px_list_del(pos);
-		free(ep);
+		px__epool_free(ep);
 	}
 }
 
@@ -125,6 +125,30 @@ PX_API void px_pipeline_destroy(struct px_pipeline *p)
 PX_API const char *px_pipeline_name(const struct px_pipeline *p)
 {
 	return p->name;
+}
+
+PX_API int px_pipeline_set_memory(struct px_pipeline *p,
+				  const struct px_memory *m)
+{
+	if (!p || !m || (unsigned)m->kind > PX_MEMORY_FILE ||
+	    (m->numa_fixed && m->numa_node < -1) ||
+	    (m->kind == PX_MEMORY_FILE &&
+	     (m->dir[0] != '/' || !memchr(m->dir, 0, sizeof(m->dir)))))
+		return -EINVAL;
+	if (px_pipeline_state(p) > PX_STATE_READY) {
+		px__pipeline_fail(p, -EBUSY, p->name,
+				  "cannot change the memory of %s while it "
+				  "is %s: its pools exist",
+				  p->name, px_state_name(px_pipeline_state(p)));
+		return -EBUSY;
+	}
+	p->memory = *m;
+	return 0;
+}
+
+PX_API const struct px_memory *px_pipeline_memory(const struct px_pipeline *p)
+{
+	return &p->memory;
 }
 
 PX_API const char *px_pipeline_error(const struct px_pipeline *p)

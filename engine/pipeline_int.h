@@ -23,6 +23,7 @@
 #include "px_caps.h"
 #include "px_element.h"
 #include "px_list.h"
+#include "px_memory.h"
 #include "px_pipeline.h"
 #include "px_pool.h"
 #include "px_reactor.h"
@@ -98,6 +99,8 @@ struct px_element {
 	unsigned topo;			/* scratch for graph walks */
 	bool started;			/* start() succeeded this run */
 	bool mem_shareable;		/* allocation query: memfd pools */
+	struct px_memory memory;	/* its "memory" property; AUTO:
+					   the pipeline's */
 	char start_error[PX_MSG_TEXT];	/* px_element_error() text from start() */
 	char name[PX__NAME_MAX];
 };
@@ -112,7 +115,12 @@ struct px__epool {
 	char name[PX__NAME_MAX];
 	uint32_t slot_size, slots;
 	const char *segment, *page;	/* what the pool got (static names) */
+	size_t page_size;
+	int numa_node;			/* bound to, -1: not bound */
 	bool shareable;			/* a memfd another process can map */
+	bool registered;		/* fixed buffers of its reactor */
+	char memory[PX_MEMORY_DIR_MAX + 32]; /* what was asked (text) */
+	char *path;			/* file kind: removed on destroy */
 	struct px_pool_stats snap;	/* taken before destruction */
 };
 
@@ -131,6 +139,7 @@ struct px_pipeline {
 	_Atomic int state;		/* enum px_state, read from any thread */
 	char name[PX__NAME_MAX];
 	char error[PX__ERROR_MAX];
+	struct px_memory memory;	/* px_pipeline_set_memory */
 	struct px_bus *bus;
 	uint64_t gen;			/* bus generation of this run */
 	struct px_element **elems;
@@ -179,12 +188,37 @@ void px__element_destroy(struct px_element *e);
 /* A new pad of E from template T named NAME. */
 int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 			const char *name, struct px_pad **out);
+/* Free a pool's record (not the pool). */
+void px__epool_free(struct px__epool *ep);
 /* The task fn that runs work(). */
 void px__element_task(struct px_task *t);
 
 /* What stop() returned (0, 1, PX_STOP_WHEN_IDLE): finish the stop now,
  * leave it to the element, or to its last op. Reactor thread. */
 void px__element_stop_result(struct px_element *e, int r);
+
+/* ---- memory.c ------------------------------------------------------------ */
+
+/* A memory choice made concrete for one pool. */
+struct px__memory_plan {
+	struct px_segment_config seg;
+	enum px_page_kind want;	/* the pages asked for */
+	bool quiet;		/* AUTO: nothing asked, nothing to warn */
+	bool file_to_memfd;	/* file asked, but the pool must be shared */
+};
+
+/*
+ * The segment for a pool of memory M: SHAREABLE when its buffers reach
+ * another process, on REACTOR_NODE unless M fixes one, in FILE_PATH for
+ * the file kind. Returns 0, -EXDEV (file,require for a shared pool),
+ * -EINVAL (unknown kind).
+ */
+int px__memory_plan(const struct px_memory *m, bool shareable,
+		    int reactor_node, const char *file_path,
+		    struct px__memory_plan *out);
+/* Whether SEG got smaller pages than PLAN asked for. */
+bool px__memory_fell_back(const struct px__memory_plan *plan,
+			  const struct px_segment *seg);
 
 /* ---- props.c ------------------------------------------------------------- */
 

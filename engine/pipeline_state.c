@@ -389,7 +389,7 @@ static void reset_run(struct px_pipeline *p)
 		struct px_list *n = p->old_pools.next;
 
 		px_list_del(n);
-		free(px_list_entry(n, struct px__epool, node));
+		px__epool_free(px_list_entry(n, struct px__epool, node));
 	}
 	pthread_mutex_unlock(&p->mu);
 }
@@ -430,6 +430,9 @@ static void destroy_pools(struct px_pipeline *p)
 				      ep->name, ep->slots - avail, ep->slots);
 		} else {
 			px_pool_destroy(ep->pool);
+			/* A file pool leaves its file only after a crash. */
+			if (ep->path)
+				(void)unlink(ep->path);
 		}
 		ep->pool = NULL;
 		px_list_del(pos);

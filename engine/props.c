@@ -139,7 +139,14 @@ bool px__prop_is_default(const struct px_element *e,
 
 /* ---- setting -------------------------------------------------------------- */
 
-/* The spec for PROP of E, or an error with a sentence (NULL spec: "name"). */
+/* Properties every element has, outside its class's specs. */
+static bool common_prop(const char *prop)
+{
+	return !strcmp(prop, "name") || !strcmp(prop, "memory");
+}
+
+/* The spec for PROP of E, or an error with a sentence (NULL spec: a
+ * common property, "name" or "memory"). */
 static int lookup(struct px_element *e, const char *prop, bool for_write,
 		  const struct px_prop_spec **out)
 {
@@ -159,12 +166,17 @@ static int lookup(struct px_element *e, const char *prop, bool for_write,
 		return -EBUSY;
 	}
 	*out = NULL;
-	if (!strcmp(prop, "name"))
+	if (common_prop(prop))
 		return 0;
 	spec = px__prop_find(e->cls, prop);
 	if (!spec) {
 		const char *best = "name";
 		unsigned best_d = px__edit_distance(prop, "name");
+
+		if (px__edit_distance(prop, "memory") < best_d) {
+			best = "memory";
+			best_d = px__edit_distance(prop, "memory");
+		}
 
 		for (unsigned i = 0; i < e->cls->n_props; i++) {
 			unsigned d = px__edit_distance(prop,
@@ -193,6 +205,21 @@ static int lookup(struct px_element *e, const char *prop, bool for_write,
 		return -EPERM;
 	}
 	*out = spec;
+	return 0;
+}
+
+static int set_memory(struct px_element *e, const char *text)
+{
+	char why[PX_MEMORY_DIR_MAX + 128];
+	struct px_memory m;
+
+	if (!text || px_memory_parse(text, &m, why, sizeof(why))) {
+		px__pipeline_fail(e->pipeline, -EINVAL, e->name,
+				  "property 'memory' of %s: %s", e->name,
+				  text ? why : "no value");
+		return -EINVAL;
+	}
+	e->memory = m;
 	return 0;
 }
 
@@ -354,7 +381,8 @@ PX_API int px_element_set(struct px_element *e, const char *prop,
 	if (err)
 		return err;
 	if (!spec)
-		return rename_element(e, value);
+		return !strcmp(prop, "name") ? rename_element(e, value) :
+					       set_memory(e, value);
 	switch (spec->type) {
 	case PX_PROP_BOOL:
 		if (px__parse_bool(value, &v.b))
@@ -427,11 +455,9 @@ static int set_typed(struct px_element *e, const char *prop, unsigned types,
 	err = lookup(e, prop, true, &spec);
 	if (err)
 		return err;
-	if (!spec) {
-		if (types & (1u << PX_PROP_STRING))
-			return rename_element(e, v->s);
-		spec = NULL;
-	}
+	if (!spec && (types & (1u << PX_PROP_STRING)))
+		return !strcmp(prop, "name") ? rename_element(e, v->s) :
+					       set_memory(e, v->s);
 	if (!spec || !(types & (1u << spec->type))) {
 		px__pipeline_fail(e->pipeline, -EINVAL, e->name,
 				  "property '%s' of %s is of type %s, not "
@@ -528,6 +554,8 @@ PX_API int px_element_get(const struct px_element *e, const char *prop,
 		return -EINVAL;
 	if (!strcmp(prop, "name"))
 		return snprintf(buf, len, "%s", e->name);
+	if (!strcmp(prop, "memory"))
+		return px_memory_format(&e->memory, buf, len);
 	spec = px__prop_find(e->cls, prop);
 	if (!spec)
 		return -ENOENT;

@@ -16,6 +16,7 @@
 #include "px_bus.h"
 #include "px_caps.h"
 #include "px_element.h"
+#include "px_memory.h"
 
 PX_EXTERN_C_BEGIN
 
@@ -107,8 +108,22 @@ PX_API struct px_element *px_pipeline_element_at(const struct px_pipeline *p,
 						 unsigned i);
 
 /*
+ * px_pipeline_set_memory - the memory every element pool of P lives in
+ * from the next start on (px_memory.h; an element's own "memory" property
+ * overrides it). M is copied. Before any pool exists: state NULL or READY.
+ * Returns 0, -EINVAL (M NULL, unknown kind, file without an absolute
+ * directory, numa_node < -1), -EBUSY (past READY; the error text says so).
+ */
+PX_API int px_pipeline_set_memory(struct px_pipeline *p,
+				  const struct px_memory *m);
+/* P's memory choice (all zero, "auto", unless set). */
+PX_API const struct px_memory *px_pipeline_memory(const struct px_pipeline *p);
+
+/*
  * px_element_set - set property PROP of E from its text form ("64K",
- * "10ms", "true", "downstream"). "name" renames the element.
+ * "10ms", "true", "downstream"). "name" renames the element; "memory"
+ * (every element has it) is px_memory_parse()'s text, for the pools that
+ * element makes.
  * Returns 0, -ENOENT (no such property: the error text names the element
  * and suggests the nearest property), -EINVAL (bad value or out of range:
  * the text says which and the valid range or nicks), -EPERM (read-only),

@@ -44,7 +44,8 @@ int px__registry_check_class(const struct px_element_class *cls)
 	for (unsigned i = 0; i < cls->n_props; i++) {
 		const char *n = cls->props[i].name;
 
-		if (!n || !n[0] || !strcmp(n, "name"))
+		/* "name" and "memory" belong to every element (props.c). */
+		if (!n || !n[0] || !strcmp(n, "name") || !strcmp(n, "memory"))
 			return -EINVAL;
 		for (unsigned j = 0; j < i; j++)
 			if (!strcmp(cls->props[j].name, n))

@@ -50,6 +50,11 @@ struct px_segment_config {
 	bool shareable;	       /* hugetlb: back it with a memfd (has an fd) */
 	bool populate;	       /* prefault every page now (errors, not
 				  SIGBUS, if memory is short) */
+	bool transparent_huge; /* heap, memfd: ask for transparent huge
+				  pages (a PMD-aligned mapping advised
+				  MADV_HUGEPAGE); page says PX_PAGE_THP, or
+				  PX_PAGE_4K when the kernel's THP mode
+				  refuses (fallback_err says so) */
 	const char *path;      /* file: path of the backing file */
 	bool create;	       /* file: create it (must not exist); false:
 				  reopen an existing one and validate it */
@@ -74,6 +79,11 @@ struct px_segment {
 				      read-only fd): only a remote pool
 				      handle can use it */
 	bool created; /* false when mapped from an existing fd/file */
+	int fallback_err; /* why the segment got smaller pages than asked
+			     (hugetlb, or transparent_huge), else 0:
+			     -ENOMEM not enough free huge pages reserved,
+			     -EOPNOTSUPP no such page size or THP mode off,
+			     other -errno from the failed mapping */
 };
 
 /*
@@ -151,6 +161,13 @@ PX_API int px_segment_query_node(const struct px_segment *seg, size_t offset);
  * px_page_kind_name - "4k", "thp", "2m", "1g", or "unknown". Thread: any.
  */
 PX_API const char *px_page_kind_name(enum px_page_kind kind);
+
+/*
+ * px_segment_fallback_reason - a phrase for seg->fallback_err: "not enough
+ * free huge pages are reserved", "the kernel has no such huge page size",
+ * ... ("" for 0). Thread: any.
+ */
+PX_API const char *px_segment_fallback_reason(int fallback_err);
 
 /*
  * px_segment_kind_name - "heap", "memfd", "hugetlb", "file", or "unknown".

@@ -46,6 +46,12 @@ int px__segment_memfd_map(const struct px_segment_config *cfg, size_t size,
 			  struct px_segment *seg);
 int px__segment_hugetlb_map(const struct px_segment_config *cfg, size_t size,
 			    struct px_segment *seg);
+/* Transparent huge pages (segment_hugetlb.c): private anonymous, or a
+ * sealed memfd; -EOPNOTSUPP when the kernel's THP mode is off for it. */
+int px__segment_thp_private(const struct px_segment_config *cfg,
+			    size_t size, struct px_segment *seg);
+int px__segment_thp_shared(const struct px_segment_config *cfg, size_t size,
+			   struct px_segment *seg);
 /* File: creates (cfg->create) or reopens; a reopen sets seg->created false. */
 int px__segment_file_map(const struct px_segment_config *cfg, size_t size,
 			 struct px_segment *seg);

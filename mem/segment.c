@@ -331,3 +331,22 @@ PX_API const char *px_segment_kind_name(enum px_segment_kind kind)
 	}
 	return "unknown";
 }
+
+PX_API const char *px_segment_fallback_reason(int fallback_err)
+{
+	switch (fallback_err) {
+	case 0:
+		return "";
+	case -ENOMEM:
+		return "not enough free huge pages are reserved "
+		       "(/proc/sys/vm/nr_hugepages)";
+	case -EOPNOTSUPP:
+		return "the kernel offers no such page size, or its "
+		       "transparent huge page mode is off";
+	case -EPERM:
+	case -EACCES:
+		return "not permitted (hugetlb group or memlock limit)";
+	default:
+		return "the mapping failed";
+	}
+}

@@ -135,16 +135,18 @@ static size_t thp_size(void)
 	return PX_IS_POW2(v) ? (size_t)v : (2ul << 20);
 }
 
-static int try_thp_shared(const struct px_segment_config *cfg, size_t size,
-			  struct px_segment *seg)
+int px__segment_thp_shared(const struct px_segment_config *cfg, size_t size,
+			   struct px_segment *seg)
 {
 	static const char *const off[] = {"never", "deny"};
+	struct px_segment_config plain = *cfg;
 	size_t pmd = thp_size();
 	int ret;
 
 	if (thp_mode_off(THP_SYSFS "shmem_enabled", off, 2))
 		return -EOPNOTSUPP;
-	ret = px__segment_memfd_map(cfg, PX_ALIGN_UP(size, pmd), seg);
+	plain.transparent_huge = false; /* the memfd backend calls us */
+	ret = px__segment_memfd_map(&plain, PX_ALIGN_UP(size, pmd), seg);
 	if (ret)
 		return ret;
 	if (madvise(seg->base, seg->size, MADV_HUGEPAGE) < 0) {
@@ -158,8 +160,8 @@ static int try_thp_shared(const struct px_segment_config *cfg, size_t size,
 	return 0;
 }
 
-static int try_thp_private(const struct px_segment_config *cfg, size_t size,
-			   struct px_segment *seg)
+int px__segment_thp_private(const struct px_segment_config *cfg,
+			    size_t size, struct px_segment *seg)
 {
 	static const char *const off[] = {"never"};
 	size_t pmd = thp_size(), len = PX_ALIGN_UP(size, pmd), head, tail;
@@ -231,12 +233,13 @@ int px__segment_hugetlb_map(const struct px_segment_config *cfg, size_t size,
 	}
 	if (cfg->require_huge)
 		return any_supported ? ret : -EOPNOTSUPP;
+	seg->fallback_err = ret;
 	if (cfg->shareable) {
-		if (try_thp_shared(cfg, size, seg) == 0)
+		if (px__segment_thp_shared(cfg, size, seg) == 0)
 			return 0;
 		return px__segment_memfd_map(cfg, size, seg);
 	}
-	if (try_thp_private(cfg, size, seg) == 0)
+	if (px__segment_thp_private(cfg, size, seg) == 0)
 		return 0;
 	return px__segment_heap_map(cfg, size, seg);
 }

@@ -16,6 +16,12 @@ int px__segment_memfd_map(const struct px_segment_config *cfg, size_t size,
 	const char *name = cfg->name && cfg->name[0] ? cfg->name : "parallax";
 	int fd, ret;
 
+	if (cfg->transparent_huge) {
+		ret = px__segment_thp_shared(cfg, size, seg);
+		if (!ret)
+			return 0;
+		seg->fallback_err = ret;
+	}
 	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;

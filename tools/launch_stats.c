@@ -54,7 +54,10 @@ void launch_stats_sinks(struct px_pipeline *p, uint64_t *buffers,
 
 struct pool_row {
 	char name[64];
+	char segment[16], page[16];
 	uint64_t slot_size, slots, loans, bytes_copied, high_water;
+	int64_t node;
+	bool registered;
 };
 
 struct json {
@@ -155,7 +158,17 @@ static int pool_object(struct json *j, struct pool_row *row)
 		if (!strcmp(key, "name")) {
 			if (jstring(j, row->name, sizeof(row->name)))
 				return -EIO;
+		} else if (!strcmp(key, "segment")) {
+			if (jstring(j, row->segment, sizeof(row->segment)))
+				return -EIO;
+		} else if (!strcmp(key, "page")) {
+			if (jstring(j, row->page, sizeof(row->page)))
+				return -EIO;
 		} else {
+			if (!strcmp(key, "node"))
+				row->node = strtoll(j->s + j->pos, NULL, 10);
+			else if (!strcmp(key, "registered"))
+				row->registered = j->s[j->pos] == 't';
 			if (!strcmp(key, "slot_size"))
 				num = &row->slot_size;
 			else if (!strcmp(key, "slots"))
@@ -273,15 +286,28 @@ int launch_stats_print(struct px_pipeline *p, FILE *out)
 			r == -ENOMEM ? "out of memory" : "unreadable");
 		goto out;
 	}
-	fprintf(out, "\n%-16s %10s %8s %12s %14s %11s\n", "pool", "slot-size",
-		"slots", "loans", "bytes-copied", "high-water");
-	for (unsigned i = 0; i < n; i++)
-		fprintf(out, "%-16s %10llu %8llu %12llu %14llu %11llu\n",
+	fprintf(out, "\n%-16s %10s %8s %12s %14s %11s %-8s %-5s %5s %4s\n",
+		"pool", "slot-size", "slots", "loans", "bytes-copied",
+		"high-water", "memory", "pages", "node", "reg");
+	for (unsigned i = 0; i < n; i++) {
+		char node[24];
+
+		if (rows[i].node < 0)
+			snprintf(node, sizeof(node), "-");
+		else
+			snprintf(node, sizeof(node), "%lld",
+				 (long long)rows[i].node);
+		fprintf(out,
+			"%-16s %10llu %8llu %12llu %14llu %11llu %-8s %-5s %5s "
+			"%4s\n",
 			rows[i].name, (unsigned long long)rows[i].slot_size,
 			(unsigned long long)rows[i].slots,
 			(unsigned long long)rows[i].loans,
 			(unsigned long long)rows[i].bytes_copied,
-			(unsigned long long)rows[i].high_water);
+			(unsigned long long)rows[i].high_water,
+			rows[i].segment, rows[i].page, node,
+			rows[i].registered ? "yes" : "no");
+	}
 	if (!n)
 		fprintf(out, "(no pools)\n");
 out:

@@ -41,6 +41,7 @@ struct options {
 	bool verbose, stats;
 	const char *stats_json, *dot, *json;
 	const char *control; /* --control FIFO */
+	struct px_memory memory; /* --memory; AUTO unless given */
 	char *launch; /* joined from argv (malloc'ed) */
 };
 
@@ -84,6 +85,9 @@ static void usage(FILE *out)
 		"      --stats-json F   write the statistics as JSON to F ('-': stdout)\n"
 		"      --dot F          write the graph in Graphviz DOT to F\n"
 		"      --json F         write the graph as JSON to F\n"
+		"      --memory M       where the pools live: heap, thp, memfd, hugetlb,\n"
+		"                       hugetlb-1g or file:DIR; ',require' refuses a\n"
+		"                       fallback, ',node=N' binds (docs/memory.md)\n"
 		"      --control FIFO   read commands from the named pipe FIFO\n"
 		"                       (made if missing): 'replace NAME DESCRIPTION'\n"
 		"                       swaps a running element, 'eos' sends EOS\n"
@@ -194,6 +198,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 			target = &o->json;
 		} else if (!strcmp(a, "--control")) {
 			target = &o->control;
+		} else if (!strcmp(a, "--memory")) {
+			char why[PX_MEMORY_DIR_MAX + 128];
+
+			if (++i == argc) {
+				fprintf(stderr, "px-launch: --memory needs a "
+						"value, e.g. hugetlb\n");
+				return -EINVAL;
+			}
+			if (px_memory_parse(argv[i], &o->memory, why,
+					    sizeof(why))) {
+				fprintf(stderr, "px-launch: --memory: %s\n",
+					why);
+				return -EINVAL;
+			}
 		} else {
 			fprintf(stderr, "px-launch: unknown option '%s'\n", a);
 			usage(stderr);
@@ -486,6 +504,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "px-launch: %s\n", err.message);
 		}
 		free(text);
+		free(o.launch);
+		return EXIT_USAGE;
+	}
+	if (px_pipeline_set_memory(p, &o.memory)) {
+		fprintf(stderr, "px-launch: --memory: %s\n",
+			px_pipeline_error(p));
+		px_pipeline_destroy(p);
 		free(o.launch);
 		return EXIT_USAGE;
 	}
