@@ -197,6 +197,11 @@ int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch,
 int bench_px_launch_finish(struct bench_proc *p, const char *stats,
 			   double timeout_s, struct bench_px_stats *st,
 			   struct bench_run *run);
+/* scen_file.c: write BYTES of pseudo-random data to PATH and read them back
+ * once (into the page cache); 0 or -errno with WHY filled. */
+int bench_make_file(const char *path, uint64_t bytes, char *why, size_t len);
+/* The name of a statfs f_type ("ext4", "tmpfs", ...). */
+const char *bench_fs_name(long type);
 /* Run gst-launch-1.0 on a pipeline (split on spaces); seconds of the run. */
 int bench_run_gst(const char *pipeline, double timeout_s, double *seconds,
 		  struct bench_run *run);
@@ -218,6 +223,7 @@ int bench_scen_reactor(struct bench_ctx *ctx);
 int bench_scen_chain(struct bench_ctx *ctx);
 int bench_scen_tee(struct bench_ctx *ctx);
 int bench_scen_file(struct bench_ctx *ctx);
+int bench_scen_memory(struct bench_ctx *ctx);
 int bench_scen_tcp(struct bench_ctx *ctx);
 int bench_scen_ipc(struct bench_ctx *ctx);
 /* Latency, wakeup floors and kill-to-reclaim (scen_ipc_lat.c). */

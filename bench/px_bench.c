@@ -40,6 +40,8 @@ static const struct scenario {
 	 "fakesrc ! tee, two queued branches vs gst-launch-1.0"},
 	{"file", bench_scen_file, NULL,
 	 "filesrc ! fakesink vs fio io_uring and gst-launch-1.0"},
+	{"memory", bench_scen_memory, NULL,
+	 "file reads and the chain with pools in 4 KiB, THP and 2 MiB pages"},
 	{"tcp", bench_scen_tcp, NULL,
 	 "tcpsink -> tcpsrc over loopback vs iperf3 and GStreamer"},
 	{"ipc", bench_scen_ipc, NULL,

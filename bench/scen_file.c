@@ -25,7 +25,7 @@ struct file_arg {
 	char px[PATH_MAX + 128], gst[PATH_MAX + 128];
 };
 
-static int make_file(const char *path, uint64_t bytes, char *why, size_t len)
+int bench_make_file(const char *path, uint64_t bytes, char *why, size_t len)
 {
 	const size_t chunk = 1 << 20;
 	uint64_t x = 0x9e3779b97f4a7c15ull, done;
@@ -64,7 +64,7 @@ static int make_file(const char *path, uint64_t bytes, char *why, size_t len)
 	return rc;
 }
 
-static const char *fs_name(long type)
+const char *bench_fs_name(long type)
 {
 	switch ((unsigned long)type) {
 	case 0xEF53:
@@ -214,7 +214,7 @@ int bench_scen_file(struct bench_ctx *ctx)
 	bench_progress(ctx, "writing and pre-reading a %llu MiB file",
 		       (unsigned long long)(a.bytes >> 20));
 	why[0] = '\0';
-	if (make_file(path, a.bytes, why, sizeof(why)) != 0) {
+	if (bench_make_file(path, a.bytes, why, sizeof(why)) != 0) {
 		fprintf(stderr, "px-bench: file: %s\n", why);
 		unlink(path);
 		return -EIO;
@@ -247,7 +247,7 @@ int bench_scen_file(struct bench_ctx *ctx)
 			       "cache; GB/s = bytes / stats "
 			       "seconds)",
 			       (unsigned long long)(a.bytes >> 20),
-			       fs_name((long)sfs.f_type));
+			       bench_fs_name((long)sfs.f_type));
 		bench_snprintf(what_gst, sizeof(what_gst),
 			       "gst-launch-1.0 filesrc location=F blocksize=B "
 			       "! fakesink sync=false "

@@ -274,6 +274,11 @@ static int show_element(const char *name)
 	printf("\nProperties:\n");
 	printf("  %-20s %s\n", "name", "The element's name in its pipeline");
 	printf("  %-20s string, default \"<factory><n>\"\n", "");
+	printf("  %-20s %s\n", "memory",
+	       "where the pools this element makes live: auto (the "
+	       "pipeline's), heap, thp, memfd, hugetlb, hugetlb-1g, "
+	       "file:DIR; ,require ,node=N");
+	printf("  %-20s string, default \"auto\"\n", "");
 	for (unsigned i = 0; i < c->n_props; i++)
 		print_prop(&c->props[i]);
 	return 0;
