@@ -513,7 +513,7 @@ PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 	ep->shareable = seg->fd >= 0 && seg->kind != PX_SEGMENT_FILE;
 	ep->slot_size = cfg.slot_size;
 	ep->slots = slots;
-	if (e->mem_shareable)
+	if (ep->shareable)
 		px_element_info(e,
 				"%s: pool %s (%u x %u bytes) in shared memory "
 				"(%s, %s pages): its buffers reach another "

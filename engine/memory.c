@@ -169,6 +169,7 @@ int px__memory_plan(const struct px_memory *m, bool shareable,
 		/* Memory follows the path: huge pages when there are some,
 		 * as every shared pool always did; heap otherwise. */
 		c->kind = shareable ? PX_SEGMENT_HUGETLB : PX_SEGMENT_HEAP;
+		c->shareable = shareable;
 		out->want = shareable ? PX_PAGE_1G : PX_PAGE_4K;
 		out->quiet = true; /* no choice made: no fallback warning */
 		break;

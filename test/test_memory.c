@@ -83,6 +83,7 @@ START_TEST(test_memory_plan)
 	ck_assert(pl.quiet);
 	ck_assert_int_eq(px__memory_plan(&m, true, -1, "/x", &pl), 0);
 	ck_assert_int_eq(pl.seg.kind, PX_SEGMENT_HUGETLB); /* as always */
+	ck_assert(pl.seg.shareable);
 
 	m.kind = PX_MEMORY_HEAP;
 	ck_assert_int_eq(px__memory_plan(&m, true, 0, "/x", &pl), 0);
