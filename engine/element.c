@@ -358,7 +358,13 @@ static void pool_shape(char *buf, size_t len, uint32_t slots, uint32_t size)
 		snprintf(each, sizeof(each), "%u KiB", size >> 10);
 	else
 		snprintf(each, sizeof(each), "%u bytes", size);
-	if (total >= (1u << 20))
+	if (total >= (1ull << 40))
+		snprintf(buf, len, "%u x %s = %.1f TiB", slots, each,
+			 (double)total / (1ull << 40));
+	else if (total >= (1u << 30))
+		snprintf(buf, len, "%u x %s = %.1f GiB", slots, each,
+			 (double)total / (1u << 30));
+	else if (total >= (1u << 20))
 		snprintf(buf, len, "%u x %s = %.1f MiB", slots, each,
 			 (double)total / (1u << 20));
 	else
@@ -420,7 +426,10 @@ static int pool_make(struct px_element *e, struct px__epool *ep,
 	cfg->segment.name = ep->name;
 	err = px_pool_create(cfg, &ep->pool);
 	if (err) {
-		const char *why = err == -ENOMEM || err == -EOPNOTSUPP ?
+		/* Huge pages that could not be had: say why in their terms. */
+		const char *why = plan.seg.kind == PX_SEGMENT_HUGETLB &&
+						  (err == -ENOMEM ||
+						   err == -EOPNOTSUPP) ?
 					  px_segment_fallback_reason(err) :
 					  px_strerror(err);
 
