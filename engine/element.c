@@ -431,6 +431,8 @@ static int pool_make(struct px_element *e, struct px__epool *ep,
 						  (err == -ENOMEM ||
 						   err == -EOPNOTSUPP) ?
 					  px_segment_fallback_reason(err) :
+				  err == -ENODEV ?
+					  "no such NUMA node on this machine" :
 					  px_strerror(err);
 
 		if (plan.seg.kind == PX_SEGMENT_FILE)

@@ -180,6 +180,15 @@ f=$tmp/pools/pipeline0.fakesrc0.pool.$pid.pxpool
 	pass "after SIGKILL the pool file stays, a segment to inspect" ||
 	fail "after SIGKILL: $(ls -l "$tmp/pools")"
 
+# node=N binds the pools there (the stats say so); a node that does not
+# exist is named as such.
+out=$("$launch" --stats --memory heap,node=0 $src ! fakesink 2>&1)
+[[ $(awk '$1 == "fakesrc0.pool" { print $9 }' <<<"$out") == 0 ]] &&
+	pass "node=0: the pool is bound to node 0" || fail "node=0: $out"
+out=$("$launch" --memory heap,node=4095 $src ! fakesink 2>&1)
+expect "node=4095 is refused by name" "$out" \
+	"(memory=heap,node=4095): no such NUMA node on this machine"
+
 # ---- bad choices ---------------------------------------------------------------
 out=$("$launch" --memory hugtlb $src ! fakesink 2>&1)
 [[ $? == 2 ]] && pass "an unknown kind is a usage error" || fail "hugtlb: $out"
