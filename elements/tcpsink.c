@@ -76,13 +76,6 @@ struct tcpsink {
 	uint64_t sent;
 };
 
-static const struct px_prop_enum mode_enums[] = {
-	{ "client", PX_CONN_CLIENT, "connect to host:port" },
-	{ "server", PX_CONN_SERVER,
-	  "listen on host:port and send to the first client" },
-	{ NULL, 0, NULL },
-};
-
 static const struct px_prop_enum zc_enums[] = {
 	{ "auto", ZC_AUTO, "SEND_ZC for buffers of at least zc-threshold bytes to a remote peer; copy on loopback, where SEND_ZC only loses" },
 	{ "on", ZC_ON, "SEND_ZC for every buffer (fails to start without kernel support)" },
@@ -91,19 +84,12 @@ static const struct px_prop_enum zc_enums[] = {
 };
 
 static const struct px_prop_spec tcpsink_props[] = {
-	PX_PROP_STRING_SPEC("host", struct tcpsink, host, "127.0.0.1",
-			    "address to connect to (client) or listen on (server)"),
-	PX_PROP_INT_SPEC("port", struct tcpsink, port, 4953, 0, 65535,
-			 "TCP port (server: 0 picks a free one, see bound-port)"),
-	PX_PROP_ENUM_SPEC("mode", struct tcpsink, mode, PX_CONN_CLIENT,
-			  mode_enums, "connect to a server, or be one"),
+	PX_CONN_PROP_SPECS(struct tcpsink, 4953, PX_CONN_CLIENT),
 	PX_PROP_ENUM_SPEC("zerocopy", struct tcpsink, zerocopy, ZC_AUTO,
 			  zc_enums, "send from the slot without a copy (SEND_ZC)"),
 	PX_PROP_SIZE_SPEC("zc-threshold", struct tcpsink, zc_threshold,
 			  TSINK_ZC_AUTO_MIN, 1, 1u << 30,
 			  "zerocopy=auto: smallest buffer sent with SEND_ZC"),
-	PX_PROP_STAT_I64_SPEC("bound-port", PX_PROP_INT, struct tcpsink, bound_port,
-			      "the port a server listens on, known from PAUSED (useful with port=0)"),
 };
 
 static const struct px_pad_template tcpsink_pads[] = {

@@ -48,28 +48,14 @@ struct tcpsrc {
 	uint64_t seq;
 };
 
-static const struct px_prop_enum mode_enums[] = {
-	{ "client", PX_CONN_CLIENT, "connect to host:port" },
-	{ "server", PX_CONN_SERVER,
-	  "listen on host:port and receive from the first client" },
-	{ NULL, 0, NULL },
-};
-
 static const struct px_prop_spec tcpsrc_props[] = {
-	PX_PROP_STRING_SPEC("host", struct tcpsrc, host, "127.0.0.1",
-			    "address to connect to (client) or listen on (server)"),
-	PX_PROP_INT_SPEC("port", struct tcpsrc, port, 4953, 0, 65535,
-			 "TCP port (server: 0 picks a free one, see bound-port)"),
-	PX_PROP_ENUM_SPEC("mode", struct tcpsrc, mode, PX_CONN_CLIENT,
-			  mode_enums, "connect to a server, or be one"),
+	PX_CONN_PROP_SPECS(struct tcpsrc, 4953, PX_CONN_CLIENT),
 	PX_PROP_SIZE_SPEC("blocksize", struct tcpsrc, blocksize, 256u << 10,
 			  512, 64u << 20,
 			  "largest buffer: one receive fills at most one pool slot"),
 	PX_PROP_INT_SPEC("pool-slots", struct tcpsrc, pool_slots,
 			 TSRC_POOL_SLOTS, 2, 65536,
 			 "buffers in the source's pool (received data waiting downstream)"),
-	PX_PROP_STAT_I64_SPEC("bound-port", PX_PROP_INT, struct tcpsrc, bound_port,
-			      "the port a server listens on, known from PAUSED (useful with port=0)"),
 };
 
 static const struct px_pad_template tcpsrc_pads[] = {

@@ -138,6 +138,13 @@ PX_API void px_net_addr_str(const struct sockaddr *sa, socklen_t len, char *buf,
 	}
 }
 
+PX_API const struct px_prop_enum px_conn_mode_enums[] = {
+	{ "client", PX_CONN_CLIENT, "connect to host:port" },
+	{ "server", PX_CONN_SERVER,
+	  "listen on host:port and take the first peer that connects" },
+	{ NULL, 0, NULL },
+};
+
 /* ---- one TCP connection, server or client ------------------------------ */
 
 static void conn_accepted(struct px_op *op, int res, uint32_t flags)

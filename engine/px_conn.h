@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "px_base.h"
+#include "px_element.h"
 #include "px_reactor.h"
 
 PX_EXTERN_C_BEGIN
@@ -37,6 +38,30 @@ struct px_element;
 
 /* Connect to host:port, or listen there and take the first client. */
 enum px_conn_mode { PX_CONN_CLIENT = 0, PX_CONN_SERVER = 1 };
+
+/* The nicks of the "mode" property: client, server. */
+PX_API extern const struct px_prop_enum px_conn_mode_enums[];
+
+/*
+ * PX_CONN_PROP_SPECS - the properties every TCP element shares, for its
+ * px_prop_spec table: host (string, 127.0.0.1), port (PORT_DEFAULT; a
+ * server's 0 picks a free one), mode (MODE_DEFAULT, px_conn_mode_enums)
+ * and the read-only bound-port. TYPE must have the fields char *host,
+ * int64_t port, int mode and px_stat_i64 bound_port.
+ */
+#define PX_CONN_PROP_SPECS(type, port_default, mode_default)                  \
+	PX_PROP_STRING_SPEC("host", type, host, "127.0.0.1",                   \
+			    "address to connect to (client) or listen on "      \
+			    "(server)"),                                        \
+	PX_PROP_INT_SPEC("port", type, port, port_default, 0, 65535,           \
+			 "TCP port (server: 0 picks a free one, see "           \
+			 "bound-port)"),                                        \
+	PX_PROP_ENUM_SPEC("mode", type, mode, mode_default,                    \
+			  px_conn_mode_enums,                                   \
+			  "connect to the peer, or listen and let it connect"), \
+	PX_PROP_STAT_I64_SPEC("bound-port", PX_PROP_INT, type, bound_port,     \
+			      "the port a server listens on, known from "       \
+			      "PAUSED (useful with port=0)")
 
 /*
  * px_net_resolve - HOST (a numeric IPv4/IPv6 address or a name, NULL or ""

@@ -14,18 +14,10 @@ set -uo pipefail
 : "${PX_BUILD_DIR:?}"
 launch=$PX_BUILD_DIR/tools/px-launch
 tmp=$(mktemp -d)
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-expect() {
-	if [[ $2 == *"$3"* ]]; then pass "$1"; else fail "$1: no '$3' in: $2"; fi
-}
+# shellcheck source=lib_it.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_it.sh"
 
-if [[ -r /proc/sys/kernel/io_uring_disabled &&
-      $(cat /proc/sys/kernel/io_uring_disabled) != 0 ]]; then
-	echo "SKIP: io_uring is disabled on this kernel"
-	exit 77
-fi
+skip_without_uring
 
 nr=/proc/sys/vm/nr_hugepages
 old_nr=$(cat $nr 2>/dev/null || echo 0)
@@ -73,8 +65,7 @@ if [[ ${1:-} == huge ]]; then
 	[[ $(pages_of "$out" fakesrc0.pool) == 2m ]] &&
 		pass "memory=hugetlb on an element alone" ||
 		fail "memory=hugetlb on an element: $out"
-	((failures == 0)) || { echo "$failures failure(s)"; exit 1; }
-	exit 0
+	verdict "huge page"
 fi
 
 # ---- without reserved pages: fall back, or refuse --------------------------
@@ -207,5 +198,4 @@ out=$("$launch" --memory "file:$tmp/nope" $src ! fakesink 2>&1)
 expect "a missing directory is named with the pool" "$out" \
 	"cannot create pool fakesrc0.pool (1024 x 64 KiB = 64.0 MiB) in file $tmp/nope/"
 
-((failures == 0)) || { echo "$failures failure(s)"; exit 1; }
-echo "all memory checks passed"
+verdict memory

@@ -10,19 +10,10 @@ set -uo pipefail
 : "${PX_BUILD_DIR:?}" "${PX_SOURCE_DIR:?}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-# expect NAME TEXT NEEDLE: TEXT contains NEEDLE
-expect() {
-	if [[ $2 == *"$3"* ]]; then pass "$1"; else fail "$1: no '$3' in: $2"; fi
-}
+# shellcheck source=lib_it.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_it.sh"
 
-if [[ -r /proc/sys/kernel/io_uring_disabled &&
-      $(cat /proc/sys/kernel/io_uring_disabled) != 0 ]]; then
-	echo "SKIP: io_uring is disabled on this kernel"
-	exit 77
-fi
+skip_without_uring
 
 px=$tmp/px
 cmake --install "$PX_BUILD_DIR" --prefix "$px" >/dev/null || exit 1
@@ -126,5 +117,4 @@ rm "$tmp/bad/"*.so
 out=$(PX_PLUGIN_PATH=$path "$inspect" --plugins 2>&1)
 expect "no blacklist: the next run starts afresh" "$out" "1 plugin found, 0 not loaded"
 
-echo "$failures failure(s)"
-((failures == 0))
+verdict plugin

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: MIT
+/*
+ * netsrc.c - receives a stream of checked STRM frames (net_frame.h,
+ * docs/net.md) from netsink or any program that speaks the format: the
+ * 16-byte header first, then a DATA frame's 32-byte item header and its
+ * bytes in one receive, the bytes straight into a pool slot (no bounce
+ * buffer). Every header field is checked before use and every payload's
+ * CRC32C after it arrived; the first bad frame is an ERROR naming the peer
+ * and the frame's byte offset, and the connection is closed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "net_frame.h"
+#include "px_buf.h"
+#include "px_caps.h"
+#include "px_conn.h"
+#include "px_crc32c.h"
+#include "px_element.h"
+#include "px_error.h"
+#include "px_reactor.h"
+
+/* What the one receive in flight reads. */
+enum nsrc_phase {
+	PH_HEAD,  /* the next frame's 16-byte header */
+	PH_SLOT,  /* waiting for a slot for a DATA frame (no receive) */
+	PH_DATA,  /* a DATA frame's item header and bytes */
+	PH_OTHER, /* another frame's payload, into ctl */
+	PH_READY, /* a buffer or event to push */
+};
+
+struct netsrc {
+	/* properties */
+	char *host;
+	int64_t port;
+	int mode;
+	uint64_t max_frame;
+	int64_t pool_slots;
+	bool crc;
+	px_stat_i64 bound_port;
+	px_stat_u64 frames_received;
+
+	/* run state, reset by start() */
+	struct px_element *e;
+	struct px_reactor *r;
+	struct px_pad *src;
+	struct px_pool *pool;
+	struct px_conn conn;
+	struct px_op recv_op;
+	enum nsrc_phase phase;
+	uint8_t head[NET_HDR_SIZE];
+	uint8_t item[NET_DATA_HDR_SIZE];
+	uint8_t *ctl; /* NET_CTL_MAX bytes (malloc'ed) */
+	struct net_frame f;
+	struct px_buf buf; /* the slot received into */
+	struct iovec iov[2];
+	struct msghdr msg;
+	struct px_caps *caps; /* to push before the next buffer */
+	bool got_eos, failed, done, sender_crc;
+	uint64_t received; /* bytes of this connection */
+	uint64_t frame_at; /* byte offset of the current frame */
+	uint64_t seq;	   /* of the last DATA or EVENT frame */
+	uint64_t frames;   /* frames of any kind */
+};
+
+static const struct px_prop_spec netsrc_props[] = {
+	PX_CONN_PROP_SPECS(struct netsrc, 4954, PX_CONN_SERVER),
+	PX_PROP_SIZE_SPEC("max-frame-size", struct netsrc, max_frame,
+			  NET_MAX_FRAME_DEFAULT, 4096, 1u << 30,
+			  "largest frame accepted (a DATA frame is its 32-byte "
+			  "item header and the buffer; also the pool's slot size)"),
+	PX_PROP_INT_SPEC("pool-slots", struct netsrc, pool_slots, 0, 0, 65536,
+			 "buffers in the source's pool (0: 64 MiB worth, at "
+			 "least 8)"),
+	PX_PROP_BOOL_SPEC("crc", struct netsrc, crc, true,
+			  "check every frame's CRC32C (false: trust the link)"),
+	PX_PROP_STAT_U64_SPEC("frames-received", PX_PROP_UINT64, struct netsrc,
+			      frames_received, "frames of every kind received"),
+};
+
+static const struct px_pad_template netsrc_pads[] = {
+	{ "src", PX_PAD_SRC, PX_PAD_ALWAYS, "ANY" },
+};
+
+static void recv_done(struct px_op *op, int res, uint32_t flags);
+static void on_other(struct netsrc *s);
+
+/* The end of a stop, every op ended. */
+static void release_held(struct px_conn *c)
+{
+	struct netsrc *s = px_container_of(c, struct netsrc, conn);
+
+	px_buf_unref(&s->buf);
+	px_caps_unref(s->caps);
+	s->caps = NULL;
+	free(s->ctl);
+	s->ctl = NULL;
+}
+
+/* An ERROR naming the peer and the frame's byte offset; the connection
+ * closes (the peer sees it), the pipeline stops. */
+PX_PRINTF(3, 4)
+static void bad_frame(struct netsrc *s, int err, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	s->failed = true;
+	px_buf_unref(&s->buf);
+	if (s->conn.fd >= 0)
+		(void)shutdown(s->conn.fd, SHUT_RDWR);
+	px_element_error(s->e, err,
+			 "%s: frame %" PRIu64 " from %s at byte offset %" PRIu64
+			 ": %s; connection closed",
+			 px_element_name(s->e), s->frames + 1, s->conn.peer,
+			 s->frame_at, why);
+}
+
+static int netsrc_start(struct px_element *e)
+{
+	struct netsrc *s = px_element_priv(e);
+	uint32_t slots;
+	int rc;
+
+	s->e = e;
+	s->r = px_element_reactor(e);
+	s->src = px_element_pad(e, "src");
+	memset(&s->buf, 0, sizeof(s->buf));
+	px_op_init(&s->recv_op);
+	s->phase = PH_HEAD;
+	s->caps = NULL;
+	s->got_eos = s->failed = s->done = false;
+	s->sender_crc = true;
+	s->received = s->frame_at = s->seq = s->frames = 0;
+	px_stat_set(&s->frames_received, 0);
+	s->ctl = malloc(NET_CTL_MAX);
+	if (!s->ctl)
+		return -ENOMEM;
+	rc = px_conn_start(&s->conn, e, (enum px_conn_mode)s->mode, s->host,
+			   s->port, &s->recv_op, release_held);
+	if (rc < 0)
+		goto err;
+	px_stat_set(&s->bound_port, s->conn.bound_port);
+	slots = s->pool_slots ? (uint32_t)s->pool_slots :
+				(uint32_t)PX_MAX((64ull << 20) / s->max_frame,
+						 8);
+	rc = px_element_pool_create(e, (uint32_t)s->max_frame, slots,
+				    &s->pool);
+	if (rc < 0) {
+		px_conn_close(&s->conn);
+		goto err;
+	}
+	return 0;
+err:
+	free(s->ctl);
+	s->ctl = NULL;
+	return rc;
+}
+
+static int recv_head(struct netsrc *s)
+{
+	s->frame_at = s->received;
+	s->phase = PH_HEAD;
+	return px_io_recv(s->r, &s->recv_op, s->conn.fd, s->head,
+			  NET_HDR_SIZE, MSG_WAITALL, recv_done);
+}
+
+/* The DATA frame's item header and bytes, the bytes into the slot. */
+static int recv_data(struct netsrc *s)
+{
+	s->iov[0] = (struct iovec){ s->item, NET_DATA_HDR_SIZE };
+	s->iov[1] = (struct iovec){ px_buf_data(&s->buf), s->buf.length };
+	memset(&s->msg, 0, sizeof(s->msg));
+	s->msg.msg_iov = s->iov;
+	s->msg.msg_iovlen = s->buf.length ? 2 : 1;
+	s->phase = PH_DATA;
+	return px_io_recvmsg(s->r, &s->recv_op, s->conn.fd, &s->msg,
+			     MSG_WAITALL, recv_done);
+}
+
+static bool crc_ok(struct netsrc *s, uint32_t got)
+{
+	if (!s->crc || !s->sender_crc || got == s->f.crc)
+		return true;
+	bad_frame(s, -EBADMSG,
+		  "CRC32C 0x%08x in the header, 0x%08x over the %u payload "
+		  "bytes",
+		  s->f.crc, got, s->f.length);
+	return false;
+}
+
+static bool seq_ok(struct netsrc *s, uint64_t seq)
+{
+	if (seq == s->seq + 1) {
+		s->seq = seq;
+		return true;
+	}
+	bad_frame(s, -EPROTO, "seq %" PRIu64 " after %" PRIu64 " (%s)", seq,
+		  s->seq, seq <= s->seq ? "a repeat" : "frames lost");
+	return false;
+}
+
+/* A header arrived: check it and start reading what follows. */
+static void on_head(struct netsrc *s)
+{
+	char why[160];
+
+	if (net_hdr_check(s->head, (uint32_t)s->max_frame, &s->f, why,
+			  sizeof(why))) {
+		bad_frame(s, -EPROTO, "%s", why);
+		return;
+	}
+	if (s->f.kind == NET_DATA) {
+		s->phase = PH_SLOT; /* work() finds a slot */
+		px_element_schedule(s->e);
+		return;
+	}
+	s->phase = PH_OTHER;
+	if (!s->f.length) {
+		s->frames++;
+		px_stat_add(&s->frames_received, 1);
+		on_other(s);
+		if (!s->failed)
+			px_element_schedule(s->e);
+		return;
+	}
+	if (px_io_recv(s->r, &s->recv_op, s->conn.fd, s->ctl, s->f.length,
+		       MSG_WAITALL, recv_done) < 0)
+		bad_frame(s, -EIO, "cannot receive its payload");
+}
+
+static void on_data(struct netsrc *s)
+{
+	struct net_data d;
+	uint32_t crc = 0;
+
+	if (s->crc && s->sender_crc)
+		crc = px_crc32c(px_crc32c(0, s->item, NET_DATA_HDR_SIZE),
+				px_buf_data(&s->buf), s->buf.length);
+	if (!crc_ok(s, crc))
+		return;
+	net_data_get(s->item, &d);
+	if (!seq_ok(s, d.seq))
+		return;
+	s->buf.seq = d.seq;
+	s->buf.pts = d.pts;
+	s->buf.duration = d.duration;
+	s->buf.flags = (uint16_t)d.flags;
+	s->buf.stream_offset = PX_OFFSET_NONE;
+	s->phase = PH_READY;
+}
+
+/* A frame other than DATA, its payload in ctl. */
+static void on_other(struct netsrc *s)
+{
+	const uint8_t *p = s->ctl;
+	struct net_hello h = { 0 };
+	char why[160];
+
+	if (s->f.kind == NET_HELLO) {
+		/* Whether the sender computes CRCs is in the HELLO itself:
+		 * read the flag first, then check. */
+		if (net_hello_get(p, s->f.length, &h, why, sizeof(why))) {
+			bad_frame(s, -EPROTO, "%s", why);
+			return;
+		}
+		s->sender_crc = !(h.flags & NET_HELLO_NO_CRC);
+	}
+	if (!crc_ok(s, s->crc && s->sender_crc ?
+			       px_crc32c(0, p, s->f.length) :
+			       0))
+		return;
+	if (s->f.kind == NET_HELLO && h.caps_len) {
+		char text[NET_CTL_MAX];
+		struct px_caps *caps;
+
+		memcpy(text, h.caps, h.caps_len);
+		text[h.caps_len] = '\0';
+		if (px_caps_parse(text, &caps, NULL) == 0) {
+			px_caps_unref(s->caps);
+			s->caps = caps;
+		}
+	} else if (s->f.kind == NET_EVENT) {
+		uint16_t type, size = 0;
+
+		if (s->f.length >= NET_EVENT_HDR_SIZE)
+			size = net_get16(p + 10);
+		if (s->f.length < NET_EVENT_HDR_SIZE ||
+		    size != s->f.length - NET_EVENT_HDR_SIZE) {
+			bad_frame(s, -EPROTO,
+				  "EVENT frame of %u bytes whose data size "
+				  "does not match",
+				  s->f.length);
+			return;
+		}
+		if (!seq_ok(s, net_get64(p)))
+			return;
+		type = net_get16(p + 8);
+		if (type == PX_EVENT_EOS) {
+			s->got_eos = true;
+		} else if (type == PX_EVENT_CAPS && size) {
+			char text[NET_CTL_MAX];
+			struct px_caps *caps;
+
+			memcpy(text, p + NET_EVENT_HDR_SIZE, size);
+			text[size] = '\0';
+			if (px_caps_parse(text, &caps, NULL) == 0) {
+				px_caps_unref(s->caps);
+				s->caps = caps;
+			}
+		}
+	}
+	/* ACK and kinds this version does not know: skipped. */
+	s->phase = PH_HEAD;
+}
+
+static void recv_done(struct px_op *op, int res, uint32_t flags)
+{
+	struct netsrc *s = px_container_of(op, struct netsrc, recv_op);
+	uint32_t want;
+
+	(void)flags;
+	if (px_conn_op_ended(&s->conn))
+		return;
+	if (res > 0)
+		s->received += (uint64_t)res;
+	want = s->phase == PH_HEAD ? NET_HDR_SIZE :
+	       s->phase == PH_DATA ? NET_DATA_HDR_SIZE + s->buf.length :
+				     s->f.length;
+	if (res < 0 && res != -ECANCELED) {
+		bad_frame(s, res, "receive failed: %s", px_strerror(res));
+		return;
+	}
+	if (res == 0 && s->phase == PH_HEAD) {
+		bad_frame(s, -EPIPE, "the peer closed the connection before "
+				     "EOS");
+		return;
+	} else if (res >= 0 && (uint32_t)res < want) {
+		bad_frame(s, -EPIPE,
+			  "the peer closed the connection %u bytes into a "
+			  "%u-byte %s",
+			  (unsigned)res, want,
+			  s->phase == PH_HEAD ? "header" : "payload");
+		return;
+	} else if (s->phase == PH_HEAD) {
+		on_head(s);
+		return;
+	} else {
+		s->frames++;
+		px_stat_add(&s->frames_received, 1);
+		if (s->phase == PH_DATA)
+			on_data(s);
+		else
+			on_other(s);
+	}
+	if (!s->failed)
+		px_element_schedule(s->e);
+}
+
+static void fail_recv(struct netsrc *s, int rc)
+{
+	s->failed = true;
+	px_element_error(s->e, rc, "%s: cannot receive from %s: %s",
+			 px_element_name(s->e), s->conn.peer, px_strerror(rc));
+}
+
+static void netsrc_work(struct px_element *e)
+{
+	struct netsrc *s = px_element_priv(e);
+	struct px_item it;
+	enum px_flow f;
+	int rc;
+
+	if (s->conn.stopping || s->failed || s->done ||
+	    px_op_busy(&s->recv_op))
+		return;
+	rc = px_conn_arm(&s->conn);
+	if (rc < 0) {
+		s->failed = true;
+		return;
+	}
+	if (!rc)
+		return; /* the connection schedules us once connected */
+	if (s->caps) {
+		rc = px_pad_push_caps(s->src, s->caps);
+		if (rc < 0) {
+			s->failed = true;
+			px_element_error(e, rc,
+					 "%s: the caps %s sends do not fit "
+					 "the link downstream",
+					 px_element_name(e), s->conn.peer);
+			return;
+		}
+		px_caps_unref(s->caps);
+		s->caps = NULL;
+	}
+	if (s->phase == PH_READY) {
+		px_item_from_buf(&it, &s->buf);
+		f = px_pad_push(s->src, &it);
+		if (f == PX_FLOW_BUSY)
+			return; /* scheduled when the link drains */
+		memset(&s->buf, 0, sizeof(s->buf));
+		s->phase = PH_HEAD;
+		if (f != PX_FLOW_OK) {
+			s->done = true; /* downstream takes no more */
+			return;
+		}
+	}
+	if (s->phase == PH_SLOT) {
+		uint32_t len = s->f.length - NET_DATA_HDR_SIZE;
+
+		rc = px_element_buf_alloc(e, s->pool, len, &s->buf);
+		if (rc == -ENOBUFS)
+			return; /* scheduled when a slot returns */
+		if (rc < 0 || (rc = recv_data(s)) < 0) {
+			px_buf_unref(&s->buf);
+			fail_recv(s, rc);
+		}
+		return;
+	}
+	if (s->got_eos || px_element_eos_requested(e)) {
+		/* The stream's end: nothing is read after it. */
+		s->done = px_element_push_eos(e) != PX_FLOW_BUSY;
+		return;
+	}
+	rc = recv_head(s);
+	if (rc < 0)
+		fail_recv(s, rc);
+}
+
+static int netsrc_stop(struct px_element *e)
+{
+	struct netsrc *s = px_element_priv(e);
+
+	return px_conn_stop(&s->conn);
+}
+
+const struct px_element_class px__netsrc_class = {
+	.name = "netsrc",
+	.description = "Receives buffers and events from another host in "
+		       "checked STRM frames (docs/net.md)",
+	.priv_size = sizeof(struct netsrc),
+	.pads = netsrc_pads,
+	.n_pads = PX_ARRAY_SIZE(netsrc_pads),
+	.props = netsrc_props,
+	.n_props = PX_ARRAY_SIZE(netsrc_props),
+	.start = netsrc_start,
+	.work = netsrc_work,
+	.stop = netsrc_stop,
+};

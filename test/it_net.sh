@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# netsink and netsrc on loopback: a file crosses byte-identical between two
+# px-launch processes, and to and from a foreign peer written only from
+# docs/net.md's table (test/net_peer.py: DATA, EOS and CRC32C); a frame of
+# a kind it does not know is skipped; corrupt, truncated, oversized,
+# wrong-version and wrong-magic frames end the run with exit 1 and a
+# sentence naming the peer and the frame's byte offset. Ports are free ones
+# picked by the kernel (port=0); every wait reads a line the other side
+# prints, never a sleep.
+set -uo pipefail
+: "${PX_BUILD_DIR:?}" "${PX_SOURCE_DIR:?}"
+launch=$PX_BUILD_DIR/tools/px-launch
+peer="/usr/bin/python3 $PX_SOURCE_DIR/test/net_peer.py"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null' EXIT
+# shellcheck source=lib_it.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_it.sh"
+
+skip_without_uring
+[[ -x /usr/bin/python3 ]] || { echo "FAIL: /usr/bin/python3 is missing"; exit 1; }
+
+head -c $((2 * 1024 * 1024 + 7)) /dev/urandom >"$tmp/in.bin"
+
+# Start "px-launch -v ... netsrc port=0 ..." in the background; sets
+# SRC_PID and SRC_PORT once it listens. Its stderr goes on to $tmp/src.err.
+start_src() {
+	rm -f "$tmp/src.fifo"
+	mkfifo "$tmp/src.fifo"
+	"$launch" -v "$@" 2>"$tmp/src.fifo" &
+	SRC_PID=$!
+	exec 5<"$tmp/src.fifo"
+	SRC_PORT=
+	while read -r line <&5; do
+		echo "$line" >>"$tmp/src.log"
+		if [[ $line == *"listening on 127.0.0.1:"* ]]; then
+			SRC_PORT=${line##*:}
+			break
+		fi
+	done
+	cat <&5 >"$tmp/src.err" &
+}
+finish_src() {
+	wait "$SRC_PID"
+	SRC_RC=$?
+	exec 5<&-
+	wait 2>/dev/null
+	SRC_ERR=$(cat "$tmp/src.err")
+}
+
+# ---- Parallax to Parallax ------------------------------------------------------
+start_src netsrc port=0 ! filesink location="$tmp/px.bin"
+out=$("$launch" filesrc location="$tmp/in.bin" ! netsink port="$SRC_PORT" 2>&1)
+[[ $? == 0 ]] && pass "netsink ends at EOS" || fail "netsink: $out"
+finish_src
+[[ $SRC_RC == 0 ]] && pass "netsrc ends at EOS" || fail "netsrc exit $SRC_RC: $SRC_ERR"
+cmp -s "$tmp/in.bin" "$tmp/px.bin" && pass "the file crosses byte-identical" ||
+	fail "px.bin differs"
+
+# ---- a foreign sender ------------------------------------------------------------
+start_src netsrc port=0 ! filesink location="$tmp/foreign.bin"
+$peer send "$SRC_PORT" "$tmp/in.bin" --block 50000 --unknown 3 >"$tmp/peer.out"
+finish_src
+[[ $SRC_RC == 0 ]] && pass "netsrc takes a foreign sender's DATA and EOS" ||
+	fail "foreign sender: exit $SRC_RC: $SRC_ERR"
+cmp -s "$tmp/in.bin" "$tmp/foreign.bin" &&
+	pass "its bytes arrive identical (a kind-7 frame skipped)" ||
+	fail "foreign.bin differs"
+
+# ---- a foreign receiver ----------------------------------------------------------
+rm -f "$tmp/peer.fifo"
+mkfifo "$tmp/peer.fifo"
+$peer recv "$tmp/to_foreign.bin" >"$tmp/peer.fifo" &
+peer_pid=$!
+exec 6<"$tmp/peer.fifo"
+read -r word port <&6
+out=$("$launch" filesrc location="$tmp/in.bin" blocksize=65536 ! netsink port="$port" 2>&1)
+[[ $? == 0 ]] && pass "netsink sends to a foreign receiver" || fail "netsink: $out"
+read -r word frames <&6
+wait $peer_pid
+prc=$?
+exec 6<&-
+[[ $prc == 0 ]] && pass "the foreign receiver checked every CRC ($frames frames: HELLO, DATA, EOS)" ||
+	fail "foreign receiver exit $prc"
+cmp -s "$tmp/in.bin" "$tmp/to_foreign.bin" && pass "and wrote the file identical" ||
+	fail "to_foreign.bin differs"
+
+# ---- bad frames: exit 1, the peer and the byte offset ----------------------------
+bad() { # NAME FAULT NEEDLE
+	start_src netsrc port=0 ! fakesink
+	$peer send "$SRC_PORT" "$tmp/in.bin" --block 50000 --fault "$2" \
+		>"$tmp/peer.out" 2>/dev/null
+	finish_src
+	local off
+	off=$(sed -n 's/^offset //p' "$tmp/peer.out")
+	[[ $SRC_RC == 1 ]] && pass "$1: exit 1" || fail "$1: exit $SRC_RC: $SRC_ERR"
+	expect "$1: names the peer and the offset" "$SRC_ERR" \
+		"from 127.0.0.1:"
+	expect "$1: at the frame's byte offset ($off)" "$SRC_ERR" \
+		"at byte offset $off: "
+	expect "$1: says what is wrong" "$SRC_ERR" "$3"
+}
+bad "a corrupt payload" crc:3 "CRC32C 0x"
+bad "a truncated frame" truncate:4 "the peer closed the connection"
+bad "an oversized frame" oversize:2 "over max-frame-size 16777216"
+bad "a wrong version" version:2 "version 2, not 1"
+bad "a wrong magic" magic:5 "bad magic 58 54 52 4d"
+
+verdict net
