@@ -44,6 +44,8 @@ static const struct scenario {
 	 "file reads and the chain with pools in 4 KiB, THP and 2 MiB pages"},
 	{"tcp", bench_scen_tcp, NULL,
 	 "tcpsink -> tcpsrc over loopback vs iperf3 and GStreamer"},
+	{"net", bench_scen_net, NULL,
+	 "netsink -> netsrc over loopback vs iperf3 and GStreamer GDP"},
 	{"ipc", bench_scen_ipc, NULL,
 	 "ipcsink -> ipcsrc across processes vs GStreamer shm; latency "
 	 "against the machine's floors; kill-to-reclaim"},

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * scen_tcp.c - the tcp scenario: GB/s from a sender to a receiver over
- * loopback (127.0.0.1 only, bounded runs): px-launch tcpsink -> tcpsrc,
- * iperf3 (-l 64K), and GStreamer tcpclientsink -> tcpserversrc, 64 KiB
- * buffers for all.
+ * scen_tcp.c - GB/s from a sender to a receiver over loopback (127.0.0.1
+ * only, bounded runs), the same buffer size for every implementation:
+ *
+ *   tcp: px-launch tcpsink -> tcpsrc, iperf3 (-l 64K), and GStreamer
+ *        tcpclientsink -> tcpserversrc, 64 KiB buffers;
+ *   net: px-launch netsink -> netsrc (STRM frames, CRC on and off) at
+ *        64 KiB and 1 MiB, iperf3 with the same write size, and GStreamer
+ *        gdppay ! tcpclientsink -> tcpserversrc ! gdpdepay (its framed
+ *        stream, CRC on).
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,13 +19,75 @@
 
 /* A hung run fails after this long (--quick: 30 s, so CI fails fast). */
 #define TIMEOUT_S (run->quick ? 30.0 : 120.0)
-#define BUF_SIZE  65536
 
 struct tcp_arg {
 	const struct bench_ctx *ctx;
 	uint64_t n;	  /* buffers */
+	uint32_t size;	  /* bytes per buffer (and iperf3 -l) */
 	unsigned seconds; /* iperf3 -t */
+	bool net;	  /* netsink/netsrc and GDP, else tcpsink/tcpsrc */
+	bool crc;	  /* net: CRC32C on */
 };
+
+enum line { PX_RX, PX_TX, GST_RX, GST_TX };
+
+/* The launch line WHICH of A for PORT (0 in footnotes: "P"). */
+static void line_of(const struct tcp_arg *a, enum line which, int port,
+		    char *out, size_t len)
+{
+	char p[16], n[24];
+
+	if (port)
+		bench_snprintf(p, sizeof(p), "%d", port);
+	else
+		bench_snprintf(p, sizeof(p), "P");
+	bench_snprintf(n, sizeof(n), "%llu", (unsigned long long)a->n);
+	switch (which) {
+	case PX_RX:
+		if (a->net)
+			bench_snprintf(out, len,
+				       "netsrc host=127.0.0.1 port=%s%s ! "
+				       "fakesink",
+				       p, a->crc ? "" : " crc=false");
+		else
+			bench_snprintf(out, len,
+				       "tcpsrc mode=server host=127.0.0.1 "
+				       "port=%s blocksize=%u ! fakesink",
+				       p, a->size);
+		break;
+	case PX_TX:
+		bench_snprintf(out, len,
+			       "fakesrc num-buffers=%s size=%u filltype=nothing "
+			       "! %s host=127.0.0.1 port=%s%s",
+			       n, a->size, a->net ? "netsink" : "tcpsink", p,
+			       a->net && !a->crc ? " crc=false" : "");
+		break;
+	case GST_RX:
+		if (a->net)
+			bench_snprintf(out, len,
+				       "tcpserversrc host=127.0.0.1 port=%s ! "
+				       "gdpdepay ! fakesink sync=false",
+				       p);
+		else
+			bench_snprintf(out, len,
+				       "tcpserversrc host=127.0.0.1 port=%s "
+				       "blocksize=%u ! fakesink sync=false",
+				       p, a->size);
+		break;
+	case GST_TX:
+		bench_snprintf(out, len,
+			       "fakesrc num-buffers=%s sizetype=fixed sizemax=%u "
+			       "filltype=nothing ! %stcpclientsink "
+			       "host=127.0.0.1 port=%s",
+			       n, a->size,
+			       /* gdppay needs caps to put in its stream */
+			       a->net ? "application/x-px-bench ! gdppay "
+					"crc-payload=true ! " :
+					"",
+			       p);
+		break;
+	}
+}
 
 /* Start the receiver, wait until it listens, run the sender, reap both. */
 static int run_px(struct bench_run *run)
@@ -37,14 +104,8 @@ static int run_px(struct bench_run *run)
 		       a->ctx->tmpdir);
 	bench_snprintf(tx_stats, sizeof(tx_stats), "%s/px-tcp-tx.json",
 		       a->ctx->tmpdir);
-	bench_snprintf(rx, sizeof(rx),
-		       "tcpsrc mode=server host=127.0.0.1 port=%d blocksize=%u "
-		       "! fakesink",
-		       port, BUF_SIZE);
-	bench_snprintf(tx, sizeof(tx),
-		       "fakesrc num-buffers=%llu size=%u filltype=nothing ! "
-		       "tcpsink host=127.0.0.1 port=%d",
-		       (unsigned long long)a->n, BUF_SIZE, port);
+	line_of(a, PX_RX, port, rx, sizeof(rx));
+	line_of(a, PX_TX, port, tx, sizeof(tx));
 	rc = bench_px_launch_start(a->ctx, rx, rx_stats, &prx, run);
 	if (rc)
 		return rc;
@@ -77,14 +138,14 @@ static int run_px(struct bench_run *run)
 	if (rc != BENCH_OK)
 		return rc < 0 ? rc : -EIO; /* the sender ran: a receiver failure
 					      is a failure */
-	if (srx.sink_bytes != a->n * BUF_SIZE) {
+	if (srx.sink_bytes != a->n * a->size) {
 		bench_snprintf(run->why, sizeof(run->why),
 			       "receiver's fakesink got %llu bytes of %llu",
 			       (unsigned long long)srx.sink_bytes,
-			       (unsigned long long)(a->n * BUF_SIZE));
+			       (unsigned long long)(a->n * a->size));
 		return -EIO;
 	}
-	run->v[0] = (double)a->n * BUF_SIZE / s.seconds / 1e9;
+	run->v[0] = (double)a->n * a->size / s.seconds / 1e9;
 	return 0;
 }
 
@@ -98,15 +159,8 @@ static int run_gst(struct bench_run *run)
 
 	if (port < 0)
 		return port;
-	bench_snprintf(rx, sizeof(rx),
-		       "tcpserversrc host=127.0.0.1 port=%d blocksize=%u ! "
-		       "fakesink sync=false",
-		       port, BUF_SIZE);
-	bench_snprintf(tx, sizeof(tx),
-		       "fakesrc num-buffers=%llu sizetype=fixed sizemax=%u "
-		       "filltype=nothing ! "
-		       "tcpclientsink host=127.0.0.1 port=%d",
-		       (unsigned long long)a->n, BUF_SIZE, port);
+	line_of(a, GST_RX, port, rx, sizeof(rx));
+	line_of(a, GST_TX, port, tx, sizeof(tx));
 	rc = bench_gst_start(rx, &prx, run);
 	if (rc)
 		return rc;
@@ -137,14 +191,14 @@ static int run_gst(struct bench_run *run)
 	rc = bench_gst_finish(&prx, 30, &srx, run);
 	if (rc != BENCH_OK)
 		return rc;
-	run->v[0] = (double)a->n * BUF_SIZE / s / 1e9;
+	run->v[0] = (double)a->n * a->size / s / 1e9;
 	return 0;
 }
 
 static int run_iperf(struct bench_run *run)
 {
 	struct tcp_arg *a = run->arg;
-	char exe[PATH_MAX], port_s[16], t_s[16];
+	char exe[PATH_MAX], port_s[16], t_s[16], len_s[16];
 	struct bench_proc srv;
 	struct bench_proc_result pr, ps;
 	const char *sum;
@@ -160,6 +214,7 @@ static int run_iperf(struct bench_run *run)
 		return port;
 	bench_snprintf(port_s, sizeof(port_s), "%d", port);
 	bench_snprintf(t_s, sizeof(t_s), "%u", a->seconds);
+	bench_snprintf(len_s, sizeof(len_s), "%uK", a->size >> 10);
 	{
 		char *sargv[] = {exe,	      "-s", "-1",   "-B",
 				 "127.0.0.1", "-p", port_s, NULL};
@@ -178,7 +233,7 @@ static int run_iperf(struct bench_run *run)
 	}
 	{
 		char *cargv[] = {exe, "-c", "127.0.0.1", "-p", port_s, "-t",
-				 t_s, "-l", "64K",	 "-J", NULL};
+				 t_s, "-l", len_s,	 "-J", NULL};
 
 		rc = bench_proc_run(cargv, a->seconds + 30.0, &pr);
 	}
@@ -205,45 +260,82 @@ static int run_iperf(struct bench_run *run)
 	return 0;
 }
 
-int bench_scen_tcp(struct bench_ctx *ctx)
+/* A footnote: the receiver's and the sender's line, as run. */
+static void what_of(char *out, size_t len, const char *prefix,
+		    const struct tcp_arg *a, enum line rx, const char *suffix)
 {
-	static struct tcp_arg a;
-	char what_px[512], what_gst[512], what_iperf[256];
+	char r[300], t[300];
+
+	line_of(a, rx, 0, r, sizeof(r));
+	line_of(a, rx + 1, 0, t, sizeof(t));
+	bench_snprintf(out, len, "%s %s, then %s %s (%s)", prefix, r, prefix,
+		       t, suffix);
+}
+
+/* Run one case: Parallax (NAME's lines), iperf3, GStreamer. */
+static int tcp_case(struct bench_ctx *ctx, struct tcp_arg *a,
+		    const char *scenario, const char *variant)
+{
+	static char what_px[700], what_gst[700], what_iperf[300];
 	struct bench_case c = {
-		.scenario = "tcp",
-		.variant = "64KiB loopback",
+		.scenario = scenario,
+		.variant = variant,
 		.nmetrics = 1,
 		.metric = {{"throughput", "GB/s", false}},
 		.nimpls = 3,
 	};
 
-	a.ctx = ctx;
-	a.n = ctx->quick ? 1024 : 32768;
-	a.seconds = ctx->quick ? 1 : 3;
-	bench_snprintf(
-		what_px, sizeof(what_px),
-		"px-launch tcpsrc mode=server host=127.0.0.1 port=P "
-		"blocksize=65536 ! fakesink, then px-launch "
-		"fakesrc num-buffers=%llu size=65536 filltype=nothing ! "
-		"tcpsink "
-		"host=127.0.0.1 port=P (GB/s = bytes / sender's stats seconds)",
-		(unsigned long long)a.n);
-	bench_snprintf(what_gst, sizeof(what_gst),
-		       "gst-launch-1.0 tcpserversrc host=127.0.0.1 port=P "
-		       "blocksize=65536 ! fakesink sync=false, then "
-		       "gst-launch-1.0 fakesrc num-buffers=%llu sizetype=fixed "
-		       "sizemax=65536 "
-		       "filltype=nothing ! tcpclientsink host=127.0.0.1 port=P "
-		       "(GB/s = bytes / sender's "
-		       "\"Execution ended after\")",
-		       (unsigned long long)a.n);
+	what_of(what_px, sizeof(what_px), "px-launch", a, PX_RX,
+		"P a free port; GB/s = bytes / sender's stats seconds");
+	what_of(what_gst, sizeof(what_gst), "gst-launch-1.0", a, GST_RX,
+		"GB/s = bytes / sender's \"Execution ended after\"");
 	bench_snprintf(what_iperf, sizeof(what_iperf),
 		       "iperf3 -s -1 -B 127.0.0.1 -p P, then iperf3 -c "
-		       "127.0.0.1 -p P -t %u -l 64K -J "
+		       "127.0.0.1 -p P -t %u -l %uK -J "
 		       "(sum_received bits_per_second)",
-		       a.seconds);
-	c.impl[0] = (struct bench_impl){"parallax", run_px, &a, what_px};
-	c.impl[1] = (struct bench_impl){"iperf3", run_iperf, &a, what_iperf};
-	c.impl[2] = (struct bench_impl){"gstreamer", run_gst, &a, what_gst};
+		       a->seconds, a->size >> 10);
+	c.impl[0] = (struct bench_impl){"parallax", run_px, a, what_px};
+	c.impl[1] = (struct bench_impl){"iperf3", run_iperf, a, what_iperf};
+	c.impl[2] = (struct bench_impl){"gstreamer", run_gst, a, what_gst};
 	return bench_case_run(ctx, &c);
+}
+
+int bench_scen_tcp(struct bench_ctx *ctx)
+{
+	static struct tcp_arg a;
+
+	a = (struct tcp_arg){
+		.ctx = ctx,
+		.n = ctx->quick ? 1024 : 32768,
+		.size = 65536,
+		.seconds = ctx->quick ? 1 : 3,
+	};
+	return tcp_case(ctx, &a, "tcp", "64KiB loopback");
+}
+
+int bench_scen_net(struct bench_ctx *ctx)
+{
+	static const uint32_t sizes[] = {65536, 1u << 20};
+	static const char *const names[2][2] = {
+		{"64KiB no CRC", "64KiB CRC"}, {"1MiB no CRC", "1MiB CRC"}};
+	static struct tcp_arg a;
+	/* --quick: enough that connection setup is not the measure */
+	uint64_t bytes = ctx->quick ? 256ull << 20 : 2ull << 30;
+	int rc = 0;
+
+	for (unsigned i = 0; i < 2 && rc == 0; i++)
+		for (int k = 0; k < 2 && rc == 0; k++) {
+			bool crc = k == 0; /* CRC on first: the default */
+
+			a = (struct tcp_arg){
+				.ctx = ctx,
+				.n = bytes / sizes[i],
+				.size = sizes[i],
+				.seconds = ctx->quick ? 1 : 3,
+				.net = true,
+				.crc = crc,
+			};
+			rc = tcp_case(ctx, &a, "net", names[i][crc]);
+		}
+	return rc;
 }

@@ -8,6 +8,9 @@ pkg_check_modules(LIBURING REQUIRED IMPORTED_TARGET liburing>=2.3)
 pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc)
 pkg_check_modules(LIBNUMA IMPORTED_TARGET numa)
 pkg_check_modules(LIBBPF IMPORTED_TARGET libbpf)
+# ISA-L's crc32_iscsi: CRC32C at ~50 GB/s here against ~9 GB/s for the
+# plain SSE4.2 loop (engine/crc32c.c has the figures); optional.
+pkg_check_modules(LIBISAL IMPORTED_TARGET libisal)
 
 add_library(px_deps INTERFACE)
 target_link_libraries(px_deps INTERFACE PkgConfig::LIBURING PkgConfig::HWLOC
@@ -17,6 +20,11 @@ if(LIBNUMA_FOUND)
   target_link_libraries(px_deps INTERFACE PkgConfig::LIBNUMA)
   target_compile_definitions(px_deps INTERFACE PX_HAVE_LIBNUMA=1)
   string(APPEND PX_PC_REQUIRES ", numa")
+endif()
+if(LIBISAL_FOUND)
+  target_link_libraries(px_deps INTERFACE PkgConfig::LIBISAL)
+  target_compile_definitions(px_deps INTERFACE PX_HAVE_ISAL=1)
+  string(APPEND PX_PC_REQUIRES ", libisal")
 endif()
 if(LIBBPF_FOUND)
   target_compile_definitions(px_deps INTERFACE PX_HAVE_LIBBPF=1)

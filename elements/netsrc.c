@@ -145,20 +145,20 @@ static int netsrc_start(struct px_element *e)
 	s->ctl = malloc(NET_CTL_MAX);
 	if (!s->ctl)
 		return -ENOMEM;
-	rc = px_conn_start(&s->conn, e, (enum px_conn_mode)s->mode, s->host,
-			   s->port, &s->recv_op, release_held);
-	if (rc < 0)
-		goto err;
-	px_stat_set(&s->bound_port, s->conn.bound_port);
+	/* The pool first: a sender that connects as soon as we listen must
+	 * not wait for a large pool to be made and registered. */
 	slots = s->pool_slots ? (uint32_t)s->pool_slots :
 				(uint32_t)PX_MAX((64ull << 20) / s->max_frame,
 						 8);
 	rc = px_element_pool_create(e, (uint32_t)s->max_frame, slots,
 				    &s->pool);
-	if (rc < 0) {
-		px_conn_close(&s->conn);
+	if (rc < 0)
 		goto err;
-	}
+	rc = px_conn_start(&s->conn, e, (enum px_conn_mode)s->mode, s->host,
+			   s->port, &s->recv_op, release_held);
+	if (rc < 0)
+		goto err;
+	px_stat_set(&s->bound_port, s->conn.bound_port);
 	return 0;
 err:
 	free(s->ctl);
