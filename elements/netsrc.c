@@ -7,6 +7,14 @@
  * buffer). Every header field is checked before use and every payload's
  * CRC32C after it arrived; the first bad frame is an ERROR naming the peer
  * and the frame's byte offset, and the connection is closed.
+ *
+ * Resume. netsrc greets every connection with a HELLO saying the stream it
+ * follows and the last seq it delivered downstream, and acknowledges
+ * (ACK) what it delivered at least every NSRC_ACK_FRAMES frames and every
+ * quarter of the sender's retain-bytes. When a sender that can resume
+ * loses the connection, the link waits for it again (net_link.h); frames
+ * it sends again that were delivered already are dropped by seq, so
+ * downstream sees no loss, no repeat, no reordering.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,7 +28,7 @@
 #include "net_frame.h"
 #include "px_buf.h"
 #include "px_caps.h"
-#include "px_conn.h"
+#include "net_link.h"
 #include "px_crc32c.h"
 #include "px_element.h"
 #include "px_error.h"
@@ -43,16 +51,18 @@ struct netsrc {
 	uint64_t max_frame;
 	int64_t pool_slots;
 	bool crc;
+	int64_t reconnect_timeout;
 	px_stat_i64 bound_port;
 	px_stat_u64 frames_received;
+	px_stat_u64 repeats;
 
 	/* run state, reset by start() */
 	struct px_element *e;
 	struct px_reactor *r;
 	struct px_pad *src;
 	struct px_pool *pool;
-	struct px_conn conn;
-	struct px_op recv_op;
+	struct net_link link;
+	struct px_op recv_op, send_op;
 	enum nsrc_phase phase;
 	uint8_t head[NET_HDR_SIZE];
 	uint8_t item[NET_DATA_HDR_SIZE];
@@ -63,11 +73,22 @@ struct netsrc {
 	struct msghdr msg;
 	struct px_caps *caps; /* to push before the next buffer */
 	bool got_eos, failed, done, sender_crc;
+	bool resume;	   /* the sender keeps frames for a resend */
 	uint64_t received; /* bytes of this connection */
 	uint64_t frame_at; /* byte offset of the current frame */
-	uint64_t seq;	   /* of the last DATA or EVENT frame */
+	uint64_t seq;	   /* of the last DATA or EVENT frame accepted */
 	uint64_t frames;   /* frames of any kind */
+	uint64_t stream_id; /* the sender's, from its HELLO */
+	uint64_t retain;    /* the sender's retain bytes */
+	/* Acknowledgement: the last seq delivered, and what went since. */
+	uint64_t delivered, acked, ack_bytes;
+	unsigned ack_frames;
+	bool hello_due, ack_due;
+	uint8_t tx[NET_HDR_SIZE + NET_HELLO_FIXED];
 };
+
+/* ACK at least this often (the sender keeps at most 4096 frames). */
+#define NSRC_ACK_FRAMES 256
 
 static const struct px_prop_spec netsrc_props[] = {
 	PX_CONN_PROP_SPECS(struct netsrc, 4954, PX_CONN_SERVER),
@@ -80,8 +101,15 @@ static const struct px_prop_spec netsrc_props[] = {
 			 "least 8)"),
 	PX_PROP_BOOL_SPEC("crc", struct netsrc, crc, true,
 			  "check every frame's CRC32C (false: trust the link)"),
+	PX_PROP_DURATION_SPEC("reconnect-timeout", struct netsrc,
+			      reconnect_timeout, 30000000000ll, 0, INT64_MAX,
+			      "how long a sender that can resume may take to "
+			      "come back before it is an error"),
 	PX_PROP_STAT_U64_SPEC("frames-received", PX_PROP_UINT64, struct netsrc,
 			      frames_received, "frames of every kind received"),
+	PX_PROP_STAT_U64_SPEC("repeats", PX_PROP_UINT64, struct netsrc, repeats,
+			      "frames sent again after a reconnection that "
+			      "were delivered already (dropped)"),
 };
 
 static const struct px_pad_template netsrc_pads[] = {
@@ -89,12 +117,13 @@ static const struct px_pad_template netsrc_pads[] = {
 };
 
 static void recv_done(struct px_op *op, int res, uint32_t flags);
+static void send_done(struct px_op *op, int res, uint32_t flags);
 static void on_other(struct netsrc *s);
 
 /* The end of a stop, every op ended. */
 static void release_held(struct px_conn *c)
 {
-	struct netsrc *s = px_container_of(c, struct netsrc, conn);
+	struct netsrc *s = px_container_of(c, struct netsrc, link.conn);
 
 	px_buf_unref(&s->buf);
 	px_caps_unref(s->caps);
@@ -116,13 +145,13 @@ static void bad_frame(struct netsrc *s, int err, const char *fmt, ...)
 	va_end(ap);
 	s->failed = true;
 	px_buf_unref(&s->buf);
-	if (s->conn.fd >= 0)
-		(void)shutdown(s->conn.fd, SHUT_RDWR);
+	if (s->link.conn.fd >= 0)
+		(void)shutdown(s->link.conn.fd, SHUT_RDWR);
 	px_element_error(s->e, err,
 			 "%s: frame %" PRIu64 " from %s at byte offset %" PRIu64
 			 ": %s; connection closed",
-			 px_element_name(s->e), s->frames + 1, s->conn.peer,
-			 s->frame_at, why);
+			 px_element_name(s->e), s->frames + 1,
+			 net_link_peer(&s->link), s->frame_at, why);
 }
 
 static int netsrc_start(struct px_element *e)
@@ -136,6 +165,12 @@ static int netsrc_start(struct px_element *e)
 	s->src = px_element_pad(e, "src");
 	memset(&s->buf, 0, sizeof(s->buf));
 	px_op_init(&s->recv_op);
+	px_op_init(&s->send_op);
+	s->resume = s->hello_due = s->ack_due = false;
+	s->stream_id = s->retain = 0;
+	s->delivered = s->acked = s->ack_bytes = 0;
+	s->ack_frames = 0;
+	px_stat_set(&s->repeats, 0);
 	s->phase = PH_HEAD;
 	s->caps = NULL;
 	s->got_eos = s->failed = s->done = false;
@@ -154,11 +189,12 @@ static int netsrc_start(struct px_element *e)
 				    &s->pool);
 	if (rc < 0)
 		goto err;
-	rc = px_conn_start(&s->conn, e, (enum px_conn_mode)s->mode, s->host,
-			   s->port, &s->recv_op, release_held);
+	rc = net_link_start(&s->link, e, s->mode, s->host, s->port,
+			    &s->recv_op, &s->send_op, release_held,
+			    (uint64_t)s->reconnect_timeout);
 	if (rc < 0)
 		goto err;
-	px_stat_set(&s->bound_port, s->conn.bound_port);
+	px_stat_set(&s->bound_port, s->link.conn.bound_port);
 	return 0;
 err:
 	free(s->ctl);
@@ -170,7 +206,7 @@ static int recv_head(struct netsrc *s)
 {
 	s->frame_at = s->received;
 	s->phase = PH_HEAD;
-	return px_io_recv(s->r, &s->recv_op, s->conn.fd, s->head,
+	return px_io_recv(s->r, &s->recv_op, s->link.conn.fd, s->head,
 			  NET_HDR_SIZE, MSG_WAITALL, recv_done);
 }
 
@@ -183,7 +219,7 @@ static int recv_data(struct netsrc *s)
 	s->msg.msg_iov = s->iov;
 	s->msg.msg_iovlen = s->buf.length ? 2 : 1;
 	s->phase = PH_DATA;
-	return px_io_recvmsg(s->r, &s->recv_op, s->conn.fd, &s->msg,
+	return px_io_recvmsg(s->r, &s->recv_op, s->link.conn.fd, &s->msg,
 			     MSG_WAITALL, recv_done);
 }
 
@@ -198,15 +234,84 @@ static bool crc_ok(struct netsrc *s, uint32_t got)
 	return false;
 }
 
-static bool seq_ok(struct netsrc *s, uint64_t seq)
+/* 1: the next frame; 0: a repeat after a resume (drop it); -1: bad. */
+static int seq_ok(struct netsrc *s, uint64_t seq)
 {
 	if (seq == s->seq + 1) {
 		s->seq = seq;
-		return true;
+		return 1;
+	}
+	if (seq <= s->seq && s->resume) {
+		px_stat_add(&s->repeats, 1);
+		return 0;
 	}
 	bad_frame(s, -EPROTO, "seq %" PRIu64 " after %" PRIu64 " (%s)", seq,
 		  s->seq, seq <= s->seq ? "a repeat" : "frames lost");
-	return false;
+	return -1;
+}
+
+/* ---- HELLO and ACK to the sender ------------------------------------------ */
+
+static void send_control(struct netsrc *s)
+{
+	uint32_t len;
+
+	if (px_op_busy(&s->send_op) || s->link.dropping || !s->link.up)
+		return;
+	if (s->hello_due) {
+		struct net_hello h = { .flags = NET_HELLO_RESUME,
+				       .stream_id = s->stream_id,
+				       .seq = s->delivered };
+
+		len = net_hello_put(s->tx + NET_HDR_SIZE, &h);
+		s->hello_due = false;
+		net_hdr_put(s->tx, NET_HELLO, len,
+			    px_crc32c(0, s->tx + NET_HDR_SIZE, len));
+	} else if (s->ack_due) {
+		len = NET_ACK_SIZE;
+		net_put64(s->tx + NET_HDR_SIZE, s->delivered);
+		s->acked = s->delivered;
+		s->ack_due = false;
+		net_hdr_put(s->tx, NET_ACK, len,
+			    px_crc32c(0, s->tx + NET_HDR_SIZE, len));
+	} else {
+		return;
+	}
+	if (px_io_send(s->r, &s->send_op, s->link.conn.fd, s->tx,
+		       NET_HDR_SIZE + len, MSG_NOSIGNAL | MSG_WAITALL,
+		       send_done) < 0)
+		net_link_lost(&s->link, -EIO, "cannot send to the sender");
+}
+
+static void send_done(struct px_op *op, int res, uint32_t flags)
+{
+	struct netsrc *s = px_container_of(op, struct netsrc, send_op);
+
+	(void)flags;
+	if (px_conn_op_ended(&s->link.conn))
+		return;
+	if (res < 0)
+		net_link_lost(&s->link, res, "a send failed");
+	else
+		send_control(s);
+	px_element_schedule(s->e);
+}
+
+/* SEQ (BYTES) went downstream: acknowledge it when it is time. */
+static void delivered(struct netsrc *s, uint64_t seq, uint32_t bytes, bool eos)
+{
+	s->delivered = seq;
+	s->ack_bytes += bytes;
+	s->ack_frames++;
+	if (!s->resume)
+		return;
+	if (eos || s->ack_frames >= NSRC_ACK_FRAMES ||
+	    s->ack_bytes >= s->retain / 4) {
+		s->ack_due = true;
+		s->ack_bytes = 0;
+		s->ack_frames = 0;
+		send_control(s);
+	}
 }
 
 /* A header arrived: check it and start reading what follows. */
@@ -233,7 +338,7 @@ static void on_head(struct netsrc *s)
 			px_element_schedule(s->e);
 		return;
 	}
-	if (px_io_recv(s->r, &s->recv_op, s->conn.fd, s->ctl, s->f.length,
+	if (px_io_recv(s->r, &s->recv_op, s->link.conn.fd, s->ctl, s->f.length,
 		       MSG_WAITALL, recv_done) < 0)
 		bad_frame(s, -EIO, "cannot receive its payload");
 }
@@ -249,8 +354,14 @@ static void on_data(struct netsrc *s)
 	if (!crc_ok(s, crc))
 		return;
 	net_data_get(s->item, &d);
-	if (!seq_ok(s, d.seq))
+	switch (seq_ok(s, d.seq)) {
+	case -1:
 		return;
+	case 0:
+		px_buf_unref(&s->buf); /* delivered before the reconnection */
+		s->phase = PH_HEAD;
+		return;
+	}
 	s->buf.seq = d.seq;
 	s->buf.pts = d.pts;
 	s->buf.duration = d.duration;
@@ -274,6 +385,14 @@ static void on_other(struct netsrc *s)
 			return;
 		}
 		s->sender_crc = !(h.flags & NET_HELLO_NO_CRC);
+		s->resume = (h.flags & NET_HELLO_RESUME) != 0;
+		s->retain = h.retain_bytes;
+		if (h.stream_id != s->stream_id) {
+			/* Another stream (or the first): it goes on from
+			 * its next seq. */
+			s->stream_id = h.stream_id;
+			s->seq = h.seq ? h.seq - 1 : 0;
+		}
 	}
 	if (!crc_ok(s, s->crc && s->sender_crc ?
 			       px_crc32c(0, p, s->f.length) :
@@ -302,8 +421,13 @@ static void on_other(struct netsrc *s)
 				  s->f.length);
 			return;
 		}
-		if (!seq_ok(s, net_get64(p)))
+		switch (seq_ok(s, net_get64(p))) {
+		case -1:
 			return;
+		case 0:
+			s->phase = PH_HEAD;
+			return;
+		}
 		type = net_get16(p + 8);
 		if (type == PX_EVENT_EOS) {
 			s->got_eos = true;
@@ -319,7 +443,15 @@ static void on_other(struct netsrc *s)
 			}
 		}
 	}
-	/* ACK and kinds this version does not know: skipped. */
+	/* An ACK from the sender asks us to acknowledge now: everything
+	 * before it was delivered already. */
+	if (s->f.kind == NET_ACK && s->resume) {
+		s->ack_due = true;
+		s->ack_bytes = 0;
+		s->ack_frames = 0;
+		send_control(s);
+	}
+	/* Kinds this version does not know: skipped. */
 	s->phase = PH_HEAD;
 }
 
@@ -329,10 +461,27 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 	uint32_t want;
 
 	(void)flags;
-	if (px_conn_op_ended(&s->conn))
+	if (px_conn_op_ended(&s->link.conn))
 		return;
 	if (res > 0)
 		s->received += (uint64_t)res;
+	/* A sender that resumes: a broken connection only waits for the
+	 * next one (a half-received frame comes again). */
+	if (s->resume && !s->got_eos &&
+	    (res < 0 || (res >= 0 && (uint32_t)res < (s->phase == PH_HEAD ?
+							NET_HDR_SIZE :
+						s->phase == PH_DATA ?
+							NET_DATA_HDR_SIZE +
+								s->buf.length :
+							s->f.length)))) {
+		px_buf_unref(&s->buf);
+		s->phase = PH_HEAD;
+		net_link_lost(&s->link, res < 0 ? res : -EPIPE,
+			      res < 0 ? "a receive failed" :
+				      "the sender closed the connection");
+		px_element_schedule(s->e);
+		return;
+	}
 	want = s->phase == PH_HEAD ? NET_HDR_SIZE :
 	       s->phase == PH_DATA ? NET_DATA_HDR_SIZE + s->buf.length :
 				     s->f.length;
@@ -370,7 +519,8 @@ static void fail_recv(struct netsrc *s, int rc)
 {
 	s->failed = true;
 	px_element_error(s->e, rc, "%s: cannot receive from %s: %s",
-			 px_element_name(s->e), s->conn.peer, px_strerror(rc));
+			 px_element_name(s->e), net_link_peer(&s->link),
+			 px_strerror(rc));
 }
 
 static void netsrc_work(struct px_element *e)
@@ -378,18 +528,27 @@ static void netsrc_work(struct px_element *e)
 	struct netsrc *s = px_element_priv(e);
 	struct px_item it;
 	enum px_flow f;
+	bool fresh;
 	int rc;
 
-	if (s->conn.stopping || s->failed || s->done ||
-	    px_op_busy(&s->recv_op))
+	if (s->link.conn.stopping || s->failed || s->done)
 		return;
-	rc = px_conn_arm(&s->conn);
+	rc = net_link_ready(&s->link, &fresh);
 	if (rc < 0) {
 		s->failed = true;
 		return;
 	}
 	if (!rc)
-		return; /* the connection schedules us once connected */
+		return; /* the link schedules us once connected */
+	if (fresh) {
+		/* A new connection: a new byte stream, and our greeting. */
+		s->received = s->frame_at = 0;
+		s->phase = s->phase == PH_READY ? PH_READY : PH_HEAD;
+		s->hello_due = true;
+		send_control(s);
+	}
+	if (px_op_busy(&s->recv_op))
+		return;
 	if (s->caps) {
 		rc = px_pad_push_caps(s->src, s->caps);
 		if (rc < 0) {
@@ -397,7 +556,8 @@ static void netsrc_work(struct px_element *e)
 			px_element_error(e, rc,
 					 "%s: the caps %s sends do not fit "
 					 "the link downstream",
-					 px_element_name(e), s->conn.peer);
+					 px_element_name(e),
+					 net_link_peer(&s->link));
 			return;
 		}
 		px_caps_unref(s->caps);
@@ -410,6 +570,7 @@ static void netsrc_work(struct px_element *e)
 			return; /* scheduled when the link drains */
 		memset(&s->buf, 0, sizeof(s->buf));
 		s->phase = PH_HEAD;
+		delivered(s, s->seq, it.buf.length, false);
 		if (f != PX_FLOW_OK) {
 			s->done = true; /* downstream takes no more */
 			return;
@@ -430,6 +591,8 @@ static void netsrc_work(struct px_element *e)
 	if (s->got_eos || px_element_eos_requested(e)) {
 		/* The stream's end: nothing is read after it. */
 		s->done = px_element_push_eos(e) != PX_FLOW_BUSY;
+		if (s->done && s->got_eos)
+			delivered(s, s->seq, 0, true);
 		return;
 	}
 	rc = recv_head(s);
@@ -441,7 +604,7 @@ static int netsrc_stop(struct px_element *e)
 {
 	struct netsrc *s = px_element_priv(e);
 
-	return px_conn_stop(&s->conn);
+	return px_conn_stop(&s->link.conn);
 }
 
 const struct px_element_class px__netsrc_class = {

@@ -160,7 +160,15 @@ static void conn_accepted(struct px_op *op, int res, uint32_t flags)
 	px_net_addr_str((struct sockaddr *)&c->acc_addr, c->acc_len, who,
 			sizeof(who));
 	c->acc_len = sizeof(c->acc_addr);
-	if (res >= 0 && c->connected) {
+	if (res >= 0 && c->connected && c->takeover) {
+		/* The peer connected again: the newest connection wins. */
+		if (c->pending_fd >= 0)
+			close(c->pending_fd);
+		c->pending_fd = res;
+		px_net_tune_socket(res);
+		snprintf(c->pending_peer, sizeof(c->pending_peer), "%s", who);
+		c->pending_loopback = px_net_is_loopback(&c->acc_addr);
+	} else if (res >= 0 && c->connected) {
 		/* One stream per element: later peers are told so by a close. */
 		close(res);
 		px_element_warning(c->e,
@@ -172,6 +180,8 @@ static void conn_accepted(struct px_op *op, int res, uint32_t flags)
 		px_net_tune_socket(res);
 		snprintf(c->peer, sizeof(c->peer), "%s", who);
 		c->peer_loopback = px_net_is_loopback(&c->acc_addr);
+	} else if (res != -ECANCELED && !c->connected && c->retry) {
+		c->last_err = res;
 	} else if (res != -ECANCELED && !c->connected) {
 		px_element_error(c->e, res, "%s: accept on %s failed: %s",
 				 px_element_name(c->e), c->where,
@@ -190,8 +200,11 @@ static void conn_connected(struct px_op *op, int res, uint32_t flags)
 	c->connecting = false;
 	if (res == 0) {
 		c->connected = true;
+		c->last_err = 0;
 		snprintf(c->peer, sizeof(c->peer), "%s", c->where);
 		c->peer_loopback = px_net_is_loopback(&c->addr);
+	} else if (res != -ECANCELED && c->retry) {
+		c->last_err = res;
 	} else if (res != -ECANCELED) {
 		px_element_error(c->e, res, "%s: cannot connect to %s: %s",
 				 px_element_name(c->e), c->where,
@@ -208,6 +221,7 @@ PX_API int px_conn_start(struct px_conn *c, struct px_element *e,
 	int rc;
 
 	memset(c, 0, sizeof(*c));
+	c->pending_fd = -1;
 	c->e = e;
 	c->r = px_element_reactor(e);
 	c->mode = mode;
@@ -281,12 +295,19 @@ PX_API int px_conn_arm(struct px_conn *c)
 		if (!rc)
 			c->accepting = true;
 	} else {
+		if (c->last_err) {
+			/* A socket whose connect failed is not reused. */
+			rc = px_conn_drop(c);
+			if (rc < 0)
+				goto out;
+		}
 		rc = px_io_connect(c->r, &c->connect_op, c->fd,
 				   (struct sockaddr *)&c->addr, c->addrlen,
 				   conn_connected);
 		if (!rc)
 			c->connecting = true;
 	}
+out:
 	if (rc < 0)
 		px_element_error(c->e, rc, "%s: cannot %s %s: %s",
 				 px_element_name(c->e),
@@ -298,8 +319,59 @@ PX_API int px_conn_arm(struct px_conn *c)
 
 static bool conn_busy(const struct px_conn *c)
 {
+	for (unsigned i = 0; i < c->n_more; i++)
+		if (px_op_busy(c->more_ops[i]))
+			return true;
 	return c->accepting || c->connecting ||
 	       (c->owner_op && px_op_busy(c->owner_op));
+}
+
+PX_API int px_conn_add_op(struct px_conn *c, struct px_op *op)
+{
+	if (c->n_more == PX_ARRAY_SIZE(c->more_ops))
+		return -ENOSPC;
+	c->more_ops[c->n_more++] = op;
+	return 0;
+}
+
+PX_API void px_conn_set_retry(struct px_conn *c, bool retry)
+{
+	c->retry = retry;
+}
+
+PX_API void px_conn_set_takeover(struct px_conn *c, bool takeover)
+{
+	c->takeover = takeover;
+}
+
+PX_API bool px_conn_pending(const struct px_conn *c)
+{
+	return c->pending_fd >= 0;
+}
+
+PX_API int px_conn_drop(struct px_conn *c)
+{
+	int fd;
+
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->connected = false;
+	if (c->pending_fd >= 0) {
+		c->fd = c->pending_fd;
+		c->pending_fd = -1;
+		c->connected = true;
+		snprintf(c->peer, sizeof(c->peer), "%s", c->pending_peer);
+		c->peer_loopback = c->pending_loopback;
+		return 0;
+	}
+	if (c->mode != PX_CONN_CLIENT)
+		return 0;
+	fd = px_net_tcp_socket(c->addr.ss_family);
+	if (fd < 0)
+		return fd;
+	c->fd = fd;
+	return 0;
 }
 
 /* Every op has ended: the owner releases, the sockets close. */
@@ -320,6 +392,9 @@ PX_API int px_conn_stop(struct px_conn *c)
 		(void)px_io_cancel(c->r, &c->connect_op);
 	if (c->owner_op && px_op_busy(c->owner_op))
 		(void)px_io_cancel(c->r, c->owner_op);
+	for (unsigned i = 0; i < c->n_more; i++)
+		if (px_op_busy(c->more_ops[i]))
+			(void)px_io_cancel(c->r, c->more_ops[i]);
 	if (conn_busy(c))
 		return 1; /* the last completion calls px_element_stop_done() */
 	conn_finish(c);
@@ -339,6 +414,9 @@ PX_API bool px_conn_op_ended(struct px_conn *c)
 
 PX_API void px_conn_close(struct px_conn *c)
 {
+	if (c->pending_fd >= 0)
+		close(c->pending_fd);
+	c->pending_fd = -1;
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->lfd >= 0)

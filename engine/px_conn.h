@@ -103,7 +103,15 @@ struct px_conn {
 	enum px_conn_mode mode;
 	int lfd;	/* listening socket (server) or -1 */
 	bool accepting, connecting, stopping;
+	bool retry;	/* connect/accept failures are the owner's to judge */
+	bool takeover;	/* server: a new client replaces the current one */
+	int pending_fd;	/* takeover: the new client, until px_conn_drop */
+	char pending_peer[PX_CONN_ADDR_MAX];
+	bool pending_loopback;
+	int last_err;	/* retry: why the last connect failed, else 0 */
 	struct px_op *owner_op;	/* the owner's data op (recv or send) */
+	struct px_op *more_ops[3]; /* px_conn_add_op */
+	unsigned n_more;
 	void (*release)(struct px_conn *c);
 	struct px_op accept_op, connect_op;
 	struct sockaddr_storage acc_addr; /* written by each accept */
@@ -136,6 +144,36 @@ PX_API int px_conn_stop(struct px_conn *c);
 PX_API bool px_conn_op_ended(struct px_conn *c);
 /* Close both sockets (after every op on them ended: start() failures). */
 PX_API void px_conn_close(struct px_conn *c);
+
+/*
+ * px_conn_add_op - another op of the owner (a second direction, a timer)
+ * that px_conn_stop() cancels and waits for like the data op; at most 3.
+ * Call after px_conn_start(). Returns 0 or -ENOSPC.
+ */
+PX_API int px_conn_add_op(struct px_conn *c, struct px_op *op);
+/*
+ * px_conn_set_retry - with RETRY, a failed connect or accept is not an
+ * ERROR: px_conn_arm() returns 0, LAST_ERR says why, and the owner decides
+ * (retry after a backoff, or give up with its own sentence).
+ */
+PX_API void px_conn_set_retry(struct px_conn *c, bool retry);
+/*
+ * px_conn_set_takeover - server: a client that connects while one is
+ * served is kept (PENDING_FD) instead of closed; the owner sees
+ * px_conn_pending() and drops the old stream, and px_conn_drop() makes the
+ * new one current. For peers that reconnect before the old connection's
+ * loss is noticed here.
+ */
+PX_API void px_conn_set_takeover(struct px_conn *c, bool takeover);
+/* Whether a new client waits to replace the current one (takeover). */
+PX_API bool px_conn_pending(const struct px_conn *c);
+/*
+ * px_conn_drop - the stream is gone (a reset, an EOF mid-stream): close it
+ * so that the next px_conn_arm() connects again (client, with a new
+ * socket) or takes the next client (server). The owner's ops on the old
+ * fd must have ended. Returns 0 or -errno (no socket for the client).
+ */
+PX_API int px_conn_drop(struct px_conn *c);
 
 PX_EXTERN_C_END
 

@@ -39,12 +39,13 @@ start_src() {
 		fi
 	done
 	cat <&5 >"$tmp/src.err" &
+	SRC_CAT=$!
 }
 finish_src() {
 	wait "$SRC_PID"
 	SRC_RC=$?
 	exec 5<&-
-	wait 2>/dev/null
+	wait "$SRC_CAT"
 	SRC_ERR=$(cat "$tmp/src.err")
 }
 
@@ -84,6 +85,34 @@ exec 6<&-
 	fail "foreign receiver exit $prc"
 cmp -s "$tmp/in.bin" "$tmp/to_foreign.bin" && pass "and wrote the file identical" ||
 	fail "to_foreign.bin differs"
+
+# ---- a dropped connection: cut 5 times, resumed, byte-identical ---------------
+head -c $((256 * 1024 * 1024 + 7)) /dev/urandom >"$tmp/big.bin"
+start_src netsrc port=0 ! filesink location="$tmp/resumed.bin"
+rm -f "$tmp/proxy.fifo"
+mkfifo "$tmp/proxy.fifo"
+/usr/bin/python3 "$PX_SOURCE_DIR/test/net_proxy.py" "$SRC_PORT" 40000000 5 \
+	>"$tmp/proxy.fifo" &
+proxy_pid=$!
+exec 7<"$tmp/proxy.fifo"
+read -r word pport <&7
+out=$("$launch" filesrc location="$tmp/big.bin" ! netsink port="$pport" 2>&1)
+rc=$?
+finish_src
+kill "$proxy_pid" 2>/dev/null # it waits for the next client
+wait "$proxy_pid" 2>/dev/null
+[[ $rc == 0 ]] && pass "netsink reaches EOS through 5 cuts" ||
+	fail "netsink through cuts: exit $rc: $out"
+[[ $SRC_RC == 0 ]] && pass "netsrc reaches EOS through 5 cuts" ||
+	fail "netsrc through cuts: exit $SRC_RC: $SRC_ERR"
+[[ $(grep -c "reconnecting" <<<"$out") -ge 5 ]] &&
+	pass "netsink says each loss (WARNING ... reconnecting)" ||
+	fail "netsink's warnings: $out"
+cmp -s "$tmp/big.bin" "$tmp/resumed.bin" &&
+	pass "256 MiB arrive byte-identical: no loss, no repeat, in order" ||
+	fail "resumed.bin differs from big.bin"
+exec 7<&-
+rm -f "$tmp/big.bin" "$tmp/resumed.bin"
 
 # ---- bad frames: exit 1, the peer and the byte offset ----------------------------
 bad() { # NAME FAULT NEEDLE
