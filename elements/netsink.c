@@ -81,6 +81,8 @@ struct netsink {
 	bool eos_pulled, failed, finished;
 	uint64_t seq;	    /* of the last frame queued */
 	uint64_t acked;	    /* the receiver's last ACK */
+	uint64_t known;	    /* the receiver has every seq up to this (its
+			       ACKs and its HELLO) */
 	uint64_t stream_id; /* random per run */
 	uint8_t *hello;	    /* the HELLO frame (malloc'ed) */
 	uint32_t hello_len;
@@ -247,7 +249,7 @@ static int netsink_start(struct px_element *e)
 	s->peer = PEER_UNKNOWN;
 	s->eos_pulled = s->failed = s->finished = false;
 	s->hello_due = false;
-	s->seq = s->acked = s->sent = s->kept = s->max_sent = 0;
+	s->seq = s->acked = s->sent = s->kept = s->max_sent = s->known = 0;
 	s->greeted_at = 0;
 	s->req_due = false;
 	s->req_seq = 0;
@@ -300,10 +302,23 @@ static void on_peer_hello(struct netsink *s, const struct net_hello *h)
 	s->peer = PEER_RESUME;
 	if (h->stream_id == s->stream_id)
 		from = h->seq + 1; /* it has everything up to h->seq */
-	/* Sent frames it has are done with; the ones it lacks go again
-	 * (sending restarted from the oldest kept one on this connection,
-	 * and the receiver drops repeats by seq). */
-	release_to(s, from - 1);
+	/* Frames it has are done with, sent on this connection or not
+	 * (skip_known() drops them between sends); the ones it lacks go
+	 * again, and the receiver drops any repeat by seq. */
+	if (from - 1 > s->known)
+		s->known = from - 1;
+	release_to(s, s->known);
+}
+
+/* With no send in flight: release what the receiver has, and do not send
+ * it again. */
+static void skip_known(struct netsink *s)
+{
+	while (s->tail < s->head && at(s, s->tail)->seq <= s->known) {
+		if (s->next == s->tail)
+			s->next++;
+		frame_release(s, at(s, s->tail++));
+	}
 }
 
 static void on_control(struct netsink *s)
@@ -317,6 +332,8 @@ static void on_control(struct netsink *s)
 	if (s->rx.kind == NET_ACK && s->rx.length == NET_ACK_SIZE &&
 	    (!s->crc || px_crc32c(0, s->rx_body, got) == s->rx.crc)) {
 		s->acked = net_get64(s->rx_body);
+		if (s->acked > s->known)
+			s->known = s->acked;
 		if (s->peer == PEER_UNKNOWN)
 			s->peer = PEER_RESUME;
 		release_to(s, s->acked);
@@ -591,6 +608,7 @@ static void netsink_work(struct px_element *e)
 			return;
 		}
 		s->hello_due = true;
+		s->req_seq = 0; /* a request on the old connection is lost */
 		s->greeted_at = net_now_ns();
 		net_link_wake_in(&s->link, NSINK_HELLO_WAIT_NS);
 		s->rx_body_phase = false;
@@ -602,6 +620,8 @@ static void netsink_work(struct px_element *e)
 	fill_queue(s);
 	if (px_op_busy(&s->send_op))
 		return;
+	skip_known(s);
+	fill_queue(s);
 	build_send(s);
 	if (!s->iov_n && s->peer != PEER_PLAIN && s->tail < s->next &&
 	    s->req_seq < s->max_sent) {
