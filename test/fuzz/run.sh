@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Build each libFuzzer target of test/fuzz with clang (fuzzer, address and
+# undefined sanitizers) into BUILD/fuzz, and run it for SECONDS on its
+# corpus in test/fuzz/corpus/<name> (new inputs stay in a copy under
+# BUILD/fuzz). Exit 1 on a crash, with the input kept there.
+#   test/fuzz/run.sh [SECONDS] [BUILD]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-30}
+out=${2:-build}/fuzz
+command -v clang >/dev/null || { echo "fuzz: clang is not installed (.ci/deps)"; exit 1; }
+mkdir -p "$out"
+cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+        -Iengine -Iengine/base -Ielements)
+
+# name: the sources it needs besides its own
+declare -A targets=(
+	[net_frame]="elements/net_frame.c engine/crc32c.c"
+)
+for name in "${!targets[@]}"; do
+	# shellcheck disable=SC2086
+	clang "${cflags[@]}" "test/fuzz/fuzz_$name.c" ${targets[$name]} \
+		-lpthread -o "$out/fuzz_$name"
+	rm -rf "$out/corpus_$name"
+	cp -r "test/fuzz/corpus/$name" "$out/corpus_$name"
+	echo "fuzz: $name for ${seconds}s"
+	"$out/fuzz_$name" -max_total_time="$seconds" -print_final_stats=1 \
+		-artifact_prefix="$out/crash_$name-" "$out/corpus_$name" 2>&1 |
+		grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|crash" ||
+		true
+	if compgen -G "$out/crash_$name-*" >/dev/null; then
+		echo "fuzz: $name crashed; inputs in $out"
+		exit 1
+	fi
+done
