@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 """A TCP proxy that cuts the connection: the dropped link of a real network.
 
-  net_proxy.py UPSTREAM_PORT CUT_BYTES CUTS
+  net_proxy.py [HOST:]UPSTREAM_PORT CUT_BYTES CUTS
       listen on 127.0.0.1, print "port P", then for each client: connect to
-      127.0.0.1:UPSTREAM_PORT and forward both ways; after CUT_BYTES more
+      HOST (default 127.0.0.1):UPSTREAM_PORT and forward both ways; after CUT_BYTES more
       bytes from the client, reset both connections (SO_LINGER 0: an RST,
       as a host that vanished), CUTS times; after that, forward to the end.
       Prints "cut N" for each cut and "done" when a client and the
@@ -22,7 +22,9 @@ def reset(sock):
 
 
 def main():
-    upstream, cut_bytes, cuts = (int(a) for a in sys.argv[1:4])
+    host, _, port = sys.argv[1].rpartition(":")
+    upstream = (host or "127.0.0.1", int(port))
+    cut_bytes, cuts = int(sys.argv[2]), int(sys.argv[3])
     lsock = socket.socket()
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind(("127.0.0.1", 0))
@@ -31,7 +33,7 @@ def main():
     made = 0
     while True:
         client, _ = lsock.accept()
-        server = socket.create_connection(("127.0.0.1", upstream))
+        server = socket.create_connection(upstream)
         budget = cut_bytes if made < cuts else None
         open_ends = {client: server, server: client}
         try:
