@@ -119,9 +119,10 @@ static const struct px_prop_spec netsink_props[] = {
 			  "CRC32C of every frame (false: the field is 0, and "
 			  "HELLO says so; for trusted links)"),
 	PX_PROP_SIZE_SPEC("retain-bytes", struct netsink, retain_bytes,
-			  64u << 20, 1u << 16, 1ull << 40,
+			  2u << 20, 1u << 16, 1ull << 40,
 			  "payload kept for a resend until the receiver ACKs it; "
-			  "when full, netsink waits (backpressure)"),
+			  "when full, netsink waits (backpressure); at least "
+			  "bandwidth x round trip"),
 	PX_PROP_DURATION_SPEC("reconnect-timeout", struct netsink,
 			      reconnect_timeout, 30000000000ll, 0, INT64_MAX,
 			      "how long a lost connection may take to come back "
