@@ -100,8 +100,9 @@ struct netsink {
 	struct nsink_frame *q;
 	uint64_t tail, next, head;
 	uint64_t kept;	    /* payload bytes of [tail, head) */
-	/* The send in flight: iov over HELLO and frames [next, next + nf). */
-	struct iovec iov[2 * NSINK_BATCH + 1];
+	/* The send in flight: iov over the HELLO, an ACK request and frames
+	 * [next, next + nf), two pieces each. */
+	struct iovec iov[2 + 2 * NSINK_BATCH];
 	unsigned iov_first, iov_n, nf;
 	struct msghdr msg;
 	uint64_t sent; /* bytes on this connection */
