@@ -151,6 +151,19 @@ int net_link_ready(struct net_link *l, bool *fresh)
 	return rc < 0 ? -1 : rc;
 }
 
+bool net_link_work(struct net_link *l, bool *failed, bool ended,
+		   bool *fresh)
+{
+	int rc;
+
+	if (l->conn.stopping || *failed || ended)
+		return false;
+	rc = net_link_ready(l, fresh);
+	if (rc < 0)
+		*failed = true;
+	return rc > 0;
+}
+
 void net_link_wake_in(struct net_link *l, uint64_t ns)
 {
 	if (!px_op_busy(&l->timer_op))

@@ -48,6 +48,15 @@ int net_link_start(struct net_link *l, struct px_element *e, int mode,
 int net_link_ready(struct net_link *l, bool *fresh);
 
 /*
+ * The start of the owner's work(): false when it has nothing to do now
+ * (stopping, FAILED or ENDED already, not connected yet: the link
+ * schedules it), after setting *FAILED when the link gave up. True when
+ * connected, with *FRESH as net_link_ready() sets it.
+ */
+bool net_link_work(struct net_link *l, bool *failed, bool ended,
+		   bool *fresh);
+
+/*
  * The stream broke (ERR, WHAT happened): shut it down so that both ops
  * end, and reconnect once they have. Idempotent while dropping.
  */

@@ -583,14 +583,7 @@ static void netsink_work(struct px_element *e)
 	bool fresh;
 	int rc;
 
-	if (s->link.conn.stopping || s->failed || s->finished)
-		return;
-	rc = net_link_ready(&s->link, &fresh);
-	if (rc < 0) {
-		s->failed = true;
-		return;
-	}
-	if (!rc)
+	if (!net_link_work(&s->link, &s->failed, s->finished, &fresh))
 		return; /* the link schedules us; items wait on the link */
 	if (fresh) {
 		if (s->link.connections > 1) {

@@ -531,14 +531,7 @@ static void netsrc_work(struct px_element *e)
 	bool fresh;
 	int rc;
 
-	if (s->link.conn.stopping || s->failed || s->done)
-		return;
-	rc = net_link_ready(&s->link, &fresh);
-	if (rc < 0) {
-		s->failed = true;
-		return;
-	}
-	if (!rc)
+	if (!net_link_work(&s->link, &s->failed, s->done, &fresh))
 		return; /* the link schedules us once connected */
 	if (fresh) {
 		/* A new connection: a new byte stream, and our greeting. */
