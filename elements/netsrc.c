@@ -465,15 +465,16 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 		return;
 	if (res > 0)
 		s->received += (uint64_t)res;
+	want = s->phase == PH_HEAD ? NET_HDR_SIZE :
+	       s->phase == PH_DATA ? NET_DATA_HDR_SIZE + s->buf.length :
+				     s->f.length;
+	if (res == -ECANCELED) {
+		px_element_schedule(s->e);
+		return;
+	}
 	/* A sender that resumes: a broken connection only waits for the
 	 * next one (a half-received frame comes again). */
-	if (s->resume && !s->got_eos &&
-	    (res < 0 || (res >= 0 && (uint32_t)res < (s->phase == PH_HEAD ?
-							NET_HDR_SIZE :
-						s->phase == PH_DATA ?
-							NET_DATA_HDR_SIZE +
-								s->buf.length :
-							s->f.length)))) {
+	if (s->resume && !s->got_eos && (res < 0 || (uint32_t)res < want)) {
 		px_buf_unref(&s->buf);
 		s->phase = PH_HEAD;
 		net_link_lost(&s->link, res < 0 ? res : -EPIPE,
@@ -482,10 +483,7 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 		px_element_schedule(s->e);
 		return;
 	}
-	want = s->phase == PH_HEAD ? NET_HDR_SIZE :
-	       s->phase == PH_DATA ? NET_DATA_HDR_SIZE + s->buf.length :
-				     s->f.length;
-	if (res < 0 && res != -ECANCELED) {
+	if (res < 0) {
 		bad_frame(s, res, "receive failed: %s", px_strerror(res));
 		return;
 	}
@@ -493,7 +491,7 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 		bad_frame(s, -EPIPE, "the peer closed the connection before "
 				     "EOS");
 		return;
-	} else if (res >= 0 && (uint32_t)res < want) {
+	} else if ((uint32_t)res < want) {
 		bad_frame(s, -EPIPE,
 			  "the peer closed the connection %u bytes into a "
 			  "%u-byte %s",
