@@ -177,7 +177,7 @@ static int netsrc_start(struct px_element *e)
 	s->sender_crc = true;
 	s->received = s->frame_at = s->seq = s->frames = 0;
 	px_stat_set(&s->frames_received, 0);
-	s->ctl = malloc(NET_CTL_MAX);
+	s->ctl = malloc(NET_CTL_MAX + 1);
 	if (!s->ctl)
 		return -ENOMEM;
 	/* The pool first: a sender that connects as soon as we listen must
@@ -371,6 +371,23 @@ static void on_data(struct netsrc *s)
 }
 
 /* A frame other than DATA, its payload in ctl. */
+/* Caps text at ctl[AT..AT+LEN) to push before the next buffer (ctl has a
+ * spare byte past any payload for the NUL). Caps that do not parse are
+ * left out: the link's caps stay. */
+static void take_caps(struct netsrc *s, size_t at, uint16_t len)
+{
+	char *text = (char *)s->ctl + at;
+	char saved = text[len];
+	struct px_caps *caps;
+
+	text[len] = '\0';
+	if (px_caps_parse(text, &caps, NULL) == 0) {
+		px_caps_unref(s->caps);
+		s->caps = caps;
+	}
+	text[len] = saved;
+}
+
 static void on_other(struct netsrc *s)
 {
 	const uint8_t *p = s->ctl;
@@ -399,15 +416,8 @@ static void on_other(struct netsrc *s)
 			       0))
 		return;
 	if (s->f.kind == NET_HELLO && h.caps_len) {
-		char text[NET_CTL_MAX];
-		struct px_caps *caps;
-
-		memcpy(text, h.caps, h.caps_len);
-		text[h.caps_len] = '\0';
-		if (px_caps_parse(text, &caps, NULL) == 0) {
-			px_caps_unref(s->caps);
-			s->caps = caps;
-		}
+		take_caps(s, (size_t)(h.caps - (const char *)s->ctl),
+			  h.caps_len);
 	} else if (s->f.kind == NET_EVENT) {
 		uint16_t type, size = 0;
 
@@ -432,15 +442,7 @@ static void on_other(struct netsrc *s)
 		if (type == PX_EVENT_EOS) {
 			s->got_eos = true;
 		} else if (type == PX_EVENT_CAPS && size) {
-			char text[NET_CTL_MAX];
-			struct px_caps *caps;
-
-			memcpy(text, p + NET_EVENT_HDR_SIZE, size);
-			text[size] = '\0';
-			if (px_caps_parse(text, &caps, NULL) == 0) {
-				px_caps_unref(s->caps);
-				s->caps = caps;
-			}
+			take_caps(s, NET_EVENT_HDR_SIZE, size);
 		}
 	}
 	/* An ACK from the sender asks us to acknowledge now: everything
@@ -543,12 +545,7 @@ static void netsrc_work(struct px_element *e)
 	if (s->caps) {
 		rc = px_pad_push_caps(s->src, s->caps);
 		if (rc < 0) {
-			s->failed = true;
-			px_element_error(e, rc,
-					 "%s: the caps %s sends do not fit "
-					 "the link downstream",
-					 px_element_name(e),
-					 net_link_peer(&s->link));
+			s->failed = true; /* the engine posted why */
 			return;
 		}
 		px_caps_unref(s->caps);

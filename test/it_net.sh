@@ -58,6 +58,19 @@ finish_src
 cmp -s "$tmp/in.bin" "$tmp/px.bin" && pass "the file crosses byte-identical" ||
 	fail "px.bin differs"
 
+# ---- caps cross in the HELLO: a contradicting filter downstream refuses ------
+start_src netsrc port=0 ! application/x-b ! fakesink
+out=$("$launch" fakesrc num-buffers=10 ! application/x-a ! netsink port="$SRC_PORT" 2>&1)
+finish_src
+[[ $SRC_RC == 1 ]] && pass "caps that contradict the receiving side fail it" ||
+	fail "caps x-a into x-b: exit $SRC_RC: $SRC_ERR"
+expect "the error names both caps" "$SRC_ERR" \
+	"netsrc0:src: caps application/x-a do not fit the link to fakesink0:sink, whose caps are application/x-b"
+start_src netsrc port=0 ! application/x-a ! fakesink
+out=$("$launch" fakesrc num-buffers=10 ! "application/x-a, n=(int)3" ! netsink port="$SRC_PORT" 2>&1)
+finish_src
+[[ $SRC_RC == 0 ]] && pass "caps that fit cross" || fail "caps x-a: exit $SRC_RC: $SRC_ERR"
+
 # ---- a foreign sender ------------------------------------------------------------
 start_src netsrc port=0 ! filesink location="$tmp/foreign.bin"
 $peer send "$SRC_PORT" "$tmp/in.bin" --block 50000 --unknown 3 >"$tmp/peer.out"
