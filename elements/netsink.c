@@ -70,6 +70,7 @@ struct netsink {
 	px_stat_u64 frames_sent;
 	px_stat_u64 frames_resent;
 	px_stat_u64 reconnects;
+	px_stat_u64 kept_high_water;
 
 	/* run state, reset by start() */
 	struct px_element *e;
@@ -135,6 +136,10 @@ static const struct px_prop_spec netsink_props[] = {
 			      "frames sent again after a reconnection"),
 	PX_PROP_STAT_U64_SPEC("reconnects", PX_PROP_UINT64, struct netsink,
 			      reconnects, "connections made again after a loss"),
+	PX_PROP_STAT_U64_SPEC("kept-high-water", PX_PROP_UINT64, struct netsink,
+			      kept_high_water,
+			      "most payload bytes kept for a resend at once "
+			      "(at most retain-bytes plus one buffer)"),
 };
 
 static const struct px_pad_template netsink_pads[] = {
@@ -264,6 +269,7 @@ static int netsink_start(struct px_element *e)
 	px_stat_set(&s->frames_sent, 0);
 	px_stat_set(&s->frames_resent, 0);
 	px_stat_set(&s->reconnects, 0);
+	px_stat_set(&s->kept_high_water, 0);
 	s->q = calloc(NSINK_QUEUE, sizeof(*s->q));
 	if (!s->q)
 		return -ENOMEM;
@@ -421,6 +427,8 @@ static void queue_data(struct netsink *s, const struct px_buf *b)
 				px_buf_data(b), b->length);
 	net_hdr_put(f->head, NET_DATA, NET_DATA_HDR_SIZE + b->length, crc);
 	s->kept += b->length;
+	if (s->kept > px_stat_get(&s->kept_high_water))
+		px_stat_set(&s->kept_high_water, s->kept);
 }
 
 /* Queue an EVENT frame of TYPE with TEXT (malloc'ed, taken; may be NULL). */
