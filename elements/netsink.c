@@ -585,6 +585,53 @@ static void send_done(struct px_op *op, int res, uint32_t flags)
 	px_element_schedule(s->e);
 }
 
+/* A new connection: greet the receiver, start reading its answers, and
+ * send from the oldest kept frame until its HELLO says where it stands.
+ * False when that failed (posted, or the link is being dropped). */
+static bool greet(struct netsink *s)
+{
+	int rc;
+
+	if (s->link.connections > 1) {
+		if (s->peer == PEER_PLAIN) {
+			fail(s, -ECONNRESET,
+			     "no resume (the receiver sent no HELLO) with");
+			return false;
+		}
+		px_stat_add(&s->reconnects, 1);
+	}
+	s->next = s->tail;
+	if ((rc = make_hello(s)) < 0) {
+		fail(s, rc, "cannot greet");
+		return false;
+	}
+	s->hello_due = true;
+	s->req_seq = 0; /* a request on the old connection is lost */
+	s->greeted_at = net_now_ns();
+	net_link_wake_in(&s->link, NSINK_HELLO_WAIT_NS);
+	s->rx_body_phase = false;
+	if (rx_arm(s) < 0) {
+		net_link_lost(&s->link, -EIO, "cannot receive");
+		return false;
+	}
+	return true;
+}
+
+/* Idle with frames unacknowledged (their slots may be all that upstream's
+ * pool has): queue an ACK frame asking the receiver to acknowledge now. */
+static void ask_for_ack(struct netsink *s)
+{
+	if (s->iov_n || s->peer == PEER_PLAIN || s->tail == s->next ||
+	    s->req_seq >= s->max_sent)
+		return;
+	s->req_seq = s->max_sent;
+	net_put64(s->req + NET_HDR_SIZE, s->req_seq);
+	net_hdr_put(s->req, NET_ACK, NET_ACK_SIZE,
+		    px_crc32c(0, s->req + NET_HDR_SIZE, NET_ACK_SIZE));
+	s->req_due = true;
+	build_send(s);
+}
+
 static void netsink_work(struct px_element *e)
 {
 	struct netsink *s = px_element_priv(e);
@@ -593,49 +640,15 @@ static void netsink_work(struct px_element *e)
 
 	if (!net_link_work(&s->link, &s->failed, s->finished, &fresh))
 		return; /* the link schedules us; items wait on the link */
-	if (fresh) {
-		if (s->link.connections > 1) {
-			if (s->peer == PEER_PLAIN) {
-				fail(s, -ECONNRESET,
-				     "no resume (the receiver sent no HELLO) "
-				     "with");
-				return;
-			}
-			px_stat_add(&s->reconnects, 1);
-		}
-		/* Send from the oldest kept frame until the receiver's
-		 * HELLO says where it stands. */
-		s->next = s->tail;
-		if ((rc = make_hello(s)) < 0) {
-			fail(s, rc, "cannot greet");
-			return;
-		}
-		s->hello_due = true;
-		s->req_seq = 0; /* a request on the old connection is lost */
-		s->greeted_at = net_now_ns();
-		net_link_wake_in(&s->link, NSINK_HELLO_WAIT_NS);
-		s->rx_body_phase = false;
-		if (rx_arm(s) < 0) {
-			net_link_lost(&s->link, -EIO, "cannot receive");
-			return;
-		}
-	}
+	if (fresh && !greet(s))
+		return;
 	fill_queue(s);
 	if (px_op_busy(&s->send_op))
 		return;
-	skip_known(s);
+	skip_known(s); /* may make room: pull again */
 	fill_queue(s);
 	build_send(s);
-	if (!s->iov_n && s->peer != PEER_PLAIN && s->tail < s->next &&
-	    s->req_seq < s->max_sent) {
-		/* Idle with frames unacknowledged: ask for an ACK. */
-		s->req_seq = s->max_sent;
-		net_put64(s->req + NET_HDR_SIZE, s->req_seq);
-		net_hdr_put(s->req, NET_ACK, NET_ACK_SIZE,
-			    px_crc32c(0, s->req + NET_HDR_SIZE, NET_ACK_SIZE));
-		s->req_due = true;
-		build_send(s);
-	}
+	ask_for_ack(s);
 	if (s->iov_n) {
 		rc = submit(s);
 		if (rc < 0)
