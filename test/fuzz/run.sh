@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Build each libFuzzer target of test/fuzz with clang (fuzzer, address and
+# Build each libFuzzer target of test/fuzz with clang (net_frame: netsrc's
+# frame decoder; launch: the launch-string parser; caps: the caps parser) (fuzzer, address and
 # undefined sanitizers) into BUILD/fuzz, and run it for SECONDS on its
 # corpus in test/fuzz/corpus/<name> (new inputs stay in a copy under
 # BUILD/fuzz). Exit 1 on a crash, with the input kept there.
@@ -12,11 +13,13 @@ out=${2:-build}/fuzz
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (.ci/deps)"; exit 1; }
 mkdir -p "$out"
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-        -Iengine -Iengine/base -Ielements)
+        -Iengine -Iengine/base -Ielements -Imem -Iring)
 
 # name: the sources it needs besides its own
 declare -A targets=(
 	[net_frame]="elements/net_frame.c engine/crc32c.c"
+	[launch]="engine/parse_syntax.c engine/parse_error.c"
+	[caps]="engine/caps.c"
 )
 for name in "${!targets[@]}"; do
 	# shellcheck disable=SC2086
