@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Build each libFuzzer target of test/fuzz with clang (net_frame: netsrc's
-# frame decoder; launch: the launch-string parser; caps: the caps parser) (fuzzer, address and
+# Build each libFuzzer target of test/fuzz with clang (fuzzer, address and
 # undefined sanitizers) into BUILD/fuzz, and run it for SECONDS on its
 # corpus in test/fuzz/corpus/<name> (new inputs stay in a copy under
-# BUILD/fuzz). Exit 1 on a crash, with the input kept there.
+# BUILD/fuzz). Exit 1 on a crash, with the input kept there. Targets:
+# net_frame (netsrc's frame decoder), launch (the launch-string parser),
+# caps (the caps parser).
 #   test/fuzz/run.sh [SECONDS] [BUILD]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
