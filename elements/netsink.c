@@ -642,11 +642,11 @@ static void netsink_work(struct px_element *e)
 		return; /* the link schedules us; items wait on the link */
 	if (fresh && !greet(s))
 		return;
+	if (!px_op_busy(&s->send_op))
+		skip_known(s); /* no send holds them: may make room */
 	fill_queue(s);
 	if (px_op_busy(&s->send_op))
 		return;
-	skip_known(s); /* may make room: pull again */
-	fill_queue(s);
 	build_send(s);
 	ask_for_ack(s);
 	if (s->iov_n) {

@@ -214,14 +214,10 @@ int px__memory_plan(const struct px_memory *m, bool shareable,
 	return 0;
 }
 
-/* Larger is better: 4K < THP < 2M < 1G. */
-static unsigned page_rank(enum px_page_kind page)
-{
-	return (unsigned)page;
-}
-
 bool px__memory_fell_back(const struct px__memory_plan *plan,
 			  const struct px_segment *seg)
 {
-	return !plan->quiet && page_rank(seg->page) < page_rank(plan->want);
+	/* enum px_page_kind runs from small pages to large: 4K < THP < 2M
+	 * < 1G. */
+	return !plan->quiet && seg->page < plan->want;
 }

@@ -38,13 +38,16 @@ else
 	say "File copy skipped: filesrc/filesink are not in this build yet"
 fi
 
-if "$tools/px-inspect" tcpsrc >/dev/null 2>&1 &&
-	"$tools/px-inspect" tcpsink >/dev/null 2>&1 && [[ -f $tmp/in.bin ]]; then
-	port=$((20000 + RANDOM % 20000))
-	say "The same file over TCP between two px-launch processes (port $port)"
-	printf '$ %s &\n' "$tools/px-launch tcpsrc mode=server port=$port ! filesink location=$tmp/tcp.bin"
-	"$tools/px-launch" tcpsrc mode=server port=$port ! \
-		filesink location="$tmp/tcp.bin" &
+# copy_over TITLE NAME RECEIVER SENDER: the file from SENDER to RECEIVER
+# (element descriptions, port=P for the port) in two px-launch processes.
+copy_over() {
+	local port=$((20000 + RANDOM % 20000)) hex server
+	local rx=${3//port=P/port=$port} tx=${4//port=P/port=$port}
+
+	say "$1 (port $port)"
+	printf '$ %s &\n' "$tools/px-launch $rx ! filesink location=$tmp/$2.bin"
+	# shellcheck disable=SC2086
+	"$tools/px-launch" $rx ! filesink location="$tmp/$2.bin" &
 	server=$!
 	hex=$(printf '%04X' "$port")
 	for _ in $(seq 100); do
@@ -52,27 +55,22 @@ if "$tools/px-inspect" tcpsrc >/dev/null 2>&1 &&
 			2>/dev/null && break
 		sleep 0.1
 	done
-	run "$tools/px-launch" filesrc location="$tmp/in.bin" ! tcpsink port=$port
+	# shellcheck disable=SC2086
+	run "$tools/px-launch" filesrc location="$tmp/in.bin" ! $tx
 	wait "$server"
-	run cmp "$tmp/in.bin" "$tmp/tcp.bin"
+	run cmp "$tmp/in.bin" "$tmp/$2.bin"
+}
+
+if "$tools/px-inspect" tcpsrc >/dev/null 2>&1 &&
+	"$tools/px-inspect" tcpsink >/dev/null 2>&1 && [[ -f $tmp/in.bin ]]; then
+	copy_over "The same file over TCP between two px-launch processes" \
+		tcp "tcpsrc mode=server port=P" "tcpsink port=P"
 	echo "identical"
 fi
 
 if "$tools/px-inspect" netsrc >/dev/null 2>&1 && [[ -f $tmp/in.bin ]]; then
-	port=$((20000 + RANDOM % 20000))
-	say "Across hosts: checked STRM frames, netsink -> netsrc (port $port)"
-	printf '$ %s &\n' "$tools/px-launch netsrc port=$port ! filesink location=$tmp/net.bin"
-	"$tools/px-launch" netsrc port=$port ! filesink location="$tmp/net.bin" &
-	server=$!
-	hex=$(printf '%04X' "$port")
-	for _ in $(seq 100); do
-		grep -q ":$hex 00000000:0000 0A" /proc/net/tcp /proc/net/tcp6 \
-			2>/dev/null && break
-		sleep 0.1
-	done
-	run "$tools/px-launch" filesrc location="$tmp/in.bin" ! netsink port=$port
-	wait "$server"
-	run cmp "$tmp/in.bin" "$tmp/net.bin"
+	copy_over "Across hosts: checked STRM frames, netsink -> netsrc" \
+		net "netsrc port=P" "netsink port=P"
 	echo "identical (every frame CRC32C-checked; a dropped connection would"
 	echo "have been resumed without loss: docs/net.md)"
 fi
