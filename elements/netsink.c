@@ -481,6 +481,17 @@ static void fill_queue(struct netsink *s)
 {
 	struct px_item it;
 
+	/* Full, and no word from the receiver a second after we greeted
+	 * it: it cannot resume. */
+	if (s->peer == PEER_UNKNOWN && !room(s) &&
+	    net_now_ns() - s->greeted_at >= NSINK_HELLO_WAIT_NS) {
+		s->peer = PEER_PLAIN;
+		px_element_info(s->e,
+				"%s: %s sent no HELLO: a plain STRM stream, "
+				"no resume after a dropped connection",
+				px_element_name(s->e), net_link_peer(&s->link));
+		release_to(s, UINT64_MAX);
+	}
 	while (!s->eos_pulled && room(s) && px_pad_pull(s->sink, &it, 1)) {
 		if (it.type == PX_ITEM_BUFFER) {
 			queue_data(s, &it.buf); /* takes the reference */
@@ -492,17 +503,6 @@ static void fill_queue(struct netsink *s)
 				queue_caps(s, &it);
 			px_item_release(&it);
 		}
-	}
-	/* Full, and no word from the receiver a second after we greeted
-	 * it: it cannot resume. */
-	if (s->peer == PEER_UNKNOWN && !room(s) &&
-	    net_now_ns() - s->greeted_at >= NSINK_HELLO_WAIT_NS) {
-		s->peer = PEER_PLAIN;
-		px_element_info(s->e,
-				"%s: %s sent no HELLO: a plain STRM stream, "
-				"no resume after a dropped connection",
-				px_element_name(s->e), net_link_peer(&s->link));
-		release_to(s, UINT64_MAX);
 	}
 }
 
