@@ -18,9 +18,15 @@
  * with that one call. With nothing to do the reactor first spins up to
  * spin_ns (not when it has SQEs to submit), then sleeps in that same call.
  *
- * Backend. Only io_uring exists today: where io_uring is disabled
- * (kernel.io_uring_disabled, seccomp) px_reactor_create() returns -ENOSYS.
- * An epoll backend behind this same API is future work.
+ * Backends. The same API runs on two backends: io_uring (the default) and
+ * epoll readiness plus non-blocking syscalls, with regular-file I/O on a
+ * small per-reactor worker pool. A reactor uses epoll where io_uring cannot
+ * be set up (seccomp, kernel.io_uring_disabled, a kernel missing an opcode
+ * Parallax needs) or when asked to (PX_BACKEND=epoll, or
+ * px_reactor_config.backend): see px_backend_default(). Every op behaves
+ * the same on both; the differences are in what the kernel does for you
+ * (fixed buffers, SEND_ZC, MSG_RING exist only on io_uring) and are noted
+ * at each call.
  * Stability: public API, changed only with the ABI version (px_plugin.h).
  */
 #ifndef PX_REACTOR_H
@@ -39,6 +45,13 @@ PX_EXTERN_C_BEGIN
 struct px_reactor;
 struct px_reactor_group;
 struct px_pool;
+
+/* The reactor backends. */
+enum px_backend {
+	PX_BACKEND_AUTO = 0,	/* the process default: px_backend_default() */
+	PX_BACKEND_IO_URING,
+	PX_BACKEND_EPOLL,
+};
 
 /* ------------------------------------------------------------------------ */
 /* Configuration                                                             */
@@ -64,6 +77,7 @@ struct px_reactor_config {
 	bool no_defer_taskrun;	/* set up without DEFER_TASKRUN (the degraded
 				 * path, for tests and old-kernel parity) */
 	bool no_msg_ring;	/* wake this reactor through its eventfd only */
+	enum px_backend backend; /* AUTO (0): px_backend_default() */
 };
 
 #define PX_REACTOR_SPIN_DEFAULT_NS 20000u
@@ -76,15 +90,43 @@ struct px_reactor_config {
 	  .zc_threshold = PX_REACTOR_ZC_DEFAULT }
 
 /* ------------------------------------------------------------------------ */
+/* Backend choice                                                            */
+
+/*
+ * px_backend_default - the backend a reactor gets when its config says
+ * PX_BACKEND_AUTO, chosen once per process: PX_BACKEND=io_uring or
+ * PX_BACKEND=epoll in the environment forces one; otherwise io_uring when
+ * it can be set up with every opcode Parallax uses, else epoll.
+ * @why: if not NULL, receives a static sentence saying why ("io_uring
+ *       unavailable: io_uring_setup failed with EPERM (a seccomp filter,
+ *       as Docker's default profile)"); transfer none.
+ * Returns the backend, or -ENOSYS when PX_BACKEND=io_uring and io_uring
+ * cannot be used, -EINVAL when PX_BACKEND names no backend (WHY says which
+ * value); px_reactor_create() then fails with that error.
+ * Thread: any; the choice is made once (pthread_once).
+ */
+PX_API int px_backend_default(const char **why);
+
+/* "io_uring", "epoll", "auto", or "unknown". Thread: any. */
+PX_API const char *px_backend_name(enum px_backend backend);
+
+/*
+ * px_reactor_backend - the backend R runs on (never PX_BACKEND_AUTO).
+ * Thread: any.
+ */
+PX_API enum px_backend px_reactor_backend(const struct px_reactor *r);
+
+/* ------------------------------------------------------------------------ */
 /* Lifecycle                                                                 */
 
 /*
  * px_reactor_create - allocate a reactor (no thread, no ring yet).
  * @cfg: configuration, copied (name is copied too); NULL: the defaults.
  * @out: receives the new reactor (transfer full: px_reactor_destroy()).
- * Returns 0, -EINVAL (bad cfg or out NULL), -ENODEV (numa_node or cpu not in
- * the topology), -ENOSYS (io_uring unavailable), -ENOMEM, or the -errno of
- * eventfd(2) (-EMFILE, -ENFILE).
+ * Returns 0, -EINVAL (bad cfg or out NULL, or PX_BACKEND names no backend),
+ * -ENODEV (numa_node or cpu not in the topology), -ENOSYS (io_uring asked
+ * for, by cfg->backend or PX_BACKEND, and unavailable), -ENOMEM, or the
+ * -errno of eventfd(2) or epoll_create1(2) (-EMFILE, -ENFILE).
  * Thread: any.
  */
 PX_API int px_reactor_create(const struct px_reactor_config *cfg,
@@ -209,26 +251,35 @@ PX_API int px_reactor_cpuset(const struct px_reactor *r, char *buf, size_t len);
  */
 PX_API bool px_reactor_pinned(const struct px_reactor *r);
 
-/* Counters, for tests and benchmarks. */
+/* Counters, for tests and benchmarks. Where the epoll backend has no such
+ * thing, its equivalent is named in brackets. */
 struct px_reactor_stats {
 	uint64_t submits;	/* io_uring_enter calls: one per loop turn at
 				 * most, plus one per SQ-full flush and one per
-				 * MSG_RING wakeup this reactor sends */
-	uint64_t sqes;		/* SQEs submitted */
-	uint64_t cqes;		/* CQEs reaped */
+				 * MSG_RING wakeup this reactor sends
+				 * [epoll_wait calls] */
+	uint64_t sqes;		/* SQEs submitted [ops started] */
+	uint64_t cqes;		/* CQEs reaped [ops completed, each multishot
+				 * callback counted] */
 	uint64_t turns;		/* loop turns */
 	uint64_t tasks;		/* tasks run */
 	uint64_t sleeps;	/* turns that waited in the kernel */
 	uint64_t spins;		/* spins before sleeping */
 	uint64_t spin_hits;	/* spins that found work (and so did not sleep) */
-	uint64_t fixed_ops;	/* READ_FIXED/WRITE_FIXED/fixed-buffer SEND_ZC */
-	uint64_t zc_sends;	/* SEND_ZC issued */
-	uint64_t sq_flushes;	/* early submits because the SQ was full */
+	uint64_t fixed_ops;	/* READ_FIXED/WRITE_FIXED/fixed-buffer SEND_ZC
+				 * [always 0] */
+	uint64_t zc_sends;	/* SEND_ZC issued [always 0: plain sends] */
+	uint64_t sq_flushes;	/* early submits because the SQ was full
+				 * [always 0] */
 	uint64_t wakeups_msg_ring; /* wakeups this reactor received by MSG_RING */
 	uint64_t wakeups_eventfd;  /* wakeups this reactor received by eventfd */
 	uint64_t posts;		/* tasks posted to this reactor from outside */
 	uint64_t msg_errors;	/* MSG_RINGs this reactor sent that failed */
-	unsigned setup_flags;	/* IORING_SETUP_* the ring got (0 before it exists) */
+	uint64_t worker_ops;	/* [file reads, writes and fsyncs run on the
+				 * worker pool]; 0 on io_uring */
+	enum px_backend backend; /* the backend R runs on */
+	unsigned setup_flags;	/* IORING_SETUP_* the ring got (0 before it
+				 * exists, and on epoll) */
 	bool single_issuer;	/* SINGLE_ISSUER in effect */
 	bool defer_taskrun;	/* DEFER_TASKRUN in effect */
 	bool registered_ring;	/* ring fd registered (IORING_ENTER_REGISTERED_RING) */
@@ -319,14 +370,22 @@ struct px_op {
 	/* public */
 	px_op_fn cb;
 	struct px_op_group *group; /* NULL, or counted there (px_op_init_group) */
-	/* private */
+	/* private: the request as the backend carries it out */
 	struct px_reactor *reactor;
 	uint16_t state;		/* PX__OP_* */
 	uint8_t kind;		/* internal ops only */
-	uint8_t pad_;
+	uint8_t code;		/* which px_io_* call */
 	int32_t res;		/* SEND_ZC: the send's result until its notif */
+	int32_t fd;
+	uint32_t len;		/* bytes; poll events; connect's addrlen */
+	int32_t flags;		/* MSG_* or accept4 flags; fsync: datasync */
+	uint32_t aux;		/* backend scratch */
+	void *buf;		/* buffer, msghdr or sockaddr */
+	void *arg;		/* accept: the socklen_t * */
+	uint64_t off;		/* file offset; timeout: nanoseconds */
 	int64_t ts_sec;		/* timeout: read by the kernel at submit */
 	int64_t ts_nsec;
+	struct px_list link;	/* epoll backend: the list the op waits on */
 };
 
 #define PX__OP_INFLIGHT (1u << 0)

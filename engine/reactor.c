@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * reactor.c - the reactor's lifecycle and loop: ring setup on the owning
- * thread, one submit per loop turn, adaptive spin, clean stop. Posts and
- * the wake protocol are in reactor_post.c, embedding in reactor_embed.c.
+ * reactor.c - the reactor's lifecycle and loop: backend setup on the owning
+ * thread, one kernel entry per loop turn, adaptive spin, clean stop. Posts
+ * and the wake protocol are in reactor_post.c, embedding in
+ * reactor_embed.c, the backends in reactor_uring.c and reactor_epoll.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "px_probe.h"
+#include "bus_int.h"
 #include "reactor_int.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -30,14 +32,6 @@
 PX__TLS char px__reactor_tls_token;
 PX__TLS struct px_reactor *px__reactor_tls_current;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void px__eventfd_signal(int efd)
 {
 	uint64_t one = 1;
@@ -47,70 +41,14 @@ void px__eventfd_signal(int efd)
 		return;
 }
 
-bool px__reactor_need_events(const struct px_reactor *r)
-{
-	/* DEFER_TASKRUN without TASKRUN_FLAG: no way to know, always enter. */
-	if (px_unlikely(r->blind_defer))
-		return true;
-	/* Kernel-written flags: TASKRUN = deferred completions to collect. */
-	return IO_URING_READ_ONCE(*r->ring.sq.kflags) &
-	       (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW);
-}
-
-/* Enter the kernel once: submit what is queued, collect, maybe wait. */
 void px__reactor_enter(struct px_reactor *r, bool wait)
 {
-	unsigned before = io_uring_sq_ready(&r->ring);
-	int ret;
-
-	if (wait) {
-		ret = io_uring_submit_and_wait(&r->ring, 1);
-		PX__COUNT(r, sleeps, 1);
-	} else {
-		if (!before && !px__reactor_need_events(r))
-			return;
-		ret = io_uring_submit_and_get_events(&r->ring);
-	}
-	PX__COUNT(r, submits, 1);
-	/* -EINTR, -EAGAIN, -EBUSY: unsubmitted SQEs stay queued for next turn. */
-	(void)ret;
-	PX__COUNT(r, sqes, before - io_uring_sq_ready(&r->ring));
-}
-
-struct io_uring_sqe *px__reactor_sqe(struct px_reactor *r)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
-	unsigned before;
-
-	if (px_likely(sqe != NULL))
-		return sqe;
-	before = io_uring_sq_ready(&r->ring);
-	io_uring_submit(&r->ring);
-	PX__COUNT(r, submits, 1);
-	PX__COUNT(r, sq_flushes, 1);
-	PX__COUNT(r, sqes, before - io_uring_sq_ready(&r->ring));
-	return io_uring_get_sqe(&r->ring);
-}
-
-static unsigned reap(struct px_reactor *r)
-{
-	struct io_uring_cqe *cqe;
-	unsigned head, n = 0;
-
-	io_uring_for_each_cqe(&r->ring, head, cqe) {
-		px__reactor_dispatch(r, cqe);
-		n++;
-	}
-	if (n) {
-		io_uring_cq_advance(&r->ring, n);
-		PX__COUNT(r, cqes, n);
-	}
-	return n;
+	r->be->enter(r, wait);
 }
 
 unsigned px__reactor_process(struct px_reactor *r)
 {
-	unsigned n = reap(r);
+	unsigned n = r->be->reap(r);
 
 	px__reactor_drain_posts(r);
 	return n + px__reactor_run_tasks(r);
@@ -125,7 +63,7 @@ bool px__reactor_work_pending(const struct px_reactor *r)
 	return !px_list_empty(&r->runq) ||
 	       (!r->post_closed &&
 		atomic_load_explicit(&r->post_head, memory_order_relaxed)) ||
-	       io_uring_cq_ready(&r->ring) || px__reactor_need_events(r);
+	       r->be->events_pending(r);
 }
 
 bool px__reactor_should_wait(const struct px_reactor *r)
@@ -151,10 +89,10 @@ static bool spin(struct px_reactor *r)
 
 	r->spun_until = 0;
 	/* Queued SQEs: their completions need the enter, not a spin. */
-	if (!r->spin_cur || r->stopping || io_uring_sq_ready(&r->ring))
+	if (!r->spin_cur || r->stopping || r->be->queued(r))
 		return false;
 	PX__COUNT(r, spins, 1);
-	end = now_ns() + r->spin_cur;
+	end = px__now_ns() + r->spin_cur;
 	do {
 		for (int i = 0; i < 64; i++) {
 			if (px__reactor_work_pending(r)) {
@@ -164,13 +102,13 @@ static bool spin(struct px_reactor *r)
 			}
 			PX_CPU_RELAX();
 		}
-	} while ((r->spun_until = now_ns()) < end);
+	} while ((r->spun_until = px__now_ns()) < end);
 	return false;
 }
 
 static void spin_adapt(struct px_reactor *r)
 {
-	uint64_t slept = now_ns() - r->spun_until;
+	uint64_t slept = px__now_ns() - r->spun_until;
 
 	if (slept < r->spin_ns && ++r->spin_misses < 8)
 		r->spin_cur = PX_MIN(r->spin_cur * 2, r->spin_ns);
@@ -229,120 +167,48 @@ static void stop_fn(struct px_task *t)
 	if (r->stopping)
 		return;
 	r->stopping = true;
-	r->cancel_needed = !px__reactor_cancel_all(r);
+	r->cancel_needed = !r->be->cancel_all(r);
 }
 
 static void run_until_stopped(struct px_reactor *r)
 {
 	while (!(r->stopping && stop_done(r))) {
 		if (r->cancel_needed)
-			r->cancel_needed = !px__reactor_cancel_all(r);
+			r->cancel_needed = !r->be->cancel_all(r);
 		turn(r);
 	}
 }
 
 /* ------------------------------------------------------------------------ */
-/* Ring setup on the owning thread                                           */
+/* Backend setup on the owning thread                                        */
 
 int px__reactor_ring_setup(struct px_reactor *r, bool embedded)
 {
-	/*
-	 * Most capable first; each -EINVAL drops a flag the kernel does not
-	 * know. no_defer_taskrun skips the DEFER_TASKRUN entries.
-	 *
-	 * Embedded rings never defer task work. Their owner sleeps in poll(2)
-	 * or an embedder's epoll on the registered eventfd, not in the
-	 * kernel, and with DEFER_TASKRUN the kernel signalled that eventfd
-	 * for a completion arriving meanwhile 13.8 ms late every time on
-	 * kernel 6.18 (a read on a socket or an eventfd that another process
-	 * writes; 20-30 us without DEFER_TASKRUN, same test). Two such
-	 * processes woke at the same instant, which points at io_uring's
-	 * deferred eventfd signal (an RCU callback). They skip COOP_TASKRUN
-	 * too, so that task work interrupts such a sleep.
-	 */
-	static const unsigned thread_tries[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-			IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL,
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-			IORING_SETUP_SUBMIT_ALL,
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN |
-			IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL,
-		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
-			IORING_SETUP_SUBMIT_ALL,
-		IORING_SETUP_SUBMIT_ALL,
-		0,
-	};
-	static const unsigned embedded_tries[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL,
-		IORING_SETUP_SUBMIT_ALL,
-		0,
-	};
-	const unsigned *tries = embedded ? embedded_tries : thread_tries;
-	size_t ntries = embedded ? PX_ARRAY_SIZE(embedded_tries)
-				 : PX_ARRAY_SIZE(thread_tries);
-	struct io_uring_params p;
-	int ret = -EINVAL;
+	int ret;
 
-	for (size_t i = 0; i < ntries; i++) {
-		if (r->no_defer && (tries[i] & IORING_SETUP_DEFER_TASKRUN))
-			continue;
-		memset(&p, 0, sizeof(p));
-		p.flags = tries[i];
-		ret = io_uring_queue_init_params(r->sq_entries, &r->ring, &p);
-		if (ret != -EINVAL)
-			break;
-	}
-	if (ret == -EPERM || ret == -ENOSYS)
-		return -ENOSYS; /* io_uring_disabled, seccomp */
-	if (ret < 0)
-		return ret;
-	r->setup_flags = p.flags;
-	r->blind_defer = (p.flags & IORING_SETUP_DEFER_TASKRUN) &&
-			 !(p.flags & IORING_SETUP_TASKRUN_FLAG);
-	r->reg_ring = io_uring_register_ring_fd(&r->ring) == 1;
 	/* Relaxed: owner is only ever compared with the reader's own token. */
 	atomic_store_explicit(&r->owner, &px__reactor_tls_token,
 			      memory_order_relaxed);
+	ret = r->be->setup(r, embedded);
+	if (ret < 0)
+		goto err_owner;
 	r->ring_up = true;
-
 	ret = px__reactor_reg_setup(r);
 	if (ret < 0)
-		goto err_exit;
-	if (embedded) {
-		/* The embedder polls the eventfd: the kernel signals it on
-		 * completions, posters on tasks. run_once drains it. */
-		ret = io_uring_register_eventfd(&r->ring, r->efd);
-		if (ret < 0)
-			goto err_exit;
-		if (fcntl(r->efd, F_SETFL, O_NONBLOCK) < 0) {
-			ret = -errno;
-			goto err_exit;
-		}
-	} else {
-		ret = px__reactor_arm_wake(r);
-		if (ret < 0)
-			goto err_exit;
-	}
-	/* M1: release, pairs with P4 in wake_msg_ring(): a poster that reads
-	 * the fd also sees the ring set up. */
-	atomic_store_explicit(&r->msg_fd, r->ring.ring_fd,
-			      memory_order_release);
+		goto err_teardown;
 	return 0;
 
-err_exit:
-	io_uring_queue_exit(&r->ring);
+err_teardown:
+	r->be->teardown(r);
 	r->ring_up = false;
+err_owner:
 	atomic_store_explicit(&r->owner, NULL, memory_order_relaxed);
 	return ret;
 }
 
 static void ring_teardown(struct px_reactor *r)
 {
-	/* T1/T2, pairs with P3/P4 in wake_msg_ring(). */
-	atomic_store_explicit(&r->msg_fd, -1, memory_order_seq_cst);
-	while (atomic_load_explicit(&r->msg_users, memory_order_seq_cst))
-		sched_yield();
-	io_uring_queue_exit(&r->ring);
+	r->be->teardown(r);
 	r->ring_up = false;
 	atomic_store_explicit(&r->owner, NULL, memory_order_relaxed);
 }
@@ -379,6 +245,7 @@ PX_API int px_reactor_create(const struct px_reactor_config *cfg,
 {
 	static const struct px_reactor_config defaults =
 		PX_REACTOR_CONFIG_DEFAULT;
+	const struct px__backend *be;
 	struct px_reactor *r;
 	int ret;
 
@@ -389,13 +256,15 @@ PX_API int px_reactor_create(const struct px_reactor_config *cfg,
 		cfg = &defaults;
 	if (cfg->sq_entries > 32768 || cfg->numa_node < -1 || cfg->cpu < -1)
 		return -EINVAL;
-	if (!px_feature_has(PX_FEAT_IO_URING))
-		return -ENOSYS;
+	be = px__backend_for(cfg->backend, &ret);
+	if (!be)
+		return ret;
 	r = aligned_alloc(PX_CACHE_LINE,
 			  PX_ALIGN_UP(sizeof(*r), (size_t)PX_CACHE_LINE));
 	if (!r)
 		return -ENOMEM;
 	memset(r, 0, sizeof(*r));
+	r->be = be;
 	px_list_init(&r->runq);
 	r->sq_entries = cfg->sq_entries ? cfg->sq_entries : 256;
 	r->task_budget = cfg->task_budget ? cfg->task_budget : 64;
@@ -407,20 +276,13 @@ PX_API int px_reactor_create(const struct px_reactor_config *cfg,
 	r->no_pin = cfg->no_pin;
 	r->no_defer = cfg->no_defer_taskrun;
 	r->no_msg_ring = cfg->no_msg_ring;
-	r->can_msg_ring = !cfg->no_msg_ring && px_feature_has(PX_FEAT_MSG_RING);
 	r->numa_node = -1;
 	r->cpu = -1;
 	snprintf(r->name, sizeof(r->name), "%s", cfg->name ? cfg->name : "px-reactor");
-	r->wake_op.kind = PX__OPK_WAKE_READ;
-	r->sink_op.kind = PX__OPK_SINK;
-	r->msg_op.kind = PX__OPK_MSG_TARGET;
-	r->msg_out_op.kind = PX__OPK_MSG_SOURCE;
 	px_task_init(&r->stop_task, stop_fn);
 	atomic_init(&r->post_head, NULL);
 	/* Idle until a loop runs: a post before start/run_once signals efd. */
 	atomic_init(&r->sleeping, 1);
-	atomic_init(&r->msg_fd, -1);
-	atomic_init(&r->msg_users, 0);
 	atomic_init(&r->owner, NULL);
 
 	ret = px__reactor_reg_alloc(r);
@@ -434,11 +296,16 @@ PX_API int px_reactor_create(const struct px_reactor_config *cfg,
 		ret = -errno;
 		goto err_place;
 	}
+	ret = be->create(r);
+	if (ret < 0)
+		goto err_efd;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	*out = r;
 	return 0;
 
+err_efd:
+	close(r->efd);
 err_place:
 	px__topology_unplace(r);
 err_reg:
@@ -534,6 +401,7 @@ PX_API void px_reactor_destroy(struct px_reactor *r)
 		/* Embedded, destroyed off its thread: callbacks are lost. */
 		ring_teardown(r);
 	}
+	r->be->destroy(r);
 	px__reactor_reg_free(r);
 	px__topology_unplace(r);
 	close(r->efd);

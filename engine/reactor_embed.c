@@ -10,14 +10,7 @@
 
 #include "reactor_int.h"
 
-/*
- * The embedded fd. The kernel signals it (io_uring_register_eventfd) for
- * completions and deferred work arriving between run_once calls; posters
- * and kicks write it. Inside run_once the kernel's signals are switched off
- * (IORING_CQ_EVENTFD_DISABLED): our own enters would only make it fire for
- * work already done. efd_hot records that we know it is readable, so a busy
- * embedder that calls run_once back to back pays no read or write on it.
- */
+/* Consume the fd's readiness (run_once leaves it hot when work is left). */
 static void efd_drain(struct px_reactor *r)
 {
 	uint64_t v;
@@ -45,48 +38,13 @@ static int embed(struct px_reactor *r)
 	return ret;
 }
 
-/*
- * A full fence. GCC cannot instrument atomic_thread_fence under TSan (and
- * warns, -Wtsan), so there a locked read-modify-write on a local stands in:
- * on x86 and arm64 it orders all earlier and later accesses just the same.
- */
-#if defined(__SANITIZE_THREAD__)
-static inline void full_fence(void)
-{
-	atomic_int f = 0;
-
-	atomic_fetch_add_explicit(&f, 0, memory_order_seq_cst);
-}
-#else
-static inline void full_fence(void)
-{
-	atomic_thread_fence(memory_order_seq_cst);
-}
-#endif
-
-/* Nothing to do: sleep in poll(2) on the fd, up to TIMEOUT_MS. */
+/* Nothing to do: let the backend sleep up to TIMEOUT_MS. */
 static void wait_embedded(struct px_reactor *r, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = r->efd, .events = POLLIN };
-
 	/* R1, R2 of the wake protocol (reactor_post.c). */
 	atomic_store_explicit(&r->sleeping, 1, memory_order_seq_cst);
-	if (!atomic_load_explicit(&r->post_head, memory_order_seq_cst)) {
-		px__reactor_enter(r, false); /* ship queued SQEs first */
-		io_uring_cq_eventfd_toggle(&r->ring, true);
-		/*
-		 * E1: full fence between enabling the kernel's signal and
-		 * looking at the rings, against the kernel's "post, then test
-		 * the flag and signal": either we see its work or it signals.
-		 */
-		full_fence();
-		if (!px__reactor_work_pending(r)) {
-			PX__COUNT(r, sleeps, 1);
-			if (poll(&pfd, 1, timeout_ms) > 0)
-				efd_drain(r);
-		}
-		io_uring_cq_eventfd_toggle(&r->ring, false);
-	}
+	if (!atomic_load_explicit(&r->post_head, memory_order_seq_cst))
+		r->be->embed_wait(r, timeout_ms);
 	/* Relaxed: a poster that still sees 1 only sends a spurious wakeup. */
 	atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
 }
@@ -109,7 +67,7 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms)
 	px__reactor_tls_current = r;
 	/* Awake: posts need no wakeup until R1' below. Relaxed: as above. */
 	atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
-	io_uring_cq_eventfd_toggle(&r->ring, false);
+	r->be->embed_active(r, true);
 	px__reactor_enter(r, false);
 	n = px__reactor_process(r);
 	PX__COUNT(r, turns, 1);
@@ -123,7 +81,7 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms)
 		n = px__reactor_process(r);
 	}
 	px__reactor_enter(r, false); /* ship what callbacks and tasks queued */
-	io_uring_cq_eventfd_toggle(&r->ring, true);
+	r->be->embed_active(r, false);
 	/* R1', R2' (the seq_cst store also orders the toggle before the
 	 * checks, as E1 does): idle from here, so leftover work (task budget,
 	 * completions that raced the toggle) must leave the fd readable. */
@@ -141,13 +99,13 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms)
 
 PX_API int px_reactor_fd(const struct px_reactor *r)
 {
-	return r ? r->efd : -EINVAL;
+	return r ? r->be->poll_fd(r) : -EINVAL;
 }
 
 PX_API bool px_reactor_idle(const struct px_reactor *r)
 {
 	/* Ops queued outside run_once wait for its submit too. */
-	return r && r->ring_up && !io_uring_sq_ready(&r->ring) &&
+	return r && r->ring_up && !r->be->queued(r) &&
 	       !px__reactor_work_pending(r);
 }
 
@@ -207,9 +165,8 @@ PX_API void px_reactor_stats(const struct px_reactor *r,
 	st->wakeups_eventfd =
 		atomic_load_explicit(&r->sent_eventfd, memory_order_relaxed);
 	st->posts = atomic_load_explicit(&r->posts, memory_order_relaxed);
-	st->setup_flags = r->setup_flags;
-	st->single_issuer = r->setup_flags & IORING_SETUP_SINGLE_ISSUER;
-	st->defer_taskrun = r->setup_flags & IORING_SETUP_DEFER_TASKRUN;
-	st->registered_ring = r->reg_ring;
+	st->worker_ops = LOAD(r, worker_ops);
+	st->backend = r->be->id;
+	r->be->stats(r, st);
 }
 

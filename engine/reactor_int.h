@@ -8,16 +8,14 @@
 #define PX_REACTOR_INT_H
 
 #include <hwloc.h>
-#include <liburing.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 
 #include "px_reactor.h"
-#include "px_uring_compat_int.h"
 
 /* Private op state bits (px_op.state); PX__OP_INFLIGHT is in the header. */
-#define PX__OP_CANCEL (1u << 1)	  /* a cancel SQE targets this op */
+#define PX__OP_CANCEL (1u << 1)	  /* cancellation asked */
 #define PX__OP_ZC (1u << 2)	  /* SEND_ZC: fire after the notification */
 #define PX__OP_ZC_WAIT (1u << 3)  /* SEND_ZC: result in, notif pending */
 #define PX__OP_MULTI (1u << 4)	  /* multishot */
@@ -30,6 +28,23 @@ enum px__op_kind {
 	PX__OPK_MSG_TARGET,	/* MSG_RING data CQE arriving here */
 	PX__OPK_MSG_SOURCE,	/* a MSG_RING we sent failed (CQE_SKIP_SUCCESS) */
 	PX__OPK_SINK,		/* cancel SQEs: nothing to fire */
+};
+
+/* Which px_io_* call an op carries (px_op.code). */
+enum px__io_code {
+	PX__IO_NOP = 0,
+	PX__IO_READ,
+	PX__IO_WRITE,
+	PX__IO_RECV,
+	PX__IO_SEND,
+	PX__IO_SEND_ZC,
+	PX__IO_SENDMSG,
+	PX__IO_RECVMSG,
+	PX__IO_ACCEPT,
+	PX__IO_CONNECT,
+	PX__IO_TIMEOUT,
+	PX__IO_FSYNC,
+	PX__IO_POLL,
 };
 
 /* The tag on a closed post list: posts after the final drain fail. */
@@ -46,14 +61,65 @@ struct px__fixed_buf {
 /* Counters written only by the owning thread (relaxed load+store, no RMW). */
 struct px__reactor_counters {
 	_Atomic uint64_t submits, sqes, cqes, turns, tasks, sleeps, spins,
-		spin_hits, fixed_ops, zc_sends, sq_flushes, msg_errors;
+		spin_hits, fixed_ops, zc_sends, sq_flushes, msg_errors,
+		worker_ops;
 };
+
+/*
+ * The fixed function set of a backend (reactor_uring.c, reactor_epoll.c).
+ * The loop (reactor.c), the op API (reactor_ops.c), posts, embedding and
+ * registrations call only these; every backend-specific syscall lives
+ * behind them. "Owner" means R's owning thread.
+ */
+struct px__backend {
+	enum px_backend id;
+	/* At px_reactor_create / destroy (any thread): private state in r->be_state. */
+	int (*create)(struct px_reactor *r);
+	void (*destroy)(struct px_reactor *r);
+	/* On the owner: bring the kernel side up (embedded: for run_once) / down. */
+	int (*setup)(struct px_reactor *r, bool embedded);
+	void (*teardown)(struct px_reactor *r);
+	/* Owner: start OP (fields filled, state INFLIGHT set); 0 or -errno. */
+	int (*submit)(struct px_reactor *r, struct px_op *op);
+	/* Owner: ask OP (in flight on R, not yet cancelled) to stop. */
+	int (*cancel)(struct px_reactor *r, struct px_op *op);
+	/* Owner: cancel everything in flight; false: retry next turn. */
+	bool (*cancel_all)(struct px_reactor *r);
+	/* Owner: hand queued work to the kernel, collect, maybe block. */
+	void (*enter)(struct px_reactor *r, bool wait);
+	/* Owner: fire the callbacks of finished ops; how many. */
+	unsigned (*reap)(struct px_reactor *r);
+	/* Owner: completions to reap, or the kernel has some to hand over. */
+	bool (*events_pending)(const struct px_reactor *r);
+	/* Owner: requests queued that the kernel has not seen yet. */
+	bool (*queued)(const struct px_reactor *r);
+	/* CUR's owner: wake R (same backend) from CUR's loop; false: use efd. */
+	bool (*wake_from)(struct px_reactor *cur, struct px_reactor *r);
+	/* Embedded owner: block up to TIMEOUT_MS until there is work. */
+	void (*embed_wait)(struct px_reactor *r, int timeout_ms);
+	/* Embedded owner: inside run_once (true) or back to the embedder. */
+	void (*embed_active)(struct px_reactor *r, bool active);
+	/* The fd an embedder polls; valid from create to destroy. */
+	int (*poll_fd)(const struct px_reactor *r);
+	/* Owner, kernel side up: fixed buffer slot I now BASE/LEN (NULL: free). */
+	int (*buffer_set)(struct px_reactor *r, unsigned i, void *base,
+			  size_t len);
+	/* Owner: fixed-file slot I takes FD (-1: free it); *KEEP receives the
+	 * fd to remember in r->files[i]. 0 or -errno. */
+	int (*file_set)(struct px_reactor *r, unsigned i, int fd, int *keep);
+	/* Any thread: backend-specific fields of px_reactor_stats. */
+	void (*stats)(const struct px_reactor *r, struct px_reactor_stats *st);
+};
+
+extern const struct px__backend px__backend_uring;
+extern const struct px__backend px__backend_epoll;
 
 struct px_reactor {
 	/* Owner-thread state: the loop's hot fields. */
-	alignas(PX_CACHE_LINE) struct io_uring ring;
+	alignas(PX_CACHE_LINE) const struct px__backend *be;
+	void *be_state;		/* the backend's own, from create to destroy */
 	struct px_list runq;
-	unsigned inflight;	/* SQEs whose final CQE is still to come */
+	unsigned inflight;	/* requests whose final completion is to come */
 	unsigned task_budget;
 	unsigned nbufs_hi;	/* fixed buffers: slots in use are < this */
 	uint32_t zc_threshold;
@@ -61,31 +127,21 @@ struct px_reactor {
 	uint32_t spin_cur;	/* adaptive, in [spin_ns / 32, spin_ns] */
 	uint64_t spun_until;	/* when the last missed spin gave up, or 0 */
 	unsigned spin_misses;	/* misses since the last hit */
-	bool ring_up;
+	bool ring_up;		/* the backend's kernel side is set up */
 	bool stopping;		/* no new ops */
-	bool cancel_needed;	/* stopping, the cancel-all SQE not yet queued */
+	bool cancel_needed;	/* stopping, the cancel-all not yet queued */
 	bool post_closed;
-	bool blind_defer;	/* DEFER_TASKRUN without TASKRUN_FLAG */
 	bool efd_hot;		/* embedded: we wrote efd and have not drained it */
-	uint64_t wake_buf;	/* the eventfd read's target */
 	struct px__fixed_buf *bufs;
 	unsigned max_bufs;
 	int *files;		/* fixed-file table: fd installed or -1 */
 	unsigned max_files;
-	unsigned setup_flags;
-	bool reg_ring;
-	struct px_op wake_op;	/* PX__OPK_WAKE_READ */
-	struct px_op sink_op;	/* PX__OPK_SINK */
 	struct px_task stop_task;
 	struct px__reactor_counters c;
 
 	/* Shared with posting threads. */
 	alignas(PX_CACHE_LINE) struct px_task *_Atomic post_head;
 	atomic_int sleeping;	/* 1: may block in the kernel, needs a wakeup */
-	atomic_int msg_fd;	/* ring fd for MSG_RING once up, else -1 */
-	atomic_uint msg_users;	/* posters between reading msg_fd and submit */
-	struct px_op msg_op;	/* PX__OPK_MSG_TARGET (read-only after create) */
-	struct px_op msg_out_op; /* PX__OPK_MSG_SOURCE: failed MSG_RINGs we sent */
 	_Atomic uint64_t posts;
 	_Atomic uint64_t sent_msg_ring, sent_eventfd; /* wakeups sent to us */
 
@@ -103,7 +159,7 @@ struct px_reactor {
 	int numa_node;
 	int cpu;
 	unsigned index;
-	bool no_pin, no_defer, no_msg_ring, can_msg_ring;
+	bool no_pin, no_defer, no_msg_ring;
 	unsigned sq_entries;
 	hwloc_bitmap_t cpuset;	/* placement; NULL when unplaced */
 	char name[16];
@@ -120,14 +176,19 @@ struct px_reactor {
 
 /* reactor.c */
 extern PX__TLS struct px_reactor *px__reactor_tls_current;
-struct io_uring_sqe *px__reactor_sqe(struct px_reactor *r);
 void px__eventfd_signal(int efd);
-bool px__reactor_need_events(const struct px_reactor *r);
+uint64_t px__now_ns(void); /* bus.c: CLOCK_MONOTONIC in ns */
 void px__reactor_enter(struct px_reactor *r, bool wait);
 unsigned px__reactor_process(struct px_reactor *r);
 bool px__reactor_work_pending(const struct px_reactor *r);
 bool px__reactor_should_wait(const struct px_reactor *r);
 int px__reactor_ring_setup(struct px_reactor *r, bool embedded);
+
+/* probe.c: NULL when io_uring can run the reactor, else why not. */
+const char *px__probe_uring_unusable(void);
+
+/* reactor_backend.c */
+const struct px__backend *px__backend_for(enum px_backend want, int *err);
 
 /* reactor_post.c */
 void px__reactor_schedule_posted(struct px_reactor *r, struct px_task *list);
@@ -135,9 +196,8 @@ void px__reactor_drain_posts(struct px_reactor *r);
 unsigned px__reactor_run_tasks(struct px_reactor *r);
 
 /* reactor_ops.c */
-int px__reactor_arm_wake(struct px_reactor *r);
-void px__reactor_dispatch(struct px_reactor *r, const struct io_uring_cqe *cqe);
-bool px__reactor_cancel_all(struct px_reactor *r);
+void px__op_complete(struct px_reactor *r, struct px_op *op, int res,
+		     uint32_t flags);
 
 /* reactor_reg.c */
 int px__reactor_reg_setup(struct px_reactor *r);

@@ -29,9 +29,10 @@
  * target wakes from io_uring_enter, an embedded one's registered eventfd
  * fires); from any other thread, a write to the target's eventfd (a started
  * target keeps a read armed on it). The MSG_RING is submitted at once,
- * bracketed by msg_users (P3..P5 against T1/T2 in ring_teardown), so the
- * target cannot close its ring fd between our reading it and the kernel
- * taking its reference.
+ * bracketed by msg_users (P3..P5 against T1/T2 in reactor_uring.c), so
+ * the target cannot close its ring fd between our reading it and the
+ * kernel taking its reference. The epoll backend has no MSG_RING: every
+ * wakeup there is the eventfd write, which its epoll set watches.
  *
  * Each task's posted flag (C1/C2) makes a second post of a queued task a
  * no-op and keeps post_next stable while the list is walked.
@@ -100,48 +101,13 @@ void px__reactor_drain_posts(struct px_reactor *r)
 	px__reactor_schedule_posted(r, list);
 }
 
-/* Queue a MSG_RING on CUR's ring for R and submit it at once. */
-static bool wake_msg_ring(struct px_reactor *cur, struct px_reactor *r)
-{
-	struct io_uring_sqe *sqe;
-	bool sent = false;
-	int fd;
-
-	/*
-	 * P3/P4 against T1/T2 in ring_teardown(): either we see msg_fd == -1,
-	 * or R's teardown sees us in msg_users and waits until our submit has
-	 * taken the kernel's reference on R's ring fd. Submitting here rather
-	 * than at the end of CUR's turn keeps that window one syscall long.
-	 */
-	atomic_fetch_add_explicit(&r->msg_users, 1, memory_order_seq_cst);
-	fd = atomic_load_explicit(&r->msg_fd, memory_order_seq_cst);
-	if (fd >= 0 && (sqe = px__reactor_sqe(cur)) != NULL) {
-		io_uring_prep_msg_ring(sqe, fd, 0,
-				       (uint64_t)(uintptr_t)&r->msg_op, 0);
-		io_uring_sqe_set_data(sqe, &cur->msg_out_op);
-		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		px__reactor_enter(cur, false);
-		if (io_uring_sq_ready(&cur->ring)) {
-			/* Not consumed: defuse it before R's fd can be reused. */
-			io_uring_prep_nop(sqe);
-			io_uring_sqe_set_data(sqe, &cur->msg_out_op);
-			sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-		} else {
-			sent = true;
-		}
-	}
-	/* P5: release, pairs with T2: our submit happens before R's exit. */
-	atomic_fetch_sub_explicit(&r->msg_users, 1, memory_order_release);
-	return sent;
-}
-
 static void wake(struct px_reactor *r)
 {
 	struct px_reactor *cur = px__reactor_tls_current;
 
 	/* Relaxed counters below: statistics only. */
-	if (cur && cur != r && r->can_msg_ring && px__reactor_owned(cur) &&
-	    cur->ring_up && wake_msg_ring(cur, r)) {
+	if (cur && cur != r && cur->be == r->be && px__reactor_owned(cur) &&
+	    cur->ring_up && r->be->wake_from(cur, r)) {
 		atomic_fetch_add_explicit(&r->sent_msg_ring, 1,
 					  memory_order_relaxed);
 		return;

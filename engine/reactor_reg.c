@@ -32,31 +32,20 @@ void px__reactor_reg_free(struct px_reactor *r)
 	r->files = NULL;
 }
 
-static int buf_update(struct px_reactor *r, unsigned i, void *base, size_t len)
-{
-	struct iovec iov = { .iov_base = base, .iov_len = len };
-	__u64 tag = 0;
-	int ret = io_uring_register_buffers_update_tag(&r->ring, i, &iov, &tag, 1);
-
-	return ret < 0 ? ret : 0;
-}
-
-/* On the owning thread, right after the ring came up. */
+/* On the owning thread, right after the backend came up: apply the
+ * registrations made before. */
 int px__reactor_reg_setup(struct px_reactor *r)
 {
-	int ret = io_uring_register_buffers_sparse(&r->ring, r->max_bufs);
-
-	if (ret < 0)
-		return ret;
 	for (unsigned i = 0; i < r->nbufs_hi; i++) {
 		if (r->bufs[i].base) {
-			ret = buf_update(r, i, r->bufs[i].base, r->bufs[i].len);
+			int ret = r->be->buffer_set(r, i, r->bufs[i].base,
+						    r->bufs[i].len);
+
 			if (ret < 0)
 				return ret;
 		}
 	}
-	ret = io_uring_register_files_sparse(&r->ring, r->max_files);
-	return ret < 0 ? ret : 0;
+	return 0;
 }
 
 /*
@@ -102,7 +91,7 @@ int px__reactor_buffer_add(struct px_reactor *r, void *base, size_t len,
 	if (i == r->max_bufs)
 		return -ENOSPC;
 	if (r->ring_up) {
-		ret = buf_update(r, i, base, len);
+		ret = r->be->buffer_set(r, i, base, len);
 		if (ret < 0)
 			return ret;
 	}
@@ -131,7 +120,7 @@ PX_API int px_reactor_unregister_buffer(struct px_reactor *r, int index)
 	    !r->bufs[index].base)
 		return -ENOENT;
 	if (r->ring_up) {
-		ret = buf_update(r, (unsigned)index, NULL, 0);
+		ret = r->be->buffer_set(r, (unsigned)index, NULL, 0);
 		if (ret < 0)
 			return ret;
 	}
@@ -166,16 +155,17 @@ PX_API int px_reactor_register_fd(struct px_reactor *r, int fd)
 		;
 	if (i == r->max_files)
 		return -ENOSPC;
-	ret = io_uring_register_files_update(&r->ring, i, &fd, 1);
-	if (ret < 0)
+	ret = r->be->file_set(r, i, fd, &r->files[i]);
+	if (ret < 0) {
+		r->files[i] = -1;
 		return ret;
-	r->files[i] = fd;
+	}
 	return (int)i;
 }
 
 PX_API int px_reactor_unregister_fd(struct px_reactor *r, int index)
 {
-	int none = -1, ret;
+	int ret;
 
 	if (!r)
 		return -EINVAL;
@@ -184,10 +174,8 @@ PX_API int px_reactor_unregister_fd(struct px_reactor *r, int index)
 	if (index < 0 || (unsigned)index >= r->max_files ||
 	    r->files[index] < 0)
 		return -ENOENT;
-	ret = io_uring_register_files_update(&r->ring, (unsigned)index, &none,
-					     1);
+	ret = r->be->file_set(r, (unsigned)index, -1, &r->files[index]);
 	if (ret < 0)
 		return ret;
-	r->files[index] = -1;
 	return 0;
 }
