@@ -48,7 +48,7 @@ int net_link_start(struct net_link *l, struct px_element *e, int mode,
 	l->give_up_ns = give_up_ns;
 	l->backoff_ns = BACKOFF_FIRST_NS;
 	l->lost_at = 0;
-	l->up = l->dropping = l->waiting = false;
+	l->up = l->dropping = l->waiting = l->backed_off = false;
 	l->connections = 0;
 	l->why[0] = '\0';
 	px_op_init(&l->timer_op);
@@ -136,9 +136,11 @@ int net_link_ready(struct net_link *l, bool *fresh)
 			return -1;
 		if (c->mode == PX_CONN_SERVER)
 			c->last_err = 0; /* accept again at once */
-		else if (px_io_timeout(px_element_reactor(l->e), &l->timer_op,
+		else if (!l->backed_off &&
+			 px_io_timeout(px_element_reactor(l->e), &l->timer_op,
 				       l->backoff_ns, timer_done) == 0) {
 			l->waiting = true;
+			l->backed_off = true; /* after it: connect again */
 			l->backoff_ns = l->backoff_ns * 2 > BACKOFF_MAX_NS ?
 						BACKOFF_MAX_NS :
 						l->backoff_ns * 2;
@@ -147,6 +149,7 @@ int net_link_ready(struct net_link *l, bool *fresh)
 	}
 	if (gave_up(l))
 		return -1;
+	l->backed_off = false;
 	rc = px_conn_arm(c);
 	return rc < 0 ? -1 : rc;
 }

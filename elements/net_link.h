@@ -25,6 +25,8 @@ struct net_link {
 	bool up;	     /* connected, and the owner was told */
 	bool dropping;	     /* shut down; close once the ops ended */
 	bool waiting;	     /* backoff timer armed */
+	bool backed_off;     /* a backoff wait was spent since the last
+			      * failed connect: connect again next */
 	uint64_t connections;
 	char why[160]; /* what broke the last connection */
 };

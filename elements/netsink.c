@@ -476,6 +476,28 @@ static bool room(const struct netsink *s)
 	return s->peer == PEER_PLAIN || s->kept < s->retain_bytes;
 }
 
+/*
+ * No HELLO from the receiver NSINK_HELLO_WAIT_NS after we greeted it: a
+ * plain STRM reader, which cannot resume. True when that is decided;
+ * otherwise the element is woken when the wait is over.
+ */
+static bool hello_overdue(struct netsink *s)
+{
+	uint64_t waited = net_now_ns() - s->greeted_at;
+
+	if (waited < NSINK_HELLO_WAIT_NS) {
+		net_link_wake_in(&s->link, NSINK_HELLO_WAIT_NS - waited);
+		return false;
+	}
+	s->peer = PEER_PLAIN;
+	px_element_info(s->e,
+			"%s: %s sent no HELLO: a plain STRM stream, "
+			"no resume after a dropped connection",
+			px_element_name(s->e), net_link_peer(&s->link));
+	release_to(s, UINT64_MAX);
+	return true;
+}
+
 /* Pull what the queue has room for. */
 static void fill_queue(struct netsink *s)
 {
@@ -483,15 +505,8 @@ static void fill_queue(struct netsink *s)
 
 	/* Full, and no word from the receiver a second after we greeted
 	 * it: it cannot resume. */
-	if (s->peer == PEER_UNKNOWN && !room(s) &&
-	    net_now_ns() - s->greeted_at >= NSINK_HELLO_WAIT_NS) {
-		s->peer = PEER_PLAIN;
-		px_element_info(s->e,
-				"%s: %s sent no HELLO: a plain STRM stream, "
-				"no resume after a dropped connection",
-				px_element_name(s->e), net_link_peer(&s->link));
-		release_to(s, UINT64_MAX);
-	}
+	if (s->peer == PEER_UNKNOWN && !room(s))
+		hello_overdue(s);
 	while (!s->eos_pulled && room(s) && px_pad_pull(s->sink, &it, 1)) {
 		if (it.type == PX_ITEM_BUFFER) {
 			queue_data(s, &it.buf); /* takes the reference */
@@ -655,9 +670,15 @@ static void netsink_work(struct px_element *e)
 			fail(s, rc, "cannot send to");
 		return;
 	}
-	/* Everything sent; with a resuming receiver, also acknowledged. */
+	/* Everything sent; with a resuming receiver, also acknowledged. A
+	 * receiver that has not said which it is yet (its HELLO may still
+	 * be on the way: a short stream can be all sent by then) gets the
+	 * HELLO wait before it counts as plain. */
+	if (s->eos_pulled && s->next == s->head && s->peer == PEER_UNKNOWN &&
+	    !hello_overdue(s))
+		return;
 	if (s->eos_pulled && s->next == s->head &&
-	    (s->peer != PEER_RESUME || s->tail == s->head)) {
+	    (s->peer == PEER_PLAIN || s->tail == s->head)) {
 		(void)shutdown(s->link.conn.fd, SHUT_WR);
 		s->finished = true;
 		px_element_eos_reached(e);

@@ -210,8 +210,9 @@ PX_API int px_reactor_fd(const struct px_reactor *r);
 /*
  * px_reactor_idle - true when px_reactor_run_once(R, 0) would find nothing
  * to do now: no completion in the ring, no task queued or posted, no op
- * waiting to be submitted. Reads
- * memory only (no syscall), for embedders that spin: check it between
+ * waiting to be submitted. Reads memory only (no syscall) on io_uring; on
+ * epoll, where readiness is only known to the kernel, one poll(2) of the
+ * epoll fd while ops wait on fds. For embedders that spin: check it between
  * their own polls and skip run_once while it says idle. It does not drain
  * px_reactor_fd(): a loop driven by that fd calls run_once instead.
  * Thread: the owning thread.

@@ -105,7 +105,7 @@ PX_API int px_reactor_fd(const struct px_reactor *r)
 PX_API bool px_reactor_idle(const struct px_reactor *r)
 {
 	/* Ops queued outside run_once wait for its submit too. */
-	return r && r->ring_up && !r->be->queued(r) &&
+	return r && r->ring_up && !r->be->queued(r) && !r->be->hidden(r) &&
 	       !px__reactor_work_pending(r);
 }
 

@@ -15,13 +15,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "reactor_epoll_int.h"
 
-/* epoll data of the wake eventfd; fds use their own number. */
+/* epoll data of the wake eventfd and the timerfd; fds use their number. */
 #define EFD_TAG UINT64_MAX
+#define TFD_TAG (UINT64_MAX - 1)
 
 static inline struct px__epoll *E(const struct px_reactor *r)
 {
@@ -144,6 +146,92 @@ static int connect_result(int fd)
 	return 0;
 }
 
+/* Skip DONE bytes of IOV[0..N): the rest, as at most PX__EP_IOV entries in OUT. */
+#define PX__EP_IOV 128
+static int iov_rest(const struct iovec *iov, size_t n, size_t done,
+		    struct iovec *out)
+{
+	int k = 0;
+
+	for (size_t i = 0; i < n && k < PX__EP_IOV; i++) {
+		if (done >= iov[i].iov_len) {
+			done -= iov[i].iov_len;
+			continue;
+		}
+		out[k].iov_base = (char *)iov[i].iov_base + done;
+		out[k].iov_len = iov[i].iov_len - done;
+		done = 0;
+		k++;
+	}
+	return k;
+}
+
+static size_t msg_len(const struct msghdr *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->msg_iovlen; i++)
+		n += m->msg_iov[i].iov_len;
+	return n;
+}
+
+/*
+ * One socket transfer from byte DONE on. The first call passes the
+ * caller's msghdr (its control data, its msg_flags back); a continuation
+ * carries only the bytes left.
+ */
+static ssize_t xfer(struct px_op *op, size_t done, int flags)
+{
+	struct iovec rest[PX__EP_IOV];
+	struct msghdr *m = op->buf, part;
+	bool in = op->code == PX__IO_RECV || op->code == PX__IO_RECVMSG;
+
+	if (op->code == PX__IO_RECV || op->code == PX__IO_SEND ||
+	    op->code == PX__IO_SEND_ZC)
+		return in ? recv(op->fd, (char *)op->buf + done, op->len - done,
+				 flags)
+			  : send(op->fd, (char *)op->buf + done, op->len - done,
+				 flags);
+	if (done == 0)
+		return in ? recvmsg(op->fd, m, flags) : sendmsg(op->fd, m, flags);
+	part = (struct msghdr){ .msg_iov = rest };
+	part.msg_iovlen = (size_t)iov_rest(m->msg_iov, m->msg_iovlen, done, rest);
+	return in ? recvmsg(op->fd, &part, flags) : sendmsg(op->fd, &part, flags);
+}
+
+/*
+ * Socket ops. With MSG_WAITALL the op ends only when every byte moved, at
+ * EOF or at an error (then with the bytes moved, if any), as io_uring
+ * retries it; the count so far waits in op->ts_sec between readiness.
+ */
+static int attempt_sock(struct px_op *op)
+{
+	bool all = op->flags & MSG_WAITALL;
+	int flags = (op->flags & ~MSG_WAITALL) | MSG_DONTWAIT;
+	size_t want = op->code == PX__IO_RECVMSG || op->code == PX__IO_SENDMSG
+			      ? msg_len(op->buf)
+			      : op->len;
+	size_t done = (size_t)op->ts_sec;
+	ssize_t n;
+
+	for (;;) {
+		n = xfer(op, done, flags);
+		if (n > 0) {
+			done += (size_t)n;
+			if (all && done < want)
+				continue;
+			return (int)done;
+		}
+		if (n == 0)
+			return (int)done; /* EOF (or an empty transfer) */
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			op->ts_sec = (int64_t)done;
+			return -EAGAIN;
+		}
+		return done ? (int)done : -errno;
+	}
+}
+
 /* One non-blocking try of OP's syscall: its result, or -EAGAIN. */
 static int attempt(struct px_op *op)
 {
@@ -153,18 +241,11 @@ static int attempt(struct px_op *op)
 
 	switch (op->code) {
 	case PX__IO_RECV:
-		n = recv(op->fd, op->buf, op->len, op->flags | MSG_DONTWAIT);
-		break;
 	case PX__IO_SEND:
 	case PX__IO_SEND_ZC:
-		n = send(op->fd, op->buf, op->len, op->flags | MSG_DONTWAIT);
-		break;
 	case PX__IO_RECVMSG:
-		n = recvmsg(op->fd, op->buf, op->flags | MSG_DONTWAIT);
-		break;
 	case PX__IO_SENDMSG:
-		n = sendmsg(op->fd, op->buf, op->flags | MSG_DONTWAIT);
-		break;
+		return attempt_sock(op);
 	case PX__IO_READ:
 	case PX__IO_WRITE:
 		n = rw_nowait(op, off);
@@ -291,6 +372,29 @@ static int start_connect(struct px__epoll *e, struct px_op *op)
 	return finish(e, op, -err);
 }
 
+/*
+ * An embedded reactor's owner sleeps in poll on our epoll fd, which only
+ * a readable fd wakes: arm the timerfd for the soonest deadline. (A thread
+ * reactor bounds its own epoll_pwait2 instead.)
+ */
+static void tfd_sync(struct px__epoll *e)
+{
+	struct itimerspec its = { 0 };
+	uint64_t dl = 0;
+
+	if (e->tfd < 0)
+		return;
+	if (!px_list_empty(&e->timers))
+		dl = px_list_entry(e->timers.next, struct px_op, link)->off;
+	if (dl == e->tfd_at)
+		return;
+	its.it_value.tv_sec = (time_t)(dl / 1000000000u);
+	its.it_value.tv_nsec = (long)(dl % 1000000000u);
+	/* An all-zero value disarms it, as wanted when no timer is left. */
+	if (timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		e->tfd_at = dl;
+}
+
 static void timer_add(struct px__epoll *e, struct px_op *op)
 {
 	struct px_list *pos;
@@ -302,6 +406,7 @@ static void timer_add(struct px__epoll *e, struct px_op *op)
 		if (px_list_entry(pos, struct px_op, link)->off <= op->off)
 			break;
 	px__list_insert(&op->link, pos, pos->next);
+	tfd_sync(e);
 }
 
 static int e_submit(struct px_reactor *r, struct px_op *op)
@@ -311,6 +416,8 @@ static int e_submit(struct px_reactor *r, struct px_op *op)
 
 	px_list_init(&op->link);
 	op->aux = 0;
+	op->ts_sec = 0; /* bytes moved so far (MSG_WAITALL) */
+	PX__COUNT(r, sqes, 1);
 	switch (op->code) {
 	case PX__IO_NOP:
 		return finish(e, op, 0);
@@ -368,6 +475,7 @@ static int e_cancel(struct px_reactor *r, struct px_op *op)
 		px_list_del(&op->link);
 		op->aux &= ~PX__EP_TIMER;
 		finish(e, op, -ECANCELED);
+		tfd_sync(e);
 	} else if ((op->aux & PX__EP_QUEUED) && px__epoll_worker_cancel(e, op)) {
 		finish(e, op, -ECANCELED);
 	}
@@ -403,6 +511,7 @@ static bool e_cancel_all(struct px_reactor *r)
 		}
 	}
 	cancel_list(e, &e->timers);
+	tfd_sync(e);
 	px__epoll_worker_cancel_all(e);
 	return true;
 }
@@ -473,6 +582,14 @@ static unsigned handle_events(struct px_reactor *r)
 			efd_drain(r);
 			continue;
 		}
+		if (ev.data.u64 == TFD_TAG) {
+			uint64_t v;
+
+			if (read(e->tfd, &v, sizeof(v)) < 0)
+				v = 0; /* EAGAIN: re-armed meanwhile */
+			e->tfd_at = 0;
+			continue;
+		}
 		if (!fdw_peek(e, fd))
 			continue;
 		if (ev.events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP |
@@ -500,6 +617,7 @@ static void expire_timers(struct px__epoll *e)
 		op->aux &= ~PX__EP_TIMER;
 		finish(e, op, 0);
 	}
+	tfd_sync(e);
 }
 
 static unsigned e_reap(struct px_reactor *r)
@@ -543,6 +661,20 @@ static bool e_queued(const struct px_reactor *r)
 {
 	(void)r;
 	return false; /* every op made its syscall when submitted */
+}
+
+/* Readiness is not in memory here: when ops wait on fds, ask the epoll fd
+ * (one poll(2)) whether it has events; a due timer shows on the clock. */
+static bool e_hidden(const struct px_reactor *r)
+{
+	const struct px__epoll *e = E(r);
+	struct pollfd pfd = { .fd = e->epfd, .events = POLLIN };
+
+	if (!px_list_empty(&e->timers) &&
+	    px_list_entry(e->timers.next, struct px_op, link)->off <=
+		    px__now_ns())
+		return true;
+	return e->nwaiting && poll(&pfd, 1, 0) > 0;
 }
 
 /*
@@ -601,6 +733,7 @@ static int e_create(struct px_reactor *r)
 	if (!e)
 		return -ENOMEM;
 	e->r = r;
+	e->tfd = -1;
 	px_list_init(&e->ready);
 	px_list_init(&e->timers);
 	e->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -642,6 +775,8 @@ static void e_destroy(struct px_reactor *r)
 	for (unsigned c = 0; c < e->nchunks; c++)
 		free(e->fdw[c]);
 	free(e->fdw);
+	if (e->tfd >= 0)
+		close(e->tfd);
 	close(e->epfd);
 	free(e);
 	r->be_state = NULL;
@@ -649,7 +784,22 @@ static void e_destroy(struct px_reactor *r)
 
 static int e_setup(struct px_reactor *r, bool embedded)
 {
-	E(r)->embedded = embedded;
+	struct px__epoll *e = E(r);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TFD_TAG };
+
+	e->embedded = embedded;
+	if (!embedded || e->tfd >= 0)
+		return 0;
+	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (e->tfd < 0)
+		return -errno;
+	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->tfd, &ev) < 0) {
+		int err = -errno;
+
+		close(e->tfd);
+		e->tfd = -1;
+		return err;
+	}
 	return 0;
 }
 
@@ -729,6 +879,7 @@ const struct px__backend px__backend_epoll = {
 	.reap = e_reap,
 	.events_pending = e_events_pending,
 	.queued = e_queued,
+	.hidden = e_hidden,
 	.wake_from = e_wake_from,
 	.embed_wait = e_embed_wait,
 	.embed_active = e_embed_active,

@@ -42,6 +42,9 @@ struct px__epoll {
 	int nevents;		/* collected by the last epoll_wait */
 	int next_event;		/* the first not yet handled */
 	bool embedded;
+	int tfd;		/* embedded: a timerfd at the soonest deadline,
+				 * so that the embedder's poll sees timers */
+	uint64_t tfd_at;	/* the deadline it is armed for, 0: none */
 	struct epoll_event events[PX__EPOLL_EVENTS];
 
 	/* The worker pool; everything below under wlock. */

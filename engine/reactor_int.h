@@ -93,6 +93,9 @@ struct px__backend {
 	bool (*events_pending)(const struct px_reactor *r);
 	/* Owner: requests queued that the kernel has not seen yet. */
 	bool (*queued)(const struct px_reactor *r);
+	/* Owner: work may be waiting that only a kernel entry can reveal
+	 * (px_reactor_idle must then say "not idle"). */
+	bool (*hidden)(const struct px_reactor *r);
 	/* CUR's owner: wake R (same backend) from CUR's loop; false: use efd. */
 	bool (*wake_from)(struct px_reactor *cur, struct px_reactor *r);
 	/* Embedded owner: block up to TIMEOUT_MS until there is work. */

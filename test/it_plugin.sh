@@ -9,6 +9,9 @@
 set -uo pipefail
 : "${PX_BUILD_DIR:?}" "${PX_SOURCE_DIR:?}"
 tmp=$(mktemp -d)
+# The ABI the library under test has, from its own header.
+abi_major=$(sed -n 's/^#define PX_ABI_MAJOR \([0-9]*\)$/\1/p' "$PX_SOURCE_DIR/engine/px_plugin.h")
+abi_minor=$(sed -n 's/^#define PX_ABI_MINOR \([0-9]*\)$/\1/p' "$PX_SOURCE_DIR/engine/px_plugin.h")
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=lib_it.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib_it.sh"
@@ -97,8 +100,8 @@ path=$tmp/path:$tmp/bad
 
 out=$(PX_PLUGIN_PATH=$path "$launch" fakesrc ! future-elem ! fakesink 2>&1)
 expect "a newer ABI is refused, both versions named" "$out" \
-	"plugin future ($tmp/bad/future.so) offers it but did not load: built for Parallax ABI 0.2; this libparallax"
-expect "... and the library's ABI" "$out" "has ABI 0.1"
+	"plugin future ($tmp/bad/future.so) offers it but did not load: built for Parallax ABI $abi_major.$((abi_minor + 1)); this libparallax"
+expect "... and the library's ABI" "$out" "has ABI $abi_major.$abi_minor"
 out=$(PX_PLUGIN_PATH=$path "$inspect" --plugins 2>&1)
 st=$?
 ((st == 1)) && pass "--plugins exits 1 when one did not load" ||

@@ -480,7 +480,8 @@ START_TEST(test_file_elements_tee_zero_copy)
 	rc = px_pipeline_wait(p, WAIT_NS, &m);
 	ck_assert_msg(rc == 0, "%d %s", rc, m.text);
 	px_reactor_stats(px_element_reactor(px_pipeline_find(p, "src")), &rs);
-	ck_assert_uint_eq(rs.fixed_ops, reads);
+	ck_assert_uint_eq(rs.fixed_ops,
+			  rs.backend == PX_BACKEND_IO_URING ? reads : 0);
 	finish(p);
 
 	/* filesrc ! tee ! filesink  t. ! queue ! filesink: one read and two
@@ -503,7 +504,8 @@ START_TEST(test_file_elements_tee_zero_copy)
 			px_pipeline_find(p, "filesink1"));
 
 		px_reactor_stats(r0, &rs);
-		ck_assert_msg(rs.fixed_ops >= (r0 == r1 ? 3 : 2) * reads,
+		ck_assert_msg(rs.backend != PX_BACKEND_IO_URING ||
+				      rs.fixed_ops >= (r0 == r1 ? 3 : 2) * reads,
 			      "fixed ops %llu",
 			      (unsigned long long)rs.fixed_ops);
 	}

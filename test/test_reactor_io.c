@@ -29,7 +29,6 @@ START_TEST(test_reactor_nop_batch)
 	struct top t[32];
 	int n = 0;
 
-	NEED_URING();
 	memset(t, 0, sizeof(t));
 	ck_assert_int_eq(px_reactor_create(&base_cfg, &r), 0);
 	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
@@ -45,8 +44,10 @@ START_TEST(test_reactor_nop_batch)
 		n += ret;
 	}
 	px_reactor_stats(r, &b);
-	ck_assert_uint_eq(b.submits - a.submits, 1);
-	ck_assert_uint_eq(b.sqes - a.sqes, 32);
+	if (ON_URING(b)) { /* one io_uring_enter for the batch */
+		ck_assert_uint_eq(b.submits - a.submits, 1);
+		ck_assert_uint_eq(b.sqes - a.sqes, 32);
+	}
 	ck_assert_uint_eq(b.cqes - a.cqes, 32);
 	for (int i = 0; i < 32; i++)
 		ck_assert_int_eq(t[i].fired, 1);
@@ -64,7 +65,7 @@ START_TEST(test_reactor_nop_batch)
 	for (n = 0; n < 40;)
 		n += px_reactor_run_once(r, -1);
 	px_reactor_stats(r, &b);
-	ck_assert_uint_eq(b.sq_flushes, 1);
+	ck_assert_uint_eq(b.sq_flushes, ON_URING(b) ? 1 : 0);
 	for (int i = 0; i < 40; i++)
 		ck_assert_int_eq(many[i].fired, 1);
 	px_reactor_destroy(r);
@@ -113,12 +114,12 @@ START_TEST(test_reactor_nop_batch_thread)
 {
 	struct batch *b = calloc(1, sizeof(*b));
 
-	NEED_URING();
 	the_batch = b;
 	b->r = start_reactor(NULL);
 	call_on(b->r, batch_queue, b);
 	ck_assert(wait_for(&b->done, 1));
-	ck_assert_int_eq(b->submits, 1);
+	if (px_reactor_backend(b->r) == PX_BACKEND_IO_URING)
+		ck_assert_int_eq(b->submits, 1);
 	ck_assert_int_ge(b->sqes, 32); /* plus a re-armed eventfd read */
 	px_reactor_destroy(b->r);
 	free(b);
@@ -166,7 +167,6 @@ START_TEST(test_reactor_fixed_buffer)
 	char path[512];
 	int idx;
 
-	NEED_URING();
 	snprintf(path, sizeof(path), "%s/fixed", px_test_tmpdir());
 	c.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_ge(c.fd, 0);
@@ -186,14 +186,14 @@ START_TEST(test_reactor_fixed_buffer)
 	ck_assert_int_eq(c.rd.res, 4096);
 	ck_assert_int_eq(memcmp(c.mem, c.mem + 4096, 4096), 0);
 	px_reactor_stats(r, &st);
-	ck_assert_uint_eq(st.fixed_ops, 2);
+	ck_assert_uint_eq(st.fixed_ops, ON_URING(st) ? 2 : 0);
 	/* Registered after start, on the reactor thread. */
 	atomic_store(&c.rd.fired, 0);
 	call_on(r, fixed_late, &c);
 	ck_assert(wait_for(&c.rd.fired, 1));
 	ck_assert_int_eq(c.rd.res, 4096);
 	px_reactor_stats(r, &st);
-	ck_assert_uint_eq(st.fixed_ops, 3);
+	ck_assert_uint_eq(st.fixed_ops, ON_URING(st) ? 3 : 0);
 	px_reactor_destroy(r);
 	free(c.mem);
 	close(c.fd);
@@ -240,7 +240,6 @@ START_TEST(test_reactor_pool)
 	struct pool_ctx c = { 0 };
 	struct px_reactor *r;
 
-	NEED_URING();
 	pc.segment.numa_node = -1;
 	ck_assert_int_eq(px_pool_create(&pc, &c.pool), 0);
 	ck_assert_int_eq(pipe(c.pfd), 0);
@@ -250,7 +249,7 @@ START_TEST(test_reactor_pool)
 	ck_assert(wait_for(&c.rd.fired, 1));
 	ck_assert_int_eq(c.rd.res, 5);
 	px_reactor_stats(r, &st);
-	ck_assert_uint_eq(st.fixed_ops, 1);
+	ck_assert_uint_eq(st.fixed_ops, ON_URING(st) ? 1 : 0);
 	/* Second read never completes: stop cancels it, the slot returns. */
 	atomic_store(&c.rd.fired, 0);
 	call_on(r, pool_submit, &c);
@@ -292,7 +291,6 @@ START_TEST(test_reactor_timeout_cancel)
 	int pfd[2];
 	char buf[8];
 
-	NEED_URING();
 	r = embedded();
 	ck_assert_int_eq(pipe(pfd), 0);
 	ck_assert_int_eq(px_io_timeout(r, &t1.op, 2000000, top_cb), 0);
@@ -331,7 +329,6 @@ START_TEST(test_reactor_file_ops)
 	char path[512], out[16] = { 0 };
 	int fd, pfd[2], idx;
 
-	NEED_URING();
 	r = embedded();
 	snprintf(path, sizeof(path), "%s/file", px_test_tmpdir());
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -381,7 +378,6 @@ START_TEST(test_reactor_socket_ops)
 	int sv[2], pfd[2], got = -1;
 	char buf[16] = { 0 }, one;
 
-	NEED_URING();
 	r = embedded();
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	ck_assert_int_eq(px_io_recv(r, &rv.op, sv[1], buf, sizeof(buf), 0,
@@ -443,7 +439,6 @@ START_TEST(test_reactor_accept_connect)
 	struct px_reactor *r;
 	int lfd, cfd[3];
 
-	NEED_URING();
 	if (!px_feature_has(PX_FEAT_ACCEPT_MULTISHOT))
 		PX_SKIP("no multishot accept");
 	memset(con, 0, sizeof(con));
@@ -492,7 +487,6 @@ START_TEST(test_reactor_send_zc)
 	size_t len = 64 << 10, got = 0;
 	char *out, *in;
 
-	NEED_URING();
 	if (!px_feature_has(PX_FEAT_SEND_ZC))
 		PX_SKIP("no IORING_OP_SEND_ZC");
 	cfg.zc_threshold = 16 << 10;
@@ -531,7 +525,7 @@ START_TEST(test_reactor_send_zc)
 	ck_assert_int_eq(memcmp(in, out, len), 0);
 	ck_assert_int_eq(memcmp(in + len, "tail", 4), 0);
 	px_reactor_stats(r, &st);
-	ck_assert_uint_eq(st.zc_sends, 1);
+	ck_assert_uint_eq(st.zc_sends, ON_URING(st) ? 1 : 0);
 	px_reactor_destroy(r);
 	free(in);
 	free(out);
