@@ -161,6 +161,24 @@ static void query_allocation(struct px_pipeline *p, struct px_element **order)
 	}
 }
 
+/*
+ * Say once per start which reactor backend runs the pipeline when it is
+ * not io_uring, and why (a container's seccomp profile, a sysctl, or
+ * PX_BACKEND): a user who wonders about performance reads it here.
+ */
+static void announce_backend(struct px_pipeline *p)
+{
+	const char *why;
+
+	if (!p->n_reactors ||
+	    px_reactor_backend(p->reactors[0]) == PX_BACKEND_IO_URING)
+		return;
+	(void)px_backend_default(&why);
+	px__bus_postf(p->bus, PX_MSG_INFO, 0, p->name,
+		      "%s: reactors run on %s (%s)", p->name,
+		      px_backend_name(px_reactor_backend(p->reactors[0])), why);
+}
+
 static int assign_reactors(struct px_pipeline *p, unsigned *n_reactors)
 {
 	struct px_element **order = calloc(p->n_elems, sizeof(*order));
@@ -271,12 +289,18 @@ static int up_ready(struct px_pipeline *p)
 			err = px_reactor_start(p->reactors[i]);
 		}
 		if (err) {
+			const char *why = "";
+
+			if (err == -ENOSYS || err == -EINVAL)
+				(void)px_backend_default(&why);
 			px__pipeline_fail(p, err, NULL,
-					  "cannot start reactor %u of %s: %s",
-					  i, p->name, px_strerror(err));
+					  "cannot start reactor %u of %s: %s%s%s",
+					  i, p->name, px_strerror(err),
+					  *why ? ": " : "", why);
 			goto err_rings;
 		}
 	}
+	announce_backend(p);
 	for (unsigned i = 0; i < p->n_elems; i++) {
 		struct px_element *e = p->elems[i];
 

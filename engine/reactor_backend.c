@@ -25,7 +25,7 @@ static void choose(void)
 		if (strcmp(env, "epoll") == 0) {
 			choice = PX_BACKEND_EPOLL;
 			snprintf(choice_why, sizeof(choice_why),
-				 "epoll: forced by PX_BACKEND=epoll");
+				 "forced by PX_BACKEND=epoll");
 		} else if (strcmp(env, "io_uring") != 0) {
 			choice = -EINVAL;
 			snprintf(choice_why, sizeof(choice_why),
@@ -39,18 +39,18 @@ static void choose(void)
 		} else {
 			choice = PX_BACKEND_IO_URING;
 			snprintf(choice_why, sizeof(choice_why),
-				 "io_uring: forced by PX_BACKEND=io_uring");
+				 "forced by PX_BACKEND=io_uring");
 		}
 		return;
 	}
 	if (unusable) {
 		choice = PX_BACKEND_EPOLL;
 		snprintf(choice_why, sizeof(choice_why),
-			 "epoll: io_uring is unavailable: %s", unusable);
+			 "io_uring is unavailable: %s", unusable);
 	} else {
 		choice = PX_BACKEND_IO_URING;
 		snprintf(choice_why, sizeof(choice_why),
-			 "io_uring: available with every opcode used");
+			 "io_uring is available with every opcode Parallax uses");
 	}
 }
 

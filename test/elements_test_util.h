@@ -142,8 +142,6 @@ static inline void need_engine(void)
 {
 	int rc;
 
-	if (!px_feature_has(PX_FEAT_IO_URING))
-		return;
 	/* The registry refers to the built-in table weakly: a static link
 	 * needs this reference to bring elements/builtin.o in. */
 	ck_assert_ptr_nonnull(px__builtin_classes[0]);
@@ -153,12 +151,7 @@ static inline void need_engine(void)
 	ck_assert_msg(rc == 0 || rc == -EEXIST, "registry: %d", rc);
 }
 
-#define REQUIRE_URING()                                                      \
-	do {                                                                 \
-		if (!px_feature_has(PX_FEAT_IO_URING))                       \
-			PX_SKIP("io_uring is disabled on this kernel");      \
-		need_engine();                                               \
-	} while (0)
+#define REQUIRE_ENGINE() need_engine()
 
 /* ---- helpers ------------------------------------------------------------- */
 

@@ -8,11 +8,6 @@ if [[ ! -d $dir ]]; then
 	echo "it_examples: $dir does not exist (PX_BUILD_EXAMPLES=OFF?)" >&2
 	exit 77
 fi
-if [[ -r /proc/sys/kernel/io_uring_disabled &&
-      $(cat /proc/sys/kernel/io_uring_disabled) != 0 ]]; then
-	echo "it_examples: io_uring is disabled on this kernel" >&2
-	exit 77
-fi
 
 mapfile -t progs < <(find "$dir" -maxdepth 1 -type f -executable | sort)
 if ((${#progs[@]} == 0)); then

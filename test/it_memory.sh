@@ -17,7 +17,6 @@ tmp=$(mktemp -d)
 # shellcheck source=lib_it.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib_it.sh"
 
-skip_without_uring
 
 nr=/proc/sys/vm/nr_hugepages
 old_nr=$(cat $nr 2>/dev/null || echo 0)
@@ -39,8 +38,7 @@ if [[ ${1:-} == huge ]]; then
 	want=$((old_nr + 80))
 	if [[ $(id -u) != 0 ]] || ! echo "$want" >$nr 2>/dev/null ||
 	   (($(free_pages) < 66)); then
-		echo "SKIP: cannot reserve 2 MiB huge pages here (needs root and free memory)"
-		exit 77
+		skip "cannot reserve 2 MiB huge pages here (needs root and free memory)"
 	fi
 	out=$("$launch" --stats --memory hugetlb $src ! fakesink 2>&1)
 	expect "--memory hugetlb runs" "$out" "EOS after"

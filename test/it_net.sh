@@ -17,7 +17,6 @@ trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null' EXIT
 # shellcheck source=lib_it.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib_it.sh"
 
-skip_without_uring
 [[ -x /usr/bin/python3 ]] || { echo "FAIL: /usr/bin/python3 is missing"; exit 1; }
 
 head -c $((2 * 1024 * 1024 + 7)) /dev/urandom >"$tmp/in.bin"

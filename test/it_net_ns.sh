@@ -9,9 +9,8 @@ set -uo pipefail
 : "${PX_BUILD_DIR:?}" "${PX_SOURCE_DIR:?}"
 # shellcheck source=lib_it.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib_it.sh"
-skip_without_uring
 launch=$PX_BUILD_DIR/tools/px-launch
-[[ $(id -u) == 0 ]] || { echo "SKIP: network namespaces need root"; exit 77; }
+[[ $(id -u) == 0 ]] || skip "network namespaces need root"
 command -v ip >/dev/null || { echo "FAIL: ip (iproute2) is missing (.ci/deps)"; exit 1; }
 
 a=pxa$$ b=pxb$$
@@ -24,8 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if ! ip netns add "$a" 2>"$tmp/err" || ! ip netns add "$b" 2>>"$tmp/err"; then
-	echo "SKIP: cannot make network namespaces here: $(cat "$tmp/err")"
-	exit 77
+	skip "cannot make network namespaces here (root): $(cat "$tmp/err")"
 fi
 ip link add "v$a" netns "$a" type veth peer name "v$b" netns "$b" || exit 1
 ip -n "$a" addr add 10.77.0.1/24 dev "v$a"

@@ -16,7 +16,6 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=lib_it.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib_it.sh"
 
-skip_without_uring
 
 px=$tmp/px
 cmake --install "$PX_BUILD_DIR" --prefix "$px" >/dev/null || exit 1

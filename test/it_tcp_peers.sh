@@ -8,11 +8,6 @@ set -uo pipefail
 build=${PX_BUILD_DIR:?PX_BUILD_DIR is not set}
 launch=$build/tools/px-launch
 [[ -x $launch ]] || { echo "it_tcp_peers: no $launch" >&2; exit 77; }
-if [[ -r /proc/sys/kernel/io_uring_disabled &&
-      $(cat /proc/sys/kernel/io_uring_disabled) != 0 ]]; then
-	echo "it_tcp_peers: io_uring is disabled on this kernel" >&2
-	exit 77
-fi
 have_socat=0; command -v socat >/dev/null && have_socat=1
 have_nc=0; [[ $(nc -h 2>&1) == *-N* ]] && have_nc=1
 if ((!have_socat && !have_nc)); then

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Shared by the it_*.sh scripts (sourced, not run): the pass/fail tally,
-# expect, the end-of-script verdict, and the io_uring skip.
+# expect, skip, and the end-of-script verdict.
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
@@ -8,13 +8,18 @@ pass() { echo "ok: $*"; }
 expect() {
 	if [[ $2 == *"$3"* ]]; then pass "$1"; else fail "$1: no '$3' in: $2"; fi
 }
-# Exit 77 when the kernel has io_uring switched off (sysctl).
-skip_without_uring() {
-	if [[ -r /proc/sys/kernel/io_uring_disabled &&
-	      $(cat /proc/sys/kernel/io_uring_disabled) != 0 ]]; then
-		echo "SKIP: io_uring is disabled on this kernel"
-		exit 77
-	fi
+# skip REASON: exit 77, unless PX_REQUIRE (what CI knows this machine has,
+# "io_uring,root") names a word of REASON: then the missing feature fails.
+skip() {
+	local w
+	for w in ${PX_REQUIRE//,/ }; do
+		if [[ $1 == *"$w"* ]]; then
+			echo "FAIL: would skip ($1), but PX_REQUIRE says this machine has $w"
+			exit 1
+		fi
+	done
+	echo "SKIP: $1"
+	exit 77
 }
 # The verdict: exit 1 after any failure, else say WHAT passed.
 verdict() {

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "px_reactor.h"
 #include "px_test.h"
 
 struct skip_board {
@@ -33,15 +34,39 @@ TCase *px_tcase(Suite *s, const char *name)
 	return tc;
 }
 
+/*
+ * PX_REQUIRE="io_uring,root": what CI knows this machine has. A skip whose
+ * reason names one of those words fails instead, so a broken probe cannot
+ * turn a suite green. Returns the word found, or NULL.
+ */
+static const char *required(const char *reason, char *word, size_t len)
+{
+	const char *req = getenv("PX_REQUIRE"), *p, *end;
+
+	for (p = req; p && *p; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, ", ");
+		if (end > p && (size_t)(end - p) < len) {
+			memcpy(word, p, (size_t)(end - p));
+			word[end - p] = '\0';
+			if (strstr(reason, word))
+				return word;
+		}
+	}
+	return NULL;
+}
+
 void px__test_skip(const char *file, int line, const char *fmt, ...)
 {
+	char reason[512], word[64];
 	va_list ap;
 
-	fprintf(stderr, "%s:%d: SKIP: ", file, line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (required(reason, word, sizeof(word)))
+		ck_abort_msg("%s:%d: would skip (%s), but PX_REQUIRE says this "
+			     "machine has %s", file, line, reason, word);
+	fprintf(stderr, "%s:%d: SKIP: %s\n", file, line, reason);
 	if (board)
 		atomic_fetch_add(&board->skipped, 1);
 }
@@ -102,6 +127,28 @@ int px_test_count_maps(const char *needle)
 	return n;
 }
 
+/*
+ * With io_uring in PX_REQUIRE, reactors that would quietly run on epoll
+ * (a probe that broke) fail the whole program; PX_BACKEND=epoll asks for
+ * epoll on purpose and is not a failure.
+ */
+static bool required_backend_missing(void)
+{
+	const char *why, *forced = getenv("PX_BACKEND");
+	char word[64];
+
+	if (!required("io_uring", word, sizeof(word)))
+		return false;
+	if (forced && strcmp(forced, "epoll") == 0)
+		return false;
+	if (px_backend_default(&why) == PX_BACKEND_IO_URING)
+		return false;
+	fprintf(stderr, "px_test: PX_REQUIRE names io_uring, but reactors "
+		"would run on %s: %s\n",
+		px_backend_name((enum px_backend)px_backend_default(NULL)), why);
+	return true;
+}
+
 int px__test_main(Suite *s)
 {
 	SRunner *sr;
@@ -120,6 +167,8 @@ int px__test_main(Suite *s)
 	px_test_tmpdir();
 	atexit(tmpdir_cleanup);
 
+	if (required_backend_missing())
+		return 1;
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

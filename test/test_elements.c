@@ -37,7 +37,7 @@ START_TEST(test_elements_fakesrc)
 	struct px_pipeline *p;
 	struct testsink *t;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	p = parse("fakesrc num-buffers=1000 size=64 ! testsink name=t");
 	run_ok(p);
 	t = tsink(p, "t");
@@ -71,7 +71,7 @@ START_TEST(test_elements_fakesrc_rate)
 	struct px_pipeline *p;
 	struct testsink *t;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	/* 40 buffers at 2000/s: paced by timers, stamped 0, 0.5 ms, ... */
 	p = parse("fakesrc num-buffers=40 rate=2000 size=16 ! testsink name=t");
 	run_ok(p);
@@ -91,7 +91,7 @@ START_TEST(test_elements_fakesrc_send_eos)
 	struct testsink *t;
 	int rc;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	/* Unlimited source: the application asks for EOS. */
 	p = parse("fakesrc rate=1000 size=8 ! testsink name=t");
 	ck_assert_int_eq(px_pipeline_play(p), 0);
@@ -118,7 +118,7 @@ START_TEST(test_elements_fakesink)
 	struct px_element_stats st;
 	char launch[256], text[PX_MSG_TEXT], want[64];
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	for (unsigned f = 0; f < PX_ARRAY_SIZE(fills); f++) {
 		uint8_t buf[300];
 		uint32_t crc = 0;
@@ -227,7 +227,7 @@ START_TEST(test_elements_fakesink_dump)
 	size_t len;
 	char *out;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	out = capture_stdout("fakesrc num-buffers=2 size=20 filltype=pattern ! fakesink dump=true",
 			     &len);
 	ck_assert_uint_eq(len, 2 * strlen(hex20));
@@ -244,7 +244,7 @@ START_TEST(test_elements_consolesink)
 	size_t len;
 	char *out;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	out = capture_stdout("fakesrc num-buffers=3 size=20 filltype=pattern ! consolesink",
 			     &len);
 	ck_assert_uint_eq(len, 3 * strlen(hex20));
@@ -277,7 +277,7 @@ START_TEST(test_elements_identity)
 	struct testsink *t;
 	int rc;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	/* Pass-through keeps order and counts. */
 	p = parse("fakesrc num-buffers=10000 size=64 ! identity ! identity ! testsink name=t");
 	run_ok(p);
@@ -375,7 +375,7 @@ START_TEST(test_elements_capsfilter)
 	struct px_element *cf;
 	char buf[128];
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	p = parse("fakesrc num-buffers=100 ! capsfilter name=cf caps=application/x-rec,rate=10 ! testsink name=t");
 	run_ok(p);
 	ck_assert_uint_eq(tsink(p, "t")->buffers, 100);
@@ -437,7 +437,7 @@ START_TEST(test_elements_builder)
 	uint8_t buf[100];
 	uint32_t crc = 0;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	ck_assert_int_eq(px_pipeline_create("built", &p), 0);
 	ck_assert_int_eq(px_add_fakesrc(p, "src",
 					&(struct px_fakesrc_config){

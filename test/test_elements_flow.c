@@ -26,7 +26,7 @@ START_TEST(test_elements_tee)
 	size_t jlen = 0;
 	FILE *f;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	p = parse("fakesrc num-buffers=3000 size=256 ! tee name=t ! testsink name=a "
 		  "t. ! testsink name=b  t. ! identity sleep-time=100us ! testsink name=c");
 	run_ok(p);
@@ -65,7 +65,7 @@ START_TEST(test_elements_queue)
 	struct px_pipeline *p;
 	struct testsink *t;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	/* Across two reactors, everything arrives in order. */
 	p = parse("fakesrc num-buffers=20000 size=64 ! queue reactor=1 ! testsink name=t");
 	run_ok(p);
@@ -101,7 +101,7 @@ START_TEST(test_elements_queue_leaky)
 	struct px_pipeline *p;
 	char launch[256], text[PX_MSG_TEXT];
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	for (unsigned i = 0; i < 2; i++) {
 		struct testsink *t;
 		uint64_t dropped;
@@ -136,7 +136,7 @@ START_TEST(test_elements_funnel)
 	struct px_pipeline *p;
 	struct testsink *t;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	/* A slow and a fast input: EOS only after both ended. */
 	p = parse("funnel name=f ! testsink name=t check=none "
 		  "fakesrc num-buffers=30 rate=3000 ! f. "
@@ -166,7 +166,7 @@ START_TEST(test_elements_replay)
 {
 	struct px_pipeline *p;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	/* A pipeline runs twice; each run starts from zero again. */
 	p = parse("fakesrc num-buffers=1234 ! tee name=t ! queue ! fakesink name=a "
 		  "t. ! identity ! testsink name=b");
@@ -200,7 +200,7 @@ START_TEST(test_elements_stress_shapes)
 	static const unsigned qsize[] = { 1, 2, 7, 64, 300 };
 	char launch[512];
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	for (unsigned sh = 0; sh < PX_ARRAY_SIZE(shapes); sh++)
 		for (unsigned i = 0; i < PX_ARRAY_SIZE(slots); i++)
 			for (unsigned j = 0; j < PX_ARRAY_SIZE(qsize); j++) {
@@ -231,7 +231,7 @@ START_TEST(test_elements_stress_cross_link)
 	struct px_pipeline *p;
 	struct px_message m;
 
-	REQUIRE_URING();
+	REQUIRE_ENGINE();
 	for (int i = 0; i < 12; i++) {
 		int rc;
 

@@ -24,12 +24,6 @@
 #define WAIT_NS (60ll * 1000000000ll)
 #define BS 65536
 
-#define REQUIRE_URING()                                          \
-	do {                                                     \
-		if (!px_feature_has(PX_FEAT_IO_URING))           \
-			PX_SKIP("io_uring is disabled here");    \
-	} while (0)
-
 /* ---- helpers ------------------------------------------------------------ */
 
 static char *tpath(const char *name)
@@ -179,7 +173,6 @@ START_TEST(test_file_elements_copy_edges)
 					  3 * BS + 17 };
 	const char *src = tpath("src.bin"), *dst = tpath("dst.bin");
 
-	REQUIRE_URING();
 	for (unsigned i = 0; i < PX_ARRAY_SIZE(sizes); i++) {
 		make_file(src, sizes[i], i + 1);
 		copy(src, dst, NULL);
@@ -203,7 +196,6 @@ START_TEST(test_file_elements_copy_64m)
 {
 	const char *src = tpath("src64.bin"), *dst = tpath("dst64.bin");
 
-	REQUIRE_URING();
 	make_file(src, (64u << 20) + 4097, 5);
 	copy(src, dst, NULL);
 	ck_assert(same_bytes(src, 0, (64u << 20) + 4097, dst));
@@ -216,7 +208,6 @@ START_TEST(stress_file_elements_copy_1g)
 {
 	const char *src = tpath("src1g.bin"), *dst = tpath("dst1g.bin");
 
-	REQUIRE_URING();
 	make_file(src, (1ull << 30) + 1, 9);
 	copy(src, dst, "blocksize=1M");
 	ck_assert(same_bytes(src, 0, (1ull << 30) + 1, dst));
@@ -229,7 +220,6 @@ START_TEST(test_file_elements_offset_length)
 {
 	const char *src = tpath("src.bin"), *dst = tpath("part.bin");
 
-	REQUIRE_URING();
 	make_file(src, 5 * BS + 100, 3);
 	copy(src, dst, "offset=1000 length=70000");
 	ck_assert(same_bytes(src, 1000, 70000, dst));
@@ -249,7 +239,6 @@ START_TEST(test_file_elements_direct)
 	char src[300], dst[300];
 	int fd;
 
-	REQUIRE_URING();
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(src, sizeof(src), "%s/src.bin", dir);
 	snprintf(dst, sizeof(dst), "%s/dst.bin", dir);
@@ -295,7 +284,6 @@ START_TEST(test_file_elements_stream)
 	FILE *f;
 	size_t n, total = 0;
 
-	REQUIRE_URING();
 	/* /dev/zero is a character device: one read at a time at the file
 	 * position, bounded by length. */
 	copy("/dev/zero", dst, "length=1000001");
@@ -318,7 +306,6 @@ START_TEST(test_file_elements_missing)
 	char text[PX_MSG_TEXT], launch[600];
 	const char *path = tpath("does-not-exist.bin");
 
-	REQUIRE_URING();
 	snprintf(launch, sizeof(launch),
 		 "filesrc name=src location=%s ! fakesink name=sink", path);
 	p = parse(launch);
@@ -342,7 +329,6 @@ START_TEST(test_file_elements_dev_full)
 	char launch[600];
 	const char *src = tpath("src.bin");
 
-	REQUIRE_URING();
 	if (access("/dev/full", W_OK) != 0)
 		PX_SKIP("no writable /dev/full");
 	make_file(src, 4 * BS, 1);
@@ -372,7 +358,6 @@ START_TEST(test_file_elements_enospc_count)
 	unsigned long long n = 0;
 	const char *at;
 
-	REQUIRE_URING();
 	if (!px_test_is_root())
 		PX_SKIP("needs root to mount a small tmpfs");
 	snprintf(mnt, sizeof(mnt), "%s", tpath("mnt"));
@@ -419,7 +404,6 @@ START_TEST(test_file_elements_append_sync)
 	FILE *fa, *fo;
 	int ca, co;
 
-	REQUIRE_URING();
 	make_file(a, BS + 5, 1);
 	make_file(b, 2 * BS + 7, 2);
 	copy(a, out, NULL);
@@ -469,7 +453,6 @@ START_TEST(test_file_elements_tee_zero_copy)
 	char launch[1400], *json;
 	int rc;
 
-	REQUIRE_URING();
 	make_file(src, size, 8);
 
 	/* filesrc ! fakesink: fixed ops = reads exactly. */
@@ -542,7 +525,6 @@ START_TEST(test_file_elements_stop_replay)
 	char launch[1200];
 	struct px_pipeline *p;
 
-	REQUIRE_URING();
 	snprintf(launch, sizeof(launch),
 		 "filesrc location=/dev/zero blocksize=1M ! filesink location=%s depth=8",
 		 out);

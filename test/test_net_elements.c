@@ -125,8 +125,6 @@ START_TEST(test_net_slow_receiver)
 	char launch[256], port[16];
 	uint64_t high;
 
-	if (!px_feature_has(PX_FEAT_IO_URING))
-		PX_SKIP("io_uring is disabled here");
 	rx = parse("netsrc name=src port=0 ! identity sleep-time=1ms ! "
 		   "fakesink name=out");
 	ck_assert_int_eq(px_pipeline_set_state(rx, PX_STATE_PAUSED), 0);

@@ -40,12 +40,6 @@ static void link_ok(struct px_element *a, struct px_element *b)
 	ck_assert_msg(err == 0, "link: %s", px_pipeline_error(P));
 }
 
-static void need_uring(void)
-{
-	if (!px_feature_has(PX_FEAT_IO_URING))
-		PX_SKIP("io_uring is disabled on this kernel");
-}
-
 /* Every pool of the last run was destroyed with all its slots free. */
 static void assert_pools_free(void)
 {
@@ -224,7 +218,6 @@ START_TEST(test_pipeline_eos)
 	struct px_element_stats st;
 	struct tsink *k;
 
-	need_uring();
 	setup();
 	src = add("tsrc", NULL);
 	pass = add("tpass", NULL);
@@ -261,7 +254,6 @@ START_TEST(test_pipeline_two_reactors)
 	struct px_element *src, *q, *sink, *sink2, *tee, *q2;
 	struct tsink *k, *k2;
 
-	need_uring();
 	setup();
 	src = add("tsrc", NULL);
 	tee = add("ttee", NULL);
@@ -297,7 +289,6 @@ START_TEST(test_pipeline_backpressure)
 	struct px_list *pos;
 	unsigned checked = 0;
 
-	need_uring();
 	/* A pool larger than the links: the links bound what is in flight.
 	 * 1024 slots: above 256, the element pool's exact high-water counter
 	 * (not a sample) is what reports the peak. */
@@ -357,7 +348,6 @@ START_TEST(test_pipeline_play_again)
 	struct px_message m;
 	int changes = 0;
 
-	need_uring();
 	setup();
 	src = add("tsrc", NULL);
 	q = add("tqueue", NULL);
@@ -404,7 +394,6 @@ START_TEST(test_pipeline_error)
 	struct px_message m;
 	int err;
 
-	need_uring();
 	setup();
 	src = add("tsrc", NULL);
 	fail = add("tpass", "breaker");
@@ -447,7 +436,6 @@ START_TEST(test_pipeline_push_after_eos)
 	struct px_element_stats st;
 	struct tsrc *s;
 
-	need_uring();
 	setup();
 	src = add("tsrc", NULL);
 	sink = add("tsink", NULL);
@@ -472,7 +460,6 @@ START_TEST(test_pipeline_send_eos)
 	struct px_element *src, *q, *sink;
 	pthread_t th;
 
-	need_uring();
 	setup();
 	src = add("tsrc", NULL);
 	q = add("tqueue", NULL);
@@ -502,7 +489,6 @@ START_TEST(stress_pipeline_cross)
 	static const unsigned caps[] = { 2, 4, 64 };
 	static const char *const slots[] = { "2", "3", "17" };
 
-	need_uring();
 	for (unsigned c = 0; c < PX_ARRAY_SIZE(caps); c++) {
 		for (unsigned s = 0; s < PX_ARRAY_SIZE(slots); s++) {
 			struct px_element *src, *q1, *pass, *q2, *sink;
@@ -556,7 +542,6 @@ START_TEST(test_pipeline_export)
 	size_t len = 0;
 	FILE *f;
 
-	need_uring();
 	setup();
 	src = add("tsrc", "the-source");
 	tee = add("ttee", NULL);
@@ -657,7 +642,6 @@ START_TEST(test_pipeline_caps_events)
 	struct tsink *k;
 	char want[128];
 
-	need_uring();
 	setup();
 	src = add("tsrc", NULL);
 	pass = add("queue", NULL); /* the built-in: another reactor after it */
@@ -697,7 +681,6 @@ START_TEST(test_pipeline_caps_conflict)
 	struct px_caps *fa = caps_of("application/x-a");
 	struct px_message m;
 
-	need_uring();
 	setup();
 	src = add("tsrc", NULL);
 	sink = add("tsink", NULL);
@@ -842,7 +825,6 @@ static void replace_run(bool cross, unsigned swaps, uint64_t min, bool again)
 
 START_TEST(test_pipeline_replace)
 {
-	need_uring();
 	replace_run(false, 20, 0, true);
 	replace_run(true, 20, 0, true);
 }
@@ -854,7 +836,6 @@ START_TEST(test_pipeline_replace_refused)
 	struct px_element *src, *sink;
 	struct px_message m;
 
-	need_uring();
 	sink = replace_setup(false, "-1", &src);
 	ck_assert_int_eq(px_pipeline_replace(P, "x", "identity", NULL), -EBUSY);
 	ck_assert_ptr_nonnull(strstr(px_pipeline_error(P), "pipeline is NULL"));
@@ -909,7 +890,6 @@ END_TEST
  * order, and EOS arrives. */
 START_TEST(stress_pipeline_replace)
 {
-	need_uring();
 	replace_run(true, 1000, 10000000, false);
 }
 END_TEST

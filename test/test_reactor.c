@@ -216,7 +216,7 @@ START_TEST(test_reactor_wake_msg_ring)
 
 	NEED_URING();
 	if (!px_feature_has(PX_FEAT_MSG_RING))
-		PX_SKIP("no IORING_OP_MSG_RING");
+		PX_SKIP("this kernel's io_uring has no IORING_OP_MSG_RING");
 	pingpong_run(0, false, false, &sa, &sb);
 	/*
 	 * A hop finds its target asleep unless the target is still finishing

@@ -29,12 +29,6 @@
 
 #define WAIT_NS (60ll * 1000000000ll)
 
-#define REQUIRE_URING()                                          \
-	do {                                                     \
-		if (!px_feature_has(PX_FEAT_IO_URING))           \
-			PX_SKIP("io_uring is disabled here");    \
-	} while (0)
-
 /* ---- pipelines ------------------------------------------------------------ */
 
 static struct px_pipeline *parse(const char *launch)
@@ -327,7 +321,6 @@ static void loopback(const char *zc, bool src_server, uint64_t nbuf,
 
 START_TEST(test_tcp_elements_loopback)
 {
-	REQUIRE_URING();
 	loopback("off", true, 2000, 65536);
 	loopback("auto", true, 3000, 1000); /* small: copied */
 	loopback("auto", true, 500, 256 << 10); /* loopback: copied too */
@@ -347,7 +340,6 @@ START_TEST(test_tcp_elements_python_sender)
 	char port[16], line[64];
 	const uint64_t n = (16u << 20) + 3;
 
-	REQUIRE_URING();
 	if (!have_python())
 		PX_SKIP("python3 is not installed");
 	p = parse("tcpsrc name=src mode=server port=0 blocksize=64K ! appsink name=out");
@@ -373,7 +365,6 @@ START_TEST(test_tcp_elements_python_receiver)
 	char line[64];
 	int port;
 
-	REQUIRE_URING();
 	if (!have_python())
 		PX_SKIP("python3 is not installed");
 	peer_start(&pr, py_receiver, "0", "0", NULL);
@@ -399,7 +390,6 @@ START_TEST(test_tcp_elements_src_reset)
 	char port[16], line[64];
 	int rc;
 
-	REQUIRE_URING();
 	if (!have_python())
 		PX_SKIP("python3 is not installed");
 	p = parse("tcpsrc name=src mode=server port=0 ! fakesink");
@@ -427,7 +417,6 @@ START_TEST(test_tcp_elements_sink_peer_drop)
 	char line[64], want[64];
 	int port, rc;
 
-	REQUIRE_URING();
 	if (!have_python())
 		PX_SKIP("python3 is not installed");
 	peer_start(&pr, py_receiver, "0", "1048576", NULL);
@@ -459,7 +448,6 @@ START_TEST(test_tcp_elements_refused)
 	char want[96];
 	int fd, port;
 
-	REQUIRE_URING();
 	/* A port that nobody listens on: bound (so no one else takes it) but
 	 * never listening. */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -527,7 +515,6 @@ START_TEST(test_tcp_elements_second_client)
 	char byte;
 	int port, a, b;
 
-	REQUIRE_URING();
 	p = parse("tcpsrc name=src mode=server port=0 ! appsink name=out");
 	check_attach(p, "out", &c);
 	port = pause_port(p, "src");
@@ -556,7 +543,6 @@ START_TEST(test_tcp_elements_ipv6)
 	struct check c;
 	int port, fd, rc;
 
-	REQUIRE_URING();
 	fd = socket(AF_INET6, SOCK_STREAM, 0);
 	{
 		struct sockaddr_in6 a = { .sin6_family = AF_INET6,
@@ -607,7 +593,6 @@ START_TEST(test_tcp_elements_backpressure)
 	FILE *f;
 	int port;
 
-	REQUIRE_URING();
 	if (!have_python())
 		PX_SKIP("python3 is not installed");
 	peer_start(&pr, py_receiver, "0.01", "0", NULL);
@@ -653,7 +638,6 @@ START_TEST(test_tcp_elements_stop_replay)
 {
 	struct px_pipeline *rx, *tx;
 
-	REQUIRE_URING();
 	rx = parse("tcpsrc name=src mode=server port=0 ! fakesink");
 	for (int round = 0; round < 2; round++) {
 		int port = pause_port(rx, "src");

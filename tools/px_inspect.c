@@ -15,8 +15,12 @@
 
 static int print_features(void)
 {
-	printf("Parallax %s, io_uring features of the running kernel:\n",
-	       px_version());
+	const char *why;
+	int b = px_backend_default(&why);
+
+	printf("Parallax %s, reactor backend: %s (%s)\n", px_version(),
+	       b < 0 ? "none" : px_backend_name((enum px_backend)b), why);
+	printf("io_uring features of the running kernel:\n");
 	for (int f = 0; f < PX_FEAT__COUNT; f++)
 		printf("  %-18s %s\n", px_feature_name(f),
 		       px_feature_has(f) ? "yes" : "no");
@@ -292,7 +296,7 @@ static void usage(FILE *out)
 		     "  ELEMENT        its pad templates and properties\n"
 		     "  PLUGIN         a plugin's file, version, license, elements\n"
 		     "  --plugins      every plugin found, and why one did not load\n"
-		     "  --features     io_uring features of the running kernel\n"
+		     "  --features     the reactor backend and io_uring features\n"
 		     "  --version      the Parallax version\n"
 		     "  -h, --help     this text\n"
 		     "Plugins are found on PX_PLUGIN_PATH and in parallax-0/ beside\n"

@@ -396,6 +396,14 @@ static int run(const struct options *o, struct px_pipeline *p,
 	int r;
 
 	running = p;
+	if (o->verbose) {
+		const char *why;
+		int b = px_backend_default(&why);
+
+		fprintf(stderr, "px-launch: reactor backend %s (%s)\n",
+			b < 0 ? "none" : px_backend_name((enum px_backend)b),
+			why);
+	}
 	r = px_pipeline_play(p);
 	block_signals(false);
 	if (o->dot)
