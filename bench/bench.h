@@ -43,6 +43,19 @@ struct bench_impl {
 	const char *what; /* what this impl does, exactly (command line) */
 };
 
+/* The epoll backend's row beside Parallax's (bench_epoll_impl). */
+struct bench_epoll {
+	bench_run_fn fn;
+	void *arg;
+	char what[200];
+};
+
+/* PARALLAX run again with PX_BACKEND=epoll in the environment of the
+ * px-launch it starts, as impl "parallax-epoll"; STORE must outlive the
+ * case. */
+struct bench_impl bench_epoll_impl(const struct bench_impl *parallax,
+				   struct bench_epoll *store);
+
 struct bench_metric {
 	const char *name; /* e.g. "loan+release", "throughput", "p99" */
 	const char *unit; /* ns/op, items/s, buffers/s, GB/s, us */

@@ -73,6 +73,33 @@ void bench_not_available(struct bench_ctx *ctx, const char *scenario,
 	r->group = ctx->next_group++;
 }
 
+/* The parallax impl, with PX_BACKEND=epoll for the px-launch it starts. */
+static int run_epoll(struct bench_run *run)
+{
+	struct bench_epoll *e = run->arg;
+	int rc;
+
+	run->arg = e->arg;
+	setenv("PX_BACKEND", "epoll", 1);
+	rc = e->fn(run);
+	unsetenv("PX_BACKEND");
+	run->arg = e;
+	return rc;
+}
+
+struct bench_impl bench_epoll_impl(const struct bench_impl *parallax,
+				   struct bench_epoll *store)
+{
+	store->fn = parallax->fn;
+	store->arg = parallax->arg;
+	bench_snprintf(store->what, sizeof(store->what),
+		       "as parallax, with PX_BACKEND=epoll in px-launch's "
+		       "environment (the epoll backend; ratio = io_uring rate "
+		       "/ epoll rate)");
+	return (struct bench_impl){ "parallax-epoll", run_epoll, store,
+				    store->what };
+}
+
 int bench_case_run(struct bench_ctx *ctx, const struct bench_case *c)
 {
 	static double v[BENCH_MAX_IMPLS][BENCH_MAX_METRICS][BENCH_MAX_REPS];

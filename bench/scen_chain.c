@@ -116,6 +116,7 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 {
 	static struct pipe_arg args[1];
 	char what_px[640], what_gst[512], placement[96] = "";
+	static struct bench_epoll ep;
 	unsigned i, reactors;
 	int rc;
 
@@ -138,7 +139,7 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 			.variant = variant,
 			.nmetrics = 1,
 			.metric = {{"throughput", "buffers/s", false}},
-			.nimpls = 2,
+			.nimpls = sh == SHAPE_CHAIN ? 3 : 2,
 			.chart = scenario,
 			.series = series,
 			.x = sizes[i],
@@ -168,6 +169,7 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 		c.impl[0] = (struct bench_impl){"parallax", run_px, a, what_px};
 		c.impl[1] =
 			(struct bench_impl){"gstreamer", run_gst, a, what_gst};
+		c.impl[2] = bench_epoll_impl(&c.impl[0], &ep);
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;

@@ -201,6 +201,7 @@ int bench_scen_file(struct bench_ctx *ctx)
 	static struct file_arg a;
 	char path[PATH_MAX], why[512], what_px[600], what_gst[600],
 		what_fio[600];
+	static struct bench_epoll ep;
 	struct statfs sfs;
 	unsigned i;
 	int rc = 0;
@@ -226,7 +227,7 @@ int bench_scen_file(struct bench_ctx *ctx)
 			.variant = names[i],
 			.nmetrics = 1,
 			.metric = {{"throughput", "GB/s", false}},
-			.nimpls = 3,
+			.nimpls = 4,
 			.chart = "file",
 			.series = "",
 			.x = blocks[i],
@@ -264,6 +265,7 @@ int bench_scen_file(struct bench_ctx *ctx)
 		c.impl[1] = (struct bench_impl){"fio", run_fio, &a, what_fio};
 		c.impl[2] =
 			(struct bench_impl){"gstreamer", run_gst, &a, what_gst};
+		c.impl[3] = bench_epoll_impl(&c.impl[0], &ep);
 		rc = bench_case_run(ctx, &c);
 	}
 	unlink(path);

@@ -277,12 +277,13 @@ static int tcp_case(struct bench_ctx *ctx, struct tcp_arg *a,
 		    const char *scenario, const char *variant)
 {
 	static char what_px[700], what_gst[700], what_iperf[300];
+	static struct bench_epoll ep;
 	struct bench_case c = {
 		.scenario = scenario,
 		.variant = variant,
 		.nmetrics = 1,
 		.metric = {{"throughput", "GB/s", false}},
-		.nimpls = 3,
+		.nimpls = 4,
 	};
 
 	what_of(what_px, sizeof(what_px), "px-launch", a, PX_RX,
@@ -297,6 +298,7 @@ static int tcp_case(struct bench_ctx *ctx, struct tcp_arg *a,
 	c.impl[0] = (struct bench_impl){"parallax", run_px, a, what_px};
 	c.impl[1] = (struct bench_impl){"iperf3", run_iperf, a, what_iperf};
 	c.impl[2] = (struct bench_impl){"gstreamer", run_gst, a, what_gst};
+	c.impl[3] = bench_epoll_impl(&c.impl[0], &ep);
 	return bench_case_run(ctx, &c);
 }
 

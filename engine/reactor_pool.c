@@ -22,10 +22,13 @@ PX_API int px_reactor_register_pool(struct px_reactor *r, struct px_pool *pool)
 		return -EPERM;
 	if (px__reactor_buffer_find_pool(r, pool) >= 0)
 		return -EEXIST;
-	/* The pool names the limit and the fix better than the kernel does. */
-	ret = px_pool_memlock_check(pool);
-	if (ret < 0)
-		return ret;
+	/* The pool names the limit and the fix better than the kernel does.
+	 * Only io_uring pins the memory; epoll only records the range. */
+	if (r->be->id == PX_BACKEND_IO_URING) {
+		ret = px_pool_memlock_check(pool);
+		if (ret < 0)
+			return ret;
+	}
 	n = px_pool_iovecs(pool, iov, MAX_POOL_IOVECS);
 	if (n < 0)
 		return n == -ENOSPC ? -E2BIG : n;

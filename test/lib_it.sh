@@ -11,8 +11,8 @@ expect() {
 # skip REASON: exit 77, unless PX_REQUIRE (what CI knows this machine has,
 # "io_uring,root") names a word of REASON: then the missing feature fails.
 skip() {
-	local w
-	for w in ${PX_REQUIRE//,/ }; do
+	local w req=${PX_REQUIRE:-}
+	for w in ${req//,/ }; do
 		if [[ $1 == *"$w"* ]]; then
 			echo "FAIL: would skip ($1), but PX_REQUIRE says this machine has $w"
 			exit 1

@@ -173,7 +173,14 @@ START_TEST(test_memory_pipeline)
 			      strstr(doc, "\"memory\":\"heap\"") &&
 			      strstr(doc, "\"memory\":\"memfd\""),
 		      "%s", doc);
-	ck_assert_ptr_nonnull(strstr(doc, "\"registered\":true"));
+	/* Registered where the locked-memory limit allows (root has
+	 * CAP_IPC_LOCK; epoll pins nothing); on io_uring as a user with
+	 * 8 MiB, these 16 MiB pools run unregistered, and the stats say so. */
+	if (px_test_is_root() ||
+	    px_backend_default(NULL) == PX_BACKEND_EPOLL)
+		ck_assert_ptr_nonnull(strstr(doc, "\"registered\":true"));
+	else
+		ck_assert_ptr_nonnull(strstr(doc, "\"registered\":"));
 	free(doc);
 	b = px_pipeline_find(p, "b");
 	ck_assert_int_gt(px_element_get(b, "memory", val, sizeof(val)), 0);

@@ -313,7 +313,10 @@ static void loopback(const char *zc, bool src_server, uint64_t nbuf,
 	else
 		ck_assert_uint_ge(rs.zc_sends, nbuf);
 	px_reactor_stats(px_element_reactor(px_pipeline_find(rx, "src")), &rs);
-	if (rs.backend == PX_BACKEND_IO_URING)
+	/* READ_FIXED needs the pool registered: on io_uring, and within the
+	 * locked-memory limit (root has CAP_IPC_LOCK; a user's 8 MiB is less
+	 * than tcpsrc's pool, which then runs unregistered, with a WARNING). */
+	if (rs.backend == PX_BACKEND_IO_URING && px_test_is_root())
 		ck_assert_uint_ge(rs.fixed_ops, c.buffers);
 	finish(tx);
 	finish(rx);
