@@ -476,7 +476,7 @@ static int e_cancel(struct px_reactor *r, struct px_op *op)
 		op->aux &= ~PX__EP_TIMER;
 		finish(e, op, -ECANCELED);
 		tfd_sync(e);
-	} else if ((op->aux & PX__EP_QUEUED) && px__epoll_worker_cancel(e, op)) {
+	} else if ((op->aux & PX__EP_WORKER) && px__epoll_worker_cancel(e, op)) {
 		finish(e, op, -ECANCELED);
 	}
 	/* Otherwise its result is in (ready) or a worker runs it: it fires

@@ -28,8 +28,8 @@ struct px__fdw {
 /* px_op.aux bits while an op is on the epoll backend. */
 #define PX__EP_WAITING (1u << 0)  /* on an fdw list */
 #define PX__EP_TIMER (1u << 1)	  /* on the timer list */
-#define PX__EP_QUEUED (1u << 2)	  /* on the worker queue, not started */
-#define PX__EP_WORKING (1u << 3)  /* a worker runs it */
+#define PX__EP_WORKER (1u << 2)	  /* handed to the worker pool, not yet
+				   * collected (workers never write aux) */
 #define PX__EP_BLOCKING (1u << 4) /* the fd blocks: one syscall per edge */
 
 struct px__epoll {

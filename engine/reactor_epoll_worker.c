@@ -58,16 +58,15 @@ static void *worker_main(void *arg)
 		}
 		if (e->wstop)
 			break;
+		/* Off the queue: a cancel can no longer take it. */
 		node = px_list_first(&e->wq);
 		px_list_del(node);
 		op = px_list_entry(node, struct px_op, link);
-		op->aux = (op->aux & ~PX__EP_QUEUED) | PX__EP_WORKING;
 		pthread_mutex_unlock(&e->wlock);
 
 		op->res = px__epoll_file_io(op);
 
 		pthread_mutex_lock(&e->wlock);
-		op->aux &= ~PX__EP_WORKING;
 		signal_loop = px_list_empty(&e->wdone);
 		px_list_add_tail(&e->wdone, &op->link);
 		atomic_store_explicit(&e->wdone_any, true, memory_order_release);
@@ -136,7 +135,7 @@ int px__epoll_worker_queue(struct px__epoll *e, struct px_op *op)
 	if (e->nworkers == 0) {
 		ret = -EAGAIN; /* pthread_create failed: no thread to run it */
 	} else {
-		op->aux |= PX__EP_QUEUED;
+		op->aux |= PX__EP_WORKER;
 		px_list_add_tail(&e->wq, &op->link);
 		pthread_cond_signal(&e->wcond);
 	}
@@ -149,15 +148,20 @@ int px__epoll_worker_queue(struct px__epoll *e, struct px_op *op)
 /* Take OP off the queue if no worker started it; true when taken. */
 bool px__epoll_worker_cancel(struct px__epoll *e, struct px_op *op)
 {
-	bool taken;
+	struct px_list *pos;
+	bool taken = false;
 
 	pthread_mutex_lock(&e->wlock);
-	taken = op->aux & PX__EP_QUEUED;
-	if (taken) {
-		px_list_del(&op->link);
-		op->aux &= ~PX__EP_QUEUED;
+	px_list_for_each(pos, &e->wq) {
+		if (pos == &op->link) {
+			px_list_del(pos);
+			taken = true;
+			break;
+		}
 	}
 	pthread_mutex_unlock(&e->wlock);
+	if (taken)
+		op->aux &= ~PX__EP_WORKER;
 	return taken;
 }
 
@@ -171,7 +175,6 @@ void px__epoll_worker_cancel_all(struct px__epoll *e)
 	while ((node = px_list_first(&e->wq))) {
 		px_list_del(node);
 		op = px_list_entry(node, struct px_op, link);
-		op->aux &= ~PX__EP_QUEUED;
 		op->res = -ECANCELED;
 		px_list_add_tail(&e->wdone, &op->link);
 	}
@@ -191,6 +194,7 @@ void px__epoll_worker_collect(struct px__epoll *e)
 	atomic_store_explicit(&e->wdone_any, false, memory_order_relaxed);
 	while ((node = px_list_first(&e->wdone))) {
 		px_list_del(node);
+		px_list_entry(node, struct px_op, link)->aux &= ~PX__EP_WORKER;
 		px_list_add_tail(&e->ready, node);
 	}
 	pthread_mutex_unlock(&e->wlock);
