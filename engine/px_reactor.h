@@ -461,7 +461,8 @@ PX_API int px_io_send(struct px_reactor *r, struct px_op *op, int fd,
  * Zero-copy send (IORING_OP_SEND_ZC; fixed-buffer when BUF is registered).
  * The callback fires once, after the kernel's notification that BUF is no
  * longer used, with the send's byte count or -errno: release the slot there.
- * -EOPNOTSUPP without PX_FEAT_SEND_ZC.
+ * -EOPNOTSUPP without PX_FEAT_SEND_ZC. On the epoll backend a plain send
+ * (the data is copied; the callback still fires once BUF may be reused).
  */
 PX_API int px_io_send_zc(struct px_reactor *r, struct px_op *op, int fd,
 			 const void *buf, uint32_t len, int flags, px_op_fn cb);
@@ -492,7 +493,8 @@ PX_API int px_io_recvmsg(struct px_reactor *r, struct px_op *op, int fd,
  * PX_OP_MORE; the last (without PX_OP_MORE) ends it and may itself carry an
  * fd (>= 0) or -errno (-ECANCELED after px_io_cancel). Every fd in a
  * callback belongs to the callee. -EOPNOTSUPP for multishot without
- * PX_FEAT_ACCEPT_MULTISHOT.
+ * PX_FEAT_ACCEPT_MULTISHOT (io_uring; epoll accepts in a loop on
+ * readiness and always supports it).
  */
 PX_API int px_io_accept(struct px_reactor *r, struct px_op *op, int fd,
 			struct sockaddr *addr, socklen_t *addrlen, int flags,
@@ -534,7 +536,8 @@ PX_API int px_io_cancel(struct px_reactor *r, struct px_op *op);
  * px_io_read/write/send_zc inside it then use the fixed-buffer opcodes.
  * Before start (or the first run_once) it is recorded and registered when
  * the ring comes up. Memory stays the caller's and must outlive the
- * registration (transfer none).
+ * registration (transfer none). On the epoll backend the range is only
+ * recorded: nothing is pinned and RLIMIT_MEMLOCK does not apply.
  * Returns the slot index (>= 0), -EINVAL (NULL/empty, or len > 1 GiB),
  * -ENOSPC (table full: max_buffers), -ENOMEM (RLIMIT_MEMLOCK), -EPERM
  * (wrong thread), or another -errno of IORING_REGISTER_BUFFERS_UPDATE
@@ -569,7 +572,7 @@ PX_API int px_reactor_unregister_pool(struct px_reactor *r,
 /*
  * px_reactor_register_fd - install FD in R's fixed-file table; pass
  * PX_FIXED_FD(index) to ops afterwards. R holds its own reference (the
- * kernel's), so the caller may close FD. Returns the index (>= 0),
+ * kernel's on io_uring, a dup(2) on epoll), so the caller may close FD. Returns the index (>= 0),
  * -ENOSPC, -EBADF, -EPERM (wrong thread or no ring yet).
  * Thread: R's owning thread, once the ring exists.
  */

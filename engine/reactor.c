@@ -6,18 +6,13 @@
  * reactor_embed.c, the backends in reactor_uring.c and reactor_epoll.c.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "px_probe.h"
 #include "bus_int.h"
 #include "reactor_int.h"
 
@@ -39,6 +34,17 @@ void px__eventfd_signal(int efd)
 	/* Cannot fail short of counter overflow (2^64-2 wakeups); nothing to do. */
 	if (write(efd, &one, sizeof(one)) < 0)
 		return;
+}
+
+/* Consume the wake eventfd's count (non-blocking once the backend is up):
+ * posts, kicks and file workers write it; whoever wakes on it drains it. */
+void px__reactor_efd_drain(struct px_reactor *r)
+{
+	uint64_t v;
+
+	r->efd_hot = false;
+	if (read(r->efd, &v, sizeof(v)) < 0)
+		return; /* EAGAIN: nothing signalled */
 }
 
 void px__reactor_enter(struct px_reactor *r, bool wait)

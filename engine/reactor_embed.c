@@ -6,19 +6,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "reactor_int.h"
-
-/* Consume the fd's readiness (run_once leaves it hot when work is left). */
-static void efd_drain(struct px_reactor *r)
-{
-	uint64_t v;
-
-	r->efd_hot = false;
-	if (read(r->efd, &v, sizeof(v)) < 0)
-		return; /* EAGAIN: nothing signalled */
-}
 
 static int embed(struct px_reactor *r)
 {
@@ -74,7 +63,7 @@ PX_API int px_reactor_run_once(struct px_reactor *r, int timeout_ms)
 	if (n == 0) {
 		/* An idle call consumes the fd's readiness, then looks again
 		 * for work signalled just before the drain. */
-		efd_drain(r);
+		px__reactor_efd_drain(r);
 		if (timeout_ms != 0 && px__reactor_should_wait(r))
 			wait_embedded(r, timeout_ms);
 		px__reactor_enter(r, false);

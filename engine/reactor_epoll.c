@@ -560,15 +560,6 @@ static unsigned run_waiters(struct px_reactor *r, int fd, bool out)
 	return n;
 }
 
-static void efd_drain(struct px_reactor *r)
-{
-	uint64_t v;
-
-	r->efd_hot = false;
-	if (read(r->efd, &v, sizeof(v)) < 0)
-		return; /* EAGAIN: drained already */
-}
-
 static unsigned handle_events(struct px_reactor *r)
 {
 	struct px__epoll *e = E(r);
@@ -579,7 +570,7 @@ static unsigned handle_events(struct px_reactor *r)
 		int fd = (int)ev.data.u64;
 
 		if (ev.data.u64 == EFD_TAG) {
-			efd_drain(r);
+			px__reactor_efd_drain(r);
 			continue;
 		}
 		if (ev.data.u64 == TFD_TAG) {

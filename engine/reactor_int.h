@@ -180,6 +180,7 @@ struct px_reactor {
 /* reactor.c */
 extern PX__TLS struct px_reactor *px__reactor_tls_current;
 void px__eventfd_signal(int efd);
+void px__reactor_efd_drain(struct px_reactor *r);
 uint64_t px__now_ns(void); /* bus.c: CLOCK_MONOTONIC in ns */
 void px__reactor_enter(struct px_reactor *r, bool wait);
 unsigned px__reactor_process(struct px_reactor *r);

@@ -12,7 +12,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "px_probe.h"
 #include "px_uring_compat_int.h"
@@ -561,7 +560,6 @@ static void u_embed_active(struct px_reactor *r, bool active)
 static void u_embed_wait(struct px_reactor *r, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = r->efd, .events = POLLIN };
-	uint64_t v;
 
 	u_enter(r, false); /* ship queued SQEs first */
 	io_uring_cq_eventfd_toggle(&U(r)->ring, true);
@@ -573,11 +571,8 @@ static void u_embed_wait(struct px_reactor *r, int timeout_ms)
 	full_fence();
 	if (!px__reactor_work_pending(r)) {
 		PX__COUNT(r, sleeps, 1);
-		if (poll(&pfd, 1, timeout_ms) > 0) {
-			r->efd_hot = false;
-			if (read(r->efd, &v, sizeof(v)) < 0)
-				v = 0; /* EAGAIN: nothing signalled */
-		}
+		if (poll(&pfd, 1, timeout_ms) > 0)
+			px__reactor_efd_drain(r);
 	}
 	io_uring_cq_eventfd_toggle(&U(r)->ring, false);
 }

@@ -34,36 +34,21 @@ out=$("$jail" "$inspect" --features 2>&1)
 expect "px-inspect --features names it" "$out" "reactor backend: epoll ($why"
 
 # ---- TCP inside the filter: tcpsrc server <- tcpsink client ------------------
-mkfifo "$tmp/srv.fifo"
-"$jail" "$launch" -v tcpsrc mode=server port=0 ! \
-	filesink location="$tmp/tcp.bin" >"$tmp/srv.out" 2>"$tmp/srv.fifo" &
-srv=$!
-exec 5<"$tmp/srv.fifo"
-port=
-while read -r line <&5; do
-	echo "$line" >>"$tmp/srv.log"
-	if [[ $line == *"listening on 127.0.0.1:"* ]]; then
-		port=${line##*:}
-		break
-	fi
-done
-cat <&5 >>"$tmp/srv.log" &
-if [[ -z $port ]]; then
-	fail "tcpsrc never listened: $(cat "$tmp/srv.log")"
+SRC_WRAP=$jail start_src tcpsrc mode=server port=0 ! \
+	filesink location="$tmp/tcp.bin"
+if [[ -z $SRC_PORT ]]; then
+	fail "tcpsrc never listened: $(cat "$tmp/src.log")"
 else
 	out=$("$jail" "$launch" filesrc location="$tmp/in.bin" ! \
-		tcpsink port="$port" 2>&1)
+		tcpsink port="$SRC_PORT" 2>&1)
 	[[ $? == 0 ]] && pass "tcpsink sends inside the filter" ||
 		fail "tcpsink in the filter: $out"
-	wait "$srv"
-	rc=$?
-	[[ $rc == 0 ]] && pass "tcpsrc reaches EOS inside the filter" ||
-		fail "tcpsrc exit $rc: $(cat "$tmp/srv.log")"
-	cmp -s "$tmp/in.bin" "$tmp/tcp.bin" &&
-		pass "the stream arrives identical over TCP" ||
-		fail "tcp.bin differs"
 fi
-exec 5<&-
+finish_src
+[[ $SRC_RC == 0 ]] && pass "tcpsrc reaches EOS inside the filter" ||
+	fail "tcpsrc exit $SRC_RC: $SRC_ERR"
+cmp -s "$tmp/in.bin" "$tmp/tcp.bin" &&
+	pass "the stream arrives identical over TCP" || fail "tcp.bin differs"
 
 # ---- forcing ------------------------------------------------------------------
 out=$(PX_BACKEND=io_uring "$jail" "$launch" fakesrc num-buffers=1 ! fakesink 2>&1)

@@ -21,33 +21,6 @@ trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null' EXIT
 
 head -c $((2 * 1024 * 1024 + 7)) /dev/urandom >"$tmp/in.bin"
 
-# Start "px-launch -v ... netsrc port=0 ..." in the background; sets
-# SRC_PID and SRC_PORT once it listens. Its stderr goes on to $tmp/src.err.
-start_src() {
-	rm -f "$tmp/src.fifo"
-	mkfifo "$tmp/src.fifo"
-	"$launch" -v "$@" 2>"$tmp/src.fifo" &
-	SRC_PID=$!
-	exec 5<"$tmp/src.fifo"
-	SRC_PORT=
-	while read -r line <&5; do
-		echo "$line" >>"$tmp/src.log"
-		if [[ $line == *"listening on 127.0.0.1:"* ]]; then
-			SRC_PORT=${line##*:}
-			break
-		fi
-	done
-	cat <&5 >"$tmp/src.err" &
-	SRC_CAT=$!
-}
-finish_src() {
-	wait "$SRC_PID"
-	SRC_RC=$?
-	exec 5<&-
-	wait "$SRC_CAT"
-	SRC_ERR=$(cat "$tmp/src.err")
-}
-
 # ---- Parallax to Parallax ------------------------------------------------------
 start_src netsrc port=0 ! filesink location="$tmp/px.bin"
 out=$("$launch" filesrc location="$tmp/in.bin" ! netsink port="$SRC_PORT" 2>&1)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Shared by the it_*.sh scripts (sourced, not run): the pass/fail tally,
-# expect, skip, and the end-of-script verdict.
+# expect, skip, starting a px-launch server, and the end-of-script verdict.
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
@@ -20,6 +20,36 @@ skip() {
 	done
 	echo "SKIP: $1"
 	exit 77
+}
+# start_src ARGS...: run "$launch -v ARGS" in the background (prefixed by
+# $SRC_WRAP when set, e.g. test/no_uring) and wait for the line a server
+# element prints once it listens ("listening on 127.0.0.1:P"); sets SRC_PID
+# and SRC_PORT (empty if it never listened). Needs $launch and $tmp. Its
+# stderr goes on to $tmp/src.err; finish_src waits for it and sets SRC_RC
+# and SRC_ERR.
+start_src() {
+	rm -f "$tmp/src.fifo"
+	mkfifo "$tmp/src.fifo"
+	${SRC_WRAP:-} "$launch" -v "$@" 2>"$tmp/src.fifo" &
+	SRC_PID=$!
+	exec 5<"$tmp/src.fifo"
+	SRC_PORT=
+	while read -r line <&5; do
+		echo "$line" >>"$tmp/src.log"
+		if [[ $line == *"listening on 127.0.0.1:"* ]]; then
+			SRC_PORT=${line##*:}
+			break
+		fi
+	done
+	cat <&5 >"$tmp/src.err" &
+	SRC_CAT=$!
+}
+finish_src() {
+	wait "$SRC_PID"
+	SRC_RC=$?
+	exec 5<&-
+	wait "$SRC_CAT"
+	SRC_ERR=$(cat "$tmp/src.err")
 }
 # The verdict: exit 1 after any failure, else say WHAT passed.
 verdict() {
