@@ -367,6 +367,71 @@ START_TEST(test_reactor_file_ops)
 }
 END_TEST
 
+/*
+ * What the epoll backend must get right and io_uring gets for free (the
+ * test runs on whichever backend the process uses; CI runs it on both):
+ * an fd closed and its number reused by a new pipe is watched afresh; a
+ * MSG_WAITALL receive of 16 bytes sent as 5 + 11 completes once with 16;
+ * a read waiting on an empty pipe is cancelled with -ECANCELED.
+ */
+START_TEST(test_reactor_fd_reuse_waitall)
+{
+	struct top a = { 0 }, b = { 0 }, w = { 0 }, c = { 0 };
+	struct px_reactor *r = embedded();
+	char buf[16], got[17] = { 0 };
+	int p1[2], p2[2], sv[2];
+
+	/* A read that waited once on p1[0], then p1 closed... */
+	ck_assert_int_eq(pipe(p1), 0);
+	ck_assert_int_eq(px_io_read(r, &a.op, p1[0], buf, 1, (uint64_t)-1,
+				    top_cb), 0);
+	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+	ck_assert_int_eq(write(p1[1], "a", 1), 1);
+	run_until(r, &a.fired, 1);
+	ck_assert_int_eq(a.res, 1);
+	close(p1[0]);
+	close(p1[1]);
+	/* ...and a new pipe gets the same number: its read must still fire. */
+	ck_assert_int_eq(pipe(p2), 0);
+	ck_assert_int_eq(p2[0], p1[0]);
+	ck_assert_int_eq(px_io_read(r, &b.op, p2[0], buf, 1, (uint64_t)-1,
+				    top_cb), 0);
+	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+	ck_assert_int_eq(b.fired, 0);
+	ck_assert_int_eq(write(p2[1], "b", 1), 1);
+	run_until(r, &b.fired, 1);
+	ck_assert_int_eq(b.res, 1);
+	ck_assert_int_eq(buf[0], 'b');
+
+	/* MSG_WAITALL: all 16 bytes in one completion, sent in two parts. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	ck_assert_int_eq(px_io_recv(r, &w.op, sv[0], got, 16, MSG_WAITALL,
+				    top_cb), 0);
+	ck_assert_int_eq(write(sv[1], "01234", 5), 5);
+	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+	ck_assert_int_eq(w.fired, 0);
+	ck_assert_int_eq(write(sv[1], "56789abcdef", 11), 11);
+	run_until(r, &w.fired, 1);
+	ck_assert_int_eq(w.res, 16);
+	ck_assert_str_eq(got, "0123456789abcdef");
+
+	/* A read that can only wait, cancelled. */
+	ck_assert_int_eq(px_io_read(r, &c.op, p2[0], buf, 1, (uint64_t)-1,
+				    top_cb), 0);
+	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
+	ck_assert_int_eq(px_io_cancel(r, &c.op), 0);
+	run_until(r, &c.fired, 1);
+	ck_assert_int_eq(c.res, -ECANCELED);
+	px_reactor_destroy(r);
+	close(p2[0]);
+	close(p2[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 /* send/recv, and an fd passed with SCM_RIGHTS over sendmsg/recvmsg. */
 START_TEST(test_reactor_socket_ops)
 {
@@ -550,6 +615,8 @@ static Suite *reactor_io_suite(void)
 	tcase_add_test(px_tcase(s, "timeout_cancel"), test_reactor_timeout_cancel);
 	tcase_add_test(px_tcase(s, "file_ops"), test_reactor_file_ops);
 	tcase_add_test(px_tcase(s, "socket_ops"), test_reactor_socket_ops);
+	tcase_add_test(px_tcase(s, "fd_reuse_waitall"),
+		       test_reactor_fd_reuse_waitall);
 	tcase_add_test(px_tcase(s, "accept_connect"), test_reactor_accept_connect);
 	tcase_add_test(px_tcase(s, "send_zc"), test_reactor_send_zc);
 	return s;
