@@ -611,23 +611,21 @@ static void expire_timers(struct px__epoll *e)
 	tfd_sync(e);
 }
 
-static unsigned e_reap(struct px_reactor *r)
+/* Fire the ops whose results are known, in the order they became known.
+ * What finishes while they fire waits for the next call, as completions of
+ * ops submitted from io_uring callbacks wait for the next reap. */
+static unsigned fire_ready(struct px_reactor *r)
 {
 	struct px__epoll *e = E(r);
 	struct px_list batch, *node;
-	unsigned n = handle_events(r);
+	unsigned n = 0;
 
-	expire_timers(e);
-	px__epoll_worker_collect(e);
-	/* What finishes while this batch fires waits for the next reap, as
-	 * completions of ops submitted from io_uring callbacks do. */
-	px_list_init(&batch);
-	if (!px_list_empty(&e->ready)) {
-		batch = e->ready;
-		batch.next->prev = &batch;
-		batch.prev->next = &batch;
-		px_list_init(&e->ready);
-	}
+	if (px_list_empty(&e->ready))
+		return 0;
+	batch = e->ready;
+	batch.next->prev = &batch;
+	batch.prev->next = &batch;
+	px_list_init(&e->ready);
 	while ((node = px_list_first(&batch))) {
 		struct px_op *op = px_list_entry(node, struct px_op, link);
 
@@ -635,6 +633,24 @@ static unsigned e_reap(struct px_reactor *r)
 		px__op_complete(r, op, op->res, 0);
 		n++;
 	}
+	return n;
+}
+
+/*
+ * Ops that finished when submitted fire before any readiness is handled:
+ * a HELLO sent inline must complete before the reply it caused is read
+ * (ipc's subscriber sends again from that reply's callback). Then
+ * readiness, then due timers and the workers' results.
+ */
+static unsigned e_reap(struct px_reactor *r)
+{
+	struct px__epoll *e = E(r);
+	unsigned n = fire_ready(r);
+
+	n += handle_events(r);
+	expire_timers(e);
+	px__epoll_worker_collect(e);
+	n += fire_ready(r);
 	if (n)
 		PX__COUNT(r, cqes, n);
 	return n;

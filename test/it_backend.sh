@@ -12,6 +12,8 @@ set -uo pipefail
 launch=$PX_BUILD_DIR/tools/px-launch
 inspect=$PX_BUILD_DIR/tools/px-inspect
 jail=$PX_BUILD_DIR/test/no_uring
+# This test chooses the backend itself, whatever the pass around it set.
+unset PX_BACKEND
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null' EXIT
 # shellcheck source=lib_it.sh
