@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -432,6 +433,76 @@ START_TEST(test_reactor_fd_reuse_waitall)
 }
 END_TEST
 
+/*
+ * A read the page cache cannot answer (the file's pages dropped with
+ * POSIX_FADV_DONTNEED): io_uring reads it asynchronously; epoll's
+ * RWF_NOWAIT says EAGAIN and a worker thread reads it (worker_ops counts
+ * it). Both give the right bytes, and a second read of cached pages on
+ * epoll needs no worker.
+ */
+/* Whether any page of FD's first LEN bytes is in the page cache. */
+static bool any_cached(int fd, size_t len)
+{
+	unsigned char vec[(1 << 20) / 4096];
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	bool any = false;
+
+	ck_assert(m != MAP_FAILED && len <= sizeof(vec) * 4096);
+	ck_assert_int_eq(mincore(m, len, vec), 0);
+	for (size_t i = 0; i < (len + 4095) / 4096; i++)
+		any |= vec[i] & 1;
+	munmap(m, len);
+	return any;
+}
+
+START_TEST(test_reactor_uncached_read)
+{
+	bool dropped;
+	struct px_reactor_stats st;
+	struct top rd = { 0 }, again = { 0 };
+	struct px_reactor *r = embedded();
+	size_t len = 1 << 20;
+	char *in = malloc(len), *out = malloc(len);
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/uncached", px_test_tmpdir());
+	for (size_t i = 0; i < len; i++)
+		in[i] = (char)(i * 7 + 3);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, in, len), (ssize_t)len);
+	ck_assert_int_eq(fsync(fd), 0);
+	ck_assert_int_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	/* tmpfs keeps its pages: then there is nothing to wait for. */
+	dropped = !any_cached(fd, len);
+	ck_assert_int_eq(px_io_read(r, &rd.op, fd, out, (uint32_t)len, 0,
+				    top_cb), 0);
+	run_until(r, &rd.fired, 1);
+	ck_assert_int_eq(rd.res, (int)len);
+	ck_assert_int_eq(memcmp(in, out, len), 0);
+	px_reactor_stats(r, &st);
+	if (st.backend == PX_BACKEND_EPOLL && dropped)
+		ck_assert_uint_ge(st.worker_ops, 1);
+	else if (st.backend != PX_BACKEND_EPOLL)
+		ck_assert_uint_eq(st.worker_ops, 0);
+	/* Now cached: epoll reads it inline. */
+	memset(out, 0, len);
+	ck_assert_int_eq(px_io_read(r, &again.op, fd, out, (uint32_t)len, 0,
+				    top_cb), 0);
+	run_until(r, &again.fired, 1);
+	ck_assert_int_eq(again.res, (int)len);
+	ck_assert_int_eq(memcmp(in, out, len), 0);
+	px_reactor_stats(r, &st);
+	if (st.backend == PX_BACKEND_EPOLL)
+		ck_assert_uint_eq(st.worker_ops, dropped ? 1 : 0);
+	px_reactor_destroy(r);
+	close(fd);
+	free(in);
+	free(out);
+}
+END_TEST
+
 /* send/recv, and an fd passed with SCM_RIGHTS over sendmsg/recvmsg. */
 START_TEST(test_reactor_socket_ops)
 {
@@ -617,6 +688,7 @@ static Suite *reactor_io_suite(void)
 	tcase_add_test(px_tcase(s, "socket_ops"), test_reactor_socket_ops);
 	tcase_add_test(px_tcase(s, "fd_reuse_waitall"),
 		       test_reactor_fd_reuse_waitall);
+	tcase_add_test(px_tcase(s, "uncached_read"), test_reactor_uncached_read);
 	tcase_add_test(px_tcase(s, "accept_connect"), test_reactor_accept_connect);
 	tcase_add_test(px_tcase(s, "send_zc"), test_reactor_send_zc);
 	return s;
