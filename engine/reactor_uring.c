@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "px_probe.h"
 #include "px_uring_compat_int.h"
@@ -419,6 +420,22 @@ static int ring_init(struct px_reactor *r, bool embedded)
 		ret = io_uring_queue_init_params(r->sq_entries, &u->ring, &p);
 		if (ret != -EINVAL)
 			break;
+	}
+	/*
+	 * Without CAP_IPC_LOCK a ring's memory counts against RLIMIT_MEMLOCK,
+	 * and the kernel gives it back from a workqueue some time after the
+	 * ring's fd is closed: a user program that stops and starts reactors
+	 * quickly (test_reactor.churn as nobody, 8 MiB) briefly finds its own
+	 * closed rings still counted. Give that release up to 100 ms.
+	 */
+	for (int wait = 0; ret == -ENOMEM && wait < 100; wait++) {
+		struct timespec ms = { 0, 1000000 };
+		unsigned flags = p.flags;
+
+		nanosleep(&ms, NULL);
+		memset(&p, 0, sizeof(p));
+		p.flags = flags;
+		ret = io_uring_queue_init_params(r->sq_entries, &u->ring, &p);
 	}
 	if (ret == -EPERM || ret == -ENOSYS)
 		return -ENOSYS; /* io_uring_disabled, seccomp */
