@@ -15,6 +15,9 @@
 #include "pipeline_int.h"
 #include "px_error.h"
 
+/* px_element_stats.work_ns: one work() call in this many is timed. */
+#define PX__WORK_TIMED_EVERY 16u
+
 /* ---- creation ----------------------------------------------------------- */
 
 int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
@@ -43,6 +46,13 @@ int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 		e->sink = s;
 	}
 	pad = calloc(1, sizeof(*pad));
+	if (pad && t->direction == PX_PAD_SINK) {
+		pad->lat = calloc(1, sizeof(*pad->lat));
+		if (!pad->lat) {
+			free(pad);
+			pad = NULL;
+		}
+	}
 	if (!pad)
 		return -ENOMEM;
 	pad->elem = e;
@@ -61,6 +71,7 @@ int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 					  "caps '%s' (at byte %zu)",
 					  e->cls->name, t->name, t->caps,
 					  errpos);
+		free(pad->lat);
 		free(pad);
 		return err;
 	}
@@ -80,6 +91,7 @@ static void element_free(struct px_element *e)
 	px__props_free(e);
 	for (unsigned i = 0; i < e->n_pads; i++) {
 		px_caps_unref(e->pads[i]->caps);
+		free(e->pads[i]->lat);
 		free(e->pads[i]);
 	}
 	free(e->pads);
@@ -207,14 +219,50 @@ PX_API struct px_pad *px_element_pad_at(const struct px_element *e,
 PX_API void px_element_stats(const struct px_element *e,
 			     struct px_element_stats *st)
 {
+	memset(st, 0, sizeof(*st));
 	/* relaxed: single-writer counters, see px_stat_add() */
-	st->buffers_in = atomic_load_explicit(&e->buffers_in,
-					      memory_order_relaxed);
-	st->buffers_out = atomic_load_explicit(&e->buffers_out,
-					       memory_order_relaxed);
-	st->bytes_in = atomic_load_explicit(&e->bytes_in, memory_order_relaxed);
-	st->bytes_out = atomic_load_explicit(&e->bytes_out,
-					     memory_order_relaxed);
+	for (unsigned i = 0; i < e->n_pads; i++) {
+		const struct px_pad *pad = e->pads[i];
+		bool in = pad->dir == PX_PAD_SINK;
+
+		*(in ? &st->buffers_in : &st->buffers_out) +=
+			px_stat_get(&pad->buffers);
+		*(in ? &st->bytes_in : &st->bytes_out) +=
+			px_stat_get(&pad->bytes);
+		*(in ? &st->events_in : &st->events_out) +=
+			px_stat_get(&pad->events);
+		st->dropped += px_stat_get(&pad->dropped);
+	}
+	st->work_calls = px_stat_get(&e->work_calls);
+	st->work_ns = px_stat_get(&e->work_ns);
+	st->errors = px_stat_get(&e->errors);
+}
+
+void px__element_stats_reset(struct px_element *e)
+{
+	enum px_latency_mode mode = e->pipeline->latency;
+
+	/* relaxed: statistics, and no element runs during a reset */
+	px_stat_set(&e->work_calls, 0);
+	px_stat_set(&e->work_ns, 0);
+	px_stat_set(&e->errors, 0);
+	e->stamp_every = e->n_sink == 0 && mode != PX_LATENCY_OFF ?
+				 e->pipeline->latency_sample : 0;
+	e->stamp_left = 1; /* the first push is stamped */
+	for (unsigned i = 0; i < e->n_pads; i++) {
+		struct px_pad *pad = e->pads[i];
+
+		px_stat_set(&pad->buffers, 0);
+		px_stat_set(&pad->bytes, 0);
+		px_stat_set(&pad->events, 0);
+		px_stat_set(&pad->dropped, 0);
+		px_stat_set(&pad->level_max, 0);
+		if (!pad->lat)
+			continue;
+		px__lat_reset(pad->lat);
+		pad->lat_rec = mode == PX_LATENCY_ALL ||
+			       (mode == PX_LATENCY_SINKS && e->n_src == 0);
+	}
 }
 
 /* ---- scheduling ------------------------------------------------------------ */
@@ -262,6 +310,7 @@ void px__element_task(struct px_task *t)
 {
 	struct px_element *e = px_container_of(t, struct px_element, task);
 	bool again = false;
+	uint64_t calls;
 
 	if (px_unlikely(e->retired)) {
 		/* A wakeup that raced px_pipeline_replace's hand-over: it was
@@ -288,7 +337,17 @@ void px__element_task(struct px_task *t)
 			l->cons.seen = px_ring_view_count(&l->ring);
 	}
 	e->pulled = false;
-	e->cls->work(e);
+	calls = px_stat_get(&e->work_calls) + 1;
+	px_stat_set(&e->work_calls, calls);
+	if (px_unlikely(!(calls % PX__WORK_TIMED_EVERY))) {
+		uint64_t t0 = px__now_ns();
+
+		e->cls->work(e);
+		px_stat_add(&e->work_ns,
+			    (px__now_ns() - t0) * PX__WORK_TIMED_EVERY);
+	} else {
+		e->cls->work(e);
+	}
 
 	if (has_blocked_output(e))
 		return;
@@ -636,6 +695,8 @@ PX_API enum px_flow px_element_error(struct px_element *e, int err,
 	va_list ap;
 	int expect = PX__FLOW_RUNNING;
 
+	/* an RMW: start() may fail on the application thread */
+	atomic_fetch_add_explicit(&e->errors, 1, memory_order_relaxed);
 	va_start(ap, fmt);
 	element_msg(e, PX_MSG_ERROR, err < 0 ? err : -EIO, &m, fmt, ap);
 	va_end(ap);

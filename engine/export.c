@@ -74,6 +74,8 @@ PX_API int px_pipeline_write_stats_json(const struct px_pipeline *p, FILE *f)
 		const struct px_element *e = p->elems[i];
 		struct px_element_stats st;
 
+		struct px_latency lat;
+
 		px_element_stats(e, &st);
 		fprintf(f, "%s{\"name\":", i ? "," : "");
 		json_str(f, e->name);
@@ -81,9 +83,23 @@ PX_API int px_pipeline_write_stats_json(const struct px_pipeline *p, FILE *f)
 		json_str(f, e->cls->name);
 		fprintf(f,
 			",\"buffers_in\":%" PRIu64 ",\"buffers_out\":%" PRIu64
-			",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 "}",
+			",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+			",\"events_in\":%" PRIu64 ",\"events_out\":%" PRIu64
+			",\"dropped\":%" PRIu64 ",\"work_calls\":%" PRIu64
+			",\"work_ns\":%" PRIu64 ",\"errors\":%" PRIu64,
 			st.buffers_in, st.buffers_out, st.bytes_in,
-			st.bytes_out);
+			st.bytes_out, st.events_in, st.events_out, st.dropped,
+			st.work_calls, st.work_ns, st.errors);
+		if (!px_element_latency(e, &lat))
+			fprintf(f,
+				",\"latency\":{\"count\":%" PRIu64
+				",\"unstamped\":%" PRIu64 ",\"p50_ns\":%" PRIu64
+				",\"p90_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
+				",\"p999_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64
+				",\"sum_ns\":%" PRIu64 "}",
+				lat.count, lat.unstamped, lat.p50_ns, lat.p90_ns,
+				lat.p99_ns, lat.p999_ns, lat.max_ns, lat.sum_ns);
+		fputc('}', f);
 	}
 	fputs("],\"pools\":[", f);
 	pthread_mutex_lock(&mp->mu);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus_int.h"
 #include "pipeline_int.h"
 
 PX_API const char *px_pad_name(const struct px_pad *pad)
@@ -83,11 +84,10 @@ PX_API void px_item_release(struct px_item *it)
 	it->type = PX_ITEM_NONE;
 }
 
-/* Count buffer items of a batch into the element's stats; CAPS_SEEN (a
- * sink pad's, or NULL) gets the id of the batch's last CAPS event. */
-static inline void count_items(_Atomic uint64_t *nbuf, _Atomic uint64_t *nbytes,
-			       const struct px_item *items, unsigned n,
-			       uint32_t *caps_seen)
+/* Count a batch into PAD's stats; CAPS_SEEN (a sink pad's, or NULL) gets
+ * the id of the batch's last CAPS event. */
+static inline void count_items(struct px_pad *pad, const struct px_item *items,
+			       unsigned n, uint32_t *caps_seen)
 {
 	uint64_t b = 0, bytes = 0;
 
@@ -99,25 +99,67 @@ static inline void count_items(_Atomic uint64_t *nbuf, _Atomic uint64_t *nbytes,
 			*caps_seen = items[i].ev.caps_id;
 		}
 	}
-	px_stat_add(nbuf, b);
-	px_stat_add(nbytes, bytes);
+	px_stat_add(&pad->buffers, b);
+	px_stat_add(&pad->bytes, bytes);
+	if (px_unlikely(b != n))
+		px_stat_add(&pad->events, n - b);
+}
+
+/* Source-to-here latency of a pulled batch: one clock read, and one
+ * histogram update per run of buffers with the same birth time. */
+static void record_latency(struct px_pad *pad, const struct px_item *items,
+			   unsigned n)
+{
+	uint64_t born[32], unstamped = 0;
+	uint32_t runs[32];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t b;
+
+		if (items[i].type != PX_ITEM_BUFFER)
+			continue;
+		b = items[i].born;
+		if (px_unlikely(!b)) {
+			unstamped++;
+		} else if (k && born[k - 1] == b) {
+			runs[k - 1]++;
+		} else {
+			if (k == 32) {
+				px__lat_record(pad->lat, born, runs, k, 0,
+					       px__now_ns());
+				k = 0;
+			}
+			born[k] = b;
+			runs[k++] = 1;
+		}
+	}
+	if (k)
+		px__lat_record(pad->lat, born, runs, k, unstamped,
+			       px__now_ns());
+	else if (unstamped) /* no clock read for these */
+		px_stat_add(&pad->lat->unstamped, unstamped);
 }
 
 /* Take up to N items off PAD's link L and account for them. */
 static inline unsigned pull_ring(struct px_pad *pad, struct px_link *l,
 				 struct px_item *items, unsigned n)
 {
-	struct px_element *e = pad->elem;
-	unsigned got;
+	unsigned got, left;
 
 	got = px_ring_view_dequeue_burst(&l->ring, items, n);
 	if (!got)
 		return 0;
-	e->pulled = true;
-	count_items(&e->buffers_in, &e->bytes_in, items, got, &pad->caps_seen);
+	pad->elem->pulled = true;
+	count_items(pad, items, got, &pad->caps_seen);
+	if (pad->lat_rec)
+		record_latency(pad, items, got);
 	if (px_unlikely(px_item_is_eos(&items[got - 1])))
 		pad->eos = true;
-	if (px_ring_view_count(&l->ring) <= l->half)
+	left = px_ring_view_count(&l->ring);
+	if (px_unlikely(got + left > px_stat_get(&pad->level_max)))
+		px_stat_set(&pad->level_max, got + left);
+	if (left <= l->half)
 		px__link_wake_producer(l);
 	return got;
 }
@@ -178,6 +220,16 @@ PX_API unsigned px_pad_count(const struct px_pad *pad)
 	return pad->link ? px_ring_view_count(&pad->link->ring) : 0;
 }
 
+/* A source's push: the time to stamp it with, or 0 on the pushes that
+ * the sampling skips (px_pipeline_set_latency). */
+static inline uint64_t stamp_time(struct px_element *e)
+{
+	if (--e->stamp_left)
+		return 0;
+	e->stamp_left = e->stamp_every;
+	return px__now_ns();
+}
+
 /* Why a push cannot go through, or PX_FLOW_OK. */
 static inline enum px_flow push_check(const struct px_pad *pad)
 {
@@ -220,10 +272,14 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 	enum px_flow why = push_check(pad);
 
 	if (px_unlikely(why != PX_FLOW_OK)) {
+		px_stat_add(&pad->dropped, 1);
 		px_item_release(item);
 		return why;
 	}
-	if (px_unlikely(item->type != PX_ITEM_BUFFER)) {
+	if (px_likely(item->type == PX_ITEM_BUFFER)) {
+		if (pad->elem->stamp_every)
+			item->born = stamp_time(pad->elem);
+	} else {
 		if (item->ev.type == PX_EVENT_CAPS &&
 		    px__pad_caps_event(pad, item)) {
 			px_item_release(item);
@@ -234,7 +290,9 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 		if (px_unlikely(pad->elem->replace) &&
 		    item->ev.type == PX_EVENT_EOS && px__replace_handover(pad))
 			return PX_FLOW_OK;
-	} else if (px_unlikely(pad->caps_sent != pad->caps_cur)) {
+	}
+	if (px_unlikely(pad->caps_sent != pad->caps_cur) &&
+	    item->type == PX_ITEM_BUFFER) {
 		if (!px__pad_send_caps(pad) &&
 		    (!px__link_producer_wait(l) || !px__pad_send_caps(pad)))
 			return PX_FLOW_BUSY;
@@ -245,10 +303,12 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 			return PX_FLOW_BUSY;
 	}
 	if (px_likely(item->type == PX_ITEM_BUFFER)) {
-		px_stat_add(&pad->elem->buffers_out, 1);
-		px_stat_add(&pad->elem->bytes_out, item->buf.length);
-	} else if (px_item_is_eos(item)) {
-		pad->eos = true;
+		px_stat_add(&pad->buffers, 1);
+		px_stat_add(&pad->bytes, item->buf.length);
+	} else {
+		px_stat_add(&pad->events, 1);
+		if (px_item_is_eos(item))
+			pad->eos = true;
 	}
 	px__link_wake_consumer(l);
 	return PX_FLOW_OK;
@@ -280,19 +340,25 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 {
 	struct px_link *l = pad->link;
 	enum px_flow why = push_check(pad);
-	uint64_t nbuf = 0, nbytes = 0;
+	uint64_t nbuf = 0, nbytes = 0, now;
 	unsigned done;
+	bool stamp;
 
 	if (taken)
 		*taken = 0;
 	if (px_unlikely(why != PX_FLOW_OK)) {
 		/* Released: the caller is done with them, and told why. */
+		px_stat_add(&pad->dropped, n);
 		for (unsigned i = 0; i < n; i++)
 			px_item_release(&items[i]);
 		return why;
 	}
+	stamp = pad->elem->stamp_every != 0;
+	now = stamp ? stamp_time(pad->elem) : 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (px_likely(items[i].type == PX_ITEM_BUFFER)) {
+			if (stamp)
+				items[i].born = now; /* 0: not sampled */
 			nbuf++;
 			nbytes += items[i].buf.length;
 		} else if (items[i].ev.type == PX_EVENT_CAPS ||
@@ -312,11 +378,10 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 	if (!done)
 		return n ? PX_FLOW_BUSY : PX_FLOW_OK;
 	if (px_likely(done == n)) {
-		px_stat_add(&pad->elem->buffers_out, nbuf);
-		px_stat_add(&pad->elem->bytes_out, nbytes);
+		px_stat_add(&pad->buffers, nbuf);
+		px_stat_add(&pad->bytes, nbytes);
 	} else {
-		count_items(&pad->elem->buffers_out, &pad->elem->bytes_out,
-			    items, done, NULL);
+		count_items(pad, items, done, NULL);
 	}
 	if (px_unlikely(px_item_is_eos(&items[done - 1])))
 		pad->eos = true;

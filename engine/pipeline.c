@@ -39,6 +39,7 @@ PX_API int px_pipeline_create(const char *name, struct px_pipeline **out)
 {
 	struct px_pipeline *p;
 	pthread_condattr_t ca;
+	const char *env;
 	int err;
 
 	if (!out)
@@ -64,6 +65,14 @@ PX_API int px_pipeline_create(const char *name, struct px_pipeline **out)
 		snprintf(p->name, sizeof(p->name), "pipeline%u",
 			 atomic_fetch_add_explicit(&pipeline_counter, 1,
 						   memory_order_relaxed));
+	p->latency_sample = PX_LATENCY_SAMPLE_DEFAULT;
+	env = getenv("PX_LATENCY");
+	if (env && *env && px__latency_env(p, env))
+		px__bus_postf(p->bus, PX_MSG_WARNING, -EINVAL, p->name,
+			      "PX_LATENCY=%s is not MODE[/SAMPLE] with MODE "
+			      "sinks, all or off: sinks record latency, one "
+			      "burst in %u stamped",
+			      env, PX_LATENCY_SAMPLE_DEFAULT);
 	px_list_init(&p->links);
 	px_list_init(&p->pools);
 	px_list_init(&p->old_pools);

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "latency_int.h"
 #include "link_int.h"
 #include "px_bus.h"
 #include "px_caps.h"
@@ -61,6 +62,13 @@ struct px_pad {
 	uint32_t retire_left;
 	uint32_t caps_seen;	     /* sink: id of the last CAPS event pulled */
 	uint32_t caps_inject;
+	bool lat_rec;		     /* sink: record latency (reset_run) */
+	struct px__lat *lat;	     /* sink: latency histogram (latency_int.h) */
+	/* Stats of this run: single writer (the reactor thread), relaxed
+	 * load+store so that other threads may read them without a race.
+	 * DROPPED: items a refused push released (src pads). */
+	_Atomic uint64_t buffers, bytes, events, dropped;
+	_Atomic uint32_t level_max;  /* sink: most items seen in the link */
 	/* cold */
 	enum px_pad_direction dir;
 	const struct px_pad_template *tmpl;
@@ -91,7 +99,10 @@ struct px_element {
 	bool detached;			/* made by replace, not yet in it */
 	/* Stats: single writer (the reactor thread), relaxed load+store so
 	 * other threads may read them without a data race. */
-	_Atomic uint64_t buffers_in, buffers_out, bytes_in, bytes_out;
+	_Atomic uint64_t work_calls, work_ns, errors;
+	unsigned stamp_every;		/* a source: stamp px_item.born on one
+					   push in this many; 0: never */
+	unsigned stamp_left;		/* pushes until the next stamp */
 	/* cold */
 	struct px_pad **pads;		/* all pads, creation order */
 	unsigned n_pads, cap_pads;
@@ -175,6 +186,8 @@ struct px_pipeline {
 	struct px_element **retired;
 	unsigned n_retired, cap_retired;
 	bool replacing;			/* px_pipeline_replace runs */
+	enum px_latency_mode latency;	/* px_pipeline_set_latency */
+	unsigned latency_sample;	/* stamp one burst in this many */
 };
 
 /* ---- element.c ----------------------------------------------------------- */
@@ -188,6 +201,12 @@ void px__element_destroy(struct px_element *e);
 /* A new pad of E from template T named NAME. */
 int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 			const char *name, struct px_pad **out);
+/* Zero E's stats and latency histograms for a new run, and decide from
+ * the pipeline's latency mode whether E stamps and its pads record
+ * (nothing of E runs). */
+void px__element_stats_reset(struct px_element *e);
+/* PX_LATENCY's value, MODE[/SAMPLE], into P; -EINVAL if malformed. */
+int px__latency_env(struct px_pipeline *p, const char *s);
 /* Free a pool's record (not the pool). */
 void px__epool_free(struct px__epool *ep);
 /* The task fn that runs work(). */

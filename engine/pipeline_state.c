@@ -381,11 +381,7 @@ static void reset_run(struct px_pipeline *p)
 		e->wait_ep = NULL;
 		e->stopped = false;
 		e->started = false;
-		/* relaxed: statistics, and no element runs during a reset */
-		atomic_store_explicit(&e->buffers_in, 0, memory_order_relaxed);
-		atomic_store_explicit(&e->buffers_out, 0, memory_order_relaxed);
-		atomic_store_explicit(&e->bytes_in, 0, memory_order_relaxed);
-		atomic_store_explicit(&e->bytes_out, 0, memory_order_relaxed);
+		px__element_stats_reset(e);
 		e->replace = NULL;
 		e->ops.closing = false;
 		for (unsigned j = 0; j < e->n_pads; j++) {

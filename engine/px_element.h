@@ -57,12 +57,24 @@ struct px_event {
 	uint8_t data[PX_EVENT_PAYLOAD];
 };
 
-/* One 64-byte ring item: a buffer or an event, moved by value. */
+/*
+ * One 64-byte ring item: a buffer or an event, moved by value.
+ * BORN (buffers only) is CLOCK_MONOTONIC in ns when a source pushed the
+ * buffer, or 0: the engine writes it on the pushes of an element without
+ * sink pads (a sample of them: px_pipeline_set_latency), and sinks measure
+ * source-to-sink latency from it (metrics.c). Elements that forward items
+ * by value carry it along; an element that makes a new buffer out of an
+ * input one may copy it (px_item_from_buf sets 0: "unknown", which no
+ * histogram counts).
+ */
 struct px_item {
 	uint8_t type; /* enum px_item_type */
 	uint8_t reserved[7];
 	union {
-		struct px_buf buf;
+		struct {
+			struct px_buf buf;
+			uint64_t born;
+		};
 		struct px_event ev;
 	};
 };
@@ -397,6 +409,7 @@ PX_INLINE void px_item_from_buf(struct px_item *it, const struct px_buf *b)
 {
 	it->type = PX_ITEM_BUFFER;
 	it->buf = *b;
+	it->born = 0;
 }
 
 PX_INLINE void px_item_eos(struct px_item *it)

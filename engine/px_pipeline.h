@@ -219,17 +219,103 @@ PX_API struct px_bus *px_pipeline_bus(const struct px_pipeline *p);
 struct px_element_stats {
 	uint64_t buffers_in, buffers_out; /* through sink / src pads */
 	uint64_t bytes_in, bytes_out;
+	uint64_t events_in, events_out;	  /* CAPS, EOS, ... */
+	uint64_t dropped;	/* items a refused push released (downstream
+				 * at EOS, not linked, pipeline stopping) */
+	uint64_t work_calls;	/* work() calls */
+	uint64_t work_ns;	/* time in work(): every 16th call is timed
+				 * and counts 16 times (an estimate that costs
+				 * two clock reads per 16 calls) */
+	uint64_t errors;	/* px_element_error() calls */
 };
 
-/* Counters of E (consistent per field, read from any thread). */
+/* Counters of E since the last run started (consistent per field, read
+ * from any thread). */
 PX_API void px_element_stats(const struct px_element *e,
 			     struct px_element_stats *st);
 
 /*
+ * Latency: a source stamps the buffers it pushes with the CLOCK_MONOTONIC
+ * time of the push (px_item.born): one burst in every SAMPLE (one clock
+ * read per stamped burst), since a clock read costs about as much as
+ * moving a dozen buffers. The sink pads that record keep a histogram of
+ * how long before they pulled a stamped buffer it was pushed (log-linear
+ * buckets, at most 6.25% wide). Each pipeline measures from its own
+ * sources: an ipcsrc or netsrc stamps what it receives anew.
+ */
+enum px_latency_mode {
+	PX_LATENCY_SINKS = 0, /* sinks (no src pads) record: the default */
+	PX_LATENCY_ALL = 1,   /* every sink pad: latency up to each hop */
+	PX_LATENCY_OFF = 2,   /* no stamps, no histograms */
+};
+
+#define PX_LATENCY_SAMPLE_DEFAULT 64u
+
+/* Choose what records latency and how often a source stamps a burst (1:
+ * every burst; 0: PX_LATENCY_SAMPLE_DEFAULT), in NULL or READY. The
+ * environment variable PX_LATENCY=MODE[/SAMPLE] (MODE sinks, all or off;
+ * "sinks/1") sets a new pipeline's default. Returns 0, -EINVAL, or -EBUSY
+ * (PAUSED or PLAYING). */
+PX_API int px_pipeline_set_latency(struct px_pipeline *p,
+				   enum px_latency_mode mode, unsigned sample);
+
+struct px_latency {
+	uint64_t count;		/* buffers measured (stamped ones) */
+	uint64_t unstamped;	/* buffers without a source time: not sampled,
+				 * or made by an element that set none */
+	uint64_t sum_ns, max_ns;
+	/* upper edges of the buckets that hold these quantiles; 0 if none */
+	uint64_t p50_ns, p90_ns, p99_ns, p999_ns;
+};
+
+/* Source-to-E latency of the buffers E pulled since the run started, all
+ * its sink pads together. Returns 0, -EINVAL, or -ENOENT (E records none:
+ * not a sink under PX_LATENCY_SINKS, or latency off). Any thread. */
+PX_API int px_element_latency(const struct px_element *e,
+			      struct px_latency *out);
+
+/*
+ * px_pipeline_write_metrics - P's counters in the Prometheus text
+ * exposition format (version 0.0.4): elements, pads and links, pools,
+ * reactors and latency histograms, all labelled with pipeline= and the
+ * names, base units (bytes, seconds), _total counters (docs/observability.md
+ * lists every name). Thread: the application thread (the one that changes
+ * P), in any state. Returns 0 or -EIO.
+ */
+PX_API int px_pipeline_write_metrics(const struct px_pipeline *p, FILE *f);
+
+/*
+ * px_metrics_server_start - serve P's metrics over HTTP/1.1 (GET or HEAD
+ * /metrics, one request per connection) on ADDR, "host:port", "[v6]:port"
+ * or ":port" (127.0.0.1; "0.0.0.0:port" for every interface; port 0 picks
+ * a free one, see px_metrics_server_port). Accept, recv and send are ops of
+ * R, so the server has no thread: R must be an embedded reactor driven by
+ * the application thread (px_reactor_run_once, e.g. beside the bus fd),
+ * since answers read the graph. Listens before returning; serves from R's
+ * next run_once. Returns 0, -EINVAL (bad ADDR), -EHOSTUNREACH, -ENOMEM,
+ * or the -errno of socket/bind/listen (-EADDRINUSE).
+ */
+struct px_metrics_server;
+struct px_reactor;
+PX_API int px_metrics_server_start(struct px_reactor *r, struct px_pipeline *p,
+				   const char *addr,
+				   struct px_metrics_server **out);
+/* The port S listens on. */
+PX_API unsigned px_metrics_server_port(const struct px_metrics_server *s);
+/* Requests S has answered (any status). R's thread. */
+PX_API uint64_t px_metrics_server_requests(const struct px_metrics_server *s);
+/* Close S's connections and socket, and free it; returns once its ops have
+ * ended (it runs R for that). R's owning thread, outside R's callbacks. */
+PX_API void px_metrics_server_stop(struct px_metrics_server *s);
+
+/*
  * px_pipeline_write_stats_json - the --stats-json document:
  * {"seconds":S,"elements":[{"name","factory","buffers_in","buffers_out",
- *  "bytes_in","bytes_out"}],"pools":[{"name","slot_size","slots","loans",
- *  "bytes_copied","high_water"}]}
+ *  "bytes_in","bytes_out","events_in","events_out","dropped","work_calls",
+ *  "work_ns","errors", and where E records it "latency":{"count",
+ *  "unstamped","p50_ns","p90_ns","p99_ns","p999_ns","max_ns","sum_ns"}}],
+ *  "pools":[{"name","slot_size","slots","loans","bytes_copied",
+ *  "high_water",...}]}
  * SECONDS is the PLAYING time of the last run. Returns 0 or -EIO.
  */
 PX_API int px_pipeline_write_stats_json(const struct px_pipeline *p, FILE *f);

@@ -278,6 +278,10 @@ struct px_reactor_stats {
 	uint64_t msg_errors;	/* MSG_RINGs this reactor sent that failed */
 	uint64_t worker_ops;	/* [file reads, writes and fsyncs run on the
 				 * worker pool]; 0 on io_uring */
+	uint64_t sleep_ns;	/* time asleep in the kernel waiting for work
+				 * (a thread reactor's; an embedded one sleeps
+				 * in its owner's poll) */
+	uint64_t spin_ns;	/* time busy-polling for work before sleeping */
 	enum px_backend backend; /* the backend R runs on */
 	unsigned setup_flags;	/* IORING_SETUP_* the ring got (0 before it
 				 * exists, and on epoll) */

@@ -91,24 +91,27 @@ bool px__reactor_should_wait(const struct px_reactor *r)
  */
 static bool spin(struct px_reactor *r)
 {
-	uint64_t end;
+	uint64_t start, end;
 
 	r->spun_until = 0;
 	/* Queued SQEs: their completions need the enter, not a spin. */
 	if (!r->spin_cur || r->stopping || r->be->queued(r))
 		return false;
 	PX__COUNT(r, spins, 1);
-	end = px__now_ns() + r->spin_cur;
+	start = px__now_ns();
+	end = start + r->spin_cur;
 	do {
 		for (int i = 0; i < 64; i++) {
 			if (px__reactor_work_pending(r)) {
 				PX__COUNT(r, spin_hits, 1);
+				PX__COUNT(r, spin_ns, px__now_ns() - start);
 				r->spin_misses = 0;
 				return true;
 			}
 			PX_CPU_RELAX();
 		}
 	} while ((r->spun_until = px__now_ns()) < end);
+	PX__COUNT(r, spin_ns, r->spun_until - start);
 	return false;
 }
 
@@ -127,6 +130,7 @@ static unsigned turn(struct px_reactor *r)
 {
 	unsigned n = px__reactor_process(r);
 	bool wait = px__reactor_should_wait(r);
+	uint64_t t0;
 
 	PX__COUNT(r, turns, 1);
 	if (wait && spin(r))
@@ -138,8 +142,10 @@ static unsigned turn(struct px_reactor *r)
 		    !r->post_closed)
 			wait = false;
 	}
+	t0 = wait ? px__now_ns() : 0;
 	px__reactor_enter(r, wait);
 	if (wait) {
+		PX__COUNT(r, sleep_ns, px__now_ns() - t0);
 		/* Relaxed: a stale 1 seen by a poster only costs a wakeup. */
 		atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
 		if (r->spun_until)

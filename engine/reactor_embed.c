@@ -155,6 +155,8 @@ PX_API void px_reactor_stats(const struct px_reactor *r,
 		atomic_load_explicit(&r->sent_eventfd, memory_order_relaxed);
 	st->posts = atomic_load_explicit(&r->posts, memory_order_relaxed);
 	st->worker_ops = LOAD(r, worker_ops);
+	st->sleep_ns = LOAD(r, sleep_ns);
+	st->spin_ns = LOAD(r, spin_ns);
 	st->backend = r->be->id;
 	r->be->stats(r, st);
 }

@@ -62,7 +62,7 @@ struct px__fixed_buf {
 struct px__reactor_counters {
 	_Atomic uint64_t submits, sqes, cqes, turns, tasks, sleeps, spins,
 		spin_hits, fixed_ops, zc_sends, sq_flushes, msg_errors,
-		worker_ops;
+		worker_ops, sleep_ns, spin_ns;
 };
 
 /*

@@ -384,6 +384,7 @@ static int replace(struct px_pipeline *p, const char *name, const char *desc,
 	new->reactor_index = old->reactor_index;
 	new->mem_shareable = old->mem_shareable;
 	px_task_init(&new->task, px__element_task);
+	px__element_stats_reset(new);
 	err = px__element_start(p, new);
 	new->started = !err;
 	if (err) {

@@ -553,6 +553,7 @@ START_TEST(test_pipeline_export)
 	link_ok(tee, sink);
 	ck_assert_int_eq(px_element_link_pads(tee, NULL, sink2, NULL, NULL, 64),
 			 0);
+	ck_assert_int_eq(px_pipeline_set_latency(P, PX_LATENCY_SINKS, 1), 0);
 	play_to_eos();
 	stop_clean();
 
@@ -567,7 +568,12 @@ START_TEST(test_pipeline_export)
 	ck_assert_ptr_nonnull(strstr(buf, "{\"name\":\"tsink0\",\"factory\":"
 					  "\"tsink\",\"buffers_in\":1234,"
 					  "\"buffers_out\":0,\"bytes_in\":"
-					  "123400,\"bytes_out\":0}"));
+					  "123400,\"bytes_out\":0,"
+					  "\"events_in\":2,\"events_out\":0,"
+					  "\"dropped\":0,\"work_calls\":"));
+	/* every buffer stamped by the source, measured by the sink */
+	ck_assert_ptr_nonnull(strstr(buf, "\"errors\":0,\"latency\":{"
+					  "\"count\":1234,\"unstamped\":0,"));
 	ck_assert_ptr_nonnull(strstr(buf, "\"tee\"") == NULL ? buf : NULL);
 	ck_assert_ptr_nonnull(strstr(buf, "{\"name\":\"the-source.pool\","
 					  "\"slot_size\":128,\"slots\":8,"
@@ -897,6 +903,195 @@ START_TEST(stress_pipeline_replace)
 }
 END_TEST
 
+/* ---- latency and metrics ---------------------------------------------------- */
+
+/* Every value lands in the bucket whose edges hold it, and a bucket is at
+ * most 1/16 of its values wide. */
+START_TEST(test_pipeline_latency_buckets)
+{
+	uint64_t v = 0;
+
+	for (unsigned n = 0; n < 200000; n++) {
+		unsigned i = px__lat_index(v);
+
+		ck_assert_uint_lt(i, PX__LAT_BUCKETS);
+		ck_assert_uint_le(px__lat_lower(i), v);
+		if (i + 1 < PX__LAT_BUCKETS) {
+			uint64_t width = px__lat_lower(i + 1) - px__lat_lower(i);
+
+			ck_assert_uint_gt(px__lat_lower(i + 1), v);
+			ck_assert(v < 16 || width * 16 <= v);
+		}
+		v = v < 4096 ? v + 1 : v + v / 997 + (n % 7);
+	}
+	ck_assert_uint_eq(px__lat_index(UINT64_MAX), PX__LAT_BUCKETS - 1);
+}
+END_TEST
+
+/* tsrc ! tpass ! tsink, N buffers, latency recorded as MODE/SAMPLE. */
+static void latency_run(enum px_latency_mode mode, unsigned sample,
+			struct px_element **pass, struct px_element **sink)
+{
+	struct px_element *src;
+
+	setup();
+	src = add("tsrc", NULL);
+	*pass = add("tpass", NULL);
+	*sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "1000"), 0);
+	link_ok(src, *pass);
+	link_ok(*pass, *sink);
+	ck_assert_int_eq(px_pipeline_set_latency(P, mode, sample), 0);
+	play_to_eos();
+	ck_assert_int_eq(px_pipeline_set_latency(P, mode, sample), -EBUSY);
+}
+
+static void check_latency(const struct px_latency *l, uint64_t count)
+{
+	ck_assert_uint_eq(l->count, count);
+	ck_assert_uint_le(l->p50_ns, l->p90_ns);
+	ck_assert_uint_le(l->p90_ns, l->p99_ns);
+	ck_assert_uint_le(l->p99_ns, l->p999_ns);
+	ck_assert_uint_le(l->p999_ns, l->max_ns);
+	ck_assert_uint_le(l->sum_ns, l->max_ns * l->count);
+	ck_assert_uint_gt(l->max_ns, 0);
+}
+
+START_TEST(test_pipeline_latency)
+{
+	struct px_element *pass, *sink;
+	struct px_latency l;
+	struct px_message m;
+
+	/* sinks, every push stamped: each buffer measured once, at the sink */
+	latency_run(PX_LATENCY_SINKS, 1, &pass, &sink);
+	ck_assert_int_eq(px_element_latency(sink, &l), 0);
+	check_latency(&l, 1000);
+	ck_assert_uint_eq(l.unstamped, 0);
+	ck_assert_int_eq(px_element_latency(pass, &l), -ENOENT);
+	stop_clean();
+	teardown();
+
+	/* all: up to every hop */
+	latency_run(PX_LATENCY_ALL, 1, &pass, &sink);
+	ck_assert_int_eq(px_element_latency(pass, &l), 0);
+	check_latency(&l, 1000);
+	ck_assert_int_eq(px_element_latency(sink, &l), 0);
+	check_latency(&l, 1000);
+	stop_clean();
+	teardown();
+
+	/* sampled: one push in 4 stamped, the rest counted as such */
+	latency_run(PX_LATENCY_SINKS, 4, &pass, &sink);
+	ck_assert_int_eq(px_element_latency(sink, &l), 0);
+	ck_assert_uint_gt(l.count, 0);
+	ck_assert_uint_gt(l.unstamped, 0);
+	ck_assert_uint_eq(l.count + l.unstamped, 1000);
+	stop_clean();
+	teardown();
+
+	latency_run(PX_LATENCY_OFF, 0, &pass, &sink);
+	ck_assert_int_eq(px_element_latency(sink, &l), -ENOENT);
+	stop_clean();
+	teardown();
+
+	/* The environment's default, and a wrong value said on the bus. */
+	setenv("PX_LATENCY", "all/2", 1);
+	setup();
+	ck_assert_int_eq(P->latency, PX_LATENCY_ALL);
+	ck_assert_uint_eq(P->latency_sample, 2);
+	teardown();
+	setenv("PX_LATENCY", "sinks/0", 1);
+	setup();
+	ck_assert_int_eq(P->latency, PX_LATENCY_SINKS);
+	ck_assert_uint_eq(P->latency_sample, PX_LATENCY_SAMPLE_DEFAULT);
+	ck_assert_int_eq(px_bus_pop(px_pipeline_bus(P), 0, &m), 0);
+	ck_assert_int_eq(m.type, PX_MSG_WARNING);
+	ck_assert_ptr_nonnull(strstr(m.text, "PX_LATENCY=sinks/0 is not"));
+	teardown();
+	unsetenv("PX_LATENCY");
+	ck_assert_int_eq(px_pipeline_set_latency(NULL, PX_LATENCY_ALL, 1),
+			 -EINVAL);
+}
+END_TEST
+
+/* A line of the exposition: a comment, or NAME{LABELS} VALUE. */
+static bool exposition_line(const char *line)
+{
+	const char *q = line;
+
+	if (!strncmp(line, "# HELP px_", 10) || !strncmp(line, "# TYPE px_", 10))
+		return true;
+	if (strncmp(q, "px_", 3))
+		return false;
+	while ((*q >= 'a' && *q <= 'z') || *q == '_' || (*q >= '0' && *q <= '9'))
+		q++;
+	if (*q++ != '{')
+		return false;
+	while (*q && *q != '}') {
+		if (*q == '"') /* a quoted value, escapes skipped */
+			for (q++; *q && *q != '"'; q++)
+				if (*q == '\\' && q[1])
+					q++;
+		if (*q)
+			q++;
+	}
+	if (*q++ != '}' || *q++ != ' ')
+		return false;
+	return strspn(q, "0123456789.e+-") == strlen(q) && *q;
+}
+
+START_TEST(test_pipeline_metrics_text)
+{
+	struct px_element *src, *sink;
+	char *buf = NULL, *save = NULL, *types[64];
+	unsigned n_types = 0, lines = 0;
+	size_t len = 0;
+	FILE *f;
+
+	register_test_classes();
+	/* A name that needs escaping in a label value. */
+	ck_assert_int_eq(px_pipeline_create("a\"b\\c", &P), 0);
+	src = add("tsrc", "src");
+	sink = add("tsink", "sink");
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "1000"), 0);
+	link_ok(src, sink);
+	ck_assert_int_eq(px_pipeline_set_latency(P, PX_LATENCY_SINKS, 1), 0);
+	play_to_eos();
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(px_pipeline_write_metrics(P, f), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf,
+		"px_pad_buffers_total{pipeline=\"a\\\"b\\\\c\",element=\"sink\","
+		"pad=\"sink\",direction=\"sink\"} 1000\n"));
+	ck_assert_ptr_nonnull(strstr(buf,
+		"px_pad_events_total{pipeline=\"a\\\"b\\\\c\",element=\"sink\","
+		"pad=\"sink\",direction=\"sink\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(buf,
+		"px_latency_seconds_count{pipeline=\"a\\\"b\\\\c\","
+		"element=\"sink\",pad=\"sink\"} 1000\n"));
+	ck_assert_ptr_nonnull(strstr(buf,
+		"px_latency_seconds_bucket{pipeline=\"a\\\"b\\\\c\","
+		"element=\"sink\",pad=\"sink\",le=\"+Inf\"} 1000\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "px_pool_loans_total{pipeline="));
+	ck_assert_ptr_nonnull(strstr(buf, "px_reactor_loop_turns_total{"));
+	for (char *l = strtok_r(buf, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save), lines++) {
+		ck_assert_msg(exposition_line(l), "bad line: %s", l);
+		if (strncmp(l, "# TYPE ", 7))
+			continue;
+		for (unsigned i = 0; i < n_types; i++)
+			ck_assert_msg(strcmp(types[i], l), "twice: %s", l);
+		ck_assert_uint_lt(n_types, 64);
+		types[n_types++] = l;
+	}
+	ck_assert_uint_gt(lines, 50);
+	free(buf);
+	stop_clean();
+	teardown();
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -930,6 +1125,12 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, stress_pipeline_cross);
 	tc = px_tcase(s, "export");
 	tcase_add_test(tc, test_pipeline_export);
+	tc = px_tcase(s, "latency_buckets");
+	tcase_add_test(tc, test_pipeline_latency_buckets);
+	tc = px_tcase(s, "latency");
+	tcase_add_test(tc, test_pipeline_latency);
+	tc = px_tcase(s, "metrics_text");
+	tcase_add_test(tc, test_pipeline_metrics_text);
 	tc = px_tcase(s, "replace");
 	tcase_add_test(tc, test_pipeline_replace);
 	tc = px_tcase(s, "replace_refused");

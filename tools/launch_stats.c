@@ -260,6 +260,49 @@ static void print_elements(struct px_pipeline *p, double secs, FILE *out)
 	}
 }
 
+/* NS as "850 ns", "12.3 us", "4.56 ms" or "1.23 s". */
+static const char *human_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
+	else
+		snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+	return buf;
+}
+
+/* Source-to-element latency of every element that records it. */
+static void print_latency(struct px_pipeline *p, FILE *out)
+{
+	unsigned n = px_pipeline_element_count(p);
+	bool head = false;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct px_element *e = px_pipeline_element_at(p, i);
+		struct px_latency l;
+		char a[5][24];
+
+		if (px_element_latency(e, &l) || !l.count)
+			continue;
+		if (!head) {
+			fprintf(out, "\n%-16s %12s %10s %10s %10s %10s %10s\n",
+				"latency", "measured", "p50", "p90", "p99",
+				"p99.9", "max");
+			head = true;
+		}
+		fprintf(out, "%-16s %12llu %10s %10s %10s %10s %10s\n",
+			px_element_name(e), (unsigned long long)l.count,
+			human_ns(l.p50_ns, a[0], sizeof(a[0])),
+			human_ns(l.p90_ns, a[1], sizeof(a[1])),
+			human_ns(l.p99_ns, a[2], sizeof(a[2])),
+			human_ns(l.p999_ns, a[3], sizeof(a[3])),
+			human_ns(l.max_ns, a[4], sizeof(a[4])));
+	}
+}
+
 int launch_stats_print(struct px_pipeline *p, FILE *out)
 {
 	double secs = px_pipeline_seconds(p);
@@ -272,6 +315,7 @@ int launch_stats_print(struct px_pipeline *p, FILE *out)
 
 	fprintf(out, "Statistics after %.3f s:\n", secs);
 	print_elements(p, secs, out);
+	print_latency(p, out);
 
 	mem = open_memstream(&doc, &size);
 	if (!mem)
