@@ -23,10 +23,10 @@ skip() {
 }
 # start_src ARGS...: run "$launch -v ARGS" in the background (prefixed by
 # $SRC_WRAP when set, e.g. test/no_uring) and wait for the line a server
-# element prints once it listens ("listening on 127.0.0.1:P"); sets SRC_PID
-# and SRC_PORT (empty if it never listened). Needs $launch and $tmp. Its
-# stderr goes on to $tmp/src.err; finish_src waits for it and sets SRC_RC
-# and SRC_ERR.
+# element prints once it listens ("listening on 127.0.0.1:P", or the text
+# in $SRC_READY); sets SRC_PID, SRC_LINE (that line) and SRC_PORT (empty
+# if it never came). Needs $launch and $tmp. Its stderr goes on to
+# $tmp/src.err; finish_src waits for it and sets SRC_RC and SRC_ERR.
 start_src() {
 	rm -f "$tmp/src.fifo"
 	mkfifo "$tmp/src.fifo"
@@ -34,9 +34,11 @@ start_src() {
 	SRC_PID=$!
 	exec 5<"$tmp/src.fifo"
 	SRC_PORT=
+	SRC_LINE=
 	while read -r line <&5; do
 		echo "$line" >>"$tmp/src.log"
-		if [[ $line == *"listening on 127.0.0.1:"* ]]; then
+		if [[ $line == *"${SRC_READY:-listening on 127.0.0.1:}"* ]]; then
+			SRC_LINE=$line
 			SRC_PORT=${line##*:}
 			break
 		fi

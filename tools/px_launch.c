@@ -23,6 +23,7 @@
 #include <parallax/px_pipeline.h>
 
 #include "launch_control.h"
+#include "launch_metrics.h"
 #include "launch_stats.h"
 
 #define EXIT_EOS 0
@@ -41,6 +42,7 @@ struct options {
 	bool verbose, stats;
 	const char *stats_json, *dot, *json;
 	const char *control; /* --control FIFO */
+	const char *metrics; /* --metrics ADDR */
 	struct px_memory memory; /* --memory; AUTO unless given */
 	char *launch; /* joined from argv (malloc'ed) */
 };
@@ -88,6 +90,9 @@ static void usage(FILE *out)
 		"      --memory M       where the pools live: heap, thp, memfd, hugetlb,\n"
 		"                       hugetlb-1g or file:DIR; ',require' refuses a\n"
 		"                       fallback, ',node=N' binds (docs/memory.md)\n"
+		"      --metrics ADDR   serve Prometheus metrics at http://ADDR/metrics\n"
+		"                       while running (ADDR: HOST:PORT or :PORT, port 0\n"
+		"                       picks one; the URL is printed)\n"
 		"      --control FIFO   read commands from the named pipe FIFO\n"
 		"                       (made if missing): 'replace NAME DESCRIPTION'\n"
 		"                       swaps a running element, 'eos' sends EOS\n"
@@ -198,6 +203,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			target = &o->json;
 		} else if (!strcmp(a, "--control")) {
 			target = &o->control;
+		} else if (!strcmp(a, "--metrics")) {
+			target = &o->metrics;
 		} else if (!strcmp(a, "--memory")) {
 			char why[PX_MEMORY_DIR_MAX + 128];
 
@@ -219,8 +226,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 		if (target) {
 			if (++i == argc) {
-				fprintf(stderr, "px-launch: %s needs a file name\n",
-					a);
+				fprintf(stderr, "px-launch: %s needs %s\n", a,
+					target == &o->metrics ?
+						"an address, e.g. :9100" :
+						"a file name");
 				return -EINVAL;
 			}
 			*target = argv[i];
@@ -386,7 +395,7 @@ static void print_error(const char *source, const char *text, int code)
 
 /* Run P until EOS, error or a second interrupt; returns the exit status. */
 static int run(const struct options *o, struct px_pipeline *p,
-	       struct launch_control *ctl)
+	       struct launch_control *ctl, struct launch_metrics *mx)
 {
 	bool tty = isatty(STDERR_FILENO) && !o->verbose;
 	bool announced = false;
@@ -457,7 +466,13 @@ static int run(const struct options *o, struct px_pipeline *p,
 		}
 		launch_control_poll(ctl, p);
 		memset(&m, 0, sizeof(m));
-		r = px_pipeline_wait(p, TICK_NS, &m);
+		if (mx->r) {
+			/* Serve /metrics while waiting for the bus. */
+			launch_metrics_wait(mx, TICK_NS);
+			r = px_pipeline_wait(p, 0, &m);
+		} else {
+			r = px_pipeline_wait(p, TICK_NS, &m);
+		}
 		if (r == 0 || m.type == PX_MSG_ERROR || m.type == PX_MSG_EOS) {
 			struct px_message later;
 
@@ -494,6 +509,7 @@ int main(int argc, char **argv)
 	struct px_parse_error err;
 	struct px_pipeline *p = NULL;
 	struct launch_control ctl = { .fd = -1 };
+	struct launch_metrics mx = { .r = NULL };
 	int status, r;
 
 	if (parse_args(argc, argv, &o))
@@ -527,7 +543,14 @@ int main(int argc, char **argv)
 		free(o.launch);
 		return EXIT_USAGE;
 	}
-	status = run(&o, p, &ctl);
+	if (o.metrics && launch_metrics_start(&mx, p, o.metrics)) {
+		launch_control_close(&ctl);
+		px_pipeline_destroy(p);
+		free(o.launch);
+		return EXIT_USAGE;
+	}
+	status = run(&o, p, &ctl, &mx);
+	launch_metrics_stop(&mx);
 	launch_control_close(&ctl);
 	fflush(stdout);
 	if (o.stats)
