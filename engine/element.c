@@ -14,6 +14,7 @@
 #include "bus_int.h"
 #include "pipeline_int.h"
 #include "px_error.h"
+#include "trace_int.h"
 
 /* px_element_stats.work_ns: one work() call in this many is timed. */
 #define PX__WORK_TIMED_EVERY 16u
@@ -339,6 +340,7 @@ void px__element_task(struct px_task *t)
 	e->pulled = false;
 	calls = px_stat_get(&e->work_calls) + 1;
 	px_stat_set(&e->work_calls, calls);
+	PX_TRACE(work_begin, e->name, e->cls->name);
 	if (px_unlikely(!(calls % PX__WORK_TIMED_EVERY))) {
 		uint64_t t0 = px__now_ns();
 
@@ -348,6 +350,7 @@ void px__element_task(struct px_task *t)
 	} else {
 		e->cls->work(e);
 	}
+	PX_TRACE(work_end, e->name, e->cls->name);
 
 	if (has_blocked_output(e))
 		return;
@@ -642,6 +645,7 @@ static bool wait_for_slot(struct px_element *e, struct px_pool *pool)
 {
 	struct px__epool *ep = e->wait_ep;
 
+	PX_TRACE(pool_exhausted, e->name, px_pool_id(pool));
 	if (!ep || ep->pool != pool) {
 		ep = find_epool(e->pipeline, pool);
 		if (!ep)

@@ -16,6 +16,7 @@
 
 #include "bus_int.h"
 #include "pipeline_int.h"
+#include "trace_int.h"
 
 PX_API const char *px_pad_name(const struct px_pad *pad)
 {
@@ -151,6 +152,7 @@ static inline unsigned pull_ring(struct px_pad *pad, struct px_link *l,
 	if (!got)
 		return 0;
 	pad->elem->pulled = true;
+	PX_TRACE(pull, pad->elem->name, pad->name, got);
 	count_items(pad, items, got, &pad->caps_seen);
 	if (pad->lat_rec)
 		record_latency(pad, items, got);
@@ -302,6 +304,7 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 		    !px_ring_view_enqueue(&l->ring, item))
 			return PX_FLOW_BUSY;
 	}
+	PX_TRACE(push, pad->elem->name, pad->name, 1u);
 	if (px_likely(item->type == PX_ITEM_BUFFER)) {
 		px_stat_add(&pad->buffers, 1);
 		px_stat_add(&pad->bytes, item->buf.length);
@@ -377,6 +380,7 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 		*taken = done;
 	if (!done)
 		return n ? PX_FLOW_BUSY : PX_FLOW_OK;
+	PX_TRACE(push, pad->elem->name, pad->name, done);
 	if (px_likely(done == n)) {
 		px_stat_add(&pad->buffers, nbuf);
 		px_stat_add(&pad->bytes, nbytes);

@@ -27,6 +27,7 @@
 #include "bus_int.h"
 #include "pipeline_int.h"
 #include "px_error.h"
+#include "trace_int.h"
 
 /* ---- control tasks ------------------------------------------------------------ */
 
@@ -644,6 +645,7 @@ static void post_state(struct px_pipeline *p, enum px_state from,
 	 * application thread alone changes it, and the bus (a lock) orders
 	 * the message after it. */
 	atomic_store_explicit(&p->state, to, memory_order_relaxed);
+	PX_TRACE(state_change, p->name, (int)from, (int)to);
 	memset(&m, 0, sizeof(m));
 	m.type = PX_MSG_STATE_CHANGED;
 	m.old_state = from;

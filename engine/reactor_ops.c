@@ -9,6 +9,7 @@
 
 #include "px_probe.h"
 #include "reactor_int.h"
+#include "trace_int.h"
 
 /* Checks shared by every op. */
 static int op_check(struct px_reactor *r, struct px_op *op, px_op_fn cb)
@@ -42,6 +43,7 @@ static int op_start(struct px_reactor *r, struct px_op *op, px_op_fn cb,
 	r->inflight++;
 	if (op->group)
 		op->group->inflight++;
+	PX_TRACE(op_submit, r->name, op, op->code, op->fd);
 	px__reactor_kick(r);
 	return 0;
 }
@@ -235,6 +237,7 @@ void px__op_complete(struct px_reactor *r, struct px_op *op, int res,
 {
 	struct px_op_group *g;
 
+	PX_TRACE(op_complete, r->name, op, op->code, res);
 	if (flags & PX_OP_MORE) {
 		op->cb(op, res, PX_OP_MORE);
 		return;
