@@ -7,9 +7,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "bus_int.h"
 #include "pipeline_int.h"
+#include "px_error.h"
 
 /* A JSON string literal (quotes included). */
 static void json_str(FILE *f, const char *s)
@@ -171,6 +174,7 @@ static unsigned link_capacity(const struct px_link *l)
 
 PX_API int px_pipeline_write_dot(const struct px_pipeline *p, FILE *f)
 {
+	double secs = p ? px_pipeline_seconds(p) : 0;
 	const struct px_list *pos;
 	char caps[256];
 
@@ -228,6 +232,13 @@ PX_API int px_pipeline_write_dot(const struct px_pipeline *p, FILE *f)
 		fprintf(f, "\" [label=\"%u %s\\n", link_capacity(l),
 			link_kind(l));
 		dot_str(f, caps);
+		if (l->ring.ring && secs > 0) /* a run: how it flows */
+			fprintf(f, "\\nlevel %u, high %u\\n%" PRIu64
+				   " buffers, %.0f/s",
+				px_ring_view_count(&l->ring),
+				(unsigned)px_stat_get(&l->sink->level_max),
+				px_stat_get(&l->sink->buffers),
+				(double)px_stat_get(&l->sink->buffers) / secs);
 		fputs("\"];\n", f);
 	}
 	fputs("}\n", f);
@@ -301,4 +312,32 @@ PX_API int px_pipeline_write_json(const struct px_pipeline *p, FILE *f)
 	}
 	fputs("]}\n", f);
 	return ferror(f) ? -EIO : 0;
+}
+
+void px__dot_dump(struct px_pipeline *p, const char *tag)
+{
+	const char *dir = getenv("PX_DUMP_DOT_DIR");
+	char path[4096];
+	FILE *f;
+	int n;
+
+	if (!dir || !*dir)
+		return;
+	/* Names sort in time order: seconds since the pipeline was made. */
+	n = snprintf(path, sizeof(path), "%s/%013.6f-%s.%s.dot", dir,
+		     (double)(px__now_ns() - p->t_created) / 1e9, p->name, tag);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return;
+	f = fopen(path, "we");
+	if (!f || px_pipeline_write_dot(p, f) || fclose(f)) {
+		int err = -errno;
+
+		if (f)
+			fclose(f);
+		if (!p->dot_dump_failed)
+			px__bus_postf(p->bus, PX_MSG_WARNING, err, p->name,
+				      "PX_DUMP_DOT_DIR: cannot write %s: %s",
+				      path, px_strerror(err));
+		p->dot_dump_failed = true;
+	}
 }

@@ -65,6 +65,7 @@ PX_API int px_pipeline_create(const char *name, struct px_pipeline **out)
 		snprintf(p->name, sizeof(p->name), "pipeline%u",
 			 atomic_fetch_add_explicit(&pipeline_counter, 1,
 						   memory_order_relaxed));
+	p->t_created = px__now_ns();
 	p->latency_sample = PX_LATENCY_SAMPLE_DEFAULT;
 	env = getenv("PX_LATENCY");
 	if (env && *env && px__latency_env(p, env))

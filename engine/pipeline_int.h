@@ -187,6 +187,8 @@ struct px_pipeline {
 	unsigned n_retired, cap_retired;
 	bool replacing;			/* px_pipeline_replace runs */
 	enum px_latency_mode latency;	/* px_pipeline_set_latency */
+	uint64_t t_created;		/* CLOCK_MONOTONIC ns */
+	bool dot_dump_failed;		/* PX_DUMP_DOT_DIR warned once */
 	unsigned latency_sample;	/* stamp one burst in this many */
 };
 
@@ -207,6 +209,9 @@ int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 void px__element_stats_reset(struct px_element *e);
 /* PX_LATENCY's value, MODE[/SAMPLE], into P; -EINVAL if malformed. */
 int px__latency_env(struct px_pipeline *p, const char *s);
+/* With PX_DUMP_DOT_DIR set: P's DOT graph into that folder, named
+ * "SECONDS-PIPELINE.TAG.dot" (export.c). Application thread. */
+void px__dot_dump(struct px_pipeline *p, const char *tag);
 /* Free a pool's record (not the pool). */
 void px__epool_free(struct px__epool *ep);
 /* The task fn that runs work(). */

@@ -640,6 +640,7 @@ static void post_state(struct px_pipeline *p, enum px_state from,
 		       enum px_state to)
 {
 	struct px_message m;
+	char tag[32];
 
 	/* relaxed: other threads read the state as a hint (send_eos); the
 	 * application thread alone changes it, and the bus (a lock) orders
@@ -654,6 +655,9 @@ static void post_state(struct px_pipeline *p, enum px_state from,
 	snprintf(m.text, sizeof(m.text), "%s changed state from %s to %s",
 		 p->name, px_state_name(from), px_state_name(to));
 	px__bus_post(p->bus, &m);
+	snprintf(tag, sizeof(tag), "%s_%s", px_state_name(from),
+		 px_state_name(to));
+	px__dot_dump(p, tag);
 }
 
 PX_API int px_pipeline_set_state(struct px_pipeline *p, enum px_state target)
@@ -742,5 +746,7 @@ PX_API int px_pipeline_wait(struct px_pipeline *p, int64_t timeout_ns,
 		return err;
 	if (msg)
 		*msg = m;
+	if (m.type == PX_MSG_ERROR)
+		px__dot_dump(p, "error");
 	return m.type == PX_MSG_ERROR ? (m.code < 0 ? m.code : -EIO) : 0;
 }

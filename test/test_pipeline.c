@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pipeline_int.h"
@@ -388,6 +389,20 @@ START_TEST(test_pipeline_play_again)
 }
 END_TEST
 
+/* tsrc (endless) ! tpass name=breaker fail-after=10 ! tsink in P, played. */
+static void breaker_setup(struct px_element **src, struct px_element **fail,
+			  struct px_element **sink)
+{
+	*src = add("tsrc", NULL);
+	*fail = add("tpass", "breaker");
+	*sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(*src, "num-buffers", "-1"), 0);
+	ck_assert_int_eq(px_element_set(*fail, "fail-after", "10"), 0);
+	link_ok(*src, *fail);
+	link_ok(*fail, *sink);
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+}
+
 START_TEST(test_pipeline_error)
 {
 	struct px_element *src, *fail, *sink;
@@ -395,14 +410,7 @@ START_TEST(test_pipeline_error)
 	int err;
 
 	setup();
-	src = add("tsrc", NULL);
-	fail = add("tpass", "breaker");
-	sink = add("tsink", NULL);
-	ck_assert_int_eq(px_element_set(src, "num-buffers", "-1"), 0);
-	ck_assert_int_eq(px_element_set(fail, "fail-after", "10"), 0);
-	link_ok(src, fail);
-	link_ok(fail, sink);
-	ck_assert_int_eq(px_pipeline_play(P), 0);
+	breaker_setup(&src, &fail, &sink);
 	err = px_pipeline_wait(P, WAIT_NS, &m);
 	ck_assert_int_eq(err, -EPROTO);
 	ck_assert_int_eq(m.type, PX_MSG_ERROR);
@@ -1092,6 +1100,89 @@ START_TEST(test_pipeline_metrics_text)
 }
 END_TEST
 
+/* The DOT file in DIR whose name ends in SUFFIX, read whole (or NULL). */
+static char *dot_file(const char *dir, const char *suffix)
+{
+	char cmd[1024], path[512];
+	FILE *f;
+	char *text = NULL;
+	size_t len = 0;
+
+	snprintf(cmd, sizeof(cmd), "ls %s | grep -e '%s$'", dir, suffix);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	if (!fgets(path, sizeof(path), f)) {
+		pclose(f);
+		return NULL;
+	}
+	pclose(f);
+	path[strcspn(path, "\n")] = '\0';
+	snprintf(cmd, sizeof(cmd), "%s/%s", dir, path);
+	f = fopen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(getdelim(&text, &len, '\0', f), 1);
+	fclose(f);
+	return text;
+}
+
+/* PX_DUMP_DOT_DIR: a graph per state change and one on error, edges with
+ * levels and rates once running; an unwritable folder is one WARNING. */
+START_TEST(test_pipeline_dot_dump)
+{
+	static const char *const tags[] = {
+		"-dotty.NULL_READY.dot", "-dotty.READY_PAUSED.dot",
+		"-dotty.PAUSED_PLAYING.dot", "-dotty.PLAYING_PAUSED.dot",
+		"-dotty.PAUSED_READY.dot", "-dotty.READY_NULL.dot",
+		"-dotty.error.dot" };
+	struct px_element *src, *fail, *sink;
+	struct px_message m;
+	char dir[256];
+	unsigned warnings = 0;
+	char *text;
+
+	register_test_classes();
+	snprintf(dir, sizeof(dir), "%s/dots", px_test_tmpdir());
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	setenv("PX_DUMP_DOT_DIR", dir, 1);
+	ck_assert_int_eq(px_pipeline_create("dotty", &P), 0);
+	breaker_setup(&src, &fail, &sink);
+	ck_assert_int_eq(px_pipeline_wait(P, WAIT_NS, &m), -EPROTO);
+	stop_clean();
+	for (unsigned i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		text = dot_file(dir, tags[i]);
+		ck_assert_msg(text, "no %s in %s", tags[i], dir);
+		ck_assert_ptr_nonnull(strstr(text, "digraph"));
+		ck_assert_ptr_nonnull(strstr(text, "\"breaker\""));
+		free(text);
+	}
+	text = dot_file(dir, "-dotty.error.dot");
+	ck_assert_ptr_nonnull(strstr(text, " buffers, "));
+	ck_assert_ptr_nonnull(strstr(text, "level "));
+	free(text);
+	teardown();
+
+	/* A folder that is not there: said once, the run goes on. */
+	setenv("PX_DUMP_DOT_DIR", "/nonexistent-px-dots", 1);
+	setup();
+	src = add("tsrc", NULL);
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", "10"), 0);
+	link_ok(src, sink);
+	play_to_eos();
+	stop_clean();
+	while (px_bus_pop(px_pipeline_bus(P), 0, &m) == 0)
+		if (m.type == PX_MSG_WARNING) {
+			warnings++;
+			ck_assert_ptr_nonnull(strstr(m.text,
+				"PX_DUMP_DOT_DIR: cannot write "
+				"/nonexistent-px-dots/"));
+		}
+	ck_assert_uint_eq(warnings, 1);
+	teardown();
+	unsetenv("PX_DUMP_DOT_DIR");
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -1131,6 +1222,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_pipeline_latency);
 	tc = px_tcase(s, "metrics_text");
 	tcase_add_test(tc, test_pipeline_metrics_text);
+	tc = px_tcase(s, "dot_dump");
+	tcase_add_test(tc, test_pipeline_dot_dump);
 	tc = px_tcase(s, "replace");
 	tcase_add_test(tc, test_pipeline_replace);
 	tc = px_tcase(s, "replace_refused");

@@ -283,11 +283,16 @@ static void print_message(const struct px_message *m, int64_t t0)
 		fprintf(stderr, "px-launch: [%.3f] %s: state %s -> %s\n", at,
 			m->source, px_state_name(m->old_state),
 			px_state_name(m->new_state));
-	else
+	else {
+		/* The reason, unless the sentence says it already. */
+		const char *why = m->code ? px_strerror(m->code) : NULL;
+
+		if (why && strstr(m->text, why))
+			why = NULL;
 		fprintf(stderr, "px-launch: [%.3f] %s from %s: %s%s%s%s\n", at,
 			px_msg_type_name(m->type), m->source, m->text,
-			m->code ? " (" : "", m->code ? px_strerror(m->code) : "",
-			m->code ? ")" : "");
+			why ? " (" : "", why ? why : "", why ? ")" : "");
+	}
 }
 
 /* Messages other than EOS and ERROR: shown with -v (warnings always). */
