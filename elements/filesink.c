@@ -197,6 +197,7 @@ static void write_done(struct px_op *op, int res, uint32_t flags)
 
 	(void)flags;
 	s->inflight--;
+	px_log(s->e, PX_LOG_LOG, "write: %d", res);
 	if (res > 0) {
 		req->done += (uint32_t)res;
 		if (req->done < req->buf.length && !s->stopping && !s->err) {

@@ -298,6 +298,8 @@ static void read_done(struct px_op *op, int res, uint32_t flags)
 	(void)flags;
 	s->inflight--;
 	req->state = REQ_DONE;
+	px_log(s->e, PX_LOG_LOG, "read at %llu: %d",
+	       (unsigned long long)(req->off + req->got), res);
 	if (s->stopping) {
 		/* The kernel is done with the slot; the engine finishes the
 		 * stop after the last read (PX_STOP_WHEN_IDLE). */

@@ -274,6 +274,8 @@ bool px__pad_send_caps(struct px_pad *pad)
 	if (!px_ring_view_enqueue(&pad->link->ring, &ev))
 		return false;
 	pad->caps_sent = pad->caps_cur;
+	px_log_cat("caps", pad->elem, PX_LOG_DEBUG, "%s: CAPS event, caps id %u",
+		   pad->name, pad->caps_cur);
 	return true;
 }
 

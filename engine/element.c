@@ -612,6 +612,12 @@ PX_API int px_element_pool_create(struct px_element *e, uint32_t slot_size,
 					   e->name, ep->name, px_strerror(err));
 		}
 	}
+	px_log_cat("pool", e, PX_LOG_INFO,
+		   "pool %s: %u slots of %u bytes, %s memory, %s pages, node "
+		   "%d, %s",
+		   ep->name, slots, ep->slot_size, ep->segment, ep->page,
+		   ep->numa_node, ep->registered ? "registered" :
+						   "not registered");
 	pthread_mutex_lock(&p->mu);
 	px_list_add_tail(&p->pools, &ep->node);
 	pthread_mutex_unlock(&p->mu);
@@ -646,6 +652,8 @@ static bool wait_for_slot(struct px_element *e, struct px_pool *pool)
 	struct px__epool *ep = e->wait_ep;
 
 	PX_TRACE(pool_exhausted, e->name, px_pool_id(pool));
+	px_log_cat("pool", e, PX_LOG_DEBUG, "pool %u empty: waiting for a slot",
+		   px_pool_id(pool));
 	if (!ep || ep->pool != pool) {
 		ep = find_epool(e->pipeline, pool);
 		if (!ep)
@@ -689,6 +697,10 @@ static void element_msg(struct px_element *e, enum px_msg_type type, int code,
 	m->code = code;
 	snprintf(m->source, sizeof(m->source), "%s", e->name);
 	vsnprintf(m->text, sizeof(m->text), fmt, ap);
+	/* The bus message is also a debug line of the element's category. */
+	px_log(e, type == PX_MSG_ERROR ? PX_LOG_ERROR :
+		  type == PX_MSG_WARNING ? PX_LOG_WARNING : PX_LOG_INFO,
+	       "%s: %s", px_msg_type_name(type), m->text);
 }
 
 PX_API enum px_flow px_element_error(struct px_element *e, int err,

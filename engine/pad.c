@@ -153,6 +153,8 @@ static inline unsigned pull_ring(struct px_pad *pad, struct px_link *l,
 		return 0;
 	pad->elem->pulled = true;
 	PX_TRACE(pull, pad->elem->name, pad->name, got);
+	px_log_cat("pad", pad->elem, PX_LOG_TRACE, "%s: pulled %u", pad->name,
+		   got);
 	count_items(pad, items, got, &pad->caps_seen);
 	if (pad->lat_rec)
 		record_latency(pad, items, got);
@@ -381,6 +383,8 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 	if (!done)
 		return n ? PX_FLOW_BUSY : PX_FLOW_OK;
 	PX_TRACE(push, pad->elem->name, pad->name, done);
+	px_log_cat("pad", pad->elem, PX_LOG_TRACE, "%s: pushed %u of %u",
+		   pad->name, done, n);
 	if (px_likely(done == n)) {
 		px_stat_add(&pad->buffers, nbuf);
 		px_stat_add(&pad->bytes, nbytes);

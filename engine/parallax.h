@@ -14,6 +14,7 @@
 #include "px_caps.h"
 #include "px_conn.h"
 #include "px_crc32c.h"
+#include "px_debug.h"
 #include "px_element.h"
 #include "px_elements.h"
 #include "px_error.h"

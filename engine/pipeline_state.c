@@ -246,6 +246,11 @@ static int make_rings(struct px_pipeline *p)
 						l->sink->elem->reactor_index);
 		if (err)
 			return err;
+		px_log_cat("link", l->src->elem, PX_LOG_DEBUG,
+			   "%s:%s -> %s:%s: %s link of %u items",
+			   l->src->elem->name, l->src->name,
+			   l->sink->elem->name, l->sink->name,
+			   px__link_kind_name(l), l->capacity);
 	}
 	return 0;
 }
@@ -343,6 +348,9 @@ static void start_fn(void *arg)
 	struct px_element *e = sc->e;
 
 	sc->err = e->cls->start ? e->cls->start(e) : 0;
+	px_log_cat("element", e, sc->err ? PX_LOG_WARNING : PX_LOG_INFO,
+		   "start() on reactor %u: %s", e->reactor_index,
+		   sc->err ? px_strerror(sc->err) : "ok");
 }
 
 int px__element_start(struct px_pipeline *p, struct px_element *e)
@@ -357,6 +365,9 @@ void px__element_stop_fn(void *arg)
 {
 	struct px_element *e = arg;
 	int r = e->cls->stop ? e->cls->stop(e) : 0;
+
+	px_log_cat("element", e, PX_LOG_INFO, "stop(): %s",
+		   r < 0 ? px_strerror(r) : r ? "finishing later" : "done");
 
 	if (r < 0)
 		px_element_warning(e, "%s: stop failed: %s", e->name,
@@ -647,6 +658,8 @@ static void post_state(struct px_pipeline *p, enum px_state from,
 	 * the message after it. */
 	atomic_store_explicit(&p->state, to, memory_order_relaxed);
 	PX_TRACE(state_change, p->name, (int)from, (int)to);
+	px_log_cat("pipeline", NULL, PX_LOG_INFO, "%s: %s -> %s", p->name,
+		   px_state_name(from), px_state_name(to));
 	memset(&m, 0, sizeof(m));
 	m.type = PX_MSG_STATE_CHANGED;
 	m.old_state = from;

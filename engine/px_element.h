@@ -15,6 +15,7 @@
 #include "px_base.h"
 #include "px_buf.h"
 #include "px_crc32c.h"
+#include "px_debug.h"
 
 PX_EXTERN_C_BEGIN
 
