@@ -14,8 +14,8 @@
 #include "pipeline_int.h"
 #include "px_error.h"
 
-/* A JSON string literal (quotes included). */
-static void json_str(FILE *f, const char *s)
+/* A JSON string literal (quotes included): pipeline_int.h. */
+void px__json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
@@ -47,7 +47,7 @@ static void json_pool(FILE *f, const struct px__epool *ep,
 		      const struct px_pool_stats *st, bool first)
 {
 	fprintf(f, "%s{\"name\":", first ? "" : ",");
-	json_str(f, ep->name);
+	px__json_str(f, ep->name);
 	fprintf(f,
 		",\"slot_size\":%" PRIu32 ",\"slots\":%" PRIu32
 		",\"loans\":%" PRIu64 ",\"bytes_copied\":%" PRIu64
@@ -60,7 +60,7 @@ static void json_pool(FILE *f, const struct px__epool *ep,
 		ep->page_size, ep->numa_node,
 		ep->registered ? "true" : "false",
 		ep->shareable ? "true" : "false");
-	json_str(f, ep->memory);
+	px__json_str(f, ep->memory);
 	fputc('}', f);
 }
 
@@ -81,9 +81,9 @@ PX_API int px_pipeline_write_stats_json(const struct px_pipeline *p, FILE *f)
 
 		px_element_stats(e, &st);
 		fprintf(f, "%s{\"name\":", i ? "," : "");
-		json_str(f, e->name);
+		px__json_str(f, e->name);
 		fputs(",\"factory\":", f);
-		json_str(f, e->cls->name);
+		px__json_str(f, e->cls->name);
 		fprintf(f,
 			",\"buffers_in\":%" PRIu64 ",\"buffers_out\":%" PRIu64
 			",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
@@ -142,9 +142,9 @@ static void non_default_props(FILE *f, const struct px_element *e,
 		px__prop_format(spec, e->priv, val, sizeof(val));
 		if (json) {
 			fprintf(f, "%s", first ? "" : ",");
-			json_str(f, spec->name);
+			px__json_str(f, spec->name);
 			fputc(':', f);
-			json_str(f, val);
+			px__json_str(f, val);
 		} else {
 			fprintf(f, "%s", sep);
 			dot_str(f, spec->name);
@@ -254,16 +254,16 @@ PX_API int px_pipeline_write_json(const struct px_pipeline *p, FILE *f)
 	if (!p || !f)
 		return -EINVAL;
 	fputs("{\"name\":", f);
-	json_str(f, p->name);
+	px__json_str(f, p->name);
 	fprintf(f, ",\"state\":\"%s\",\"elements\":[",
 		px_state_name(px_pipeline_state(p)));
 	for (unsigned i = 0; i < p->n_elems; i++) {
 		const struct px_element *e = p->elems[i];
 
 		fprintf(f, "%s{\"name\":", i ? "," : "");
-		json_str(f, e->name);
+		px__json_str(f, e->name);
 		fputs(",\"factory\":", f);
-		json_str(f, e->cls->name);
+		px__json_str(f, e->cls->name);
 		if (e->reactor)
 			fprintf(f, ",\"reactor\":%u", e->reactor_index);
 		fputs(",\"properties\":{", f);
@@ -274,14 +274,14 @@ PX_API int px_pipeline_write_json(const struct px_pipeline *p, FILE *f)
 
 			caps_text(pad->caps, caps, sizeof(caps));
 			fprintf(f, "%s{\"name\":", j ? "," : "");
-			json_str(f, pad->name);
+			px__json_str(f, pad->name);
 			fprintf(f, ",\"direction\":\"%s\",\"presence\":\"%s\","
 				   "\"caps\":",
 				pad->dir == PX_PAD_SRC ? "src" : "sink",
 				pad->tmpl->presence == PX_PAD_ALWAYS ?
 					"always" :
 					"request");
-			json_str(f, caps);
+			px__json_str(f, caps);
 			fprintf(f, ",\"linked\":%s}",
 				pad->link ? "true" : "false");
 		}
@@ -294,19 +294,19 @@ PX_API int px_pipeline_write_json(const struct px_pipeline *p, FILE *f)
 
 		fprintf(f, "%s{\"src\":", first ? "" : ",");
 		first = false;
-		json_str(f, l->src->elem->name);
+		px__json_str(f, l->src->elem->name);
 		fputs(",\"src_pad\":", f);
-		json_str(f, l->src->name);
+		px__json_str(f, l->src->name);
 		fputs(",\"sink\":", f);
-		json_str(f, l->sink->elem->name);
+		px__json_str(f, l->sink->elem->name);
 		fputs(",\"sink_pad\":", f);
-		json_str(f, l->sink->name);
+		px__json_str(f, l->sink->name);
 		fprintf(f, ",\"capacity\":%u,\"kind\":\"%s\"", link_capacity(l),
 			link_kind(l));
 		if (l->filter) {
 			caps_text(l->filter, caps, sizeof(caps));
 			fputs(",\"filter\":", f);
-			json_str(f, caps);
+			px__json_str(f, caps);
 		}
 		fputs("}", f);
 	}

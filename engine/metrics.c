@@ -467,6 +467,50 @@ static void write_latency(FILE *f, const struct px_pipeline *p)
 	}
 }
 
+/* The same histograms as quantiles (a Prometheus summary), exact to a
+ * bucket of the fine histogram: what px-inspect --running shows. */
+static void write_quantiles(FILE *f, const struct px_pipeline *p)
+{
+	static const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
+	const char *name = "px_latency_quantiles_seconds";
+
+	family(f, name, "summary",
+	       "Source-to-pad latency quantiles (upper bucket edges, at most "
+	       "6.25% over).");
+	for (unsigned i = 0; i < p->n_elems; i++) {
+		const struct px_element *e = p->elems[i];
+
+		for (unsigned j = 0; j < e->n_sink; j++) {
+			const struct px_pad *pad = e->sink[j];
+			struct px_latency l;
+			uint64_t v[4];
+
+			if (!pad->lat_rec || !pad->lat)
+				continue;
+			px__lat_summary(pad->lat, &l);
+			v[0] = l.p50_ns;
+			v[1] = l.p90_ns;
+			v[2] = l.p99_ns;
+			v[3] = l.p999_ns;
+			for (unsigned k = 0; k < 4; k++) {
+				series(f, p, name);
+				label(f, "element", e->name, false);
+				label(f, "pad", pad->name, false);
+				fprintf(f, ",quantile=\"%g\"} %.9f\n", qs[k],
+					(double)v[k] / 1e9);
+			}
+			series(f, p, "px_latency_quantiles_seconds_sum");
+			label(f, "element", e->name, false);
+			label(f, "pad", pad->name, false);
+			fprintf(f, "} %.9f\n", (double)l.sum_ns / 1e9);
+			series(f, p, "px_latency_quantiles_seconds_count");
+			label(f, "element", e->name, false);
+			label(f, "pad", pad->name, false);
+			fprintf(f, "} %" PRIu64 "\n", l.count);
+		}
+	}
+}
+
 PX_API int px_pipeline_write_metrics(const struct px_pipeline *p, FILE *f)
 {
 	if (!p || !f)
@@ -481,5 +525,6 @@ PX_API int px_pipeline_write_metrics(const struct px_pipeline *p, FILE *f)
 	write_pools(f, (struct px_pipeline *)p);
 	write_reactors(f, p);
 	write_latency(f, p);
+	write_quantiles(f, p);
 	return ferror(f) ? -EIO : 0;
 }

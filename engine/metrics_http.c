@@ -1,19 +1,26 @@
 // SPDX-License-Identifier: MIT
 /*
- * metrics_http.c - GET /metrics over HTTP/1.1 from a reactor: accept, recv
- * and send are that reactor's ops, so serving needs no thread of its own.
+ * metrics_http.c - a running pipeline seen over HTTP/1.1 from a reactor:
+ * accept, recv and send are that reactor's ops, so serving needs no thread
+ * of its own. Paths: /metrics (px_pipeline_write_metrics), /stats.json
+ * (px_pipeline_write_stats_json), /info (who is running: pid, pipeline,
+ * state, times), on TCP or on a Unix socket (px-inspect --running).
  *
  * One request per connection (the answer says Connection: close), at most
  * MAX_CLIENTS at once (more are closed as they come), a request head of at
- * most HEAD_MAX bytes. The body is px_pipeline_write_metrics() rendered on
- * the reactor's thread, which must therefore be the application thread
- * (px_pipeline.h): an embedded reactor that thread drives.
+ * most HEAD_MAX bytes. Answers are rendered on the reactor's thread, which
+ * must therefore be the application thread (px_pipeline.h): an embedded
+ * reactor that thread drives. On a Unix socket only peers of this process's
+ * uid are answered (SO_PEERCRED), beside the socket's own 0600 mode.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pipeline_int.h"
@@ -41,6 +48,8 @@ struct px_metrics_server {
 	struct px_op accept_op;
 	int lfd;
 	unsigned port;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unix */
+	uint64_t t_start;	  /* CLOCK_MONOTONIC ns */
 	bool stopping;
 	bool arm_ran;		  /* ARM left the reactor's post list */
 	uint64_t requests;
@@ -115,14 +124,57 @@ static void respond_text(struct client *c, const char *status,
 		false);
 }
 
+/* /info: who is running, one JSON object. */
+static int write_info(const struct px_metrics_server *s, FILE *f)
+{
+	const struct px_pipeline *p = s->p;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(f, "{\"pid\":%d,\"pipeline\":", (int)getpid());
+	px__json_str(f, p->name);
+	fprintf(f, ",\"state\":\"%s\",\"uptime_s\":%.3f,"
+		   "\"playing_s\":%.3f,\"elements\":%u}\n",
+		px_state_name(px_pipeline_state(p)),
+		(double)((uint64_t)now.tv_sec * 1000000000u +
+			 (uint64_t)now.tv_nsec - s->t_start) / 1e9,
+		px_pipeline_seconds(p), p->n_elems);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Render PATH's answer into F and name its content type; *TYPE stays
+ * NULL for a path that is not served. */
+static int route(struct px_metrics_server *s, const char *path, FILE *f,
+		 const char **type)
+{
+	size_t n = strcspn(path, "?");
+
+	*type = NULL;
+	if (n == 8 && !strncmp(path, "/metrics", n)) {
+		*type = "text/plain; version=0.0.4; charset=utf-8";
+		return px_pipeline_write_metrics(s->p, f);
+	}
+	if (n == 11 && !strncmp(path, "/stats.json", n)) {
+		*type = "application/json";
+		return px_pipeline_write_stats_json(s->p, f);
+	}
+	if (n == 5 && !strncmp(path, "/info", n)) {
+		*type = "application/json";
+		return write_info(s, f);
+	}
+	return -ENOENT;
+}
+
 /* A complete request head is in c->req: answer it. */
 static void handle(struct client *c)
 {
 	char method[8], path[256];
+	const char *type = NULL;
 	char *body = NULL;
 	size_t len = 0;
 	FILE *f;
 	bool head;
+	int err;
 
 	c->srv->requests++;
 	if (sscanf(c->req, "%7s %255s HTTP/1.%*1[01]", method, path) != 2) {
@@ -136,21 +188,25 @@ static void handle(struct client *c)
 			     "only GET and HEAD are served\n");
 		return;
 	}
-	if (strcmp(path, "/metrics") && strncmp(path, "/metrics?", 9)) {
-		respond_text(c, "404 Not Found",
-			     "Parallax serves its metrics at /metrics\n");
-		return;
-	}
 	f = open_memstream(&body, &len);
-	if (!f || px_pipeline_write_metrics(c->srv->p, f) || fclose(f)) {
-		if (f && body)
-			free(body);
-		respond_text(c, "500 Internal Server Error",
-			     "could not render the metrics\n");
+	if (!f) {
+		respond_text(c, "500 Internal Server Error", "out of memory\n");
 		return;
 	}
-	respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body,
-		len, head);
+	err = route(c->srv, path, f, &type);
+	if (fclose(f) && !err)
+		err = -EIO;
+	if (err) {
+		free(body);
+		if (!type)
+			respond_text(c, "404 Not Found",
+				     "paths: /metrics /stats.json /info\n");
+		else
+			respond_text(c, "500 Internal Server Error",
+				     "could not render the answer\n");
+		return;
+	}
+	respond(c, "200 OK", type, body, len, head);
 	free(body);
 }
 
@@ -181,6 +237,19 @@ static void recv_cb(struct px_op *op, int res, uint32_t flags)
 		client_close(c);
 }
 
+/* On a Unix socket, only this process's uid (and root) are answered. */
+static bool peer_allowed(const struct px_metrics_server *s, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (!s->path[0])
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	return cred.uid == geteuid() || cred.uid == 0;
+}
+
 static void accept_cb(struct px_op *op, int res, uint32_t flags)
 {
 	struct px_metrics_server *s =
@@ -192,7 +261,7 @@ static void accept_cb(struct px_op *op, int res, uint32_t flags)
 		for (unsigned i = 0; i < MAX_CLIENTS && !c; i++)
 			if (s->c[i].fd < 0)
 				c = &s->c[i];
-		if (!c || s->stopping) {
+		if (!c || s->stopping || !peer_allowed(s, res)) {
 			close(res); /* busy: the scraper retries */
 		} else {
 			c->fd = res;
@@ -250,12 +319,40 @@ static int split_addr(const char *addr, char *host, size_t hlen,
 	return 0;
 }
 
+/* A listening Unix socket at PATH, mode 0600 (a stale one replaced). */
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)unlink(path); /* a socket left by a process that died */
+	old = umask(0177);
+	err = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+			      listen(fd, 16) < 0 ?
+		      -errno :
+		      0;
+	umask(old);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 PX_API int px_metrics_server_start(struct px_reactor *r, struct px_pipeline *p,
 				   const char *addr,
 				   struct px_metrics_server **out)
 {
 	struct sockaddr_storage ss;
 	struct px_metrics_server *s;
+	struct timespec now;
 	char host[256];
 	socklen_t len;
 	int64_t port;
@@ -264,21 +361,26 @@ PX_API int px_metrics_server_start(struct px_reactor *r, struct px_pipeline *p,
 	if (!r || !p || !addr || !out)
 		return -EINVAL;
 	*out = NULL;
-	err = split_addr(addr, host, sizeof(host), &port);
-	if (err)
-		return err;
-	err = px_net_resolve(host, port, &ss, &len);
-	if (err)
-		return err;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->lfd = px_net_listen(&ss, len, 64, &s->port);
+	if (!strncmp(addr, "unix:", 5)) {
+		s->lfd = listen_unix(addr + 5);
+		if (s->lfd >= 0)
+			snprintf(s->path, sizeof(s->path), "%s", addr + 5);
+	} else {
+		err = split_addr(addr, host, sizeof(host), &port);
+		if (!err)
+			err = px_net_resolve(host, port, &ss, &len);
+		s->lfd = err ? err : px_net_listen(&ss, len, 64, &s->port);
+	}
 	if (s->lfd < 0) {
 		err = s->lfd;
 		free(s);
 		return err;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s->t_start = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	s->r = r;
 	s->p = p;
 	px_op_init_group(&s->accept_op, &s->group);
@@ -291,6 +393,8 @@ PX_API int px_metrics_server_start(struct px_reactor *r, struct px_pipeline *p,
 	err = px_reactor_post(r, &s->arm);
 	if (err) {
 		close(s->lfd);
+		if (s->path[0])
+			unlink(s->path);
 		free(s);
 		return err;
 	}
@@ -329,5 +433,31 @@ PX_API void px_metrics_server_stop(struct px_metrics_server *s)
 		if (s->c[i].fd >= 0)
 			client_close(&s->c[i]);
 	close(s->lfd);
+	if (s->path[0])
+		unlink(s->path);
 	free(s);
+}
+
+PX_API int px_running_dir(char *buf, size_t len, bool create)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	int n;
+
+	if (!buf)
+		return -EINVAL;
+	if (xdg && xdg[0] == '/')
+		n = snprintf(buf, len, "%s/parallax", xdg);
+	else
+		n = snprintf(buf, len, "/tmp/parallax-%u", (unsigned)geteuid());
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	if (create && mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(buf, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 0777) != 0700)
+		return -EPERM;
+	return 0;
 }

@@ -14,6 +14,7 @@
 #define PX_PIPELINE_INT_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -209,6 +210,8 @@ int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 void px__element_stats_reset(struct px_element *e);
 /* PX_LATENCY's value, MODE[/SAMPLE], into P; -EINVAL if malformed. */
 int px__latency_env(struct px_pipeline *p, const char *s);
+/* S as a JSON string literal, quotes included (export.c). */
+void px__json_str(FILE *f, const char *s);
 /* With PX_DUMP_DOT_DIR set: P's DOT graph into that folder, named
  * "SECONDS-PIPELINE.TAG.dot" (export.c). Application thread. */
 void px__dot_dump(struct px_pipeline *p, const char *tag);

@@ -285,21 +285,35 @@ PX_API int px_element_latency(const struct px_element *e,
 PX_API int px_pipeline_write_metrics(const struct px_pipeline *p, FILE *f);
 
 /*
- * px_metrics_server_start - serve P's metrics over HTTP/1.1 (GET or HEAD
- * /metrics, one request per connection) on ADDR, "host:port", "[v6]:port"
- * or ":port" (127.0.0.1; "0.0.0.0:port" for every interface; port 0 picks
- * a free one, see px_metrics_server_port). Accept, recv and send are ops of
- * R, so the server has no thread: R must be an embedded reactor driven by
- * the application thread (px_reactor_run_once, e.g. beside the bus fd),
- * since answers read the graph. Listens before returning; serves from R's
- * next run_once. Returns 0, -EINVAL (bad ADDR), -EHOSTUNREACH, -ENOMEM,
- * or the -errno of socket/bind/listen (-EADDRINUSE).
+ * px_metrics_server_start - serve P over HTTP/1.1 (GET or HEAD, one request
+ * per connection): /metrics (px_pipeline_write_metrics), /stats.json
+ * (px_pipeline_write_stats_json) and /info ({"pid","pipeline","state",
+ * "uptime_s","playing_s","elements"}). ADDR is "host:port", "[v6]:port" or
+ * ":port" (127.0.0.1; "0.0.0.0:port" for every interface; port 0 picks a
+ * free one, see px_metrics_server_port), or "unix:PATH": a Unix socket of
+ * mode 0600 (replacing a stale one; removed by px_metrics_server_stop)
+ * that answers only peers of this process's uid or root (SO_PEERCRED).
+ * Accept, recv and send are ops of R, so the server has no thread: R must
+ * be an embedded reactor driven by the application thread
+ * (px_reactor_run_once, e.g. beside the bus fd), since answers read the
+ * graph. Listens before returning; serves from R's next run_once.
+ * Returns 0, -EINVAL (bad ADDR), -EHOSTUNREACH, -ENAMETOOLONG, -ENOMEM,
+ * or the -errno of socket/bind/listen (-EADDRINUSE, -EACCES).
  */
 struct px_metrics_server;
 struct px_reactor;
 PX_API int px_metrics_server_start(struct px_reactor *r, struct px_pipeline *p,
 				   const char *addr,
 				   struct px_metrics_server **out);
+/*
+ * px_running_dir - the folder where running pipelines offer their Unix
+ * sockets to px-inspect --running: $XDG_RUNTIME_DIR/parallax when that is
+ * set, else /tmp/parallax-UID. CREATE makes it (mode 0700) if missing.
+ * Refused (-EPERM) if it is not a directory of this uid with mode 0700,
+ * so another user cannot plant or read sockets there. Returns 0,
+ * -ENAMETOOLONG, -ENOENT (missing, CREATE false), -EPERM or -errno.
+ */
+PX_API int px_running_dir(char *buf, size_t len, bool create);
 /* The port S listens on. */
 PX_API unsigned px_metrics_server_port(const struct px_metrics_server *s);
 /* Requests S has answered (any status). R's thread. */

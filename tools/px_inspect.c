@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <parallax/parallax.h>
+
+#include "inspect_running.h"
 #include <parallax/px_plugin.h>
 #include <parallax/px_registry.h>
 
@@ -291,12 +293,15 @@ static int show_element(const char *name)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: px-inspect [ELEMENT | PLUGIN | --plugins | --features |\n"
-		     "                  --version | --help]\n"
+		     "                  --running [PID [--json]] | --version | --help]\n"
 		     "  (no argument)  list every element with its description\n"
 		     "  ELEMENT        its pad templates and properties\n"
 		     "  PLUGIN         a plugin's file, version, license, elements\n"
 		     "  --plugins      every plugin found, and why one did not load\n"
 		     "  --features     the reactor backend and io_uring features\n"
+		     "  --running      the pipelines this user runs on this host\n"
+		     "  --running PID  inside one: pads with rates, links with\n"
+		     "                 levels, latency (--json: its stats JSON)\n"
 		     "  --version      the Parallax version\n"
 		     "  -h, --help     this text\n"
 		     "Plugins are found on PX_PLUGIN_PATH and in parallax-0/ beside\n"
@@ -318,6 +323,11 @@ int main(int argc, char **argv)
 		return print_features();
 	if (argc == 2 && strcmp(argv[1], "--plugins") == 0)
 		return list_plugins();
+	if (argc == 2 && strcmp(argv[1], "--running") == 0)
+		return inspect_running_list();
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "--json"))) &&
+	    !strcmp(argv[1], "--running"))
+		return inspect_running_show(argv[2], argc == 4);
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return 0;

@@ -23,7 +23,7 @@
 #include <parallax/px_pipeline.h>
 
 #include "launch_control.h"
-#include "launch_metrics.h"
+#include "launch_serve.h"
 #include "launch_stats.h"
 
 #define EXIT_EOS 0
@@ -400,7 +400,7 @@ static void print_error(const char *source, const char *text, int code)
 
 /* Run P until EOS, error or a second interrupt; returns the exit status. */
 static int run(const struct options *o, struct px_pipeline *p,
-	       struct launch_control *ctl, struct launch_metrics *mx)
+	       struct launch_control *ctl, struct launch_serve *sv)
 {
 	bool tty = isatty(STDERR_FILENO) && !o->verbose;
 	bool announced = false;
@@ -471,9 +471,9 @@ static int run(const struct options *o, struct px_pipeline *p,
 		}
 		launch_control_poll(ctl, p);
 		memset(&m, 0, sizeof(m));
-		if (mx->r) {
-			/* Serve /metrics while waiting for the bus. */
-			launch_metrics_wait(mx, TICK_NS);
+		if (sv->r) {
+			/* Serve px-inspect and /metrics while waiting. */
+			launch_serve_wait(sv, TICK_NS);
 			r = px_pipeline_wait(p, 0, &m);
 		} else {
 			r = px_pipeline_wait(p, TICK_NS, &m);
@@ -514,7 +514,7 @@ int main(int argc, char **argv)
 	struct px_parse_error err;
 	struct px_pipeline *p = NULL;
 	struct launch_control ctl = { .fd = -1 };
-	struct launch_metrics mx = { .r = NULL };
+	struct launch_serve sv = { .r = NULL };
 	int status, r;
 
 	if (parse_args(argc, argv, &o))
@@ -548,14 +548,14 @@ int main(int argc, char **argv)
 		free(o.launch);
 		return EXIT_USAGE;
 	}
-	if (o.metrics && launch_metrics_start(&mx, p, o.metrics)) {
+	if (launch_serve_start(&sv, p, o.metrics) && o.metrics) {
 		launch_control_close(&ctl);
 		px_pipeline_destroy(p);
 		free(o.launch);
 		return EXIT_USAGE;
 	}
-	status = run(&o, p, &ctl, &mx);
-	launch_metrics_stop(&mx);
+	status = run(&o, p, &ctl, &sv);
+	launch_serve_stop(&sv);
 	launch_control_close(&ctl);
 	fflush(stdout);
 	if (o.stats)
