@@ -341,6 +341,7 @@ void px__element_task(struct px_task *t)
 	calls = px_stat_get(&e->work_calls) + 1;
 	px_stat_set(&e->work_calls, calls);
 	PX_TRACE(work_begin, e->name, e->cls->name);
+	atomic_store_explicit(&e->in_work, true, memory_order_relaxed);
 	if (px_unlikely(!(calls % PX__WORK_TIMED_EVERY))) {
 		uint64_t t0 = px__now_ns();
 
@@ -350,6 +351,7 @@ void px__element_task(struct px_task *t)
 	} else {
 		e->cls->work(e);
 	}
+	atomic_store_explicit(&e->in_work, false, memory_order_relaxed);
 	PX_TRACE(work_end, e->name, e->cls->name);
 
 	if (has_blocked_output(e))

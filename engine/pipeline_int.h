@@ -101,6 +101,7 @@ struct px_element {
 	/* Stats: single writer (the reactor thread), relaxed load+store so
 	 * other threads may read them without a data race. */
 	_Atomic uint64_t work_calls, work_ns, errors;
+	_Atomic bool in_work;		/* inside work(): read by stall.c */
 	unsigned stamp_every;		/* a source: stamp px_item.born on one
 					   push in this many; 0: never */
 	unsigned stamp_left;		/* pushes until the next stamp */
@@ -189,6 +190,7 @@ struct px_pipeline {
 	bool replacing;			/* px_pipeline_replace runs */
 	enum px_latency_mode latency;	/* px_pipeline_set_latency */
 	uint64_t t_created;		/* CLOCK_MONOTONIC ns */
+	struct px__stall *stall;	/* the watchdog while PLAYING */
 	bool dot_dump_failed;		/* PX_DUMP_DOT_DIR warned once */
 	unsigned latency_sample;	/* stamp one burst in this many */
 };
@@ -210,6 +212,10 @@ int px__element_add_pad(struct px_element *e, const struct px_pad_template *t,
 void px__element_stats_reset(struct px_element *e);
 /* PX_LATENCY's value, MODE[/SAMPLE], into P; -EINVAL if malformed. */
 int px__latency_env(struct px_pipeline *p, const char *s);
+/* The stall detector's watchdog (stall.c): started when P starts
+ * PLAYING (unless PX_STALL_MS=0), stopped and joined when it leaves. */
+void px__stall_start(struct px_pipeline *p);
+void px__stall_stop(struct px_pipeline *p);
 /* S as a JSON string literal, quotes included (export.c). */
 void px__json_str(FILE *f, const char *s);
 /* With PX_DUMP_DOT_DIR set: P's DOT graph into that folder, named

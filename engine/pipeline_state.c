@@ -619,6 +619,7 @@ static void up_playing(struct px_pipeline *p)
 						memory_order_relaxed);
 	for (unsigned i = 0; i < p->n_elems; i++)
 		px__element_wake(p->elems[i]);
+	px__stall_start(p);
 }
 
 static void down_paused(struct px_pipeline *p)
@@ -626,6 +627,7 @@ static void down_paused(struct px_pipeline *p)
 	int expect = PX__FLOW_RUNNING;
 	uint64_t start, end;
 
+	px__stall_stop(p);
 	/* relaxed: pausing only stops new work; the disarm below and the
 	 * mutex wait order everything after it. */
 	atomic_compare_exchange_strong_explicit(&p->flow, &expect,

@@ -317,9 +317,10 @@ static void take_place(struct px_pipeline *p, struct px_element *old,
 	for (unsigned i = 0; i < p->n_elems; i++)
 		if (p->elems[i] == old)
 			p->elems[i] = new;
-	pthread_mutex_unlock(&p->mu);
+	/* the stall detector reads the link ends under mu too */
 	li->sink = new->sink[0];
 	lo->src = new->src[0];
+	pthread_mutex_unlock(&p->mu);
 	li->src->peer = new;
 	lo->sink->peer = new;
 	new->sink[0]->peer = li->src->elem;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pipeline_int.h"
@@ -1100,6 +1101,31 @@ START_TEST(test_pipeline_metrics_text)
 }
 END_TEST
 
+/* A new P with tsrc num-buffers=NUM ! tsink run to EOS and stopped: the
+ * WARNINGs it posted, each of which must hold NEEDLE (NULL: none may
+ * come). */
+static unsigned run_warnings(const char *num, const char *needle)
+{
+	struct px_element *src, *sink;
+	struct px_message m;
+	unsigned warnings = 0;
+
+	setup();
+	src = add("tsrc", NULL);
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", num), 0);
+	link_ok(src, sink);
+	play_to_eos();
+	stop_clean();
+	while (px_bus_pop(px_pipeline_bus(P), 0, &m) == 0) {
+		if (m.type != PX_MSG_WARNING)
+			continue;
+		ck_assert_msg(needle && strstr(m.text, needle), "%s", m.text);
+		warnings++;
+	}
+	return warnings;
+}
+
 /* The DOT file in DIR whose name ends in SUFFIX, read whole (or NULL). */
 static char *dot_file(const char *dir, const char *suffix)
 {
@@ -1137,7 +1163,6 @@ START_TEST(test_pipeline_dot_dump)
 	struct px_element *src, *fail, *sink;
 	struct px_message m;
 	char dir[256];
-	unsigned warnings = 0;
 	char *text;
 
 	register_test_classes();
@@ -1163,23 +1188,77 @@ START_TEST(test_pipeline_dot_dump)
 
 	/* A folder that is not there: said once, the run goes on. */
 	setenv("PX_DUMP_DOT_DIR", "/nonexistent-px-dots", 1);
-	setup();
-	src = add("tsrc", NULL);
-	sink = add("tsink", NULL);
-	ck_assert_int_eq(px_element_set(src, "num-buffers", "10"), 0);
-	link_ok(src, sink);
-	play_to_eos();
-	stop_clean();
-	while (px_bus_pop(px_pipeline_bus(P), 0, &m) == 0)
-		if (m.type == PX_MSG_WARNING) {
-			warnings++;
-			ck_assert_ptr_nonnull(strstr(m.text,
-				"PX_DUMP_DOT_DIR: cannot write "
-				"/nonexistent-px-dots/"));
-		}
-	ck_assert_uint_eq(warnings, 1);
+	ck_assert_uint_eq(run_warnings("10", "PX_DUMP_DOT_DIR: cannot write "
+					     "/nonexistent-px-dots/"),
+			  1);
 	teardown();
 	unsetenv("PX_DUMP_DOT_DIR");
+}
+END_TEST
+
+/* The next WARNING on the bus (any other message is skipped), within
+ * WAIT_NS; false if none came. */
+static bool next_warning(struct px_message *m)
+{
+	while (px_bus_pop(px_pipeline_bus(P), WAIT_NS, m) == 0)
+		if (m->type == PX_MSG_WARNING)
+			return true;
+	return false;
+}
+
+/* A new P with tsrc num-buffers=NUM ! tpass name=NAME PROP=VAL ! tsink;
+ * returns the tpass. */
+static struct px_element *chain3(const char *name, const char *num,
+				 const char *prop, const char *val)
+{
+	struct px_element *src, *x, *sink;
+
+	setup();
+	src = add("tsrc", NULL);
+	x = add("tpass", name);
+	sink = add("tsink", NULL);
+	ck_assert_int_eq(px_element_set(src, "num-buffers", num), 0);
+	ck_assert_int_eq(px_element_set(x, prop, val), 0);
+	link_ok(src, x);
+	link_ok(x, sink);
+	return x;
+}
+
+/* The stall detector names an element stuck in work() and a link whose
+ * consumer stopped taking; and a healthy run says nothing. */
+START_TEST(test_pipeline_stall)
+{
+	struct px_message m;
+
+	setenv("PX_STALL_MS", "100", 1);
+	/* work() blocking for 1 s, ten times the threshold */
+	(void)chain3("sleeper", "100", "block-ms", "1000");
+	play_to_eos();
+	ck_assert(next_warning(&m));
+	ck_assert_str_eq(m.source, "sleeper");
+	ck_assert_msg(strstr(m.text, "sleeper: one work() call has run for "
+				     "over 100 ms on reactor 0"),
+		      "%s", m.text);
+	ck_assert_int_eq(m.code, -ETIME);
+	stop_clean();
+	teardown();
+
+	/* a consumer that stops taking: its waiting input is named */
+	(void)chain3("holder", "-1", "hold-after", "20");
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	ck_assert(next_warning(&m));
+	ck_assert_str_eq(m.source, "holder");
+	ck_assert_msg(strstr(m.text, "link tsrc0:src -> holder:sink has held "
+				     "items for over 100 ms while holder took "
+				     "none"),
+		      "%s", m.text);
+	stop_clean();
+	teardown();
+
+	/* healthy: 100,000 buffers and not one warning */
+	ck_assert_uint_eq(run_warnings("100000", NULL), 0);
+	teardown();
+	unsetenv("PX_STALL_MS");
 }
 END_TEST
 
@@ -1224,6 +1303,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_pipeline_metrics_text);
 	tc = px_tcase(s, "dot_dump");
 	tcase_add_test(tc, test_pipeline_dot_dump);
+	tc = px_tcase(s, "stall");
+	tcase_add_test(tc, test_pipeline_stall);
 	tc = px_tcase(s, "replace");
 	tcase_add_test(tc, test_pipeline_replace);
 	tc = px_tcase(s, "replace_refused");

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "px_pipeline.h"
 #include "px_pool.h"
@@ -166,7 +167,10 @@ static const struct px_element_class tsrc_a_class = {
 struct tpass {
 	int64_t reactor;    /* tqueue */
 	int64_t fail_after; /* tfail: -1 never */
-	uint64_t seen;
+	int64_t block_ms;   /* the first work() call blocks this long */
+	int64_t hold_after; /* take nothing after this many buffers */
+	uint64_t seen, passed;
+	bool blocked;
 };
 
 static const struct px_prop_spec tpass_props[] = {
@@ -174,6 +178,10 @@ static const struct px_prop_spec tpass_props[] = {
 			 "downstream reactor"),
 	PX_PROP_INT_SPEC("fail-after", struct tpass, fail_after, -1, -1,
 			 INT64_MAX, "post an error after this many"),
+	PX_PROP_INT_SPEC("block-ms", struct tpass, block_ms, 0, 0, 60000,
+			 "block the first work() call this long (a stall)"),
+	PX_PROP_INT_SPEC("hold-after", struct tpass, hold_after, -1, -1,
+			 INT64_MAX, "take nothing more after this many items"),
 };
 
 static void tpass_work(struct px_element *e)
@@ -184,6 +192,18 @@ static void tpass_work(struct px_element *e)
 	struct px_item items[T_BATCH];
 	unsigned room = px_pad_room(src), n, done;
 
+	if (t->block_ms && !t->blocked) {
+		struct timespec ts = { t->block_ms / 1000,
+				       (t->block_ms % 1000) * 1000000 };
+
+		t->blocked = true; /* the stall under test, not a wait */
+		nanosleep(&ts, NULL);
+	}
+	if (t->hold_after >= 0 && t->passed >= (uint64_t)t->hold_after)
+		return; /* holds: its input fills up */
+	if (t->hold_after >= 0 &&
+	    room > (uint64_t)t->hold_after - t->passed)
+		room = (unsigned)((uint64_t)t->hold_after - t->passed);
 	if (!room)
 		return;
 	n = px_pad_pull(sink, items, room < T_BATCH ? room : T_BATCH);
@@ -201,6 +221,7 @@ static void tpass_work(struct px_element *e)
 			break;
 		}
 	}
+	t->passed += n;
 	/* BUSY cannot happen (room was checked); other flows released them. */
 	if (px_pad_push_burst(src, items, n, &done) == PX_FLOW_BUSY)
 		for (unsigned i = done; i < n; i++)
@@ -216,7 +237,7 @@ static const struct px_element_class tpass_class = {
 	.name = "tpass", .description = "pass-through",
 	.priv_size = sizeof(struct tpass),
 	.pads = pass_pads, .n_pads = 2,
-	.props = tpass_props + 1, .n_props = 1,
+	.props = tpass_props + 1, .n_props = 3,
 	.work = tpass_work,
 };
 
@@ -225,7 +246,7 @@ static const struct px_element_class tqueue_class = {
 	.flags = PX_ELEMENT_THREAD_BOUNDARY,
 	.priv_size = sizeof(struct tpass),
 	.pads = pass_pads, .n_pads = 2,
-	.props = tpass_props, .n_props = 2,
+	.props = tpass_props, .n_props = 4,
 	.work = tpass_work,
 };
 
