@@ -43,18 +43,25 @@ struct bench_impl {
 	const char *what; /* what this impl does, exactly (command line) */
 };
 
-/* The epoll backend's row beside Parallax's (bench_epoll_impl). */
-struct bench_epoll {
+/* A row of Parallax itself run with one environment variable set
+ * (bench_env_impl): the epoll backend, latency measurement off. */
+struct bench_env {
 	bench_run_fn fn;
 	void *arg;
-	char what[200];
+	const char *var, *value;
+	char what[240];
 };
 
-/* PARALLAX run again with PX_BACKEND=epoll in the environment of the
- * px-launch it starts, as impl "parallax-epoll"; STORE must outlive the
- * case. */
+/* PARALLAX run again with VAR=VALUE in the environment of the px-launch
+ * it starts, as impl NAME; WHY ends the footnote (what the ratio means).
+ * STORE must outlive the case. */
+struct bench_impl bench_env_impl(const struct bench_impl *parallax,
+				 struct bench_env *store, const char *name,
+				 const char *var, const char *value,
+				 const char *why);
+/* bench_env_impl with PX_BACKEND=epoll, as impl "parallax-epoll". */
 struct bench_impl bench_epoll_impl(const struct bench_impl *parallax,
-				   struct bench_epoll *store);
+				   struct bench_env *store);
 
 struct bench_metric {
 	const char *name; /* e.g. "loan+release", "throughput", "p99" */

@@ -73,31 +73,43 @@ void bench_not_available(struct bench_ctx *ctx, const char *scenario,
 	r->group = ctx->next_group++;
 }
 
-/* The parallax impl, with PX_BACKEND=epoll for the px-launch it starts. */
-static int run_epoll(struct bench_run *run)
+/* The parallax impl, with the variable set for the px-launch it starts. */
+static int run_env(struct bench_run *run)
 {
-	struct bench_epoll *e = run->arg;
+	struct bench_env *e = run->arg;
 	int rc;
 
 	run->arg = e->arg;
-	setenv("PX_BACKEND", "epoll", 1);
+	setenv(e->var, e->value, 1);
 	rc = e->fn(run);
-	unsetenv("PX_BACKEND");
+	unsetenv(e->var);
 	run->arg = e;
 	return rc;
 }
 
-struct bench_impl bench_epoll_impl(const struct bench_impl *parallax,
-				   struct bench_epoll *store)
+struct bench_impl bench_env_impl(const struct bench_impl *parallax,
+				 struct bench_env *store, const char *name,
+				 const char *var, const char *value,
+				 const char *why)
 {
 	store->fn = parallax->fn;
 	store->arg = parallax->arg;
+	store->var = var;
+	store->value = value;
 	bench_snprintf(store->what, sizeof(store->what),
-		       "as parallax, with PX_BACKEND=epoll in px-launch's "
-		       "environment (the epoll backend; ratio = io_uring rate "
-		       "/ epoll rate)");
-	return (struct bench_impl){ "parallax-epoll", run_epoll, store,
-				    store->what };
+		       "as parallax, with %s=%s in px-launch's environment "
+		       "(%s)",
+		       var, value, why);
+	return (struct bench_impl){ name, run_env, store, store->what };
+}
+
+struct bench_impl bench_epoll_impl(const struct bench_impl *parallax,
+				   struct bench_env *store)
+{
+	return bench_env_impl(parallax, store, "parallax-epoll", "PX_BACKEND",
+			      "epoll",
+			      "the epoll backend; ratio = io_uring rate / "
+			      "epoll rate");
 }
 
 int bench_case_run(struct bench_ctx *ctx, const struct bench_case *c)

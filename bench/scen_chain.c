@@ -116,7 +116,7 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 {
 	static struct pipe_arg args[1];
 	char what_px[640], what_gst[512], placement[96] = "";
-	static struct bench_epoll ep;
+	static struct bench_env ep, lat;
 	unsigned i, reactors;
 	int rc;
 
@@ -139,7 +139,7 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 			.variant = variant,
 			.nmetrics = 1,
 			.metric = {{"throughput", "buffers/s", false}},
-			.nimpls = sh == SHAPE_CHAIN ? 3 : 2,
+			.nimpls = sh == SHAPE_CHAIN ? 4 : 2,
 			.chart = scenario,
 			.series = series,
 			.x = sizes[i],
@@ -170,6 +170,15 @@ static int run_shape(struct bench_ctx *ctx, const char *scenario, enum shape sh,
 		c.impl[1] =
 			(struct bench_impl){"gstreamer", run_gst, a, what_gst};
 		c.impl[2] = bench_epoll_impl(&c.impl[0], &ep);
+		/* What measuring latency costs: the default (sinks record,
+		 * one burst in 64 stamped) against none at all. */
+		c.impl[3] = bench_env_impl(&c.impl[0], &lat,
+					   "parallax-latency-off", "PX_LATENCY",
+					   "off",
+					   "no latency stamps or histograms; "
+					   "ratio = default rate / rate with "
+					   "latency off, the cost of leaving "
+					   "it on");
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;

@@ -201,7 +201,7 @@ int bench_scen_file(struct bench_ctx *ctx)
 	static struct file_arg a;
 	char path[PATH_MAX], why[512], what_px[600], what_gst[600],
 		what_fio[600];
-	static struct bench_epoll ep;
+	static struct bench_env ep;
 	struct statfs sfs;
 	unsigned i;
 	int rc = 0;

@@ -277,7 +277,7 @@ static int tcp_case(struct bench_ctx *ctx, struct tcp_arg *a,
 		    const char *scenario, const char *variant)
 {
 	static char what_px[700], what_gst[700], what_iperf[300];
-	static struct bench_epoll ep;
+	static struct bench_env ep;
 	struct bench_case c = {
 		.scenario = scenario,
 		.variant = variant,
