@@ -161,8 +161,11 @@ static inline unsigned pull_ring(struct px_pad *pad, struct px_link *l,
 	if (px_unlikely(px_item_is_eos(&items[got - 1])))
 		pad->eos = true;
 	left = px_ring_view_count(&l->ring);
+	/* got + left: the level when we looked, plus what came since (a
+	 * concurrent producer); never more than the ring holds. */
 	if (px_unlikely(got + left > px_stat_get(&pad->level_max)))
-		px_stat_set(&pad->level_max, got + left);
+		px_stat_set(&pad->level_max,
+			    PX_MIN(got + left, px_ring_view_capacity(&l->ring)));
 	if (left <= l->half)
 		px__link_wake_producer(l);
 	return got;
