@@ -446,7 +446,10 @@ PX_API int px_running_dir(char *buf, size_t len, bool create)
 
 	if (!buf)
 		return -EINVAL;
-	if (xdg && xdg[0] == '/')
+	/* XDG_RUNTIME_DIR only if it is this user's (an environment passed
+	 * on to another user, as su or setpriv do, names someone else's). */
+	if (xdg && xdg[0] == '/' && stat(xdg, &st) == 0 &&
+	    st.st_uid == geteuid())
 		n = snprintf(buf, len, "%s/parallax", xdg);
 	else
 		n = snprintf(buf, len, "/tmp/parallax-%u", (unsigned)geteuid());

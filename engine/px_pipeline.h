@@ -308,7 +308,7 @@ PX_API int px_metrics_server_start(struct px_reactor *r, struct px_pipeline *p,
 /*
  * px_running_dir - the folder where running pipelines offer their Unix
  * sockets to px-inspect --running: $XDG_RUNTIME_DIR/parallax when that is
- * set, else /tmp/parallax-UID. CREATE makes it (mode 0700) if missing.
+ * set and this user's, else /tmp/parallax-UID. CREATE makes it (mode 0700) if missing.
  * Refused (-EPERM) if it is not a directory of this uid with mode 0700,
  * so another user cannot plant or read sockets there. Returns 0,
  * -ENAMETOOLONG, -ENOENT (missing, CREATE false), -EPERM or -errno.
