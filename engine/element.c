@@ -17,7 +17,7 @@
 #include "trace_int.h"
 
 /* px_element_stats.work_ns: one work() call in this many is timed. */
-#define PX__WORK_TIMED_EVERY 16u
+#define PX__WORK_TIMED_EVERY 64u
 
 /* ---- creation ----------------------------------------------------------- */
 

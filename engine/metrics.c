@@ -202,7 +202,7 @@ static const struct counter elem_metrics[] = {
 	{ "px_element_work_calls_total", "Calls of the element's work().",
 	  offsetof(struct px_element_stats, work_calls), false },
 	{ "px_element_work_seconds_total",
-	  "Time in work(), estimated from every 16th call.",
+	  "Time in work(), estimated from every 64th call.",
 	  offsetof(struct px_element_stats, work_ns), true },
 	{ "px_element_errors_total", "Errors the element posted.",
 	  offsetof(struct px_element_stats, errors), false },

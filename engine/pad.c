@@ -86,16 +86,20 @@ PX_API void px_item_release(struct px_item *it)
 }
 
 /* Count a batch into PAD's stats; CAPS_SEEN (a sink pad's, or NULL) gets
- * the id of the batch's last CAPS event. */
-static inline void count_items(struct px_pad *pad, const struct px_item *items,
-			       unsigned n, uint32_t *caps_seen)
+ * the id of the batch's last CAPS event. Returns the number of buffers;
+ * *STAMPED says whether one of them carries a source time (the same pass,
+ * so that a sink finds its few stamped batches without a second one). */
+static inline unsigned count_items(struct px_pad *pad,
+				   const struct px_item *items, unsigned n,
+				   uint32_t *caps_seen, bool *stamped)
 {
-	uint64_t b = 0, bytes = 0;
+	uint64_t b = 0, bytes = 0, born = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		if (px_likely(items[i].type == PX_ITEM_BUFFER)) {
 			b++;
 			bytes += items[i].buf.length;
+			born |= items[i].born;
 		} else if (caps_seen && items[i].ev.type == PX_EVENT_CAPS) {
 			*caps_seen = items[i].ev.caps_id;
 		}
@@ -104,6 +108,8 @@ static inline void count_items(struct px_pad *pad, const struct px_item *items,
 	px_stat_add(&pad->bytes, bytes);
 	if (px_unlikely(b != n))
 		px_stat_add(&pad->events, n - b);
+	*stamped = born != 0;
+	return (unsigned)b;
 }
 
 /* Source-to-here latency of a pulled batch: one clock read, and one
@@ -146,18 +152,21 @@ static void record_latency(struct px_pad *pad, const struct px_item *items,
 static inline unsigned pull_ring(struct px_pad *pad, struct px_link *l,
 				 struct px_item *items, unsigned n)
 {
-	unsigned got, left;
+	unsigned got, left, nbuf;
+	bool stamped;
 
 	got = px_ring_view_dequeue_burst(&l->ring, items, n);
 	if (!got)
 		return 0;
 	pad->elem->pulled = true;
 	PX_TRACE(pull, pad->elem->name, pad->name, got);
-	px_log_cat("pad", pad->elem, PX_LOG_TRACE, "%s: pulled %u", pad->name,
-		   got);
-	count_items(pad, items, got, &pad->caps_seen);
-	if (pad->lat_rec)
-		record_latency(pad, items, got);
+	nbuf = count_items(pad, items, got, &pad->caps_seen, &stamped);
+	if (pad->lat_rec) {
+		if (px_unlikely(stamped))
+			record_latency(pad, items, got);
+		else if (nbuf) /* most batches: sampled out at the source */
+			px_stat_add(&pad->lat->unstamped, nbuf);
+	}
 	if (px_unlikely(px_item_is_eos(&items[got - 1])))
 		pad->eos = true;
 	left = px_ring_view_count(&l->ring);
@@ -284,8 +293,10 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 		return why;
 	}
 	if (px_likely(item->type == PX_ITEM_BUFFER)) {
-		if (pad->elem->stamp_every)
-			item->born = stamp_time(pad->elem);
+		uint64_t now = pad->elem->stamp_every ? stamp_time(pad->elem) : 0;
+
+		if (now) /* not sampled: the 0 px_item_from_buf wrote stays */
+			item->born = now;
 	} else {
 		if (item->ev.type == PX_EVENT_CAPS &&
 		    px__pad_caps_event(pad, item)) {
@@ -350,7 +361,6 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 	enum px_flow why = push_check(pad);
 	uint64_t nbuf = 0, nbytes = 0, now;
 	unsigned done;
-	bool stamp;
 
 	if (taken)
 		*taken = 0;
@@ -361,12 +371,12 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 			px_item_release(&items[i]);
 		return why;
 	}
-	stamp = pad->elem->stamp_every != 0;
-	now = stamp ? stamp_time(pad->elem) : 0;
+	now = pad->elem->stamp_every ? stamp_time(pad->elem) : 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (px_likely(items[i].type == PX_ITEM_BUFFER)) {
-			if (stamp)
-				items[i].born = now; /* 0: not sampled */
+			/* not sampled: the 0 px_item_from_buf wrote stays */
+			if (now)
+				items[i].born = now;
 			nbuf++;
 			nbytes += items[i].buf.length;
 		} else if (items[i].ev.type == PX_EVENT_CAPS ||
@@ -386,13 +396,13 @@ PX_API enum px_flow px_pad_push_burst(struct px_pad *pad, struct px_item *items,
 	if (!done)
 		return n ? PX_FLOW_BUSY : PX_FLOW_OK;
 	PX_TRACE(push, pad->elem->name, pad->name, done);
-	px_log_cat("pad", pad->elem, PX_LOG_TRACE, "%s: pushed %u of %u",
-		   pad->name, done, n);
 	if (px_likely(done == n)) {
 		px_stat_add(&pad->buffers, nbuf);
 		px_stat_add(&pad->bytes, nbytes);
 	} else {
-		count_items(pad, items, done, NULL);
+		bool stamped;
+
+		count_items(pad, items, done, NULL, &stamped);
 	}
 	if (px_unlikely(px_item_is_eos(&items[done - 1])))
 		pad->eos = true;

@@ -13,8 +13,9 @@
  *
  * (time since the library loaded, thread id, reactor or "-", level,
  * category, element or "-", place, text). An element's category is its
- * factory name; the engine's are pipeline, element, pad, caps, link, pool,
- * reactor, ipc, net. Read once when the library loads. With PX_DEBUG unset,
+ * factory name; the engine's are pipeline, element, pool, link and caps
+ * (per-buffer paths have USDT probes instead: docs/observability.md).
+ * Read once when the library loads. With PX_DEBUG unset,
  * px_log costs one load and one predictable branch.
  *
  * Documentation: docs/observability.md.

@@ -223,9 +223,9 @@ struct px_element_stats {
 	uint64_t dropped;	/* items a refused push released (downstream
 				 * at EOS, not linked, pipeline stopping) */
 	uint64_t work_calls;	/* work() calls */
-	uint64_t work_ns;	/* time in work(): every 16th call is timed
-				 * and counts 16 times (an estimate that costs
-				 * two clock reads per 16 calls) */
+	uint64_t work_ns;	/* time in work(): every 64th call is timed
+				 * and counts 64 times (an estimate: two clock
+				 * reads per 64 calls) */
 	uint64_t errors;	/* px_element_error() calls */
 };
 
