@@ -319,7 +319,7 @@ void px__dot_dump(struct px_pipeline *p, const char *tag)
 	const char *dir = getenv("PX_DUMP_DOT_DIR");
 	char path[4096];
 	FILE *f;
-	int n;
+	int n, err;
 
 	if (!dir || !*dir)
 		return;
@@ -329,11 +329,10 @@ void px__dot_dump(struct px_pipeline *p, const char *tag)
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return;
 	f = fopen(path, "we");
-	if (!f || px_pipeline_write_dot(p, f) || fclose(f)) {
-		int err = -errno;
-
-		if (f)
-			fclose(f);
+	err = f ? px_pipeline_write_dot(p, f) : -errno;
+	if (f && fclose(f) && !err)
+		err = -errno;
+	if (err) {
 		if (!p->dot_dump_failed)
 			px__bus_postf(p->bus, PX_MSG_WARNING, err, p->name,
 				      "PX_DUMP_DOT_DIR: cannot write %s: %s",

@@ -89,11 +89,7 @@ PX_INLINE void px__lat_record(struct px__lat *h, const uint64_t *born,
 		PX__LAT_ADD(h->unstamped, unstamped);
 }
 
-/* Zero H (no reactor runs its pad). */
+/* Zero H (no reactor runs its pad). metrics.c */
 void px__lat_reset(struct px__lat *h);
-/* Add H's counts into SUM (a plain copy: any thread). */
-void px__lat_merge(struct px__lat *sum, const struct px__lat *h);
-/* Percentiles of H into OUT. */
-void px__lat_summary(const struct px__lat *h, struct px_latency *out);
 
 #endif /* PX_LATENCY_INT_H */

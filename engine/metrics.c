@@ -25,7 +25,8 @@ void px__lat_reset(struct px__lat *h)
 		px_stat_set(&h->b[i], 0);
 }
 
-void px__lat_merge(struct px__lat *sum, const struct px__lat *h)
+/* Add H's counts into SUM (a plain copy: any thread). */
+static void lat_merge(struct px__lat *sum, const struct px__lat *h)
 {
 	uint64_t max = px_stat_get(&h->max_ns);
 
@@ -58,7 +59,8 @@ static uint64_t quantile(const struct px__lat *h, uint64_t total, double q,
 	return max;
 }
 
-void px__lat_summary(const struct px__lat *h, struct px_latency *out)
+/* Percentiles of H into OUT. */
+static void lat_summary(const struct px__lat *h, struct px_latency *out)
 {
 	uint64_t total = 0;
 
@@ -93,7 +95,7 @@ static bool element_lat(const struct px_element *e, struct px__lat **sum)
 			if (!*sum)
 				return false;
 		}
-		px__lat_merge(*sum, pad->lat);
+		lat_merge(*sum, pad->lat);
 	}
 	return *sum != NULL;
 }
@@ -108,7 +110,7 @@ PX_API int px_element_latency(const struct px_element *e,
 	memset(out, 0, sizeof(*out));
 	if (!element_lat(e, &sum))
 		return -ENOENT;
-	px__lat_summary(sum, out);
+	lat_summary(sum, out);
 	free(sum);
 	return 0;
 }
@@ -420,52 +422,63 @@ static void write_reactors(FILE *f, const struct px_pipeline *p)
 #define LE_FIRST 8u
 #define LE_LAST 36u
 
+/* "NAME{pipeline=..,element=..,pad=.." of PAD: the caller ends it. */
+static void pad_series(FILE *f, const struct px_pipeline *p, const char *name,
+		       const struct px_pad *pad)
+{
+	series(f, p, name);
+	label(f, "element", pad->elem->name, false);
+	label(f, "pad", pad->name, false);
+}
+
+/* The sink pads that record latency, in element order, or NULL after the
+ * last: *I and *J walk p->elems and their sink pads. */
+static const struct px_pad *next_recording(const struct px_pipeline *p,
+					   unsigned *i, unsigned *j)
+{
+	for (; *i < p->n_elems; (*i)++, *j = 0) {
+		const struct px_element *e = p->elems[*i];
+
+		while (*j < e->n_sink) {
+			const struct px_pad *pad = e->sink[(*j)++];
+
+			if (pad->lat_rec && pad->lat)
+				return pad;
+		}
+	}
+	return NULL;
+}
+
 static void write_latency(FILE *f, const struct px_pipeline *p)
 {
-	const char *name = "px_latency_seconds";
+	const struct px_pad *pad;
+	unsigned i = 0, j = 0;
 
-	family(f, name, "histogram",
+	family(f, "px_latency_seconds", "histogram",
 	       "Time from a source's push of a buffer to its pull here.");
-	for (unsigned i = 0; i < p->n_elems; i++) {
-		const struct px_element *e = p->elems[i];
+	while ((pad = next_recording(p, &i, &j))) {
+		uint64_t cum = 0;
+		unsigned b = 0;
 
-		for (unsigned j = 0; j < e->n_sink; j++) {
-			const struct px_pad *pad = e->sink[j];
-			uint64_t cum = 0, total = 0;
-			unsigned b = 0;
-
-			if (!pad->lat_rec || !pad->lat)
-				continue;
-			for (unsigned k = 0; k < PX__LAT_BUCKETS; k++)
-				total += px_stat_get(&pad->lat->b[k]);
-			for (unsigned k = LE_FIRST; k <= LE_LAST; k++) {
-				/* buckets wholly below 2^k ns */
-				for (; b < PX__LAT_BUCKETS &&
-				       px__lat_lower(b) < (1ull << k);
-				     b++)
-					cum += px_stat_get(&pad->lat->b[b]);
-				fprintf(f, "%s_bucket{", name);
-				label(f, "pipeline", p->name, true);
-				label(f, "element", e->name, false);
-				label(f, "pad", pad->name, false);
-				fprintf(f, ",le=\"%.9g\"} %" PRIu64 "\n",
-					(double)(1ull << k) / 1e9, cum);
-			}
-			fprintf(f, "%s_bucket{", name);
-			label(f, "pipeline", p->name, true);
-			label(f, "element", e->name, false);
-			label(f, "pad", pad->name, false);
-			fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", total);
-			series(f, p, "px_latency_seconds_sum");
-			label(f, "element", e->name, false);
-			label(f, "pad", pad->name, false);
-			fprintf(f, "} %.9f\n",
-				(double)px_stat_get(&pad->lat->sum_ns) / 1e9);
-			series(f, p, "px_latency_seconds_count");
-			label(f, "element", e->name, false);
-			label(f, "pad", pad->name, false);
-			fprintf(f, "} %" PRIu64 "\n", total);
+		for (unsigned k = LE_FIRST; k <= LE_LAST; k++) {
+			/* buckets wholly below 2^k ns */
+			for (; b < PX__LAT_BUCKETS &&
+			       px__lat_lower(b) < (1ull << k);
+			     b++)
+				cum += px_stat_get(&pad->lat->b[b]);
+			pad_series(f, p, "px_latency_seconds_bucket", pad);
+			fprintf(f, ",le=\"%.9g\"} %" PRIu64 "\n",
+				(double)(1ull << k) / 1e9, cum);
 		}
+		for (; b < PX__LAT_BUCKETS; b++)
+			cum += px_stat_get(&pad->lat->b[b]);
+		pad_series(f, p, "px_latency_seconds_bucket", pad);
+		fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", cum);
+		pad_series(f, p, "px_latency_seconds_sum", pad);
+		fprintf(f, "} %.9f\n",
+			(double)px_stat_get(&pad->lat->sum_ns) / 1e9);
+		pad_series(f, p, "px_latency_seconds_count", pad);
+		fprintf(f, "} %" PRIu64 "\n", cum);
 	}
 }
 
@@ -475,41 +488,30 @@ static void write_quantiles(FILE *f, const struct px_pipeline *p)
 {
 	static const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
 	const char *name = "px_latency_quantiles_seconds";
+	const struct px_pad *pad;
+	unsigned i = 0, j = 0;
 
 	family(f, name, "summary",
 	       "Source-to-pad latency quantiles (upper bucket edges, at most "
 	       "6.25% over).");
-	for (unsigned i = 0; i < p->n_elems; i++) {
-		const struct px_element *e = p->elems[i];
+	while ((pad = next_recording(p, &i, &j))) {
+		struct px_latency l;
+		uint64_t v[4];
 
-		for (unsigned j = 0; j < e->n_sink; j++) {
-			const struct px_pad *pad = e->sink[j];
-			struct px_latency l;
-			uint64_t v[4];
-
-			if (!pad->lat_rec || !pad->lat)
-				continue;
-			px__lat_summary(pad->lat, &l);
-			v[0] = l.p50_ns;
-			v[1] = l.p90_ns;
-			v[2] = l.p99_ns;
-			v[3] = l.p999_ns;
-			for (unsigned k = 0; k < 4; k++) {
-				series(f, p, name);
-				label(f, "element", e->name, false);
-				label(f, "pad", pad->name, false);
-				fprintf(f, ",quantile=\"%g\"} %.9f\n", qs[k],
-					(double)v[k] / 1e9);
-			}
-			series(f, p, "px_latency_quantiles_seconds_sum");
-			label(f, "element", e->name, false);
-			label(f, "pad", pad->name, false);
-			fprintf(f, "} %.9f\n", (double)l.sum_ns / 1e9);
-			series(f, p, "px_latency_quantiles_seconds_count");
-			label(f, "element", e->name, false);
-			label(f, "pad", pad->name, false);
-			fprintf(f, "} %" PRIu64 "\n", l.count);
+		lat_summary(pad->lat, &l);
+		v[0] = l.p50_ns;
+		v[1] = l.p90_ns;
+		v[2] = l.p99_ns;
+		v[3] = l.p999_ns;
+		for (unsigned k = 0; k < 4; k++) {
+			pad_series(f, p, name, pad);
+			fprintf(f, ",quantile=\"%g\"} %.9f\n", qs[k],
+				(double)v[k] / 1e9);
 		}
+		pad_series(f, p, "px_latency_quantiles_seconds_sum", pad);
+		fprintf(f, "} %.9f\n", (double)l.sum_ns / 1e9);
+		pad_series(f, p, "px_latency_quantiles_seconds_count", pad);
+		fprintf(f, "} %" PRIu64 "\n", l.count);
 	}
 }
 

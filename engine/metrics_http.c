@@ -52,7 +52,6 @@ struct px_metrics_server {
 	uint64_t t_start;	  /* CLOCK_MONOTONIC ns */
 	bool stopping;
 	bool arm_ran;		  /* ARM left the reactor's post list */
-	uint64_t requests;
 	struct client c[MAX_CLIENTS];
 };
 
@@ -176,7 +175,6 @@ static void handle(struct client *c)
 	bool head;
 	int err;
 
-	c->srv->requests++;
 	if (sscanf(c->req, "%7s %255s HTTP/1.%*1[01]", method, path) != 2) {
 		respond_text(c, "400 Bad Request",
 			     "not an HTTP/1.x request line\n");
@@ -405,11 +403,6 @@ PX_API int px_metrics_server_start(struct px_reactor *r, struct px_pipeline *p,
 PX_API unsigned px_metrics_server_port(const struct px_metrics_server *s)
 {
 	return s ? s->port : 0;
-}
-
-PX_API uint64_t px_metrics_server_requests(const struct px_metrics_server *s)
-{
-	return s ? s->requests : 0;
 }
 
 PX_API void px_metrics_server_stop(struct px_metrics_server *s)

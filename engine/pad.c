@@ -292,12 +292,7 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 		px_item_release(item);
 		return why;
 	}
-	if (px_likely(item->type == PX_ITEM_BUFFER)) {
-		uint64_t now = pad->elem->stamp_every ? stamp_time(pad->elem) : 0;
-
-		if (now) /* not sampled: the 0 px_item_from_buf wrote stays */
-			item->born = now;
-	} else {
+	if (px_unlikely(item->type != PX_ITEM_BUFFER)) {
 		if (item->ev.type == PX_EVENT_CAPS &&
 		    px__pad_caps_event(pad, item)) {
 			px_item_release(item);
@@ -308,10 +303,13 @@ PX_API enum px_flow px_pad_push(struct px_pad *pad, struct px_item *item)
 		if (px_unlikely(pad->elem->replace) &&
 		    item->ev.type == PX_EVENT_EOS && px__replace_handover(pad))
 			return PX_FLOW_OK;
-	}
-	if (px_unlikely(pad->caps_sent != pad->caps_cur) &&
-	    item->type == PX_ITEM_BUFFER) {
-		if (!px__pad_send_caps(pad) &&
+	} else {
+		uint64_t now = pad->elem->stamp_every ? stamp_time(pad->elem) : 0;
+
+		if (now) /* not sampled: the 0 px_item_from_buf wrote stays */
+			item->born = now;
+		if (px_unlikely(pad->caps_sent != pad->caps_cur) &&
+		    !px__pad_send_caps(pad) &&
 		    (!px__link_producer_wait(l) || !px__pad_send_caps(pad)))
 			return PX_FLOW_BUSY;
 	}

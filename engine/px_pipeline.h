@@ -316,8 +316,6 @@ PX_API int px_metrics_server_start(struct px_reactor *r, struct px_pipeline *p,
 PX_API int px_running_dir(char *buf, size_t len, bool create);
 /* The port S listens on. */
 PX_API unsigned px_metrics_server_port(const struct px_metrics_server *s);
-/* Requests S has answered (any status). R's thread. */
-PX_API uint64_t px_metrics_server_requests(const struct px_metrics_server *s);
 /* Close S's connections and socket, and free it; returns once its ops have
  * ended (it runs R for that). R's owning thread, outside R's callbacks. */
 PX_API void px_metrics_server_stop(struct px_metrics_server *s);
