@@ -43,7 +43,7 @@ BEGIN { printf(\"ready\\n\"); }
 usdt:$lib:parallax:work_begin /str(uptr(arg0)) == \"$sink\"/ { @work = count(); }
 usdt:$lib:parallax:push /str(uptr(arg0)) == \"$src\"/ { @pushed = sum(arg2); }
 usdt:$lib:parallax:pull /str(uptr(arg0)) == \"$sink\"/ { @pulled = sum(arg2); }
-usdt:$lib:parallax:state_change { printf(\"%d state %d->%d\\n\", pid, arg1, arg2); }
+usdt:$lib:parallax:state_change { @n[pid] = @n[pid] + 1; @state[pid, @n[pid]] = arg1 * 10 + arg2; }
 " >"$tmp/bt.fifo" 2>&1 &
 bt=$!
 exec 5<"$tmp/bt.fifo"
@@ -73,8 +73,12 @@ expect "pull counts the items the sink pulled" "$log" "@pulled: 1002"
 [[ $log =~ @work:\ ([0-9]+) ]] && ((BASH_REMATCH[1] > 0)) &&
 	pass "work_begin fired for the sink (${BASH_REMATCH[1]} calls)" ||
 	fail "no work_begin for the sink: $log"
-# NULL=1 READY=2 PAUSED=3 PLAYING=4, up then down.
-states=$(grep "^$run state" <<<"$log" | cut -d' ' -f3 | tr '\n' ' ')
+# NULL=1 READY=2 PAUSED=3 PLAYING=4, up then down. The transitions are
+# kept in a map, @state[pid, n] = from*10 + to, not printed as they come:
+# bpftrace prints its maps from the kernel when it stops, but may stop
+# before it has read the last printf events out of the perf buffer.
+states=$(sed -n "s/^@state\[$run, \([0-9]*\)\]: \([0-9]*\)$/\1 \2/p" <<<"$log" |
+	sort -n | awk '{ printf "%d->%d ", int($2 / 10), $2 % 10 }')
 [[ $states == "0->1 1->2 2->3 3->2 2->1 1->0 " ]] &&
 	pass "state_change in order: $states" ||
 	fail "state changes of px-launch ($run): '$states' in: $log"
