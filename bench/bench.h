@@ -199,6 +199,9 @@ struct bench_px_stats {
 	unsigned sinks;	       /* fakesink elements */
 	uint64_t sink_buffers; /* the fewest buffers any fakesink received */
 	uint64_t sink_bytes;   /* the fewest bytes any fakesink received */
+	/* The first fakesink's source-to-sink latency ("latency" object of
+	 * the stats JSON; all 0 when it recorded none): bucket upper edges. */
+	double lat_count, lat_p50_ns, lat_p99_ns, lat_p999_ns, lat_max_ns;
 };
 /* Run px-launch with --stats-json on a launch string.
  * Returns BENCH_OK, BENCH_NA (no px-launch binary in this build, why
@@ -242,6 +245,7 @@ int bench_scen_ring(struct bench_ctx *ctx);
 int bench_scen_reactor(struct bench_ctx *ctx);
 int bench_scen_chain(struct bench_ctx *ctx);
 int bench_scen_tee(struct bench_ctx *ctx);
+int bench_scen_latency(struct bench_ctx *ctx);
 int bench_scen_file(struct bench_ctx *ctx);
 int bench_scen_memory(struct bench_ctx *ctx);
 int bench_scen_tcp(struct bench_ctx *ctx);

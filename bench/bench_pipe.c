@@ -80,6 +80,23 @@ int bench_px_launch_start(const struct bench_ctx *ctx, const char *launch,
 	return start_split(exe, argv, 3, launch, p, run);
 }
 
+/* The latency object of the element whose "factory" key is at V (up to
+ * END, the next element's, or NULL), into ST. */
+static void sink_latency(const char *v, const char *end,
+			 struct bench_px_stats *st)
+{
+	const char *l = strstr(v, "\"latency\"");
+
+	if (!l || (end && l > end))
+		return;
+	if (bench_json_number(l, "count", &st->lat_count) != 0 ||
+	    bench_json_number(l, "p50_ns", &st->lat_p50_ns) != 0 ||
+	    bench_json_number(l, "p99_ns", &st->lat_p99_ns) != 0 ||
+	    bench_json_number(l, "p999_ns", &st->lat_p999_ns) != 0 ||
+	    bench_json_number(l, "max_ns", &st->lat_max_ns) != 0)
+		st->lat_count = 0;
+}
+
 /* Sum up the fakesink elements of a --stats-json document. */
 static void sink_totals(const char *json, struct bench_px_stats *st)
 {
@@ -87,6 +104,7 @@ static void sink_totals(const char *json, struct bench_px_stats *st)
 
 	st->sinks = 0;
 	st->sink_buffers = st->sink_bytes = UINT64_MAX;
+	st->lat_count = 0;
 	for (p = strstr(json, "\"factory\""); p;
 	     p = strstr(p + 1, "\"factory\"")) {
 		const char *v = p + strlen("\"factory\"");
@@ -97,6 +115,8 @@ static void sink_totals(const char *json, struct bench_px_stats *st)
 		    bench_json_number(v, "buffers_in", &buffers) != 0 ||
 		    bench_json_number(v, "bytes_in", &bytes) != 0)
 			continue;
+		if (st->sinks == 0)
+			sink_latency(v, strstr(v, "\"factory\""), st);
 		st->sinks++;
 		if ((uint64_t)buffers < st->sink_buffers)
 			st->sink_buffers = (uint64_t)buffers;

@@ -452,6 +452,10 @@ static const struct chart_def {
 	{"latency", "cross-reactor wakeup latency percentiles", "percentile",
 	 "latency (us)", false, true, "(-log10(1 - $1 / 100))",
 	 "(\"p50\" 0.30103, \"p90\" 1, \"p99\" 2, \"p99.9\" 3)"},
+	{"buffer-latency",
+	 "4 KiB buffers, source push to sink: latency percentiles",
+	 "percentile", "latency (us)", false, true, "(-log10(1 - $1 / 100))",
+	 "(\"p50\" 0.30103, \"p99\" 2, \"p99.9\" 3)"},
 };
 
 static int plot_one(const struct bench_ctx *ctx, const struct chart_def *cd,

@@ -38,6 +38,9 @@ static const struct scenario {
 	 "fakesrc ! identity ! fakesink vs gst-launch-1.0"},
 	{"tee", bench_scen_tee, NULL,
 	 "fakesrc ! tee, two queued branches vs gst-launch-1.0"},
+	{"latency", bench_scen_latency, NULL,
+	 "source-to-sink latency of 4 KiB buffers, one thread and across a "
+	 "queue, vs GStreamer's latency tracer"},
 	{"file", bench_scen_file, NULL,
 	 "filesrc ! fakesink vs fio io_uring and gst-launch-1.0"},
 	{"memory", bench_scen_memory, NULL,
