@@ -238,7 +238,10 @@ static void fakesrc_work(struct px_element *e)
 	if (s->num_buffers >= 0)
 		want = PX_MIN(want, (uint64_t)s->num_buffers - s->seq);
 	if (s->rate > 0) {
-		want = PX_MIN(want, rate_allowance(s));
+		/* Once: a second call, later, may allow more. */
+		uint64_t allowed = rate_allowance(s);
+
+		want = PX_MIN(want, allowed);
 		if (!want)
 			return; /* the timer schedules us */
 	}

@@ -435,7 +435,9 @@ PX_API int px_ipc_subscriber_recv(struct px_ipc_subscriber *s,
 		}
 		wait = timeout_ms;
 		if (timeout_ms > 0) {
-			wait = (int)PX_MAX(deadline - mono_ms(), 0);
+			int64_t left = deadline - mono_ms();
+
+			wait = (int)PX_MAX(left, 0);
 			if (wait == 0)
 				return -EAGAIN;
 		}

@@ -332,8 +332,11 @@ static unsigned send_blocking(struct px__ipc_pub *pub, struct px_item *items,
 			struct px__ipc_peer *p =
 				px_list_entry(pos, struct px__ipc_peer, node);
 
-			if (p->state == PX__PEER_ACTIVE)
-				k = PX_MIN(k, peer_fit(p, it, k));
+			if (p->state == PX__PEER_ACTIVE) {
+				unsigned fit = peer_fit(p, it, k);
+
+				k = PX_MIN(k, fit);
+			}
 		}
 		if (!k)
 			break;

@@ -81,6 +81,21 @@ START_TEST(test_elements_fakesrc_rate)
 	ck_assert_int_eq(t->last_pts, 39 * 500000ll);
 	ck_assert_uint_ge((uint64_t)(px_pipeline_seconds(p) * 1e6), 15000);
 	finish(p);
+	/* A rate far above what the source reaches: the allowance grows by
+	 * the nanosecond, and num-buffers still bounds what is pushed (it
+	 * once read the clock twice and pushed 15 buffers for 1). */
+	for (unsigned n = 1; n <= 3; n++) {
+		char line[96];
+
+		snprintf(line, sizeof(line),
+			 "fakesrc num-buffers=%u rate=1000000000 size=16 ! "
+			 "testsink name=t",
+			 n);
+		p = parse(line);
+		run_ok(p);
+		ck_assert_uint_eq(tsink(p, "t")->buffers, n);
+		finish(p);
+	}
 }
 END_TEST
 

@@ -39,6 +39,8 @@
 #define PX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PX_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define PX_IS_POW2(x) ((x) != 0 && (((x) & ((x) - 1)) == 0))
+/* Each argument may be evaluated twice: pass values, never a call whose
+ * result can change between two evaluations (a clock, a ring's room). */
 #define PX_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PX_MAX(a, b) ((a) > (b) ? (a) : (b))
 
