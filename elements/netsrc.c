@@ -365,7 +365,9 @@ static void on_data(struct netsrc *s)
 	s->buf.seq = d.seq;
 	s->buf.pts = d.pts;
 	s->buf.duration = d.duration;
-	s->buf.flags = (uint16_t)d.flags;
+	/* Another host's verdict on the bytes is not ours: a record is
+	 * validated again here (px_record.h). */
+	s->buf.flags = (uint16_t)d.flags & (uint16_t)~PX_BUF_FLAG_VALIDATED;
 	s->buf.stream_offset = PX_OFFSET_NONE;
 	s->phase = PH_READY;
 }

@@ -23,6 +23,7 @@
 #include "px_plugin.h"
 #include "px_pool.h"
 #include "px_probe.h"
+#include "px_record.h"
 #include "px_reactor.h"
 #include "px_registry.h"
 #include "px_segment.h"

@@ -558,6 +558,9 @@ static int translate(struct px__ipc_sub *s, struct px_item *it)
 		return -EPROTO;
 	(void)px_pool_remote_take(sp->pool, it->buf.slot);
 	it->buf.pool = px_pool_id(sp->pool);
+	/* The publisher's word that the bytes passed a validator is not
+	 * ours to trust: records are validated again on this side. */
+	it->buf.flags &= (uint16_t)~PX_BUF_FLAG_VALIDATED;
 	s->received++;
 	return 1;
 }

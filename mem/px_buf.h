@@ -29,6 +29,11 @@ PX_EXTERN_C_BEGIN
 #define PX_BUF_FLAG_DELTA   0x0002u /* cannot be decoded on its own */
 #define PX_BUF_FLAG_GAP	    0x0004u /* no data for this span */
 #define PX_BUF_FLAG_MARKER  0x0008u /* end of a unit (frame, message) */
+/* The bytes passed a record validator (px_record.h) in this process. Kept
+ * in the holder's descriptor, never in shared memory; cleared by whatever
+ * takes a buffer across a process or host boundary (ipcsrc, netsrc) and by
+ * a writer that starts over a buffer's bytes. */
+#define PX_BUF_FLAG_VALIDATED 0x0010u
 /* Bits 0x0100 and up are for elements' own use. */
 #define PX_BUF_FLAG_USER 0x0100u
 

@@ -78,6 +78,8 @@ static int send_stamped(struct px_ipc_publisher *pub, struct px_pool *pool,
 	p[0] = (uint64_t)((char *)p - (char *)px_pool_segment(pool)->base);
 	p[1] = seq;
 	b.seq = seq;
+	/* A publisher's validated flag must not cross (check_identity). */
+	b.flags = PX_BUF_FLAG_MARKER | PX_BUF_FLAG_VALIDATED;
 	for (int r = 0; (rc = px_ipc_publisher_send(pub, &b)) == -EAGAIN &&
 			r < POLL_ROUNDS; r++)
 		px_ipc_publisher_poll(pub, POLL_MS);
@@ -182,6 +184,9 @@ static int check_identity(const char *channel, unsigned n, enum recv_mode mode)
 		 * the same memory, not a copy of it. */
 		if (p[0] != off || p[1] != got || b.seq != got)
 			return 10;
+		/* Flags cross, but not a verdict on the bytes (px_record.h). */
+		if (b.flags != PX_BUF_FLAG_MARKER)
+			return 13;
 		if (got == 0) {
 			/* A write into the slot must fault. */
 			w = fork();

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: MIT
+/* test_record.c - typed records: written in place and read back, every
+ * check of the validator with the field and offset it names, the verdict
+ * cached per buffer descriptor, schema hashes and caps at link time. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parallax.h"
+#include "px_test.h"
+#include "record_test_types.h"
+
+/* Records are 8-byte aligned: the test memory is too. */
+static _Alignas(64) uint8_t mem[4096];
+
+/* A reading with every field kind set; returns its size. */
+static uint32_t write_reading(uint8_t *at, size_t cap)
+{
+	struct px_record_writer w;
+	struct reading *r = reading_begin(&w, at, cap);
+	struct sample *s;
+	struct point *p;
+	int64_t size;
+
+	ck_assert_ptr_nonnull(r);
+	r->sensor = 42;
+	r->delta = -3;
+	r->level = 200;
+	r->ok = 1;
+	r->unit = UNIT_PA;
+	for (unsigned i = 0; i < 4; i++)
+		r->coeffs[i] = 0.5f * (float)i;
+	r->where.x = 1.5;
+	r->where.y = -2.5;
+	r->seq = 1ull << 40;
+	/* Declaration order, depth first: name, blob, samples and their
+	 * labels, path, tag. */
+	ck_assert_int_eq(px_rec_set_str(&w, &r->name, "boiler room"), 0);
+	ck_assert_int_eq(px_rec_set_bytes(&w, &r->blob, "\x00\x01\x02", 3), 0);
+	s = px_rec_alloc(&w, &r->samples, 3);
+	ck_assert_ptr_nonnull(s);
+	for (unsigned i = 0; i < 3; i++) {
+		char label[16];
+
+		s[i].t_ns = 1000 * (int64_t)i;
+		s[i].value = (float)i + 0.25f;
+		s[i].ok = i & 1;
+		snprintf(label, sizeof(label), "s%u", i);
+		ck_assert_int_eq(px_rec_set_str(&w, &s[i].label, label), 0);
+	}
+	p = px_rec_alloc(&w, &r->path, 2);
+	ck_assert_ptr_nonnull(p);
+	p[1].x = 7;
+	ck_assert_int_eq(px_rec_set_str(&w, &r->tag, "t\xc3\xa9"), 0); /* té */
+	size = px_record_finish(&w);
+	ck_assert_int_gt(size, 0);
+	return (uint32_t)size;
+}
+
+static void assert_reading(const struct reading *r)
+{
+	const struct sample *s;
+	const struct point *p;
+	const uint8_t *blob;
+	uint32_t n;
+
+	ck_assert_uint_eq(r->sensor, 42);
+	ck_assert_int_eq(r->delta, -3);
+	ck_assert_uint_eq(r->level, 200);
+	ck_assert_uint_eq(r->ok, 1);
+	ck_assert_uint_eq(r->unit, UNIT_PA);
+	ck_assert(r->coeffs[3] == 1.5f);
+	ck_assert(r->where.x == 1.5 && r->where.y == -2.5);
+	ck_assert_uint_eq(r->seq, 1ull << 40);
+	ck_assert_str_eq(px_rec_str(&r->name), "boiler room");
+	ck_assert_uint_eq(r->name.rel.len, 11);
+	blob = px_rec_bytes(&r->blob, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_mem_eq(blob, "\x00\x01\x02", 3);
+	s = px_rec_vec(&r->samples, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(s[2].t_ns, 2000);
+	ck_assert(s[2].value == 2.25f);
+	ck_assert_uint_eq(s[1].ok, 1);
+	ck_assert_str_eq(px_rec_str(&s[2].label), "s2");
+	p = px_rec_vec(&r->path, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(p[1].x == 7 && p[0].x == 0);
+	ck_assert_str_eq(px_rec_str(&r->tag), "t\xc3\xa9");
+}
+
+START_TEST(test_record_roundtrip)
+{
+	struct px_record_error err = { 0 };
+	uint32_t size = write_reading(mem, sizeof(mem));
+
+	ck_assert_int_eq(reading_validate(mem, size, PX_RECORD_UTF8, &err), 0);
+	/* A longer buffer is fine: the head says where the record ends. */
+	ck_assert_int_eq(reading_validate(mem, sizeof(mem), 0, &err), 0);
+	assert_reading((const struct reading *)(mem + PX_RECORD_ROOT));
+
+	/* Unset variable-length fields read as empty. */
+	{
+		struct px_record_writer w;
+		struct reading *r = reading_begin(&w, mem, sizeof(mem));
+		uint32_t n = 99;
+
+		ck_assert_ptr_nonnull(r);
+		size = (uint32_t)px_record_finish(&w);
+		ck_assert_uint_eq(size, PX_RECORD_ROOT + sizeof(struct reading));
+		ck_assert_int_eq(reading_validate(mem, size, 0, &err), 0);
+		ck_assert_str_eq(px_rec_str(&r->name), "");
+		ck_assert_ptr_null(px_rec_vec(&r->samples, &n));
+		ck_assert_uint_eq(n, 0);
+	}
+}
+END_TEST
+
+/* Validate a corrupted copy: -EBADMSG naming FIELD, with WHAT in it. */
+static void expect_bad(uint32_t size, unsigned flags, const char *record,
+		       const char *field, const char *what)
+{
+	struct px_record_error err = { 0 };
+	char text[200];
+
+	ck_assert_msg(reading_validate(mem, size, flags, &err) == -EBADMSG,
+		      "%s.%s (%s): accepted", record, field, what);
+	px_record_error_text(&err, text, sizeof(text));
+	ck_assert_msg(strcmp(err.record, record) == 0 &&
+			      strcmp(err.field, field) == 0 &&
+			      strstr(err.what, what),
+		      "want %s.%s (%s), got: %s", record, field, what, text);
+	ck_assert_uint_lt(err.offset, sizeof(mem));
+}
+
+START_TEST(test_record_checks)
+{
+	struct reading *r = (struct reading *)(mem + PX_RECORD_ROOT);
+	struct px_record_head *h = (struct px_record_head *)mem;
+	struct sample *s;
+	uint32_t size, n;
+
+#define FRESH() (size = write_reading(mem, sizeof(mem)))
+	FRESH();
+	r->ok = 2;
+	expect_bad(size, 0, "reading", "ok", "bool");
+	FRESH();
+	r->unit = UNIT_COUNT;
+	expect_bad(size, 0, "reading", "unit", "enum");
+	FRESH();
+	s = (struct sample *)px_rec_vec(&r->samples, &n);
+	s[2].ok = 7; /* inside a vec element */
+	expect_bad(size, 0, "sample", "ok", "bool");
+	FRESH();
+	r->name.rel.len = 4000; /* past the end */
+	expect_bad(size, 0, "reading", "name", "past the record's end");
+	FRESH();
+	r->name.rel.len -= 1; /* the byte before the NUL is not a NUL */
+	expect_bad(size, 0, "reading", "name", "NUL");
+	FRESH();
+	r->blob.rel.off = 0; /* a length without data */
+	expect_bad(size, 0, "reading", "blob", "offset 0");
+	FRESH();
+	/* tag pointing back at name's bytes: overlap */
+	r->tag.rel.off = (uint32_t)((const uint8_t *)px_rec_str(&r->name) -
+				    (const uint8_t *)&r->tag.rel);
+	expect_bad(size, 0, "reading", "tag", "overlaps");
+	FRESH();
+	r->path.rel.off += 4; /* points are 8-aligned */
+	expect_bad(size, 0, "reading", "path", "misaligned");
+	FRESH();
+	s = (struct sample *)px_rec_vec(&r->samples, &n);
+	s[1].label.rel.len = 1u << 31; /* huge: no overflow, just refused */
+	expect_bad(size, 0, "sample", "label", "past the record's end");
+	FRESH();
+	expect_bad(size - 1, 0, "reading", "", "size in the head");
+	FRESH();
+	h->magic ^= 1;
+	expect_bad(size, 0, "reading", "", "magic");
+	FRESH();
+	h->schema ^= 1;
+	expect_bad(size, 0, "reading", "", "another schema");
+	FRESH();
+	expect_bad(PX_RECORD_ROOT + 8, 0, "reading", "", "shorter");
+	/* UTF-8: checked only when asked for. */
+	FRESH();
+	((uint8_t *)px_rec_str(&r->tag))[2] = 'x'; /* c3 without its a9 */
+	ck_assert_int_eq(reading_validate(mem, size, 0, NULL), 0);
+	expect_bad(size, PX_RECORD_UTF8, "reading", "tag", "UTF-8");
+#undef FRESH
+	/* Misaligned start. */
+	ck_assert_int_eq(reading_validate(mem + 4, 100, 0, NULL), -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_record_writer)
+{
+	struct px_record_writer w;
+	struct reading *r;
+	uint8_t small[256] __attribute__((aligned(8)));
+
+	/* Too small for the root, misaligned: refused up front. */
+	ck_assert_ptr_null(reading_begin(&w, small, 16));
+	ck_assert_int_eq(px_record_finish(&w), -ENOSPC);
+	ck_assert_ptr_null(reading_begin(&w, small + 1, sizeof(small) - 1));
+	ck_assert_int_eq(px_record_finish(&w), -EINVAL);
+	/* Out of room mid-way: sticky, and what was written stays valid
+	 * up to there (the finish refuses it as a whole). */
+	r = reading_begin(&w, small, sizeof(small));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(px_rec_set_str(&w, &r->name, "ok"), 0);
+	ck_assert_ptr_null(px_rec_alloc(&w, &r->samples, 1000));
+	ck_assert_int_eq(px_rec_set_str(&w, &r->tag, "x"), -ENOSPC);
+	ck_assert_int_eq(px_record_finish(&w), -ENOSPC);
+	/* The empty string still has its NUL and validates. */
+	r = reading_begin(&w, small, sizeof(small));
+	ck_assert_int_eq(px_rec_set_str(&w, &r->name, ""), 0);
+	ck_assert_int_gt(px_record_finish(&w), 0);
+	ck_assert_int_eq(reading_validate(small, w.used, 0, NULL), 0);
+	ck_assert_str_eq(px_rec_str(&r->name), "");
+}
+END_TEST
+
+START_TEST(test_record_schema)
+{
+	char caps[160];
+
+	/* point and spot have the same fields but not the same name. */
+	ck_assert_uint_ne(point_schema_hash(), spot_schema_hash());
+	ck_assert_uint_ne(point_schema_hash(), 0);
+	ck_assert_uint_eq(point_schema_hash(), point_schema()->hash());
+	ck_assert_uint_eq(reading_schema()->root_size, sizeof(struct reading));
+	/* What costs nothing: every bit pattern of point is valid. */
+	ck_assert_int_eq(point_px_checks, 0);
+	ck_assert_int_ne(sample_px_checks, 0);
+	px_record_caps_text(reading_schema(), caps, sizeof(caps));
+	{
+		static const char want[] =
+			"application/x-px-record,schema=reading,hash=(string)";
+
+		ck_assert_msg(strncmp(caps, want, sizeof(want) - 1) == 0 &&
+				      strlen(caps) == sizeof(want) - 1 + 16,
+			      "%s", caps);
+	}
+	/* A spot record is not a point record. */
+	{
+		struct px_record_writer w;
+
+		ck_assert_ptr_nonnull(spot_begin(&w, mem, sizeof(mem)));
+		ck_assert_int_gt(px_record_finish(&w), 0);
+		ck_assert_int_eq(point_validate(mem, w.used, 0, NULL),
+				 -EBADMSG);
+		ck_assert_int_eq(spot_validate(mem, w.used, 0, NULL), 0);
+	}
+}
+END_TEST
+
+START_TEST(test_record_view)
+{
+	struct px_pool_config cfg = { .slot_size = 4096, .slots = 4 };
+	struct px_record_error err = { 0 };
+	struct px_record_writer w;
+	const struct reading *r;
+	struct px_pool *pool;
+	struct px_buf b, copy;
+	struct reading *wr;
+	int64_t size;
+
+	ck_assert_int_eq(px_pool_create(&cfg, &pool), 0);
+	ck_assert_int_eq(px_buf_alloc(pool, 4096, &b), 0);
+	b.flags = PX_BUF_FLAG_VALIDATED; /* stale: begin_buf clears it */
+	wr = reading_begin_buf(&w, &b);
+	ck_assert_ptr_nonnull(wr);
+	ck_assert_uint_eq(b.flags & PX_BUF_FLAG_VALIDATED, 0);
+	size = px_record_finish(&w);
+	ck_assert_int_gt(size, 0);
+	wr->ok = 2; /* written through the struct: the validator refuses */
+	b.length = (uint32_t)size;
+	ck_assert_ptr_null(reading_view(&b, 0, &err));
+	ck_assert_str_eq(err.field, "ok");
+	ck_assert_uint_eq(b.flags & PX_BUF_FLAG_VALIDATED, 0);
+	wr->ok = 1;
+	r = reading_view(&b, 0, &err);
+	ck_assert_ptr_eq(r, wr);
+	ck_assert_uint_ne(b.flags & PX_BUF_FLAG_VALIDATED, 0);
+	/* Cached: the bytes are not looked at again for this descriptor
+	 * (a change after validation is the writer's bug, not checked). */
+	copy = b;
+	wr->ok = 3;
+	ck_assert_ptr_eq(reading_view(&b, 0, &err), wr);
+	/* A descriptor without the verdict validates for itself. */
+	copy.flags = 0;
+	ck_assert_ptr_null(reading_view(&copy, 0, &err));
+	wr->ok = 0;
+	/* The verdict is for its schema only. */
+	ck_assert_ptr_null(point_view(&b, 0, &err));
+	ck_assert_str_eq(err.what, "written for another schema (hash)");
+	px_buf_unref(&b);
+	ck_assert_uint_eq(px_pool_available(pool), 4);
+	px_pool_destroy(pool);
+}
+END_TEST
+
+/* Every single-byte change of a valid record: the validator never reads
+ * outside the record (ASan in CI) and whatever it accepts reads back
+ * inside the buffer. */
+START_TEST(test_record_mutations)
+{
+	static _Alignas(64) uint8_t good[1024];
+	static const uint8_t values[] = { 0x00, 0x01, 0x02, 0x7f,
+					  0x80, 0xc3, 0xfe, 0xff };
+	uint32_t size = write_reading(good, sizeof(good));
+	unsigned accepted = 0;
+
+	for (uint32_t at = 0; at < size; at++)
+		for (unsigned v = 0; v < sizeof(values); v++) {
+			const struct reading *r =
+				(const struct reading *)(mem + PX_RECORD_ROOT);
+			const struct sample *s;
+			uint32_t n;
+
+			memcpy(mem, good, size);
+			mem[at] = values[v];
+			if (reading_validate(mem, size, PX_RECORD_UTF8, NULL))
+				continue;
+			accepted++;
+			/* Accepted: every field reads inside the record. */
+			ck_assert_uint_le(strlen(px_rec_str(&r->name)) +
+						  ((const uint8_t *)px_rec_str(
+							   &r->name) -
+						   mem),
+					  size);
+			s = px_rec_vec(&r->samples, &n);
+			for (uint32_t i = 0; i < n; i++)
+				ck_assert_ptr_nonnull(px_rec_str(&s[i].label));
+		}
+	/* Changes to plain data (values, floats, padding) are accepted. */
+	ck_assert_uint_gt(accepted, size);
+}
+END_TEST
+
+/* Caps name the record: a link from a reading producer to a point consumer
+ * through identity fails at validation, naming both. */
+START_TEST(test_record_caps_link)
+{
+	char a[160], b[160], line[512], msg[512];
+	struct px_pipeline *p = NULL;
+	struct px_parse_error perr;
+	int rc;
+
+	px_record_caps_text(reading_schema(), a, sizeof(a));
+	px_record_caps_text(point_schema(), b, sizeof(b));
+	snprintf(line, sizeof(line),
+		 "fakesrc num-buffers=1 ! %s ! identity ! %s ! fakesink", a, b);
+	/* The parser validates the caps along the path it builds. */
+	rc = px_pipeline_parse(line, &p, &perr);
+	ck_assert_int_eq(rc, -EINVAL);
+	snprintf(msg, sizeof(msg), "%s", perr.message);
+	ck_assert_msg(strstr(msg, "schema=(string)reading") &&
+			      strstr(msg, "schema=(string)point"),
+		      "%s", msg);
+	/* The same schema on both sides links. */
+	snprintf(line, sizeof(line),
+		 "fakesrc num-buffers=1 ! %s ! identity ! %s ! fakesink", a, a);
+	ck_assert_int_eq(px_pipeline_parse(line, &p, &perr), 0);
+	ck_assert_int_eq(px_pipeline_validate(p), 0);
+	px_pipeline_destroy(p);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("record");
+
+	tcase_add_test(px_tcase(s, "roundtrip"), test_record_roundtrip);
+	tcase_add_test(px_tcase(s, "checks"), test_record_checks);
+	tcase_add_test(px_tcase(s, "writer"), test_record_writer);
+	tcase_add_test(px_tcase(s, "schema"), test_record_schema);
+	tcase_add_test(px_tcase(s, "view"), test_record_view);
+	tcase_add_test(px_tcase(s, "mutations"), test_record_mutations);
+	tcase_add_test(px_tcase(s, "caps_link"), test_record_caps_link);
+	return s;
+}
+
+PX_TEST_MAIN(make_suite)
