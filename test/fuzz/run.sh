@@ -5,7 +5,7 @@
 # corpus in test/fuzz/corpus/<name> (new inputs stay in a copy under
 # BUILD/fuzz). Exit 1 on a crash, with the input kept there. Targets:
 # net_frame (netsrc's frame decoder), launch (the launch-string parser),
-# caps (the caps parser).
+# caps (the caps parser), record (the record validator).
 #   test/fuzz/run.sh [SECONDS] [BUILD]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,13 +14,14 @@ out=${2:-build}/fuzz
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (.ci/deps)"; exit 1; }
 mkdir -p "$out"
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-        -Iengine -Iengine/base -Ielements -Imem -Iring)
+        -Iengine -Iengine/base -Ielements -Imem -Iring -Itest)
 
 # name: the sources it needs besides its own
 declare -A targets=(
 	[net_frame]="elements/net_frame.c engine/crc32c.c"
 	[launch]="engine/parse_syntax.c engine/parse_error.c"
 	[caps]="engine/caps.c"
+	[record]="engine/record.c"
 )
 for name in "${!targets[@]}"; do
 	# shellcheck disable=SC2086
