@@ -23,5 +23,8 @@ const struct px_element_class *const px__builtin_classes[] = {
 	&px__netsink_class,
 	&px__netsrc_class,
 	&px__tee_class,
+	&px__recordsrc_class,
+	&px__recordmap_class,
+	&px__recordsink_class,
 	NULL,
 };

@@ -101,6 +101,8 @@
 
 PX_EXTERN_C_BEGIN
 
+struct px_element;
+
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "px_record.h: records are little-endian; this target is not"
 #endif
@@ -151,6 +153,28 @@ struct px_record_schema {
 	int (*validate)(const void *data, size_t len, unsigned flags,
 			struct px_record_error *err);
 };
+
+/*
+ * px_record_view - T_view for a type known by its schema S: the root of
+ * B's record, validated at most once per descriptor (the verdict is kept
+ * in B->flags, PX_BUF_FLAG_VALIDATED), or NULL with ERR (may be NULL)
+ * filled. Thread: the holder of B.
+ */
+PX_INLINE const void *px_record_view(struct px_buf *b,
+				     const struct px_record_schema *s,
+				     unsigned flags,
+				     struct px_record_error *err)
+{
+	const uint8_t *d = (const uint8_t *)px_buf_data(b);
+
+	if (px_likely(b->flags & PX_BUF_FLAG_VALIDATED) &&
+	    ((const struct px_record_head *)d)->schema == s->hash())
+		return d + PX_RECORD_ROOT;
+	if (s->validate(d, b->length, flags, err))
+		return NULL;
+	b->flags |= PX_BUF_FLAG_VALIDATED;
+	return d + PX_RECORD_ROOT;
+}
 
 /* A record being written into memory the writer does not own. ERR is
  * sticky: a setter that does not fit sets -ENOSPC and every later call
@@ -565,6 +589,10 @@ PX_INLINE const void *px__rec_vec(const struct px_rel *rel, uint32_t *n)
 	_Static_assert(alignof(struct T) <= PX_RECORD_ALIGN,                  \
 		       #T ": records align to at most 8");                    \
 	enum { T##_px_checks = 0 FIELDS(PX__RC) };                            \
+	/* A typed pipeline stage's output of T records (px_typed.h). */     \
+	struct T##_px_out {                                                   \
+		struct px_element *elem;                                      \
+	};                                                                    \
 	PX__RECORD_FUNCS(T, FIELDS)
 
 #define PX__RECORD_FUNCS(T, FIELDS)                                           \

@@ -9,6 +9,8 @@
 #    is broken) with headers it may not.
 # 2. The element API's type checks (px_element.h): a read-only property spec
 #    naming a plain field instead of a px_stat_* one does not compile.
+# 3. Typed pipelines (px_typed.h): a stage linked to one of another record
+#    type does not compile, and the diagnostic names both types.
 set -uo pipefail
 
 build=${PX_BUILD_DIR:?PX_BUILD_DIR must point at the build tree}
@@ -52,7 +54,9 @@ probe_text() {
 		*) out+=("$a") ;;
 		esac
 	done
-	(cd "$dir" && "${out[@]}" -fsyntax-only -c "$tmp/probe.c") 2>"$tmp/err"
+	# LC_ALL=C: plain quotes in diagnostics, whatever the caller's locale.
+	(cd "$dir" && LC_ALL=C "${out[@]}" -fsyntax-only -c "$tmp/probe.c") \
+		2>"$tmp/err"
 }
 
 # A probe that includes HEADER with SOURCE's flags.
@@ -113,6 +117,27 @@ for kind in "U64 UINT64 px_stat_u64 uint64_t" "I64 INT px_stat_i64 int64_t"; do
 		pass "PX_PROP_STAT_${k}_SPEC refuses a plain $plain field"
 	else
 		fail "stat probe over $plain failed for another reason: $(head -1 "$tmp/err")"
+	fi
+done
+
+# 3. Typed pipelines (px_typed.h): each test/compile_fail/*.c names on its
+# second line the diagnostic it must fail with ("expect: compiles" for the
+# one that must build), compiled with an example program's flags.
+for probe_file in "$src"/test/compile_fail/*.c; do
+	name=${probe_file##*/}
+	want=$(sed -n '2s|^// expect: ||p' "$probe_file")
+	[[ -n $want ]] || { fail "$name: no '// expect:' line"; continue; }
+	body="$(printf '#include "%s/test/compile_fail/typed_records.h"\n' "$src")
+$(grep -v '#include "typed_records.h"' "$probe_file")"
+	if probe_text examples/typed_pipeline.c "$body"; then
+		[[ $want == compiles ]] && pass "$name compiles" ||
+			fail "$name compiles; it must fail with: $want"
+	elif [[ $want == compiles ]]; then
+		fail "$name does not compile: $(head -3 "$tmp/err")"
+	elif grep -qF -- "$want" "$tmp/err"; then
+		pass "$name refused: $want"
+	else
+		fail "$name failed for another reason: $(grep -m1 error "$tmp/err")"
 	fi
 done
 
