@@ -246,6 +246,7 @@ int bench_scen_reactor(struct bench_ctx *ctx);
 int bench_scen_chain(struct bench_ctx *ctx);
 int bench_scen_tee(struct bench_ctx *ctx);
 int bench_scen_latency(struct bench_ctx *ctx);
+int bench_scen_record(struct bench_ctx *ctx);
 int bench_scen_file(struct bench_ctx *ctx);
 int bench_scen_memory(struct bench_ctx *ctx);
 int bench_scen_tcp(struct bench_ctx *ctx);
@@ -308,6 +309,15 @@ int bench_dpdk_mempool_st(bool cache, unsigned burst, uint32_t obj_size,
  * as an lcore with rte_thread_register when cache is set): objects/s. */
 int bench_dpdk_mempool_2t(bool cache, uint32_t obj_size, double secs,
 			  double *objs_per_s);
+
+/* ---- peer_flatbuffers.cc or peer_flatbuffers_none.c ---- */
+/* Verify and read a FlatBuffers buffer of record shape SHAPE (0 flat, 1
+ * strings, 2 nested) for SECS: ns per record, the buffer's bytes, the sum
+ * of what was read. 0, BENCH_MISSING (not built), or -1 (did not verify). */
+int bench_fb_record(int shape, double secs, double *ns_per_rec, double *bytes,
+		    double *sum);
+/* "FlatBuffers X.Y.Z", or NULL when not built. */
+const char *bench_fb_version(void);
 
 /* ---- peer_uring.c: bare liburing loops ---- */
 /* NOP x batch on a SINGLE_ISSUER|DEFER_TASKRUN ring, submit_and_wait, reap. */

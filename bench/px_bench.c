@@ -41,6 +41,8 @@ static const struct scenario {
 	{"latency", bench_scen_latency, NULL,
 	 "source-to-sink latency of 4 KiB buffers, one thread and across a "
 	 "queue, vs GStreamer's latency tracer"},
+	{"record", bench_scen_record, NULL,
+	 "typed records: validate and read, vs the FlatBuffers verifier"},
 	{"file", bench_scen_file, NULL,
 	 "filesrc ! fakesink vs fio io_uring and gst-launch-1.0"},
 	{"memory", bench_scen_memory, NULL,

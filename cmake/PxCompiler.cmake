@@ -8,9 +8,9 @@ set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
 # Every file is built with _GNU_SOURCE; sources must not define it again.
 add_compile_definitions(_GNU_SOURCE)
 
-add_compile_options(-Wall -Wextra -Wshadow -Wstrict-prototypes
-                    -Wmissing-prototypes -Wno-unused-parameter
-                    -Wformat=2 -Wvla -fno-strict-aliasing)
+add_compile_options(-Wall -Wextra -Wshadow
+                    "$<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes;-Wmissing-prototypes>"
+                    -Wno-unused-parameter -Wformat=2 -Wvla -fno-strict-aliasing)
 if(PX_WERROR)
   add_compile_options(-Werror)
 endif()
