@@ -75,23 +75,6 @@ template <typename T> static bool verify(const uint8_t *p, size_t n)
 	return v.VerifyBuffer<T>(nullptr);
 }
 
-/* A float's bits, to sum as an integer, as the Parallax side does. */
-static inline uint64_t fbits(float f)
-{
-	uint32_t u;
-
-	memcpy(&u, &f, sizeof(u));
-	return u;
-}
-
-static inline uint64_t dbits(double f)
-{
-	uint64_t u;
-
-	memcpy(&u, &f, sizeof(u));
-	return u;
-}
-
 /* Verify, then read every field: what was read, summed as integers. */
 static uint64_t touch(const uint8_t *p, size_t n, int shape, bool *ok)
 {

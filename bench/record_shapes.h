@@ -19,6 +19,28 @@
 
 enum rs_unit { RS_UNIT_C, RS_UNIT_K, RS_UNIT_PA, RS_UNIT_COUNT };
 
+#include <stdint.h>
+#include <string.h>
+
+/* A float's bits, to sum as an integer: both sides read every field and
+ * add integers (integer adds do not wait on each other the way a chain
+ * of floating-point adds does, which would hide what is measured). */
+static inline uint64_t fbits(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+static inline uint64_t dbits(double f)
+{
+	uint64_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
 #ifndef __cplusplus
 #include "px_record.h"
 

@@ -69,24 +69,6 @@ static int build(int shape)
 	return 0;
 }
 
-/* A float's bits, to sum as an integer (integer adds do not wait on each
- * other the way a chain of floating-point adds does). */
-static inline uint64_t fbits(float f)
-{
-	uint32_t u;
-
-	memcpy(&u, &f, sizeof(u));
-	return u;
-}
-
-static inline uint64_t dbits(double f)
-{
-	uint64_t u;
-
-	memcpy(&u, &f, sizeof(u));
-	return u;
-}
-
 /* Validate the record at P, then read every field: what was read, summed
  * as integers (UINT64_MAX when the record was refused). The FlatBuffers
  * peer reads the same fields the same way. */
