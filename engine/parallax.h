@@ -26,6 +26,7 @@
 #include "px_record.h"
 #include "px_reactor.h"
 #include "px_registry.h"
+#include "px_typed.h"
 #include "px_segment.h"
 #include "px_ring.h"
 #include "px_version.h"
