@@ -92,6 +92,21 @@ int px__parse_duration(const char *s, int64_t *out)
 		*out = iv;
 		return 0;
 	}
+	/* An integer and a unit: exact (through a double, 2^53 ns and up -
+	 * 104 days - would lose the last digits that "...ns" prints). */
+	if (end != s && !errno && strncasecmp(s, "0x", 2)) {
+		for (size_t i = 0; i < PX_ARRAY_SIZE(units); i++) {
+			long long ns;
+
+			if (strcmp(end, units[i].sfx))
+				continue;
+			if (__builtin_mul_overflow(iv, (long long)units[i].ns,
+						   &ns))
+				return -ERANGE;
+			*out = ns;
+			return 0;
+		}
+	}
 	errno = 0;
 	double v = strtod(s, &end);
 	if (end == s || errno || !isfinite(v) || !strncasecmp(s, "0x", 2))

@@ -324,6 +324,13 @@ START_TEST(test_props_parsers)
 	ck_assert_int_eq(i, 500000);
 	ck_assert_int_eq(px__parse_duration("ms", &i), -EINVAL);
 	ck_assert_int_eq(px__parse_duration("1e30h", &i), -ERANGE);
+	/* An integer with a unit is exact, past a double's 53 bits too (the
+	 * property fuzzer found "77777777777777777ns" read back 1 ns off). */
+	ck_assert_int_eq(px__parse_duration("77777777777777777ns", &i), 0);
+	ck_assert_int_eq(i, 77777777777777777ll);
+	ck_assert_int_eq(px__parse_duration("2562047h", &i), 0);
+	ck_assert_int_eq(i, 2562047ll * 3600000000000ll);
+	ck_assert_int_eq(px__parse_duration("2562048h", &i), -ERANGE);
 	ck_assert_int_eq(px__parse_bool("ON", &b), 0);
 	ck_assert(b);
 	ck_assert_int_eq(px__parse_bool("nah", &b), -EINVAL);

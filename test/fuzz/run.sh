@@ -5,7 +5,8 @@
 # corpus in test/fuzz/corpus/<name> (new inputs stay in a copy under
 # BUILD/fuzz). Exit 1 on a crash, with the input kept there. Targets:
 # net_frame (netsrc's frame decoder), launch (the launch-string parser),
-# caps (the caps parser), record (the record validator).
+# caps (the caps parser), record (the record validator), props (the
+# property value parsers: sizes, durations, booleans, integers, memory).
 #   test/fuzz/run.sh [SECONDS] [BUILD]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,6 +23,7 @@ declare -A targets=(
 	[launch]="engine/parse_syntax.c engine/parse_error.c"
 	[caps]="engine/caps.c"
 	[record]="engine/record.c"
+	[props]="engine/prop_text.c engine/memory.c"
 )
 for name in "${!targets[@]}"; do
 	# shellcheck disable=SC2086
