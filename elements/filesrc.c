@@ -24,10 +24,12 @@
  */
 #define FSRC_WINDOW 64
 /*
- * depth=0 (auto) keeps about FSRC_AUTO_BYTES in flight, at most 8 reads.
- * Measured from the page cache (1 GiB, 2 cores): 64 KiB blocks peak at
- * depth 4-8; 1 MiB blocks run at ~7 GB/s with depth 1-4 and drop to ~5.9
- * GB/s at depth 8, where the slots being filled no longer fit the caches.
+ * depth=0 (auto) keeps about FSRC_AUTO_BYTES in flight, at most 8 reads:
+ * small blocks need several reads in flight to hide the per-read cost,
+ * large ones lose throughput once the slots being filled no longer fit the
+ * caches (from the page cache, 1 MiB blocks were fastest at depth 1-4 and
+ * slower at 8). `px-bench file` compares depths against fio; re-measure
+ * there before changing these.
  */
 #define FSRC_AUTO_BYTES (4u << 20)
 #define FSRC_AUTO_MAX 8

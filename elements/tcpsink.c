@@ -28,22 +28,18 @@ enum tsink_zc { ZC_AUTO = 0, ZC_ON = 1, ZC_OFF = 2 };
 
 /*
  * zerocopy=auto: SEND_ZC for buffers of at least zc-threshold bytes, and
- * never to a loopback peer. Measured on this machine (kernel 6.18, 2 shared
- * cores, loopback):
- * - raw liburing, one SEND or fixed-buffer SEND_ZC at a time, 1 GiB, GB/s
- *   SEND / SEND_ZC: 4K 1.1/0.1, 16K 0.9/0.9-1.2, 64K 1.0-1.6/2.2-2.4,
- *   256K 0.7-1.0/3.6-6.2, 1M 0.8-1.0/0.4. SEND_ZC loses badly below 16 KiB
- *   (the notification costs more than the copy) and can win above.
- * - this element, fakesrc ! tcpsink -> tcpsrc ! fakesink in two processes,
- *   512 MiB, GB/s (sender CPU ms) off / on: 4K 0.47 (398) / 0.03 (3815),
- *   16K 0.56 (306) / 0.08 (1640), 64K 1.36 (235) / 0.09-1.08 (276-1300),
- *   256K 0.72 (207) / 0.96 (278). The gathered sendmsg of up to 16 buffers
- *   beats one SEND_ZC in flight at every size up to 64 KiB, and loopback
- *   gains nothing at 256 KiB: the receiving side copies zerocopy frags of
- *   a local delivery anyway, and each slot waits for its notification.
- * Hence: auto is copy on loopback; to a remote peer it uses SEND_ZC from
- * 64 KiB, where the raw numbers say the copy starts to cost more than the
- * notification. zerocopy=on forces it everywhere.
+ * never to a loopback peer. Why:
+ * - SEND_ZC pays a notification per send and pins the slot until it comes;
+ *   below a few tens of KiB that costs more than the copy it saves, and
+ *   one SEND_ZC in flight at a time loses to one gathered sendmsg of up to
+ *   TSINK_BATCH buffers at every size up to 64 KiB.
+ * - On loopback it gains nothing at any size: the receiving side copies
+ *   the zerocopy fragments of a local delivery anyway, and each slot still
+ *   waits for its notification.
+ * Hence: copy on loopback; SEND_ZC from 64 KiB to a remote peer, where the
+ * copy starts to cost more than the notification. zerocopy=on forces it.
+ * Re-measure with `px-bench tcp` and a raw SEND/SEND_ZC loop on the target
+ * machine before moving the threshold: it depends on the NIC and the CPU.
  */
 #define TSINK_ZC_AUTO_MIN (64u << 10)
 
