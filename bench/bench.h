@@ -330,6 +330,12 @@ int bench_uring_wakeup(bool sleep_path, uint32_t spin_ns, uint64_t gap_ns,
 		       double secs, double *samples, size_t n, size_t *got,
 		       char *why, size_t len);
 
+/* A user-space flag from this thread to another that polls it without
+ * pause, every gap_ns (busy-waited): one-way latencies in us. The class of
+ * thing the reactor's spin path does (a list push another thread polls). */
+int bench_flag_wakeup(uint64_t gap_ns, double secs, double *samples, size_t n,
+		      size_t *got);
+
 /* A minimal SPSC channel of uint64 values used by the two-thread handoff
  * benchmarks; every implementation crosses threads through this same code. */
 struct bench_chan;

@@ -228,3 +228,79 @@ out:
 	*got = atomic_load(&s.got);
 	return rc;
 }
+
+/* ---- a spin-polled user-space flag: the spin path's own class of peer ---- */
+
+struct sf {
+	_Atomic uint64_t seq; /* A: bumped once per ping (release) */
+	_Atomic uint64_t t0;  /* A: the time just before the bump */
+	_Atomic int stop;
+	double *samples;
+	size_t n;
+	_Atomic size_t got;
+};
+
+static void *sf_b(void *arg)
+{
+	struct sf *s = arg;
+	uint64_t seen = 0;
+
+	for (;;) {
+		/* Acquire: pairs with A's release bump; t0 is then visible. */
+		uint64_t q = atomic_load_explicit(&s->seq, memory_order_acquire);
+		size_t i;
+
+		if (q == seen) {
+			if (atomic_load_explicit(&s->stop,
+						 memory_order_relaxed))
+				break;
+			continue;
+		}
+		seen = q;
+		uint64_t now = bench_now_ns();
+		uint64_t t0 = atomic_load_explicit(&s->t0,
+						   memory_order_relaxed);
+
+		i = atomic_load_explicit(&s->got, memory_order_relaxed);
+		if (i < s->n)
+			s->samples[i++] = (double)(now - t0) / 1000.0;
+		/* Release: the sample before got; pairs with A's acquire. */
+		atomic_store_explicit(&s->got, i, memory_order_release);
+	}
+	return NULL;
+}
+
+int bench_flag_wakeup(uint64_t gap_ns, double secs, double *samples, size_t n,
+		      size_t *got)
+{
+	static struct sf s;
+	uint64_t end, sent = 0;
+	pthread_t th;
+
+	memset(&s, 0, sizeof(s));
+	s.samples = samples;
+	s.n = n;
+	if (pthread_create(&th, NULL, sf_b, &s) != 0)
+		return -EAGAIN;
+	end = bench_now_ns() + (uint64_t)(secs * 1e9);
+	while (sent < n && bench_now_ns() < end) {
+		/* One ping in flight: wait until B took the last one. */
+		while (atomic_load_explicit(&s.got, memory_order_acquire) <
+			       sent &&
+		       bench_now_ns() < end)
+			;
+		wait_gap(false, gap_ns);
+		atomic_store_explicit(&s.t0, bench_now_ns(),
+				      memory_order_relaxed);
+		/* Release: t0 before the bump B polls for. */
+		atomic_fetch_add_explicit(&s.seq, 1, memory_order_release);
+		sent++;
+	}
+	while (atomic_load_explicit(&s.got, memory_order_acquire) < sent &&
+	       bench_now_ns() < end + 1000000000ull)
+		;
+	atomic_store_explicit(&s.stop, 1, memory_order_relaxed);
+	pthread_join(th, NULL);
+	*got = atomic_load(&s.got);
+	return 0;
+}

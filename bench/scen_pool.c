@@ -30,14 +30,19 @@ struct pool_arg {
 	unsigned burst;
 	double secs;
 	bool cache; /* DPDK: the per-lcore cache; Parallax: a px_pool_cache */
+	bool sampled; /* Parallax without PX_POOL_EXACT_HIGH_WATER */
 };
 
-static int pool_new(struct px_pool **pool, char *why, size_t len)
+/* A pool as every element makes one (px_element_pool_create sets
+ * PX_POOL_EXACT_HIGH_WATER), or with the high water sampled (SAMPLED). */
+static int pool_new(struct px_pool **pool, bool sampled, char *why,
+		    size_t len)
 {
 	struct px_pool_config cfg = {
 		.slot_size = OBJ_SIZE,
 		.slots = POOL_SLOTS,
 		.name = "px-bench",
+		.flags = sampled ? 0 : PX_POOL_EXACT_HIGH_WATER,
 		.segment = {.kind = PX_SEGMENT_HEAP, .numa_node = -1},
 	};
 	int rc = px_pool_create(&cfg, pool);
@@ -88,7 +93,7 @@ static int px_st(const struct pool_arg *a, double *ns, char *why, size_t len)
 	struct px_pool *pool;
 	uint64_t i = 0, t0, end;
 	unsigned j, got;
-	int rc = pool_new(&pool, why, len);
+	int rc = pool_new(&pool, a->sampled, why, len);
 
 	if (rc)
 		return rc;
@@ -289,7 +294,7 @@ static int run_px(struct bench_run *run)
 
 	if (a->mode == MODE_ST)
 		return px_st(a, &run->v[0], run->why, sizeof(run->why));
-	rc = pool_new(&h.pool, run->why, sizeof(run->why));
+	rc = pool_new(&h.pool, a->sampled, run->why, sizeof(run->why));
 	if (rc)
 		return rc;
 	rc = handoff_run(&h, &run->v[0]);
@@ -339,15 +344,21 @@ int bench_scen_pool(struct bench_ctx *ctx)
 {
 	/* Six cases; [case][0: no cache, 1: cache]. Cached Parallax pairs
 	 * with the cached mempool, uncached with the uncached one. */
-	static struct pool_arg args[6][2];
+	static struct pool_arg args[6][2], sampled[6];
+	static const char *what_sampled =
+		"as parallax, but the pool made without "
+		"PX_POOL_EXACT_HIGH_WATER (high water sampled: not what "
+		"pipelines use); ratio = its time / parallax's";
 	static const char *what_px =
-		"px_pool of 8192 x 2 KiB slots on a heap segment: px_pool_loan "
+		"px_pool of 8192 x 2 KiB slots on a heap segment, "
+		"PX_POOL_EXACT_HIGH_WATER as every element pool: px_pool_loan "
 		"+ px_pool_release "
 		"(burst: px_pool_loan_burst + px_pool_release_burst); handoff: "
 		"loan here, slot "
 		"index through an SPSC channel, release on the other thread";
 	static const char *what_px_cache =
-		"px_pool of 8192 x 2 KiB slots on a heap segment, through a "
+		"px_pool of 8192 x 2 KiB slots on a heap segment, "
+		"PX_POOL_EXACT_HIGH_WATER as every element pool, through a "
 		"px_pool_cache of 256 slots owned by the thread: "
 		"px_pool_loan_cached + px_pool_release_cached (burst: "
 		"px_pool_loan_cached_burst + px_pool_release_cached_burst); "
@@ -391,8 +402,9 @@ int bench_scen_pool(struct bench_ctx *ctx)
 			.nmetrics = 1,
 		};
 
-		args[i][0] = (struct pool_arg){two ? MODE_2T : MODE_ST, burst,
-					       secs, false};
+		args[i][0] = (struct pool_arg){.mode = two ? MODE_2T : MODE_ST,
+					       .burst = burst,
+					       .secs = secs};
 		args[i][1] = args[i][0];
 		args[i][1].cache = true;
 		if (two)
@@ -417,6 +429,12 @@ int bench_scen_pool(struct bench_ctx *ctx)
 				"dpdk-mempool", run_dpdk, &args[i][0],
 				what_dpdk};
 		}
+		/* The other configuration, labelled as such. */
+		sampled[i] = cached ? args[i][1] : args[i][0];
+		sampled[i].sampled = true;
+		c.impl[c.nimpls++] = (struct bench_impl){
+			"parallax-sampled-hw", run_px, &sampled[i],
+			what_sampled};
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;

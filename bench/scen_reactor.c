@@ -360,7 +360,7 @@ static int run_uring_wakeup(struct bench_run *run)
 		return -ENOMEM;
 	rc = bench_uring_wakeup(
 		a->sleep_path, PX_REACTOR_SPIN_DEFAULT_NS,
-		(uint64_t)PX_REACTOR_SPIN_DEFAULT_NS * 10 + 200000, a->secs,
+		lat_gap_ns(a->sleep_path, PX_REACTOR_SPIN_DEFAULT_NS), a->secs,
 		samples, a->n, &got, run->why, sizeof(run->why));
 	if (rc == -ENOSYS || rc == -EPERM)
 		rc = BENCH_MISSING; /* io_uring disabled on this machine */
@@ -381,10 +381,81 @@ static int run_uring_wakeup(struct bench_run *run)
 	return rc;
 }
 
+/* The spin path's own class of peer: a user-space flag polled by a
+ * thread that never sleeps, pinged with the same gap. */
+static int run_flag_wakeup(struct bench_run *run)
+{
+	const struct lat_arg *a = run->arg;
+	double *samples = calloc(a->n, sizeof(*samples));
+	size_t got = 0;
+	int rc;
+
+	if (!samples)
+		return -ENOMEM;
+	rc = bench_flag_wakeup(lat_gap_ns(false, PX_REACTOR_SPIN_DEFAULT_NS),
+			       a->secs, samples, a->n, &got);
+	if (rc == 0 && got == 0) {
+		bench_snprintf(run->why, sizeof(run->why),
+			       "spin flag: no sample");
+		rc = -EIO;
+	}
+	if (rc == 0) {
+		run->v[0] = bench_percentile(samples, got, 50);
+		run->v[1] = bench_percentile(samples, got, 90);
+		run->v[2] = bench_percentile(samples, got, 99);
+		run->v[3] = bench_percentile(samples, got, 99.9);
+		bench_snprintf(run->note, sizeof(run->note), "%zu samples",
+			       got);
+	}
+	free(samples);
+	return rc;
+}
+
+/* The footnotes of the wakeup cases, from the parameters the runs use:
+ * W[0] Parallax, W[1] liburing, W[2] the spin flag (spin path only). */
+static void wakeup_whats(bool sleep_path, char w[3][400])
+{
+	uint32_t spin = PX_REACTOR_SPIN_DEFAULT_NS;
+	double gap_us = (double)lat_gap_ns(sleep_path, spin) / 1000.0;
+
+	if (sleep_path)
+		bench_snprintf(w[0], 400,
+			       "two started reactors (default %.0f us spin, "
+			       "not pinned); a px_io_timeout on A posts a task "
+			       "to B every %.0f us, so B sleeps; latency = "
+			       "post on A to task start on B",
+			       spin / 1000.0, gap_us);
+	else
+		bench_snprintf(w[0], 400,
+			       "two started reactors (default %.0f us spin, "
+			       "not pinned); a task kept queued on A "
+			       "(task_budget 1) posts a task to B %.0f us "
+			       "after the last one arrived, so B should still "
+			       "be spinning (B's sleeps and spin hits are in "
+			       "the JSON note); latency = post on A to task "
+			       "start on B",
+			       spin / 1000.0, gap_us);
+	bench_snprintf(w[1], 400,
+		       "bare liburing: two threads, a plain SINGLE_ISSUER ring "
+		       "each; A %s %.0f us, then sends IORING_OP_MSG_RING to "
+		       "B's ring; B peeks its CQ for %.0f us, then sleeps in "
+		       "io_uring_wait_cqe; latency = just before A's submit "
+		       "to B seeing the CQE",
+		       sleep_path ? "sleeps (nanosleep)" : "busy-waits", gap_us,
+		       spin / 1000.0);
+	bench_snprintf(w[2], 400,
+		       "a user-space flag: A busy-waits %.0f us after B took "
+		       "the last ping, stores the time and bumps a counter; "
+		       "B polls the counter without pause; latency = just "
+		       "before the bump to B seeing it",
+		       gap_us);
+}
+
 int bench_scen_reactor(struct bench_ctx *ctx)
 {
 	static struct nop_arg nops[2];
 	static struct lat_arg lats[2];
+	static char whats[2][3][400];
 	static const unsigned batches[] = {1, 32};
 	char variants[2][32];
 	unsigned i;
@@ -438,28 +509,15 @@ int bench_scen_reactor(struct bench_ctx *ctx)
 					   .n = i ? (ctx->quick ? 300 : 3000)
 						  : (ctx->quick ? 5000 : 50000),
 					   .secs = ctx->quick ? 0.2 : 2};
-		c.impl[0] = (struct bench_impl){
-			"parallax", run_px_wakeup, &lats[i],
-			i ? "two started reactors (default 20 us spin, not "
-			    "pinned); a px_io_timeout on A posts a task to B "
-			    "every 10 spin windows + 200 us, so B sleeps; "
-			    "latency = post on A to task start on B"
-			  : "two started reactors (default 20 us spin, not "
-			    "pinned); a task kept queued on A (task_budget 1) "
-			    "posts a task to B 5 us (a quarter of the spin "
-			    "window) after the last one arrived, so B should "
-			    "still be spinning (B's sleeps and spin hits are "
-			    "in the JSON note); latency = post on A to task "
-			    "start on B"};
-		c.impl[1] = (struct bench_impl){
-			"liburing", run_uring_wakeup, &lats[i],
-			"bare liburing: two threads, a plain SINGLE_ISSUER "
-			"ring "
-			"each; A waits the same gap (spin path: busy-waits 5 "
-			"us; sleep path: nanosleep), then sends "
-			"IORING_OP_MSG_RING to B's ring; B peeks its CQ for 20 "
-			"us, then sleeps in io_uring_wait_cqe; latency = just "
-			"before A's submit to B seeing the CQE"};
+		wakeup_whats(i == 1, whats[i]);
+		c.impl[0] = (struct bench_impl){"parallax", run_px_wakeup,
+						&lats[i], whats[i][0]};
+		c.impl[1] = (struct bench_impl){"liburing", run_uring_wakeup,
+						&lats[i], whats[i][1]};
+		if (i == 0) /* a spinning consumer: its own class of peer */
+			c.impl[c.nimpls++] = (struct bench_impl){
+				"spin-flag", run_flag_wakeup, &lats[i],
+				whats[i][2]};
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;
