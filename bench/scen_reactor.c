@@ -349,6 +349,28 @@ out:
 	return rc;
 }
 
+/* A peer's samples into RUN: the four percentiles and the count, or why
+ * there are none. Frees SAMPLES. */
+static int peer_samples(struct bench_run *run, int rc, double *samples,
+			size_t got, const char *what)
+{
+	if (rc == 0 && got == 0) {
+		bench_snprintf(run->why, sizeof(run->why), "%s: no sample",
+			       what);
+		rc = -EIO;
+	}
+	if (rc == 0) {
+		run->v[0] = bench_percentile(samples, got, 50);
+		run->v[1] = bench_percentile(samples, got, 90);
+		run->v[2] = bench_percentile(samples, got, 99);
+		run->v[3] = bench_percentile(samples, got, 99.9);
+		bench_snprintf(run->note, sizeof(run->note), "%zu samples",
+			       got);
+	}
+	free(samples);
+	return rc;
+}
+
 static int run_uring_wakeup(struct bench_run *run)
 {
 	const struct lat_arg *a = run->arg;
@@ -362,23 +384,11 @@ static int run_uring_wakeup(struct bench_run *run)
 		a->sleep_path, PX_REACTOR_SPIN_DEFAULT_NS,
 		lat_gap_ns(a->sleep_path, PX_REACTOR_SPIN_DEFAULT_NS), a->secs,
 		samples, a->n, &got, run->why, sizeof(run->why));
-	if (rc == -ENOSYS || rc == -EPERM)
-		rc = BENCH_MISSING; /* io_uring disabled on this machine */
-	if (rc == 0 && got == 0) {
-		bench_snprintf(run->why, sizeof(run->why),
-			       "MSG_RING ping-pong: no sample");
-		rc = -EIO;
+	if (rc == -ENOSYS || rc == -EPERM) {
+		free(samples);
+		return BENCH_MISSING; /* io_uring disabled on this machine */
 	}
-	if (rc == 0) {
-		run->v[0] = bench_percentile(samples, got, 50);
-		run->v[1] = bench_percentile(samples, got, 90);
-		run->v[2] = bench_percentile(samples, got, 99);
-		run->v[3] = bench_percentile(samples, got, 99.9);
-		bench_snprintf(run->note, sizeof(run->note), "%zu samples",
-			       got);
-	}
-	free(samples);
-	return rc;
+	return peer_samples(run, rc, samples, got, "MSG_RING ping-pong");
 }
 
 /* The spin path's own class of peer: a user-space flag polled by a
@@ -394,21 +404,7 @@ static int run_flag_wakeup(struct bench_run *run)
 		return -ENOMEM;
 	rc = bench_flag_wakeup(lat_gap_ns(false, PX_REACTOR_SPIN_DEFAULT_NS),
 			       a->secs, samples, a->n, &got);
-	if (rc == 0 && got == 0) {
-		bench_snprintf(run->why, sizeof(run->why),
-			       "spin flag: no sample");
-		rc = -EIO;
-	}
-	if (rc == 0) {
-		run->v[0] = bench_percentile(samples, got, 50);
-		run->v[1] = bench_percentile(samples, got, 90);
-		run->v[2] = bench_percentile(samples, got, 99);
-		run->v[3] = bench_percentile(samples, got, 99.9);
-		bench_snprintf(run->note, sizeof(run->note), "%zu samples",
-			       got);
-	}
-	free(samples);
-	return rc;
+	return peer_samples(run, rc, samples, got, "spin flag");
 }
 
 /* The footnotes of the wakeup cases, from the parameters the runs use:
