@@ -50,6 +50,7 @@ struct tcpsink {
 	int mode;
 	int zerocopy;
 	uint64_t zc_threshold;
+	int64_t max_gather; /* buffers per sendmsg, 1..TSINK_BATCH */
 	px_stat_i64 bound_port;
 
 	/* run state, reset by start() */
@@ -86,6 +87,10 @@ static const struct px_prop_spec tcpsink_props[] = {
 	PX_PROP_SIZE_SPEC("zc-threshold", struct tcpsink, zc_threshold,
 			  TSINK_ZC_AUTO_MIN, 1, 1u << 30,
 			  "zerocopy=auto: smallest buffer sent with SEND_ZC"),
+	PX_PROP_INT_SPEC("max-gather", struct tcpsink, max_gather, TSINK_BATCH,
+			 1, TSINK_BATCH,
+			 "buffers gathered into one sendmsg at most (1: one "
+			 "buffer per send, as tcpclientsink sends)"),
 };
 
 static const struct px_pad_template tcpsink_pads[] = {
@@ -217,7 +222,7 @@ static void fill_batch(struct tcpsink *s)
 {
 	struct px_item it;
 
-	while (s->n < TSINK_BATCH && !s->eos) {
+	while (s->n < (unsigned)s->max_gather && !s->eos) {
 		if (s->n && s->zc)
 			break;
 		if (!px_pad_pull(s->sink, &it, 1))
