@@ -113,8 +113,10 @@ static int run_gst(struct bench_run *run)
 	return rc;
 }
 
+/* FIXED: --fixedbufs --registerfiles, fio's strongest io_uring setup (its
+ * buffers registered, as Parallax's slots are: READ_FIXED). */
 static int fio_once(struct file_arg *a, const char *fio, unsigned depth,
-		    double *gbs, struct bench_run *run)
+		    bool fixed, double *gbs, struct bench_run *run)
 {
 	char bs[32], qd[32], size[48], file[PATH_MAX + 16];
 	char *argv[] = {(char *)fio,
@@ -129,6 +131,9 @@ static int fio_once(struct file_arg *a, const char *fio, unsigned depth,
 			"--invalidate=0",
 			size,
 			"--output-format=json",
+			/* not FIXED: the list ends here */
+			fixed ? "--fixedbufs" : NULL,
+			"--registerfiles",
 			NULL};
 	struct bench_proc_result pr;
 	const char *rd;
@@ -158,7 +163,7 @@ static int fio_once(struct file_arg *a, const char *fio, unsigned depth,
 	return 0;
 }
 
-static int run_fio(struct bench_run *run)
+static int fio_best(struct bench_run *run, bool fixed)
 {
 	static const unsigned depths[] = {1, 8, 32};
 	struct file_arg *a = run->arg;
@@ -176,7 +181,7 @@ static int run_fio(struct bench_run *run)
 	 * --quick tries iodepth 1 only (the best depth from the page cache on
 	 * our machines); a full run tries 1, 8 and 32 in every repetition. */
 	for (i = 0; i < n; i++) {
-		rc = fio_once(a, fio, depths[i], &v[i], run);
+		rc = fio_once(a, fio, depths[i], fixed, &v[i], run);
 		if (rc)
 			return rc;
 		if (v[i] > best)
@@ -194,13 +199,23 @@ static int run_fio(struct bench_run *run)
 	return 0;
 }
 
+static int run_fio(struct bench_run *run)
+{
+	return fio_best(run, false);
+}
+
+static int run_fio_fixed(struct bench_run *run)
+{
+	return fio_best(run, true);
+}
+
 int bench_scen_file(struct bench_ctx *ctx)
 {
 	static const uint32_t blocks[] = {64 << 10, 1 << 20};
 	static const char *const names[] = {"64KiB", "1MiB"};
 	static struct file_arg a;
 	char path[PATH_MAX], why[512], what_px[600], what_gst[600],
-		what_fio[600];
+		what_fio[600], what_fixed[700];
 	static struct bench_env ep;
 	struct statfs sfs;
 	unsigned i;
@@ -227,7 +242,7 @@ int bench_scen_file(struct bench_ctx *ctx)
 			.variant = names[i],
 			.nmetrics = 1,
 			.metric = {{"throughput", "GB/s", false}},
-			.nimpls = 4,
+			.nimpls = 5,
 			.chart = "file",
 			.series = "",
 			.x = blocks[i],
@@ -260,12 +275,18 @@ int bench_scen_file(struct bench_ctx *ctx)
 			       "--output-format=json, D = 1, 8, 32, "
 			       "best depth reported (read bw_bytes)",
 			       (unsigned long long)a.bytes);
+		bench_snprintf(what_fixed, sizeof(what_fixed),
+			       "as fio, with --fixedbufs --registerfiles (fio's "
+			       "strongest io_uring setup: registered buffers "
+			       "and file, READ_FIXED as Parallax's slots use)");
 		c.impl[0] =
 			(struct bench_impl){"parallax", run_px, &a, what_px};
 		c.impl[1] = (struct bench_impl){"fio", run_fio, &a, what_fio};
-		c.impl[2] =
+		c.impl[2] = (struct bench_impl){"fio-fixedbufs", run_fio_fixed,
+						&a, what_fixed};
+		c.impl[3] =
 			(struct bench_impl){"gstreamer", run_gst, &a, what_gst};
-		c.impl[3] = bench_epoll_impl(&c.impl[0], &ep);
+		c.impl[4] = bench_epoll_impl(&c.impl[0], &ep);
 		rc = bench_case_run(ctx, &c);
 	}
 	unlink(path);
