@@ -23,8 +23,10 @@ struct rstage {
 	struct px_element *e;
 	struct px_pad *sink, *src;
 	struct px_pool *pool;
-	uint64_t seq; /* recordsrc: the next record's */
-	bool done;    /* EOS sent (or failed): nothing more to do */
+	uint64_t seq;	  /* recordsrc: the next record's */
+	bool eos_pending; /* the input ended (map), or the source did */
+	bool flushed;	  /* map: the flush callback ran */
+	bool done;	  /* EOS sent (or failed): nothing more to do */
 };
 
 static const struct px_prop_spec rstage_props[] = {
@@ -52,7 +54,7 @@ static int rstage_start(struct px_element *e)
 	s->e = e;
 	s->sink = px_element_pad(e, "sink");
 	s->src = px_element_pad(e, "src");
-	s->done = false;
+	s->done = s->eos_pending = s->flushed = false;
 	s->pool = NULL;
 	s->seq = 0;
 	if (!s->src)
@@ -103,15 +105,25 @@ static bool out_finish(struct rstage *s, struct px_buf *b,
 	return true;
 }
 
+/* EOS out, once everything before it is out: done unless the link is
+ * full (then the drained link runs us again). */
+static void send_eos(struct rstage *s)
+{
+	s->done = px_element_push_eos(s->e) != PX_FLOW_BUSY;
+}
+
 static void recordsrc_work(struct px_element *e)
 {
 	struct rstage *s = px_element_priv(e);
 	struct px_item items[PX_ELEMENT_BATCH];
 	unsigned room, n = 0, pushed = 0;
-	bool end = false;
 
 	if (s->done)
 		return;
+	if (s->eos_pending) {
+		send_eos(s);
+		return;
+	}
 	room = PX_MIN(px_pad_room(s->src), PX_ELEMENT_BATCH);
 	while (n < room) {
 		struct px_record_writer w;
@@ -126,7 +138,7 @@ static void recordsrc_work(struct px_element *e)
 			px_buf_unref(&b);
 			if (rc < 0)
 				fail(s, rc, "the source callback");
-			end = rc == 0;
+			s->eos_pending = rc == 0;
 			break;
 		}
 		b.seq = s->seq + n;
@@ -138,11 +150,9 @@ static void recordsrc_work(struct px_element *e)
 			 PX_FLOW_BUSY)
 		px_items_release(items + pushed, n - pushed);
 	s->seq += pushed;
-	if (end) {
-		s->done = px_element_push_eos(e) != PX_FLOW_BUSY;
-		return;
-	}
-	if (!s->done && n == room && room)
+	if (s->eos_pending && !s->done)
+		send_eos(s);
+	else if (!s->done && n == room && room)
 		px_element_schedule(e); /* more to make, budget spent */
 }
 
@@ -164,64 +174,66 @@ static const void *in_view(struct rstage *s, struct px_item *it)
 	return NULL;
 }
 
-/* One input item of a map: into zero or one output items at OUT. */
+/* One input item IT of a map, with the output slot B (writer W, root
+ * ROOT) already loaned: zero or one output items at OUT; B is used or
+ * released. */
 static unsigned map_one(struct rstage *s, struct px_item *it,
-			struct px_item *out)
+			struct px_buf *b, struct px_record_writer *w,
+			void *root, struct px_item *out)
 {
-	struct px_record_writer w;
-	struct px_buf b;
 	const void *in = in_view(s, it);
-	void *root;
-	int rc;
+	int rc = in ? s->cfg.map(s->cfg.ctx, in, root, w) : 0;
 
-	if (!in)
-		return 0;
-	root = out_begin(s, &b, &w);
-	if (!root) {
-		/* Each input has a slot: the pool holds as many as the link. */
-		fail(s, -ENOBUFS, "the output pool");
-		return 0;
-	}
-	rc = s->cfg.map(s->cfg.ctx, in, root, &w);
 	if (rc <= 0) {
-		px_buf_unref(&b);
+		px_buf_unref(b);
 		if (rc < 0)
 			fail(s, rc, "the map callback");
 		return 0;
 	}
-	b.seq = it->buf.seq;
-	b.pts = it->buf.pts;
-	return out_finish(s, &b, &w, out) ? 1 : 0;
+	b->seq = it->buf.seq;
+	b->pts = it->buf.pts;
+	return out_finish(s, b, w, out) ? 1 : 0;
 }
 
-/* EOS on a map: the flush callback's last record, then EOS. */
-static void map_eos(struct rstage *s, struct px_item *out, unsigned *n)
+/* EOS on a map: the flush callback's last record (once, when there is
+ * room for it), then EOS. */
+static void map_eos(struct rstage *s)
 {
 	struct px_record_writer w;
+	struct px_item it;
 	struct px_buf b;
 	void *root;
 	int rc;
 
-	if (s->cfg.flush && (root = out_begin(s, &b, &w))) {
+	if (!s->flushed && s->cfg.flush) {
+		if (!px_pad_room(s->src))
+			return; /* the drained link runs us again */
+		root = out_begin(s, &b, &w);
+		if (!root)
+			return; /* a released slot runs us again */
+		s->flushed = true;
 		rc = s->cfg.flush(s->cfg.ctx, root, &w);
-		if (rc < 0) {
+		if (rc <= 0) {
 			px_buf_unref(&b);
-			fail(s, rc, "the flush callback");
-			return;
+			if (rc < 0) {
+				fail(s, rc, "the flush callback");
+				return;
+			}
+		} else if (out_finish(s, &b, &w, &it)) {
+			(void)px_pad_push(s->src, &it); /* room was checked */
+		} else {
+			return; /* did not fit: out_finish stopped us */
 		}
-		if (rc == 0)
-			px_buf_unref(&b);
-		else if (out_finish(s, &b, &w, &out[*n]))
-			(*n)++;
 	}
+	s->flushed = true;
+	send_eos(s);
 }
 
 static void recordmap_work(struct px_element *e)
 {
 	struct rstage *s = px_element_priv(e);
-	struct px_item in[PX_ELEMENT_BATCH], out[PX_ELEMENT_BATCH + 1];
+	struct px_item in[PX_ELEMENT_BATCH], out[PX_ELEMENT_BATCH];
 	unsigned room, got, n = 0, pushed = 0;
-	bool eos = false;
 
 	if (s->done) {
 		/* Failed: hold nothing while the pipeline stops. */
@@ -229,29 +241,39 @@ static void recordmap_work(struct px_element *e)
 			px_items_release(in, got);
 		return;
 	}
-	/* Each input makes at most one output (and EOS one more). */
-	room = px_pad_room(s->src);
-	if (room < 2)
-		return; /* the drained link wakes us */
-	got = px_pad_pull(s->sink, in, PX_MIN(room - 1, PX_ELEMENT_BATCH));
-	for (unsigned i = 0; i < got; i++) {
-		if (!s->done && in[i].type == PX_ITEM_BUFFER)
-			n += map_one(s, &in[i], &out[n]);
-		else if (!s->done && px_item_is_eos(&in[i]))
-			eos = true;
-		px_item_release(&in[i]); /* events: ours carry our caps */
+	if (s->eos_pending) {
+		map_eos(s);
+		return;
+	}
+	/* Each input makes at most one output: an output slot is loaned
+	 * before its input is taken, and no more inputs than fit. An empty
+	 * pool or a full link leaves the inputs where they are. */
+	room = PX_MIN(px_pad_room(s->src), PX_ELEMENT_BATCH);
+	for (unsigned i = 0; i < room && !s->done && !s->eos_pending; i++) {
+		struct px_record_writer w;
+		struct px_item it;
+		struct px_buf b;
+		void *root = out_begin(s, &b, &w);
+
+		if (!root)
+			break; /* a released slot runs us again */
+		if (!px_pad_pull(s->sink, &it, 1)) {
+			px_buf_unref(&b);
+			break;
+		}
+		if (it.type == PX_ITEM_BUFFER) {
+			n += map_one(s, &it, &b, &w, root, &out[n]);
+		} else {
+			px_buf_unref(&b);
+			if (px_item_is_eos(&it))
+				s->eos_pending = true;
+		}
+		px_item_release(&it); /* events: ours carry our caps */
 	}
 	if (n && px_pad_push_burst(s->src, out, n, &pushed) == PX_FLOW_BUSY)
 		px_items_release(out + pushed, n - pushed);
-	if (eos && !s->done) {
-		n = pushed = 0;
-		map_eos(s, out, &n);
-		if (n && px_pad_push_burst(s->src, out, n, &pushed) ==
-				 PX_FLOW_BUSY)
-			px_items_release(out + pushed, n - pushed);
-		if (!s->done)
-			s->done = px_element_push_eos(e) != PX_FLOW_BUSY;
-	}
+	if (s->eos_pending && !s->done)
+		map_eos(s);
 }
 
 static void recordsink_work(struct px_element *e)

@@ -454,6 +454,47 @@ START_TEST(test_record_typed)
 }
 END_TEST
 
+static int copy_sample(void *ctx, const struct sample *in, struct sample *out,
+		       struct px_record_writer *w)
+{
+	(void)ctx;
+	out->t_ns = in->t_ns;
+	out->ok = in->ok;
+	return px_rec_set_str(w, &out->label, px_rec_str(&in->label)) ? -1 : 1;
+}
+
+/* A map whose output pool runs dry (a queue downstream holds more records
+ * than the pool has slots) and whose link fills (a slow consumer): it
+ * waits, loses nothing and fails nothing. */
+START_TEST(test_record_typed_backpressure)
+{
+	struct tstate st = { .limit = 3000, .bad_at = UINT32_MAX };
+	struct px_element *q, *slow, *out;
+	struct px_pipeline *p;
+	struct px_element_stats es;
+	char msg[1024];
+
+	REQUIRE_ENGINE();
+	ck_assert_int_eq(px_pipeline_create("bp", &p), 0);
+	px_out(sample) src = px_typed_source(p, "gen", sample, gen_samples, &st);
+	px_out(sample) cp = px_typed_map(p, "copy", src, sample, sample,
+					 copy_sample, NULL);
+	ck_assert_ptr_nonnull(px_typed_element(cp));
+	ck_assert_int_eq(px_pipeline_add(p, "queue", "q", &q), 0);
+	ck_assert_int_eq(px_element_set(q, "max-size-buffers", "2048"), 0);
+	ck_assert_int_eq(px_pipeline_add(p, "identity", "slow", &slow), 0);
+	ck_assert_int_eq(px_element_set(slow, "sleep-time", "20us"), 0);
+	ck_assert_int_eq(px_pipeline_add(p, "fakesink", "out", &out), 0);
+	ck_assert_int_eq(px_element_link(px_typed_element(cp), q), 0);
+	ck_assert_int_eq(px_element_link(q, slow), 0);
+	ck_assert_int_eq(px_element_link(slow, out), 0);
+	ck_assert_msg(run_to_end(p, msg, sizeof(msg)) == 0, "%s", msg);
+	px_element_stats(out, &es);
+	ck_assert_uint_eq(es.buffers_in, 3000);
+	px_pipeline_destroy(p);
+}
+END_TEST
+
 /* Dynamic -> typed and back: a typed sink on an element added by name
  * (caps checked at link time), a typed source into a fakesink. */
 START_TEST(test_record_typed_dynamic)
@@ -607,6 +648,8 @@ static Suite *make_suite(void)
 	tcase_add_test(px_tcase(s, "caps_link"), test_record_caps_link);
 	tcase_add_test(px_tcase(s, "typed"), test_record_typed);
 	tcase_add_test(px_tcase(s, "typed_dynamic"), test_record_typed_dynamic);
+	tcase_add_test(px_tcase(s, "typed_backpressure"),
+		       test_record_typed_backpressure);
 	tcase_add_test(px_tcase(s, "typed_ipc"), test_record_typed_ipc);
 	tcase_add_test(px_tcase(s, "typed_net"), test_record_typed_net);
 	return s;
