@@ -40,8 +40,10 @@
  * A record the map or sink receives is validated once (T_view) before the
  * callback sees it; one that fails stops the pipeline with an ERROR that
  * names the stage, the record, the field and the byte offset. Records are
- * written into slots of SLOT_SIZE bytes (px_typed_set_slot_size; default
- * 4096): one that does not fit is an error, not a truncation.
+ * written into slots of the stage's slot-size property (default 4 KiB; set
+ * it with px_element_set(px_typed_element(h), "slot-size", "64K") before
+ * the pipeline starts): one that does not fit is an error, not a
+ * truncation.
  *
  * Every macro takes P, the pipeline (state NULL), and NAME (NULL:
  * "<factory><n>"). A macro that fails returns a handle whose .elem is NULL
