@@ -85,6 +85,27 @@ static void *out_begin(struct rstage *s, struct px_buf *b,
 
 /* Close the record in B and make it an item; false (B released, the
  * pipeline stopping) when it did not fit. */
+static void too_big(struct rstage *s, int err)
+{
+	s->done = true;
+	px_element_error(s->e, err,
+			 "%s: a %s record does not fit in a %lld-byte slot "
+			 "(property slot-size)",
+			 px_element_name(s->e), s->cfg.out->name,
+			 (long long)s->slot_size);
+}
+
+/* A callback returned RC < 0 after writing with W: say why, naming the
+ * slot size when the record did not fit (its writer's sticky -ENOSPC). */
+static void callback_failed(struct rstage *s, int rc, const char *what,
+			    const struct px_record_writer *w)
+{
+	if (w->err == -ENOSPC)
+		too_big(s, w->err);
+	else
+		fail(s, rc, what);
+}
+
 static bool out_finish(struct rstage *s, struct px_buf *b,
 		       struct px_record_writer *w, struct px_item *it)
 {
@@ -92,12 +113,7 @@ static bool out_finish(struct rstage *s, struct px_buf *b,
 
 	if (size < 0) {
 		px_buf_unref(b);
-		s->done = true;
-		px_element_error(s->e, (int)size,
-				 "%s: a %s record does not fit in a %lld-byte "
-				 "slot (property slot-size)",
-				 px_element_name(s->e), s->cfg.out->name,
-				 (long long)s->slot_size);
+		too_big(s, (int)size);
 		return false;
 	}
 	b->length = (uint32_t)size;
@@ -137,7 +153,8 @@ static void recordsrc_work(struct px_element *e)
 		if (rc <= 0) {
 			px_buf_unref(&b);
 			if (rc < 0)
-				fail(s, rc, "the source callback");
+				callback_failed(s, rc, "the source callback",
+						&w);
 			s->eos_pending = rc == 0;
 			break;
 		}
@@ -187,7 +204,7 @@ static unsigned map_one(struct rstage *s, struct px_item *it,
 	if (rc <= 0) {
 		px_buf_unref(b);
 		if (rc < 0)
-			fail(s, rc, "the map callback");
+			callback_failed(s, rc, "the map callback", w);
 		return 0;
 	}
 	b->seq = it->buf.seq;
@@ -216,7 +233,8 @@ static void map_eos(struct rstage *s)
 		if (rc <= 0) {
 			px_buf_unref(&b);
 			if (rc < 0) {
-				fail(s, rc, "the flush callback");
+				callback_failed(s, rc, "the flush callback",
+						&w);
 				return;
 			}
 		} else if (out_finish(s, &b, &w, &it)) {

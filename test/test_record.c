@@ -382,6 +382,7 @@ END_TEST
 struct tstate {
 	unsigned made, limit, seen, bad_at;
 	uint64_t sum;
+	const char *label; /* NULL: "s" */
 };
 
 static int gen_samples(void *ctx, struct sample *r, struct px_record_writer *w)
@@ -393,7 +394,8 @@ static int gen_samples(void *ctx, struct sample *r, struct px_record_writer *w)
 	r->t_ns = st->made;
 	r->ok = st->made == st->bad_at ? 2 : 1; /* 2: not a bool */
 	st->made++;
-	return px_rec_set_str(w, &r->label, "s") ? -1 : 1;
+	return px_rec_set_str(w, &r->label, st->label ? st->label : "s") ? -1
+									   : 1;
 }
 
 static int sum_samples(void *ctx, const struct sample *r)
@@ -450,6 +452,25 @@ START_TEST(test_record_typed)
 			      strstr(msg, "bool"),
 		      "%s", msg);
 	ck_assert_uint_eq(st.seen, 10);
+	px_pipeline_destroy(p);
+
+	/* A record larger than the stage's slots: an ERROR that says so and
+	 * names the property, never a truncated record. */
+	st = (struct tstate){ .limit = 10, .bad_at = UINT32_MAX,
+			      .label = "a label longer than what is left of a "
+				       "64-byte slot after the record's root" };
+	ck_assert_int_eq(px_pipeline_create("typed", &p), 0);
+	src = px_typed_source(p, "gen", sample, gen_samples, &st);
+	ck_assert_int_eq(px_element_set(px_typed_element(src), "slot-size",
+					"64"),
+			 0);
+	ck_assert_int_eq(px_typed_sink(p, "sum", src, sample, sum_samples, &st),
+			 0);
+	ck_assert_int_ne(run_to_end(p, msg, sizeof(msg)), 0);
+	ck_assert_msg(strstr(msg, "does not fit in a 64-byte slot") &&
+			      strstr(msg, "slot-size"),
+		      "%s", msg);
+	ck_assert_uint_eq(st.seen, 0);
 	px_pipeline_destroy(p);
 }
 END_TEST
