@@ -163,18 +163,7 @@ struct px_record_schema {
 PX_INLINE const void *px_record_view(struct px_buf *b,
 				     const struct px_record_schema *s,
 				     unsigned flags,
-				     struct px_record_error *err)
-{
-	const uint8_t *d = (const uint8_t *)px_buf_data(b);
-
-	if (px_likely(b->flags & PX_BUF_FLAG_VALIDATED) &&
-	    ((const struct px_record_head *)d)->schema == s->hash())
-		return d + PX_RECORD_ROOT;
-	if (s->validate(d, b->length, flags, err))
-		return NULL;
-	b->flags |= PX_BUF_FLAG_VALIDATED;
-	return d + PX_RECORD_ROOT;
-}
+				     struct px_record_error *err);
 
 /* A record being written into memory the writer does not own. ERR is
  * sticky: a setter that does not fit sets -ENOSPC and every later call
@@ -316,6 +305,34 @@ PX_INLINE int px__rec_validate(const void *data, size_t len, unsigned flags,
 	return check((const uint8_t *)data + PX_RECORD_ROOT, &vs);
 }
 
+/* The view behind T_view and px_record_view: the verdict cached in this
+ * consumer's descriptor, for the schema whose hash is HASH (one flag test
+ * and one compare), else VALIDATE once and keep the verdict. */
+PX_INLINE const void *px__rec_view(struct px_buf *b, uint64_t hash,
+				   int (*validate)(const void *data,
+						   size_t len, unsigned flags,
+						   struct px_record_error *err),
+				   unsigned flags, struct px_record_error *err)
+{
+	const uint8_t *d = (const uint8_t *)px_buf_data(b);
+
+	if (px_likely(b->flags & PX_BUF_FLAG_VALIDATED) &&
+	    ((const struct px_record_head *)d)->schema == hash)
+		return d + PX_RECORD_ROOT;
+	if (validate(d, b->length, flags, err))
+		return NULL;
+	b->flags |= PX_BUF_FLAG_VALIDATED;
+	return d + PX_RECORD_ROOT;
+}
+
+PX_INLINE const void *px_record_view(struct px_buf *b,
+				     const struct px_record_schema *s,
+				     unsigned flags,
+				     struct px_record_error *err)
+{
+	return px__rec_view(b, s->hash(), s->validate, flags, err);
+}
+
 /* Append N elements of ESIZE (+1: a str's NUL) at EALIGN for REL. */
 PX_INLINE uint8_t *px__rec_reserve(struct px_record_writer *w,
 				   struct px_rel *rel, uint32_t n,
@@ -331,7 +348,7 @@ PX_INLINE uint8_t *px__rec_reserve(struct px_record_writer *w,
 		rel->off = rel->len = 0;
 		return w->base + start; /* nothing to write; not NULL */
 	}
-	if (end > w->cap || n > UINT32_MAX) {
+	if (end > w->cap) {
 		w->err = -ENOSPC;
 		return NULL;
 	}
@@ -658,17 +675,8 @@ PX_INLINE const void *px__rec_vec(const struct px_rel *rel, uint32_t *n)
 	PX_INLINE const struct T *T##_view(struct px_buf *b, unsigned flags,  \
 					   struct px_record_error *err)       \
 	{                                                                     \
-		const uint8_t *d_ = (const uint8_t *)px_buf_data(b);          \
-		/* The verdict cached in this consumer's descriptor, for     \
-		 * this schema: one flag test and one compare. */             \
-		if (px_likely(b->flags & PX_BUF_FLAG_VALIDATED) &&            \
-		    ((const struct px_record_head *)d_)->schema ==            \
-			    T##_schema_hash())                                \
-			return (const struct T *)(d_ + PX_RECORD_ROOT);       \
-		if (T##_validate(d_, b->length, flags, err))                  \
-			return NULL;                                          \
-		b->flags |= PX_BUF_FLAG_VALIDATED;                            \
-		return (const struct T *)(d_ + PX_RECORD_ROOT);               \
+		return (const struct T *)px__rec_view(                        \
+			b, T##_schema_hash(), T##_validate, flags, err);      \
 	}
 
 PX_EXTERN_C_END
