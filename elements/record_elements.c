@@ -50,6 +50,7 @@ static const struct px_pad_template sink_pads[] = {
 static int rstage_start(struct px_element *e)
 {
 	struct rstage *s = px_element_priv(e);
+	int rc;
 
 	s->e = e;
 	s->sink = px_element_pad(e, "sink");
@@ -59,10 +60,10 @@ static int rstage_start(struct px_element *e)
 	s->seq = 0;
 	if (!s->src)
 		return 0;
-	return px_element_pool_create(e, (uint32_t)s->slot_size, RECORD_SLOTS,
-				      &s->pool) < 0 ?
-		       -ENOMEM :
-		       0;
+	/* On failure px_element_pool_create() posted the ERROR. */
+	rc = px_element_pool_create(e, (uint32_t)s->slot_size, RECORD_SLOTS,
+				    &s->pool);
+	return rc < 0 ? rc : 0;
 }
 
 static void fail(struct rstage *s, int rc, const char *what)
@@ -83,8 +84,7 @@ static void *out_begin(struct rstage *s, struct px_buf *b,
 				 s->cfg.out->hash());
 }
 
-/* Close the record in B and make it an item; false (B released, the
- * pipeline stopping) when it did not fit. */
+/* The record did not fit in a slot: an ERROR naming the property. */
 static void too_big(struct rstage *s, int err)
 {
 	s->done = true;
@@ -106,6 +106,8 @@ static void callback_failed(struct rstage *s, int rc, const char *what,
 		fail(s, rc, what);
 }
 
+/* Close the record in B and make it an item; false (B released, the
+ * pipeline stopping) when it did not fit. */
 static bool out_finish(struct rstage *s, struct px_buf *b,
 		       struct px_record_writer *w, struct px_item *it)
 {
