@@ -647,24 +647,41 @@ static struct px__epool *find_epool(struct px_pipeline *p,
 	return found;
 }
 
-/* POOL is empty: register E as its waiter (scheduled when a slot comes
- * back). False when a slot came back meanwhile: try again. */
-static bool wait_for_slot(struct px_element *e, struct px_pool *pool)
+/* Register E as POOL's waiter, scheduled by the next release of a slot.
+ * False when POOL was not made by px_element_pool_create. */
+static bool watch_pool(struct px_element *e, struct px_pool *pool)
 {
 	struct px__epool *ep = e->wait_ep;
 
-	PX_TRACE(pool_exhausted, e->name, px_pool_id(pool));
-	px_log_cat("pool", e, PX_LOG_DEBUG, "pool %u empty: waiting for a slot",
-		   px_pool_id(pool));
 	if (!ep || ep->pool != pool) {
 		ep = find_epool(e->pipeline, pool);
 		if (!ep)
-			return true; /* not made by px_element_pool_create */
+			return false;
 		e->wait_ep = ep;
 	}
 	/* release: pool_notify's exchange sees a complete element pointer */
 	atomic_store_explicit(&ep->waiter, e, memory_order_release);
+	return true;
+}
+
+/* POOL is empty: register E as its waiter (scheduled when a slot comes
+ * back). False when a slot came back meanwhile: try again. */
+static bool wait_for_slot(struct px_element *e, struct px_pool *pool)
+{
+	PX_TRACE(pool_exhausted, e->name, px_pool_id(pool));
+	px_log_cat("pool", e, PX_LOG_DEBUG, "pool %u empty: waiting for a slot",
+		   px_pool_id(pool));
+	if (!watch_pool(e, pool))
+		return true; /* not made by px_element_pool_create */
 	return px_pool_wait_set(pool);
+}
+
+PX_API int px_element_pool_watch(struct px_element *e, struct px_pool *pool)
+{
+	if (!e || !pool || !watch_pool(e, pool))
+		return -EINVAL;
+	(void)px_pool_wait_set(pool); /* armed either way */
+	return 0;
 }
 
 PX_API int px_element_buf_alloc(struct px_element *e, struct px_pool *pool,

@@ -509,6 +509,17 @@ PX_API int px_element_buf_alloc_burst(struct px_element *e,
 				      struct px_pool *pool, uint32_t length,
 				      struct px_buf *bufs, unsigned n);
 
+/*
+ * px_element_pool_watch - schedule E once the next slot of POOL comes back
+ * (its last reference dropped), even while other slots are free: for an
+ * element that must learn when downstream let go of its buffers (natssrc
+ * acknowledges a message to its server then). One shot: call again to
+ * keep watching. Watch first, then look at the slots: a release after the
+ * call schedules E. POOL must come from px_element_pool_create() for E.
+ * Returns 0, or -EINVAL (another pool). Reactor thread (E's).
+ */
+PX_API int px_element_pool_watch(struct px_element *e, struct px_pool *pool);
+
 /* For px_pad_forward: keep IT (true), or drop it (false: the function
  * released it, or passed it on itself). */
 typedef bool (*px_item_keep_fn)(struct px_element *e, struct px_item *it,
