@@ -87,7 +87,9 @@ int pxn_check_outage(struct pxn_bridge *b)
 		return 0;
 	}
 	now = pxn_now();
-	if (!b->warned && now - since >= PXN_TICK_MS * 1000000LL) {
+	if (!b->warned && !atomic_load(&b->ready) &&
+	    now - since >= PXN_TICK_MS * 1000000LL) {
+		/* not connected yet (a lost connection warned at once) */
 		b->warned = true;
 		px_element_warning(b->e,
 				   "%s: NATS server %s unreachable: waiting for "
@@ -135,7 +137,12 @@ static void on_disconnected(natsConnection *nc, void *arg)
 
 	(void)nc;
 	atomic_store(&b->connected, false);
-	(void)atomic_compare_exchange_strong(&b->down_since, &zero, pxn_now());
+	if (atomic_compare_exchange_strong(&b->down_since, &zero, pxn_now()) &&
+	    !pxn_quitting(b))
+		px_element_warning(b->e,
+				   "%s: NATS server %s unreachable: waiting for "
+				   "it to return (ERROR after %.1f s)",
+				   b->name, b->url, (double)b->down_timeout / 1e9);
 }
 
 static void on_connected(natsConnection *nc, void *arg)
@@ -154,7 +161,11 @@ static void on_reconnected(natsConnection *nc, void *arg)
 {
 	struct pxn_bridge *b = arg;
 
+	int64_t since = atomic_load(&b->down_since);
+
 	px_stat_add(&b->reconnects, 1);
+	px_element_info(b->e, "%s: reconnected to %s after %.3f s", b->name,
+			b->url, since ? (double)(pxn_now() - since) / 1e9 : 0.0);
 	atomic_store(&b->reconnected, true);
 	on_connected(nc, arg);
 }

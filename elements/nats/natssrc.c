@@ -58,6 +58,8 @@ struct natssrc {
 	_Atomic int64_t credit;	/* messages the worker may fetch */
 	/* reactor */
 	natsMsg **pend;		/* per slot: acknowledged when it is free */
+	natsMsg **acks;		/* for the worker to acknowledge, under b.mu */
+	unsigned nacks, acks_cap;
 	bool *busy;		/* per slot: pushed, not yet seen free */
 	uint32_t nbusy;
 	natsMsg *next;		/* popped, not in a slot yet */
@@ -70,7 +72,8 @@ struct natssrc {
 	/* The stream sequences of the last PXN_SEEN buffers pushed: a
 	 * redelivery of one of them (an acknowledgement lost with a server)
 	 * is acknowledged and dropped, not pushed twice. */
-	uint64_t *seen;
+	uint64_t *seen;		/* ring: the order to forget them in */
+	uint64_t *table;	/* the set (0: empty) */
 	uint32_t nseen;
 	uint64_t last_seq;	/* Px-Seq of the last buffer pushed */
 	bool any_pushed;
@@ -208,12 +211,39 @@ static int subscribe(struct natssrc *s)
 	return 0;
 }
 
+/* Room for N queued messages (credit keeps it to pool-slots, unless a
+ * fetch returns more than it asked for). b.mu held. */
+static bool grow_queue(struct natssrc *s, unsigned n)
+{
+	unsigned cap = s->qcap * 2;
+	natsMsg **q;
+
+	while (cap < n)
+		cap *= 2;
+	q = malloc(cap * sizeof(*q));
+	if (!q)
+		return false;
+	for (unsigned i = 0; i < s->qlen; i++)
+		q[i] = s->q[(s->qhead + i) % s->qcap];
+	free(s->q);
+	s->q = q;
+	s->qcap = cap;
+	s->qhead = 0;
+	return true;
+}
+
 /* Hand LIST's messages to the reactor. Worker thread. */
 static void deliver(struct natssrc *s, natsMsgList *list)
 {
 	pthread_mutex_lock(&s->b.mu);
+	if (s->qlen + (unsigned)list->Count > s->qcap &&
+	    !grow_queue(s, s->qlen + (unsigned)list->Count)) {
+		pthread_mutex_unlock(&s->b.mu);
+		natsMsgList_Destroy(list); /* not acknowledged: sent again */
+		(void)pxn_fail(&s->b, -ENOMEM, "no memory for fetched messages");
+		return;
+	}
 	for (int i = 0; i < list->Count; i++) {
-		/* credit bounds the ring: qcap is pool-slots + 1 */
 		s->q[(s->qhead + s->qlen++) % s->qcap] = list->Msgs[i];
 		list->Msgs[i] = NULL;
 	}
@@ -221,6 +251,27 @@ static void deliver(struct natssrc *s, natsMsgList *list)
 	pthread_mutex_unlock(&s->b.mu);
 	natsMsgList_Destroy(list);
 	pxn_wake(&s->b);
+}
+
+/* Worker: acknowledge what the reactor handed over. */
+static void send_acks(struct natssrc *s)
+{
+	natsMsg **a;
+	unsigned n;
+
+	pthread_mutex_lock(&s->b.mu);
+	a = s->acks;
+	n = s->nacks;
+	s->acks = NULL;
+	s->nacks = s->acks_cap = 0;
+	pthread_mutex_unlock(&s->b.mu);
+	for (unsigned i = 0; i < n; i++) {
+		if (natsMsg_Ack(a[i], NULL) == NATS_OK)
+			px_stat_add(&s->acked, 1);
+		/* else: not acknowledged, so delivered again: at least once */
+		natsMsg_Destroy(a[i]);
+	}
+	free(a);
 }
 
 static int natssrc_run(struct pxn_bridge *b)
@@ -241,12 +292,16 @@ static int natssrc_run(struct pxn_bridge *b)
 	atomic_store(&b->ready, true);
 	pxn_wake(b);
 	while (!pxn_quitting(b) && !atomic_load(&b->failed)) {
+		send_acks(s);
 		pthread_mutex_lock(&b->mu);
-		while ((want = atomic_load(&s->credit)) <= 0 && !pxn_quitting(b))
+		while ((want = atomic_load(&s->credit)) <= 0 && !s->nacks &&
+		       !pxn_quitting(b))
 			pxn_wait_locked(b, 100);
 		pthread_mutex_unlock(&b->mu);
 		if (pxn_quitting(b))
 			break;
+		if (want <= 0)
+			continue; /* acknowledgements to send first */
 		memset(&list, 0, sizeof(list));
 		st = natsSubscription_Fetch(&list, s->sub,
 					    (int)PX_MIN(want, s->batch),
@@ -286,6 +341,7 @@ static int natssrc_run(struct pxn_bridge *b)
 		pxn_wait_locked(b, 100);
 		pthread_mutex_unlock(&b->mu);
 	}
+	send_acks(s); /* what stop() found finished */
 	natsSubscription_Destroy(s->sub); /* the durable consumer stays */
 	s->sub = NULL;
 	return 0;
@@ -293,12 +349,27 @@ static int natssrc_run(struct pxn_bridge *b)
 
 /* ---- the reactor --------------------------------------------------------------- */
 
+/* Hand M to the worker, which acknowledges it before its next fetch: the
+ * acknowledgement and Fetch use one subscription, and libnats is not
+ * safe with both at once from two threads. */
 static void ack(struct natssrc *s, natsMsg *m)
 {
-	if (natsMsg_Ack(m, NULL) == NATS_OK)
-		px_stat_add(&s->acked, 1);
-	/* else: not acknowledged, so delivered again: at least once */
-	natsMsg_Destroy(m);
+	pthread_mutex_lock(&s->b.mu);
+	if (s->nacks == s->acks_cap) {
+		unsigned cap = s->acks_cap ? s->acks_cap * 2 : 256;
+		natsMsg **a = realloc(s->acks, cap * sizeof(*a));
+
+		if (!a) {
+			pthread_mutex_unlock(&s->b.mu);
+			natsMsg_Destroy(m); /* not acknowledged: sent again */
+			return;
+		}
+		s->acks = a;
+		s->acks_cap = cap;
+	}
+	s->acks[s->nacks++] = m;
+	pthread_cond_broadcast(&s->b.cv);
+	pthread_mutex_unlock(&s->b.mu);
 }
 
 /* Give back a fetched message's credit; wake the worker if it waited. */
@@ -420,34 +491,85 @@ static void track(struct natssrc *s, uint32_t slot, natsMsg *m)
 	}
 }
 
-/* Whether M is a redelivery of a buffer this run already pushed. Records
+/* ---- the buffers pushed in this run: a set of stream sequences ------------
+ * A server that restarts may have lost its record of what was delivered
+ * and acknowledged, and deliver again with a delivery count of 1: so every
+ * message is looked up, in an open-addressed table of the last PXN_SEEN
+ * sequences (a ring says which one to forget next). */
+#define PXN_SEEN_SLOTS (2 * PXN_SEEN)
+
+static uint32_t seen_hash(uint64_t k)
+{
+	return (uint32_t)((k * 0x9E3779B97F4A7C15ull) >> 40) & (PXN_SEEN_SLOTS - 1);
+}
+
+static bool seen_has(const struct natssrc *s, uint64_t k)
+{
+	for (uint32_t i = seen_hash(k);; i = (i + 1) & (PXN_SEEN_SLOTS - 1)) {
+		if (!s->table[i])
+			return false;
+		if (s->table[i] == k)
+			return true;
+	}
+}
+
+/* Remove K (present), shifting back the entries that probed past it. */
+static void seen_del(struct natssrc *s, uint64_t k)
+{
+	uint32_t i = seen_hash(k), j, h;
+
+	while (s->table[i] != k)
+		i = (i + 1) & (PXN_SEEN_SLOTS - 1);
+	for (j = i;;) {
+		s->table[i] = 0;
+		for (;;) {
+			j = (j + 1) & (PXN_SEEN_SLOTS - 1);
+			if (!s->table[j])
+				return;
+			h = seen_hash(s->table[j]);
+			/* stays unless its home lies cyclically in (i, j] */
+			if (i <= j ? (h <= i || h > j) : (h <= i && h > j))
+				break;
+		}
+		s->table[i] = s->table[j];
+		i = j;
+	}
+}
+
+static void seen_add(struct natssrc *s, uint64_t k)
+{
+	uint32_t i;
+
+	if (seen_has(s, k))
+		return;
+	if (s->nseen >= PXN_SEEN)
+		seen_del(s, s->seen[s->nseen % PXN_SEEN]);
+	s->seen[s->nseen++ % PXN_SEEN] = k;
+	for (i = seen_hash(k); s->table[i]; i = (i + 1) & (PXN_SEEN_SLOTS - 1))
+		;
+	s->table[i] = k;
+}
+
+/* Whether M is a buffer this run already pushed (a redelivery). Records
  * M's stream sequence in *SSEQ (0: unknown). */
 static bool already_pushed(struct natssrc *s, natsMsg *m, uint64_t *sseq)
 {
 	jsMsgMetaData *md = NULL;
-	uint64_t delivered = 1;
-	uint32_t n;
 
 	*sseq = 0;
 	if (natsMsg_GetMetaData(&md, m) == NATS_OK) {
 		*sseq = md->Sequence.Stream;
-		delivered = md->NumDelivered;
+		if (md->NumDelivered > 1)
+			px_stat_add(&s->redelivered, 1);
 		jsMsgMetaData_Destroy(md);
 	}
-	if (delivered <= 1 || !*sseq)
-		return false;
-	px_stat_add(&s->redelivered, 1);
-	n = PX_MIN(s->nseen, PXN_SEEN);
-	for (uint32_t i = 0; i < n; i++)
-		if (s->seen[i] == *sseq)
-			return true;
-	return false;
+	return *sseq && seen_has(s, *sseq);
 }
 
 static void note_pushed(struct natssrc *s, uint64_t sseq, uint64_t seq)
 {
 	if (sseq)
-		s->seen[s->nseen++ % PXN_SEEN] = sseq;
+		seen_add(s, sseq);
 	if (s->any_pushed && seq <= s->last_seq)
 		px_stat_add(&s->out_of_order, 1);
 	s->last_seq = seq;
@@ -576,11 +698,13 @@ static int natssrc_start(struct px_element *e)
 	free(s->pend);
 	free(s->busy);
 	free(s->seen);
+	free(s->table);
 	s->seen = calloc(PXN_SEEN, sizeof(*s->seen));
+	s->table = calloc(PXN_SEEN_SLOTS, sizeof(*s->table));
 	s->q = calloc(s->qcap, sizeof(*s->q));
 	s->pend = calloc(n, sizeof(*s->pend));
 	s->busy = calloc(n, sizeof(*s->busy));
-	if (!s->q || !s->pend || !s->busy || !s->seen) {
+	if (!s->q || !s->pend || !s->busy || !s->seen || !s->table) {
 		px_element_error(e, -ENOMEM, "%s: no memory for %zu slots",
 				 px_element_name(e), n);
 		return -ENOMEM;
@@ -627,10 +751,14 @@ static void natssrc_fini(struct px_element *e)
 	pxn_fini(&s->b);
 	while (s->q && (m = pop(s))) /* fetched after stop() looked */
 		natsMsg_Destroy(m);
+	for (unsigned i = 0; i < s->nacks; i++) /* the worker never started */
+		natsMsg_Destroy(s->acks[i]);
+	free(s->acks);
 	free(s->q);
 	free(s->pend);
 	free(s->busy);
 	free(s->seen);
+	free(s->table);
 	free(s->caps);
 	free(s->subject_used);
 }
