@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # natssink and natssrc against a real nats-server (JetStream, file storage)
 # that this script starts on a port the server picks and stops:
-# - a round trip of PX_NATS_BUFFERS (default 100,000) 4 KiB buffers,
+# - a round trip of PX_NATS_BUFFERS (default 1,000,000) 4 KiB buffers,
 #   publisher and subscriber running at once, count, bytes and order
 #   checked, the subscriber ended by the publisher's EOS;
 # - natssrc without a publisher runs until it is interrupted;
@@ -27,10 +27,7 @@ command -v nats-server >/dev/null || skip "no nats-server (apt install nats-serv
 [[ -e $PX_BUILD_DIR/parallax-0/libpxnats.so ]] ||
 	skip "the nats plugin was not built (no libnats: apt install libnats-dev)"
 [[ -x /usr/bin/python3 ]] || { echo "FAIL: /usr/bin/python3 is missing"; exit 1; }
-# The issue's target is 1,000,000; at that size, with both sides running
-# at once, the subscriber has crashed (docs/nats.md, "Status"): 100,000
-# until that is fixed. PX_NATS_BUFFERS=1000000 reproduces it.
-N=${PX_NATS_BUFFERS:-100000}
+N=${PX_NATS_BUFFERS:-1000000}
 
 # start_nats [PORT]: nats-server with JetStream on $tmp/store, on PORT or
 # one it picks; waits for "Server is ready"; sets NATS_PID, NATS_PORT, URL.

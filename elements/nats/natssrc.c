@@ -27,7 +27,7 @@
 
 enum { ACK_ON_RELEASE = 0, ACK_ON_RECEIVE = 1 };
 
-/* A fetch waits this long for messages: it is also how long a stop may
+/* A fetch waits this long for a message: it is also how long a stop may
  * wait for the worker (a Fetch cannot be interrupted). */
 #define PXN_FETCH_WAIT_MS 100
 
@@ -253,6 +253,43 @@ static void deliver(struct natssrc *s, natsMsgList *list)
 	pxn_wake(&s->b);
 }
 
+/*
+ * Worker: up to about WANT messages into LIST.
+ * libnats 3.4.1 (Debian 12's) writes past the end of its array in Fetch
+ * when messages left over from an earlier request (one that expired while
+ * the server was still sending) wait in the subscription and number more
+ * than half of the batch (nats.c #749, fixed in 3.10; it crashed a round
+ * trip of a million buffers here). So: a request that waits on the server
+ * asks for one message (at most one can come late); a request for more
+ * does not wait (NoWait: the server answers at once); and a batch is
+ * always more than twice what already waits. The last may ask for a few
+ * more than the credit: the queue grows for them.
+ */
+static natsStatus fetch(struct natssrc *s, natsMsgList *list, int64_t want)
+{
+	jsFetchRequest req;
+	int waiting = 0;
+	int64_t batch = PX_MIN(want, s->batch);
+	natsStatus st;
+
+	(void)natsSubscription_GetPending(s->sub, &waiting, NULL);
+	if (waiting > 0 && batch < 2 * (int64_t)waiting + 3)
+		batch = 2 * (int64_t)waiting + 3;
+	jsFetchRequest_Init(&req);
+	req.Batch = (int)batch;
+	req.NoWait = true;
+	req.Expires = PXN_SEC; /* the answer comes at once; a dead server... */
+	st = natsSubscription_FetchRequest(list, s->sub, &req);
+	if (st != NATS_NOT_FOUND)
+		return st;
+	natsMsgList_Destroy(list);
+	memset(list, 0, sizeof(*list));
+	jsFetchRequest_Init(&req); /* nothing there: wait for one */
+	req.Batch = 1;
+	req.Expires = PXN_FETCH_WAIT_MS * 1000000LL;
+	return natsSubscription_FetchRequest(list, s->sub, &req);
+}
+
 /* Worker: acknowledge what the reactor handed over. */
 static void send_acks(struct natssrc *s)
 {
@@ -303,9 +340,7 @@ static int natssrc_run(struct pxn_bridge *b)
 		if (want <= 0)
 			continue; /* acknowledgements to send first */
 		memset(&list, 0, sizeof(list));
-		st = natsSubscription_Fetch(&list, s->sub,
-					    (int)PX_MIN(want, s->batch),
-					    PXN_FETCH_WAIT_MS, NULL);
+		st = fetch(s, &list, want);
 		if (st == NATS_OK) {
 			trouble = 0;
 			deliver(s, &list);
