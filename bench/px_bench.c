@@ -54,6 +54,8 @@ static const struct scenario {
 	{"ipc", bench_scen_ipc, NULL,
 	 "ipcsink -> ipcsrc across processes vs GStreamer shm; latency "
 	 "against the machine's floors; kill-to-reclaim"},
+	{"nats", bench_scen_nats, NULL,
+	 "natssink and natssrc through NATS JetStream vs bare libnats loops"},
 };
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 

@@ -52,6 +52,7 @@ struct natssrc {
 	struct px_pool *pool;
 	natsSubscription *sub;	/* worker's */
 	char *subject_used;	/* worker's: subject or the stream's */
+	int64_t server_pending;	/* worker's: what the server said it has */
 	/* fetched messages for the reactor, a ring under b.mu */
 	natsMsg **q;
 	unsigned qcap, qhead, qlen;
@@ -261,33 +262,42 @@ static void deliver(struct natssrc *s, natsMsgList *list)
  * than half of the batch (nats.c #749, fixed in 3.10; it crashed a round
  * trip of a million buffers here). So: a request that waits on the server
  * asks for one message (at most one can come late); a request for more
- * does not wait (NoWait: the server answers at once); and a batch is
- * always more than twice what already waits. The last may ask for a few
- * more than the credit: the queue grows for them.
+ * does not wait (NoWait) and asks for no more than the server said it
+ * has (the NumPending of the last message), so that it is answered in
+ * full at once; and a batch is always more than twice what already waits
+ * in the subscription (that may ask for a few more than the credit: the
+ * queue grows for them).
  */
 static natsStatus fetch(struct natssrc *s, natsMsgList *list, int64_t want)
 {
 	jsFetchRequest req;
+	jsMsgMetaData *md = NULL;
 	int waiting = 0;
-	int64_t batch = PX_MIN(want, s->batch);
+	int64_t batch = PX_MIN(PX_MIN(want, s->batch), s->server_pending);
 	natsStatus st;
 
 	(void)natsSubscription_GetPending(s->sub, &waiting, NULL);
 	if (waiting > 0 && batch < 2 * (int64_t)waiting + 3)
 		batch = 2 * (int64_t)waiting + 3;
 	jsFetchRequest_Init(&req);
-	req.Batch = (int)batch;
-	req.NoWait = true;
-	req.Expires = PXN_SEC; /* the answer comes at once; a dead server... */
+	if (batch > 0) {
+		req.Batch = (int)batch;
+		req.NoWait = true;
+		req.Expires = PXN_SEC; /* answered at once; this bounds a stall */
+	} else { /* the server said it has nothing more: wait for one */
+		req.Batch = 1;
+		req.Expires = PXN_FETCH_WAIT_MS * 1000000LL;
+	}
 	st = natsSubscription_FetchRequest(list, s->sub, &req);
-	if (st != NATS_NOT_FOUND)
-		return st;
-	natsMsgList_Destroy(list);
-	memset(list, 0, sizeof(*list));
-	jsFetchRequest_Init(&req); /* nothing there: wait for one */
-	req.Batch = 1;
-	req.Expires = PXN_FETCH_WAIT_MS * 1000000LL;
-	return natsSubscription_FetchRequest(list, s->sub, &req);
+	s->server_pending = 0;
+	if (st == NATS_OK && list->Count > 0 &&
+	    natsMsg_GetMetaData(&md, list->Msgs[list->Count - 1]) == NATS_OK) {
+		s->server_pending = (int64_t)md->NumPending;
+		jsMsgMetaData_Destroy(md);
+	}
+	if (st == NATS_NOT_FOUND) /* NoWait: nothing there after all */
+		st = NATS_TIMEOUT;
+	return st;
 }
 
 /* Worker: acknowledge what the reactor handed over. */
@@ -328,6 +338,7 @@ static int natssrc_run(struct pxn_bridge *b)
 		return rc;
 	atomic_store(&b->ready, true);
 	pxn_wake(b);
+	s->server_pending = 0;
 	while (!pxn_quitting(b) && !atomic_load(&b->failed)) {
 		send_acks(s);
 		pthread_mutex_lock(&b->mu);
