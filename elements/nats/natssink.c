@@ -53,6 +53,7 @@ struct natssink {
 	bool eos, eos_sent, finished;
 	_Atomic int64_t inflight; /* handed to libnats, not yet acknowledged */
 	atomic_bool waiting;	/* the reactor waits for acks or the resend */
+	_Atomic int64_t wake_at; /* ...for the flight to be down to this */
 	atomic_bool paused;	/* the worker resends first */
 	/* Messages to publish again (failed or timed out); under b.mu. */
 	natsMsg **retry;
@@ -150,11 +151,15 @@ static void keep_for_resend(struct natssink *s, natsMsg *m)
 	pthread_mutex_unlock(&s->b.mu);
 }
 
-/* One message fewer in flight: wake the reactor if it waits for that. */
+/* One message fewer in flight: wake the reactor if it waits for that,
+ * once the flight is down to wake_at (half the limit: one wake per many
+ * acknowledgements, not one per message; 0 when EOS waits for all). */
 static void retire(struct natssink *s)
 {
-	atomic_fetch_sub(&s->inflight, 1);
-	if (atomic_exchange(&s->waiting, false))
+	int64_t left = atomic_fetch_sub(&s->inflight, 1) - 1;
+
+	if (left <= atomic_load(&s->wake_at) &&
+	    atomic_exchange(&s->waiting, false))
 		pxn_wake(&s->b);
 }
 
@@ -434,6 +439,7 @@ static int natssink_start(struct px_element *e)
 	s->eos = s->eos_sent = s->finished = false;
 	atomic_store(&s->inflight, 0);
 	atomic_store(&s->waiting, false);
+	atomic_store(&s->wake_at, 0);
 	atomic_store(&s->paused, false);
 	px_stat_set(&s->published, 0);
 	px_stat_set(&s->acked, 0);
@@ -470,10 +476,23 @@ static bool may_publish(struct natssink *s)
 		    !atomic_load(&s->b.reconnected) &&
 		    atomic_load(&s->inflight) < s->max_inflight)
 			return true;
-		if (!look)
+		if (!look) {
+			atomic_store(&s->wake_at, s->max_inflight / 2);
 			atomic_store(&s->waiting, true);
+		}
 	}
 	return false;
+}
+
+/* Wait for every publish to be acknowledged (EOS). True when none is
+ * left: the caller goes on; else the last acknowledgement wakes it. */
+static bool all_acked(struct natssink *s)
+{
+	if (!atomic_load(&s->inflight) && !atomic_load(&s->paused))
+		return true;
+	atomic_store(&s->wake_at, 0);
+	atomic_store(&s->waiting, true);
+	return !atomic_load(&s->inflight) && !atomic_load(&s->paused);
 }
 
 static void natssink_work(struct px_element *e)
@@ -486,7 +505,9 @@ static void natssink_work(struct px_element *e)
 	if (!pxn_arm(&s->b) || atomic_load(&s->b.failed) || s->finished ||
 	    !atomic_load(&s->b.ready))
 		return;
-	for (int budget = PX_ELEMENT_BATCH; budget > 0 && !s->eos; budget--) {
+	int budget;
+
+	for (budget = PX_ELEMENT_BATCH; budget > 0 && !s->eos; budget--) {
 		if (!may_publish(s))
 			return; /* the ack or the resend wakes us */
 		if (px_pad_pull(s->sink, &it, 1) != 1)
@@ -512,16 +533,14 @@ static void natssink_work(struct px_element *e)
 		}
 	}
 	if (!s->eos) {
-		px_element_schedule(e); /* the budget ran out */
-		return;
+		if (!budget)
+			px_element_schedule(e); /* more may be waiting */
+		return; /* else called again when items arrive */
 	}
 	if (!s->eos_sent) {
 		/* EOS goes last: after every buffer is stored. */
-		if (atomic_load(&s->inflight) || !may_publish(s)) {
-			atomic_store(&s->waiting, true);
-			if (atomic_load(&s->inflight) || atomic_load(&s->paused))
-				return;
-		}
+		if (!all_acked(s))
+			return;
 		if (make_msg(s, NULL, NULL, 0, &m) < 0) {
 			(void)pxn_fail(&s->b, -ENOMEM, "no memory for EOS");
 			return;
@@ -530,8 +549,7 @@ static void natssink_work(struct px_element *e)
 			return;
 		s->eos_sent = true;
 	}
-	atomic_store(&s->waiting, true);
-	if (atomic_load(&s->inflight) || atomic_load(&s->paused))
+	if (!all_acked(s))
 		return;
 	atomic_store(&s->waiting, false);
 	s->finished = true;

@@ -6,7 +6,7 @@
  * a crash anywhere in the pipeline leaves every unfinished message
  * unacknowledged, and the server delivers it again.
  *
- * The worker thread fetches (natsSubscription_Fetch blocks) no more
+ * The worker thread fetches (its pull requests block) no more
  * messages than the pool has slots for; the reactor copies each into a
  * slot, restores the buffer's metadata from the Px-* headers, and pushes
  * it. It keeps the message of every slot it pushed; on each work() it looks
@@ -52,7 +52,8 @@ struct natssrc {
 	struct px_pool *pool;
 	natsSubscription *sub;	/* worker's */
 	char *subject_used;	/* worker's: subject or the stream's */
-	int64_t server_pending;	/* worker's: what the server said it has */
+	natsInbox *inbox;	/* worker's: where the pull requests answer */
+	char next_subject[300];	/* worker's: the consumer's MSG.NEXT */
 	/* fetched messages for the reactor, a ring under b.mu */
 	natsMsg **q;
 	unsigned qcap, qhead, qlen;
@@ -135,6 +136,26 @@ static const struct px_pad_template natssrc_pads[] = {
 
 /* ---- the worker ------------------------------------------------------------ */
 
+/* The server delivers no more than the consumer's MaxAckPending
+ * unacknowledged messages (a consumer made by another run may have a
+ * smaller one than our pool): fetch no more than that either, or every
+ * fetch beyond it is refused. */
+static void limit_credit(struct natssrc *s, const jsConsumerInfo *ci)
+{
+	int64_t max = ci && ci->Config ? ci->Config->MaxAckPending : 0;
+
+	/* Half: the server applies acknowledgements a little after they
+	 * are sent, and a fetch that comes first is refused (409). */
+	if (max <= 0 || max / 2 >= s->pool_slots)
+		return;
+	max = PX_MAX(max / 2, 1);
+	atomic_fetch_sub(&s->credit, s->pool_slots - max);
+	px_element_info(s->b.e,
+			"%s: consumer %s takes %lld unacknowledged messages "
+			"at most: natssrc keeps no more in its pipeline",
+			s->b.name, s->durable, (long long)max);
+}
+
 /* The subject to subscribe with, and the durable consumer (created when
  * missing, as a pull consumer with explicit acks). */
 static int ensure_consumer(struct natssrc *s)
@@ -163,6 +184,7 @@ static int ensure_consumer(struct natssrc *s)
 				"set subject=", b->stream);
 	st = js_GetConsumerInfo(&ci, b->js, b->stream, s->durable, NULL, &jerr);
 	if (st == NATS_OK) {
+		limit_credit(s, ci);
 		jsConsumerInfo_Destroy(ci);
 		return 0;
 	}
@@ -175,7 +197,7 @@ static int ensure_consumer(struct natssrc *s)
 	cc.AckPolicy = js_AckExplicit;
 	cc.AckWait = s->ack_wait;
 	cc.DeliverPolicy = js_DeliverAll;
-	cc.MaxAckPending = s->pool_slots + 1; /* our own credit is tighter */
+	cc.MaxAckPending = 2 * s->pool_slots; /* see limit_credit() */
 	if (s->subject && *s->subject)
 		cc.FilterSubject = s->subject;
 	st = js_AddConsumer(&ci, b->js, b->stream, &cc, NULL, &jerr);
@@ -191,24 +213,30 @@ static int ensure_consumer(struct natssrc *s)
 	return 0;
 }
 
+/* Our own pull requests, answered on an inbox of ours: libnats 3.4.1's
+ * Fetch (Debian 12's) writes past the end of its array when messages of
+ * an earlier, expired request wait in the subscription (nats.c #749,
+ * fixed in 3.10; it crashed round trips here), so natssrc does not use
+ * it. A request is a publish to the consumer's MSG.NEXT subject; the
+ * messages, and status messages that end the request, come to the inbox
+ * one at a time, and late ones are simply taken by the next request. */
 static int subscribe(struct natssrc *s)
 {
 	struct pxn_bridge *b = &s->b;
-	jsSubOptions so;
-	jsErrCode jerr = 0;
 	char why[200];
 	natsStatus st;
 
-	jsSubOptions_Init(&so);
-	so.Stream = b->stream;
-	so.Consumer = s->durable; /* bound: Destroy never deletes it */
-	st = js_PullSubscribe(&s->sub, b->js, s->subject_used, s->durable,
-			      NULL, &so, &jerr);
+	st = natsInbox_Create(&s->inbox);
+	if (st == NATS_OK)
+		st = natsConnection_SubscribeSync(&s->sub, b->nc, s->inbox);
+	/* never drop: credit and the consumer's MaxAckPending bound it */
+	if (st == NATS_OK)
+		st = natsSubscription_SetPendingLimits(s->sub, -1, -1);
 	if (st != NATS_OK)
-		return pxn_fail(b, -EIO,
-				"cannot subscribe to %s (consumer %s): %s",
-				s->subject_used, s->durable,
+		return pxn_fail(b, -EIO, "cannot subscribe to an inbox: %s",
 				pxn_status_text(st, why, sizeof(why)));
+	snprintf(s->next_subject, sizeof(s->next_subject),
+		 "$JS.API.CONSUMER.MSG.NEXT.%s.%s", b->stream, s->durable);
 	return 0;
 }
 
@@ -233,71 +261,77 @@ static bool grow_queue(struct natssrc *s, unsigned n)
 	return true;
 }
 
-/* Hand LIST's messages to the reactor. Worker thread. */
-static void deliver(struct natssrc *s, natsMsgList *list)
+/* Hand MSGS[0..N) to the reactor. Worker thread. */
+static void deliver(struct natssrc *s, natsMsg **msgs, int n)
 {
 	pthread_mutex_lock(&s->b.mu);
-	if (s->qlen + (unsigned)list->Count > s->qcap &&
-	    !grow_queue(s, s->qlen + (unsigned)list->Count)) {
+	if (s->qlen + (unsigned)n > s->qcap &&
+	    !grow_queue(s, s->qlen + (unsigned)n)) {
 		pthread_mutex_unlock(&s->b.mu);
-		natsMsgList_Destroy(list); /* not acknowledged: sent again */
+		for (int i = 0; i < n; i++) /* not acknowledged: sent again */
+			natsMsg_Destroy(msgs[i]);
 		(void)pxn_fail(&s->b, -ENOMEM, "no memory for fetched messages");
 		return;
 	}
-	for (int i = 0; i < list->Count; i++) {
-		s->q[(s->qhead + s->qlen++) % s->qcap] = list->Msgs[i];
-		list->Msgs[i] = NULL;
-	}
-	atomic_fetch_sub(&s->credit, list->Count);
+	for (int i = 0; i < n; i++)
+		s->q[(s->qhead + s->qlen++) % s->qcap] = msgs[i];
+	atomic_fetch_sub(&s->credit, n);
 	pthread_mutex_unlock(&s->b.mu);
-	natsMsgList_Destroy(list);
 	pxn_wake(&s->b);
 }
 
-/*
- * Worker: up to about WANT messages into LIST.
- * libnats 3.4.1 (Debian 12's) writes past the end of its array in Fetch
- * when messages left over from an earlier request (one that expired while
- * the server was still sending) wait in the subscription and number more
- * than half of the batch (nats.c #749, fixed in 3.10; it crashed a round
- * trip of a million buffers here). So: a request that waits on the server
- * asks for one message (at most one can come late); a request for more
- * does not wait (NoWait) and asks for no more than the server said it
- * has (the NumPending of the last message), so that it is answered in
- * full at once; and a batch is always more than twice what already waits
- * in the subscription (that may ask for a few more than the credit: the
- * queue grows for them).
- */
-static natsStatus fetch(struct natssrc *s, natsMsgList *list, int64_t want)
+/* A status message (no payload, a Status header): its code, else 0. */
+static int status_of(natsMsg *m)
 {
-	jsFetchRequest req;
-	jsMsgMetaData *md = NULL;
-	int waiting = 0;
-	int64_t batch = PX_MIN(PX_MIN(want, s->batch), s->server_pending);
+	const char *v = NULL;
+
+	if (natsMsg_GetDataLength(m) > 0 ||
+	    natsMsgHeader_Get(m, "Status", &v) != NATS_OK || !v)
+		return 0;
+	return atoi(v);
+}
+
+/* Worker: ask for up to WANT messages (waiting up to PXN_FETCH_WAIT_MS on
+ * the server) and take them into MSGS. Returns how many, 0 when none came
+ * (the request expired), or -EAGAIN when the server refused the request
+ * (409: too many unacknowledged), -ENOTCONN. */
+static int fetch(struct natssrc *s, natsMsg **msgs, int want)
+{
+	int64_t deadline = pxn_now() + 2 * PXN_FETCH_WAIT_MS * 1000000LL;
+	char body[96];
+	int got = 0, code, len;
+	natsMsg *m;
 	natsStatus st;
 
-	(void)natsSubscription_GetPending(s->sub, &waiting, NULL);
-	if (waiting > 0 && batch < 2 * (int64_t)waiting + 3)
-		batch = 2 * (int64_t)waiting + 3;
-	jsFetchRequest_Init(&req);
-	if (batch > 0) {
-		req.Batch = (int)batch;
-		req.NoWait = true;
-		req.Expires = PXN_SEC; /* answered at once; this bounds a stall */
-	} else { /* the server said it has nothing more: wait for one */
-		req.Batch = 1;
-		req.Expires = PXN_FETCH_WAIT_MS * 1000000LL;
+	len = snprintf(body, sizeof(body), "{\"batch\":%d,\"expires\":%lld}",
+		       want, PXN_FETCH_WAIT_MS * 1000000LL);
+	st = natsConnection_PublishRequest(s->b.nc, s->next_subject, s->inbox,
+					   body, len);
+	if (st != NATS_OK)
+		return -ENOTCONN;
+	while (got < want) {
+		int64_t left = (deadline - pxn_now()) / 1000000;
+
+		if (left <= 0)
+			break;
+		st = natsSubscription_NextMsg(&m, s->sub, left);
+		if (st == NATS_TIMEOUT)
+			break;
+		if (st != NATS_OK)
+			return got ? got : -ENOTCONN;
+		code = status_of(m);
+		if (!code) {
+			msgs[got++] = m;
+			continue;
+		}
+		natsMsg_Destroy(m);
+		if (code == 100)
+			continue; /* a heartbeat */
+		if (code == 409)
+			return got ? got : -EAGAIN;
+		break; /* 404, 408: the request is over */
 	}
-	st = natsSubscription_FetchRequest(list, s->sub, &req);
-	s->server_pending = 0;
-	if (st == NATS_OK && list->Count > 0 &&
-	    natsMsg_GetMetaData(&md, list->Msgs[list->Count - 1]) == NATS_OK) {
-		s->server_pending = (int64_t)md->NumPending;
-		jsMsgMetaData_Destroy(md);
-	}
-	if (st == NATS_NOT_FOUND) /* NoWait: nothing there after all */
-		st = NATS_TIMEOUT;
-	return st;
+	return got;
 }
 
 /* Worker: acknowledge what the reactor handed over. */
@@ -313,7 +347,12 @@ static void send_acks(struct natssrc *s)
 	s->nacks = s->acks_cap = 0;
 	pthread_mutex_unlock(&s->b.mu);
 	for (unsigned i = 0; i < n; i++) {
-		if (natsMsg_Ack(a[i], NULL) == NATS_OK)
+		const char *reply = natsMsg_GetReply(a[i]);
+
+		/* natsMsg_Ack needs a JetStream subscription: publish the
+		 * acknowledgement to the message's reply subject ourselves. */
+		if (reply && natsConnection_PublishString(s->b.nc, reply,
+							  "+ACK") == NATS_OK)
 			px_stat_add(&s->acked, 1);
 		/* else: not acknowledged, so delivered again: at least once */
 		natsMsg_Destroy(a[i]);
@@ -325,20 +364,22 @@ static int natssrc_run(struct pxn_bridge *b)
 {
 	struct natssrc *s = px_container_of(b, struct natssrc, b);
 	int64_t trouble = 0; /* when fetches began failing while connected */
-	natsMsgList list;
+	int backoff = 0;     /* ms, after a failed fetch */
+	natsMsg **msgs = calloc((size_t)s->batch, sizeof(*msgs));
 	char why[200];
 	natsStatus st;
 	int64_t want;
-	int rc;
+	int n, rc;
 
-	rc = ensure_consumer(s);
+	rc = msgs ? ensure_consumer(s) : pxn_fail(b, -ENOMEM, "no memory");
 	if (!rc)
 		rc = subscribe(s);
-	if (rc < 0)
+	if (rc < 0) {
+		free(msgs);
 		return rc;
+	}
 	atomic_store(&b->ready, true);
 	pxn_wake(b);
-	s->server_pending = 0;
 	while (!pxn_quitting(b) && !atomic_load(&b->failed)) {
 		send_acks(s);
 		pthread_mutex_lock(&b->mu);
@@ -350,20 +391,21 @@ static int natssrc_run(struct pxn_bridge *b)
 			break;
 		if (want <= 0)
 			continue; /* acknowledgements to send first */
-		memset(&list, 0, sizeof(list));
-		st = fetch(s, &list, want);
-		if (st == NATS_OK) {
+		n = fetch(s, msgs, (int)PX_MIN(want, s->batch));
+		if (n > 0) {
 			trouble = 0;
-			deliver(s, &list);
+			backoff = 0;
+			deliver(s, msgs, n);
 			continue;
 		}
-		natsMsgList_Destroy(&list);
-		if (st == NATS_TIMEOUT) { /* nothing new */
+		if (n == 0) { /* nothing new */
 			trouble = 0;
+			backoff = 0;
 			if (pxn_check_outage(b) < 0)
 				break;
 			continue;
 		}
+		st = n == -EAGAIN ? NATS_ERR : NATS_CONNECTION_DISCONNECTED;
 		/* Disconnected (the outage check reports it), or the server
 		 * answers with an error while connected (its JetStream is
 		 * not back yet after a restart): give it disconnect-timeout. */
@@ -383,13 +425,19 @@ static int natssrc_run(struct pxn_bridge *b)
 		} else if (pxn_check_outage(b) < 0) {
 			break;
 		}
+		/* Back off from 1 ms to 100 ms while it lasts. */
+		backoff = PX_MIN(backoff ? backoff * 2 : 1, 100);
 		pthread_mutex_lock(&b->mu);
-		pxn_wait_locked(b, 100);
+		if (!s->nacks) /* acknowledgements may be what it waits for */
+			pxn_wait_locked(b, backoff);
 		pthread_mutex_unlock(&b->mu);
 	}
 	send_acks(s); /* what stop() found finished */
 	natsSubscription_Destroy(s->sub); /* the durable consumer stays */
 	s->sub = NULL;
+	natsInbox_Destroy(s->inbox);
+	s->inbox = NULL;
+	free(msgs);
 	return 0;
 }
 
@@ -413,8 +461,9 @@ static void ack(struct natssrc *s, natsMsg *m)
 		s->acks = a;
 		s->acks_cap = cap;
 	}
+	/* No wake: the worker sends them before its next fetch, and the
+	 * credit given back with them wakes it if it waits for credit. */
 	s->acks[s->nacks++] = m;
-	pthread_cond_broadcast(&s->b.cv);
 	pthread_mutex_unlock(&s->b.mu);
 }
 
