@@ -167,6 +167,26 @@ grep -q "kc1.bin: chunks=[0-9]* repeated=0" <<<"$res" &&
 	grep -q "kc2.bin: chunks=[0-9]* repeated=0" <<<"$res" &&
 	pass "neither run pushed a chunk twice" || fail "a run repeated: $res"
 
+# ---- caps cross; a short stream ends without waiting for redelivery --------------
+# ack-wait=1h: natssrc must see its last buffers released by itself (a
+# missed release would leave EOS waiting for a redelivery, an hour away).
+out=$("$launch" fakesrc num-buffers=10 ! application/x-a,n=1 ! \
+	natssink url="$URL" stream=CP subject=cp.data 2>&1)
+[[ $? == 0 ]] && pass "10 buffers with caps published" || fail "caps publish: $out"
+for mode in on-release on-receive; do
+	out=$("$launch" -v natssrc url="$URL" stream=CP durable="c$mode" \
+		ack="$mode" ack-wait=1h ! application/x-a ! fakesink 2>&1)
+	[[ $? == 0 ]] && pass "ack=$mode: a short stream ends at its EOS" ||
+		fail "ack=$mode: $out"
+	expect "... all 10 buffers" "$out" "received=10 "
+done
+out=$("$launch" natssrc url="$URL" stream=CP durable=cx ! application/x-b ! \
+	fakesink 2>&1)
+[[ $? != 0 ]] && pass "caps cross: a contradicting filter downstream refuses" ||
+	fail "x-a into x-b ran: $out"
+expect "... naming both caps" "$out" \
+	"natssrc0:src: caps application/x-a, n=(int)1 do not fit the link to fakesink0:sink, whose caps are application/x-b"
+
 # ---- errors that name the element and the server ----------------------------------
 out=$("$launch" natssrc url="$URL" stream=NOPE ! fakesink 2>&1)
 [[ $? != 0 ]] && pass "a missing stream fails natssrc" || fail "stream=NOPE ran"

@@ -674,18 +674,18 @@ static void note_pushed(struct natssrc *s, uint64_t sseq, uint64_t seq)
 /* The counters, as an element message (px-launch -v prints it). */
 static void post_counts(struct natssrc *s)
 {
+	/* (not "acked": the worker sends the last acknowledgements after) */
 	px_element_post(s->b.e,
-			"natssrc received=%" PRIu64 " acked=%" PRIu64
+			"natssrc received=%" PRIu64
 			" redelivered=%" PRIu64 " duplicates=%" PRIu64
 			" out-of-order=%" PRIu64,
 			(uint64_t)px_stat_get(&s->received),
-			(uint64_t)px_stat_get(&s->acked),
 			(uint64_t)px_stat_get(&s->redelivered),
 			(uint64_t)px_stat_get(&s->duplicates),
 			(uint64_t)px_stat_get(&s->out_of_order));
 }
 
-static void natssrc_work(struct px_element *e)
+static void natssrc_step(struct px_element *e)
 {
 	struct natssrc *s = px_element_priv(e);
 	struct px_item it;
@@ -762,6 +762,23 @@ static void natssrc_work(struct px_element *e)
 		give_credit(s, 1);
 		s->done = true;
 		post_counts(s);
+	}
+}
+
+static void natssrc_work(struct px_element *e)
+{
+	struct natssrc *s = px_element_priv(e);
+	uint32_t busy;
+
+	natssrc_step(e);
+	/* Buffers pushed in this call: watch their pool (reap() arms the
+	 * watch before it looks), and go again if some came back already
+	 * (EOS may be due). */
+	busy = s->nbusy;
+	if (busy && !s->done && atomic_load(&s->b.ready)) {
+		reap(s);
+		if (s->nbusy < busy)
+			px_element_schedule(e);
 	}
 }
 
