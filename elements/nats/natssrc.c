@@ -645,20 +645,42 @@ static void seen_add(struct natssrc *s, uint64_t k)
 	s->table[i] = k;
 }
 
+/* The delivery count and stream sequence in M's reply subject,
+ * $JS.ACK.[<domain>.<account>.]<stream>.<consumer>.<delivered>.<sseq>...,
+ * read in place: natsMsg_GetMetaData allocates four times per message.
+ * False when the subject is not of that form. */
+static bool ack_info(natsMsg *m, uint64_t *delivered, uint64_t *sseq)
+{
+	const char *r = natsMsg_GetReply(m), *tok[10];
+	int nt = 0, at;
+
+	if (!r || strncmp(r, "$JS.ACK.", 8))
+		return false;
+	tok[nt++] = r + 8;
+	for (const char *p = r + 8; *p && nt < 10; p++)
+		if (*p == '.')
+			tok[nt++] = p + 1;
+	if (nt != 7 && nt < 9)
+		return false;
+	at = nt == 7 ? 2 : 4; /* v1 has neither domain nor account */
+	*delivered = strtoull(tok[at], NULL, 10);
+	*sseq = strtoull(tok[at + 1], NULL, 10);
+	return *sseq != 0;
+}
+
 /* Whether M is a buffer this run already pushed (a redelivery). Records
  * M's stream sequence in *SSEQ (0: unknown). */
 static bool already_pushed(struct natssrc *s, natsMsg *m, uint64_t *sseq)
 {
-	jsMsgMetaData *md = NULL;
+	uint64_t delivered = 0;
 
-	*sseq = 0;
-	if (natsMsg_GetMetaData(&md, m) == NATS_OK) {
-		*sseq = md->Sequence.Stream;
-		if (md->NumDelivered > 1)
-			px_stat_add(&s->redelivered, 1);
-		jsMsgMetaData_Destroy(md);
+	if (!ack_info(m, &delivered, sseq)) {
+		*sseq = 0;
+		return false;
 	}
-	return *sseq && seen_has(s, *sseq);
+	if (delivered > 1)
+		px_stat_add(&s->redelivered, 1);
+	return seen_has(s, *sseq);
 }
 
 static void note_pushed(struct natssrc *s, uint64_t sseq, uint64_t seq)
