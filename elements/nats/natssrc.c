@@ -27,8 +27,8 @@
 
 enum { ACK_ON_RELEASE = 0, ACK_ON_RECEIVE = 1 };
 
-/* A fetch waits this long for a message: it is also how long a stop may
- * wait for the worker (a Fetch cannot be interrupted). */
+/* A pull request waits this long on the server (the worker twice as
+ * long for its answer): also about how long a stop waits for the worker. */
 #define PXN_FETCH_WAIT_MS 100
 
 struct natssrc {
@@ -51,7 +51,6 @@ struct natssrc {
 	struct px_pad *src;
 	struct px_pool *pool;
 	natsSubscription *sub;	/* worker's */
-	char *subject_used;	/* worker's: subject or the stream's */
 	natsInbox *inbox;	/* worker's: where the pull requests answer */
 	char next_subject[300];	/* worker's: the consumer's MSG.NEXT */
 	/* fetched messages for the reactor, a ring under b.mu */
@@ -62,6 +61,8 @@ struct natssrc {
 	natsMsg **pend;		/* per slot: acknowledged when it is free */
 	natsMsg **acks;		/* for the worker to acknowledge, under b.mu */
 	unsigned nacks, acks_cap;
+	natsMsg **sending;	/* worker's: the other array, swapped with it */
+	unsigned sending_cap;
 	bool *busy;		/* per slot: pushed, not yet seen free */
 	uint32_t nbusy;
 	natsMsg *next;		/* popped, not in a slot yet */
@@ -92,8 +93,8 @@ static const struct px_prop_enum ack_enums[] = {
 static const struct px_prop_spec natssrc_props[] = {
 	PXN_CONN_PROP_SPECS(struct natssrc),
 	PX_PROP_STRING_SPEC("subject", struct natssrc, subject, NULL,
-			    "only messages of this subject (default: the "
-			    "stream's subject)"),
+			    "a consumer natssrc creates: only messages of "
+			    "this subject (default: all of the stream's)"),
 	PX_PROP_STRING_SPEC("durable", struct natssrc, durable, "px",
 			    "durable consumer: created if missing, resumed "
 			    "otherwise"),
@@ -156,8 +157,8 @@ static void limit_credit(struct natssrc *s, const jsConsumerInfo *ci)
 			s->b.name, s->durable, (long long)max);
 }
 
-/* The subject to subscribe with, and the durable consumer (created when
- * missing, as a pull consumer with explicit acks). */
+/* The durable consumer, created when missing as a pull consumer with
+ * explicit acks (on every subject of the stream unless subject= says). */
 static int ensure_consumer(struct natssrc *s)
 {
 	struct pxn_bridge *b = &s->b;
@@ -173,15 +174,7 @@ static int ensure_consumer(struct natssrc *s)
 		return pxn_fail(b, st == NATS_NOT_FOUND ? -ENOENT : -EIO,
 				"stream %s on %s: %s", b->stream, b->url,
 				pxn_status_text(st, why, sizeof(why)));
-	if (s->subject && *s->subject)
-		s->subject_used = strdup(s->subject);
-	else if (si->Config && si->Config->SubjectsLen == 1)
-		s->subject_used = strdup(si->Config->Subjects[0]);
-	jsStreamInfo_Destroy(si);
-	if (!s->subject_used)
-		return pxn_fail(b, -EINVAL,
-				"stream %s has several subjects (or none): "
-				"set subject=", b->stream);
+	jsStreamInfo_Destroy(si); /* it exists: a clear error if not */
 	st = js_GetConsumerInfo(&ci, b->js, b->stream, s->durable, NULL, &jerr);
 	if (st == NATS_OK) {
 		limit_credit(s, ci);
@@ -334,17 +327,20 @@ static int fetch(struct natssrc *s, natsMsg **msgs, int want)
 	return got;
 }
 
-/* Worker: acknowledge what the reactor handed over. */
+/* Worker: acknowledge what the reactor handed over. The two arrays are
+ * swapped, so neither side allocates once they have grown. */
 static void send_acks(struct natssrc *s)
 {
 	natsMsg **a;
-	unsigned n;
+	unsigned n, cap;
 
 	pthread_mutex_lock(&s->b.mu);
 	a = s->acks;
 	n = s->nacks;
-	s->acks = NULL;
-	s->nacks = s->acks_cap = 0;
+	cap = s->acks_cap;
+	s->acks = s->sending;
+	s->acks_cap = s->sending_cap;
+	s->nacks = 0;
 	pthread_mutex_unlock(&s->b.mu);
 	for (unsigned i = 0; i < n; i++) {
 		const char *reply = natsMsg_GetReply(a[i]);
@@ -357,7 +353,8 @@ static void send_acks(struct natssrc *s)
 		/* else: not acknowledged, so delivered again: at least once */
 		natsMsg_Destroy(a[i]);
 	}
-	free(a);
+	s->sending = a;
+	s->sending_cap = cap;
 }
 
 static int natssrc_run(struct pxn_bridge *b)
@@ -443,9 +440,9 @@ static int natssrc_run(struct pxn_bridge *b)
 
 /* ---- the reactor --------------------------------------------------------------- */
 
-/* Hand M to the worker, which acknowledges it before its next fetch: the
- * acknowledgement and Fetch use one subscription, and libnats is not
- * safe with both at once from two threads. */
+/* Hand M to the worker, which acknowledges it before its next pull
+ * request: the acknowledgement is a publish, kept off the reactor like
+ * every libnats call that may write to the socket. */
 static void ack(struct natssrc *s, natsMsg *m)
 {
 	pthread_mutex_lock(&s->b.mu);
@@ -547,7 +544,7 @@ static int to_slot(struct natssrc *s, natsMsg *m, struct px_buf *out)
 	if ((uint64_t)len > s->max_size) {
 		(void)pxn_fail(&s->b, -EMSGSIZE,
 			       "a message of %d bytes on %s is larger than "
-			       "max-size=%" PRIu64, len, s->subject_used,
+			       "max-size=%" PRIu64, len, s->b.stream,
 			       s->max_size);
 		return -EMSGSIZE;
 	}
@@ -826,8 +823,6 @@ static int natssrc_start(struct px_element *e)
 	s->any_pushed = false;
 	free(s->caps);
 	s->caps = NULL;
-	free(s->subject_used);
-	s->subject_used = NULL;
 	free(s->q);
 	free(s->pend);
 	free(s->busy);
@@ -888,13 +883,13 @@ static void natssrc_fini(struct px_element *e)
 	for (unsigned i = 0; i < s->nacks; i++) /* the worker never started */
 		natsMsg_Destroy(s->acks[i]);
 	free(s->acks);
+	free(s->sending);
 	free(s->q);
 	free(s->pend);
 	free(s->busy);
 	free(s->seen);
 	free(s->table);
 	free(s->caps);
-	free(s->subject_used);
 }
 
 const struct px_element_class pxn_natssrc_class = {
