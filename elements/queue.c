@@ -422,8 +422,18 @@ static void queue_work(struct px_element *e)
 	px_stat_set(&s->current_level_buffers,
 		    (int64_t)(s->link_bufs + s->fifo_bufs));
 	px_stat_set(&s->current_level_bytes, s->link_bytes + s->fifo_bytes);
+	/* What our FIFO holds waits for room on the link, whatever upstream
+	 * does: px_pad_room() == 0 asks the link to wake us when it drains.
+	 * The rooms looked at above were not 0 when a drain filled the link
+	 * (or the consumer took items meanwhile), and upstream may have sent
+	 * its last item already: without this the FIFO's tail (an EOS) waited
+	 * for a wakeup nobody would send. Room after all: go again. */
+	if (s->head != s->tail && px_pad_room(s->src)) {
+		px_element_schedule(e);
+		return;
+	}
 	if (!px_pad_count(s->sink))
-		return; /* woken when items arrive */
+		return; /* woken when items arrive, or when the link drains */
 	if (n && n == want && !by_bytes) {
 		/* Budget spent, or the count limit reached: the next turn
 		 * takes more or finds the link full (and waits for it). */
@@ -431,7 +441,7 @@ static void queue_work(struct px_element *e)
 		return;
 	}
 	if (s->head != s->tail || !px_pad_room(s->src))
-		return; /* the link is full: woken when it drains */
+		return; /* the link is full: woken when it drains (flagged) */
 	/* Held back by the byte limit while the link has room: the engine
 	 * will not wake us (only a full link does), so look again soon, a
 	 * batch at a time rather than a buffer at a time. */
