@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "parse_int.h"
+#include "pipeline_int.h"
 #include "plugin_int.h"
 #include "px_error.h"
 #include "px_registry.h"
@@ -91,6 +92,27 @@ static int unknown_element(const struct builder *b, unsigned i)
 	return fail(b, -ENOENT, n->span, text);
 }
 
+/* Whether node I is the sink end of a link (a URI there makes a sink). */
+static bool is_link_sink(const struct builder *b, unsigned i)
+{
+	for (unsigned k = 0; k < b->ast->n_links; k++)
+		if (b->ast->links[k].sink == i)
+			return true;
+	return false;
+}
+
+static int make_uri_element(struct builder *b, unsigned i)
+{
+	const struct px__parse_node *n = &b->ast->nodes[i];
+	char why[sizeof(b->err->message)];
+	int r;
+
+	why[0] = '\0';
+	r = px__parse_uri_element(b->p, n->name, is_link_sink(b, i),
+				  &b->elems[i], why, sizeof(why));
+	return r ? fail(b, r, n->span, why[0] ? why : px_strerror(r)) : 0;
+}
+
 static int make_element(struct builder *b, unsigned i)
 {
 	const struct px__parse_node *n = &b->ast->nodes[i];
@@ -100,6 +122,8 @@ static int make_element(struct builder *b, unsigned i)
 	char text[sizeof(b->err->message)];
 	int r;
 
+	if (n->kind == PX__PARSE_URI)
+		return make_uri_element(b, i);
 	if (!px_registry_find(n->name))
 		return unknown_element(b, i);
 	/* The last name= wins, as in gst-launch; it is given at creation. */
@@ -162,18 +186,31 @@ static int unknown_ref(const struct builder *b, const struct px__parse_node *n)
 	return fail(b, -ENOENT, n->name_span, text);
 }
 
-static int resolve(const struct builder *b, unsigned i, struct px_element **e,
-		   const char **pad)
+/* The pad node N names as the sink end of a link (AS_SINK) or its source
+ * end, and where it is written; NULL when it names none. */
+static const char *node_pad(const struct px__parse_node *n, bool as_sink,
+			    struct px__parse_span *sp)
+{
+	if (as_sink && n->kind != PX__PARSE_REF) {
+		*sp = n->sink_pad_span;
+		return n->sink_pad;
+	}
+	*sp = n->pad_span;
+	return n->pad;
+}
+
+static int resolve(const struct builder *b, unsigned i, bool as_sink,
+		   struct px_element **e, const char **pad)
 {
 	const struct px__parse_node *n = &b->ast->nodes[i];
+	struct px__parse_span sp;
 
-	if (n->kind == PX__PARSE_ELEMENT) {
+	*pad = node_pad(n, as_sink, &sp);
+	if (n->kind != PX__PARSE_REF) {
 		*e = b->elems[i];
-		*pad = NULL;
 		return 0;
 	}
 	*e = px_pipeline_find(b->p, n->name);
-	*pad = n->pad;
 	return *e ? 0 : unknown_ref(b, n);
 }
 
@@ -183,22 +220,50 @@ static struct px__parse_span link_span(const struct builder *b,
 				       struct px_element *src,
 				       struct px_element *sink)
 {
-	const struct px__parse_node *sn = &b->ast->nodes[l->src];
-	const struct px__parse_node *kn = &b->ast->nodes[l->sink];
+	struct px__parse_span ssp, ksp;
+	const char *sp = node_pad(&b->ast->nodes[l->src], false, &ssp);
+	const char *kp = node_pad(&b->ast->nodes[l->sink], true, &ksp);
 
 	if (r == -ENOENT) {
-		if (sn->pad && !px_element_pad(src, sn->pad))
-			return sn->pad_span;
-		if (kn->pad && !px_element_pad(sink, kn->pad))
-			return kn->pad_span;
-		if (sn->pad)
-			return sn->pad_span;
-		if (kn->pad)
-			return kn->pad_span;
+		if (sp && !px_element_pad(src, sp))
+			return ssp;
+		if (kp && !px_element_pad(sink, kp))
+			return ksp;
+		if (sp)
+			return ssp;
+		if (kp)
+			return ksp;
 	}
 	if (r == -EINVAL && l->caps)
 		return l->caps_span;
 	return l->bang;
+}
+
+/*
+ * "a : b" links all pads: after the first link (made as '!' makes it),
+ * every always src pad of SRC still unlinked goes to a sink pad of SINK
+ * (its next free one, else a new request pad), in creation order. Request
+ * pads of SRC are not multiplied: ':' on a tee links one, as '!' does.
+ */
+static int link_rest(struct px_element *src, struct px_element *sink,
+		     const struct px_caps *filter, const char **failed)
+{
+	unsigned n = px_element_pad_count(src, PX_PAD_SRC);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct px_pad *pad = px_element_pad_at(src, PX_PAD_SRC, i);
+		int r;
+
+		if (px_pad_is_linked(pad) || pad->tmpl->presence != PX_PAD_ALWAYS)
+			continue;
+		r = px_element_link_pads(src, px_pad_name(pad), sink, NULL,
+					 filter, 0);
+		if (r) {
+			*failed = px_pad_name(pad);
+			return r;
+		}
+	}
+	return 0;
 }
 
 static int make_link(struct builder *b, const struct px__parse_link *l)
@@ -209,9 +274,9 @@ static int make_link(struct builder *b, const struct px__parse_link *l)
 	char text[sizeof(b->err->message)];
 	int r;
 
-	r = resolve(b, l->src, &src, &srcpad);
+	r = resolve(b, l->src, false, &src, &srcpad);
 	if (!r)
-		r = resolve(b, l->sink, &sink, &sinkpad);
+		r = resolve(b, l->sink, true, &sink, &sinkpad);
 	if (r)
 		return r;
 	if (l->caps) {
@@ -231,6 +296,21 @@ static int make_link(struct builder *b, const struct px__parse_link *l)
 		}
 	}
 	r = px_element_link_pads(src, srcpad, sink, sinkpad, filter, 0);
+	if (!r && l->all && !srcpad) {
+		const char *pad = NULL;
+
+		r = link_rest(src, sink, filter, &pad);
+		if (r) {
+			snprintf(text, sizeof(text),
+				 "could not link every pad of %s to %s (':'): "
+				 "%s.%s: %s",
+				 px_element_name(src), px_element_name(sink),
+				 px_element_name(src), pad,
+				 engine_text(b, px_strerror(r)));
+			px_caps_unref(filter);
+			return fail(b, r, l->bang, text);
+		}
+	}
 	px_caps_unref(filter);
 	if (!r)
 		return 0;
@@ -310,7 +390,7 @@ PX_API int px_pipeline_parse(const char *launch, struct px_pipeline **out,
 	if (r)
 		goto out;
 	for (unsigned i = 0; i < ast.n_nodes && !r; i++)
-		if (ast.nodes[i].kind == PX__PARSE_ELEMENT)
+		if (ast.nodes[i].kind != PX__PARSE_REF)
 			r = make_element(&b, i);
 	for (unsigned i = 0; i < ast.n_links && !r; i++)
 		r = make_link(&b, &ast.links[i]);

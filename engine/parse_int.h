@@ -8,15 +8,24 @@
  * listed in the conformance table of test/test_parse.c):
  *
  *   launch    := ws* chain (ws+ chain)* ws*
- *   chain     := endpoint (link endpoint)*      a reference ends a chain
- *   endpoint  := element | reference
+ *   chain     := endpoint (link [padref ws*] endpoint)*
+ *                                    a reference or a URI sink ends a chain
+ *   endpoint  := element [ws* padref] | reference | uri
  *   element   := FACTORY (ws+ prop)*
  *   prop      := KEY ws* '=' ws* value
  *   value     := '"' ... '"' | '\'' ... '\'' | bare
  *   reference := NAME '.' [PAD]                 "t."  "t.src_1"
- *   link      := ws* '!' ws* [caps ws* '!' ws*]
+ *   padref    := '.' PAD          after an element: its src pad for the
+ *                                 next link; after a link: the sink pad of
+ *                                 the element that follows  ". sink"
+ *   uri       := SCHEME '://' bare              "file:///tmp/in.bin": a
+ *                source at the start of a chain, a sink at its end
+ *                (parse_uri.c makes the element)
+ *   link      := ws* op ws* [caps ws* op ws*]
+ *   op        := '!' | ':'       ':' on either side links all pads
  *   caps      := a word of [A-Za-z0-9+.-] followed by '/', up to the next
- *                '!' outside quotes:  ! application/x-rec,rate=(int)10 !
+ *                '!' (or ':' beside whitespace) outside quotes:
+ *                ! application/x-rec,rate=(int)10 !
  *
  * FACTORY, KEY, NAME and PAD are identifiers: a letter, digit or '_', then
  * letters, digits, '_', '-' or '%'. A bare value runs up to whitespace or '!';
@@ -28,6 +37,8 @@
 #ifndef PX_PARSE_INT_H
 #define PX_PARSE_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "px_base.h"
@@ -50,16 +61,22 @@ struct px__parse_prop {
 enum px__parse_node_kind {
 	PX__PARSE_ELEMENT = 0, /* a new element: "fakesrc num-buffers=10" */
 	PX__PARSE_REF = 1,     /* a reference to a named one: "t." "t.src_1" */
+	PX__PARSE_URI = 2,     /* an element made from a URI: "file:///a" */
 };
 
 /* One endpoint of a chain, in the order it appears in the string. */
 struct px__parse_node {
 	enum px__parse_node_kind kind;
-	const char *name;	    /* ELEMENT: factory; REF: element name */
-	const char *pad;	    /* REF: pad name, NULL for "t." */
-	struct px__parse_span span; /* factory word, or the whole reference */
+	const char *name; /* ELEMENT: factory; REF: element name; URI: the URI */
+	/* REF: its pad (NULL for "t."); ELEMENT: the src pad written after
+	 * it ("fakesrc .src ! ..."), or NULL */
+	const char *pad;
+	/* ELEMENT: the sink pad written before it ("! .sink fakesink") */
+	const char *sink_pad;
+	struct px__parse_span span; /* factory word, reference or URI */
 	struct px__parse_span name_span; /* factory, or the name before '.' */
-	struct px__parse_span pad_span;	 /* REF with a pad: the pad name */
+	struct px__parse_span pad_span;	 /* PAD, when given */
+	struct px__parse_span sink_pad_span; /* SINK_PAD, when given */
 	unsigned first_prop;		 /* ELEMENT: index into ast->props */
 	unsigned n_props;
 	unsigned chain; /* 0-based chain number */
@@ -69,7 +86,8 @@ struct px__parse_node {
 struct px__parse_link {
 	unsigned src, sink;	    /* indices into ast->nodes */
 	const char *caps;	    /* raw caps text, or NULL */
-	struct px__parse_span bang; /* the first '!' */
+	bool all;		    /* ':' - link all pads */
+	struct px__parse_span bang; /* the first '!' or ':' */
 	struct px__parse_span caps_span;
 };
 
@@ -112,6 +130,17 @@ void px__parse_ast_free(struct px__parse_ast *ast);
 int px__parse_error_set(struct px_parse_error *err, const char *launch,
 			int code, struct px__parse_span span, const char *fmt,
 			...) PX_PRINTF(5, 6);
+
+/*
+ * px__parse_uri_element - add to P the element that URI stands for: its
+ * scheme's source, or its sink when SINK (parse_uri.c has the table), with
+ * the properties the URI sets. Returns 0, or -ENOENT (unknown scheme or
+ * element) / -EINVAL (a malformed URI or a refused property) / -ENOMEM,
+ * with WHY (LEN bytes) saying what is wrong; *OUT may then hold an element
+ * already added to P (destroyed with it).
+ */
+int px__parse_uri_element(struct px_pipeline *p, const char *uri, bool sink,
+			  struct px_element **out, char *why, size_t len);
 
 /* Line and column (both 1-based, column in bytes) of byte OFF of LAUNCH. */
 void px__parse_position(const char *launch, uint32_t off, unsigned *line,

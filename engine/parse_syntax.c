@@ -62,12 +62,30 @@ static bool at_end(const struct lexer *lx)
 	return lx->pos >= lx->len;
 }
 
-/* Something that ends a token: end of input, whitespace or '!'. */
+/* Something that ends a value: end of input, whitespace or '!'. */
 static bool at_delim(const struct lexer *lx)
 {
 	int c = peek(lx);
 
 	return c < 0 || is_ws(c) || c == '!';
+}
+
+/* A link operator at POS: '!', or ':' (link all pads) when it does not
+ * start "::" (child properties, refused elsewhere). */
+static bool at_link_op(const struct lexer *lx)
+{
+	int c = peek(lx);
+
+	if (c == '!')
+		return true;
+	return c == ':' && !(lx->pos + 1 < lx->len && lx->s[lx->pos + 1] == ':');
+}
+
+/* Something that ends an element name or a reference: a value's ends or a
+ * link operator (values keep their ':', as in host=::1). */
+static bool at_name_end(const struct lexer *lx)
+{
+	return at_delim(lx) || at_link_op(lx);
 }
 
 static struct px__parse_span span(size_t off, size_t len)
@@ -305,18 +323,41 @@ static int parse_props(struct lexer *lx, struct px__parse_node *node)
 
 /* ---- Endpoints ----------------------------------------------------------- */
 
+/*
+ * A node that takes no properties (a reference, a URI) is just behind:
+ * when KEY= follows, *KSPAN gets the key and the result is true. The
+ * position is left where it was.
+ */
+static bool props_follow(struct lexer *lx, struct px__parse_span *kspan)
+{
+	size_t save = lx->pos;
+	bool found = false;
+
+	skip_ws(lx, true);
+	if (is_ident_start(peek(lx))) {
+		size_t kstart = lx->pos, klen = scan_ident(lx);
+
+		skip_ws(lx, false);
+		found = peek(lx) == '=';
+		*kspan = span(kstart, klen);
+	}
+	lx->pos = save;
+	return found;
+}
+
 /* "t." or "t.src_1": NAME is at START (NLEN bytes), the '.' just read. */
 static int parse_ref(struct lexer *lx, size_t start, size_t nlen,
 		     unsigned chain, unsigned *idx)
 {
 	struct px__parse_node n = { .kind = PX__PARSE_REF, .chain = chain };
-	size_t pstart = lx->pos, plen = 0, save;
+	size_t pstart = lx->pos, plen = 0;
+	struct px__parse_span kspan;
 	char buf[16];
 	int r;
 
 	if (is_ident_start(peek(lx)))
 		plen = scan_ident(lx);
-	if (!at_delim(lx)) {
+	if (!at_name_end(lx)) {
 		if (peek(lx) == ',')
 			return syntax_error(lx, span(lx->pos, 1),
 					    "pad lists ('%.*s,...') are not "
@@ -336,24 +377,81 @@ static int parse_ref(struct lexer *lx, size_t start, size_t nlen,
 	n.first_prop = lx->ast->n_props;
 
 	/* GStreamer takes no properties on a reference; say so clearly. */
-	save = lx->pos;
-	skip_ws(lx, true);
-	if (is_ident_start(peek(lx))) {
-		size_t kstart = lx->pos, klen = scan_ident(lx);
-
-		skip_ws(lx, false);
-		if (peek(lx) == '=')
-			return syntax_error(lx, span(kstart, klen),
-					    "properties cannot be set on a "
-					    "reference ('%s.'): set them where "
-					    "'%s' is made",
-					    n.name, n.name);
-	}
-	lx->pos = save;
+	if (props_follow(lx, &kspan))
+		return syntax_error(lx, kspan,
+				    "properties cannot be set on a reference "
+				    "('%s.'): set them where '%s' is made",
+				    n.name, n.name);
 
 	r = push_node(lx, &n);
 	*idx = lx->ast->n_nodes - 1;
 	return r;
+}
+
+/*
+ * ".pad" at POS (the '.'): a pad of the element before it (its src pad) or
+ * after it (its sink pad, right after a link). *PAD and *SP get the name.
+ */
+static int parse_padref(struct lexer *lx, const char **pad,
+			struct px__parse_span *sp)
+{
+	size_t start = ++lx->pos, len;
+	char buf[16];
+
+	if (!is_ident_start(peek(lx)))
+		return syntax_error(lx, span(start - 1, 1),
+				    "'.' must be followed by a pad name "
+				    "('.src', '.sink_0'), found %s",
+				    describe(peek(lx), buf, sizeof(buf)));
+	len = scan_ident(lx);
+	if (peek(lx) == ',')
+		return syntax_error(lx, span(lx->pos, 1),
+				    "pad lists ('.%.*s,...') are not supported: "
+				    "link each pad in a chain of its own",
+				    (int)len, lx->s + start);
+	if (!at_name_end(lx))
+		return syntax_error(lx, span(lx->pos, 1),
+				    "unexpected %s after pad '.%.*s'",
+				    describe(peek(lx), buf, sizeof(buf)),
+				    (int)len, lx->s + start);
+	*pad = arena_copy(lx, start, len);
+	*sp = span(start, len);
+	return 0;
+}
+
+/*
+ * "scheme://rest" at START: the URI up to whitespace or '!', with
+ * backslash escapes taken as in values. Which element it makes depends on
+ * where it stands (parse_build.c); properties cannot follow it.
+ */
+static int parse_uri(struct lexer *lx, size_t start, unsigned chain,
+		     unsigned *idx)
+{
+	struct px__parse_node n = { .kind = PX__PARSE_URI, .chain = chain };
+	struct px__parse_ast *ast = lx->ast;
+	char *out = ast->arena + ast->arena_used, *o = out;
+	struct px__parse_span kspan;
+
+	lx->pos = start;
+	while (!at_delim(lx)) {
+		if (peek(lx) == '\\' && lx->pos + 1 < lx->len)
+			lx->pos++;
+		*o++ = lx->s[lx->pos++];
+	}
+	*o++ = '\0';
+	ast->arena_used += (size_t)(o - out);
+	n.name = out;
+	n.span = n.name_span = span(start, lx->pos - start);
+	n.first_prop = ast->n_props;
+	if (props_follow(lx, &kspan))
+		return syntax_error(lx, kspan,
+				    "properties cannot follow a URI: put them "
+				    "in its query ('%s?%.*s=...')",
+				    n.name, (int)kspan.len, lx->s + kspan.off);
+	if (push_node(lx, &n))
+		return -ENOMEM;
+	*idx = ast->n_nodes - 1;
+	return 0;
 }
 
 /* An element or a reference; *IDX gets its node index. */
@@ -376,8 +474,9 @@ static int parse_endpoint(struct lexer *lx, unsigned chain, unsigned *idx)
 				    "presets ('@preset=NAME') are not supported");
 	if (c == '.')
 		return syntax_error(lx, span(start, 1),
-				    "pad references need an element name: "
-				    "write 'name.pad', not '.pad'");
+				    "a pad reference ('.pad') needs an element: "
+				    "'element .src ! ...', '... ! .sink element' "
+				    "or 'name.pad'");
 	if (!is_ident_start(c))
 		return syntax_error(lx, span(start, 1),
 				    "expected an element or reference, found %s",
@@ -402,15 +501,13 @@ static int parse_endpoint(struct lexer *lx, unsigned chain, unsigned *idx)
 	}
 	if (c == ':' && lx->pos + 2 < lx->len && lx->s[lx->pos + 1] == '/' &&
 	    lx->s[lx->pos + 2] == '/')
-		return syntax_error(lx, span(start, nlen + 3),
-				    "URIs are not supported: use an element "
-				    "with a location property");
+		return parse_uri(lx, start, chain, idx);
 	if (c == '=' || (is_ws(c) && (skip_ws(lx, false), peek(lx) == '=')))
 		return syntax_error(lx, span(start, nlen),
 				    "property '%.*s' has no element before it",
 				    (int)nlen, lx->s + start);
 	lx->pos = start + nlen;
-	if (!at_delim(lx))
+	if (!at_name_end(lx))
 		return syntax_error(lx, span(lx->pos, 1),
 				    "unexpected %s after element '%.*s'",
 				    describe(c, buf, sizeof(buf)), (int)nlen,
@@ -421,6 +518,19 @@ static int parse_endpoint(struct lexer *lx, unsigned chain, unsigned *idx)
 	r = parse_props(lx, &n);
 	if (r)
 		return r;
+	/* "fakesrc .src ! ...": the pad the next link leaves from. */
+	{
+		size_t save = lx->pos;
+
+		skip_ws(lx, true);
+		if (peek(lx) == '.') {
+			r = parse_padref(lx, &n.pad, &n.pad_span);
+			if (r)
+				return r;
+		} else {
+			lx->pos = save;
+		}
+	}
 	r = push_node(lx, &n);
 	*idx = lx->ast->n_nodes - 1;
 	return r;
@@ -438,13 +548,23 @@ static bool caps_ahead(const struct lexer *lx)
 	return i > lx->pos && i < lx->len && lx->s[i] == '/';
 }
 
-/* '!' [caps '!'], leaving lx->pos at the next endpoint. */
+/* A ':' that closes caps: one with whitespace on a side (caps values may
+ * hold a ':' of their own, as in uri=(string)file:///x). */
+static bool caps_colon(const struct lexer *lx)
+{
+	return peek(lx) == ':' &&
+	       ((lx->pos > 0 && is_ws(lx->s[lx->pos - 1])) ||
+		lx->pos + 1 >= lx->len || is_ws(lx->s[lx->pos + 1]));
+}
+
+/* op [caps op], leaving lx->pos at the next endpoint. */
 static int parse_link(struct lexer *lx, struct px__parse_link *l)
 {
 	size_t cstart, end;
 	int quote = 0;
 
 	l->bang = span(lx->pos, 1);
+	l->all = peek(lx) == ':';
 	lx->pos++;
 	skip_ws(lx, true);
 	if (!caps_ahead(lx))
@@ -461,7 +581,7 @@ static int parse_link(struct lexer *lx, struct px__parse_link *l)
 			quote = 0;
 		else if (!quote && (c == '"' || c == '\''))
 			quote = c;
-		else if (!quote && c == '!')
+		else if (!quote && (c == '!' || caps_colon(lx)))
 			break;
 		lx->pos++;
 	}
@@ -476,6 +596,7 @@ static int parse_link(struct lexer *lx, struct px__parse_link *l)
 					    "'!' and an element",
 				    (int)(end - cstart), lx->s + cstart);
 	l->caps = arena_copy(lx, cstart, end - cstart);
+	l->all |= peek(lx) == ':';
 	lx->pos++;
 	skip_ws(lx, true);
 	return 0;
@@ -487,10 +608,11 @@ static int parse_chain(struct lexer *lx)
 	unsigned chain = ast->n_chains++, cur, next, count = 1;
 	int r;
 
-	if (peek(lx) == '!')
+	if (at_link_op(lx))
 		return syntax_error(lx, span(lx->pos, 1),
-				    "a chain cannot start with '!': put an "
-				    "element or reference before it");
+				    "a chain cannot start with '%c': put an "
+				    "element or reference before it",
+				    peek(lx));
 	r = parse_endpoint(lx, chain, &cur);
 	if (r)
 		return r;
@@ -499,10 +621,14 @@ static int parse_chain(struct lexer *lx)
 		size_t save = lx->pos;
 
 		skip_ws(lx, true);
-		if (peek(lx) != '!') {
+		if (!at_link_op(lx)) {
 			lx->pos = save;
 			break;
 		}
+		if (ast->nodes[cur].kind == PX__PARSE_URI && count > 1)
+			return syntax_error(lx, ast->nodes[cur].span,
+					    "a URI after a link is a sink and ends "
+					    "its chain");
 		if (ast->nodes[cur].kind == PX__PARSE_REF && count > 1)
 			return syntax_error(lx, ast->nodes[cur].span,
 					    "a reference ends its chain: write "
@@ -514,18 +640,41 @@ static int parse_chain(struct lexer *lx)
 		r = parse_link(lx, &l);
 		if (r)
 			return r;
-		if (at_end(lx) || peek(lx) == '!')
+		if (at_end(lx) || at_link_op(lx))
 			return syntax_error(lx, l.caps ? l.caps_span : l.bang,
-					    "'!' must be followed by an element "
-					    "or reference");
+					    "'%c' must be followed by an element "
+					    "or reference", lx->s[l.bang.off]);
 		if (l.caps && caps_ahead(lx))
 			return syntax_error(lx, span(lx->pos, 1),
 					    "a caps filter must be followed by "
 					    "an element, not by more caps: "
 					    "write a single filter");
-		r = parse_endpoint(lx, chain, &next);
-		if (r)
-			return r;
+		if (peek(lx) == '.') {
+			/* "! .sink element": the pad this link goes to. */
+			const char *pad;
+			struct px__parse_span psp;
+			size_t at = lx->pos;
+
+			r = parse_padref(lx, &pad, &psp);
+			if (r)
+				return r;
+			skip_ws(lx, true);
+			r = parse_endpoint(lx, chain, &next);
+			if (r)
+				return r;
+			if (ast->nodes[next].kind != PX__PARSE_ELEMENT)
+				return syntax_error(lx, span(at, psp.len + 1),
+						    "'.%s' must be followed by "
+						    "an element (write "
+						    "'name.%s' for a named one)",
+						    pad, pad);
+			ast->nodes[next].sink_pad = pad;
+			ast->nodes[next].sink_pad_span = psp;
+		} else {
+			r = parse_endpoint(lx, chain, &next);
+			if (r)
+				return r;
+		}
 		l.src = cur;
 		l.sink = next;
 		r = push_link(lx, &l);
@@ -534,6 +683,11 @@ static int parse_chain(struct lexer *lx)
 		cur = next;
 		count++;
 	}
+	if (count == 1 && ast->nodes[cur].kind == PX__PARSE_URI)
+		return syntax_error(lx, ast->nodes[cur].span,
+				    "URI '%s' is not linked: a URI is a source "
+				    "before '!' or a sink after it",
+				    ast->nodes[cur].name);
 	if (count == 1 && ast->nodes[cur].kind == PX__PARSE_REF)
 		return syntax_error(lx, ast->nodes[cur].span,
 				    "reference '%.*s' is not linked: write "

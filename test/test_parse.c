@@ -11,6 +11,7 @@
 #include "builtin_int.h"
 #include "parse_int.h"
 #include "px_probe.h"
+#include "px_registry.h"
 #include "px_test.h"
 
 /* What a string should do. */
@@ -72,9 +73,31 @@ static const struct conformance table[] = {
 	  NULL, NULL },
 	{ "fakesrc name=\"a!b\" num-buffers=1 ! fakesink", OK, 0, 0, NULL, NULL },
 	{ "# a comment line\nfakesrc num-buffers=1 # why\n  ! fakesink # end", OK,
-	  0, 0, NULL,
-	  "gst-launch has no comments; here '#' at the start of a token runs "
-	  "to the end of the line" },
+	  0, 0, NULL, NULL },
+	/* pads named beside an element, before ('.sink') or after ('.src') */
+	{ "fakesrc num-buffers=1 ! .sink fakesink", OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=1 .src ! fakesink", OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=1 .src ! .sink identity .src ! .sink fakesink",
+	  OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=1 ! tee name=t .src_%u ! fakesink  t. ! fakesink",
+	  OK, 0, 0, NULL, NULL },
+	/* ':' links all pads (here one each), with or without caps */
+	{ "fakesrc num-buffers=1 : fakesink", OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=1 ! identity : fakesink", OK, 0, 0, NULL, NULL },
+	{ "fakesrc num-buffers=1 ! application/x-a : fakesink", OK, 0, 0, NULL,
+	  NULL },
+	{ "fakesrc num-buffers=1 : application/x-a ! fakesink", OK, 0, 0, NULL,
+	  NULL },
+	{ "fakesrc ! application/x-a,uri=(string)file:///x ! fakesink", OK, 0, 0,
+	  NULL, NULL }, /* a ':' inside caps without whitespace is the caps' */
+	/* URIs: a source at the start of a chain, a sink at its end */
+	{ "file:///tmp/in.bin ! fakesink", OK, 0, 0, NULL, NULL },
+	{ "fakesrc ! file:///tmp/out.bin", OK, 0, 0, NULL, NULL },
+	{ "fakesrc ! file:///tmp/out%20file.bin?append=true&name=out", OK, 0, 0,
+	  NULL, NULL },
+	{ "tcp://127.0.0.1:5000 ! fakesink", OK, 0, 0, NULL, NULL },
+	{ "fakesrc ! tcp://[::1]:5000?zerocopy=off", OK, 0, 0, NULL, NULL },
+	{ "strm://localhost:7000?mode=server ! fakesink", OK, 0, 0, NULL, NULL },
 
 	/* ---- rejected by the syntax ---- */
 	{ "", SYNTAX, 1, 1, "empty pipeline", NULL },
@@ -104,8 +127,22 @@ static const struct conformance table[] = {
 	{ "t.src_0,src_1 ! fakesink", SYNTAX, 1, 8, "pad lists",
 	  "gst-launch links pad lists ('t.src_0,src_1 ! m.sink_0,sink_1') pad "
 	  "by pad" },
-	{ "fakesrc ! .sink fakesink", SYNTAX, 1, 11, "'name.pad'",
-	  "gst-launch accepts '.pad' after an element to pick its pad" },
+	{ ".src ! fakesink", SYNTAX, 1, 1, "needs an element", NULL },
+	{ "fakesrc . ! fakesink", SYNTAX, 1, 9, "must be followed by a pad name",
+	  NULL },
+	{ "fakesrc ! .sink t.", SYNTAX, 1, 11, "must be followed by an element",
+	  NULL },
+	{ "fakesrc .src,src2 ! fakesink", SYNTAX, 1, 13, "pad lists",
+	  "gst-launch links pad lists pad by pad" },
+	{ "fakesrc : : fakesink", SYNTAX, 1, 9, "':' must be followed", NULL },
+	{ ": fakesink", SYNTAX, 1, 1, "cannot start with ':'", NULL },
+	{ "file:///tmp/x", SYNTAX, 1, 1, "is not linked", NULL },
+	{ "fakesrc ! file:///tmp/x ! fakesink", SYNTAX, 1, 11, "ends its chain",
+	  NULL },
+	{ "fakesrc ! file:///tmp/x append=true", SYNTAX, 1, 25,
+	  "properties cannot follow a URI",
+	  "gst-launch sets no properties on a URI element; here its query "
+	  "does (file:///x?append=true)" },
 	{ "fakesrc ! application/x-rec", SYNTAX, 1, 11,
 	  "must be followed by '!'", NULL },
 	{ "fakesrc ! application/x-rec,name=\"a ! fakesink", SYNTAX, 1, 11,
@@ -118,8 +155,6 @@ static const struct conformance table[] = {
 	  "gst-launch makes bins of '( ... )' and 'bin.( ... )'" },
 	{ "fakesrc ! mybin.( fakesink )", SYNTAX, 1, 11, "bins",
 	  "gst-launch makes bins of '( ... )' and 'bin.( ... )'" },
-	{ "file:///tmp/in ! fakesink", SYNTAX, 1, 1, "URIs are not supported",
-	  "gst-launch makes a source or sink element from a URI" },
 	{ "fakesrc @preset=fast ! fakesink", SYNTAX, 1, 9, "presets",
 	  "gst-launch loads element presets with '@preset=NAME'" },
 	{ "fakesrc child::prop=1 ! fakesink", SYNTAX, 1, 9, "child properties",
@@ -162,6 +197,17 @@ static const struct conformance table[] = {
 	  "could not parse caps",
 	  "gst-launch takes a list of caps structures separated by ';'" },
 	{ "fakesrc ! fakesink ! fakesink", BUILD, 1, 20, NULL, NULL },
+	{ "fakesrc ! zz://x", BUILD, 1, 11, "no element for URI scheme 'zz'",
+	  "gst-launch asks every element that handles URIs; here a table of "
+	  "schemes (docs/launch-syntax.md)" },
+	{ "fakesrc ! file://host/x", BUILD, 1, 11, "not host 'host'", NULL },
+	{ "fakesrc ! file:///x%2", BUILD, 1, 11, "bad %-escape", NULL },
+	{ "fakesrc ! file:///x?apend=1", BUILD, 1, 11,
+	  "unknown property 'apend' of filesink0 (did you mean 'append'?)",
+	  NULL },
+	{ "fakesrc ! tcp://127.0.0.1:5000/x", BUILD, 1, 11, "has no path", NULL },
+	{ "fakesrc ! tcp://127.0.0.1:http", BUILD, 1, 11, "port", NULL },
+	{ "fakesrc .sink ! fakesink", BUILD, 1, 10, "sink", NULL },
 	{ "fakesrc", BUILD, 0, 0, NULL, NULL }, /* validate: no sink */
 };
 
@@ -430,6 +476,64 @@ START_TEST(test_parse_build_graph)
 }
 END_TEST
 
+/* Two always src pads: what ':' links all of. Built, never run. */
+static void twosrc_work(struct px_element *e)
+{
+	(void)e;
+}
+
+static const struct px_pad_template twosrc_pads[] = {
+	{ "src_a", PX_PAD_SRC, PX_PAD_ALWAYS, "ANY" },
+	{ "src_b", PX_PAD_SRC, PX_PAD_ALWAYS, "ANY" },
+};
+
+static const struct px_element_class twosrc_class = {
+	.name = "twosrc",
+	.description = "two always src pads (test only)",
+	.pads = twosrc_pads,
+	.n_pads = PX_ARRAY_SIZE(twosrc_pads),
+	.work = twosrc_work,
+};
+
+START_TEST(test_parse_link_all)
+{
+	struct px_pipeline *p = NULL;
+	struct px_parse_error err;
+	struct px_element *f;
+	int r;
+
+	need_builtins();
+	r = px_registry_add(&twosrc_class);
+	ck_assert(r == 0 || r == -EEXIST);
+	/* ':' links both pads to request pads of the funnel ... */
+	ck_assert_msg(px_pipeline_parse("twosrc : funnel name=f ! fakesink", &p,
+					&err) == 0,
+		      "%s", err.message);
+	f = px_pipeline_find(p, "f");
+	ck_assert_uint_eq(px_element_pad_count(f, PX_PAD_SINK), 2);
+	px_pipeline_destroy(p);
+	/* ... and with caps between, each link is filtered. */
+	ck_assert_int_eq(px_pipeline_parse("twosrc ! application/x-a : funnel "
+					   "name=f ! fakesink",
+					   &p, &err),
+			 0);
+	f = px_pipeline_find(p, "f");
+	ck_assert_uint_eq(px_element_pad_count(f, PX_PAD_SINK), 2);
+	px_pipeline_destroy(p);
+	/* '!' links one: the other always pad is left, and validation says
+	 * which. */
+	ck_assert_int_lt(px_pipeline_parse("twosrc ! funnel ! fakesink", &p,
+					   &err),
+			 0);
+	ck_assert_msg(strstr(err.message, "src_b"), "%s", err.message);
+	/* ':' into an element with one sink pad: the second has nowhere to go,
+	 * and the error names it. */
+	ck_assert_int_lt(px_pipeline_parse("twosrc : fakesink", &p, &err), 0);
+	ck_assert_msg(strstr(err.message, "twosrc0.src_b"), "%s", err.message);
+	ck_assert_uint_eq(err.column, 8);
+}
+END_TEST
+
 START_TEST(test_parse_run)
 {
 	const char *s = "fakesrc num-buffers=100 size=64 ! tee name=t ! fakesink "
@@ -464,6 +568,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(px_tcase(s, "bad_args"), test_parse_bad_args);
 	tcase_add_test(px_tcase(s, "build"), test_parse_conformance_build);
 	tcase_add_test(px_tcase(s, "graph"), test_parse_build_graph);
+	tcase_add_test(px_tcase(s, "link_all"), test_parse_link_all);
 	tcase_add_test(px_tcase(s, "run"), test_parse_run);
 	return s;
 }
