@@ -34,8 +34,8 @@ static void cwriter_done(struct px_op *op, int res, uint32_t flags)
 	(void)flags;
 	w->in_flight = false;
 	if (w->stopping) {
+		/* the engine ends the stop after this (a counted op) */
 		cwriter_finish(w, false);
-		px_element_stop_done(w->e);
 		return;
 	}
 	if (res == -EINTR || res == -EAGAIN) {
@@ -153,6 +153,7 @@ int px__cwriter_start(struct px__cwriter *w, struct px_element *e, int fd,
 	w->mode = mode;
 	w->text = text;
 	w->text_cap = cap;
+	px_element_op_init(e, &w->op); /* counted: stop() returns WHEN_IDLE */
 	return 0;
 }
 
@@ -172,7 +173,7 @@ int px__cwriter_stop(struct px__cwriter *w)
 	if (w->in_flight) {
 		w->stopping = true;
 		px_io_cancel(px_element_reactor(w->e), &w->op);
-		return 1;
+		return PX_STOP_WHEN_IDLE;
 	}
 	if (w->busy)
 		cwriter_finish(w, false);

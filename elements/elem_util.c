@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * elem_util.c - helpers shared by the built-in elements: PRNG seeds. (The
+ * elem_util.c - helpers shared by the built-in elements: PRNG seeds, the
+ * GStreamer sink properties that need a clock, the per-buffer line of
+ * silent=false. (The
  * kit every element may use - CRC32C, burst release, forwarding - is public:
  * engine/crc32c.c, engine/element_kit.c.)
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "elements_int.h"
@@ -23,4 +29,39 @@ uint64_t px__rand_seed(const void *salt)
 	s = (s ^ (s >> 27)) * 0x94D049BB133111EBull;
 	s ^= s >> 31;
 	return s ? s : 1;
+}
+
+int px__sink_clock_props(struct px_element *e, const struct px_prop_spec *spec,
+			 bool sync, bool async, const char *hint)
+{
+	if (!strcmp(spec->name, "sync") && sync)
+		return px_element_refuse(
+			e, -ENOTSUP,
+			"%s: sync=true waits for each buffer's clock time; "
+			"Parallax has no pipeline clock: write sync=false "
+			"(buffers go as they arrive; pace a source with "
+			"fakesrc rate=N)%s%s",
+			px_element_name(e), hint ? "; " : "", hint ? hint : "");
+	if (!strcmp(spec->name, "async") && async)
+		return px_element_refuse(
+			e, -ENOTSUP,
+			"%s: async=true prerolls a sink; Parallax sinks do not "
+			"preroll (PAUSED completes at once): write async=false",
+			px_element_name(e));
+	return 0;
+}
+
+void px__post_chain(struct px_element *e, const struct px_buf *b)
+{
+	char pts[24] = "none", dur[24] = "none";
+
+	if (b->pts != PX_TIME_NONE)
+		snprintf(pts, sizeof(pts), "%" PRId64, b->pts);
+	if (b->duration != PX_TIME_NONE)
+		snprintf(dur, sizeof(dur), "%" PRId64, b->duration);
+	px_element_post(e,
+			"chain (%s:sink) (%u bytes, pts: %s, duration: %s, "
+			"seq: %" PRIu64 ", offset: %" PRIu64 ", flags: 0x%04x)",
+			px_element_name(e), b->length, pts, dur, b->seq,
+			b->stream_offset, (unsigned)b->flags);
 }

@@ -42,6 +42,17 @@ PX_INLINE uint64_t px__rand_next(uint64_t *state)
 /* A seed that differs between elements and runs (never 0). */
 uint64_t px__rand_seed(const void *salt);
 
+/* For a sink's prop_changed: GStreamer's basesink "sync" and "async" are
+ * accepted as false and refused as true with a sentence (there is no
+ * pipeline clock, and no preroll), ending with HINT when not NULL. SYNC and
+ * ASYNC are the values now set. Returns 0 or -ENOTSUP. */
+int px__sink_clock_props(struct px_element *e, const struct px_prop_spec *spec,
+			 bool sync, bool async, const char *hint);
+
+/* silent=false: post one line for buffer B arriving at E, as GStreamer's
+ * last-message ("chain (e:sink) (4096 bytes, pts: none, ...)"). */
+void px__post_chain(struct px_element *e, const struct px_buf *b);
+
 /*
  * An in-order writer of buffers to a file descriptor (stdout) through the
  * reactor's op API, one write in flight: text mode writes the buffer bytes
@@ -81,8 +92,9 @@ PX_INLINE bool px__cwriter_busy(const struct px__cwriter *w)
 }
 /* Write BUF (transfer full). Returns 0 or a negative errno (posted). */
 int px__cwriter_feed(struct px__cwriter *w, const struct px_buf *buf);
-/* From stop(): release what is held; 1 when an op is still in flight
- * (px_element_stop_done() follows from its completion), else 0. */
+/* From stop(): release what is held; PX_STOP_WHEN_IDLE when its write is
+ * still in flight (a counted op: the engine ends the stop after it), else 0.
+ * stop() may return PX_STOP_WHEN_IDLE either way. */
 int px__cwriter_stop(struct px__cwriter *w);
 /* Free the text buffer (after stop). */
 void px__cwriter_fini(struct px__cwriter *w);

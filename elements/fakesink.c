@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * fakesink.c - a sink that releases every buffer at once: counts buffers and
- * bytes, optionally checksums the stream (CRC32C) and hexdumps each buffer
- * to stdout for debugging. "sync" is accepted for gst-launch habits and
- * ignored: Parallax has no pipeline clock, buffers are consumed on arrival.
+ * bytes, optionally checksums the stream (CRC32C), hexdumps each buffer to
+ * stdout or posts a line per buffer (silent=false) for debugging.
+ * GStreamer's sync and async are accepted as false (Parallax has no
+ * pipeline clock and no preroll: buffers are consumed on arrival) and
+ * refused as true with a sentence.
  */
 #include <string.h>
 
@@ -15,6 +17,7 @@ struct fakesink {
 	bool checksum;
 	bool dump;
 	bool sync;
+	bool async;
 	bool silent;
 	px_stat_u64 last_checksum;
 	px_stat_u64 buffers;
@@ -37,9 +40,11 @@ static const struct px_prop_spec fakesink_props[] = {
 	PX_PROP_BOOL_SPEC("dump", struct fakesink, dump, false,
 			  "hexdump each buffer to stdout (slow; for debugging)"),
 	PX_PROP_BOOL_SPEC("sync", struct fakesink, sync, false,
-			  "accepted for GStreamer compatibility and ignored: there is no clock"),
+			  "false only: buffers are consumed as they arrive (there is no pipeline clock; true is refused)"),
+	PX_PROP_BOOL_SPEC("async", struct fakesink, async, false,
+			  "false only: the sink does not preroll (true is refused)"),
 	PX_PROP_BOOL_SPEC("silent", struct fakesink, silent, true,
-			  "accepted for GStreamer compatibility: no per-buffer message is ever posted"),
+			  "false: post a message for every buffer (size, pts, seq, flags), as GStreamer's last-message"),
 	RO_U64("last-checksum", last_checksum,
 	       "CRC32C of the bytes received so far (needs checksum=true)"),
 	RO_U64("buffers", buffers, "buffers received in the current run"),
@@ -49,6 +54,14 @@ static const struct px_prop_spec fakesink_props[] = {
 static const struct px_pad_template fakesink_pads[] = {
 	{ "sink", PX_PAD_SINK, PX_PAD_ALWAYS, "ANY" },
 };
+
+static int fakesink_prop_changed(struct px_element *e,
+				 const struct px_prop_spec *spec)
+{
+	struct fakesink *s = px_element_priv(e);
+
+	return px__sink_clock_props(e, spec, s->sync, s->async, NULL);
+}
 
 static int fakesink_start(struct px_element *e)
 {
@@ -85,6 +98,8 @@ static void fakesink_work_dump(struct fakesink *s)
 	while (!s->eos && !px__cwriter_busy(&s->out) &&
 	       px_pad_pull(s->sink, &it, 1) == 1) {
 		if (it.type == PX_ITEM_BUFFER) {
+			if (!s->silent)
+				px__post_chain(s->e, &it.buf);
 			if (s->checksum) {
 				s->crc = px_crc32c(s->crc, px_buf_data(&it.buf),
 						    it.buf.length);
@@ -119,6 +134,8 @@ static void fakesink_work(struct px_element *e)
 		struct px_item *it = &items[i];
 
 		if (px_likely(it->type == PX_ITEM_BUFFER)) {
+			if (px_unlikely(!s->silent))
+				px__post_chain(s->e, &it->buf);
 			if (s->checksum)
 				s->crc = px_crc32c(s->crc, px_buf_data(&it->buf),
 						    it->buf.length);
@@ -170,6 +187,7 @@ const struct px_element_class px__fakesink_class = {
 	.n_pads = PX_ARRAY_SIZE(fakesink_pads),
 	.props = fakesink_props,
 	.n_props = PX_ARRAY_SIZE(fakesink_props),
+	.prop_changed = fakesink_prop_changed,
 	.start = fakesink_start,
 	.work = fakesink_work,
 	.stop = fakesink_stop,

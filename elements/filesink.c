@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "elements_int.h"
 #include "io_common_int.h"
 #include "px_buf.h"
 #include "px_element.h"
@@ -36,7 +37,9 @@ struct filesink {
 	/* properties */
 	char *location;
 	bool append;
-	bool sync;
+	bool fsync;
+	bool sync;  /* GStreamer's clock sync: false only */
+	bool async; /* GStreamer's preroll: false only */
 	int64_t depth;
 
 	/* run state, reset by start() */
@@ -67,8 +70,12 @@ static const struct px_prop_spec filesink_props[] = {
 			    "path of the file to write (created if missing)"),
 	PX_PROP_BOOL_SPEC("append", struct filesink, append, false,
 			  "add to the end of an existing file instead of truncating it"),
-	PX_PROP_BOOL_SPEC("sync", struct filesink, sync, false,
+	PX_PROP_BOOL_SPEC("fsync", struct filesink, fsync, false,
 			  "fsync the file at EOS, before EOS is reported"),
+	PX_PROP_BOOL_SPEC("sync", struct filesink, sync, false,
+			  "false only: GStreamer's clock sync (no pipeline clock; for durability write fsync=true)"),
+	PX_PROP_BOOL_SPEC("async", struct filesink, async, false,
+			  "false only: the sink does not preroll (true is refused)"),
 	PX_PROP_INT_SPEC("depth", struct filesink, depth, 4, 1, FSINK_WINDOW,
 			 "writes kept in flight at once (each at its own offset)"),
 };
@@ -78,6 +85,15 @@ static const struct px_pad_template filesink_pads[] = {
 };
 
 static void write_done(struct px_op *op, int res, uint32_t flags);
+
+static int filesink_prop_changed(struct px_element *e,
+				 const struct px_prop_spec *spec)
+{
+	struct filesink *s = px_element_priv(e);
+
+	return px__sink_clock_props(e, spec, s->sync, s->async,
+				    "for a durable file, fsync=true");
+}
 
 static int filesink_start(struct px_element *e)
 {
@@ -258,7 +274,7 @@ static void finish_eos(struct filesink *s)
 
 	s->finished = true;
 	/* Pipes and devices have nothing to make durable (fsync: EINVAL). */
-	if (!s->sync || !s->seekable) {
+	if (!s->fsync || !s->seekable) {
 		px_element_eos_reached(s->e);
 		return;
 	}
@@ -361,6 +377,7 @@ const struct px_element_class px__filesink_class = {
 	.n_pads = PX_ARRAY_SIZE(filesink_pads),
 	.props = filesink_props,
 	.n_props = PX_ARRAY_SIZE(filesink_props),
+	.prop_changed = filesink_prop_changed,
 	.start = filesink_start,
 	.work = filesink_work,
 	.stop = filesink_stop,

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * identity.c - passes items through untouched (events in order), optionally
- * dropping buffers at random, delaying each buffer with a reactor timer, or
- * failing after N buffers: the test bench's swiss-army element.
+ * dropping buffers at random, delaying each buffer with a reactor timer,
+ * failing or ending (EOS) after N buffers, hexdumping each buffer or posting
+ * a line per buffer (silent=false): the test bench's swiss-army element.
+ * The names and units are GStreamer's (sleep-time in microseconds).
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elements_int.h"
 #include "px_buf.h"
@@ -16,7 +19,9 @@ struct identity {
 	double drop_probability;
 	int64_t sleep_time;  /* ns */
 	int64_t error_after; /* -1: never */
+	int64_t eos_after;   /* -1: never */
 	bool silent;
+	bool dump;
 	px_stat_u64 dropped;
 	px_stat_u64 delayed;
 
@@ -27,8 +32,13 @@ struct identity {
 	uint64_t drop_threshold; /* a buffer drops when rand < threshold */
 	bool drop_all;
 	uint64_t count; /* buffers seen (for error-after) */
+	uint64_t passed; /* buffers passed on (for eos-after) */
 	bool failed;
-	/* sleep-time: one buffer held while its timer runs */
+	bool eos_due;  /* eos-after reached: EOS goes next */
+	bool eos_sent; /* ... and went: what follows is dropped */
+	struct px__cwriter out; /* dump=true */
+	/* one item at a time (sleep-time, dump, eos-after, silent=false):
+	 * the one held, while its timer runs or the link is full */
 	struct px_item pending;
 	bool have_pending;
 	bool pending_ready;
@@ -40,14 +50,19 @@ static const struct px_prop_spec identity_props[] = {
 	PX_PROP_DOUBLE_SPEC("drop-probability", struct identity,
 			    drop_probability, 0.0, 0.0, 1.0,
 			    "chance (0..1) that each buffer is dropped instead of passed"),
-	PX_PROP_DURATION_SPEC("sleep-time", struct identity, sleep_time, 0, 0,
-			      3600000000000ll,
-			      "delay each buffer this long, on a timer (0: no delay)"),
+	PX_PROP_DURATION_US_SPEC("sleep-time", struct identity, sleep_time, 0,
+				 0, 3600000000000ll,
+				 "delay each buffer this long, on a timer; a bare number is microseconds, as in GStreamer (0: no delay)"),
 	PX_PROP_INT_SPEC("error-after", struct identity, error_after, -1, -1,
 			 INT64_MAX,
 			 "post an ERROR on the N-th buffer instead of passing it (-1: never)"),
+	PX_PROP_INT_SPEC("eos-after", struct identity, eos_after, -1, -1,
+			 INT64_MAX,
+			 "send EOS after N buffers and drop what follows (-1: never)"),
 	PX_PROP_BOOL_SPEC("silent", struct identity, silent, true,
-			  "accepted for GStreamer compatibility: no per-buffer message is ever posted"),
+			  "false: post a message for every buffer (size, pts, duration, seq, flags), as GStreamer's last-message"),
+	PX_PROP_BOOL_SPEC("dump", struct identity, dump, false,
+			  "hexdump each buffer to stdout as it passes (slow; for debugging)"),
 	PX_PROP_STAT_U64_SPEC("dropped", PX_PROP_UINT64, struct identity,
 			      dropped,
 			      "buffers dropped by drop-probability in the current run"),
@@ -75,13 +90,19 @@ static int identity_start(struct px_element *e)
 		s->drop_all ? UINT64_MAX
 			    : (uint64_t)(s->drop_probability * 18446744073709551616.0);
 	s->count = 0;
+	s->passed = 0;
 	s->failed = false;
+	s->eos_due = s->eos_after == 0;
+	s->eos_sent = false;
 	s->have_pending = false;
 	s->pending_ready = false;
 	s->stopping = false;
 	px_element_op_init(e, &s->timer); /* counted: stop needs no flag */
 	px_stat_set(&s->dropped, 0);
 	px_stat_set(&s->delayed, 0);
+	if (s->dump)
+		return px__cwriter_start(&s->out, e, STDOUT_FILENO,
+					 PX__CWRITER_HEX);
 	return 0;
 }
 
@@ -131,10 +152,60 @@ static void timer_fired(struct px_op *op, int res, uint32_t flags)
 	px_element_schedule(s->e);
 }
 
-/* sleep-time > 0: one item at a time, each buffer after its own timer. */
-static void identity_work_sleep(struct identity *s)
+/*
+ * Take the next item into s->pending, doing what the properties ask on the
+ * way. False when there is none to hold (nothing came, or it was dropped:
+ * look again while the budget lasts).
+ */
+static bool take_one(struct identity *s, bool *again)
+{
+	struct px_item *it = &s->pending;
+
+	*again = false;
+	if (s->failed || px_pad_pull(s->sink, it, 1) != 1)
+		return false;
+	*again = true;
+	if (s->eos_sent) {
+		px_item_release(it); /* ended by eos-after: the rest goes */
+		return false;
+	}
+	if (!identity_filter(s, it))
+		return false;
+	s->pending_ready = true;
+	if (it->type != PX_ITEM_BUFFER)
+		return true;
+	if (!s->silent)
+		px__post_chain(s->e, &it->buf);
+	if (s->dump) {
+		px_buf_ref(&it->buf); /* the writer's reference */
+		px__cwriter_feed(&s->out, &it->buf);
+	}
+	if (s->eos_after > 0 && ++s->passed >= (uint64_t)s->eos_after)
+		s->eos_due = true;
+	if (s->sleep_time > 0) {
+		int rc = px_io_timeout(px_element_reactor(s->e), &s->timer,
+				       (uint64_t)s->sleep_time, timer_fired);
+
+		if (rc < 0) {
+			px_element_error(s->e, rc,
+					 "%s: cannot arm the sleep-time timer: %s",
+					 px_element_name(s->e), px_strerror(rc));
+			px_item_release(it);
+			s->failed = true;
+			return false;
+		}
+		s->pending_ready = false;
+	}
+	return true;
+}
+
+/* One item at a time: each buffer after its own timer, its dump written,
+ * its line posted, EOS after eos-after of them. */
+static void identity_work_each(struct identity *s)
 {
 	for (unsigned budget = PX_ELEMENT_BATCH; budget; budget--) {
+		bool again;
+
 		if (s->have_pending) {
 			if (!s->pending_ready || !px_pad_room(s->src))
 				return; /* the timer or the drained link wakes us */
@@ -142,27 +213,19 @@ static void identity_work_sleep(struct identity *s)
 				return;
 			s->have_pending = false;
 		}
-		if (s->failed || px_pad_pull(s->sink, &s->pending, 1) != 1)
-			return;
-		if (!identity_filter(s, &s->pending))
+		if (s->eos_due) {
+			s->eos_due = false;
+			s->eos_sent = true;
+			px_item_eos(&s->pending);
+			s->have_pending = true;
+			s->pending_ready = true;
 			continue;
-		s->have_pending = true;
-		s->pending_ready = s->pending.type != PX_ITEM_BUFFER;
-		if (!s->pending_ready) {
-			int rc = px_io_timeout(px_element_reactor(s->e), &s->timer,
-					       (uint64_t)s->sleep_time,
-					       timer_fired);
-
-			if (rc < 0) {
-				px_element_error(s->e, rc,
-						 "%s: cannot arm the sleep-time timer: %s",
-						 px_element_name(s->e),
-						 px_strerror(rc));
-				s->failed = true;
-				return;
-			}
-			return;
 		}
+		if (s->dump && px__cwriter_busy(&s->out))
+			return; /* the writer schedules us when it is done */
+		s->have_pending = take_one(s, &again);
+		if (!s->have_pending && !again)
+			return; /* woken when items arrive */
 	}
 	px_element_schedule(s->e);
 }
@@ -182,8 +245,8 @@ static void identity_work(struct px_element *e)
 				px_item_release(&items[i]);
 		return;
 	}
-	if (s->sleep_time > 0) {
-		identity_work_sleep(s);
+	if (s->sleep_time > 0 || s->dump || !s->silent || s->eos_after >= 0) {
+		identity_work_each(s);
 		return;
 	}
 	(void)px_pad_forward(s->sink, s->src,
@@ -203,7 +266,16 @@ static int identity_stop(struct px_element *e)
 	}
 	if (px_op_busy(&s->timer))
 		px_io_cancel(px_element_reactor(e), &s->timer);
+	if (s->dump)
+		(void)px__cwriter_stop(&s->out); /* a counted op, as the timer */
 	return PX_STOP_WHEN_IDLE;
+}
+
+static void identity_fini(struct px_element *e)
+{
+	struct identity *s = px_element_priv(e);
+
+	px__cwriter_fini(&s->out);
 }
 
 const struct px_element_class px__identity_class = {
@@ -218,4 +290,5 @@ const struct px_element_class px__identity_class = {
 	.start = identity_start,
 	.work = identity_work,
 	.stop = identity_stop,
+	.fini = identity_fini,
 };

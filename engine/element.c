@@ -758,6 +758,18 @@ PX_API enum px_flow px_element_error(struct px_element *e, int err,
 	return PX_FLOW_ERROR;
 }
 
+PX_API int px_element_refuse(struct px_element *e, int err, const char *fmt,
+			     ...)
+{
+	va_list ap;
+
+	/* props.c cleared it before prop_changed() and posts it after. */
+	va_start(ap, fmt);
+	vsnprintf(e->pipeline->error, sizeof(e->pipeline->error), fmt, ap);
+	va_end(ap);
+	return err < 0 ? err : -EINVAL;
+}
+
 /* A message of TYPE from E (no errno) onto the bus. */
 static void post_va(struct px_element *e, enum px_msg_type type,
 		    const char *fmt, va_list ap)

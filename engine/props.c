@@ -338,15 +338,22 @@ static int store(struct px_element *e, const struct px_prop_spec *spec,
 	}
 	memcpy(old, dst, size);
 	write_value(dst, spec->type, &nv);
+	e->pipeline->error[0] = '\0'; /* px_element_refuse's sentence */
 	err = e->cls->prop_changed ? e->cls->prop_changed(e, spec) : 0;
 	if (err < 0) {
+		char why[sizeof(e->pipeline->error)];
+
 		memcpy(dst, old, size);
 		free(copy);
-		if (!e->pipeline->error[0])
+		if (e->pipeline->error[0]) {
+			memcpy(why, e->pipeline->error, sizeof(why));
+			px__pipeline_fail(e->pipeline, err, e->name, "%s", why);
+		} else {
 			px__pipeline_fail(e->pipeline, err, e->name,
 					  "%s refused property '%s': %s",
 					  e->name, spec->name,
 					  px_strerror(err));
+		}
 		return err;
 	}
 	if (spec->type == PX_PROP_STRING) {
@@ -372,6 +379,7 @@ PX_API int px_element_set(struct px_element *e, const char *prop,
 {
 	const struct px_prop_spec *spec;
 	struct pval v = { 0 };
+	int64_t bare;
 	int err;
 
 	if (!e || !value)
@@ -436,6 +444,10 @@ PX_API int px_element_set(struct px_element *e, const char *prop,
 			return not_a(e, spec, value,
 				     "a duration (examples: 500us, 10ms, 2s, "
 				     "1m)");
+		if ((spec->flags & PX_PROP_BARE_US) &&
+		    px__parse_i64(value, &bare) &&
+		    __builtin_mul_overflow(bare, (int64_t)1000, &v.i))
+			v.i = INT64_MAX; /* out of range: reported below */
 		break;
 	}
 	err = check_range(e, spec, &v, value);

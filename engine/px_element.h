@@ -131,6 +131,9 @@ struct px_prop_enum {
 };
 
 #define PX_PROP_READONLY (1u << 0) /* shown and readable, not settable */
+/* DURATION: a bare number is microseconds, not nanoseconds (GStreamer's
+ * unit for this property, as identity's sleep-time) */
+#define PX_PROP_BARE_US (1u << 1)
 
 struct px_prop_spec {
 	const char *name; /* "num-buffers": lowercase words joined by '-' */
@@ -172,6 +175,11 @@ struct px_prop_spec {
 #define PX_PROP_DURATION_SPEC(nm, T, field, def, lo, hi, hlp)                \
 	{ .name = nm, .type = PX_PROP_DURATION, .offset = offsetof(T, field),\
 	  .help = hlp, .def_int = def, .min_int = lo, .max_int = hi }
+/* A duration whose bare numbers are microseconds (PX_PROP_BARE_US). */
+#define PX_PROP_DURATION_US_SPEC(nm, T, field, def, lo, hi, hlp)             \
+	{ .name = nm, .type = PX_PROP_DURATION, .flags = PX_PROP_BARE_US,    \
+	  .offset = offsetof(T, field), .help = hlp, .def_int = def,         \
+	  .min_int = lo, .max_int = hi }
 
 /*
  * Read-only properties (PX_PROP_READONLY) are what an element publishes while
@@ -470,6 +478,15 @@ PX_API int px_element_buf_alloc(struct px_element *e, struct px_pool *pool,
  */
 PX_API enum px_flow px_element_error(struct px_element *e, int err,
 				     const char *fmt, ...) PX_PRINTF(3, 4);
+/*
+ * px_element_refuse - from prop_changed(): refuse the value just set with a
+ * sentence that says what to write instead ("sync=true needs a clock ...:
+ * write sync=false"). px_element_set() then fails with ERR and this
+ * sentence (px_pipeline_error). Returns ERR, for
+ * `return px_element_refuse(e, -EINVAL, ...)`. Application thread.
+ */
+PX_API int px_element_refuse(struct px_element *e, int err, const char *fmt,
+			     ...) PX_PRINTF(3, 4);
 PX_API void px_element_warning(struct px_element *e, const char *fmt, ...)
 	PX_PRINTF(2, 3);
 /* An INFO message: one line saying what was chosen or done for the user

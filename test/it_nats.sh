@@ -141,10 +141,10 @@ start_src filesrc location="$tmp/in.bin" blocksize=4096 ! \
 finish_src
 [[ $SRC_RC == 0 ]] && pass "published $F chunks for the subscriber test" ||
 	fail "publisher exit $SRC_RC: $SRC_ERR"
-# A slow sink (queue of 16, then filesink sync=true) so that the kill
+# A slow sink (queue of 16, then filesink fsync=true) so that the kill
 # finds buffers in the pipeline.
 "$launch" -v natssrc url="$URL" stream=KC durable=kc ack-wait=1s pool-slots=64 ! \
-	queue ! filesink location="$tmp/kc1.bin" sync=true >"$tmp/kc1.log" 2>&1 &
+	queue ! filesink location="$tmp/kc1.bin" fsync=true >"$tmp/kc1.log" 2>&1 &
 kc_pid=$!
 until_true 60 size_at_least "$tmp/kc1.bin" $((F / 3 * 4096)) ||
 	fail "the first subscriber got no third of the stream"

@@ -193,11 +193,37 @@ START_TEST(test_elements_fakesink)
 		ck_assert_uint_ne(sums[0], sums[1]);
 	}
 
-	/* sync is accepted (and ignored). */
-	p = parse("fakesrc num-buffers=10 ! fakesink sync=true name=s");
+	/* GStreamer's sync and async: false means what it means there
+	 * (buffers as they arrive, no preroll); true is refused with a
+	 * sentence saying what to write instead. */
+	p = parse("fakesrc num-buffers=10 ! fakesink sync=false async=false name=s");
 	run_ok(p);
 	ck_assert_uint_eq(prop_u64(find(p, "s"), "buffers"), 10);
 	finish(p);
+	{
+		struct px_pipeline *q = NULL;
+		struct px_parse_error err;
+
+		ck_assert_int_eq(px_pipeline_parse("fakesrc ! fakesink sync=true",
+						   &q, &err),
+				 -ENOTSUP);
+		ck_assert_msg(strstr(err.message, "no pipeline clock") &&
+				      strstr(err.message, "write sync=false"),
+			      "%s", err.message);
+		ck_assert_uint_eq(err.column, 20); /* the property */
+		ck_assert_int_eq(px_pipeline_parse("fakesrc ! fakesink async=1",
+						   &q, &err),
+				 -ENOTSUP);
+		ck_assert_msg(strstr(err.message, "write async=false"), "%s",
+			      err.message);
+		ck_assert_int_eq(px_pipeline_parse("fakesrc ! filesink location=x "
+						   "sync=true",
+						   &q, &err),
+				 -ENOTSUP);
+		ck_assert_msg(strstr(err.message, "fsync=true"), "%s",
+			      err.message);
+		ck_assert_ptr_null(q);
+	}
 }
 END_TEST
 
@@ -248,6 +274,14 @@ START_TEST(test_elements_fakesink_dump)
 	ck_assert_uint_eq(len, 2 * strlen(hex20));
 	ck_assert(!strncmp(out, hex20, strlen(hex20)));
 	ck_assert(!strncmp(out + strlen(hex20), hex20, strlen(hex20)));
+	free(out);
+
+	/* identity dump=true writes the same while passing buffers on. */
+	out = capture_stdout("fakesrc num-buffers=2 size=20 filltype=pattern ! "
+			     "identity dump=true ! fakesink",
+			     &len);
+	ck_assert_uint_eq(len, 2 * strlen(hex20));
+	ck_assert(!strncmp(out, hex20, strlen(hex20)));
 	free(out);
 }
 END_TEST
@@ -326,6 +360,46 @@ START_TEST(test_elements_identity)
 	ck_assert_uint_eq(tsink(p, "t")->order_errors, 0);
 	/* Each buffer waited for its own expired timer (not wall time). */
 	ck_assert_uint_eq(prop_u64(find(p, "i"), "delayed"), 20);
+	finish(p);
+
+	/* sleep-time in GStreamer's unit: a bare number is microseconds. */
+	p = parse("fakesrc num-buffers=2 ! identity name=i sleep-time=1500 ! "
+		  "fakesink");
+	{
+		char buf[32];
+
+		ck_assert_int_gt(px_element_get(find(p, "i"), "sleep-time", buf,
+						sizeof(buf)),
+				 0);
+		ck_assert_str_eq(buf, "1500us");
+	}
+	run_ok(p);
+	ck_assert_uint_eq(prop_u64(find(p, "i"), "delayed"), 2);
+	finish(p);
+
+	/* eos-after=N: N buffers, then EOS; what follows is dropped (the
+	 * source would go on forever). */
+	p = parse("fakesrc ! identity eos-after=7 ! testsink name=t");
+	run_ok(p);
+	t = tsink(p, "t");
+	ck_assert_uint_eq(t->buffers, 7);
+	ck_assert(t->eos);
+	ck_assert_uint_eq(t->after_eos, 0);
+	finish(p);
+
+	/* silent=false posts a line per buffer, GStreamer's last-message. */
+	p = parse("fakesrc num-buffers=3 size=8 ! identity name=i silent=false ! "
+		  "fakesink name=s silent=false");
+	run_ok(p);
+	{
+		char text[PX_MSG_TEXT];
+		unsigned lines = 0;
+
+		while (bus_has(p, "i", "chain (i:sink) (8 bytes, pts: none",
+			       text, sizeof(text)))
+			lines++;
+		ck_assert_uint_eq(lines, 3);
+	}
 	finish(p);
 
 	/* error-after reaches the application with the element named. */

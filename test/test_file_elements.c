@@ -408,7 +408,7 @@ START_TEST(test_file_elements_append_sync)
 	make_file(b, 2 * BS + 7, 2);
 	copy(a, out, NULL);
 	snprintf(launch, sizeof(launch),
-		 "filesrc location=%s ! filesink location=%s append=true sync=true",
+		 "filesrc location=%s ! filesink location=%s append=true fsync=true",
 		 b, out);
 	p = parse(launch);
 	run_ok(p);
