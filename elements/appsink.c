@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "elements_int.h"
 #include "io_common_int.h"
 #include "px_appsink.h"
 #include "px_element.h"
@@ -16,6 +17,7 @@
 struct appsink {
 	/* properties */
 	px_stat_u64 buffers; /* handed to the callback */
+	bool sync, async;    /* GStreamer's: false only */
 	/* set by the application before PLAYING */
 	struct px_appsink_callbacks cb;
 	bool eos;
@@ -24,7 +26,16 @@ struct appsink {
 static const struct px_prop_spec appsink_props[] = {
 	PX_PROP_STAT_U64_SPEC("buffers", PX_PROP_UINT64, struct appsink, buffers,
 			      "buffers handed to the application so far in this run"),
+	PX__SINK_CLOCK_SPECS(struct appsink),
 };
+
+static int appsink_prop_changed(struct px_element *e,
+				const struct px_prop_spec *spec)
+{
+	struct appsink *s = px_element_priv(e);
+
+	return px__sink_clock_props(e, spec, s->sync, s->async, NULL);
+}
 
 static const struct px_pad_template appsink_pads[] = {
 	{ "sink", PX_PAD_SINK, PX_PAD_ALWAYS, "ANY" },
@@ -87,6 +98,7 @@ const struct px_element_class px__appsink_class = {
 	.pads = appsink_pads,
 	.n_pads = PX_ARRAY_SIZE(appsink_pads),
 	.props = appsink_props,
+	.prop_changed = appsink_prop_changed,
 	.n_props = PX_ARRAY_SIZE(appsink_props),
 	.start = appsink_start,
 	.work = appsink_work,

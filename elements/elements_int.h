@@ -42,6 +42,17 @@ PX_INLINE uint64_t px__rand_next(uint64_t *state)
 /* A seed that differs between elements and runs (never 0). */
 uint64_t px__rand_seed(const void *salt);
 
+/* GStreamer's basesink "sync" and "async" for a sink's property table:
+ * struct T has bool fields sync and async; its prop_changed calls
+ * px__sink_clock_props(). */
+#define PX__SINK_CLOCK_SPECS(T)                                              \
+	PX_PROP_BOOL_SPEC("sync", T, sync, false,                            \
+			  "false only: buffers are consumed as they arrive "   \
+			  "(there is no pipeline clock; true is refused)"),    \
+	PX_PROP_BOOL_SPEC("async", T, async, false,                          \
+			  "false only: the sink does not preroll (true is "    \
+			  "refused)")
+
 /* For a sink's prop_changed: GStreamer's basesink "sync" and "async" are
  * accepted as false and refused as true with a sentence (there is no
  * pipeline clock, and no preroll), ending with HINT when not NULL. SYNC and

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * fakesrc.c - a generator source: pushes num-buffers buffers of a fixed size
- * from its own pool (untouched, zeroed, a byte counter or random bytes), as
- * fast as downstream takes them or at a fixed rate, then EOS.
+ * fakesrc.c - a generator source: pushes num-buffers buffers of a fixed or
+ * random size from its own pool (untouched, zeroed, a byte counter or
+ * random bytes), as fast as downstream takes them or at a fixed rate, then
+ * EOS. GStreamer's names work (sizetype, sizemin, sizemax, filltype with
+ * its numbers); its default of empty buffers does not (see size).
  */
 #include <errno.h>
 #include <string.h>
@@ -24,12 +26,23 @@ enum fakesrc_fill {
 	FILL_PATTERN_SPAN = 5,
 };
 
+enum fakesrc_sizetype {
+	/* GStreamer's numbers (GstFakeSrcSizeType) */
+	SIZE_EMPTY = 1,
+	SIZE_FIXED = 2,
+	SIZE_RANDOM = 3,
+};
+
 struct fakesrc {
 	/* properties */
 	int64_t num_buffers;
-	uint64_t size;
+	uint64_t size; /* also "sizemax" */
+	uint64_t sizemin;
+	int sizetype;
+	bool is_live;
 	int filltype;
 	int64_t rate;
+	int64_t datarate; /* bytes per second for pts (GStreamer's), 0: none */
 	int64_t pool_slots;
 
 	/* run state, reset by start() */
@@ -57,16 +70,34 @@ static const struct px_prop_enum fill_enums[] = {
 	{ NULL, 0, NULL },
 };
 
+static const struct px_prop_enum sizetype_enums[] = {
+	{ "empty", SIZE_EMPTY, "buffers of 0 bytes (refused: a buffer carries at least one byte)" },
+	{ "fixed", SIZE_FIXED, "every buffer holds size (sizemax) bytes" },
+	{ "random", SIZE_RANDOM, "each buffer holds sizemin..sizemax bytes, at random" },
+	{ NULL, 0, NULL },
+};
+
 static const struct px_prop_spec fakesrc_props[] = {
 	PX_PROP_INT_SPEC("num-buffers", struct fakesrc, num_buffers, -1, -1,
 			 INT64_MAX,
 			 "buffers to push before EOS (-1: until EOS is requested)"),
 	PX_PROP_SIZE_SPEC("size", struct fakesrc, size, 4096, 1, 1u << 30,
-			  "bytes in each buffer (and the pool's slot size)"),
+			  "bytes in each buffer (the largest with sizetype=random) and the pool's slot size"),
+	PX_PROP_SIZE_SPEC("sizemax", struct fakesrc, size, 4096, 1, 1u << 30,
+			  "GStreamer's name for size"),
+	PX_PROP_SIZE_SPEC("sizemin", struct fakesrc, sizemin, 0, 0, 1u << 30,
+			  "smallest buffer with sizetype=random (at least 1)"),
+	PX_PROP_ENUM_SPEC("sizetype", struct fakesrc, sizetype, SIZE_FIXED,
+			  sizetype_enums,
+			  "buffer sizes: fixed or random (GStreamer's default, empty, is refused)"),
+	PX_PROP_BOOL_SPEC("is-live", struct fakesrc, is_live, false,
+			  "false only: a live source needs a pipeline clock (true is refused; use rate)"),
 	PX_PROP_ENUM_SPEC("filltype", struct fakesrc, filltype, FILL_NOTHING,
 			  fill_enums, "what to write into each buffer"),
 	PX_PROP_INT_SPEC("rate", struct fakesrc, rate, 0, 0, 1000000000,
-			 "buffers per second, paced by reactor timers (0: as fast as possible)"),
+			 "buffers per second, paced by reactor timers and stamped with pts (0: as fast as possible)"),
+	PX_PROP_INT_SPEC("datarate", struct fakesrc, datarate, 0, 0, INT64_MAX,
+			 "stamp pts and duration as if this many bytes flowed per second, without pacing, as GStreamer does (0: no stamps; rate wins)"),
 	PX_PROP_INT_SPEC("pool-slots", struct fakesrc, pool_slots, 0, 0, 65536,
 			 "buffers in the source's pool, in flight at most (0: 64 MiB worth, 64..4096)"),
 };
@@ -83,11 +114,42 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int fakesrc_prop_changed(struct px_element *e,
+				const struct px_prop_spec *spec)
+{
+	struct fakesrc *s = px_element_priv(e);
+
+	if (!strcmp(spec->name, "sizetype") && s->sizetype == SIZE_EMPTY)
+		return px_element_refuse(
+			e, -ENOTSUP,
+			"%s: sizetype=empty (GStreamer's default) sends buffers "
+			"of 0 bytes; a Parallax buffer holds at least one: write "
+			"sizetype=fixed sizemax=N (default 4096)",
+			px_element_name(e));
+	if (!strcmp(spec->name, "is-live") && s->is_live)
+		return px_element_refuse(
+			e, -ENOTSUP,
+			"%s: is-live=true times a source by the pipeline clock; "
+			"Parallax has none yet: write rate=N (buffers per "
+			"second) to pace it, stamped with pts",
+			px_element_name(e));
+	return 0;
+}
+
 static int fakesrc_start(struct px_element *e)
 {
 	struct fakesrc *s = px_element_priv(e);
 	uint64_t slots;
 	int rc;
+
+	if (s->sizetype == SIZE_RANDOM && s->sizemin > s->size) {
+		px_element_error(e, -EINVAL,
+				 "%s: sizemin=%llu is above sizemax=%llu",
+				 px_element_name(e),
+				 (unsigned long long)s->sizemin,
+				 (unsigned long long)s->size);
+		return -EINVAL;
+	}
 
 	s->e = e;
 	s->src = px_element_pad(e, "src");
@@ -219,7 +281,7 @@ static void fakesrc_work(struct px_element *e)
 	struct px_item items[PX_ELEMENT_BATCH];
 	unsigned room, n, i, got, pushed;
 	enum px_flow flow;
-	uint64_t want = PX_ELEMENT_BATCH;
+	uint64_t want = PX_ELEMENT_BATCH, off;
 
 	if (s->done || s->stopping)
 		return;
@@ -247,16 +309,30 @@ static void fakesrc_work(struct px_element *e)
 	}
 	n = (unsigned)PX_MIN((uint64_t)room, want);
 	got = alloc_burst(s, items, n);
-	for (i = 0; i < got; i++) {
+	for (i = 0, off = s->offset; i < got; i++) {
 		struct px_buf *b = &items[i].buf;
 
+		if (s->sizetype == SIZE_RANDOM) {
+			uint64_t lo = PX_MAX(s->sizemin, 1u);
+
+			b->length = (uint32_t)(lo + px__rand_next(&s->rng) %
+							    (s->size - lo + 1));
+		}
 		b->seq = s->seq + i;
-		b->stream_offset = s->offset + (uint64_t)i * s->size;
+		b->stream_offset = off;
+		off += b->length;
 		if (s->rate > 0) {
 			b->duration = (int64_t)(1000000000u / (uint64_t)s->rate);
 			b->pts = (int64_t)(((unsigned __int128)b->seq *
 					    1000000000u) /
 					   (uint64_t)s->rate);
+		} else if (s->datarate > 0) {
+			b->pts = (int64_t)(((unsigned __int128)b->stream_offset *
+					    1000000000u) /
+					   (uint64_t)s->datarate);
+			b->duration = (int64_t)(((unsigned __int128)b->length *
+						 1000000000u) /
+						(uint64_t)s->datarate);
 		} else {
 			b->pts = PX_TIME_NONE;
 			b->duration = PX_TIME_NONE;
@@ -271,7 +347,8 @@ static void fakesrc_work(struct px_element *e)
 	if (flow == PX_FLOW_BUSY)
 		px_items_release(items + pushed, i - pushed);
 	s->seq += pushed;
-	s->offset += (uint64_t)pushed * s->size;
+	for (unsigned k = 0; k < pushed; k++)
+		s->offset += items[k].buf.length;
 	if (s->num_buffers >= 0 && s->seq >= (uint64_t)s->num_buffers)
 		s->eos_pending = true;
 	if (flow < 0)
@@ -301,6 +378,7 @@ const struct px_element_class px__fakesrc_class = {
 	.n_pads = PX_ARRAY_SIZE(fakesrc_pads),
 	.props = fakesrc_props,
 	.n_props = PX_ARRAY_SIZE(fakesrc_props),
+	.prop_changed = fakesrc_prop_changed,
 	.start = fakesrc_start,
 	.work = fakesrc_work,
 	.stop = fakesrc_stop,

@@ -72,10 +72,7 @@ static const struct px_prop_spec filesink_props[] = {
 			  "add to the end of an existing file instead of truncating it"),
 	PX_PROP_BOOL_SPEC("fsync", struct filesink, fsync, false,
 			  "fsync the file at EOS, before EOS is reported"),
-	PX_PROP_BOOL_SPEC("sync", struct filesink, sync, false,
-			  "false only: GStreamer's clock sync (no pipeline clock; for durability write fsync=true)"),
-	PX_PROP_BOOL_SPEC("async", struct filesink, async, false,
-			  "false only: the sink does not preroll (true is refused)"),
+	PX__SINK_CLOCK_SPECS(struct filesink),
 	PX_PROP_INT_SPEC("depth", struct filesink, depth, 4, 1, FSINK_WINDOW,
 			 "writes kept in flight at once (each at its own offset)"),
 };

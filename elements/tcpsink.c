@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "elements_int.h"
 #include "io_common_int.h"
 #include "px_conn.h"
 #include "px_buf.h"
@@ -51,6 +52,7 @@ struct tcpsink {
 	int zerocopy;
 	uint64_t zc_threshold;
 	int64_t max_gather; /* buffers per sendmsg, 1..TSINK_BATCH */
+	bool sync, async;   /* GStreamer's: false only */
 	px_stat_i64 bound_port;
 
 	/* run state, reset by start() */
@@ -91,7 +93,16 @@ static const struct px_prop_spec tcpsink_props[] = {
 			 1, TSINK_BATCH,
 			 "buffers gathered into one sendmsg at most (1: one "
 			 "buffer per send, as tcpclientsink sends)"),
+	PX__SINK_CLOCK_SPECS(struct tcpsink),
 };
+
+static int tcpsink_prop_changed(struct px_element *e,
+				const struct px_prop_spec *spec)
+{
+	struct tcpsink *s = px_element_priv(e);
+
+	return px__sink_clock_props(e, spec, s->sync, s->async, NULL);
+}
 
 static const struct px_pad_template tcpsink_pads[] = {
 	{ "sink", PX_PAD_SINK, PX_PAD_ALWAYS, "ANY" },
@@ -295,6 +306,7 @@ const struct px_element_class px__tcpsink_class = {
 	.pads = tcpsink_pads,
 	.n_pads = PX_ARRAY_SIZE(tcpsink_pads),
 	.props = tcpsink_props,
+	.prop_changed = tcpsink_prop_changed,
 	.n_props = PX_ARRAY_SIZE(tcpsink_props),
 	.start = tcpsink_start,
 	.work = tcpsink_work,

@@ -378,14 +378,17 @@ START_TEST(test_elements_identity)
 	finish(p);
 
 	/* eos-after=N: N buffers, then EOS; what follows is dropped (the
-	 * source would go on forever). */
+	 * source would go on forever, until the pipeline stops: its pool is
+	 * quiet after the stop, not at EOS). */
 	p = parse("fakesrc ! identity eos-after=7 ! testsink name=t");
 	run_ok(p);
 	t = tsink(p, "t");
 	ck_assert_uint_eq(t->buffers, 7);
 	ck_assert(t->eos);
 	ck_assert_uint_eq(t->after_eos, 0);
-	finish(p);
+	ck_assert_int_eq(px_pipeline_stop(p), 0);
+	assert_pools_quiet();
+	px_pipeline_destroy(p);
 
 	/* silent=false posts a line per buffer, GStreamer's last-message. */
 	p = parse("fakesrc num-buffers=3 size=8 ! identity name=i silent=false ! "

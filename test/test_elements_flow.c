@@ -129,6 +129,43 @@ START_TEST(test_elements_queue_leaky)
 }
 END_TEST
 
+START_TEST(test_elements_queue_limits)
+{
+	struct px_pipeline *p;
+	struct testsink *t;
+	uint64_t dropped;
+
+	REQUIRE_ENGINE();
+	/* GStreamer's unbounded idiom: every limit off. A slow consumer and
+	 * a source with 4096 slots: the queue holds far more than its link
+	 * (1024), and loses nothing. */
+	p = parse("fakesrc num-buffers=3000 size=64 pool-slots=4096 ! queue name=q "
+		  "max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! "
+		  "identity sleep-time=20 ! testsink name=t check=increasing");
+	run_ok(p);
+	t = tsink(p, "t");
+	ck_assert_uint_eq(t->buffers, 3000);
+	ck_assert_uint_eq(t->order_errors, 0);
+	ck_assert_uint_eq(prop_u64(find(p, "q"), "dropped"), 0);
+	finish(p);
+
+	/* max-size-time: the pts span held. A source stamped 2000 buffers a
+	 * second (0.5 ms apart) and a consumer slower by ten: a 10 ms limit
+	 * leaks the oldest, the newest arrive. */
+	p = parse("fakesrc num-buffers=400 size=64 rate=2000 ! queue name=q "
+		  "max-size-buffers=0 max-size-time=10ms leaky=downstream ! "
+		  "identity sleep-time=5ms ! testsink name=t check=increasing");
+	run_ok(p);
+	t = tsink(p, "t");
+	dropped = prop_u64(find(p, "q"), "dropped");
+	ck_assert_uint_gt(dropped, 0);
+	ck_assert_uint_eq(t->buffers + dropped, 400);
+	ck_assert_uint_eq(t->last_seq, 399);
+	ck_assert_uint_eq(t->order_errors, 0);
+	finish(p);
+}
+END_TEST
+
 /* ---- funnel -------------------------------------------------------------- */
 
 START_TEST(test_elements_funnel)
@@ -255,6 +292,7 @@ static Suite *elements_flow_suite(void)
 	tcase_add_test(px_tcase(s, "tee"), test_elements_tee);
 	tcase_add_test(px_tcase(s, "queue"), test_elements_queue);
 	tcase_add_test(px_tcase(s, "queue_leaky"), test_elements_queue_leaky);
+	tcase_add_test(px_tcase(s, "queue_limits"), test_elements_queue_limits);
 	tcase_add_test(px_tcase(s, "funnel"), test_elements_funnel);
 	tcase_add_test(px_tcase(s, "replay"), test_elements_replay);
 	tcase_add_test(px_tcase(s, "stress_shapes"), test_elements_stress_shapes);
