@@ -40,10 +40,14 @@ static int capsfilter_parse(struct px_element *e)
 	int rc = px_caps_parse(text, &caps, &pos);
 
 	if (rc < 0) {
+		char why[160];
+
+		(void)pos;
 		if (rc == -EINVAL)
-			px_element_error(e, rc,
-					 "%s: property caps: cannot parse '%s' (at byte %zu)",
-					 px_element_name(e), text, pos);
+			return px_element_refuse(
+				e, rc, "%s: caps '%s' do not parse: %s",
+				px_element_name(e), text,
+				(px_caps_explain(text, why, sizeof(why)), why));
 		else
 			px_element_error(e, rc, "%s: property caps: %s",
 					 px_element_name(e), px_strerror(rc));

@@ -51,7 +51,7 @@ int px__sink_clock_props(struct px_element *e, const struct px_prop_spec *spec,
 	return 0;
 }
 
-void px__post_chain(struct px_element *e, const struct px_buf *b)
+void px__post_chain(struct px_element *e, bool src, const struct px_buf *b)
 {
 	char pts[24] = "none", dur[24] = "none";
 
@@ -60,8 +60,9 @@ void px__post_chain(struct px_element *e, const struct px_buf *b)
 	if (b->duration != PX_TIME_NONE)
 		snprintf(dur, sizeof(dur), "%" PRId64, b->duration);
 	px_element_post(e,
-			"chain (%s:sink) (%u bytes, pts: %s, duration: %s, "
+			"%s (%s:%s) (%u bytes, pts: %s, duration: %s, "
 			"seq: %" PRIu64 ", offset: %" PRIu64 ", flags: 0x%04x)",
-			px_element_name(e), b->length, pts, dur, b->seq,
+			src ? "get" : "chain", px_element_name(e),
+			src ? "src" : "sink", b->length, pts, dur, b->seq,
 			b->stream_offset, (unsigned)b->flags);
 }

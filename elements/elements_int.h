@@ -60,9 +60,10 @@ uint64_t px__rand_seed(const void *salt);
 int px__sink_clock_props(struct px_element *e, const struct px_prop_spec *spec,
 			 bool sync, bool async, const char *hint);
 
-/* silent=false: post one line for buffer B arriving at E, as GStreamer's
- * last-message ("chain (e:sink) (4096 bytes, pts: none, ...)"). */
-void px__post_chain(struct px_element *e, const struct px_buf *b);
+/* silent=false: post one line for buffer B arriving at E, or leaving it
+ * when SRC (a source), as GStreamer's last-message ("chain (e:sink) (4096
+ * bytes, pts: none, ...)", "get (e:src) (...)"). */
+void px__post_chain(struct px_element *e, bool src, const struct px_buf *b);
 
 /*
  * An in-order writer of buffers to a file descriptor (stdout) through the

@@ -96,7 +96,7 @@ static void fakesink_work_dump(struct fakesink *s)
 	       px_pad_pull(s->sink, &it, 1) == 1) {
 		if (it.type == PX_ITEM_BUFFER) {
 			if (!s->silent)
-				px__post_chain(s->e, &it.buf);
+				px__post_chain(s->e, false, &it.buf);
 			if (s->checksum) {
 				s->crc = px_crc32c(s->crc, px_buf_data(&it.buf),
 						    it.buf.length);
@@ -132,7 +132,7 @@ static void fakesink_work(struct px_element *e)
 
 		if (px_likely(it->type == PX_ITEM_BUFFER)) {
 			if (px_unlikely(!s->silent))
-				px__post_chain(s->e, &it->buf);
+				px__post_chain(s->e, false, &it->buf);
 			if (s->checksum)
 				s->crc = px_crc32c(s->crc, px_buf_data(&it->buf),
 						    it->buf.length);

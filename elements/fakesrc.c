@@ -40,6 +40,7 @@ struct fakesrc {
 	uint64_t sizemin;
 	int sizetype;
 	bool is_live;
+	bool silent;
 	int filltype;
 	int64_t rate;
 	int64_t datarate; /* bytes per second for pts (GStreamer's), 0: none */
@@ -90,6 +91,8 @@ static const struct px_prop_spec fakesrc_props[] = {
 	PX_PROP_ENUM_SPEC("sizetype", struct fakesrc, sizetype, SIZE_FIXED,
 			  sizetype_enums,
 			  "buffer sizes: fixed or random (GStreamer's default, empty, is refused)"),
+	PX_PROP_BOOL_SPEC("silent", struct fakesrc, silent, true,
+			  "false: post a message for every buffer made (size, pts, seq), as GStreamer's last-message"),
 	PX_PROP_BOOL_SPEC("is-live", struct fakesrc, is_live, false,
 			  "false only: a live source needs a pipeline clock (true is refused; use rate)"),
 	PX_PROP_ENUM_SPEC("filltype", struct fakesrc, filltype, FILL_NOTHING,
@@ -339,6 +342,8 @@ static void fakesrc_work(struct px_element *e)
 		}
 		if (s->filltype != FILL_NOTHING)
 			fill(s, b);
+		if (px_unlikely(!s->silent))
+			px__post_chain(s->e, true, b);
 	}
 	pushed = 0;
 	flow = i ? px_pad_push_burst(s->src, items, i, &pushed) : PX_FLOW_OK;

@@ -175,7 +175,7 @@ static bool take_one(struct identity *s, bool *again)
 	if (it->type != PX_ITEM_BUFFER)
 		return true;
 	if (!s->silent)
-		px__post_chain(s->e, &it->buf);
+		px__post_chain(s->e, false, &it->buf);
 	if (s->dump) {
 		px_buf_ref(&it->buf); /* the writer's reference */
 		px__cwriter_feed(&s->out, &it->buf);

@@ -285,13 +285,15 @@ static int make_link(struct builder *b, const struct px__parse_link *l)
 		r = px_caps_parse(l->caps, &filter, &at);
 		if (r) {
 			struct px__parse_span sp = l->caps_span;
+			char why[160];
 
 			if (r == -EINVAL && at < sp.len) {
 				sp.off += (uint32_t)at;
 				sp.len -= (uint32_t)at;
 			}
-			snprintf(text, sizeof(text), "could not parse caps '%s'%s",
-				 l->caps, r == -ENOMEM ? ": out of memory" : "");
+			px_caps_explain(l->caps, why, sizeof(why));
+			snprintf(text, sizeof(text), "could not parse caps '%s': %s",
+				 l->caps, why);
 			return fail(b, r, sp, text);
 		}
 	}

@@ -29,7 +29,9 @@
  *
  * FACTORY, KEY, NAME and PAD are identifiers: a letter, digit or '_', then
  * letters, digits, '_', '-' or '%'. A bare value runs up to whitespace or '!';
- * a backslash takes the next byte literally (in bare and quoted values).
+ * a backslash takes the next byte literally (in bare and quoted values),
+ * except between double quotes inside a bare value, where backslashes stay
+ * and '!' does not end it (caps=a/b,s=(string)"x\,y", as gst-launch).
  * ws is any of " \t\r\n\v\f"; '#' where a token may start comments out the
  * rest of the line. A chain ends where whitespace is followed by something
  * other than '!' or a property: "a ! b  c ! d" is two chains.

@@ -261,13 +261,22 @@ static int parse_value(struct lexer *lx, const struct px__parse_prop *p,
 					    describe(peek(lx), buf, sizeof(buf)),
 					    p->key);
 	} else {
-		while (!at_delim(lx)) {
-			c = peek(lx);
+		/* As gst_parse_unescape(): inside double quotes within a
+		 * bare value (caps=a/b,s=(string)"x\,y") backslashes stay for
+		 * the value's own parser, and '!' does not end the value. */
+		bool inner = false;
+
+		for (c = peek(lx); c >= 0 && !is_ws(c) && (inner || c != '!');
+		     c = peek(lx)) {
 			if (c == '\\' && lx->pos + 1 < lx->len) {
+				if (inner)
+					*o++ = '\\';
 				*o++ = lx->s[lx->pos + 1];
 				lx->pos += 2;
 				continue;
 			}
+			if (c == '"')
+				inner = !inner;
 			*o++ = (char)c;
 			lx->pos++;
 		}

@@ -196,6 +196,67 @@ START_TEST(test_caps_errors)
 }
 END_TEST
 
+/* GStreamer's forms: lists of structures, arrays, escapes, TRUE. */
+START_TEST(test_caps_lists_arrays)
+{
+	struct px_caps *c, *d, *x;
+	char why[128];
+
+	c = parse("video/raw,  format=(string)YUY2; video/raw, format=(string)YV12");
+	assert_text(c, "video/raw, format=(string)YUY2; "
+		       "video/raw, format=(string)YV12");
+	/* A list meets what meets any of its structures ... */
+	d = parse("video/raw, format=YV12, width=640");
+	ck_assert_int_eq(px_caps_intersect(c, d, &x), 0);
+	assert_text(x, "video/raw, format=(string)YV12, width=(int)640");
+	px_caps_unref(x);
+	px_caps_unref(d);
+	/* ... and nothing that meets none. */
+	ck_assert(!inter("video/raw, format=(string)YUY2; video/raw, "
+			 "format=(string)YV12",
+			 "video/raw, format=I420"));
+	ck_assert(inter("a/b; c/d", "c/d, x=1"));
+	ck_assert(inter("a/b; c/d", "ANY"));
+	px_caps_unref(c);
+
+	/* Arrays are one ordered value: equal only to the same array. */
+	c = parse("audio/x-opus, channel-mapping=(int)<0, 1>");
+	assert_text(c, "audio/x-opus, channel-mapping=(int)<0, 1>");
+	px_caps_unref(c);
+	c = parse("audio/x-opus, channel-mapping=(int)<0,\\ 1>");
+	assert_text(c, "audio/x-opus, channel-mapping=(int)<0, 1>");
+	px_caps_unref(c);
+	ck_assert(inter("a/b, m=<0, 1>", "a/b, m=<0, 1>"));
+	ck_assert(!inter("a/b, m=<0, 1>", "a/b, m=<1, 0>"));
+	ck_assert(!inter("a/b, m=<0>", "a/b, m=0"));
+	ck_assert(inter("a/b, m=<>", "a/b, m=<>"));
+
+	/* Escapes inside quoted strings, as GStreamer keeps them. */
+	c = parse("application/x-rtp,sprop=(string)\"x\\\"x\\,x\"");
+	assert_text(c, "application/x-rtp, sprop=(string)\"x\\\"x,x\"");
+	px_caps_unref(c);
+	/* Booleans in any case. */
+	c = parse("audio/x-raw, signed=TRUE, packed=False");
+	assert_text(c, "audio/x-raw, signed=(bool)true, packed=(bool)false");
+	px_caps_unref(c);
+
+	/* What is wrong, and where. */
+	ck_assert_uint_eq(px_caps_explain("a/b", why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	px_caps_explain("video/raw,format=(antwerp)monkeys", why, sizeof(why));
+	ck_assert_msg(strstr(why, "at byte 18") && strstr(why, "unknown type"),
+		      "%s", why);
+	px_caps_explain("a/b, x=(int)abc", why, sizeof(why));
+	ck_assert_str_eq(why, "at byte 12 ('abc'): not an integer");
+	px_caps_explain("a/b, x=[5, 1]", why, sizeof(why));
+	ck_assert_msg(strstr(why, "the lower first"), "%s", why);
+	px_caps_explain("a/b, x=<1, 2", why, sizeof(why));
+	ck_assert_msg(strstr(why, "'>'"), "%s", why);
+	px_caps_explain("ANY; a/b", why, sizeof(why));
+	ck_assert_msg(strstr(why, "ANY stands alone"), "%s", why);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("caps");
@@ -211,6 +272,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_caps_roundtrip);
 	tc = px_tcase(s, "errors");
 	tcase_add_test(tc, test_caps_errors);
+	tc = px_tcase(s, "lists_arrays");
+	tcase_add_test(tc, test_caps_lists_arrays);
 	return s;
 }
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_parse.c - the launch-string parser: a conformance table of accepted
- * and rejected strings (with every deliberate difference from gst-launch-1.0
- * written beside its entry), the syntax tree, and the error format.
+ * and rejected strings and property cases (with every deliberate difference
+ * from gst-launch-1.0 written beside its entry), GStreamer's own
+ * parse-launch test lines adapted with Parallax's result (gst_cases), the
+ * syntax tree, ':' and the error format.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -230,9 +232,15 @@ static const struct conformance table[] = {
 	  "nosuchpad", NULL },
 	{ "fakesrc ! application/x-rec,rate=(int)abc ! fakesink", BUILD, 1, 0,
 	  "caps", NULL }, /* column: where px_caps_parse() stops */
-	{ "fakesrc ! application/x-a;application/x-b ! fakesink", BUILD, 1, 0,
-	  "could not parse caps",
-	  "gst-launch takes a list of caps structures separated by ';'" },
+	{ "fakesrc num-buffers=1 ! application/x-a;application/x-b ! fakesink",
+	  OK, 0, 0, NULL, NULL },
+	{ "fakesrc ! application/x-a,n=(int)<0,x> ! fakesink", BUILD, 1, 37,
+	  "could not parse caps 'application/x-a,n=(int)<0,x>': at byte 26 "
+	  "('x>'): not an integer",
+	  NULL },
+	{ "fakesrc ! capsfilter caps=\"a/b,n=(nope)1\" ! fakesink", BUILD, 1,
+	  27, "caps 'a/b,n=(nope)1' do not parse: at byte 7 ('nope)1'): "
+	      "unknown type", NULL },
 	{ "fakesrc ! fakesink ! fakesink", BUILD, 1, 20, NULL, NULL },
 	{ "fakesrc ! fakesink sync=true", BUILD, 1, 20, "no pipeline clock",
 	  "gst-launch's sinks render each buffer at its clock time" },
@@ -529,6 +537,257 @@ START_TEST(test_parse_build_graph)
 }
 END_TEST
 
+/*
+ * GStreamer's own launch-line tests (tests/check/pipelines/parse-launch.c:
+ * test_lines, PIPELINE1-15, expected_failures, leaking_failures), adapted to
+ * Parallax's elements where `gst` says how, each with Parallax's result.
+ * Lines that GStreamer runs go to PAUSED and back to NULL here too (RUN);
+ * the ones it only parses (files that do not exist) are only built.
+ */
+enum gst_expect {
+	G_RUN,	  /* builds, and goes to PAUSED and back */
+	G_BUILD,  /* builds (its files do not exist: not started) */
+	G_REFUSE, /* refused, with MESSAGE in the sentence */
+};
+
+struct gst_case {
+	const char *launch;
+	enum gst_expect expect;
+	const char *message; /* G_REFUSE: a substring of the error */
+	const char *gst;     /* NULL, or how the line or the result differs */
+};
+
+static const struct gst_case gst_cases[] = {
+	/* test_lines: every one parses in GStreamer */
+	{ "filesrc location=music.mp3 ! identity silent=true ! fakesink silent=true",
+	  G_BUILD, NULL, NULL },
+	{ "filesrc location=music.ogg ! tee ! identity silent=true ! "
+	  "identity silent=true ! fakesink silent=true",
+	  G_BUILD, NULL, NULL },
+	{ "filesrc location=http://domain.com/music.mp3 ! identity silent=true ! "
+	  "fakesink silent=true",
+	  G_BUILD, NULL, NULL },
+	{ "filesrc location=movie.avi ! tee name=demuxer ! ( queue ! identity "
+	  "silent=true ! fakesink silent=true ) ( demuxer. ! queue ! identity "
+	  "silent=true ! fakesink silent=true )",
+	  G_REFUSE, "bins", "bins are not supported" },
+	{ "fakesrc ! video/x-raw ! fakesink silent=true", G_RUN, NULL, NULL },
+	{ "fakesrc !   video/raw,  format=(string)YUY2; video/raw, "
+	  "format=(string)YV12 ! fakesink silent=true",
+	  G_RUN, NULL, NULL },
+	{ "fakesrc ! audio/x-raw, width=[16,  32], depth={16, 24, 32}, "
+	  "signed=TRUE ! fakesink silent=true",
+	  G_RUN, NULL, NULL },
+	{ "fakesrc ! identity silent=true ! identity silent=true ! identity "
+	  "silent=true ! fakesink silent=true",
+	  G_RUN, NULL, NULL },
+	{ "fakesrc name=100 fakesink name=101 silent=true 100. ! 101.", G_RUN,
+	  NULL, NULL },
+	{ "fakesrc ! 1__dentity ! fakesink silent=true", G_RUN, NULL,
+	  "1__dentity is identity registered under a second name, as there" },
+	{ "fakesrc ! tee name=t  t.src_12 ! queue ! fakesink  t.src_3 ! queue ! "
+	  "fakesink",
+	  G_RUN, NULL, NULL },
+	{ "( fakesrc ) ! fakesink", G_REFUSE, "bins", "bins are not supported" },
+	{ "( fakesrc name=dasrc ) dasrc. ! fakesink", G_REFUSE, "bins",
+	  "bins are not supported" },
+	{ "deepsrc. ! fakesink fakesrc  ! ( identity ! ( identity ! (  identity "
+	  "name=deepsrc ) ) )",
+	  G_REFUSE, "bins", "bins are not supported" },
+	{ "fakesrc : fakesink", G_RUN, NULL, NULL },
+	{ "fakesrc : video/x-all : fakesink", G_RUN, NULL, NULL },
+	{ "fakesrc ! video/x-all : fakesink", G_RUN, NULL, NULL },
+	{ "fakesrc : video/x-all ! fakesink", G_RUN, NULL, NULL },
+	{ "fakesrc ! audio/x-opus, channel-mapping=(int)<0, 1> ! fakesink "
+	  "silent=true",
+	  G_RUN, NULL, NULL },
+	{ "fakesrc ! audio/x-opus, channel-mapping=(int)<0,\\ 1> ! fakesink "
+	  "silent=true",
+	  G_RUN, NULL, NULL },
+	{ "fakesrc ! capsfilter caps=\"audio/x-opus, channel-mapping=(int)<0, "
+	  "1>\" ! fakesink silent=true",
+	  G_RUN, NULL, NULL },
+	{ "fakesrc ! capsfilter caps=\"audio/x-opus, "
+	  "channel-mapping=(int)<0,\\ 1>\" ! fakesink silent=true",
+	  G_RUN, NULL, NULL },
+
+	/* PIPELINE1-15 */
+	{ "fakesrc", G_REFUSE, "fakesrc0:src is not linked",
+	  "a lone fakesrc is the element itself there; here a pipeline needs "
+	  "every always pad linked" },
+	{ "fakesrc name=donald num-buffers= 27 silent =TruE sizetype = 3 ! "
+	  "fakesink",
+	  G_RUN, NULL,
+	  "' ! fakesink' added (a lone source is refused, above); "
+	  "'data=Subbuffer\\ data' left out: buffers are always pool slots" },
+	{ "fakesrc identity silent=true fakesink silent=true", G_REFUSE,
+	  "fakesrc0:src is not linked",
+	  "unlinked elements make a pipeline there; here every always pad "
+	  "needs a link" },
+	{ "fakesrc num-buffers=4 .src ! identity silent=true !.sink identity "
+	  "silent=true .src ! .sink fakesink silent=true",
+	  G_RUN, NULL, NULL },
+	{ "fakesrc num-buffers=4 name=src identity silent=true name=id1 identity "
+	  "silent=true name = id2 fakesink silent=true name =sink src. ! id1. "
+	  "id1.! id2.sink id2.src!sink.sink",
+	  G_RUN, NULL, NULL },
+	{ "pipeline.(name=\"john\" fakesrc num-buffers=4 ! ( bin. (  queue ! "
+	  "identity silent=true !( queue ! fakesink silent=true )) ))",
+	  G_REFUSE, "bins", "bins are not supported" },
+	{ "fakesrc num-buffers=4 ! tee name=tee .src_%u ! queue ! fakesink "
+	  "silent=true tee.src_%u ! queue ! fakesink silent=true queue name "
+	  "=\"foo\" ! fakesink silent=true tee.src_%u ! foo.",
+	  G_RUN, NULL, NULL },
+	{ "fakesrc num-buffers=4 ! fakesink silent=true", G_RUN, NULL, NULL },
+	{ "fakesrc num-buffers=4 ! test. fakesink silent=true name=test", G_RUN,
+	  NULL, NULL },
+	{ "( fakesrc num-buffers=\"4\"  ) ! identity silent=true ! fakesink "
+	  "silent=true",
+	  G_REFUSE, "bins", "bins are not supported" },
+	{ "fakesink silent=true name = sink identity silent=true name=id ( "
+	  "fakesrc num-buffers=\"4\" ! id. ) id. ! sink.",
+	  G_REFUSE, "bins", "bins are not supported" },
+	{ "file:///tmp/test.file ! fakesink silent=true", G_BUILD, NULL, NULL },
+	{ "fakesrc ! file:///tmp/test.file", G_BUILD, NULL, NULL },
+	{ "fakesrc ! capsfilter caps=application/x-rtp,sprop-parameter-sets="
+	  "(string)\"x\\,x\" ! fakesink",
+	  G_RUN, NULL,
+	  "'fakesrc !' and '! fakesink' added around the lone capsfilter" },
+	{ "fakesrc ! capsfilter caps=application/x-rtp,sprop-parameter-sets="
+	  "(string)\"x\\\"x\\,x\" ! fakesink",
+	  G_RUN, NULL,
+	  "'fakesrc !' and '! fakesink' added around the lone capsfilter" },
+
+	/* expected_failures */
+	{ "fakesrc num-buffers=4 name=\"a=b\"  a=b. ! fakesink silent=true",
+	  G_REFUSE, "unknown property 'a'", NULL },
+	{ "filesrc blocksize=absdff", G_REFUSE, "is not a size", NULL },
+	{ "fakesrc ! video/raw,format=(antwerp)monkeys ! fakesink silent=true",
+	  G_REFUSE, "unknown type", NULL },
+	{ "", G_REFUSE, "empty pipeline", NULL },
+	{ "fakesrc ! ", G_REFUSE, "'!' must be followed", NULL },
+	{ " ! fakesink silent=true", G_REFUSE, "cannot start with '!'", NULL },
+	{ "borky://fdaffd ! fakesink silent=true", G_REFUSE,
+	  "no element for URI scheme 'borky'", NULL },
+	{ "fakesrc ! borky://fdaffd", G_REFUSE,
+	  "no element for URI scheme 'borky'", NULL },
+	{ "fakesrc name=src fakesink silent=true name=sink noexiste. ! sink.",
+	  G_REFUSE, "no element named 'noexiste'", NULL },
+	{ "fakesrc name=src fakesink silent=true name=sink src. ! noexiste.",
+	  G_REFUSE, "no element named 'noexiste'", NULL },
+	{ "fakesink silent=true ! fakesink silent=true", G_REFUSE,
+	  "has no src pads", NULL },
+	{ "! identity silent=true ! identity silent=true ! fakesink silent=true",
+	  G_REFUSE, "cannot start with '!'", NULL },
+	{ "bin.( )", G_REFUSE, "bins", NULL },
+	{ "bin.( non_existent_element )", G_REFUSE, "bins", NULL },
+	{ "( filesrc blocksize=4 location=/dev/null @ )", G_REFUSE, "bins",
+	  NULL },
+	{ "( fakesrc num-buffers=\"4\" ! ) identity silent=true ! fakesink "
+	  "silent=true",
+	  G_REFUSE, "bins", NULL },
+	{ "pipeline.(name=\"john\" fakesrc num-buffers=4 ( bin. ( ! queue ! "
+	  "identity silent=true !( queue ! fakesink silent=true )) ))",
+	  G_REFUSE, "bins", NULL },
+	{ "coffeebin.( fakesrc ! identity ! fakesink )", G_REFUSE, "bins", NULL },
+	{ "fakesrc ! coffeebin.( identity ) ! fakesink", G_REFUSE, "bins", NULL },
+	{ "fakesrc ! .ch0 .ch1 fakesink", G_REFUSE, "needs an element", NULL },
+	{ "fakesrc .ch0 .ch1 !  fakesink", G_REFUSE, "needs an element", NULL },
+	{ "(fakesrc .ch1) !  fakesink", G_REFUSE, "bins", NULL },
+	{ "(fakesrc name=s  s.ch1) !  fakesink", G_REFUSE, "bins", NULL },
+	{ "s.ch1 fakesrc ! fakesink", G_REFUSE, "is not linked", NULL },
+	{ "fakesrc ! fakesink s.ch1", G_REFUSE, "is not linked", NULL },
+	{ "http://eff.org fakesrc ! fakesink", G_REFUSE, "is not linked", NULL },
+	{ "(", G_REFUSE, "bins", NULL },
+	{ ")", G_REFUSE, "found ')'", NULL },
+	{ ")  (", G_REFUSE, "found ')'", NULL },
+
+	/* leaking_failures */
+	{ "fakesrc ! identity silent=true ! sgsdfagfd @ gfdgfdsgfsgSF", G_REFUSE,
+	  "presets",
+	  "refused at the first syntax error ('@'), before the unknown element" },
+	{ "fakesrc ! .foo file:///dev/null", G_REFUSE,
+	  "'.foo' must be followed by an element", NULL },
+	{ "error-does-not-exist-src", G_REFUSE,
+	  "unknown element 'error-does-not-exist-src'", NULL },
+};
+
+START_TEST(test_parse_gst_cases)
+{
+	static struct px_element_class alias;
+	int r;
+
+	need_builtins();
+	alias = *px_registry_find("identity");
+	alias.name = "1__dentity";
+	r = px_registry_add(&alias);
+	ck_assert(r == 0 || r == -EEXIST);
+	for (size_t i = 0; i < PX_ARRAY_SIZE(gst_cases); i++) {
+		const struct gst_case *c = &gst_cases[i];
+		struct px_pipeline *p = NULL;
+		struct px_parse_error err;
+
+		r = px_pipeline_parse(c->launch, &p, &err);
+		if (c->expect == G_REFUSE) {
+			ck_assert_msg(r < 0 && !p, "[%zu] \"%s\" accepted", i,
+				      c->launch);
+			ck_assert_msg(strstr(err.message, c->message),
+				      "[%zu] \"%s\": \"%s\" lacks \"%s\"", i,
+				      c->launch, err.message, c->message);
+			continue;
+		}
+		ck_assert_msg(r == 0, "[%zu] \"%s\": %u:%u: %s", i, c->launch,
+			      err.line, err.column, err.message);
+		if (c->expect == G_RUN) {
+			ck_assert_msg(px_pipeline_set_state(p, PX_STATE_PAUSED) == 0,
+				      "[%zu] \"%s\": PAUSED: %s", i, c->launch,
+				      px_pipeline_error(p));
+			ck_assert_int_eq(px_pipeline_stop(p), 0);
+		}
+		px_pipeline_destroy(p);
+	}
+}
+END_TEST
+
+/* The line of gst_cases holding NEEDLE. */
+static const char *gst_line(const char *needle)
+{
+	for (size_t i = 0; i < PX_ARRAY_SIZE(gst_cases); i++)
+		if (strstr(gst_cases[i].launch, needle))
+			return gst_cases[i].launch;
+	ck_abort_msg("no gst case holds %s", needle);
+	return NULL;
+}
+
+/* What GStreamer's test checks on PIPELINE2 and PIPELINE15: the values. */
+START_TEST(test_parse_gst_values)
+{
+	struct px_pipeline *p = NULL;
+	struct px_element *e;
+	char buf[128];
+
+	need_builtins();
+	ck_assert_int_eq(px_pipeline_parse(gst_line("name=donald"), &p, NULL), 0);
+	e = px_pipeline_find(p, "donald");
+	ck_assert_ptr_nonnull(e);
+	px_element_get(e, "num-buffers", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "27");
+	px_element_get(e, "silent", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "true");
+	px_element_get(e, "sizetype", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "random"); /* 3, as in GStreamer */
+	px_pipeline_destroy(p);
+
+	/* The escaped quote stays inside the caps string: x"x,x. */
+	ck_assert_int_eq(px_pipeline_parse(gst_line("(string)\"x\\\"x"), &p, NULL), 0);
+	e = px_pipeline_find(p, "capsfilter0");
+	px_element_get(e, "caps", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "application/x-rtp,sprop-parameter-sets=(string)"
+			      "\"x\\\"x\\,x\"");
+	px_pipeline_destroy(p);
+}
+END_TEST
+
 /* Two always src pads: what ':' links all of. Built, never run. */
 static void twosrc_work(struct px_element *e)
 {
@@ -622,6 +881,8 @@ static Suite *parse_suite(void)
 	tcase_add_test(px_tcase(s, "build"), test_parse_conformance_build);
 	tcase_add_test(px_tcase(s, "graph"), test_parse_build_graph);
 	tcase_add_test(px_tcase(s, "link_all"), test_parse_link_all);
+	tcase_add_test(px_tcase(s, "gst_cases"), test_parse_gst_cases);
+	tcase_add_test(px_tcase(s, "gst_values"), test_parse_gst_values);
 	tcase_add_test(px_tcase(s, "run"), test_parse_run);
 	return s;
 }
