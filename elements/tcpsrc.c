@@ -29,6 +29,7 @@ struct tcpsrc {
 	uint64_t blocksize;
 	px_stat_i64 bound_port;
 	int64_t pool_slots;
+	int64_t num_buffers; /* -1: until the peer closes */
 
 	/* run state, reset by start() */
 	struct px_element *e;
@@ -56,6 +57,9 @@ static const struct px_prop_spec tcpsrc_props[] = {
 	PX_PROP_INT_SPEC("pool-slots", struct tcpsrc, pool_slots,
 			 TSRC_POOL_SLOTS, 2, 65536,
 			 "buffers in the source's pool (received data waiting downstream)"),
+	PX_PROP_INT_SPEC("num-buffers", struct tcpsrc, num_buffers, -1, -1,
+			 INT64_MAX,
+			 "buffers to receive before EOS (-1: until the peer closes)"),
 };
 
 static const struct px_pad_template tcpsrc_pads[] = {
@@ -158,6 +162,9 @@ static void tcpsrc_work(struct px_element *e)
 			return;
 		}
 	}
+	if (!s->eof && s->num_buffers >= 0 &&
+	    s->seq >= (uint64_t)s->num_buffers)
+		s->eof = true; /* no receive is in flight: pushed first */
 	if (!s->eof && px_element_eos_requested(e)) {
 		s->eof = true;
 		if (px_op_busy(&s->recv_op))

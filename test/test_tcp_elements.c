@@ -541,6 +541,34 @@ START_TEST(test_tcp_elements_second_client)
 }
 END_TEST
 
+/* num-buffers (GStreamer's, on every source): EOS after N receives while
+ * the client still sends and keeps its connection open. */
+START_TEST(test_tcp_elements_num_buffers)
+{
+	struct px_pipeline *p;
+	struct px_message m = { 0 };
+	struct check c;
+	int port, a;
+
+	p = parse("tcpsrc name=src mode=server port=0 num-buffers=3 "
+		  "blocksize=512 ! appsink name=out");
+	check_attach(p, "out", &c);
+	port = pause_port(p, "src");
+	ck_assert_int_eq(px_pipeline_play(p), 0);
+	a = connect_to(AF_INET, port);
+	write_pattern(a, 0, 4096); /* more than 3 x 512, within the socket's buffers */
+	ck_assert_int_eq(wait_msg(p, &m), 0);
+	ck_assert_int_eq(m.type, PX_MSG_EOS);
+	ck_assert_uint_eq(c.buffers, 3);
+	ck_assert_uint_le(c.bytes, 3 * 512);
+	ck_assert_msg(c.first_bad < 0, "byte %lld differs",
+		      (long long)c.first_bad);
+	ck_assert(c.offsets_ok);
+	close(a);
+	finish(p);
+}
+END_TEST
+
 START_TEST(test_tcp_elements_ipv6)
 {
 	struct px_pipeline *p;
@@ -682,6 +710,8 @@ static Suite *tcp_elements_suite(void)
 	tcase_add_test(px_tcase(s, "refused"), test_tcp_elements_refused);
 	tcase_add_test(px_tcase(s, "second_client"),
 		       test_tcp_elements_second_client);
+	tcase_add_test(px_tcase(s, "num_buffers"),
+		       test_tcp_elements_num_buffers);
 	tcase_add_test(px_tcase(s, "ipv6"), test_tcp_elements_ipv6);
 	tcase_add_test(px_tcase(s, "stop_replay"),
 		       test_tcp_elements_stop_replay);
