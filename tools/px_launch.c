@@ -39,7 +39,7 @@
 #define PROGRESS_AFTER_NS (1000 * 1000 * 1000LL)
 
 struct options {
-	bool verbose, stats;
+	bool verbose, quiet, stats;
 	const char *stats_json, *dot, *json;
 	const char *control; /* --control FIFO */
 	const char *metrics; /* --metrics ADDR */
@@ -83,6 +83,8 @@ static void usage(FILE *out)
 		"  px-launch fakesrc num-buffers=1000 ! tee name=t ! fakesink  t. ! queue ! fakesink\n"
 		"\n"
 		"  -v, --verbose        print every bus message as it arrives\n"
+		"  -q, --quiet          no progress line and no 'EOS after' line (errors\n"
+		"                       and warnings still print), as gst-launch -q\n"
 		"      --stats          print per-element and per-pool statistics at the end\n"
 		"      --stats-json F   write the statistics as JSON to F ('-': stdout)\n"
 		"      --dot F          write the graph in Graphviz DOT to F\n"
@@ -188,6 +190,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			o->verbose = true;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			o->quiet = true;
 		} else if (!strcmp(a, "-e") || !strcmp(a, "--eos-on-shutdown")) {
 			/* gst-launch's opt-in is our default: accepted. */
 		} else if (!strcmp(a, "--stats")) {
@@ -405,7 +409,7 @@ static void print_error(const char *source, const char *text, int code)
 static int run(const struct options *o, struct px_pipeline *p,
 	       struct launch_control *ctl, struct launch_serve *sv)
 {
-	bool tty = isatty(STDERR_FILENO) && !o->verbose;
+	bool tty = isatty(STDERR_FILENO) && !o->verbose && !o->quiet;
 	bool announced = false;
 	int64_t term_deadline = 0;
 	int64_t t0 = now_ns();
@@ -507,7 +511,8 @@ static int run(const struct options *o, struct px_pipeline *p,
 		print_error(m.source, m.text, m.code ? m.code : r);
 		return EXIT_RUNTIME;
 	}
-	printf("px-launch: EOS after %.3f s\n", px_pipeline_seconds(p));
+	if (!o->quiet)
+		printf("px-launch: EOS after %.3f s\n", px_pipeline_seconds(p));
 	return EXIT_EOS;
 }
 
