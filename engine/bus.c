@@ -282,6 +282,19 @@ uint64_t px__bus_new_generation(struct px_bus *bus)
 	return g;
 }
 
+bool px__bus_has_end(struct px_bus *bus)
+{
+	struct px_list *pos;
+	bool found = false;
+
+	pthread_mutex_lock(&bus->mu);
+	px_list_for_each(pos, &bus->q)
+		found |= is_terminal(
+			&px_list_entry(pos, struct bus_entry, node)->msg);
+	pthread_mutex_unlock(&bus->mu);
+	return found;
+}
+
 uint64_t px__bus_drops(struct px_bus *bus)
 {
 	uint64_t d;

@@ -43,6 +43,9 @@ uint64_t px__bus_new_generation(struct px_bus *bus);
 int px__bus_wait_end(struct px_bus *bus, uint64_t min_gen, int64_t timeout_ns,
 		     struct px_message *msg);
 
+/* Whether an EOS or ERROR (of any generation) is queued. Any thread. */
+bool px__bus_has_end(struct px_bus *bus);
+
 /* Messages dropped because the queue was full. Any thread. */
 uint64_t px__bus_drops(struct px_bus *bus);
 /* Messages queued now. Any thread. */

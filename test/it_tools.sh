@@ -183,10 +183,21 @@ run_launch "unknown option" 2 --bogus fakesrc ! fakesink
 run_launch "--help" 0 --help && expect_contains "--help" "$out" "--stats-json"
 
 # ---- Ctrl-C sends EOS, the run ends cleanly --------------------------------
-"$launch" --stats-json "$tmp/int.json" fakesrc num-buffers=-1 size=64 ! \
+# until_line FILE TEXT: wait (at most 30 s) until FILE holds TEXT, looking
+# again every 20 ms: a bounded poll on what px-launch prints, not a sleep.
+until_line() {
+	for ((n = 0; n < 1500; n++)); do
+		grep -qF -- "$2" "$1" && return 0
+		sleep 0.02
+	done
+	echo "  ($1 never showed '$2')"
+	return 1
+}
+
+"$launch" -v --stats-json "$tmp/int.json" fakesrc num-buffers=-1 size=64 ! \
 	queue ! fakesink >"$tmp/int.out" 2>&1 &
 pid=$!
-sleep 1
+until_line "$tmp/int.out" "-> PLAYING"
 kill -INT "$pid"
 # EOS should end the run at once; a stalled pipeline gets a second ^C.
 for ((i = 0; i < 200; i++)); do
@@ -218,12 +229,12 @@ else
 fi
 
 # A second Ctrl-C stops at once (exit 130), even with EOS still on its way.
-"$launch" fakesrc num-buffers=-1 ! identity sleep-time=5s ! fakesink \
+"$launch" -v fakesrc num-buffers=-1 ! identity sleep-time=5s ! fakesink \
 	>"$tmp/int2.out" 2>&1 &
 pid=$!
-sleep 0.5
+until_line "$tmp/int2.out" "-> PLAYING" # -v below
 kill -INT "$pid"
-sleep 0.5
+until_line "$tmp/int2.out" "interrupt: sending EOS"
 kill -INT "$pid"
 wait "$pid"
 st=$?

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "px_reactor.h"
@@ -21,6 +22,21 @@ struct skip_board {
 
 static struct skip_board *board;
 static char tmpdir_path[256];
+
+int64_t px_test_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void px_test_nap(void)
+{
+	struct timespec ts = { 0, 1000000L };
+
+	nanosleep(&ts, NULL);
+}
 
 TCase *px_tcase(Suite *s, const char *name)
 {

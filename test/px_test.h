@@ -46,6 +46,28 @@ int px_test_count_fds(void);
 /* Lines of /proc/self/maps that mention NEEDLE (a mapping leak check). */
 int px_test_count_maps(const char *needle);
 
+/* Nanoseconds of CLOCK_MONOTONIC. */
+int64_t px_test_now_ns(void);
+/* Give the other threads a turn (a 1 ms nap) inside PX_TEST_UNTIL. */
+void px_test_nap(void);
+
+/*
+ * PX_TEST_UNTIL(cond, seconds) - wait for COND to hold, looking again every
+ * millisecond, and fail the test naming COND if it does not within SECONDS.
+ * Synchronisation on a condition, bounded; never a bare sleep.
+ */
+#define PX_TEST_UNTIL(cond, seconds)                                          \
+	do {                                                                  \
+		int64_t px__until = px_test_now_ns() +                        \
+				    (int64_t)(seconds) * 1000000000LL;        \
+		while (!(cond)) {                                             \
+			ck_assert_msg(px_test_now_ns() < px__until,           \
+				      "not within %d s: %s", (int)(seconds),  \
+				      #cond);                                 \
+			px_test_nap();                                        \
+		}                                                             \
+	} while (0)
+
 int px__test_main(Suite *s);
 
 /*

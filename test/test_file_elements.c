@@ -530,8 +530,13 @@ START_TEST(test_file_elements_stop_replay)
 		 out);
 	p = parse(launch);
 	for (int round = 0; round < 3; round++) {
+		struct px_element *sink = px_pipeline_element_at(p, 1);
+		struct px_element_stats st = { 0 };
+
 		ck_assert_int_eq(px_pipeline_play(p), 0);
-		usleep(100000);
+		/* Stop with reads and writes in flight: once writes began. */
+		PX_TEST_UNTIL((px_element_stats(sink, &st), st.buffers_in >= 4),
+			      30);
 		ck_assert_int_eq(px_pipeline_stop(p), 0);
 		ck_assert(!bus_warns(p, "still held"));
 	}

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus_int.h"
 #include "pipeline_int.h"
 #include "px_probe.h"
 #include "px_test.h"
@@ -344,6 +345,13 @@ START_TEST(test_pipeline_backpressure)
 }
 END_TEST
 
+static uint64_t slow_count(struct px_element *sink)
+{
+	/* relaxed enough: a count the sink's reactor bumps, read to wait */
+	return __atomic_load_n(&((struct tslow *)px_element_priv(sink))->count,
+			       __ATOMIC_RELAXED);
+}
+
 START_TEST(test_pipeline_play_again)
 {
 	struct px_element *src, *q, *sink;
@@ -364,23 +372,29 @@ START_TEST(test_pipeline_play_again)
 				  50);
 		stop_clean();
 	}
-	/* Stop in the middle of a run, with buffers in flight. */
+	/* Stop in the middle of a run, with buffers in flight: once the
+	 * sink took some, pause; once it took more, stop. */
 	ck_assert_int_eq(px_element_set(src, "num-buffers", "-1"), 0);
 	ck_assert_int_eq(px_pipeline_play(P), 0);
-	usleep(20000);
+	PX_TEST_UNTIL(slow_count(sink) >= 5, 30);
 	ck_assert_int_eq(px_pipeline_set_state(P, PX_STATE_PAUSED), 0);
 	ck_assert_int_eq(px_pipeline_state(P), PX_STATE_PAUSED);
 	ck_assert_int_eq(px_pipeline_play(P), 0);
-	usleep(5000);
+	{
+		uint64_t had = slow_count(sink);
+
+		PX_TEST_UNTIL(slow_count(sink) > had, 30);
+	}
 	stop_clean();
 	while (px_bus_pop(px_pipeline_bus(P), 0, &m) == 0)
 		changes += m.type == PX_MSG_STATE_CHANGED;
 	ck_assert_int_eq(changes, 3 * 6 + 8);
 
-	/* An EOS left on the bus by one run does not end the next wait. */
+	/* An EOS left on the bus by one run does not end the next wait:
+	 * the run ends (its EOS posted) before the pipeline goes down. */
 	ck_assert_int_eq(px_element_set(src, "num-buffers", "50"), 0);
 	ck_assert_int_eq(px_pipeline_play(P), 0);
-	usleep(300000);
+	PX_TEST_UNTIL(px__bus_has_end(px_pipeline_bus(P)), 30);
 	ck_assert_int_eq(px_pipeline_set_state(P, PX_STATE_READY), 0);
 	ck_assert_int_eq(px_pipeline_play(P), 0);
 	ck_assert_int_eq(px_pipeline_wait(P, WAIT_NS, NULL), 0);
@@ -429,10 +443,21 @@ START_TEST(test_pipeline_error)
 }
 END_TEST
 
+struct eos_later {
+	struct px_pipeline *p;
+	struct tsink *sink;
+	int rc;
+};
+
+/* Another thread sends EOS once buffers flow (the main one waits in
+ * px_pipeline_wait meanwhile). */
 static void *send_eos_later(void *arg)
 {
-	usleep(30000);
-	ck_assert_int_eq(px_pipeline_send_eos(arg), 0);
+	struct eos_later *l = arg;
+
+	while (!__atomic_load_n(&l->sink->count, __ATOMIC_RELAXED))
+		px_test_nap();
+	l->rc = px_pipeline_send_eos(l->p);
 	return NULL;
 }
 
@@ -467,6 +492,7 @@ END_TEST
 START_TEST(test_pipeline_send_eos)
 {
 	struct px_element *src, *q, *sink;
+	struct eos_later later = { .rc = -1 };
 	pthread_t th;
 
 	setup();
@@ -478,9 +504,13 @@ START_TEST(test_pipeline_send_eos)
 	link_ok(q, sink);
 	ck_assert_int_eq(px_pipeline_send_eos(P), -EINVAL);
 	ck_assert_int_eq(px_pipeline_play(P), 0);
-	pthread_create(&th, NULL, send_eos_later, P);
+	later.p = P;
+	later.sink = px_element_priv(sink);
+	pthread_create(&th, NULL, send_eos_later, &later);
+	/* The wait's own bound ends a run whose EOS never came. */
 	ck_assert_int_eq(px_pipeline_wait(P, WAIT_NS, NULL), 0);
 	pthread_join(th, NULL);
+	ck_assert_int_eq(later.rc, 0);
 	struct tsink *k = px_element_priv(sink);
 	ck_assert_uint_gt(k->count, 0);
 	ck_assert_uint_eq(k->out_of_order, 0);

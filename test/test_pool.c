@@ -327,18 +327,25 @@ static void *wait_then_loan(void *arg)
 	return NULL;
 }
 
+/* Whether a px_pool_wait() caller (any process) flagged its futex wait. */
+static bool waiting(struct px_pool *pool)
+{
+	return atomic_load_explicit(&pool->shm->waiting, memory_order_acquire) &
+	       PX__POOL_WAIT_FUTEX;
+}
+
 START_TEST(test_pool_wait)
 {
 	struct px_pool *pool = new_pool(PX_SEGMENT_HEAP, 64, 2);
 	struct waiter w = { .pool = pool };
-	struct timespec ts = { 0, 50 * 1000000L };
 	uint32_t s[2];
 	pthread_t t;
 
 	ck_assert_int_eq(px_pool_loan_burst(pool, s, 2), 2);
 	ck_assert_int_eq(px_pool_wait(pool, 20), -ETIMEDOUT);
 	ck_assert_int_eq(pthread_create(&t, NULL, wait_then_loan, &w), 0);
-	nanosleep(&ts, NULL);
+	/* Release once the waiter flagged its futex wait: the wake path. */
+	PX_TEST_UNTIL(waiting(pool), 30);
 	px_pool_release(pool, s[1]);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
 	ck_assert_int_eq(w.ret, 0);
@@ -455,7 +462,6 @@ START_TEST(test_pool_fork_wait)
 {
 	struct px_pool *pool = new_pool(PX_SEGMENT_MEMFD, 64, 2);
 	struct xproc x = { .fd = px_pool_segment(pool)->fd };
-	struct timespec ts = { 0, 100 * 1000000L };
 	int status = 0;
 	pid_t pid;
 
@@ -466,7 +472,8 @@ START_TEST(test_pool_fork_wait)
 		child_wait(&x);
 		_exit(0);
 	}
-	nanosleep(&ts, NULL);
+	/* The child waits in its own mapping of the same header. */
+	PX_TEST_UNTIL(waiting(pool), 30);
 	px_pool_release_burst(pool, x.slots, 2);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
