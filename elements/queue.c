@@ -120,18 +120,18 @@ static uint32_t floor_pow2(uint64_t v)
 	return c;
 }
 
-/*
- * The link takes a power of two no larger than the limit, so that a full
- * queue always has a full link and the engine wakes us when it drains. With
- * leaky=downstream it takes half at most (and a batch at most), so that the
- * oldest buffers are still ours to drop.
- */
 /* The buffer limit, UINT64_MAX for none. */
 static uint64_t buf_limit(const struct queue *s)
 {
 	return s->max_size_buffers ? (uint64_t)s->max_size_buffers : UINT64_MAX;
 }
 
+/*
+ * The link takes a power of two no larger than the limit, so that a full
+ * queue always has a full link and the engine wakes us when it drains. With
+ * leaky=downstream it takes half at most (and a batch at most), so that the
+ * oldest buffers are still ours to drop.
+ */
 static int queue_size_link(struct px_element *e)
 {
 	struct queue *s = px_element_priv(e);
