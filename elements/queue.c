@@ -557,6 +557,10 @@ static int queue_stop(struct px_element *e)
 		px_item_release(&s->fifo[s->head++ & s->mask]);
 	s->fifo_bufs = 0;
 	s->fifo_bytes = 0;
+	/* Nothing is held once stopped (the engine drains the link). */
+	px_stat_set(&s->current_level_buffers, 0);
+	px_stat_set(&s->current_level_bytes, 0);
+	px_stat_set(&s->current_level_time, 0);
 	if (px_op_busy(&s->recheck))
 		px_io_cancel(px_element_reactor(e), &s->recheck);
 	return PX_STOP_WHEN_IDLE;

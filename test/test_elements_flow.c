@@ -149,6 +149,21 @@ START_TEST(test_elements_queue_limits)
 	ck_assert_uint_eq(prop_u64(find(p, "q"), "dropped"), 0);
 	finish(p);
 
+	/* The levels read what is held now: the queue fills behind a
+	 * consumer that holds one buffer for a second, and holds nothing
+	 * once stopped. */
+	p = parse("fakesrc ! queue name=q max-size-buffers=8 ! "
+		  "identity sleep-time=1s ! fakesink");
+	ck_assert_int_eq(px_pipeline_play(p), 0);
+	PX_TEST_UNTIL(prop_u64(find(p, "q"), "current-level-buffers") >= 8, 30);
+	ck_assert_uint_ge(prop_u64(find(p, "q"), "current-level-bytes"),
+			  7 * 4096); /* one may be taken meanwhile */
+	ck_assert_int_eq(px_pipeline_stop(p), 0);
+	ck_assert_uint_eq(prop_u64(find(p, "q"), "current-level-buffers"), 0);
+	ck_assert_uint_eq(prop_u64(find(p, "q"), "current-level-bytes"), 0);
+	assert_pools_quiet();
+	px_pipeline_destroy(p);
+
 	/* max-size-time: the pts span held. A source stamped 2000 buffers a
 	 * second (0.5 ms apart) and a consumer slower by ten: a 10 ms limit
 	 * leaks the oldest, the newest arrive. */
