@@ -64,10 +64,21 @@ static void json_pool(FILE *f, const struct px__epool *ep,
 	fputc('}', f);
 }
 
+/* "element:pad" of a link end, as a JSON string. */
+static void json_end(FILE *f, const struct px_pad *pad)
+{
+	char name[PX__NAME_MAX + PX__PAD_NAME_MAX + 2];
+
+	snprintf(name, sizeof(name), "%s:%s", pad ? pad->elem->name : "?",
+		 pad ? pad->name : "?");
+	px__json_str(f, name);
+}
+
 PX_API int px_pipeline_write_stats_json(const struct px_pipeline *p, FILE *f)
 {
 	struct px_pipeline *mp = (struct px_pipeline *)p;
 	struct px_list *pos;
+	unsigned crossing = 0;
 	bool first = true;
 
 	if (!p || !f)
@@ -123,7 +134,25 @@ PX_API int px_pipeline_write_stats_json(const struct px_pipeline *p, FILE *f)
 		first = false;
 	}
 	pthread_mutex_unlock(&mp->mu);
-	fputs("]}\n", f);
+	fputs("],\"links\":[", f);
+	first = true;
+	px_list_for_each(pos, &mp->links) {
+		const struct px_link *l = px_list_entry(pos, struct px_link,
+							node);
+		int from, to;
+		bool cross = px__link_nodes(l, &from, &to);
+
+		fprintf(f, "%s{\"src\":", first ? "" : ",");
+		json_end(f, l->src);
+		fputs(",\"sink\":", f);
+		json_end(f, l->sink);
+		fprintf(f, ",\"kind\":\"%s\",\"src_node\":%d,\"sink_node\":%d,"
+			   "\"cross_node\":%s}",
+			px__link_kind_name(l), from, to, cross ? "true" : "false");
+		crossing += cross;
+		first = false;
+	}
+	fprintf(f, "],\"cross_node_links\":%u}\n", crossing);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -177,6 +206,8 @@ PX_API int px_pipeline_write_dot(const struct px_pipeline *p, FILE *f)
 	double secs = p ? px_pipeline_seconds(p) : 0;
 	const struct px_list *pos;
 	char caps[256];
+	int from, to;
+	bool cross;
 
 	if (!p || !f)
 		return -EINVAL;
@@ -232,6 +263,9 @@ PX_API int px_pipeline_write_dot(const struct px_pipeline *p, FILE *f)
 		fprintf(f, "\" [label=\"%u %s\\n", link_capacity(l),
 			link_kind(l));
 		dot_str(f, caps);
+		cross = px__link_nodes(l, &from, &to);
+		if (cross) /* remote memory traffic: shown in red */
+			fprintf(f, "\\ncross-node %d -> %d", from, to);
 		if (l->ring.ring && secs > 0) /* a run: how it flows */
 			fprintf(f, "\\nlevel %u, high %u\\n%" PRIu64
 				   " buffers, %.0f/s",
@@ -239,7 +273,8 @@ PX_API int px_pipeline_write_dot(const struct px_pipeline *p, FILE *f)
 				(unsigned)px_stat_get(&l->sink->level_max),
 				px_stat_get(&l->sink->buffers),
 				(double)px_stat_get(&l->sink->buffers) / secs);
-		fputs("\"];\n", f);
+		fputs(cross ? "\", color=\"red\", fontcolor=\"red\"];\n" : "\"];\n",
+		      f);
 	}
 	fputs("}\n", f);
 	return ferror(f) ? -EIO : 0;

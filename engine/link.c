@@ -44,6 +44,16 @@ void px__link_free_ring(struct px_link *l)
 	l->ring.ring = NULL;
 }
 
+bool px__link_nodes(const struct px_link *l, int *src, int *sink)
+{
+	const struct px_element *a = l->src ? l->src->elem : NULL;
+	const struct px_element *b = l->sink ? l->sink->elem : NULL;
+
+	*src = a && a->reactor ? px_reactor_numa_node(a->reactor) : -1;
+	*sink = b && b->reactor ? px_reactor_numa_node(b->reactor) : -1;
+	return *src >= 0 && *sink >= 0 && *src != *sink;
+}
+
 const char *px__link_kind_name(const struct px_link *l)
 {
 	static const char *const names[] = {

@@ -111,6 +111,13 @@ void px__link_reset(struct px_link *l);
 void px__link_free_ring(struct px_link *l);
 /* "local", "reactor", "process", or "unallocated". */
 const char *px__link_kind_name(const struct px_link *l);
+/*
+ * px__link_nodes - the NUMA nodes of the reactors that run L's two ends
+ * into *SRC and *SINK (-1: not placed yet, or unknown). Returns whether
+ * they differ (a cross-node link: every buffer it moves is remote memory
+ * for one side).
+ */
+bool px__link_nodes(const struct px_link *l, int *src, int *sink);
 
 /*
  * Process kind (link_process.c). The creator lays a ring of CAPACITY items

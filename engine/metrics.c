@@ -290,6 +290,7 @@ static void write_links(FILE *f, const struct px_pipeline *p)
 		"Most items the consumer found in the link at once this run."
 	};
 	struct px_list *pos;
+	unsigned crossing = 0;
 
 	for (unsigned m = 0; m < 3; m++) {
 		family(f, names[m], "gauge", helps[m]);
@@ -317,6 +318,18 @@ static void write_links(FILE *f, const struct px_pipeline *p)
 			fprintf(f, "} %" PRIu64 "\n", v);
 		}
 	}
+	family(f, "px_pipeline_cross_node_links", "gauge",
+	       "Links whose ends run on reactors of different NUMA nodes "
+	       "(remote memory traffic for one side).");
+	px_list_for_each(pos, &p->links) {
+		int from, to;
+
+		crossing += px__link_nodes(px_list_entry(pos, struct px_link,
+							 node),
+					   &from, &to);
+	}
+	series(f, p, "px_pipeline_cross_node_links");
+	fprintf(f, "} %u\n", crossing);
 }
 
 static const struct {

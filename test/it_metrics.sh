@@ -70,6 +70,7 @@ need = {"px_pad_buffers": "counter", "px_pad_bytes": "counter",
         "px_element_work_calls": "counter", "px_link_level_items": "gauge",
         "px_pool_loans": "counter", "px_reactor_loop_turns": "counter",
         "px_reactor_sleep_seconds": "counter",
+        "px_pipeline_cross_node_links": "gauge",
         "px_latency_seconds": "histogram"}
 for name, kind in need.items():
     if name not in fams:

@@ -12,6 +12,7 @@
 #include "elements_test_util.h"
 #include "px_pipeline.h"
 #include "px_pool.h"
+#include "px_reactor.h"
 #include "px_test.h"
 
 /* ---- tee ----------------------------------------------------------------- */
@@ -181,6 +182,60 @@ START_TEST(test_elements_queue_limits)
 }
 END_TEST
 
+/* Stats JSON and DOT text of P, into BUF (LEN bytes). */
+static void export_text(struct px_pipeline *p, bool dot, char *buf, size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(dot ? px_pipeline_write_dot(p, f) :
+			       px_pipeline_write_stats_json(p, f),
+			 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A queue moves its downstream side to the next reactor; on a two-node
+ * machine (hwloc's synthetic topology) that reactor is on the other node:
+ * the link is counted and drawn as crossing nodes. */
+START_TEST(test_elements_cross_node)
+{
+	static char text[16384];
+	struct px_pipeline *p;
+
+	REQUIRE_ENGINE();
+	setenv("HWLOC_SYNTHETIC", "pack:2 numa:1 core:1 pu:1", 1);
+	ck_assert_int_eq(px_topology_reload(), 0);
+	ck_assert_int_eq(px_topology_numa_nodes(), 2);
+	p = parse("fakesrc num-buffers=10 ! queue name=q ! fakesink name=s");
+	run_ok(p);
+	export_text(p, false, text, sizeof(text));
+	ck_assert_msg(strstr(text, "\"cross_node_links\":1}"), "%s", text);
+	ck_assert_msg(strstr(text, "{\"src\":\"q:src\",\"sink\":\"s:sink\","
+				   "\"kind\":\"reactor\",\"src_node\":0,"
+				   "\"sink_node\":1,\"cross_node\":true}"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "\"src_node\":0,\"sink_node\":0,"
+				   "\"cross_node\":false"),
+		      "%s", text);
+	export_text(p, true, text, sizeof(text));
+	ck_assert_msg(strstr(text, "cross-node 0 -> 1") &&
+			      strstr(text, "color=\"red\""),
+		      "%s", text);
+	finish(p);
+	unsetenv("HWLOC_SYNTHETIC");
+	ck_assert_int_eq(px_topology_reload(), 0);
+	if (px_topology_numa_nodes() > 1)
+		return; /* a real multi-node machine: the rest is about one */
+	p = parse("fakesrc num-buffers=10 ! queue ! fakesink");
+	run_ok(p);
+	export_text(p, false, text, sizeof(text));
+	ck_assert_msg(strstr(text, "\"cross_node_links\":0}"), "%s", text);
+	export_text(p, true, text, sizeof(text));
+	ck_assert(!strstr(text, "red"));
+	finish(p);
+}
+END_TEST
+
 /* ---- funnel -------------------------------------------------------------- */
 
 START_TEST(test_elements_funnel)
@@ -308,6 +363,7 @@ static Suite *elements_flow_suite(void)
 	tcase_add_test(px_tcase(s, "queue"), test_elements_queue);
 	tcase_add_test(px_tcase(s, "queue_leaky"), test_elements_queue_leaky);
 	tcase_add_test(px_tcase(s, "queue_limits"), test_elements_queue_limits);
+	tcase_add_test(px_tcase(s, "cross_node"), test_elements_cross_node);
 	tcase_add_test(px_tcase(s, "funnel"), test_elements_funnel);
 	tcase_add_test(px_tcase(s, "replay"), test_elements_replay);
 	tcase_add_test(px_tcase(s, "stress_shapes"), test_elements_stress_shapes);

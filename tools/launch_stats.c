@@ -354,6 +354,16 @@ int launch_stats_print(struct px_pipeline *p, FILE *out)
 	}
 	if (!n)
 		fprintf(out, "(no pools)\n");
+	{
+		const char *at = strstr(doc, "\"cross_node_links\":");
+		unsigned long crossing = at ? strtoul(at + 19, NULL, 10) : 0;
+
+		if (crossing)
+			fprintf(out, "\n%lu cross-node link%s: buffers cross "
+				     "between NUMA nodes (px-launch --dot shows "
+				     "them in red)\n",
+				crossing, crossing == 1 ? "" : "s");
+	}
 out:
 	free(rows);
 	free(doc);
