@@ -124,16 +124,39 @@ static unsigned round_pow2(unsigned v)
 	return c;
 }
 
-/* The reactor the downstream side of boundary element E goes to. */
+/* The value of E's integer property NAME, or -1 when it has none. */
+static int64_t int_prop(const struct px_element *e, const char *name)
+{
+	const struct px_prop_spec *spec = px__prop_find(e->cls, name);
+
+	if (!spec || spec->type != PX_PROP_INT)
+		return -1;
+	return *(const int64_t *)((const char *)e->priv + spec->offset);
+}
+
+/*
+ * The reactor the downstream side of boundary element E goes to: its
+ * "reactor" property, else the next reactor after upstream's - on NUMA
+ * node "numa-node" when that is set (reactor i runs on node i % nodes).
+ */
 static int boundary_target(struct px_element *e, unsigned *out)
 {
-	const struct px_prop_spec *spec = px__prop_find(e->cls, "reactor");
-	int64_t v = -1;
+	int64_t v = int_prop(e, "reactor"), node = int_prop(e, "numa-node");
+	int nodes = px_topology_numa_nodes();
 
-	if (spec && spec->type == PX_PROP_INT)
-		v = *(const int64_t *)((const char *)e->priv + spec->offset);
-	if (v < 0)
+	if (node >= nodes) {
+		px__pipeline_fail(e->pipeline, -ENODEV, e->name,
+				  "%s: numa-node=%lld, but this machine has %d "
+				  "NUMA node%s (0..%d)",
+				  e->name, (long long)node, nodes,
+				  nodes == 1 ? "" : "s", nodes - 1);
+		return -ENODEV;
+	}
+	if (v < 0) {
 		v = (int64_t)e->reactor_index + 1;
+		while (node >= 0 && v % nodes != node)
+			v++;
+	}
 	if (v >= PX__MAX_REACTORS) {
 		px__pipeline_fail(e->pipeline, -EINVAL, e->name,
 				  "%s: reactor %lld is out of range (at most "

@@ -222,6 +222,30 @@ START_TEST(test_elements_cross_node)
 			      strstr(text, "color=\"red\""),
 		      "%s", text);
 	finish(p);
+
+	/* numa-node= keeps the downstream side on node 0: the next reactor
+	 * there is reactor 2, and no link crosses. */
+	p = parse("fakesrc num-buffers=10 ! queue numa-node=0 ! fakesink name=s");
+	run_ok(p);
+	ck_assert_int_eq(px_reactor_numa_node(px_element_reactor(find(p, "s"))),
+			 0);
+	ck_assert_ptr_ne(px_element_reactor(find(p, "s")),
+			 px_element_reactor(find(p, "fakesrc0")));
+	export_text(p, false, text, sizeof(text));
+	ck_assert_msg(strstr(text, "\"cross_node_links\":0}"), "%s", text);
+	finish(p);
+	{
+		struct px_pipeline *q = NULL;
+		struct px_parse_error err;
+
+		ck_assert_int_eq(px_pipeline_parse("fakesrc ! queue numa-node=2 "
+						   "! fakesink",
+						   &q, &err),
+				 -ENODEV);
+		ck_assert_msg(strstr(err.message, "this machine has 2 NUMA "
+						  "nodes (0..1)"),
+			      "%s", err.message);
+	}
 	unsetenv("HWLOC_SYNTHETIC");
 	ck_assert_int_eq(px_topology_reload(), 0);
 	if (px_topology_numa_nodes() > 1)
