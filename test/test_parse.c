@@ -242,6 +242,21 @@ static const struct conformance table[] = {
 	  27, "caps 'a/b,n=(nope)1' do not parse: at byte 7 ('nope)1'): "
 	      "unknown type", NULL },
 	{ "fakesrc ! fakesink ! fakesink", BUILD, 1, 20, NULL, NULL },
+	/* caps meet through every element that passes them on unchanged */
+	{ "fakesrc ! application/x-a ! identity ! application/x-b ! fakesink",
+	  BUILD, 1, 1, "contradict each other through identity0", NULL },
+	{ "fakesrc ! application/x-a ! queue ! application/x-b ! fakesink", BUILD,
+	  1, 1, "contradict each other through queue0", NULL },
+	{ "fakesrc ! application/x-a ! tee name=t ! application/x-b ! fakesink  "
+	  "t. ! fakesink",
+	  BUILD, 1, 1, "contradict each other through t,", NULL },
+	{ "fakesrc ! application/x-a ! identity ! queue ! tee ! application/x-b ! "
+	  "fakesink",
+	  BUILD, 1, 1, "application/x-a coming from fakesrc0 and "
+		       "application/x-b going to fakesink0 contradict", NULL },
+	{ "fakesrc num-buffers=1 ! application/x-a ! queue ! tee ! "
+	  "application/x-a,rate=(int)1 ! fakesink",
+	  OK, 0, 0, NULL, NULL }, /* narrower, not contradictory */
 	{ "fakesrc ! fakesink sync=true", BUILD, 1, 20, "no pipeline clock",
 	  "gst-launch's sinks render each buffer at its clock time" },
 	{ "fakesrc ! appsink sync=true", BUILD, 1, 19, "write sync=false",
