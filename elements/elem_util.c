@@ -2,7 +2,7 @@
 /*
  * elem_util.c - helpers shared by the built-in elements: PRNG seeds, the
  * GStreamer sink properties that need a clock, the per-buffer line of
- * silent=false. (The
+ * silent=false, the NUMA node of a file's disk. (The
  * kit every element may use - CRC32C, burst release, forwarding - is public:
  * engine/crc32c.c, engine/element_kit.c.)
  */
@@ -10,7 +10,10 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "elements_int.h"
@@ -49,6 +52,35 @@ int px__sink_clock_props(struct px_element *e, const struct px_prop_spec *spec,
 			"preroll (PAUSED completes at once): write async=false",
 			px_element_name(e));
 	return 0;
+}
+
+int px__path_numa_node(const char *path)
+{
+	const char *root = getenv("PX_SYSFS_ROOT");
+	static const char *const where[] = { "device", "../device" };
+	struct stat st;
+
+	if (!path || stat(path, &st) < 0)
+		return -1;
+	if (!root || !*root)
+		root = "/sys";
+	/* A disk has device/numa_node; a partition's is its disk's. */
+	for (size_t i = 0; i < PX_ARRAY_SIZE(where); i++) {
+		char file[512];
+		FILE *f;
+		int node = -1;
+
+		snprintf(file, sizeof(file), "%s/dev/block/%u:%u/%s/numa_node",
+			 root, major(st.st_dev), minor(st.st_dev), where[i]);
+		f = fopen(file, "re");
+		if (!f)
+			continue;
+		if (fscanf(f, "%d", &node) != 1)
+			node = -1;
+		fclose(f);
+		return node;
+	}
+	return -1;
 }
 
 void px__post_chain(struct px_element *e, bool src, const struct px_buf *b)

@@ -60,6 +60,10 @@ uint64_t px__rand_seed(const void *salt);
 int px__sink_clock_props(struct px_element *e, const struct px_prop_spec *spec,
 			 bool sync, bool async, const char *hint);
 
+/* The sysfs numa_node of the disk holding PATH (read under $PX_SYSFS_ROOT,
+ * default /sys), or -1: unknown, no file yet, or a device without one. */
+int px__path_numa_node(const char *path);
+
 /* silent=false: post one line for buffer B arriving at E, or leaving it
  * when SRC (a source), as GStreamer's last-message ("chain (e:sink) (4096
  * bytes, pts: none, ...)", "get (e:src) (...)"). */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "elements_int.h"
 #include "io_common_int.h"
 #include "px_buf.h"
 #include "px_element.h"
@@ -208,6 +209,18 @@ static int open_file(struct filesrc *s)
 		return -ESPIPE;
 	}
 	s->fd = fd;
+	return 0;
+}
+
+/* A new location: the NUMA node of its disk, where the source should run
+ * (the engine places it at READY; numa-node= overrides). */
+static int filesrc_prop_changed(struct px_element *e,
+				const struct px_prop_spec *spec)
+{
+	struct filesrc *s = px_element_priv(e);
+
+	if (!strcmp(spec->name, "location"))
+		px_element_device_node(e, px__path_numa_node(s->location));
 	return 0;
 }
 
@@ -468,6 +481,7 @@ const struct px_element_class px__filesrc_class = {
 	.n_pads = PX_ARRAY_SIZE(filesrc_pads),
 	.props = filesrc_props,
 	.n_props = PX_ARRAY_SIZE(filesrc_props),
+	.prop_changed = filesrc_prop_changed,
 	.start = filesrc_start,
 	.work = filesrc_work,
 	.stop = filesrc_stop,

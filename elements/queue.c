@@ -39,7 +39,6 @@ enum queue_leaky {
 struct queue {
 	/* properties */
 	int64_t reactor;
-	int64_t numa_node; /* -1: any */
 	int64_t max_size_buffers; /* 0: no limit */
 	uint64_t max_size_bytes; /* 0: no limit */
 	int64_t max_size_time;	 /* ns; 0: no limit */
@@ -83,8 +82,6 @@ static const struct px_prop_enum leaky_enums[] = {
 static const struct px_prop_spec queue_props[] = {
 	PX_PROP_INT_SPEC("reactor", struct queue, reactor, -1, -1, 1023,
 			 "reactor that runs the downstream side (-1: the one after upstream's)"),
-	PX_PROP_INT_SPEC("numa-node", struct queue, numa_node, -1, -1, 1023,
-			 "NUMA node whose reactor runs the downstream side: the next reactor on that node (-1: any; reactor wins when both are set)"),
 	PX_PROP_INT_SPEC("max-size-buffers", struct queue, max_size_buffers,
 			 1024, 0, 65536,
 			 "buffers held at most before the queue is full (0: no limit)"),
@@ -169,18 +166,6 @@ static int queue_prop_changed(struct px_element *e,
 	if (!strcmp(spec->name, "max-size-buffers") ||
 	    !strcmp(spec->name, "leaky"))
 		return queue_size_link(e);
-	if (!strcmp(spec->name, "numa-node")) {
-		struct queue *s = px_element_priv(e);
-		int nodes = px_topology_numa_nodes();
-
-		if (s->numa_node >= nodes)
-			return px_element_refuse(
-				e, -ENODEV,
-				"%s: numa-node=%lld, but this machine has %d "
-				"NUMA node%s (0..%d)",
-				px_element_name(e), (long long)s->numa_node,
-				nodes, nodes == 1 ? "" : "s", nodes - 1);
-	}
 	return 0;
 }
 

@@ -113,6 +113,8 @@ int px__element_create(struct px_pipeline *p, const struct px_element_class *cls
 	e->pipeline = p;
 	e->detached = detached;
 	e->cls = cls;
+	e->numa_node = -1;
+	e->device_node = -1;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	px_task_init(&e->task, px__element_task);
 	e->priv = calloc(1, cls->priv_size ? cls->priv_size : 1);
@@ -756,6 +758,11 @@ PX_API enum px_flow px_element_error(struct px_element *e, int err,
 	px__pipeline_mark_end(p);
 	px__bus_post(p->bus, &m);
 	return PX_FLOW_ERROR;
+}
+
+PX_API void px_element_device_node(struct px_element *e, int node)
+{
+	e->device_node = node < 0 ? -1 : node;
 }
 
 PX_API int px_element_refuse(struct px_element *e, int err, const char *fmt,

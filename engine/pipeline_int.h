@@ -109,6 +109,8 @@ struct px_element {
 	struct px_pad **pads;		/* all pads, creation order */
 	unsigned n_pads, cap_pads;
 	unsigned reactor_index;		/* placement, decided at READY */
+	int numa_node;			/* "numa-node" property, -1: any */
+	int device_node;		/* px_element_device_node(), -1 */
 	unsigned topo;			/* scratch for graph walks */
 	bool started;			/* start() succeeded this run */
 	bool mem_shareable;		/* allocation query: memfd pools */

@@ -134,6 +134,21 @@ static int64_t int_prop(const struct px_element *e, const char *name)
 	return *(const int64_t *)((const char *)e->priv + spec->offset);
 }
 
+/* E's node: its "numa-node", checked against the machine (the topology
+ * may differ from the one it was set against). */
+static int wanted_node(struct px_element *e, int node, int nodes)
+{
+	if (node >= nodes) {
+		px__pipeline_fail(e->pipeline, -ENODEV, e->name,
+				  "%s: numa-node=%d, but this machine has %d "
+				  "NUMA node%s (0..%d)",
+				  e->name, node, nodes, nodes == 1 ? "" : "s",
+				  nodes - 1);
+		return -ENODEV;
+	}
+	return node;
+}
+
 /*
  * The reactor the downstream side of boundary element E goes to: its
  * "reactor" property, else the next reactor after upstream's - on NUMA
@@ -141,17 +156,12 @@ static int64_t int_prop(const struct px_element *e, const char *name)
  */
 static int boundary_target(struct px_element *e, unsigned *out)
 {
-	int64_t v = int_prop(e, "reactor"), node = int_prop(e, "numa-node");
+	int64_t v = int_prop(e, "reactor");
 	int nodes = px_topology_numa_nodes();
+	int node = wanted_node(e, e->numa_node, nodes);
 
-	if (node >= nodes) {
-		px__pipeline_fail(e->pipeline, -ENODEV, e->name,
-				  "%s: numa-node=%lld, but this machine has %d "
-				  "NUMA node%s (0..%d)",
-				  e->name, (long long)node, nodes,
-				  nodes == 1 ? "" : "s", nodes - 1);
-		return -ENODEV;
-	}
+	if (node < -1)
+		return node;
 	if (v < 0) {
 		v = (int64_t)e->reactor_index + 1;
 		while (node >= 0 && v % nodes != node)
@@ -203,6 +213,29 @@ static void announce_backend(struct px_pipeline *p)
 		      px_backend_name(px_reactor_backend(p->reactors[0])), why);
 }
 
+/*
+ * A source runs on reactor 0, or on the first reactor of its node: the one
+ * its "numa-node" names, else the node of its device
+ * (px_element_device_node), said on the bus.
+ */
+static int place_source(struct px_element *e)
+{
+	int nodes = px_topology_numa_nodes();
+	int node = e->numa_node >= 0 ? e->numa_node : e->device_node;
+
+	node = wanted_node(e, node, nodes);
+	if (node < -1)
+		return node;
+	if (node <= 0 || nodes < 2)
+		return 0;
+	e->reactor_index = (unsigned)node; /* reactor i: node i % nodes */
+	if (e->numa_node < 0)
+		px__bus_postf(e->pipeline->bus, PX_MSG_INFO, 0, e->name,
+			      "%s runs on NUMA node %d, the node of its device",
+			      e->name, node);
+	return 0;
+}
+
 static int assign_reactors(struct px_pipeline *p, unsigned *n_reactors)
 {
 	struct px_element **order = calloc(p->n_elems, sizeof(*order));
@@ -220,7 +253,9 @@ static int assign_reactors(struct px_pipeline *p, unsigned *n_reactors)
 			if (e->sink[j]->link)
 				in = e->sink[j];
 		e->reactor_index = 0;
-		if (in) {
+		if (!in) {
+			err = place_source(e);
+		} else {
 			struct px_element *up = in->peer;
 
 			if (up->cls->flags & PX_ELEMENT_THREAD_BOUNDARY)

@@ -142,11 +142,12 @@ bool px__prop_is_default(const struct px_element *e,
 /* Properties every element has, outside its class's specs. */
 static bool common_prop(const char *prop)
 {
-	return !strcmp(prop, "name") || !strcmp(prop, "memory");
+	return !strcmp(prop, "name") || !strcmp(prop, "memory") ||
+	       !strcmp(prop, "numa-node");
 }
 
 /* The spec for PROP of E, or an error with a sentence (NULL spec: a
- * common property, "name" or "memory"). */
+ * common property, "name", "memory" or "numa-node"). */
 static int lookup(struct px_element *e, const char *prop, bool for_write,
 		  const struct px_prop_spec **out)
 {
@@ -206,6 +207,72 @@ static int lookup(struct px_element *e, const char *prop, bool for_write,
 	}
 	*out = spec;
 	return 0;
+}
+
+/* Whether class C has a sink pad template (else it is a source). */
+static bool has_sink_template(const struct px_element_class *c)
+{
+	for (unsigned i = 0; i < c->n_pads; i++)
+		if (c->pads[i].direction == PX_PAD_SINK)
+			return true;
+	return false;
+}
+
+/*
+ * "numa-node": where a source runs, or the downstream side of a thread
+ * boundary (queue) - the placement pipeline_state.c makes at READY. Other
+ * elements follow their upstream and are refused with where to put it.
+ */
+static int set_numa_node(struct px_element *e, int64_t node)
+{
+	int nodes = px_topology_numa_nodes();
+
+	if (node < -1 || node >= nodes) {
+		px__pipeline_fail(e->pipeline, -ENODEV, e->name,
+				  "%s: numa-node=%lld, but this machine has %d "
+				  "NUMA node%s (0..%d; -1: any)",
+				  e->name, (long long)node, nodes,
+				  nodes == 1 ? "" : "s", nodes - 1);
+		return -ENODEV;
+	}
+	if (has_sink_template(e->cls) &&
+	    !(e->cls->flags & PX_ELEMENT_THREAD_BOUNDARY)) {
+		px__pipeline_fail(e->pipeline, -EINVAL, e->name,
+				  "%s: numa-node places a source, or what follows "
+				  "a queue; %s runs where its upstream runs: set "
+				  "numa-node on the source or on a queue before it",
+				  e->name, e->name);
+		return -EINVAL;
+	}
+	e->numa_node = (int)node;
+	return 0;
+}
+
+static int set_numa_text(struct px_element *e, const char *text)
+{
+	int64_t v;
+
+	if (!text || !px__parse_i64(text, &v)) {
+		px__pipeline_fail(e->pipeline, -EINVAL, e->name,
+				  "value '%s' for property 'numa-node' of %s is "
+				  "not an integer (a node, or -1)",
+				  text ? text : "", e->name);
+		return -EINVAL;
+	}
+	return set_numa_node(e, v);
+}
+
+static int set_memory(struct px_element *e, const char *text);
+static int rename_element(struct px_element *e, const char *name);
+
+/* A common property PROP of E from TEXT. */
+static int set_common(struct px_element *e, const char *prop, const char *text)
+{
+	if (!strcmp(prop, "name"))
+		return rename_element(e, text);
+	if (!strcmp(prop, "numa-node"))
+		return set_numa_text(e, text);
+	return set_memory(e, text);
 }
 
 static int set_memory(struct px_element *e, const char *text)
@@ -389,8 +456,7 @@ PX_API int px_element_set(struct px_element *e, const char *prop,
 	if (err)
 		return err;
 	if (!spec)
-		return !strcmp(prop, "name") ? rename_element(e, value) :
-					       set_memory(e, value);
+		return set_common(e, prop, value);
 	switch (spec->type) {
 	case PX_PROP_BOOL:
 		if (px__parse_bool(value, &v.b))
@@ -467,9 +533,11 @@ static int set_typed(struct px_element *e, const char *prop, unsigned types,
 	err = lookup(e, prop, true, &spec);
 	if (err)
 		return err;
+	if (!spec && !strcmp(prop, "numa-node") &&
+	    (types & (1u << PX_PROP_INT)))
+		return set_numa_node(e, v->i);
 	if (!spec && (types & (1u << PX_PROP_STRING)))
-		return !strcmp(prop, "name") ? rename_element(e, v->s) :
-					       set_memory(e, v->s);
+		return set_common(e, prop, v->s);
 	if (!spec || !(types & (1u << spec->type))) {
 		px__pipeline_fail(e->pipeline, -EINVAL, e->name,
 				  "property '%s' of %s is of type %s, not "
@@ -568,6 +636,8 @@ PX_API int px_element_get(const struct px_element *e, const char *prop,
 		return snprintf(buf, len, "%s", e->name);
 	if (!strcmp(prop, "memory"))
 		return px_memory_format(&e->memory, buf, len);
+	if (!strcmp(prop, "numa-node"))
+		return snprintf(buf, len, "%d", e->numa_node);
 	spec = px__prop_find(e->cls, prop);
 	if (!spec)
 		return -ENOENT;

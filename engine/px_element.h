@@ -479,6 +479,14 @@ PX_API int px_element_buf_alloc(struct px_element *e, struct px_pool *pool,
 PX_API enum px_flow px_element_error(struct px_element *e, int err,
 				     const char *fmt, ...) PX_PRINTF(3, 4);
 /*
+ * px_element_device_node - E's data lives near NUMA node NODE (the sysfs
+ * numa_node of its disk or NIC): a source is placed on a reactor of that
+ * node at READY unless its "numa-node" property says otherwise. -1 forgets
+ * it. Application thread, before READY (init or prop_changed).
+ */
+PX_API void px_element_device_node(struct px_element *e, int node);
+
+/*
  * px_element_refuse - from prop_changed(): refuse the value just set with a
  * sentence that says what to write instead ("sync=true needs a clock ...:
  * write sync=false"). px_element_set() then fails with ERR and this

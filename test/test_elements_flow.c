@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "elements_test_util.h"
 #include "px_pipeline.h"
@@ -182,6 +184,34 @@ START_TEST(test_elements_queue_limits)
 }
 END_TEST
 
+/* mkdir -p PATH. */
+static int mkdirs(const char *path)
+{
+	char buf[700];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/* Whether P's bus holds an INFO message containing NEEDLE. */
+static bool bus_info(struct px_pipeline *p, const char *needle)
+{
+	struct px_message m;
+
+	while (px_bus_pop(px_pipeline_bus(p), 0, &m) == 0)
+		if (m.type == PX_MSG_INFO && strstr(m.text, needle))
+			return true;
+	return false;
+}
+
 /* Stats JSON and DOT text of P, into BUF (LEN bytes). */
 static void export_text(struct px_pipeline *p, bool dot, char *buf, size_t len)
 {
@@ -243,8 +273,63 @@ START_TEST(test_elements_cross_node)
 						   &q, &err),
 				 -ENODEV);
 		ck_assert_msg(strstr(err.message, "this machine has 2 NUMA "
-						  "nodes (0..1)"),
+						  "nodes (0..1"),
 			      "%s", err.message);
+		/* Only sources and queues are placed. */
+		ck_assert_int_eq(px_pipeline_parse("fakesrc ! identity "
+						   "numa-node=1 ! fakesink",
+						   &q, &err),
+				 -EINVAL);
+		ck_assert_msg(strstr(err.message, "on the source or on a queue"),
+			      "%s", err.message);
+	}
+
+	/* A source on node 1 (its pool left unbound: synthetic node 1 has
+	 * no memory here), and what follows it with it. */
+	p = parse("fakesrc numa-node=1 memory=heap,node=none num-buffers=10 ! "
+		  "fakesink name=s");
+	run_ok(p);
+	ck_assert_int_eq(px_reactor_numa_node(px_element_reactor(find(p, "s"))),
+			 1);
+	finish(p);
+
+	/* filesrc follows its disk's node, as sysfs says (a sysfs of our own
+	 * here: PX_SYSFS_ROOT), and says so on the bus. */
+	{
+		char file[600], dir[700], node[760], launch[700];
+		struct stat st;
+		FILE *f;
+
+		snprintf(file, sizeof(file), "%s/on-node-1.bin",
+			 px_test_tmpdir());
+		f = fopen(file, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("twelve bytes", f);
+		fclose(f);
+		ck_assert_int_eq(stat(file, &st), 0);
+		snprintf(dir, sizeof(dir), "%s/sys/dev/block/%u:%u/device",
+			 px_test_tmpdir(), major(st.st_dev), minor(st.st_dev));
+		ck_assert_int_eq(mkdirs(dir), 0);
+		snprintf(node, sizeof(node), "%s/numa_node", dir);
+		f = fopen(node, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("1\n", f);
+		fclose(f);
+		snprintf(dir, sizeof(dir), "%s/sys", px_test_tmpdir());
+		setenv("PX_SYSFS_ROOT", dir, 1);
+		snprintf(launch, sizeof(launch),
+			 "filesrc location=%s memory=heap,node=none ! "
+			 "fakesink name=s",
+			 file);
+		p = parse(launch);
+		run_ok(p);
+		ck_assert_int_eq(px_reactor_numa_node(
+					 px_element_reactor(find(p, "s"))),
+				 1);
+		ck_assert(bus_info(p, "runs on NUMA node 1, the node of its "
+				      "device"));
+		finish(p);
+		unsetenv("PX_SYSFS_ROOT");
 	}
 	unsetenv("HWLOC_SYNTHETIC");
 	ck_assert_int_eq(px_topology_reload(), 0);

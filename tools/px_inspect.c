@@ -285,6 +285,10 @@ static int show_element(const char *name)
 	       "pipeline's), heap, thp, memfd, hugetlb, hugetlb-1g, "
 	       "file:DIR; ,require ,node=N");
 	printf("  %-20s string, default \"auto\"\n", "");
+	printf("  %-20s %s\n", "numa-node",
+	       "NUMA node that runs a source, or what follows a queue (-1: "
+	       "any; a source follows its device's node when sysfs says)");
+	printf("  %-20s int, default -1\n", "");
 	for (unsigned i = 0; i < c->n_props; i++)
 		print_prop(&c->props[i]);
 	return 0;
