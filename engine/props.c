@@ -171,12 +171,17 @@ static int lookup(struct px_element *e, const char *prop, bool for_write,
 		return 0;
 	spec = px__prop_find(e->cls, prop);
 	if (!spec) {
+		static const char *const common[] = { "memory", "numa-node" };
 		const char *best = "name";
 		unsigned best_d = px__edit_distance(prop, "name");
 
-		if (px__edit_distance(prop, "memory") < best_d) {
-			best = "memory";
-			best_d = px__edit_distance(prop, "memory");
+		for (size_t i = 0; i < PX_ARRAY_SIZE(common); i++) {
+			unsigned d = px__edit_distance(prop, common[i]);
+
+			if (d < best_d) {
+				best = common[i];
+				best_d = d;
+			}
 		}
 
 		for (unsigned i = 0; i < e->cls->n_props; i++) {
