@@ -21,6 +21,7 @@ struct appsink {
 	/* set by the application before PLAYING */
 	struct px_appsink_callbacks cb;
 	bool eos;
+	uint32_t stream; /* the item's stream, while its callback runs */
 };
 
 static const struct px_prop_spec appsink_props[] = {
@@ -56,6 +57,13 @@ PX_API int px_appsink_set_callbacks(struct px_element *e,
 	return 0;
 }
 
+PX_API uint32_t px_appsink_stream(const struct px_element *e)
+{
+	if (!e || px_element_class(e) != &px__appsink_class)
+		return 0;
+	return ((const struct appsink *)px_element_priv(e))->stream;
+}
+
 static int appsink_start(struct px_element *e)
 {
 	struct appsink *s = px_element_priv(e);
@@ -77,6 +85,7 @@ static void appsink_work(struct px_element *e)
 
 		if (it->type == PX_ITEM_BUFFER && !s->eos) {
 			px_stat_add(&s->buffers, 1);
+			s->stream = it->stream;
 			if (s->cb.buffer)
 				s->cb.buffer(e, &it->buf, s->cb.arg);
 		} else if (s->cb.caps && !s->eos && px_event_caps(e, it)) {

@@ -20,6 +20,7 @@ const struct px_element_class *const px__builtin_classes[] = {
 	&px__queue_class,
 	&px__tcpsink_class,
 	&px__tcpsrc_class,
+	&px__multitcpsrc_class,
 	&px__netsink_class,
 	&px__netsrc_class,
 	&px__tee_class,

@@ -12,6 +12,7 @@ struct px_element_class;
 extern const struct px_element_class px__filesrc_class;
 extern const struct px_element_class px__filesink_class;
 extern const struct px_element_class px__tcpsrc_class;
+extern const struct px_element_class px__multitcpsrc_class;
 extern const struct px_element_class px__netsink_class;
 extern const struct px_element_class px__netsrc_class;
 extern const struct px_element_class px__tcpsink_class;

@@ -59,6 +59,13 @@ struct px_appsink_callbacks {
 PX_API int px_appsink_set_callbacks(struct px_element *e,
 				    const struct px_appsink_callbacks *cb);
 
+/*
+ * px_appsink_stream - from inside the buffer callback: the stream the buffer
+ * came from (struct px_item's STREAM; multitcpsrc numbers its clients), 0
+ * for a source of one stream. Reactor thread (the callback's).
+ */
+PX_API uint32_t px_appsink_stream(const struct px_element *e);
+
 PX_EXTERN_C_END
 
 #endif /* PX_APPSINK_H */

@@ -75,6 +75,13 @@ PX_API void px_net_tune_socket(int fd)
 PX_API int px_net_listen(const struct sockaddr_storage *ss, socklen_t len,
 		  int backlog, unsigned *bound_port)
 {
+	return px_net_listen_shared(ss, len, backlog, false, bound_port);
+}
+
+PX_API int px_net_listen_shared(const struct sockaddr_storage *ss,
+				socklen_t len, int backlog, bool reuseport,
+				unsigned *bound_port)
+{
 	struct sockaddr_storage got;
 	socklen_t glen = sizeof(got);
 	int one = 1, fd, err;
@@ -83,6 +90,9 @@ PX_API int px_net_listen(const struct sockaddr_storage *ss, socklen_t len,
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto err_close;
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
 		goto err_close;
 	if (bind(fd, (const struct sockaddr *)ss, len) < 0)
 		goto err_close;

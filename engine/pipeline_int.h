@@ -343,6 +343,10 @@ void px__replace_free(struct px_pipeline *p);
 
 /* ---- pipeline_state.c ---------------------------------------------------- */
 
+/* 0 when NODE is -1 or a NUMA node of this machine; else -ENODEV, posted
+ * as E's failure naming the nodes there are. */
+int px__elem_numa_node_check(struct px_element *e, int64_t node);
+
 /* Run E's start() on its reactor; returns its result or run_on's error. */
 int px__element_start(struct px_pipeline *p, struct px_element *e);
 /* Run E's stop() (on E's reactor, px__pipeline_run_on): a failure is a

@@ -134,19 +134,31 @@ static int64_t int_prop(const struct px_element *e, const char *name)
 	return *(const int64_t *)((const char *)e->priv + spec->offset);
 }
 
-/* E's node: its "numa-node", checked against the machine (the topology
- * may differ from the one it was set against). */
-static int wanted_node(struct px_element *e, int node, int nodes)
+int px__elem_numa_node_check(struct px_element *e, int64_t node)
 {
-	if (node >= nodes) {
-		px__pipeline_fail(e->pipeline, -ENODEV, e->name,
-				  "%s: numa-node=%d, but this machine has %d "
-				  "NUMA node%s (0..%d)",
-				  e->name, node, nodes, nodes == 1 ? "" : "s",
-				  nodes - 1);
-		return -ENODEV;
-	}
-	return node;
+	int nodes = px_topology_numa_nodes();
+
+	if (node >= -1 && node < nodes)
+		return 0;
+	px__pipeline_fail(e->pipeline, -ENODEV, e->name,
+			  "%s: numa-node=%lld, but this machine has %d NUMA "
+			  "node%s (0..%d; -1: any)",
+			  e->name, (long long)node, nodes, nodes == 1 ? "" : "s",
+			  nodes - 1);
+	return -ENODEV;
+}
+
+/* Reactor V (from a "reactor" property, or counted) for E, or -EINVAL
+ * posted when the pipeline cannot have that many. */
+static int reactor_check(struct px_element *e, int64_t v)
+{
+	if (v < PX__MAX_REACTORS)
+		return 0;
+	px__pipeline_fail(e->pipeline, -EINVAL, e->name,
+			  "%s: reactor %lld is out of range (at most %d "
+			  "reactors)",
+			  e->name, (long long)v, PX__MAX_REACTORS);
+	return -EINVAL;
 }
 
 /*
@@ -158,22 +170,19 @@ static int boundary_target(struct px_element *e, unsigned *out)
 {
 	int64_t v = int_prop(e, "reactor");
 	int nodes = px_topology_numa_nodes();
-	int node = wanted_node(e, e->numa_node, nodes);
+	int node = e->numa_node;
 
-	if (node < -1)
-		return node;
+	/* Checked again: the topology may differ from the one it was set
+	 * against. */
+	if (px__elem_numa_node_check(e, node) < 0)
+		return -ENODEV;
 	if (v < 0) {
 		v = (int64_t)e->reactor_index + 1;
 		while (node >= 0 && v % nodes != node)
 			v++;
 	}
-	if (v >= PX__MAX_REACTORS) {
-		px__pipeline_fail(e->pipeline, -EINVAL, e->name,
-				  "%s: reactor %lld is out of range (at most "
-				  "%d reactors)",
-				  e->name, (long long)v, PX__MAX_REACTORS);
+	if (reactor_check(e, v) < 0)
 		return -EINVAL;
-	}
 	*out = (unsigned)v;
 	return 0;
 }
@@ -214,18 +223,25 @@ static void announce_backend(struct px_pipeline *p)
 }
 
 /*
- * A source runs on reactor 0, or on the first reactor of its node: the one
- * its "numa-node" names, else the node of its device
- * (px_element_device_node), said on the bus.
+ * A source runs on the reactor its own "reactor" property names (a class
+ * that offers one: multitcpsrc, one listener per reactor), else on reactor
+ * 0, or on the first reactor of its node: the one its "numa-node" names,
+ * else the node of its device (px_element_device_node), said on the bus.
  */
 static int place_source(struct px_element *e)
 {
 	int nodes = px_topology_numa_nodes();
 	int node = e->numa_node >= 0 ? e->numa_node : e->device_node;
+	int64_t v = int_prop(e, "reactor");
 
-	node = wanted_node(e, node, nodes);
-	if (node < -1)
-		return node;
+	if (v >= 0) {
+		if (reactor_check(e, v) < 0)
+			return -EINVAL;
+		e->reactor_index = (unsigned)v;
+		return 0;
+	}
+	if (px__elem_numa_node_check(e, node) < 0)
+		return -ENODEV;
 	if (node <= 0 || nodes < 2)
 		return 0;
 	e->reactor_index = (unsigned)node; /* reactor i: node i % nodes */

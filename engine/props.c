@@ -230,16 +230,8 @@ static bool has_sink_template(const struct px_element_class *c)
  */
 static int set_numa_node(struct px_element *e, int64_t node)
 {
-	int nodes = px_topology_numa_nodes();
-
-	if (node < -1 || node >= nodes) {
-		px__pipeline_fail(e->pipeline, -ENODEV, e->name,
-				  "%s: numa-node=%lld, but this machine has %d "
-				  "NUMA node%s (0..%d; -1: any)",
-				  e->name, (long long)node, nodes,
-				  nodes == 1 ? "" : "s", nodes - 1);
+	if (px__elem_numa_node_check(e, node) < 0)
 		return -ENODEV;
-	}
 	if (has_sink_template(e->cls) &&
 	    !(e->cls->flags & PX_ELEMENT_THREAD_BOUNDARY)) {
 		px__pipeline_fail(e->pipeline, -EINVAL, e->name,

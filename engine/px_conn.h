@@ -78,6 +78,14 @@ PX_API int px_net_resolve(const char *host, int64_t port,
  */
 PX_API int px_net_listen(const struct sockaddr_storage *ss, socklen_t len,
 			 int backlog, unsigned *bound_port);
+/*
+ * px_net_listen_shared - px_net_listen(), and with REUSEPORT the socket
+ * joins the port's SO_REUSEPORT group: several listeners (one per reactor)
+ * on one port, the kernel spreading new connections over them.
+ */
+PX_API int px_net_listen_shared(const struct sockaddr_storage *ss,
+				socklen_t len, int backlog, bool reuseport,
+				unsigned *bound_port);
 /* A TCP socket of FAMILY with CLOEXEC and TCP_NODELAY. Returns fd or -errno. */
 PX_API int px_net_tcp_socket(int family);
 /* Tune an accepted/connected stream socket (TCP_NODELAY, buffer sizes). */

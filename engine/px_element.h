@@ -66,11 +66,15 @@ struct px_event {
  * source-to-sink latency from it (metrics.c). Elements that forward items
  * by value carry it along; an element that makes a new buffer out of an
  * input one may copy it (px_item_from_buf sets 0: "unknown", which no
- * histogram counts).
+ * histogram counts). STREAM (ABI minor 7) tells the streams of a source
+ * that multiplexes several apart (multitcpsrc: one per client, unique in
+ * the process); elements that forward items by value carry it, and
+ * px_item_from_buf sets 0.
  */
 struct px_item {
 	uint8_t type; /* enum px_item_type */
-	uint8_t reserved[7];
+	uint8_t reserved[3];
+	uint32_t stream; /* buffers: the stream (client) it came from, 0: none */
 	union {
 		struct {
 			struct px_buf buf;
@@ -417,6 +421,7 @@ PX_API enum px_flow px_element_push_eos(struct px_element *e);
 PX_INLINE void px_item_from_buf(struct px_item *it, const struct px_buf *b)
 {
 	it->type = PX_ITEM_BUFFER;
+	it->stream = 0;
 	it->buf = *b;
 	it->born = 0;
 }

@@ -29,6 +29,9 @@ PX_EXTERN_C_BEGIN
 #define PX_BUF_FLAG_DELTA   0x0002u /* cannot be decoded on its own */
 #define PX_BUF_FLAG_GAP	    0x0004u /* no data for this span */
 #define PX_BUF_FLAG_MARKER  0x0008u /* end of a unit (frame, message) */
+/* The last buffer of its stream (a source of several streams, such as
+ * multitcpsrc: that client closed); it may be empty. */
+#define PX_BUF_FLAG_LAST    0x0020u
 /* The bytes passed a record validator (px_record.h) in this process. Kept
  * in the holder's descriptor, never in shared memory; cleared by whatever
  * takes a buffer across a process or host boundary (ipcsrc, netsrc) and by

@@ -234,21 +234,4 @@ static inline void finish(struct px_pipeline *p)
 	px_pipeline_destroy(p);
 }
 
-/* Find an ELEMENT message from SOURCE on P's bus whose text has NEEDLE. */
-static inline bool bus_has(struct px_pipeline *p, const char *source,
-			   const char *needle, char *text, size_t len)
-{
-	struct px_message m;
-
-	while (px_bus_pop(px_pipeline_bus(p), 0, &m) == 0) {
-		if (m.type == PX_MSG_ELEMENT && !strcmp(m.source, source) &&
-		    strstr(m.text, needle)) {
-			if (text)
-				snprintf(text, len, "%s", m.text);
-			return true;
-		}
-	}
-	return false;
-}
-
 #endif /* ELEMENTS_TEST_UTIL_H */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "px_pipeline.h"
 #include "px_reactor.h"
 #include "px_test.h"
 
@@ -205,4 +206,34 @@ int px__test_main(Suite *s)
 			return 77;
 	}
 	return 0;
+}
+
+static bool type_matches(int want, enum px_msg_type type)
+{
+	if (want == PX_TEST_MSG_ANY)
+		return true;
+	if (want == PX_TEST_MSG_PROBLEM)
+		return type == PX_MSG_WARNING || type == PX_MSG_ERROR;
+	return (int)type == want;
+}
+
+bool px_test_bus_find(struct px_pipeline *p, int type, const char *source,
+		      const char *needle, char *text, size_t len)
+{
+	struct px_message m;
+
+	while (px_bus_pop(px_pipeline_bus(p), 0, &m) == 0) {
+		if (!type_matches(type, m.type) || !strstr(m.text, needle) ||
+		    (source && strcmp(m.source, source)))
+			continue;
+		if (text)
+			snprintf(text, len, "%s", m.text);
+		return true;
+	}
+	return false;
+}
+
+bool px_test_bus_has(struct px_pipeline *p, int type, const char *needle)
+{
+	return px_test_bus_find(p, type, NULL, needle, NULL, 0);
 }

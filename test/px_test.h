@@ -46,6 +46,23 @@ int px_test_count_fds(void);
 /* Lines of /proc/self/maps that mention NEEDLE (a mapping leak check). */
 int px_test_count_maps(const char *needle);
 
+struct px_pipeline;
+
+/* For px_test_bus_find: any type, or a WARNING or an ERROR. */
+#define PX_TEST_MSG_ANY -1
+#define PX_TEST_MSG_PROBLEM -2
+
+/*
+ * px_test_bus_find - pop P's bus (without waiting) until a message of TYPE
+ * (an enum px_msg_type, or PX_TEST_MSG_*) whose text contains NEEDLE and,
+ * with SOURCE, that comes from SOURCE; its text goes to TEXT (LEN bytes;
+ * TEXT may be NULL). The messages popped on the way are gone.
+ */
+bool px_test_bus_find(struct px_pipeline *p, int type, const char *source,
+		      const char *needle, char *text, size_t len);
+/* px_test_bus_find() of TYPE and NEEDLE alone. */
+bool px_test_bus_has(struct px_pipeline *p, int type, const char *needle);
+
 /* Nanoseconds of CLOCK_MONOTONIC. */
 int64_t px_test_now_ns(void);
 /* Give the other threads a turn (a 1 ms nap) inside PX_TEST_UNTIL. */

@@ -163,7 +163,8 @@ START_TEST(test_elements_fakesink)
 		ck_assert_uint_eq(st.buffers_in, 100);
 		ck_assert_uint_eq(st.bytes_in, 30000);
 		snprintf(want, sizeof(want), "crc32c=0x%08x", crc);
-		ck_assert_msg(bus_has(p, "s", want, text, sizeof(text)),
+		ck_assert_msg(px_test_bus_find(p, PX_MSG_ELEMENT, "s", want,
+					       text, sizeof(text)),
 			      "no checksum message with %s", want);
 		finish(p);
 	}
@@ -398,8 +399,9 @@ START_TEST(test_elements_identity)
 		char text[PX_MSG_TEXT];
 		unsigned lines = 0;
 
-		while (bus_has(p, "i", "chain (i:sink) (8 bytes, pts: none",
-			       text, sizeof(text)))
+		while (px_test_bus_find(p, PX_MSG_ELEMENT, "i",
+					"chain (i:sink) (8 bytes, pts: none",
+					text, sizeof(text)))
 			lines++;
 		ck_assert_uint_eq(lines, 3);
 	}

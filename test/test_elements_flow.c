@@ -126,7 +126,8 @@ START_TEST(test_elements_queue_leaky)
 			ck_assert_uint_eq(t->first_seq, 0); /* oldest kept */
 		else
 			ck_assert_uint_eq(t->last_seq, 399); /* newest kept */
-		ck_assert(bus_has(p, "q", "dropped=", text, sizeof(text)));
+		ck_assert(px_test_bus_find(p, PX_MSG_ELEMENT, "q", "dropped=",
+					   text, sizeof(text)));
 		finish(p);
 	}
 }
@@ -199,17 +200,6 @@ static int mkdirs(const char *path)
 		*p = '/';
 	}
 	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -errno : 0;
-}
-
-/* Whether P's bus holds an INFO message containing NEEDLE. */
-static bool bus_info(struct px_pipeline *p, const char *needle)
-{
-	struct px_message m;
-
-	while (px_bus_pop(px_pipeline_bus(p), 0, &m) == 0)
-		if (m.type == PX_MSG_INFO && strstr(m.text, needle))
-			return true;
-	return false;
 }
 
 /* Stats JSON and DOT text of P, into BUF (LEN bytes). */
@@ -326,8 +316,9 @@ START_TEST(test_elements_cross_node)
 		ck_assert_int_eq(px_reactor_numa_node(
 					 px_element_reactor(find(p, "s"))),
 				 1);
-		ck_assert(bus_info(p, "runs on NUMA node 1, the node of its "
-				      "device"));
+		ck_assert(px_test_bus_has(p, PX_MSG_INFO,
+					  "runs on NUMA node 1, the node of its "
+					  "device"));
 		finish(p);
 		unsetenv("PX_SYSFS_ROOT");
 	}

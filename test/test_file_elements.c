@@ -117,21 +117,6 @@ static void run_ok(struct px_pipeline *p)
 	ck_assert_msg(rc == 0, "wait: %d (%s: %s)", rc, m.source, m.text);
 }
 
-/* The first ERROR on P's bus whose text contains NEEDLE. */
-static bool bus_error(struct px_pipeline *p, const char *needle, char *text,
-		      size_t len)
-{
-	struct px_message m;
-
-	while (px_bus_pop(px_pipeline_bus(p), 0, &m) == 0) {
-		if (m.type == PX_MSG_ERROR && strstr(m.text, needle)) {
-			snprintf(text, len, "%s", m.text);
-			return true;
-		}
-	}
-	return false;
-}
-
 static void finish(struct px_pipeline *p)
 {
 	ck_assert_int_eq(px_pipeline_stop(p), 0);
@@ -265,7 +250,8 @@ START_TEST(test_file_elements_direct)
 			 src);
 		p = parse(launch);
 		ck_assert_int_eq(run(p, &m), -EINVAL);
-		ck_assert_msg(bus_error(p, "multiples of", text, sizeof(text)),
+		ck_assert_msg(px_test_bus_find(p, PX_MSG_ERROR, NULL,
+					       "multiples of", text, sizeof(text)),
 			      "no alignment error");
 		ck_assert_msg(strstr(text, "blocksize (1000)"), "%s", text);
 		finish(p);
@@ -310,7 +296,8 @@ START_TEST(test_file_elements_missing)
 		 "filesrc name=src location=%s ! fakesink name=sink", path);
 	p = parse(launch);
 	ck_assert_int_eq(run(p, &m), -ENOENT);
-	ck_assert_msg(bus_error(p, "cannot open", text, sizeof(text)),
+	ck_assert_msg(px_test_bus_find(p, PX_MSG_ERROR, NULL, "cannot open",
+				       text, sizeof(text)),
 		      "no open error on the bus");
 	ck_assert_msg(strstr(text, path), "%s", text);
 	ck_assert_msg(strstr(text, "No such file or directory"), "%s", text);
@@ -506,17 +493,6 @@ START_TEST(test_file_elements_tee_zero_copy)
 }
 END_TEST
 
-static bool bus_warns(struct px_pipeline *p, const char *needle)
-{
-	struct px_message m;
-
-	while (px_bus_pop(px_pipeline_bus(p), 0, &m) == 0)
-		if ((m.type == PX_MSG_WARNING || m.type == PX_MSG_ERROR) &&
-		    strstr(m.text, needle))
-			return true;
-	return false;
-}
-
 /* Stopping while reads and writes are in flight cancels them and returns
  * every slot; the same pipeline then plays again from the start. */
 START_TEST(test_file_elements_stop_replay)
@@ -538,7 +514,7 @@ START_TEST(test_file_elements_stop_replay)
 		PX_TEST_UNTIL((px_element_stats(sink, &st), st.buffers_in >= 4),
 			      30);
 		ck_assert_int_eq(px_pipeline_stop(p), 0);
-		ck_assert(!bus_warns(p, "still held"));
+		ck_assert(!px_test_bus_has(p, PX_TEST_MSG_PROBLEM, "still held"));
 	}
 	px_pipeline_destroy(p);
 
@@ -550,7 +526,7 @@ START_TEST(test_file_elements_stop_replay)
 	for (int round = 0; round < 2; round++) {
 		run_ok(p);
 		ck_assert_int_eq(px_pipeline_stop(p), 0);
-		ck_assert(!bus_warns(p, "still held"));
+		ck_assert(!px_test_bus_has(p, PX_TEST_MSG_PROBLEM, "still held"));
 		ck_assert(same_bytes(src, 0, 20 * BS + 9, out));
 	}
 	px_pipeline_destroy(p);

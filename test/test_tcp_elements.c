@@ -82,18 +82,6 @@ static void finish(struct px_pipeline *p)
 	px_pipeline_destroy(p);
 }
 
-/* A message of TYPE on P's bus whose text contains NEEDLE. */
-static bool bus_has(struct px_pipeline *p, enum px_msg_type type,
-		    const char *needle)
-{
-	struct px_message m;
-
-	while (px_bus_pop(px_pipeline_bus(p), 0, &m) == 0)
-		if (m.type == type && strstr(m.text, needle))
-			return true;
-	return false;
-}
-
 /* ---- the appsink checker: byte i of the stream must be i & 0xff ---------- */
 
 struct check {
@@ -350,7 +338,7 @@ START_TEST(test_tcp_elements_python_sender)
 	p = parse("tcpsrc name=src mode=server port=0 blocksize=64K ! appsink name=out");
 	check_attach(p, "out", &c);
 	snprintf(port, sizeof(port), "%d", pause_port(p, "src"));
-	ck_assert(bus_has(p, PX_MSG_ELEMENT, "listening on 127.0.0.1:"));
+	ck_assert(px_test_bus_has(p, PX_MSG_ELEMENT, "listening on 127.0.0.1:"));
 	ck_assert_int_eq(px_pipeline_play(p), 0);
 	peer_start(&pr, py_sender, port, "16777219", "close");
 	ck_assert_int_eq(wait_msg(p, &m), 0);
@@ -536,7 +524,8 @@ START_TEST(test_tcp_elements_second_client)
 	close(a);
 	ck_assert_int_eq(wait_msg(p, &m), 0);
 	check_ok(&c, 105000);
-	ck_assert(bus_has(p, PX_MSG_WARNING, "closed a second connection"));
+	ck_assert(px_test_bus_has(p, PX_MSG_WARNING,
+				  "closed a second connection"));
 	finish(p);
 }
 END_TEST
@@ -590,7 +579,7 @@ START_TEST(test_tcp_elements_ipv6)
 	p = parse("tcpsrc name=src host=::1 mode=server port=0 ! appsink name=out");
 	check_attach(p, "out", &c);
 	port = pause_port(p, "src");
-	ck_assert(bus_has(p, PX_MSG_ELEMENT, "listening on [::1]:"));
+	ck_assert(px_test_bus_has(p, PX_MSG_ELEMENT, "listening on [::1]:"));
 	ck_assert_int_eq(px_pipeline_play(p), 0);
 	fd = connect_to(AF_INET6, port);
 	write_pattern(fd, 0, 300000);
@@ -724,11 +713,12 @@ START_TEST(test_tcp_elements_stop_replay)
 			ck_assert_int_eq(px_pipeline_play(tx), 0);
 			usleep(200000); /* streaming */
 			ck_assert_int_eq(px_pipeline_stop(tx), 0);
-			ck_assert(!bus_has(tx, PX_MSG_WARNING, "still held"));
+			ck_assert(!px_test_bus_has(tx, PX_MSG_WARNING,
+						   "still held"));
 			px_pipeline_destroy(tx);
 		}
 		ck_assert_int_eq(px_pipeline_stop(rx), 0);
-		ck_assert(!bus_has(rx, PX_MSG_WARNING, "still held"));
+		ck_assert(!px_test_bus_has(rx, PX_MSG_WARNING, "still held"));
 	}
 	px_pipeline_destroy(rx);
 }
