@@ -37,6 +37,18 @@
 
 #define MT_POOL_SLOTS 256
 
+/* How the kernel picks a server of a shared port for a new connection. */
+enum mt_steer { MT_STEER_AUTO, MT_STEER_CPU, MT_STEER_HASH };
+
+static const struct px_prop_enum mt_steer_enums[] = {
+	{ "auto", MT_STEER_AUTO, "by CPU where BPF can be loaded, else hash" },
+	{ "cpu", MT_STEER_CPU,
+	  "to the server whose reactor runs on the CPU that received the "
+	  "connection (BPF: root or CAP_BPF)" },
+	{ "hash", MT_STEER_HASH, "the kernel's hash of the addresses" },
+	{ NULL, 0, NULL },
+};
+
 struct mt_client {
 	struct px_list node;  /* in the element's clients */
 	struct px_list ready; /* in its ready list: readable, no slot yet */
@@ -55,6 +67,7 @@ struct multitcpsrc {
 	char *host;
 	int64_t port;
 	bool reuse_port;
+	int steer;
 	int64_t reactor;
 	uint64_t blocksize;
 	int64_t pool_slots;
@@ -73,6 +86,7 @@ struct multitcpsrc {
 	char where[PX_CONN_ADDR_MAX];
 	int lfd;
 	struct px_op accept_op;
+	bool steered;	/* joined the port's BPF steering */
 	bool accepting; /* the multishot accept is armed */
 	bool accept_failed; /* it ended on an error: armed again when a
 			     * client leaves (EMFILE frees up then) */
@@ -101,6 +115,10 @@ static const struct px_prop_spec multitcpsrc_props[] = {
 	PX_PROP_BOOL_SPEC("reuse-port", struct multitcpsrc, reuse_port, false,
 			  "join the port's SO_REUSEPORT group: one multitcpsrc "
 			  "per reactor on the same port share its clients"),
+	PX_PROP_ENUM_SPEC("steer", struct multitcpsrc, steer, MT_STEER_AUTO,
+			  mt_steer_enums,
+			  "with reuse-port: which server a new connection goes "
+			  "to"),
 	PX_PROP_INT_SPEC("reactor", struct multitcpsrc, reactor, -1, -1, 63,
 			 "the pipeline reactor this server runs on (-1: "
 			 "placed as any source)"),
@@ -307,6 +325,40 @@ static void accept_done(struct px_op *op, int res, uint32_t flags)
 		px_element_schedule(s->e);
 }
 
+/*
+ * Join the port's steering by CPU (steer_bpf.c: a CPU goes to a server
+ * whose reactor is pinned there). Where BPF cannot be loaded, steer=auto
+ * keeps the kernel's hash with one INFO line; steer=cpu is an ERROR.
+ */
+static int steer(struct multitcpsrc *s, unsigned port)
+{
+	char cpus[128], why[256];
+	bool pinned = px_reactor_pinned(s->r) &&
+		      px_reactor_cpuset(s->r, cpus, sizeof(cpus)) > 0;
+	int rc = px__steer_join(s->lfd, port, px_reactor_index(s->r),
+				pinned ? cpus : NULL, why, sizeof(why));
+
+	if (rc == 0) {
+		s->steered = true;
+		px_element_info(s->e, "%s: new connections to port %u go to "
+				"a server by the CPU that received them (BPF; "
+				"this one runs on %s, %s)",
+				px_element_name(s->e), port,
+				px_reactor_name(s->r),
+				pinned ? cpus : "not pinned");
+		return 0;
+	}
+	if (s->steer == MT_STEER_CPU) {
+		px_element_error(s->e, rc, "%s: steer=cpu: %s",
+				 px_element_name(s->e), why);
+		return rc;
+	}
+	px_element_info(s->e, "%s: new connections to port %u go by the "
+			"kernel's hash, not by CPU: %s",
+			px_element_name(s->e), port, why);
+	return 0;
+}
+
 static int multitcpsrc_start(struct px_element *e)
 {
 	struct multitcpsrc *s = px_element_priv(e);
@@ -350,6 +402,15 @@ static int multitcpsrc_start(struct px_element *e)
 	}
 	s->lfd = rc;
 	px_stat_set(&s->bound_port, port);
+	s->steered = false;
+	if (s->reuse_port && s->steer != MT_STEER_HASH) {
+		rc = steer(s, port);
+		if (rc < 0) {
+			close(s->lfd);
+			s->lfd = -1;
+			return rc;
+		}
+	}
 	s->out_cap = (uint32_t)s->pool_slots;
 	s->out = calloc(s->out_cap, sizeof(*s->out));
 	if (!s->out)
@@ -491,6 +552,9 @@ static int multitcpsrc_stop(struct px_element *e)
 	struct px_list *pos, *tmp;
 
 	s->stopping = true;
+	if (s->steered)
+		px__steer_leave((unsigned)px_stat_get(&s->bound_port), s->lfd);
+	s->steered = false;
 	if (s->accepting)
 		(void)px_io_cancel(s->r, &s->accept_op);
 	else if (s->lfd >= 0) {

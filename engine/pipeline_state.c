@@ -26,6 +26,7 @@
 
 #include "bus_int.h"
 #include "pipeline_int.h"
+#include "reactor_int.h"
 #include "px_error.h"
 #include "trace_int.h"
 
@@ -365,6 +366,8 @@ static int up_ready(struct px_pipeline *p)
 		cfg.numa_node = nodes > 1 ? (int)(i % (unsigned)nodes) : -1;
 		err = px_reactor_create(&cfg, &p->reactors[i]);
 		if (!err) {
+			/* Reactor i of the pipeline, as "reactor=i" says. */
+			px__reactor_set_index(p->reactors[i], i);
 			p->n_reactors++;
 			err = px_reactor_start(p->reactors[i]);
 		}

@@ -230,8 +230,8 @@ PX_API struct px_reactor *px_reactor_current(void);
  * Pass it to px_segment_config.numa_node to keep a pool on R's node. */
 PX_API int px_reactor_numa_node(const struct px_reactor *r);
 
-/* R's index in its group (0 for a reactor made by px_reactor_create).
- * Thread: any. */
+/* R's index in its group or its pipeline (0 for a reactor made by
+ * px_reactor_create alone). Thread: any. */
 PX_API unsigned px_reactor_index(const struct px_reactor *r);
 
 /* R's name (the thread name). Thread: any. Transfer none. */

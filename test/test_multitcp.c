@@ -5,13 +5,15 @@
  * descriptor table), each sending its own pattern that the sink checks per
  * stream; a client that resets while the others go on; max-clients; EOS
  * with idle clients connected; two servers on two reactors sharing one
- * port through SO_REUSEPORT; a port taken without reuse-port.
+ * port through SO_REUSEPORT; a port taken without reuse-port; steering
+ * new connections by CPU with BPF (root), and what happens without it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -528,8 +530,8 @@ static int free_port(void)
 }
 
 /* Two servers on reactors 0 and 1 share one port (SO_REUSEPORT): the
- * kernel gives each some of 64 clients, and one funnel gets every stream
- * whole and apart. */
+ * kernel's hash gives each some of 64 clients, and one funnel gets every
+ * stream whole and apart. */
 START_TEST(reuse_port_two_reactors)
 {
 	struct checker *k = calloc(1, sizeof(*k));
@@ -538,8 +540,10 @@ START_TEST(reuse_port_two_reactors)
 
 	ck_assert_ptr_nonnull(k);
 	p = parsef("funnel name=f ! appsink name=out "
-		   "multitcpsrc name=a port=%d reuse-port=true reactor=0 ! f. "
-		   "multitcpsrc name=b port=%d reuse-port=true reactor=1 ! f.",
+		   "multitcpsrc name=a port=%d reuse-port=true reactor=0 "
+		   "steer=hash ! f. "
+		   "multitcpsrc name=b port=%d reuse-port=true reactor=1 "
+		   "steer=hash ! f.",
 		   port, port);
 	(void)start_checked(p, k, "a");
 	ck_assert_int_eq(prop(p, "b", "bound-port"), port);
@@ -587,6 +591,103 @@ START_TEST(port_taken_says_reuse_port)
 }
 END_TEST
 
+/* Connect N clients from CPU, each sending its pattern, and close them. */
+static void clients_from_cpu(int port, int cpu, int first, int n)
+{
+	cpu_set_t one, old;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(old), &old), 0);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	for (int i = first; i < first + n; i++) {
+		int fd = connect_to(port, false);
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(send_pattern(fd, (uint32_t)i, 1000), 0);
+		close(fd);
+	}
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(old), &old), 0);
+}
+
+/*
+ * steer=cpu (BPF, root): every connection made from CPU 0 goes to one
+ * server and every one from CPU 1 to the other, where the kernel's hash
+ * would scatter both.
+ */
+START_TEST(steer_by_cpu)
+{
+	struct checker *k = calloc(1, sizeof(*k));
+	struct px_pipeline *p;
+	int port = free_port();
+	int64_t a0, b0;
+
+	ck_assert_ptr_nonnull(k);
+	if (!px_test_is_root())
+		PX_SKIP("BPF steering needs root (CAP_BPF)");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		PX_SKIP("steering by CPU needs 2 CPUs");
+	p = parsef("funnel name=f ! appsink name=out "
+		   "multitcpsrc name=a port=%d reuse-port=true steer=cpu "
+		   "reactor=0 ! f. "
+		   "multitcpsrc name=b port=%d reuse-port=true steer=cpu "
+		   "reactor=1 ! f.",
+		   port, port);
+	(void)start_checked(p, k, "a");
+	ck_assert(px_test_bus_has(p, PX_MSG_INFO, "by the CPU that received"));
+	play(p);
+	clients_from_cpu(port, 0, 0, 16);
+	PX_TEST_UNTIL(atomic_load(&k->ended) == 16, 60);
+	a0 = prop(p, "a", "accepted");
+	b0 = prop(p, "b", "accepted");
+	ck_assert_msg((a0 == 16 && b0 == 0) || (a0 == 0 && b0 == 16),
+		      "CPU 0's clients went to both: %lld and %lld",
+		      (long long)a0, (long long)b0);
+	clients_from_cpu(port, 1, 16, 16);
+	PX_TEST_UNTIL(atomic_load(&k->ended) == 32, 60);
+	ck_assert_msg(prop(p, "a", "accepted") - a0 == 16 - a0 &&
+			      prop(p, "b", "accepted") - b0 == 16 - b0,
+		      "CPU 1's clients did not all go to the other server: "
+		      "a %lld -> %lld, b %lld -> %lld",
+		      (long long)a0, (long long)prop(p, "a", "accepted"),
+		      (long long)b0, (long long)prop(p, "b", "accepted"));
+	ck_assert_int_eq(px_pipeline_send_eos(p), 0);
+	wait_eos(p);
+	ck_assert_int_eq(px_pipeline_stop(p), 0);
+	check_streams(k, 32, 1000);
+	px_pipeline_destroy(p);
+	free(k);
+}
+END_TEST
+
+/* steer=cpu where BPF cannot be loaded (not root) is an ERROR that says
+ * why; steer=auto there keeps the kernel's hash with an INFO line. */
+START_TEST(steer_without_bpf)
+{
+	struct px_pipeline *p;
+	int port = free_port();
+
+	if (px_test_is_root())
+		PX_SKIP("BPF loads for this user: steer_by_cpu covers it");
+	p = parsef("funnel name=f ! fakesink "
+		   "multitcpsrc name=a port=%d reuse-port=true ! f. "
+		   "multitcpsrc name=b port=%d reuse-port=true ! f.",
+		   port, port);
+	ck_assert_msg(px_pipeline_set_state(p, PX_STATE_PAUSED) == 0, "%s",
+		      px_pipeline_error(p));
+	ck_assert(px_test_bus_has(p, PX_MSG_INFO, "kernel's hash, not by CPU"));
+	ck_assert_int_eq(px_pipeline_stop(p), 0);
+	px_pipeline_destroy(p);
+	p = parsef("multitcpsrc port=%d reuse-port=true steer=cpu ! fakesink",
+		   port);
+	ck_assert_int_ne(px_pipeline_set_state(p, PX_STATE_PAUSED), 0);
+	ck_assert_msg(strstr(px_pipeline_error(p), "steer=cpu: cannot make a "
+						   "BPF map"),
+		      "%s", px_pipeline_error(p));
+	px_pipeline_destroy(p);
+}
+END_TEST
+
 static Suite *multitcp_suite(void)
 {
 	Suite *s = suite_create("multitcpsrc");
@@ -600,6 +701,8 @@ static Suite *multitcp_suite(void)
 	tcase_add_test(px_tcase(s, "eos_idle_clients"), eos_with_idle_clients);
 	tcase_add_test(px_tcase(s, "reuse_port"), reuse_port_two_reactors);
 	tcase_add_test(px_tcase(s, "port_taken"), port_taken_says_reuse_port);
+	tcase_add_test(px_tcase(s, "steer_by_cpu"), steer_by_cpu);
+	tcase_add_test(px_tcase(s, "steer_without_bpf"), steer_without_bpf);
 	return s;
 }
 
