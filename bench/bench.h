@@ -253,6 +253,7 @@ int bench_scen_tcp(struct bench_ctx *ctx);
 int bench_scen_net(struct bench_ctx *ctx);
 int bench_scen_ipc(struct bench_ctx *ctx);
 int bench_scen_nats(struct bench_ctx *ctx);
+int bench_scen_fanin(struct bench_ctx *ctx);
 /* Latency, wakeup floors and kill-to-reclaim (scen_ipc_lat.c). */
 int bench_scen_ipc_latency(struct bench_ctx *ctx);
 

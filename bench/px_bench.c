@@ -56,6 +56,9 @@ static const struct scenario {
 	 "against the machine's floors; kill-to-reclaim"},
 	{"nats", bench_scen_nats, NULL,
 	 "natssink and natssrc through NATS JetStream vs bare libnats loops"},
+	{"fanin", bench_scen_fanin, NULL,
+	 "1, 100 and 10,000 TCP clients into multitcpsrc vs a plain epoll "
+	 "server"},
 };
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 
