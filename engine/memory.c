@@ -163,6 +163,7 @@ int px__memory_plan(const struct px_memory *m, bool shareable,
 
 	memset(out, 0, sizeof(*out));
 	c->numa_node = m->numa_fixed ? m->numa_node : reactor_node;
+	c->numa_bind = c->numa_node >= 0;
 	out->want = PX_PAGE_4K;
 	switch (m->kind) {
 	case PX_MEMORY_AUTO:

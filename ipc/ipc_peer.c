@@ -308,6 +308,7 @@ static int make_link(struct px__ipc_peer *p)
 {
 	struct px__ipc_pub *pub = p->pub;
 	struct px_segment_config sc = { .kind = PX_SEGMENT_MEMFD,
+					.numa_bind = true,
 					.numa_node = px_reactor_numa_node(
 						pub->reactor),
 					.name = "px-ipc-rings" };

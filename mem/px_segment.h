@@ -36,8 +36,10 @@ enum px_page_kind {
 #define PX_SEGMENT_HEADER_SIZE 64u
 
 /*
- * Segment configuration. Zero is the default of every field except
- * numa_node, whose "no binding" value is -1 (0 binds to node 0).
+ * Segment configuration. Zero is the default of every field: a zeroed
+ * config binds to no NUMA node. Binding takes numa_bind = true and
+ * numa_node >= 0 (numa_node alone does nothing, so a zeroed or forgotten
+ * config never lands on node 0 by accident; -1 with numa_bind: no binding).
  */
 struct px_segment_config {
 	enum px_segment_kind kind; /* default PX_SEGMENT_HEAP */
@@ -58,7 +60,8 @@ struct px_segment_config {
 	const char *path;      /* file: path of the backing file */
 	bool create;	       /* file: create it (must not exist); false:
 				  reopen an existing one and validate it */
-	int numa_node;	       /* -1: no binding; >= 0: bind to that node */
+	bool numa_bind;	       /* bind to numa_node (when >= 0) */
+	int numa_node;	       /* with numa_bind: the node; -1: none */
 };
 
 /*

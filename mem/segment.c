@@ -138,15 +138,21 @@ static void unmap_close(struct px_segment *seg)
 		close(seg->fd);
 }
 
-PX_API int px_segment_create(const struct px_segment_config *cfg,
+PX_API int px_segment_create(const struct px_segment_config *asked,
 			     struct px_segment **out)
 {
+	struct px_segment_config c;
+	const struct px_segment_config *cfg = &c;
 	struct px_segment *seg;
 	size_t size;
 	int ret;
 
-	if (!cfg || !out)
+	if (!asked || !out)
 		return -EINVAL;
+	/* The backends read numa_node alone: without numa_bind, it is -1. */
+	c = *asked;
+	if (!c.numa_bind)
+		c.numa_node = -1;
 	ret = check_config(cfg);
 	if (ret)
 		return ret;

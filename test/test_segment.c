@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "px_pool.h"
@@ -258,6 +259,7 @@ START_TEST(test_segment_bad_config)
 	c.kind = PX_SEGMENT_FILE;
 	ck_assert_int_eq(px_segment_create(&c, &seg), -EINVAL); /* no path */
 	c = ok;
+	c.numa_bind = true;
 	c.numa_node = -2;
 	ck_assert_int_eq(px_segment_create(&c, &seg), -EINVAL);
 	c = ok;
@@ -477,19 +479,41 @@ START_TEST(test_segment_hugetlb_2m)
 }
 END_TEST
 
+/* The memory policy of the page at ADDR (MPOL_DEFAULT 0: not bound). */
+static int policy_of(void *addr)
+{
+	int mode = -1;
+
+	ck_assert_int_eq(syscall(SYS_get_mempolicy, &mode, NULL, 0UL, addr,
+				 2UL /* MPOL_F_ADDR */),
+			 0);
+	return mode;
+}
+
 START_TEST(test_segment_numa)
 {
 	struct px_segment_config cfg = { .kind = PX_SEGMENT_MEMFD, .size = MiB,
-					 .numa_node = 0 };
+					 .numa_bind = true, .numa_node = 0 };
+	struct px_segment_config zeroed = { .size = MiB };
 	struct px_segment *seg = NULL;
 	int fds = px_test_count_fds();
 
 	if (px__numa_node_check(0) == -ENOSYS)
 		PX_SKIP("kernel without NUMA support");
+	/* A zeroed config (numa_node 0, no numa_bind) binds nothing. */
+	for (int k = PX_SEGMENT_HEAP; k <= PX_SEGMENT_MEMFD; k++) {
+		zeroed.kind = (enum px_segment_kind)k;
+		ck_assert_int_eq(px_segment_create(&zeroed, &seg), 0);
+		ck_assert_int_eq(seg->numa_node, -1);
+		ck_assert_int_eq(policy_of(seg->base), 0);
+		px_segment_destroy(seg);
+		seg = NULL;
+	}
 	for (int k = PX_SEGMENT_HEAP; k <= PX_SEGMENT_MEMFD; k++) {
 		cfg.kind = (enum px_segment_kind)k;
 		ck_assert_int_eq(px_segment_create(&cfg, &seg), 0);
 		ck_assert_int_eq(seg->numa_node, 0);
+		ck_assert_int_ne(policy_of(seg->base), 0);
 		ck_assert_int_eq(px_segment_query_node(seg, 0), 0);
 		ck_assert_int_eq(px_segment_query_node(seg, seg->size - 1), 0);
 		ck_assert_int_eq(px_segment_query_node(seg, seg->size), -EINVAL);
