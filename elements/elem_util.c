@@ -6,17 +6,23 @@
  * kit every element may use - CRC32C, burst release, forwarding - is public:
  * engine/crc32c.c, engine/element_kit.c.)
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "elements_int.h"
+#include "px_conn.h"
 
 uint64_t px__rand_seed(const void *salt)
 {
@@ -54,33 +60,119 @@ int px__sink_clock_props(struct px_element *e, const struct px_prop_spec *spec,
 	return 0;
 }
 
-int px__path_numa_node(const char *path)
+static const char *sysfs_root(void)
 {
 	const char *root = getenv("PX_SYSFS_ROOT");
+
+	return root && *root ? root : "/sys";
+}
+
+/* The number in sysfs file FILE; -2: no such file; -1: unknown. */
+static int read_node(const char *file)
+{
+	FILE *f = fopen(file, "re");
+	int node = -1;
+
+	if (!f)
+		return -2;
+	if (fscanf(f, "%d", &node) != 1)
+		node = -1;
+	fclose(f);
+	return node;
+}
+
+int px__path_numa_node(const char *path)
+{
 	static const char *const where[] = { "device", "../device" };
 	struct stat st;
 
 	if (!path || stat(path, &st) < 0)
 		return -1;
-	if (!root || !*root)
-		root = "/sys";
 	/* A disk has device/numa_node; a partition's is its disk's. */
 	for (size_t i = 0; i < PX_ARRAY_SIZE(where); i++) {
 		char file[512];
-		FILE *f;
-		int node = -1;
+		int node;
 
 		snprintf(file, sizeof(file), "%s/dev/block/%u:%u/%s/numa_node",
-			 root, major(st.st_dev), minor(st.st_dev), where[i]);
-		f = fopen(file, "re");
-		if (!f)
-			continue;
-		if (fscanf(f, "%d", &node) != 1)
-			node = -1;
-		fclose(f);
-		return node;
+			 sysfs_root(), major(st.st_dev), minor(st.st_dev),
+			 where[i]);
+		node = read_node(file);
+		if (node != -2)
+			return node;
 	}
 	return -1;
+}
+
+/* The local address traffic to SS leaves from: SS itself when it is an
+ * address of this host, else the source address the kernel's route picks
+ * (a UDP connect sends nothing). */
+static bool local_address(const struct sockaddr_storage *ss, socklen_t len,
+			  struct sockaddr_storage *out)
+{
+	socklen_t ol = sizeof(*out);
+	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = connect(fd, (const struct sockaddr *)ss, len) == 0 &&
+	     getsockname(fd, (struct sockaddr *)out, &ol) == 0;
+	close(fd);
+	return ok;
+}
+
+static bool same_address(const struct sockaddr *a,
+			 const struct sockaddr_storage *b)
+{
+	if (!a || a->sa_family != b->ss_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return a->sa_family == AF_INET6 &&
+	       !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr,
+		       sizeof(struct in6_addr));
+}
+
+int px__host_prop_changed(struct px_element *e,
+			  const struct px_prop_spec *spec, const char *host)
+{
+	if (!strcmp(spec->name, "host"))
+		px_element_device_node(e, px__host_numa_node(host));
+	return 0;
+}
+
+int px__host_numa_node(const char *host)
+{
+	struct sockaddr_storage ss, local;
+	struct in6_addr any;
+	struct ifaddrs *ifs, *i;
+	socklen_t len;
+	int node = -1;
+
+	/* Numeric hosts only: a name lookup may block, and this runs while
+	 * the pipeline is built. The port does not matter to the route. */
+	if (!host || (inet_pton(AF_INET, host, &any) != 1 &&
+		      inet_pton(AF_INET6, host, &any) != 1) ||
+	    px_net_resolve(host, 9, &ss, &len) < 0)
+		return -1;
+	if (!local_address(&ss, len, &local) || getifaddrs(&ifs) < 0)
+		return -1;
+	for (i = ifs; i; i = i->ifa_next) {
+		char file[512];
+
+		if (!same_address(i->ifa_addr, &local))
+			continue;
+		snprintf(file, sizeof(file), "%s/class/net/%s/device/numa_node",
+			 sysfs_root(), i->ifa_name);
+		node = read_node(file);
+		if (node < -1)
+			node = -1; /* a virtual interface: no device */
+		break;
+	}
+	freeifaddrs(ifs);
+	return node;
 }
 
 void px__post_chain(struct px_element *e, bool src, const struct px_buf *b)

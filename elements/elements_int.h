@@ -63,6 +63,14 @@ int px__sink_clock_props(struct px_element *e, const struct px_prop_spec *spec,
 /* The sysfs numa_node of the disk holding PATH (read under $PX_SYSFS_ROOT,
  * default /sys), or -1: unknown, no file yet, or a device without one. */
 int px__path_numa_node(const char *path);
+/* The sysfs numa_node of the network interface that HOST (a numeric
+ * address: one of this host's, or a peer's, through the interface its
+ * route leaves by) is on, or -1: a name, no device, no file. */
+int px__host_numa_node(const char *host);
+/* prop_changed of a network source: a new "host" places it on its NIC's
+ * node (px__host_numa_node; numa-node= overrides). Returns 0. */
+int px__host_prop_changed(struct px_element *e,
+			  const struct px_prop_spec *spec, const char *host);
 
 /* silent=false: post one line for buffer B arriving at E, or leaving it
  * when SRC (a source), as GStreamer's last-message ("chain (e:sink) (4096

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elements_int.h"
 #include "io_common_int.h"
 #include "px_buf.h"
 #include "px_conn.h"
@@ -359,6 +360,13 @@ static int steer(struct multitcpsrc *s, unsigned port)
 	return 0;
 }
 
+/* A new host: run where its network interface is (px__host_numa_node). */
+static int multitcpsrc_prop_changed(struct px_element *e,
+			   const struct px_prop_spec *spec)
+{
+	return px__host_prop_changed(e, spec, ((struct multitcpsrc *)px_element_priv(e))->host);
+}
+
 static int multitcpsrc_start(struct px_element *e)
 {
 	struct multitcpsrc *s = px_element_priv(e);
@@ -588,6 +596,7 @@ const struct px_element_class px__multitcpsrc_class = {
 	.n_pads = PX_ARRAY_SIZE(multitcpsrc_pads),
 	.props = multitcpsrc_props,
 	.n_props = PX_ARRAY_SIZE(multitcpsrc_props),
+	.prop_changed = multitcpsrc_prop_changed,
 	.start = multitcpsrc_start,
 	.work = multitcpsrc_work,
 	.stop = multitcpsrc_stop,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elements_int.h"
 #include "io_common_int.h"
 #include "px_conn.h"
 #include "px_buf.h"
@@ -106,6 +107,13 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 		}
 	}
 	px_element_schedule(s->e);
+}
+
+/* A new host: run where its network interface is (px__host_numa_node). */
+static int tcpsrc_prop_changed(struct px_element *e,
+			   const struct px_prop_spec *spec)
+{
+	return px__host_prop_changed(e, spec, ((struct tcpsrc *)px_element_priv(e))->host);
 }
 
 static int tcpsrc_start(struct px_element *e)
@@ -212,6 +220,7 @@ const struct px_element_class px__tcpsrc_class = {
 	.n_pads = PX_ARRAY_SIZE(tcpsrc_pads),
 	.props = tcpsrc_props,
 	.n_props = PX_ARRAY_SIZE(tcpsrc_props),
+	.prop_changed = tcpsrc_prop_changed,
 	.start = tcpsrc_start,
 	.work = tcpsrc_work,
 	.stop = tcpsrc_stop,

@@ -202,6 +202,20 @@ static int mkdirs(const char *path)
 	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
+/* DIR (made) gets a numa_node file saying 1, as sysfs has for a device. */
+static void sysfs_node_1(const char *dir)
+{
+	char node[760];
+	FILE *f;
+
+	ck_assert_int_eq(mkdirs(dir), 0);
+	snprintf(node, sizeof(node), "%s/numa_node", dir);
+	f = fopen(node, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("1\n", f);
+	fclose(f);
+}
+
 /* Stats JSON and DOT text of P, into BUF (LEN bytes). */
 static void export_text(struct px_pipeline *p, bool dot, char *buf, size_t len)
 {
@@ -286,7 +300,7 @@ START_TEST(test_elements_cross_node)
 	/* filesrc follows its disk's node, as sysfs says (a sysfs of our own
 	 * here: PX_SYSFS_ROOT), and says so on the bus. */
 	{
-		char file[600], dir[700], node[760], launch[700];
+		char file[600], dir[700], launch[700];
 		struct stat st;
 		FILE *f;
 
@@ -299,12 +313,7 @@ START_TEST(test_elements_cross_node)
 		ck_assert_int_eq(stat(file, &st), 0);
 		snprintf(dir, sizeof(dir), "%s/sys/dev/block/%u:%u/device",
 			 px_test_tmpdir(), major(st.st_dev), minor(st.st_dev));
-		ck_assert_int_eq(mkdirs(dir), 0);
-		snprintf(node, sizeof(node), "%s/numa_node", dir);
-		f = fopen(node, "w");
-		ck_assert_ptr_nonnull(f);
-		fputs("1\n", f);
-		fclose(f);
+		sysfs_node_1(dir);
 		snprintf(dir, sizeof(dir), "%s/sys", px_test_tmpdir());
 		setenv("PX_SYSFS_ROOT", dir, 1);
 		snprintf(launch, sizeof(launch),
@@ -320,6 +329,28 @@ START_TEST(test_elements_cross_node)
 					  "runs on NUMA node 1, the node of its "
 					  "device"));
 		finish(p);
+
+		/* A network source follows its interface's node: the one
+		 * its host address is on (lo here, given a device). */
+		snprintf(dir, sizeof(dir), "%s/sys/class/net/lo/device",
+			 px_test_tmpdir());
+		sysfs_node_1(dir);
+		for (int i = 0; i < 2; i++) {
+			p = parse(i ? "multitcpsrc host=127.0.0.1 port=0 "
+				      "memory=heap,node=none ! fakesink name=s"
+				    : "tcpsrc mode=server host=127.0.0.1 "
+				      "port=0 memory=heap,node=none ! "
+				      "fakesink name=s");
+			ck_assert_int_eq(px_pipeline_set_state(p,
+							       PX_STATE_PAUSED),
+					 0);
+			ck_assert_int_eq(px_reactor_numa_node(px_element_reactor(
+						 find(p, "s"))),
+					 1);
+			ck_assert(px_test_bus_has(p, PX_MSG_INFO,
+						  "the node of its device"));
+			finish(p);
+		}
 		unsetenv("PX_SYSFS_ROOT");
 	}
 	unsetenv("HWLOC_SYNTHETIC");
