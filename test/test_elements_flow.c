@@ -353,6 +353,26 @@ START_TEST(test_elements_cross_node)
 		}
 		unsetenv("PX_SYSFS_ROOT");
 	}
+
+	/* Four nodes: a source on node 3, a queue to node 2 and another to
+	 * node 1; each element runs where it was put, and both links that
+	 * hand data to another node are counted. */
+	setenv("HWLOC_SYNTHETIC", "pack:4 numa:1 core:1 pu:1", 1);
+	ck_assert_int_eq(px_topology_reload(), 0);
+	ck_assert_int_eq(px_topology_numa_nodes(), 4);
+	p = parse("fakesrc name=a numa-node=3 memory=heap,node=none "
+		  "num-buffers=10 ! queue numa-node=2 ! identity name=b ! "
+		  "queue numa-node=1 ! fakesink name=c");
+	run_ok(p);
+	ck_assert_int_eq(px_reactor_numa_node(px_element_reactor(find(p, "a"))),
+			 3);
+	ck_assert_int_eq(px_reactor_numa_node(px_element_reactor(find(p, "b"))),
+			 2);
+	ck_assert_int_eq(px_reactor_numa_node(px_element_reactor(find(p, "c"))),
+			 1);
+	export_text(p, false, text, sizeof(text));
+	ck_assert_msg(strstr(text, "\"cross_node_links\":2}"), "%s", text);
+	finish(p);
 	unsetenv("HWLOC_SYNTHETIC");
 	ck_assert_int_eq(px_topology_reload(), 0);
 	if (px_topology_numa_nodes() > 1)
