@@ -3,8 +3,10 @@
  * is readable while messages wait, the callback, overflow, wait_end. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bus_int.h"
@@ -125,10 +127,38 @@ START_TEST(test_bus_overflow)
 }
 END_TEST
 
+struct late {
+	struct px_bus *bus;
+	pid_t waiter; /* the thread in px__bus_wait_end */
+};
+
+/* Whether thread TID sleeps (state S in /proc: blocked, here in the bus's
+ * condition wait). */
+static bool sleeping(pid_t tid)
+{
+	char path[64], stat[512], *p;
+	FILE *f;
+	bool s = false;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "re");
+	if (f && fgets(stat, sizeof(stat), f) && (p = strrchr(stat, ')')))
+		s = p[1] == ' ' && p[2] == 'S';
+	if (f)
+		fclose(f);
+	return s;
+}
+
+/* Post EOS once the waiter is blocked (or after 10 s: the test then
+ * still checks that the EOS ends the wait). */
 static void *late_eos(void *arg)
 {
-	usleep(20000);
-	px__bus_postf(arg, PX_MSG_EOS, 0, "p", "eos");
+	struct late *l = arg;
+	int64_t until = px_test_now_ns() + 10000000000LL;
+
+	while (!sleeping(l->waiter) && px_test_now_ns() < until)
+		px_test_nap();
+	px__bus_postf(l->bus, PX_MSG_EOS, 0, "p", "eos");
 	return NULL;
 }
 
@@ -136,6 +166,7 @@ START_TEST(test_bus_wait_end)
 {
 	struct px_bus *bus;
 	struct px_message m;
+	struct late late;
 	pthread_t th;
 	uint64_t gen;
 
@@ -145,7 +176,9 @@ START_TEST(test_bus_wait_end)
 	gen = px__bus_new_generation(bus);
 	px__bus_postf(bus, PX_MSG_INFO, 0, "p", "info");
 	ck_assert_int_eq(px__bus_wait_end(bus, gen, 1000000, &m), -ETIMEDOUT);
-	pthread_create(&th, NULL, late_eos, bus);
+	late.bus = bus;
+	late.waiter = (pid_t)syscall(SYS_gettid);
+	pthread_create(&th, NULL, late_eos, &late);
 	ck_assert_int_eq(px__bus_wait_end(bus, gen, -1, &m), 0);
 	ck_assert_int_eq(m.type, PX_MSG_EOS);
 	pthread_join(th, NULL);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -240,16 +241,15 @@ static void peer_line(struct peer *pr, char *buf, size_t len)
 /* Reap the peer: its exit status (killed after 45 s at the latest). */
 static int peer_end(struct peer *pr)
 {
-	int status = 0;
+	int status = 0, pfd = (int)syscall(SYS_pidfd_open, pr->pid, 0);
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
 
-	for (int i = 0; i < 4500; i++) {
-		if (waitpid(pr->pid, &status, WNOHANG) == pr->pid)
-			goto done;
-		usleep(10000);
-	}
-	kill(pr->pid, SIGKILL);
+	/* pidfd: readable when the process exits, no polling loop. */
+	if (pfd < 0 || poll(&p, 1, 45000) != 1)
+		kill(pr->pid, SIGKILL);
+	if (pfd >= 0)
+		close(pfd);
 	waitpid(pr->pid, &status, 0);
-done:
 	fclose(pr->out);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -695,6 +695,15 @@ START_TEST(test_tcp_elements_backpressure)
 }
 END_TEST
 
+/* work() calls of element NAME in this run. */
+static uint64_t work_calls(struct px_pipeline *p, const char *name)
+{
+	struct px_element_stats st;
+
+	px_element_stats(px_pipeline_find(p, name), &st);
+	return st.work_calls;
+}
+
 /* Stop while accepting, connecting, receiving and sending: every op is
  * cancelled, every slot returns, and the pipelines play again. */
 START_TEST(test_tcp_elements_stop_replay)
@@ -706,12 +715,14 @@ START_TEST(test_tcp_elements_stop_replay)
 		int port = pause_port(rx, "src");
 
 		ck_assert_int_eq(px_pipeline_play(rx), 0);
-		usleep(50000); /* accept armed, no client */
+		/* tcpsrc's first work() armed the accept: no client yet. */
+		PX_TEST_UNTIL(work_calls(rx, "src") > 0, 30);
 		if (round == 1) {
 			tx = parsef("fakesrc num-buffers=-1 size=64K ! tcpsink port=%d",
 				    port);
 			ck_assert_int_eq(px_pipeline_play(tx), 0);
-			usleep(200000); /* streaming */
+			/* streaming */
+			PX_TEST_UNTIL(elem_bytes_out(rx, "src") > (8u << 20), 30);
 			ck_assert_int_eq(px_pipeline_stop(tx), 0);
 			ck_assert(!px_test_bus_has(tx, PX_MSG_WARNING,
 						   "still held"));
