@@ -20,6 +20,7 @@
  * listening socket, and the kernel spreads new connections over them.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -410,6 +411,12 @@ static int multitcpsrc_start(struct px_element *e)
 	}
 	s->lfd = rc;
 	px_stat_set(&s->bound_port, port);
+	if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	px_net_addr_str((struct sockaddr *)&ss, len, s->where,
+			sizeof(s->where)); /* with the port bound */
 	s->steered = false;
 	if (s->reuse_port && s->steer != MT_STEER_HASH) {
 		rc = steer(s, port);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -123,8 +124,9 @@ static ssize_t rw_nowait(struct px_op *op, off_t off)
 	struct iovec iov = { .iov_base = op->buf, .iov_len = op->len };
 
 	if (op->aux & PX__EP_BLOCKING) /* after readiness: will not block */
-		return op->code == PX__IO_READ ? read(op->fd, op->buf, op->len)
-					       : write(op->fd, op->buf, op->len);
+		return op->code == PX__IO_READ
+			       ? preadv2(op->fd, &iov, 1, off, 0)
+			       : pwritev2(op->fd, &iov, 1, off, 0);
 	return op->code == PX__IO_READ
 		       ? preadv2(op->fd, &iov, 1, off, RWF_NOWAIT)
 		       : pwritev2(op->fd, &iov, 1, off, RWF_NOWAIT);
@@ -323,6 +325,14 @@ static int watch(struct px__epoll *e, struct px_op *op, bool force)
 	return 0;
 }
 
+static bool fd_regular(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) ||
+				       S_ISBLK(st.st_mode));
+}
+
 /* Try OP now (unless older ops on its fd wait first), else wait. */
 static int start(struct px__epoll *e, struct px_op *op)
 {
@@ -336,8 +346,12 @@ static int start(struct px__epoll *e, struct px_op *op)
 		return watch(e, op, false);
 	if (res == -EOPNOTSUPP &&
 	    (op->code == PX__IO_READ || op->code == PX__IO_WRITE)) {
-		/* No RWF_NOWAIT for this file: readiness first, then a plain
+		/* No RWF_NOWAIT for this file. A regular one (FUSE: epoll
+		 * even accepts it, and says it is always ready) goes to the
+		 * worker; a pipe or a tty waits for readiness, then a plain
 		 * read or write (or the worker, if epoll refuses it). */
+		if (fd_regular(op->fd))
+			return to_worker(e, op);
 		op->aux |= PX__EP_BLOCKING;
 		return watch(e, op, true);
 	}
