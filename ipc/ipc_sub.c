@@ -46,6 +46,7 @@ struct px__ipc_sub {
 	struct sockaddr_storage addr;
 	int addrlen;
 	uint64_t deadline;
+	uint64_t timeout_ns; /* as asked, for the sentence at the deadline */
 	int fd;
 	int state;
 	struct px_op conn_op, rx_op, tx_op, timer_op, pid_op;
@@ -443,9 +444,15 @@ static void connect_done(struct px_op *op, int res, uint32_t flags)
 		close(s->fd);
 		s->fd = -1;
 		if (now_ns() >= s->deadline) {
+			/* A bare number is nanoseconds: "timeout=10" is a
+			 * trap worth naming. */
 			end(s, -ETIMEDOUT, "channel %s: no publisher after "
-					   "waiting (ipcsrc timeout)",
-			    s->channel);
+					   "waiting %llu ns (ipcsrc timeout)%s",
+			    s->channel, (unsigned long long)s->timeout_ns,
+			    s->timeout_ns < 1000000
+				    ? "; a bare number is nanoseconds: write "
+				      "the unit, as timeout=10s"
+				    : "");
 			return;
 		}
 		if (px_io_timeout(s->reactor, &s->timer_op, RETRY_NS,
@@ -493,6 +500,7 @@ int px__ipc_sub_create(struct px_reactor *r,
 	s->fd = s->to_sub = s->to_pub = s->pidfd = -1;
 	snprintf(s->channel, sizeof(s->channel), "%s", cfg->channel);
 	s->deadline = now_ns() + cfg->timeout_ns;
+	s->timeout_ns = cfg->timeout_ns;
 	try_connect(s);
 	*out = s;
 	return 0;

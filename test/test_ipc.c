@@ -370,7 +370,16 @@ START_TEST(test_ipc_no_publisher)
 	ck_assert_int_eq(px_ipc_subscriber_recv(sub, &b, -1), -ETIMEDOUT);
 	ck_assert_ptr_nonnull(strstr(px_ipc_subscriber_error(sub), ch));
 	ck_assert_ptr_nonnull(strstr(px_ipc_subscriber_error(sub),
-				     "no publisher"));
+				     "no publisher after waiting 50000000 ns"));
+	ck_assert_ptr_null(strstr(px_ipc_subscriber_error(sub), "bare"));
+	px_ipc_subscriber_destroy(sub);
+	/* timeout=10 is 10 ns: the sentence says how to write 10 s. */
+	sub = sub_new(ch, 10);
+	ck_assert_int_eq(px_ipc_subscriber_recv(sub, &b, -1), -ETIMEDOUT);
+	ck_assert_msg(strstr(px_ipc_subscriber_error(sub),
+			     "a bare number is nanoseconds: write the unit, "
+			     "as timeout=10s"),
+		      "%s", px_ipc_subscriber_error(sub));
 	px_ipc_subscriber_destroy(sub);
 }
 END_TEST
