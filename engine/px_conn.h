@@ -81,7 +81,10 @@ PX_API int px_net_listen(const struct sockaddr_storage *ss, socklen_t len,
 /*
  * px_net_listen_shared - px_net_listen(), and with REUSEPORT the socket
  * joins the port's SO_REUSEPORT group: several listeners (one per reactor)
- * on one port, the kernel spreading new connections over them.
+ * on one port, the kernel spreading new connections over them (every one
+ * must set REUSEPORT, or the second bind fails with -EADDRINUSE).
+ * Returns the fd (the caller's to close) or -errno of the failing call.
+ * Thread: any; a setup call, made from start().
  */
 PX_API int px_net_listen_shared(const struct sockaddr_storage *ss,
 				socklen_t len, int backlog, bool reuseport,

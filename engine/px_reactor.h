@@ -227,7 +227,8 @@ PX_API bool px_reactor_on_thread(const struct px_reactor *r);
 PX_API struct px_reactor *px_reactor_current(void);
 
 /* NUMA node (OS number) R is placed on (-1: not placed). Thread: any.
- * Pass it to px_segment_config.numa_node to keep a pool on R's node. */
+ * Pass it to px_segment_config.numa_node, with numa_bind, to keep a pool
+ * on R's node. */
 PX_API int px_reactor_numa_node(const struct px_reactor *r);
 
 /* R's index in its group or its pipeline (0 for a reactor made by

@@ -24,7 +24,7 @@ struct px_pool;
 /*
  * Pool configuration, e.g.
  *   struct px_pool_config cfg = { .slot_size = 64 << 10, .slots = 256,
- *           .segment = { .kind = PX_SEGMENT_MEMFD, .numa_node = -1 } };
+ *           .segment = { .kind = PX_SEGMENT_MEMFD } };   (no NUMA binding)
  * Slots start 64-byte aligned, page aligned when align is the page size.
  */
 struct px_pool_config {
