@@ -23,6 +23,7 @@
 
 #include "elements_int.h"
 #include "px_conn.h"
+#include "px_pipeline.h"
 
 uint64_t px__rand_seed(const void *salt)
 {
@@ -135,11 +136,16 @@ static bool same_address(const struct sockaddr *a,
 		       sizeof(struct in6_addr));
 }
 
-int px__host_prop_changed(struct px_element *e,
-			  const struct px_prop_spec *spec, const char *host)
+int px__net_source_prop_changed(struct px_element *e,
+				const struct px_prop_spec *spec)
 {
-	if (!strcmp(spec->name, "host"))
-		px_element_device_node(e, px__host_numa_node(host));
+	char host[256];
+
+	if (strcmp(spec->name, "host"))
+		return 0;
+	if (px_element_get(e, "host", host, sizeof(host)) < 0)
+		host[0] = '\0';
+	px_element_device_node(e, px__host_numa_node(host));
 	return 0;
 }
 

@@ -67,10 +67,11 @@ int px__path_numa_node(const char *path);
  * address: one of this host's, or a peer's, through the interface its
  * route leaves by) is on, or -1: a name, no device, no file. */
 int px__host_numa_node(const char *host);
-/* prop_changed of a network source: a new "host" places it on its NIC's
- * node (px__host_numa_node; numa-node= overrides). Returns 0. */
-int px__host_prop_changed(struct px_element *e,
-			  const struct px_prop_spec *spec, const char *host);
+/* The prop_changed of a network source (a string property "host"): a new
+ * host places it on its NIC's node (px__host_numa_node; numa-node=
+ * overrides). Returns 0. */
+int px__net_source_prop_changed(struct px_element *e,
+				const struct px_prop_spec *spec);
 
 /* silent=false: post one line for buffer B arriving at E, or leaving it
  * when SRC (a source), as GStreamer's last-message ("chain (e:sink) (4096

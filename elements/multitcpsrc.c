@@ -361,13 +361,6 @@ static int steer(struct multitcpsrc *s, unsigned port)
 	return 0;
 }
 
-/* A new host: run where its network interface is (px__host_numa_node). */
-static int multitcpsrc_prop_changed(struct px_element *e,
-			   const struct px_prop_spec *spec)
-{
-	return px__host_prop_changed(e, spec, ((struct multitcpsrc *)px_element_priv(e))->host);
-}
-
 static int multitcpsrc_start(struct px_element *e)
 {
 	struct multitcpsrc *s = px_element_priv(e);
@@ -439,11 +432,24 @@ static int multitcpsrc_start(struct px_element *e)
 					 px_element_name(e));
 		free(s->out);
 		s->out = NULL;
+		if (s->steered) /* its CPUs go back to the other servers */
+			px__steer_leave(port, s->lfd);
+		s->steered = false;
 		close(s->lfd);
 		s->lfd = -1;
 		return rc;
 	}
 	return 0;
+}
+
+/* Release what waits in the out FIFO. */
+static void out_drop(struct multitcpsrc *s)
+{
+	while (s->out_n) {
+		px_item_release(&s->out[s->out_head]);
+		s->out_head = (s->out_head + 1) % s->out_cap;
+		s->out_n--;
+	}
 }
 
 /* Push what waits, in order; false when downstream is full or gone. */
@@ -460,11 +466,7 @@ static bool push_out(struct multitcpsrc *s)
 			/* All n were released; the rest go the same way. */
 			s->out_head = (s->out_head + n) % s->out_cap;
 			s->out_n -= n;
-			while (s->out_n) {
-				px_item_release(&s->out[s->out_head]);
-				s->out_head = (s->out_head + 1) % s->out_cap;
-				s->out_n--;
-			}
+			out_drop(s);
 			s->done = true;
 			return false;
 		}
@@ -584,11 +586,7 @@ static int multitcpsrc_stop(struct px_element *e)
 		else
 			client_free(c);
 	}
-	while (s->out_n) {
-		px_item_release(&s->out[s->out_head]);
-		s->out_head = (s->out_head + 1) % s->out_cap;
-		s->out_n--;
-	}
+	out_drop(s);
 	free(s->out);
 	s->out = NULL;
 	return PX_STOP_WHEN_IDLE;
@@ -603,7 +601,7 @@ const struct px_element_class px__multitcpsrc_class = {
 	.n_pads = PX_ARRAY_SIZE(multitcpsrc_pads),
 	.props = multitcpsrc_props,
 	.n_props = PX_ARRAY_SIZE(multitcpsrc_props),
-	.prop_changed = multitcpsrc_prop_changed,
+	.prop_changed = px__net_source_prop_changed,
 	.start = multitcpsrc_start,
 	.work = multitcpsrc_work,
 	.stop = multitcpsrc_stop,

@@ -155,13 +155,6 @@ static void bad_frame(struct netsrc *s, int err, const char *fmt, ...)
 			 net_link_peer(&s->link), s->frame_at, why);
 }
 
-/* A new host: run where its network interface is (px__host_numa_node). */
-static int netsrc_prop_changed(struct px_element *e,
-			   const struct px_prop_spec *spec)
-{
-	return px__host_prop_changed(e, spec, ((struct netsrc *)px_element_priv(e))->host);
-}
-
 static int netsrc_start(struct px_element *e)
 {
 	struct netsrc *s = px_element_priv(e);
@@ -614,7 +607,7 @@ const struct px_element_class px__netsrc_class = {
 	.n_pads = PX_ARRAY_SIZE(netsrc_pads),
 	.props = netsrc_props,
 	.n_props = PX_ARRAY_SIZE(netsrc_props),
-	.prop_changed = netsrc_prop_changed,
+	.prop_changed = px__net_source_prop_changed,
 	.start = netsrc_start,
 	.work = netsrc_work,
 	.stop = netsrc_stop,

@@ -109,13 +109,6 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 	px_element_schedule(s->e);
 }
 
-/* A new host: run where its network interface is (px__host_numa_node). */
-static int tcpsrc_prop_changed(struct px_element *e,
-			   const struct px_prop_spec *spec)
-{
-	return px__host_prop_changed(e, spec, ((struct tcpsrc *)px_element_priv(e))->host);
-}
-
 static int tcpsrc_start(struct px_element *e)
 {
 	struct tcpsrc *s = px_element_priv(e);
@@ -220,7 +213,7 @@ const struct px_element_class px__tcpsrc_class = {
 	.n_pads = PX_ARRAY_SIZE(tcpsrc_pads),
 	.props = tcpsrc_props,
 	.n_props = PX_ARRAY_SIZE(tcpsrc_props),
-	.prop_changed = tcpsrc_prop_changed,
+	.prop_changed = px__net_source_prop_changed,
 	.start = tcpsrc_start,
 	.work = tcpsrc_work,
 	.stop = tcpsrc_stop,
