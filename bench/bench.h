@@ -202,6 +202,10 @@ struct bench_px_stats {
 	/* The first fakesink's source-to-sink latency ("latency" object of
 	 * the stats JSON; all 0 when it recorded none): bucket upper edges. */
 	double lat_count, lat_p50_ns, lat_p99_ns, lat_p999_ns, lat_max_ns;
+	/* A fakesink checksum=true's "checksum crc32c=0x..." message, when
+	 * px-launch ran with -v (it prints bus messages on stderr). */
+	bool have_crc;
+	uint32_t crc;
 };
 /* Run px-launch with --stats-json on a launch string.
  * Returns BENCH_OK, BENCH_NA (no px-launch binary in this build, why

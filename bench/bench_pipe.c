@@ -127,6 +127,24 @@ static void sink_totals(const char *json, struct bench_px_stats *st)
 		st->sink_buffers = st->sink_bytes = 0;
 }
 
+/* The CRC32C a fakesink checksum=true posted at EOS, from px-launch -v's
+ * stderr ("... checksum crc32c=0x1234abcd buffers=..."). */
+static void sink_checksum(const char *err, struct bench_px_stats *st)
+{
+	const char *c = err ? strstr(err, "checksum crc32c=0x") : NULL;
+	char *end;
+	unsigned long v;
+
+	st->have_crc = false;
+	if (!c)
+		return;
+	v = strtoul(c + strlen("checksum crc32c=0x"), &end, 16);
+	if (end != c + strlen("checksum crc32c=0x") && v <= UINT32_MAX) {
+		st->have_crc = true;
+		st->crc = (uint32_t)v;
+	}
+}
+
 int bench_px_launch_finish(struct bench_proc *p, const char *stats,
 			   double timeout_s, struct bench_px_stats *st,
 			   struct bench_run *run)
@@ -158,6 +176,7 @@ int bench_px_launch_finish(struct bench_proc *p, const char *stats,
 	}
 	sink_totals(json, st);
 	free(json);
+	sink_checksum(pr.err, st);
 	/* The pipeline cannot run longer than its process. */
 	if (s > pr.wall * 1.02 + 0.005) {
 		bench_snprintf(run->why, sizeof(run->why),

@@ -3,6 +3,14 @@
  * scen_file.c - the file scenario: GB/s reading a file from the page cache
  * into a sink, at 64 KiB and 1 MiB blocks: px-launch "filesrc ! fakesink"
  * beside fio's io_uring engine (best of iodepth 1, 8, 32) and gst-launch-1.0.
+ *
+ * The "crc32c" cases make the sink touch every byte, so a source whose
+ * slots stay in the cache cannot hide behind a sink that reads nothing:
+ * fakesink checksum=true (its result checked against the file's CRC32C)
+ * beside fio's verify-only pass over a file fio wrote with verify headers,
+ * which reads the file and CRC32Cs every 64 KiB of it the same way.
+ * GStreamer has no CRC32C sink (checksumsink hashes with MD5 or SHA), so
+ * it sits these out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +21,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "px_crc32c.h"
 
 /* A hung run fails after this long (--quick: 30 s, so CI fails fast). */
 #define TIMEOUT_S (run->quick ? 30.0 : 300.0)
@@ -22,6 +31,8 @@ struct file_arg {
 	const char *path;
 	uint64_t bytes;
 	uint32_t block;
+	bool verify;  /* the crc32c cases: sinks CRC every byte */
+	uint32_t crc; /* the file's CRC32C, for checking fakesink's */
 	char px[PATH_MAX + 128], gst[PATH_MAX + 128];
 };
 
@@ -98,6 +109,14 @@ static int run_px(struct bench_run *run)
 			(unsigned long long)a->bytes);
 		return -EIO;
 	}
+	if (a->verify && (!st.have_crc || st.crc != a->crc)) {
+		bench_snprintf(run->why, sizeof(run->why),
+			       "fakesink's CRC32C %s0x%08x is not the file's "
+			       "0x%08x",
+			       st.have_crc ? "" : "(none posted) ", st.crc,
+			       a->crc);
+		return -EIO;
+	}
 	run->v[0] = (double)a->bytes / st.seconds / 1e9;
 	return 0;
 }
@@ -113,33 +132,51 @@ static int run_gst(struct bench_run *run)
 	return rc;
 }
 
+/* fio's verify headers cover this much of the file each (the crc32c
+ * cases); both block sizes are multiples of it. */
+#define VERIFY_INTERVAL "65536"
+
 /* FIXED: --fixedbufs --registerfiles, fio's strongest io_uring setup (its
- * buffers registered, as Parallax's slots are: READ_FIXED). */
+ * buffers registered, as Parallax's slots are: READ_FIXED). With
+ * A->verify, a verify-only pass: fio reads the file it wrote and checks
+ * the CRC32C of every VERIFY_INTERVAL bytes (a mismatch fails the run). */
 static int fio_once(struct file_arg *a, const char *fio, unsigned depth,
 		    bool fixed, double *gbs, struct bench_run *run)
 {
 	char bs[32], qd[32], size[48], file[PATH_MAX + 16];
-	char *argv[] = {(char *)fio,
-			"--name=px-bench",
-			file,
-			"--rw=read",
-			bs,
-			qd,
-			"--ioengine=io_uring",
-			"--iomem_align=4096",
-			"--direct=0",
-			"--invalidate=0",
-			size,
-			"--output-format=json",
-			/* not FIXED: the list ends here */
-			fixed ? "--fixedbufs" : NULL,
-			"--registerfiles",
-			NULL};
+	char *argv[24] = {(char *)fio,
+			  "--name=px-bench",
+			  file,
+			  bs,
+			  qd,
+			  "--ioengine=io_uring",
+			  "--iomem_align=4096",
+			  "--direct=0",
+			  "--invalidate=0",
+			  size,
+			  "--output-format=json"};
+	unsigned n = 11;
 	struct bench_proc_result pr;
 	const char *rd;
 	double bw;
 	int rc;
 
+	if (fixed) {
+		argv[n++] = "--fixedbufs";
+		argv[n++] = "--registerfiles";
+	}
+	if (a->verify) {
+		/* verify_only reads back what a write job wrote. */
+		argv[n++] = "--rw=write";
+		argv[n++] = "--verify=crc32c";
+		argv[n++] = "--verify_interval=" VERIFY_INTERVAL;
+		argv[n++] = "--verify_only=1";
+		argv[n++] = "--verify_fatal=1"; /* else a mismatch exits 0 */
+		argv[n++] = "--verify_state_save=0"; /* no file in the cwd */
+	} else {
+		argv[n++] = "--rw=read";
+	}
+	argv[n] = NULL;
 	bench_snprintf(file, sizeof(file), "--filename=%s", a->path);
 	bench_snprintf(bs, sizeof(bs), "--bs=%u", a->block);
 	bench_snprintf(qd, sizeof(qd), "--iodepth=%u", depth);
@@ -207,6 +244,131 @@ static int run_fio(struct bench_run *run)
 static int run_fio_fixed(struct bench_run *run)
 {
 	return fio_best(run, true);
+}
+
+/* The crc32c cases' file: written by fio with a verify header every
+ * VERIFY_INTERVAL bytes (so that its verify-only pass can check it), or by
+ * bench_make_file when fio is missing (its rows then say so); then read
+ * once for its CRC32C, which also leaves it in the page cache. */
+static int make_verify_file(struct file_arg *a, char *why, size_t len)
+{
+	const size_t chunk = 1 << 20;
+	char fio[PATH_MAX], file[PATH_MAX + 16], size[48];
+	char *argv[] = {fio, "--name=px-bench-write", file, "--rw=write",
+			"--bs=1M", "--ioengine=psync", size,
+			"--verify=crc32c",
+			"--verify_interval=" VERIFY_INTERVAL, "--do_verify=0",
+			"--verify_state_save=0", "--output-format=terse", NULL};
+	struct bench_proc_result pr;
+	uint8_t *buf;
+	uint64_t off;
+	int fd, rc;
+
+	unlink(a->path);
+	if (!bench_which("fio", fio, sizeof(fio))) {
+		rc = bench_make_file(a->path, a->bytes, why, len);
+		if (rc)
+			return rc;
+	} else {
+		bench_snprintf(file, sizeof(file), "--filename=%s", a->path);
+		bench_snprintf(size, sizeof(size), "--size=%llu",
+			       (unsigned long long)a->bytes);
+		rc = bench_proc_run(argv, 300.0, &pr);
+		if (rc) {
+			bench_snprintf(why, len, "cannot start fio: %s",
+				       strerror(-rc));
+			return rc;
+		}
+		rc = pr.exit_code == 0 && !pr.timed_out ? 0 : -EIO;
+		if (rc)
+			bench_proc_why(why, len, "fio (writing the file)", &pr);
+		bench_proc_result_free(&pr);
+		if (rc)
+			return rc;
+	}
+	buf = malloc(chunk);
+	fd = open(a->path, O_RDONLY | O_CLOEXEC);
+	a->crc = 0;
+	for (off = 0, rc = buf && fd >= 0 ? 0 : -EIO; rc == 0 && off < a->bytes;
+	     off += chunk) {
+		ssize_t n = pread(fd, buf, chunk, (off_t)off);
+
+		if (n != (ssize_t)chunk)
+			rc = -EIO;
+		else
+			a->crc = px_crc32c(a->crc, buf, chunk);
+	}
+	if (rc)
+		bench_snprintf(why, len, "reading %s back: %s", a->path,
+			       strerror(errno ? errno : EIO));
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
+/* The crc32c cases: every implementation's sink reads every byte. */
+static int verify_cases(struct bench_ctx *ctx, struct file_arg *a,
+			const uint32_t *blocks, const char *const *names)
+{
+	static struct bench_env ep;
+	char variant[2][32], why[512], what_px[600], what_fio[700];
+	unsigned i;
+	int rc = 0;
+
+	bench_progress(ctx, "writing a %llu MiB file with fio's verify "
+			    "headers",
+		       (unsigned long long)(a->bytes >> 20));
+	why[0] = '\0';
+	a->verify = true;
+	if (make_verify_file(a, why, sizeof(why)) != 0) {
+		fprintf(stderr, "px-bench: file: %s\n", why);
+		return -EIO;
+	}
+	for (i = 0; i < 2 && rc == 0; i++) {
+		struct bench_case c = {
+			.scenario = "file",
+			.nmetrics = 1,
+			.metric = {{"throughput", "GB/s", false}},
+			.nimpls = 3,
+		};
+
+		bench_snprintf(variant[i], sizeof(variant[i]), "%s crc32c",
+			       names[i]);
+		c.variant = variant[i];
+		a->block = blocks[i];
+		bench_snprintf(a->px, sizeof(a->px),
+			       "-v filesrc location=%s blocksize=%u ! fakesink "
+			       "checksum=true",
+			       a->path, blocks[i]);
+		bench_snprintf(what_px, sizeof(what_px),
+			       "px-launch -v --stats-json F filesrc location=F "
+			       "blocksize=B ! fakesink checksum=true (CRC32C "
+			       "of every byte, checked against the file's; "
+			       "%llu MiB file fio wrote, in the page cache)",
+			       (unsigned long long)(a->bytes >> 20));
+		bench_snprintf(what_fio, sizeof(what_fio),
+			       "fio --rw=write --verify=crc32c "
+			       "--verify_interval=" VERIFY_INTERVAL
+			       " --verify_only=1 --verify_fatal=1 "
+			       "--verify_state_save=0 --bs=B "
+			       "--iodepth=D --ioengine=io_uring "
+			       "--iomem_align=4096 --direct=0 --invalidate=0 "
+			       "--fixedbufs --registerfiles --size=%llu: reads "
+			       "the file and checks the CRC32C of every "
+			       VERIFY_INTERVAL " bytes; D = 1, 8, 32, best "
+			       "depth reported (read bw_bytes). GStreamer has "
+			       "no CRC32C sink (checksumsink: MD5/SHA only)",
+			       (unsigned long long)a->bytes);
+		c.impl[0] =
+			(struct bench_impl){"parallax", run_px, a, what_px};
+		c.impl[1] = (struct bench_impl){"fio-verify", run_fio_fixed,
+						a, what_fio};
+		c.impl[2] = bench_epoll_impl(&c.impl[0], &ep);
+		rc = bench_case_run(ctx, &c);
+	}
+	a->verify = false;
+	return rc;
 }
 
 int bench_scen_file(struct bench_ctx *ctx)
@@ -289,6 +451,8 @@ int bench_scen_file(struct bench_ctx *ctx)
 		c.impl[4] = bench_epoll_impl(&c.impl[0], &ep);
 		rc = bench_case_run(ctx, &c);
 	}
+	if (rc == 0)
+		rc = verify_cases(ctx, &a, blocks, names);
 	unlink(path);
 	bench_cleanup_path[0] = '\0';
 	return rc;
