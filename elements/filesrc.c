@@ -327,10 +327,14 @@ static void read_done(struct px_op *op, int res, uint32_t flags)
 		close_when_idle(s);
 		return;
 	}
-	if (res == -EAGAIN || res == -EINTR) {
+	if (res == -ECANCELED && s->eof)
+		res = 0; /* cancelled by the EOS request (filesrc_work) */
+	if ((res == -EAGAIN || res == -EINTR) && !s->eof) {
 		res = 0;
 		goto resubmit;
 	}
+	if (res == -EAGAIN || res == -EINTR)
+		res = 0;
 	if (res < 0) {
 		fail(s, res, "read error in", req->off + req->got);
 		return;
@@ -412,8 +416,16 @@ static void filesrc_work(struct px_element *e)
 		return;
 	if (!s->done && !push_ready(s))
 		return; /* scheduled again when the link drains */
-	if (!s->done && !s->eof && px_element_eos_requested(e))
+	if (!s->done && !s->eof && px_element_eos_requested(e)) {
 		s->eof = true;
+		/* A pipe or a terminal may never answer the read in flight:
+		 * end it (what it got so far is pushed). A file's reads end
+		 * by themselves. */
+		if (!s->seekable)
+			for (unsigned i = 0; i < FSRC_WINDOW; i++)
+				if (s->reqs[i].state == REQ_INFLIGHT)
+					(void)px_io_cancel(s->r, &s->reqs[i].op);
+	}
 	while (!s->done && !s->eof && s->next_off < s->end &&
 	       !counted_out(s) && s->inflight < s->run_depth &&
 	       s->sub_seq - s->push_seq < s->run_depth) {

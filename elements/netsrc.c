@@ -526,14 +526,60 @@ static void fail_recv(struct netsrc *s, int rc)
 			 px_strerror(rc));
 }
 
+/* Push the caps and the buffer that arrived, if any. False when work()
+ * must stop here: the link is full (it schedules us), or the run ended. */
+static bool push_pending(struct netsrc *s)
+{
+	struct px_item it;
+	enum px_flow f;
+
+	if (s->caps) {
+		if (px_pad_push_caps(s->src, s->caps) < 0) {
+			s->failed = true; /* the engine posted why */
+			return false;
+		}
+		px_caps_unref(s->caps);
+		s->caps = NULL;
+	}
+	if (s->phase != PH_READY)
+		return true;
+	px_item_from_buf(&it, &s->buf);
+	f = px_pad_push(s->src, &it);
+	if (f == PX_FLOW_BUSY)
+		return false; /* scheduled when the link drains */
+	memset(&s->buf, 0, sizeof(s->buf));
+	s->phase = PH_HEAD;
+	delivered(s, s->seq, it.buf.length, false);
+	if (f != PX_FLOW_OK) {
+		s->done = true; /* downstream takes no more */
+		return false;
+	}
+	return true;
+}
+
+/* Asked to end (EOS requested: Ctrl-C, the application) while no sender
+ * is connected: none came yet, or one is away and may resume. Stop
+ * waiting for it; what arrived is pushed first. */
+static void end_unconnected(struct netsrc *s)
+{
+	if (px_conn_end_wait(&s->link.conn) || px_op_busy(&s->recv_op) ||
+	    px_op_busy(&s->send_op))
+		return; /* their completions schedule us */
+	if (push_pending(s))
+		s->done = px_element_push_eos(s->e) != PX_FLOW_BUSY;
+}
+
 static void netsrc_work(struct px_element *e)
 {
 	struct netsrc *s = px_element_priv(e);
-	struct px_item it;
-	enum px_flow f;
 	bool fresh;
 	int rc;
 
+	if (!s->link.up && !s->link.conn.stopping && !s->failed && !s->done &&
+	    px_element_eos_requested(e)) {
+		end_unconnected(s);
+		return;
+	}
 	if (!net_link_work(&s->link, &s->failed, s->done, &fresh))
 		return; /* the link schedules us once connected */
 	if (fresh) {
@@ -543,29 +589,24 @@ static void netsrc_work(struct px_element *e)
 		s->hello_due = true;
 		send_control(s);
 	}
+	if (!s->got_eos && px_element_eos_requested(e) &&
+	    px_op_busy(&s->recv_op)) {
+		/* Asked to end while a sender is connected: stop receiving.
+		 * A frame half received is dropped; the sender sees the
+		 * connection close. */
+		(void)px_io_cancel(s->r, &s->recv_op);
+		return; /* the cancelled receive schedules us */
+	}
 	if (px_op_busy(&s->recv_op))
 		return;
-	if (s->caps) {
-		rc = px_pad_push_caps(s->src, s->caps);
-		if (rc < 0) {
-			s->failed = true; /* the engine posted why */
-			return;
-		}
-		px_caps_unref(s->caps);
-		s->caps = NULL;
-	}
-	if (s->phase == PH_READY) {
-		px_item_from_buf(&it, &s->buf);
-		f = px_pad_push(s->src, &it);
-		if (f == PX_FLOW_BUSY)
-			return; /* scheduled when the link drains */
-		memset(&s->buf, 0, sizeof(s->buf));
-		s->phase = PH_HEAD;
-		delivered(s, s->seq, it.buf.length, false);
-		if (f != PX_FLOW_OK) {
-			s->done = true; /* downstream takes no more */
-			return;
-		}
+	if (!push_pending(s))
+		return;
+	if (s->got_eos || px_element_eos_requested(e)) {
+		/* The stream's end: nothing is read after it. */
+		s->done = px_element_push_eos(e) != PX_FLOW_BUSY;
+		if (s->done && s->got_eos)
+			delivered(s, s->seq, 0, true);
+		return;
 	}
 	if (s->phase == PH_SLOT) {
 		uint32_t len = s->f.length - NET_DATA_HDR_SIZE;
@@ -577,13 +618,6 @@ static void netsrc_work(struct px_element *e)
 			px_buf_unref(&s->buf);
 			fail_recv(s, rc);
 		}
-		return;
-	}
-	if (s->got_eos || px_element_eos_requested(e)) {
-		/* The stream's end: nothing is read after it. */
-		s->done = px_element_push_eos(e) != PX_FLOW_BUSY;
-		if (s->done && s->got_eos)
-			delivered(s, s->seq, 0, true);
 		return;
 	}
 	rc = recv_head(s);

@@ -144,6 +144,13 @@ static void tcpsrc_work(struct px_element *e)
 
 	if (s->conn.stopping || s->failed || s->done)
 		return;
+	if (!s->conn.connected && px_element_eos_requested(e)) {
+		/* Asked to end before a peer came: stop waiting for one. */
+		if (!px_conn_end_wait(&s->conn) &&
+		    px_element_push_eos(e) != PX_FLOW_BUSY)
+			s->done = true;
+		return;
+	}
 	rc = px_conn_arm(&s->conn);
 	if (rc < 0) {
 		s->failed = true;

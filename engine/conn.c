@@ -411,6 +411,15 @@ PX_API int px_conn_stop(struct px_conn *c)
 	return 0;
 }
 
+PX_API bool px_conn_end_wait(struct px_conn *c)
+{
+	if (c->accepting)
+		(void)px_io_cancel(c->r, &c->accept_op);
+	if (c->connecting)
+		(void)px_io_cancel(c->r, &c->connect_op);
+	return c->accepting || c->connecting;
+}
+
 PX_API bool px_conn_op_ended(struct px_conn *c)
 {
 	if (!c->stopping)

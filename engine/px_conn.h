@@ -153,6 +153,14 @@ PX_API int px_conn_stop(struct px_conn *c);
 /* First thing in the completion of E's data op: true while stopping (return
  * at once: the last op to end finishes the stop), false otherwise. */
 PX_API bool px_conn_op_ended(struct px_conn *c);
+/*
+ * px_conn_end_wait - from work(), when E was asked to end (EOS requested)
+ * while no peer is connected: cancel the accept or connect in flight, so
+ * that a server with no client yet, or a client still trying, ends. Returns
+ * true while one is still in flight (its completion schedules E), false
+ * when nothing waits any more: push EOS then.
+ */
+PX_API bool px_conn_end_wait(struct px_conn *c);
 /* Close both sockets (after every op on them ended: start() failures). */
 PX_API void px_conn_close(struct px_conn *c);
 

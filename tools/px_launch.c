@@ -471,8 +471,9 @@ static int run(const struct options *o, struct px_pipeline *p,
 		if (term_deadline && now_ns() >= term_deadline) {
 			clear_progress();
 			fprintf(stderr, "px-launch: SIGTERM: EOS did not arrive "
-					"within %lld s (a source that waits, such as "
-					"a server with no client yet); stopping\n",
+					"within %lld s (a sink that cannot write, "
+					"such as a full pipe nobody reads); "
+					"stopping\n",
 				TERM_GRACE_NS / 1000000000LL);
 			return EXIT_TERMINATED;
 		}
