@@ -124,7 +124,18 @@ int net_link_ready(struct net_link *l, bool *fresh)
 		}
 		return 1;
 	}
-	if (l->waiting || c->accepting || c->connecting)
+	if (c->accepting || c->connecting) {
+		/* A lost peer has until reconnect-timeout: an accept (or a
+		 * connect the network does not answer) may wait longer, so
+		 * the timer wakes us at the deadline. */
+		if (gave_up(l))
+			return -1;
+		if (l->lost_at)
+			net_link_wake_in(l, l->lost_at + l->give_up_ns -
+						    net_now_ns());
+		return 0;
+	}
+	if (l->waiting)
 		return 0;
 	if (c->last_err) {
 		/* A failed connect or accept: wait, then try again. */

@@ -99,6 +99,58 @@ cmp -s "$tmp/big.bin" "$tmp/resumed.bin" &&
 exec 7<&-
 rm -f "$tmp/big.bin" "$tmp/resumed.bin"
 
+# ---- a side killed outright (SIGKILL) mid-stream ----------------------------------
+# The sender reads a FIFO the test fills with 1 MiB and keeps open, so the
+# stream is mid-way and quiet when one side is killed; the other side waits
+# reconnect-timeout (1 s here) for it to come back, then fails naming it,
+# and what was delivered before is intact.
+sized() { [[ -f $1 && $(stat -c %s "$1") -ge $2 ]]; }
+until_sized() { # FILE BYTES: bounded poll, 30 s
+	local n
+	for ((n = 0; n < 3000; n++)); do
+		sized "$1" "$2" && return 0
+		sleep 0.01
+	done
+	return 1
+}
+head -c $((1024 * 1024)) /dev/urandom >"$tmp/mib.bin"
+for victim in netsink netsrc; do
+	rm -f "$tmp/killed.out" "$tmp/kill.fifo" "$tmp/src.log"
+	mkfifo "$tmp/kill.fifo"
+	exec 8<>"$tmp/kill.fifo"
+	start_src netsrc port=0 reconnect-timeout=1s ! filesink location="$tmp/killed.out"
+	"$launch" filesrc location="$tmp/kill.fifo" blocksize=65536 ! \
+		netsink port="$SRC_PORT" reconnect-timeout=1s >"$tmp/sink.log" 2>&1 &
+	sink_pid=$!
+	cat "$tmp/mib.bin" >&8
+	if ! until_sized "$tmp/killed.out" $((1024 * 1024)); then
+		fail "killed $victim: 1 MiB never arrived"
+		kill -9 "$sink_pid" "$SRC_PID"
+	elif [[ $victim == netsink ]]; then
+		kill -9 "$sink_pid"
+		finish_src
+		[[ $SRC_RC == 1 ]] && pass "a killed sender: netsrc exits 1 after reconnect-timeout" ||
+			fail "a killed sender: netsrc exit $SRC_RC: $SRC_ERR"
+		expect "... it names the sender and the timeout" "$SRC_ERR" \
+			"netsrc0: gave up on 127.0.0.1:"
+		expect "... and says it was lost first" "$SRC_ERR" "WARNING"
+		cmp -s "$tmp/killed.out" "$tmp/mib.bin" &&
+			pass "... every byte delivered before is in the file" ||
+			fail "killed sender: killed.out differs from what was sent"
+	else
+		kill -9 "$SRC_PID"
+		finish_src
+		wait "$sink_pid"
+		rc=$?
+		[[ $rc == 1 ]] && pass "a killed receiver: netsink exits 1 after reconnect-timeout" ||
+			fail "a killed receiver: netsink exit $rc: $(cat "$tmp/sink.log")"
+		expect "... it names the receiver and the timeout" "$(cat "$tmp/sink.log")" \
+			"netsink0: gave up on 127.0.0.1:$SRC_PORT after"
+	fi
+	wait "$sink_pid" 2>/dev/null
+	exec 8>&-
+done
+
 # ---- bad frames: exit 1, the peer and the byte offset ----------------------------
 bad() { # NAME FAULT NEEDLE
 	start_src netsrc port=0 ! fakesink
