@@ -504,8 +504,9 @@ static int run(const struct options *o, struct px_pipeline *p,
 			show_progress(p, now_ns() - t0);
 	}
 	clear_progress();
-	if (interrupts && !announced)
-		fprintf(stderr, "px-launch: interrupt: sent EOS\n");
+	if (interrupts && !announced) /* EOS came before the loop said it */
+		fprintf(stderr, "px-launch: %s: sent EOS\n",
+			terminated ? "SIGTERM" : "interrupt");
 	if (o->verbose)
 		print_message(&m, t0);
 	if (m.type == PX_MSG_ERROR) {
