@@ -11,6 +11,7 @@
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #include "elements_int.h"
 #include "px_conn.h"
+#include "px_error.h"
 #include "px_pipeline.h"
 
 uint64_t px__rand_seed(const void *salt)
@@ -195,4 +197,39 @@ void px__post_chain(struct px_element *e, bool src, const struct px_buf *b)
 			src ? "get" : "chain", px_element_name(e),
 			src ? "src" : "sink", b->length, pts, dur, b->seq,
 			b->stream_offset, (unsigned)b->flags);
+}
+
+uint32_t px__next_stream(void)
+{
+	static _Atomic uint32_t next = 1;
+
+	return atomic_fetch_add_explicit(&next, 1, memory_order_relaxed);
+}
+
+bool px__server_accepted(struct px_element *e, int res, bool ending,
+			 int64_t connected, int64_t max, px_stat_u64 *refused,
+			 const char *who, const char *where, bool *failed)
+{
+	if (res >= 0 && ending) {
+		close(res);
+	} else if (res >= 0 && connected >= max) {
+		/* Said and counted before the client can see the close. */
+		if (px_stat_get(refused) == 0)
+			px_element_warning(e,
+					   "%s: %lld %s connected (max-clients): "
+					   "closing new ones",
+					   px_element_name(e), (long long)max,
+					   who);
+		px_stat_add(refused, 1);
+		close(res);
+	} else if (res >= 0) {
+		return true;
+	} else if (res != -ECANCELED && !ending) {
+		*failed = true;
+		px_element_warning(e, "%s: accept on %s failed: %s; accepting "
+				   "again when one of the %s leaves",
+				   px_element_name(e), where, px_strerror(res),
+				   who);
+	}
+	return false;
 }

@@ -73,6 +73,25 @@ int px__host_numa_node(const char *host);
 int px__net_source_prop_changed(struct px_element *e,
 				const struct px_prop_spec *spec);
 
+/* A new px_item.stream number for a client's stream (multitcpsrc,
+ * netsrc): unique in the process, so the clients of several servers
+ * funnelled into one pipeline stay apart. Never 0. Any thread. */
+uint32_t px__next_stream(void);
+
+/*
+ * px__server_accepted - the first step of the accept completion of a
+ * server for many clients (multitcpsrc, netsrc), with the accept's RES:
+ * true when RES is a new connection to serve. Otherwise RES is dealt with:
+ * a connection is closed when the server is ENDING, or when CONNECTED
+ * clients are MAX already (counted in REFUSED; the first one a WARNING
+ * about the WHO, "clients"); a failure other than a cancel (EMFILE,
+ * ENFILE, ENOBUFS) is a WARNING naming WHERE and sets *FAILED: accept
+ * again only once a client left, or it fails at once again.
+ */
+bool px__server_accepted(struct px_element *e, int res, bool ending,
+			 int64_t connected, int64_t max, px_stat_u64 *refused,
+			 const char *who, const char *where, bool *failed);
+
 /* silent=false: post one line for buffer B arriving at E, or leaving it
  * when SRC (a source), as GStreamer's last-message ("chain (e:sink) (4096
  * bytes, pts: none, ...)", "get (e:src) (...)"). */

@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,9 +104,6 @@ struct multitcpsrc {
 	uint32_t out_head, out_n, out_cap;
 };
 
-/* Stream ids are unique in the process, so the clients of several
- * multitcpsrc funnelled into one pipeline stay apart. */
-static _Atomic uint32_t mt_next_stream = 1;
 
 static const struct px_prop_spec multitcpsrc_props[] = {
 	PX_PROP_STRING_SPEC("host", struct multitcpsrc, host, "127.0.0.1",
@@ -278,19 +274,10 @@ static void accept_done(struct px_op *op, int res, uint32_t flags)
 
 	if (!(flags & PX_OP_MORE))
 		s->accepting = false;
-	if (res >= 0 && (s->stopping || s->ending)) {
-		close(res);
-	} else if (res >= 0 && px_stat_get(&s->clients) >= s->max_clients) {
-		/* Said and counted before the client can see the close. */
-		if (px_stat_get(&s->refused) == 0)
-			px_element_warning(s->e,
-					   "%s: %lld clients connected "
-					   "(max-clients): closing new ones",
-					   px_element_name(s->e),
-					   (long long)s->max_clients);
-		px_stat_add(&s->refused, 1);
-		close(res);
-	} else if (res >= 0) {
+	if (px__server_accepted(s->e, res, s->stopping || s->ending,
+				px_stat_get(&s->clients), s->max_clients,
+				&s->refused, "clients", s->where,
+				&s->accept_failed)) {
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(res);
@@ -300,8 +287,7 @@ static void accept_done(struct px_op *op, int res, uint32_t flags)
 		} else {
 			c->s = s;
 			c->fd = res;
-			c->stream = atomic_fetch_add_explicit(
-				&mt_next_stream, 1, memory_order_relaxed);
+			c->stream = px__next_stream();
 			px_list_init(&c->ready);
 			px_list_add_tail(&s->all, &c->node);
 			px_element_op_init(s->e, &c->op);
@@ -310,14 +296,6 @@ static void accept_done(struct px_op *op, int res, uint32_t flags)
 			px_stat_add(&s->accepted, 1);
 			client_wait(c);
 		}
-	} else if (res != -ECANCELED && !s->stopping) {
-		/* EMFILE, ENFILE, ENOBUFS: the clients connected are served,
-		 * and accepting starts again when one of them leaves. */
-		s->accept_failed = true;
-		px_element_warning(s->e, "%s: accept on %s failed: %s; "
-				   "accepting again when a client leaves",
-				   px_element_name(s->e), s->where,
-				   px_strerror(res));
 	}
 	if (!s->accepting && s->stopping && s->lfd >= 0) {
 		close(s->lfd);

@@ -165,6 +165,7 @@ bad() { # NAME FAULT NEEDLE
 	expect "$1: at the frame's byte offset ($off)" "$SRC_ERR" \
 		"at byte offset $off: "
 	expect "$1: says what is wrong" "$SRC_ERR" "$3"
+	expect "$1: names the frame (${2#*:})" "$SRC_ERR" "frame ${2#*:} from"
 }
 bad "a corrupt payload" crc:3 "CRC32C 0x"
 bad "a truncated frame" truncate:4 "the peer closed the connection"

@@ -3,15 +3,27 @@
  * test_net_elements.c - the STRM codec (net_frame.c) field by field, and
  * netsink to netsrc in one process: a slow receiver holds the sender to
  * retain-bytes (bounded memory, every buffer delivered in order). Runs to
- * EOS on both sides; nothing waits on a clock. The rest (foreign peers,
- * bad frames, cuts) is it_net.sh.
+ * EOS on both sides; nothing waits on a clock. netsrc with many senders:
+ * each sender's stream apart (px_item.stream), byte-exact, ended by LAST;
+ * a sender of bad frames closed while the others are served; a sender cut
+ * three times by a proxy resumes its own stream. The rest (foreign peers,
+ * bad frames of one sender, cuts) is it_net.sh.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "net_frame.h"
+#include "px_appsink.h"
 #include "px_crc32c.h"
 #include "px_pipeline.h"
 #include "px_probe.h"
@@ -154,12 +166,430 @@ START_TEST(test_net_slow_receiver)
 }
 END_TEST
 
+/* ---- many senders ------------------------------------------------------------ */
+
+#define MAX_STREAMS 8
+
+/* What the appsink saw of each stream. */
+struct seen {
+	struct {
+		uint32_t id;
+		uint64_t bytes;
+		uint32_t crc;
+		bool last, bad;
+		const char *why;
+	} st[MAX_STREAMS];
+	unsigned n;
+};
+
+static void seen_buf(struct px_element *e, const struct px_buf *b, void *arg)
+{
+	struct seen *k = arg;
+	uint32_t id = px_appsink_stream(e);
+	unsigned i;
+
+	for (i = 0; i < k->n && k->st[i].id != id; i++)
+		;
+	if (i == k->n) {
+		if (k->n == MAX_STREAMS)
+			return;
+		k->st[k->n++].id = id;
+	}
+	if (!id)
+		k->st[i].bad = true, k->st[i].why = "no stream id";
+	if (k->st[i].last)
+		k->st[i].bad = true, k->st[i].why = "a buffer after LAST";
+	if (b->stream_offset != k->st[i].bytes)
+		k->st[i].bad = true, k->st[i].why = "stream_offset";
+	if (!!(b->flags & PX_BUF_FLAG_DISCONT) !=
+	    (k->st[i].bytes == 0 && b->length > 0))
+		k->st[i].bad = true, k->st[i].why = "DISCONT not first only";
+	k->st[i].crc = px_crc32c(k->st[i].crc, px_buf_data(b), b->length);
+	k->st[i].bytes += b->length;
+	if (b->flags & PX_BUF_FLAG_LAST)
+		k->st[i].last = true;
+}
+
+/* A file of BYTES random bytes; its CRC32C into *CRC. */
+static void make_file(const char *path, size_t bytes, uint32_t *crc)
+{
+	uint8_t *d = malloc(bytes);
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; i < bytes; i++)
+		d[i] = (uint8_t)(random() >> 7);
+	ck_assert_uint_eq(fwrite(d, 1, bytes, f), bytes);
+	fclose(f);
+	*crc = px_crc32c(0, d, bytes);
+	free(d);
+}
+
+/* The receiver with the checker on "out", PAUSED: its port. */
+static struct px_pipeline *many_rx(const char *props, struct seen *k,
+				   int *port)
+{
+	char launch[256];
+	struct px_pipeline *rx;
+
+	snprintf(launch, sizeof(launch),
+		 "netsrc name=src port=0 %s ! appsink name=out", props);
+	rx = parse(launch);
+	ck_assert_int_eq(px_appsink_set_callbacks(
+				 px_pipeline_find(rx, "out"),
+				 &(struct px_appsink_callbacks){
+					 .buffer = seen_buf, .arg = k }),
+			 0);
+	ck_assert_int_eq(px_pipeline_set_state(rx, PX_STATE_PAUSED), 0);
+	*port = (int)prop_u64(rx, "src", "bound-port");
+	return rx;
+}
+
+static struct px_pipeline *sender(const char *file, int port)
+{
+	char launch[2048];
+
+	snprintf(launch, sizeof(launch),
+		 "filesrc location=%s blocksize=65536 ! netsink name=snk "
+		 "port=%d",
+		 file,
+		 port);
+	return parse(launch);
+}
+
+/* Stream I of K ended (LAST), sound, with BYTES whose CRC is CRC. */
+static bool stream_is(const struct seen *k, uint64_t bytes, uint32_t crc)
+{
+	for (unsigned i = 0; i < k->n; i++)
+		if (k->st[i].bytes == bytes && k->st[i].crc == crc) {
+			ck_assert_msg(!k->st[i].bad, "stream %u: %s",
+				      k->st[i].id, k->st[i].why);
+			ck_assert_msg(k->st[i].last, "stream %u: no LAST",
+				      k->st[i].id);
+			return true;
+		}
+	return false;
+}
+
+static void stop_destroy(struct px_pipeline *p)
+{
+	ck_assert_int_eq(px_pipeline_stop(p), 0);
+	px_pipeline_destroy(p);
+}
+
+/* Three senders at once: three streams, each byte-exact, each ended. */
+START_TEST(test_net_many_senders)
+{
+	static const size_t sizes[3] = { (1u << 20) + 7, 300001, 2u << 20 };
+	struct px_pipeline *rx, *tx[3];
+	struct seen k = { 0 };
+	char path[3][600];
+	uint32_t crc[3];
+	int port;
+
+	rx = many_rx("max-clients=4 num-clients=3", &k, &port);
+	for (int i = 0; i < 3; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/many%d.bin",
+			 px_test_tmpdir(), i);
+		make_file(path[i], sizes[i], &crc[i]);
+		tx[i] = sender(path[i], port);
+	}
+	ck_assert_int_eq(px_pipeline_play(rx), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(px_pipeline_play(tx[i]), 0);
+	for (int i = 0; i < 3; i++)
+		wait_eos(tx[i]); /* its EOS frame was acknowledged */
+	wait_eos(rx);
+	ck_assert_uint_eq(k.n, 3);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_msg(stream_is(&k, sizes[i], crc[i]),
+			      "no stream carries file %d", i);
+		stop_destroy(tx[i]);
+		unlink(path[i]);
+	}
+	ck_assert_int_eq(prop_u64(rx, "src", "clients"), 0);
+	stop_destroy(rx);
+}
+END_TEST
+
+/* One sender whose second frame is corrupt: a WARNING naming it and the
+ * offset, its stream ends after its first frame, the others are served. */
+START_TEST(test_net_many_bad_sender)
+{
+	struct px_pipeline *rx, *tx[2];
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	uint8_t frame[NET_HDR_SIZE + NET_DATA_HDR_SIZE + 100] = { 0 };
+	struct seen k = { 0 };
+	char path[2][600], text[512];
+	uint32_t crc[2];
+	int port, fd;
+
+	rx = many_rx("max-clients=4 num-clients=3", &k, &port);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/bad%d.bin",
+			 px_test_tmpdir(), i);
+		make_file(path[i], (1u << 20) + (size_t)i, &crc[i]);
+		tx[i] = sender(path[i], port);
+	}
+	ck_assert_int_eq(px_pipeline_play(rx), 0);
+	/* A plain sender (no HELLO): a good DATA frame, then a bad one. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	net_put64(frame + NET_HDR_SIZE, 1); /* seq */
+	memset(frame + NET_HDR_SIZE + NET_DATA_HDR_SIZE, 'x', 100);
+	net_hdr_put(frame, NET_DATA, NET_DATA_HDR_SIZE + 100,
+		    px_crc32c(0, frame + NET_HDR_SIZE,
+			      NET_DATA_HDR_SIZE + 100));
+	ck_assert_int_eq(write(fd, frame, sizeof(frame)), sizeof(frame));
+	net_put64(frame + NET_HDR_SIZE, 2);
+	ck_assert_int_eq(write(fd, frame, sizeof(frame)), sizeof(frame));
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(px_pipeline_play(tx[i]), 0);
+	for (int i = 0; i < 2; i++)
+		wait_eos(tx[i]);
+	wait_eos(rx);
+	close(fd);
+	ck_assert_msg(px_test_bus_find(rx, PX_MSG_WARNING, NULL, "CRC32C", text,
+				       sizeof(text)),
+		      "no WARNING about the corrupt frame");
+	ck_assert_msg(strstr(text, "frame 2 from 127.0.0.1:") &&
+			      strstr(text, "at byte offset 148: CRC32C") &&
+			      strstr(text, "serving the other senders"),
+		      "%s", text);
+	ck_assert_uint_eq(k.n, 3);
+	ck_assert_msg(stream_is(&k, 100, px_crc32c(0, frame + NET_HDR_SIZE +
+							     NET_DATA_HDR_SIZE,
+						    100)),
+		      "the bad sender's first frame is not a stream of its own");
+	for (int i = 0; i < 2; i++) {
+		ck_assert_msg(stream_is(&k, (1u << 20) + (size_t)i, crc[i]),
+			      "no stream carries file %d", i);
+		stop_destroy(tx[i]);
+		unlink(path[i]);
+	}
+	stop_destroy(rx);
+}
+END_TEST
+
+static uint64_t sink_bytes(struct px_pipeline *p)
+{
+	struct px_element_stats st;
+
+	px_element_stats(px_pipeline_find(p, "out"), &st);
+	return st.bytes_in;
+}
+
+/* A connected TCP socket to 127.0.0.1:PORT. */
+static int dial(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* A sender that can resume sends one DATA frame and vanishes: after
+ * reconnect-timeout its stream ends (WARNING, LAST); the other is served. */
+START_TEST(test_net_many_gave_up)
+{
+	struct net_hello h = { .flags = NET_HELLO_RESUME, .stream_id = 77,
+			       .seq = 1, .retain_bytes = 1 << 20 };
+	uint8_t hello[NET_HDR_SIZE + NET_HELLO_FIXED];
+	uint8_t data[NET_HDR_SIZE + NET_DATA_HDR_SIZE + 64] = { 0 };
+	struct px_pipeline *rx, *tx;
+	struct seen k = { 0 };
+	char path[600], text[512];
+	uint32_t crc, len;
+	int port, fd;
+
+	rx = many_rx("max-clients=2 num-clients=2 reconnect-timeout=100ms", &k,
+		     &port);
+	snprintf(path, sizeof(path), "%s/gaveup.bin", px_test_tmpdir());
+	make_file(path, 200000, &crc);
+	tx = sender(path, port);
+	ck_assert_int_eq(px_pipeline_play(rx), 0);
+	fd = dial(port);
+	len = net_hello_put(hello + NET_HDR_SIZE, &h);
+	net_hdr_put(hello, NET_HELLO, len,
+		    px_crc32c(0, hello + NET_HDR_SIZE, len));
+	ck_assert_int_eq(write(fd, hello, NET_HDR_SIZE + len),
+			 NET_HDR_SIZE + len);
+	net_put64(data + NET_HDR_SIZE, 1);
+	memset(data + NET_HDR_SIZE + NET_DATA_HDR_SIZE, 'y', 64);
+	net_hdr_put(data, NET_DATA, NET_DATA_HDR_SIZE + 64,
+		    px_crc32c(0, data + NET_HDR_SIZE, NET_DATA_HDR_SIZE + 64));
+	ck_assert_int_eq(write(fd, data, sizeof(data)), sizeof(data));
+	/* The engine's counters (the checker's belong to the reactor). */
+	PX_TEST_UNTIL(sink_bytes(rx) == 64, 30);
+	close(fd); /* the sender is gone, and does not come back */
+	ck_assert_int_eq(px_pipeline_play(tx), 0);
+	wait_eos(tx);
+	wait_eos(rx);
+	ck_assert_msg(px_test_bus_find(rx, PX_MSG_WARNING, NULL, "gave up on",
+				       text, sizeof(text)),
+		      "no WARNING about the sender that did not come back");
+	ck_assert_msg(strstr(text, "reconnect-timeout"), "%s", text);
+	ck_assert_uint_eq(k.n, 2);
+	ck_assert(stream_is(&k, 64, px_crc32c(0, data + NET_HDR_SIZE +
+						      NET_DATA_HDR_SIZE,
+					       64)));
+	ck_assert(stream_is(&k, 200000, crc));
+	stop_destroy(tx);
+	stop_destroy(rx);
+	unlink(path);
+}
+END_TEST
+
+/* max-clients=2: a third sender is closed at once and counted; EOS asked
+ * ends the two idle streams with LAST. */
+START_TEST(test_net_many_refused)
+{
+	struct px_pipeline *rx;
+	struct seen k = { 0 };
+	char c;
+	int port, fd[3];
+
+	rx = many_rx("max-clients=2", &k, &port);
+	ck_assert_int_eq(px_pipeline_play(rx), 0);
+	fd[0] = dial(port);
+	fd[1] = dial(port);
+	PX_TEST_UNTIL(prop_u64(rx, "src", "clients") == 2, 30);
+	fd[2] = dial(port);
+	ck_assert_int_eq(read(fd[2], &c, 1), 0); /* closed by the server */
+	ck_assert_uint_eq(prop_u64(rx, "src", "refused"), 1);
+	ck_assert_msg(px_test_bus_has(rx, PX_MSG_WARNING, "(max-clients)"),
+		      "no WARNING about the refused sender");
+	ck_assert_int_eq(px_pipeline_send_eos(rx), 0);
+	wait_eos(rx);
+	ck_assert_uint_eq(k.n, 2);
+	for (unsigned i = 0; i < 2; i++)
+		ck_assert(k.st[i].last && k.st[i].bytes == 0 && !k.st[i].bad);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	stop_destroy(rx);
+}
+END_TEST
+
+/* One pad, one caps: a sender whose caps differ from the first one's is
+ * closed with a WARNING naming both; the first is served. */
+START_TEST(test_net_many_caps)
+{
+	struct px_pipeline *rx, *tx[2];
+	struct seen k = { 0 };
+	char launch[256], text[512];
+	int port;
+
+	rx = many_rx("max-clients=2 num-clients=2 reconnect-timeout=100ms", &k,
+		     &port);
+	ck_assert_int_eq(px_pipeline_play(rx), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(launch, sizeof(launch),
+			 "fakesrc num-buffers=20 size=1000 ! application/x-%c "
+			 "! netsink name=snk port=%d reconnect-timeout=100ms",
+			 i ? 'b' : 'a', port);
+		tx[i] = parse(launch);
+		ck_assert_int_eq(px_pipeline_play(tx[i]), 0);
+		if (i == 0) {
+			wait_eos(tx[0]); /* its caps are the stream's */
+			PX_TEST_UNTIL(sink_bytes(rx) == 20000, 30);
+		}
+	}
+	wait_eos(rx);
+	ck_assert_msg(px_test_bus_find(rx, PX_MSG_WARNING, NULL,
+				       "but the stream has", text,
+				       sizeof(text)),
+		      "no WARNING about the caps");
+	ck_assert_msg(strstr(text, "caps application/x-b, but the stream has "
+				   "application/x-a"),
+		      "%s", text);
+	ck_assert(stream_is(&k, 20000, k.st[0].crc));
+	for (int i = 0; i < 2; i++)
+		stop_destroy(tx[i]);
+	stop_destroy(rx);
+}
+END_TEST
+
+/* A sender through a proxy that resets the connection three times, and
+ * one straight: two streams, not five; both byte-exact. */
+START_TEST(test_net_many_resume)
+{
+	struct px_pipeline *rx, *tx[2];
+	struct seen k = { 0 };
+	char path[2][600], line[64], up[16], script[600];
+	uint32_t crc[2];
+	int port, pport = 0, fds[2];
+	pid_t pid;
+	FILE *out;
+
+	if (access("/usr/bin/python3", X_OK) != 0)
+		PX_SKIP("/usr/bin/python3 is not installed");
+	rx = many_rx("max-clients=4 num-clients=2", &k, &port);
+	snprintf(up, sizeof(up), "%d", port);
+	snprintf(script, sizeof(script), "%s/test/net_proxy.py",
+		 getenv("PX_SOURCE_DIR") ? getenv("PX_SOURCE_DIR") : ".");
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execl("/usr/bin/python3", "python3", script, up, "3000000", "3",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	out = fdopen(fds[0], "r");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_msg(fgets(line, sizeof(line), out) &&
+			      sscanf(line, "port %d", &pport) == 1,
+		      "the proxy said '%s'", line);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/resume%d.bin",
+			 px_test_tmpdir(), i);
+		make_file(path[i], (16u << 20) + (size_t)i, &crc[i]);
+		tx[i] = sender(path[i], i ? port : pport);
+	}
+	ck_assert_int_eq(px_pipeline_play(rx), 0);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(px_pipeline_play(tx[i]), 0);
+	for (int i = 0; i < 2; i++)
+		wait_eos(tx[i]);
+	wait_eos(rx);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	fclose(out);
+	ck_assert_uint_eq(k.n, 2);
+	ck_assert_int_ge(prop_u64(tx[0], "snk", "reconnects"), 3);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_msg(stream_is(&k, (16u << 20) + (size_t)i, crc[i]),
+			      "no stream carries file %d", i);
+		stop_destroy(tx[i]);
+		unlink(path[i]);
+	}
+	stop_destroy(rx);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
 	Suite *s = suite_create("net_elements");
 
 	tcase_add_test(px_tcase(s, "codec"), test_net_codec);
 	tcase_add_test(px_tcase(s, "slow_receiver"), test_net_slow_receiver);
+	tcase_add_test(px_tcase(s, "many_senders"), test_net_many_senders);
+	tcase_add_test(px_tcase(s, "many_bad_sender"), test_net_many_bad_sender);
+	tcase_add_test(px_tcase(s, "many_resume"), test_net_many_resume);
+	tcase_add_test(px_tcase(s, "many_gave_up"), test_net_many_gave_up);
+	tcase_add_test(px_tcase(s, "many_refused"), test_net_many_refused);
+	tcase_add_test(px_tcase(s, "many_caps"), test_net_many_caps);
 	return s;
 }
 
