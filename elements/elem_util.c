@@ -233,3 +233,39 @@ bool px__server_accepted(struct px_element *e, int res, bool ending,
 	}
 	return false;
 }
+
+int px__server_listen(struct px_element *e, const char *host, int64_t port,
+		      bool reuse_port, bool has_reuse, char *where, size_t len,
+		      unsigned *bound)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int rc, fd;
+
+	snprintf(where, len, "%s:%lld", host && *host ? host : "127.0.0.1",
+		 (long long)port);
+	rc = px_net_resolve(host, port, &ss, &sl);
+	if (rc < 0) {
+		px_element_error(e, rc, "%s: cannot resolve %s: %s",
+				 px_element_name(e), where, px_strerror(rc));
+		return rc;
+	}
+	fd = px_net_listen_shared(&ss, sl, SOMAXCONN, reuse_port, bound);
+	if (fd < 0) {
+		px_element_error(e, fd, "%s: cannot listen on %s: %s%s",
+				 px_element_name(e), where, px_strerror(fd),
+				 fd == -EADDRINUSE && has_reuse && !reuse_port
+					 ? " (servers sharing a port need "
+					   "reuse-port=true on each)"
+					 : "");
+		return fd;
+	}
+	if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port =
+			htons((uint16_t)*bound);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)*bound);
+	px_net_addr_str((struct sockaddr *)&ss, sl, where, len);
+	px_element_post(e, "%s: listening on %s", px_element_name(e), where);
+	return fd;
+}

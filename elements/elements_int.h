@@ -79,6 +79,19 @@ int px__net_source_prop_changed(struct px_element *e,
 uint32_t px__next_stream(void);
 
 /*
+ * px__server_listen - the listening socket of a server for many clients
+ * (multitcpsrc, netsrc): HOST and PORT resolved and listened on (with
+ * REUSE_PORT in the port's SO_REUSEPORT group; HAS_REUSE: the element has
+ * a reuse-port property, which an EADDRINUSE's hint names), WHERE (LEN
+ * bytes) the address with the port bound, *BOUND the port, and "listening
+ * on WHERE" posted. Returns the socket, or -errno after an ERROR naming
+ * the address.
+ */
+int px__server_listen(struct px_element *e, const char *host, int64_t port,
+		      bool reuse_port, bool has_reuse, char *where, size_t len,
+		      unsigned *bound);
+
+/*
  * px__server_accepted - the first step of the accept completion of a
  * server for many clients (multitcpsrc, netsrc), with the accept's RES:
  * true when RES is a new connection to serve. Otherwise RES is dealt with:

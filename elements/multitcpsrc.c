@@ -20,7 +20,6 @@
  * listening socket, and the kernel spreads new connections over them.
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,8 +341,6 @@ static int steer(struct multitcpsrc *s, unsigned port)
 static int multitcpsrc_start(struct px_element *e)
 {
 	struct multitcpsrc *s = px_element_priv(e);
-	struct sockaddr_storage ss;
-	socklen_t len;
 	unsigned port = 0;
 	int rc;
 
@@ -361,33 +358,12 @@ static int multitcpsrc_start(struct px_element *e)
 	px_stat_set(&s->accepted, 0);
 	px_stat_set(&s->refused, 0);
 	px_element_op_init(e, &s->accept_op);
-	snprintf(s->where, sizeof(s->where), "%s:%lld",
-		 s->host && *s->host ? s->host : "127.0.0.1",
-		 (long long)s->port);
-	rc = px_net_resolve(s->host, s->port, &ss, &len);
-	if (rc < 0) {
-		px_element_error(e, rc, "%s: cannot resolve %s: %s",
-				 px_element_name(e), s->where, px_strerror(rc));
+	rc = px__server_listen(e, s->host, s->port, s->reuse_port, true,
+			       s->where, sizeof(s->where), &port);
+	if (rc < 0)
 		return rc;
-	}
-	rc = px_net_listen_shared(&ss, len, SOMAXCONN, s->reuse_port, &port);
-	if (rc < 0) {
-		px_element_error(e, rc, "%s: cannot listen on %s: %s%s",
-				 px_element_name(e), s->where, px_strerror(rc),
-				 rc == -EADDRINUSE && !s->reuse_port
-					 ? " (servers sharing a port need "
-					   "reuse-port=true on each)"
-					 : "");
-		return rc;
-	}
 	s->lfd = rc;
 	px_stat_set(&s->bound_port, port);
-	if (ss.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-	px_net_addr_str((struct sockaddr *)&ss, len, s->where,
-			sizeof(s->where)); /* with the port bound */
 	s->steered = false;
 	if (s->reuse_port && s->steer != MT_STEER_HASH) {
 		rc = steer(s, port);

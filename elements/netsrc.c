@@ -28,10 +28,8 @@
  * delivered already are dropped by seq, so each stream downstream has no
  * loss, no repeat, no reordering.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1092,14 +1090,9 @@ static void work_many(struct netsrc *s)
 /* Many senders: listen (px_conn serves one connection only). */
 static int start_many(struct netsrc *s)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
 	unsigned port = 0;
 	int rc;
 
-	snprintf(s->where, sizeof(s->where), "%s:%lld",
-		 s->host && *s->host ? s->host : "127.0.0.1",
-		 (long long)s->port);
 	if (s->mode != PX_CONN_SERVER) {
 		px_element_error(s->e, -EINVAL,
 				 "%s: max-clients=%lld needs mode=server",
@@ -1107,30 +1100,12 @@ static int start_many(struct netsrc *s)
 				 (long long)s->max_clients);
 		return -EINVAL;
 	}
-	rc = px_net_resolve(s->host, s->port, &ss, &len);
-	if (rc < 0) {
-		px_element_error(s->e, rc, "%s: cannot resolve %s: %s",
-				 px_element_name(s->e), s->where,
-				 px_strerror(rc));
+	rc = px__server_listen(s->e, s->host, s->port, false, false, s->where,
+			       sizeof(s->where), &port);
+	if (rc < 0)
 		return rc;
-	}
-	rc = px_net_listen(&ss, len, SOMAXCONN, &port);
-	if (rc < 0) {
-		px_element_error(s->e, rc, "%s: cannot listen on %s: %s",
-				 px_element_name(s->e), s->where,
-				 px_strerror(rc));
-		return rc;
-	}
 	s->lfd = rc;
 	px_stat_set(&s->bound_port, port);
-	if (ss.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-	px_net_addr_str((struct sockaddr *)&ss, len, s->where,
-			sizeof(s->where));
-	px_element_post(s->e, "%s: listening on %s", px_element_name(s->e),
-			s->where);
 	return 0;
 }
 
