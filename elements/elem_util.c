@@ -26,6 +26,7 @@
 #include "px_conn.h"
 #include "px_error.h"
 #include "px_pipeline.h"
+#include "px_probe.h"
 
 uint64_t px__rand_seed(const void *salt)
 {
@@ -268,4 +269,34 @@ int px__server_listen(struct px_element *e, const char *host, int64_t port,
 	px_net_addr_str((struct sockaddr *)&ss, sl, where, len);
 	px_element_post(e, "%s: listening on %s", px_element_name(e), where);
 	return fd;
+}
+
+const struct px_prop_enum px__zc_enums[] = {
+	{ "auto", PX__ZC_AUTO, "SEND_ZC for buffers of at least zc-threshold bytes to a remote peer; copy on loopback, where SEND_ZC only loses" },
+	{ "on", PX__ZC_ON, "SEND_ZC for every buffer (fails to start without kernel support)" },
+	{ "off", PX__ZC_OFF, "always copy into the socket (gathered sendmsg)" },
+	{ NULL, 0, NULL },
+};
+
+int px__zc_start(struct px_element *e, int mode, bool *zc_ok)
+{
+	*zc_ok = px_feature_has(PX_FEAT_SEND_ZC);
+	if (mode == PX__ZC_ON && !*zc_ok) {
+		px_element_error(e, -EOPNOTSUPP,
+				 "%s: zerocopy=on needs SEND_ZC (Linux 6.0), "
+				 "which this kernel lacks: use zerocopy=auto",
+				 px_element_name(e));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+bool px__zc_use(int mode, bool zc_ok, bool loopback, uint64_t len,
+		uint64_t threshold)
+{
+	if (!zc_ok || mode == PX__ZC_OFF)
+		return false;
+	if (mode == PX__ZC_ON)
+		return true;
+	return !loopback && len >= threshold;
 }

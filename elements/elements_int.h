@@ -79,6 +79,32 @@ int px__net_source_prop_changed(struct px_element *e,
 uint32_t px__next_stream(void);
 
 /*
+ * zerocopy= of the TCP sinks (tcpsink, netsink). auto: SEND_ZC for buffers
+ * of at least zc-threshold bytes, and never to a loopback peer. Why:
+ * - SEND_ZC pays a notification per send and pins the slots until it
+ *   comes; below a few tens of KiB that costs more than the copy it saves,
+ *   and one SEND_ZC in flight at a time loses to one gathered sendmsg of
+ *   up to 16 buffers at every size up to 64 KiB.
+ * - On loopback it gains nothing at any size: the receiving side copies
+ *   the zerocopy fragments of a local delivery anyway, and each slot still
+ *   waits for its notification.
+ * Hence: copy on loopback; SEND_ZC from 64 KiB to a remote peer, where the
+ * copy starts to cost more than the notification. zerocopy=on forces it.
+ * Re-measure with `px-bench tcp` and a raw SEND/SEND_ZC loop on the target
+ * machine before moving the threshold: it depends on the NIC and the CPU.
+ */
+enum px__zc { PX__ZC_AUTO = 0, PX__ZC_ON = 1, PX__ZC_OFF = 2 };
+#define PX__ZC_AUTO_MIN (64u << 10)
+extern const struct px_prop_enum px__zc_enums[];
+/* From start(): *ZC_OK, whether SEND_ZC can be used; 0, or -EOPNOTSUPP
+ * after an ERROR when MODE is on and the kernel lacks it. */
+int px__zc_start(struct px_element *e, int mode, bool *zc_ok);
+/* Whether LEN bytes (a buffer's) go with SEND_ZC to a peer (LOOPBACK: on
+ * this host). */
+bool px__zc_use(int mode, bool zc_ok, bool loopback, uint64_t len,
+		uint64_t threshold);
+
+/*
  * px__server_listen - the listening socket of a server for many clients
  * (multitcpsrc, netsrc): HOST and PORT resolved and listened on (with
  * REUSE_PORT in the port's SO_REUSEPORT group; HAS_REUSE: the element has

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "elements_int.h"
 #include "net_frame.h"
 #include "net_link.h"
 #include "px_buf.h"
@@ -66,8 +67,11 @@ struct netsink {
 	bool crc;
 	uint64_t retain_bytes;
 	int64_t reconnect_timeout;
+	int zerocopy;
+	uint64_t zc_threshold;
 	px_stat_i64 bound_port;
 	px_stat_u64 frames_sent;
+	px_stat_u64 zc_sends;
 	px_stat_u64 frames_resent;
 	px_stat_u64 reconnects;
 	px_stat_u64 kept_high_water;
@@ -105,6 +109,8 @@ struct netsink {
 	 * [next, next + nf), two pieces each. */
 	struct iovec iov[2 + 2 * NSINK_BATCH];
 	unsigned iov_first, iov_n, nf;
+	uint64_t payload; /* frames' bytes of the send in flight */
+	bool zc_ok;	  /* the kernel has SEND_ZC */
 	struct msghdr msg;
 	uint64_t sent; /* bytes on this connection */
 	/* Control frames from the receiver: header, then payload. */
@@ -129,8 +135,20 @@ static const struct px_prop_spec netsink_props[] = {
 			      reconnect_timeout, 30000000000ll, 0, INT64_MAX,
 			      "how long a lost connection may take to come back "
 			      "before it is an error"),
+	PX_PROP_ENUM_SPEC("zerocopy", struct netsink, zerocopy, PX__ZC_AUTO,
+			  px__zc_enums,
+			  "send the frames from their slots without a copy "
+			  "(SENDMSG_ZC)"),
+	PX_PROP_SIZE_SPEC("zc-threshold", struct netsink, zc_threshold,
+			  PX__ZC_AUTO_MIN, 1, 1u << 30,
+			  "zerocopy=auto: the smallest frame payload, on "
+			  "average over a send, sent with SENDMSG_ZC"),
 	PX_PROP_STAT_U64_SPEC("frames-sent", PX_PROP_UINT64, struct netsink,
 			      frames_sent, "DATA and EVENT frames sent"),
+	PX_PROP_STAT_U64_SPEC("zc-sends", PX_PROP_UINT64, struct netsink,
+			      zc_sends,
+			      "sends asked with SENDMSG_ZC (on the epoll "
+			      "backend, plain sendmsg)"),
 	PX_PROP_STAT_U64_SPEC("frames-resent", PX_PROP_UINT64, struct netsink,
 			      frames_resent,
 			      "frames sent again after a reconnection"),
@@ -267,9 +285,13 @@ static int netsink_start(struct px_element *e)
 	s->rx_skip = 0;
 	s->stream_id = random_id();
 	px_stat_set(&s->frames_sent, 0);
+	px_stat_set(&s->zc_sends, 0);
 	px_stat_set(&s->frames_resent, 0);
 	px_stat_set(&s->reconnects, 0);
 	px_stat_set(&s->kept_high_water, 0);
+	rc = px__zc_start(e, s->zerocopy, &s->zc_ok);
+	if (rc < 0)
+		return rc;
 	s->q = calloc(NSINK_QUEUE, sizeof(*s->q));
 	if (!s->q)
 		return -ENOMEM;
@@ -525,6 +547,7 @@ static void fill_queue(struct netsink *s)
 static void build_send(struct netsink *s)
 {
 	s->iov_first = s->iov_n = s->nf = 0;
+	s->payload = 0;
 	if (s->hello_due)
 		add_iov(s, s->hello, s->hello_len);
 	if (s->req_due)
@@ -533,6 +556,7 @@ static void build_send(struct netsink *s)
 		struct nsink_frame *f = at(s, i);
 
 		add_iov(s, f->head, f->head_len);
+		s->payload += frame_bytes(f);
 		if (f->buf.length)
 			add_iov(s, px_buf_data(&f->buf), f->buf.length);
 		else if (f->text_len)
@@ -546,6 +570,22 @@ static int submit(struct netsink *s)
 	memset(&s->msg, 0, sizeof(s->msg));
 	s->msg.msg_iov = &s->iov[s->iov_first];
 	s->msg.msg_iovlen = s->iov_n - s->iov_first;
+	/* Zero copy by the frames' average payload (zerocopy=, tcpsink's
+	 * rule); the callback comes once the slots are free again. */
+	if (s->nf && px__zc_use(s->zerocopy, s->zc_ok,
+				s->link.conn.peer_loopback, s->payload / s->nf,
+				s->zc_threshold)) {
+		if (px_stat_get(&s->zc_sends) == 0)
+			px_element_info(s->e,
+					"%s: sending to %s with SENDMSG_ZC "
+					"(no copy of the slots)",
+					px_element_name(s->e),
+					net_link_peer(&s->link));
+		px_stat_add(&s->zc_sends, 1);
+		return px_io_sendmsg_zc(s->r, &s->send_op, s->link.conn.fd,
+					&s->msg, MSG_NOSIGNAL | MSG_WAITALL,
+					send_done);
+	}
 	return px_io_sendmsg(s->r, &s->send_op, s->link.conn.fd, &s->msg,
 			     MSG_NOSIGNAL | MSG_WAITALL, send_done);
 }

@@ -25,24 +25,6 @@
 /* Buffers gathered into one sendmsg. */
 #define TSINK_BATCH 16
 
-enum tsink_zc { ZC_AUTO = 0, ZC_ON = 1, ZC_OFF = 2 };
-
-/*
- * zerocopy=auto: SEND_ZC for buffers of at least zc-threshold bytes, and
- * never to a loopback peer. Why:
- * - SEND_ZC pays a notification per send and pins the slot until it comes;
- *   below a few tens of KiB that costs more than the copy it saves, and
- *   one SEND_ZC in flight at a time loses to one gathered sendmsg of up to
- *   TSINK_BATCH buffers at every size up to 64 KiB.
- * - On loopback it gains nothing at any size: the receiving side copies
- *   the zerocopy fragments of a local delivery anyway, and each slot still
- *   waits for its notification.
- * Hence: copy on loopback; SEND_ZC from 64 KiB to a remote peer, where the
- * copy starts to cost more than the notification. zerocopy=on forces it.
- * Re-measure with `px-bench tcp` and a raw SEND/SEND_ZC loop on the target
- * machine before moving the threshold: it depends on the NIC and the CPU.
- */
-#define TSINK_ZC_AUTO_MIN (64u << 10)
 
 struct tcpsink {
 	/* properties */
@@ -75,19 +57,14 @@ struct tcpsink {
 	uint64_t sent;
 };
 
-static const struct px_prop_enum zc_enums[] = {
-	{ "auto", ZC_AUTO, "SEND_ZC for buffers of at least zc-threshold bytes to a remote peer; copy on loopback, where SEND_ZC only loses" },
-	{ "on", ZC_ON, "SEND_ZC for every buffer (fails to start without kernel support)" },
-	{ "off", ZC_OFF, "always copy into the socket (gathered sendmsg)" },
-	{ NULL, 0, NULL },
-};
 
 static const struct px_prop_spec tcpsink_props[] = {
 	PX_CONN_PROP_SPECS(struct tcpsink, 4953, PX_CONN_CLIENT),
-	PX_PROP_ENUM_SPEC("zerocopy", struct tcpsink, zerocopy, ZC_AUTO,
-			  zc_enums, "send from the slot without a copy (SEND_ZC)"),
+	PX_PROP_ENUM_SPEC("zerocopy", struct tcpsink, zerocopy, PX__ZC_AUTO,
+			  px__zc_enums,
+			  "send from the slot without a copy (SEND_ZC)"),
 	PX_PROP_SIZE_SPEC("zc-threshold", struct tcpsink, zc_threshold,
-			  TSINK_ZC_AUTO_MIN, 1, 1u << 30,
+			  PX__ZC_AUTO_MIN, 1, 1u << 30,
 			  "zerocopy=auto: smallest buffer sent with SEND_ZC"),
 	PX_PROP_INT_SPEC("max-gather", struct tcpsink, max_gather, TSINK_BATCH,
 			 1, TSINK_BATCH,
@@ -135,13 +112,9 @@ static int tcpsink_start(struct px_element *e)
 	s->eos = s->failed = s->finished = false;
 	s->first = s->n = 0;
 	s->sent = 0;
-	s->zc_ok = px_feature_has(PX_FEAT_SEND_ZC);
-	if (s->zerocopy == ZC_ON && !s->zc_ok) {
-		px_element_error(e, -EOPNOTSUPP,
-				 "%s: zerocopy=on needs SEND_ZC (Linux 6.0), which this kernel lacks: use zerocopy=auto",
-				 px_element_name(e));
-		return -EOPNOTSUPP;
-	}
+	rc = px__zc_start(e, s->zerocopy, &s->zc_ok);
+	if (rc < 0)
+		return rc;
 	rc = px_conn_start(&s->conn, e, (enum px_conn_mode)s->mode, s->host, s->port,
 			       &s->send_op, release_held);
 	if (rc < 0)
@@ -221,11 +194,8 @@ static void send_done(struct px_op *op, int res, uint32_t flags)
 
 static bool use_zc(const struct tcpsink *s, uint32_t len)
 {
-	if (!s->zc_ok || s->zerocopy == ZC_OFF)
-		return false;
-	if (s->zerocopy == ZC_ON)
-		return true;
-	return !s->conn.peer_loopback && len >= s->zc_threshold;
+	return px__zc_use(s->zerocopy, s->zc_ok, s->conn.peer_loopback, len,
+			  s->zc_threshold);
 }
 
 /* Pull the next batch: consecutive copy-sent buffers, or one ZC buffer. */

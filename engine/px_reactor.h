@@ -486,6 +486,16 @@ PX_API int px_io_sendmsg(struct px_reactor *r, struct px_op *op, int fd,
 			 const struct msghdr *msg, int flags, px_op_fn cb);
 
 /*
+ * Zero-copy sendmsg (IORING_OP_SENDMSG_ZC): the iovecs' pages are sent
+ * without a copy, as px_io_send_zc; the callback fires once, after the
+ * kernel's notification that no iovec's memory is used any more, with the
+ * byte count or -errno. No control data. -EOPNOTSUPP without
+ * PX_FEAT_SEND_ZC; on the epoll backend a plain sendmsg (copied).
+ */
+PX_API int px_io_sendmsg_zc(struct px_reactor *r, struct px_op *op, int fd,
+			    const struct msghdr *msg, int flags, px_op_fn cb);
+
+/*
  * recvmsg(2); received SCM_RIGHTS fds belong to the caller (add
  * MSG_CMSG_CLOEXEC to FLAGS to get them close-on-exec).
  */

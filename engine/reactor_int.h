@@ -16,7 +16,7 @@
 
 /* Private op state bits (px_op.state); PX__OP_INFLIGHT is in the header. */
 #define PX__OP_CANCEL (1u << 1)	  /* cancellation asked */
-#define PX__OP_ZC (1u << 2)	  /* SEND_ZC: fire after the notification */
+#define PX__OP_ZC (1u << 2)	  /* SEND(MSG)_ZC: fire after the notification */
 #define PX__OP_ZC_WAIT (1u << 3)  /* SEND_ZC: result in, notif pending */
 #define PX__OP_MULTI (1u << 4)	  /* multishot */
 #define PX__OP_TIMEOUT (1u << 5)  /* -ETIME means "expired": report 0 */
@@ -39,6 +39,7 @@ enum px__io_code {
 	PX__IO_SEND,
 	PX__IO_SEND_ZC,
 	PX__IO_SENDMSG,
+	PX__IO_SENDMSG_ZC,
 	PX__IO_RECVMSG,
 	PX__IO_ACCEPT,
 	PX__IO_CONNECT,

@@ -152,6 +152,17 @@ PX_API int px_io_sendmsg(struct px_reactor *r, struct px_op *op, int fd,
 	return io_sr(r, op, fd, (void *)msg, 0, flags, cb, PX__IO_SENDMSG, 0);
 }
 
+PX_API int px_io_sendmsg_zc(struct px_reactor *r, struct px_op *op, int fd,
+			    const struct msghdr *msg, int flags, px_op_fn cb)
+{
+	if (r && r->be->id == PX_BACKEND_EPOLL)
+		return px_io_sendmsg(r, op, fd, msg, flags, cb);
+	if (r && !zc_possible(r))
+		return -EOPNOTSUPP;
+	return io_sr(r, op, fd, (void *)msg, 0, flags, cb, PX__IO_SENDMSG_ZC,
+		     PX__OP_ZC);
+}
+
 PX_API int px_io_recvmsg(struct px_reactor *r, struct px_op *op, int fd,
 			 struct msghdr *msg, int flags, px_op_fn cb)
 {

@@ -211,6 +211,11 @@ static int u_submit(struct px_reactor *r, struct px_op *op)
 	case PX__IO_SEND_ZC:
 		prep_send_zc(r, sqe, op);
 		break;
+	case PX__IO_SENDMSG_ZC:
+		io_uring_prep_sendmsg_zc(sqe, op->fd, op->buf,
+					 (unsigned)op->flags);
+		PX__COUNT(r, zc_sends, 1);
+		break;
 	case PX__IO_SENDMSG:
 		io_uring_prep_sendmsg(sqe, op->fd, op->buf, (unsigned)op->flags);
 		break;

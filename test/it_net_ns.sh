@@ -62,9 +62,12 @@ finish_rx() {
 }
 
 start_rx "$tmp/out1.bin"
-out=$(ip netns exec "$a" "$launch" filesrc location="$tmp/in.bin" ! \
+out=$(ip netns exec "$a" "$launch" -v filesrc location="$tmp/in.bin" ! \
 	netsink host=10.77.0.2 port="$PORT" 2>&1)
 [[ $? == 0 ]] && pass "host A sends over the veth" || fail "sender: $out"
+# Another host, 64 KiB frames: zerocopy=auto sends from the slots.
+expect "... with SENDMSG_ZC (a remote peer)" "$out" \
+	"sending to 10.77.0.2:$PORT with SENDMSG_ZC"
 finish_rx
 [[ $RX_RC == 0 ]] && pass "host B receives to EOS" || fail "receiver: $RX_RC: $(cat "$tmp/rx.err")"
 cmp -s "$tmp/in.bin" "$tmp/out1.bin" && pass "64 MiB cross byte-identical" ||
@@ -78,8 +81,10 @@ ip netns exec "$a" /usr/bin/python3 "$PX_SOURCE_DIR/test/net_proxy.py" \
 proxy_pid=$!
 exec 6<"$tmp/px.fifo"
 read -r word pport <&6
+# zerocopy=on (the proxy is on loopback): resets hit sends whose slots
+# the kernel still holds.
 out=$(ip netns exec "$a" "$launch" filesrc location="$tmp/in.bin" ! \
-	netsink host=127.0.0.1 port="$pport" 2>&1)
+	netsink host=127.0.0.1 port="$pport" zerocopy=on 2>&1)
 rc=$?
 finish_rx
 kill "$proxy_pid" 2>/dev/null

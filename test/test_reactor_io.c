@@ -612,16 +612,19 @@ START_TEST(test_reactor_accept_connect)
 }
 END_TEST
 
-/* SEND_ZC fires once, after the notification; send_auto picks by size. */
+/* SEND_ZC and SENDMSG_ZC fire once, after the notification; send_auto
+ * picks by size. */
 START_TEST(test_reactor_send_zc)
 {
 	struct px_reactor_config cfg = base_cfg;
-	struct top zc = { 0 }, small = { 0 };
+	struct top zc = { 0 }, small = { 0 }, zmsg = { 0 };
+	struct iovec iov[2];
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
 	struct px_reactor_stats st;
 	struct sockaddr_in sa;
 	struct px_reactor *r;
 	int lfd, cfd, sfd;
-	size_t len = 64 << 10, got = 0;
+	size_t len = 64 << 10, got = 0, total = 2 * (64 << 10) + 8;
 	char *out, *in;
 
 	/* epoll sends (and copies) at once: the same test, zc_sends 0. */
@@ -637,18 +640,23 @@ START_TEST(test_reactor_send_zc)
 	sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	ck_assert_int_ge(sfd, 0);
 	out = malloc(len);
-	in = malloc(len + 4);
+	in = malloc(total);
 	for (size_t i = 0; i < len; i++)
 		out[i] = (char)(i * 7);
 	ck_assert_int_eq(px_io_send_auto(r, &zc.op, cfd, out, (uint32_t)len,
 					 MSG_NOSIGNAL, top_cb), 0);
 	ck_assert_int_eq(px_io_send_auto(r, &small.op, cfd, "tail", 4,
 					 MSG_NOSIGNAL, top_cb), 0);
-	while (got < len + 4) {
+	/* A header and a payload gathered, as netsink sends a frame. */
+	iov[0] = (struct iovec){ (void *)"HEAD", 4 };
+	iov[1] = (struct iovec){ out, len };
+	ck_assert_int_eq(px_io_sendmsg_zc(r, &zmsg.op, cfd, &msg, MSG_NOSIGNAL,
+					  top_cb), 0);
+	while (got < total) {
 		ssize_t n;
 
 		px_reactor_run_once(r, 0);
-		n = recv(sfd, in + got, len + 4 - got, MSG_DONTWAIT);
+		n = recv(sfd, in + got, total - got, MSG_DONTWAIT);
 		if (n > 0)
 			got += (size_t)n;
 		else
@@ -656,15 +664,20 @@ START_TEST(test_reactor_send_zc)
 	}
 	run_until(r, &zc.fired, 1);
 	run_until(r, &small.fired, 1);
+	run_until(r, &zmsg.fired, 1);
 	for (int i = 0; i < 5; i++)
 		px_reactor_run_once(r, 1);
 	ck_assert_int_eq(zc.fired, 1);
+	ck_assert_int_eq(zmsg.fired, 1);
 	ck_assert_int_eq(zc.res, (int)len);
 	ck_assert_int_eq(small.res, 4);
+	ck_assert_int_eq(zmsg.res, (int)len + 4);
 	ck_assert_int_eq(memcmp(in, out, len), 0);
 	ck_assert_int_eq(memcmp(in + len, "tail", 4), 0);
+	ck_assert_int_eq(memcmp(in + len + 4, "HEAD", 4), 0);
+	ck_assert_int_eq(memcmp(in + len + 8, out, len), 0);
 	px_reactor_stats(r, &st);
-	ck_assert_uint_eq(st.zc_sends, ON_URING(st) ? 1 : 0);
+	ck_assert_uint_eq(st.zc_sends, ON_URING(st) ? 2 : 0);
 	px_reactor_destroy(r);
 	free(in);
 	free(out);
