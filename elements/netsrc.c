@@ -728,6 +728,8 @@ static bool push_pending(struct nsrc_peer *p)
 	p->started = true;
 	p->offset += len;
 	delivered(p, p->seq, len, false);
+	if (p->claimed_by)
+		px_element_schedule(s->e); /* its heir may take over now */
 	if (f != PX_FLOW_OK) {
 		s->done = true; /* downstream takes no more */
 		return false;
@@ -965,8 +967,11 @@ static bool serve(struct nsrc_peer *p, uint64_t now, uint64_t *wake)
 	uint64_t until;
 
 	if (p->phase == PH_ADOPT) {
-		if (p->heir && peer_busy(p->heir))
-			return true; /* its completions schedule us */
+		/* Once the old connection's ops ended and the frame it
+		 * received last went downstream: its seq is then final. */
+		if (p->heir && (peer_busy(p->heir) ||
+				p->heir->phase == PH_READY))
+			return true; /* its completions or push schedule us */
 		if (p->heir)
 			adopt(p, p->heir);
 		p->heir = NULL;
