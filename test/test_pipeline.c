@@ -832,8 +832,82 @@ static struct px_element *replace_setup(bool cross, const char *num,
  * every buffer the source sent, once, in order, and the last replacement
  * must be the element named x.
  */
+/*
+ * A swap that does not return in 60 s: say what the element being
+ * replaced and its two links were doing, then abort (a hang otherwise ends
+ * only at the CTest timeout, with nothing to go on). Diagnostics read
+ * reactor-owned state without ordering: only once the run is stuck.
+ */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct px_element *old; /* the element being replaced, or NULL */
+	unsigned swap;
+	bool quit;
+} swap_dog = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0,
+	       false };
+
+static void dog_link(const char *what, struct px_link *l)
+{
+	if (!l || !l->ring.ring) {
+		fprintf(stderr, "  %s: no link\n", what);
+		return;
+	}
+	fprintf(stderr,
+		"  %s: %u of %u items; producer %s (sleeping %d, blocked %d, "
+		"flagged %d); consumer %s (sleeping %d, flagged %d)\n",
+		what, px_ring_view_count(&l->ring), l->capacity,
+		px_element_name(atomic_load(&l->prod.elem)), l->prod.sleeping,
+		l->prod.blocked, px_ring_producer_flagged(l->ring.ring),
+		px_element_name(atomic_load(&l->cons.elem)), l->cons.sleeping,
+		px_ring_consumer_flagged(l->ring.ring));
+}
+
+static void *swap_watchdog(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	pthread_mutex_lock(&swap_dog.mu);
+	while (!swap_dog.quit) {
+		struct px_element *old = swap_dog.old;
+		unsigned swap = swap_dog.swap;
+		int rc;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 60;
+		rc = pthread_cond_timedwait(&swap_dog.cv, &swap_dog.mu, &ts);
+		if (rc != ETIMEDOUT || swap_dog.quit || !old ||
+		    swap_dog.old != old || swap_dog.swap != swap)
+			continue;
+		fprintf(stderr,
+			"swap %u stuck for 60 s: x is %s (retired %d, stopped "
+			"%d, replace %p); its input: retiring %d, left %u, EOS "
+			"given %d, eos %d\n",
+			swap, px_element_factory(old), old->retired,
+			old->stopped, (void *)old->replace,
+			old->sink[0]->retiring, old->sink[0]->retire_left,
+			old->sink[0]->retire_eos_given, old->sink[0]->eos);
+		dog_link("input link", old->sink[0]->link);
+		dog_link("output link", old->src[0]->link);
+		abort();
+	}
+	pthread_mutex_unlock(&swap_dog.mu);
+	return NULL;
+}
+
+static void dog_watch(struct px_element *old, unsigned swap)
+{
+	pthread_mutex_lock(&swap_dog.mu);
+	swap_dog.old = old;
+	swap_dog.swap = swap;
+	pthread_cond_signal(&swap_dog.cv);
+	pthread_mutex_unlock(&swap_dog.mu);
+}
+
 static void replace_run(bool cross, unsigned swaps, uint64_t min, bool again)
 {
+	pthread_t dog;
 	static const char *const desc[] = { "identity", "tpass",
 					     "identity silent=true" };
 	struct px_element *src, *sink, *x = NULL;
@@ -843,15 +917,25 @@ static void replace_run(bool cross, unsigned swaps, uint64_t min, bool again)
 
 	sink = replace_setup(cross, "-1", &src);
 	ck_assert_int_eq(px_pipeline_play(P), 0);
+	swap_dog.quit = false;
+	ck_assert_int_eq(pthread_create(&dog, NULL, swap_watchdog, NULL), 0);
 	do {
-		int err = px_pipeline_replace(P, "x", desc[i % 3], &x);
+		int err;
 
+		dog_watch(px_pipeline_find(P, "x"), i);
+		err = px_pipeline_replace(P, "x", desc[i % 3], &x);
+		dog_watch(NULL, i);
 		ck_assert_msg(err == 0, "swap %u: %s", i, px_pipeline_error(P));
 		ck_assert_ptr_eq(px_pipeline_find(P, "x"), x);
 		PX_TEST_UNTIL(buffers_in(sink) >= (uint64_t)(i + 1) *
 							   (min / swaps),
 			      120);
 	} while (++i < swaps || buffers_in(sink) < min);
+	pthread_mutex_lock(&swap_dog.mu);
+	swap_dog.quit = true;
+	pthread_cond_signal(&swap_dog.cv);
+	pthread_mutex_unlock(&swap_dog.mu);
+	pthread_join(dog, NULL);
 	ck_assert_int_eq(px_pipeline_send_eos(P), 0);
 	ck_assert_int_eq(px_pipeline_wait(P, WAIT_NS, &m), 0);
 	ck_assert_int_eq(m.type, PX_MSG_EOS);
