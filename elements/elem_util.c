@@ -184,6 +184,31 @@ int px__host_numa_node(const char *host)
 	return node;
 }
 
+bool px__conn_on_nic(int fd)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	struct ifaddrs *ifs, *i;
+	bool nic = false;
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&local, &len) < 0 ||
+	    getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i; i = i->ifa_next) {
+		char dev[512];
+
+		if (!same_address(i->ifa_addr, &local))
+			continue;
+		/* A NIC has a device behind it; lo, veth and bridges do not. */
+		snprintf(dev, sizeof(dev), "%s/class/net/%s/device",
+			 sysfs_root(), i->ifa_name);
+		nic = access(dev, F_OK) == 0;
+		break;
+	}
+	freeifaddrs(ifs);
+	return nic;
+}
+
 void px__post_chain(struct px_element *e, bool src, const struct px_buf *b)
 {
 	char pts[24] = "none", dur[24] = "none";
@@ -291,12 +316,12 @@ int px__zc_start(struct px_element *e, int mode, bool *zc_ok)
 	return 0;
 }
 
-bool px__zc_use(int mode, bool zc_ok, bool loopback, uint64_t len,
+bool px__zc_use(int mode, bool zc_ok, bool nic, uint64_t len,
 		uint64_t threshold)
 {
 	if (!zc_ok || mode == PX__ZC_OFF)
 		return false;
 	if (mode == PX__ZC_ON)
 		return true;
-	return !loopback && len >= threshold;
+	return nic && len >= threshold;
 }

@@ -111,6 +111,7 @@ struct netsink {
 	unsigned iov_first, iov_n, nf;
 	uint64_t payload; /* frames' bytes of the send in flight */
 	bool zc_ok;	  /* the kernel has SEND_ZC */
+	bool nic;	  /* this connection leaves through a NIC */
 	struct msghdr msg;
 	uint64_t sent; /* bytes on this connection */
 	/* Control frames from the receiver: header, then payload. */
@@ -572,8 +573,8 @@ static int submit(struct netsink *s)
 	s->msg.msg_iovlen = s->iov_n - s->iov_first;
 	/* Zero copy by the frames' average payload (zerocopy=, tcpsink's
 	 * rule); the callback comes once the slots are free again. */
-	if (s->nf && px__zc_use(s->zerocopy, s->zc_ok,
-				s->link.conn.peer_loopback, s->payload / s->nf,
+	if (s->nf && px__zc_use(s->zerocopy, s->zc_ok, s->nic,
+				s->payload / s->nf,
 				s->zc_threshold)) {
 		if (px_stat_get(&s->zc_sends) == 0)
 			px_element_info(s->e,
@@ -695,6 +696,8 @@ static void netsink_work(struct px_element *e)
 
 	if (!net_link_work(&s->link, &s->failed, s->finished, &fresh))
 		return; /* the link schedules us; items wait on the link */
+	if (fresh)
+		s->nic = px__conn_on_nic(s->link.conn.fd); /* for zerocopy */
 	if (fresh && !greet(s))
 		return;
 	if (!px_op_busy(&s->send_op))

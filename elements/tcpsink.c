@@ -44,6 +44,7 @@ struct tcpsink {
 	struct px_conn conn;
 	struct px_op send_op;
 	bool zc_ok;	/* the kernel has SEND_ZC */
+	int nic;	/* the connection leaves through a NIC; -1: unknown */
 	bool eos;	/* EOS pulled: finish sending, then report it */
 	bool failed;
 	bool finished;
@@ -112,6 +113,7 @@ static int tcpsink_start(struct px_element *e)
 	s->eos = s->failed = s->finished = false;
 	s->first = s->n = 0;
 	s->sent = 0;
+	s->nic = -1;
 	rc = px__zc_start(e, s->zerocopy, &s->zc_ok);
 	if (rc < 0)
 		return rc;
@@ -192,10 +194,11 @@ static void send_done(struct px_op *op, int res, uint32_t flags)
 	px_element_schedule(s->e);
 }
 
-static bool use_zc(const struct tcpsink *s, uint32_t len)
+static bool use_zc(struct tcpsink *s, uint32_t len)
 {
-	return px__zc_use(s->zerocopy, s->zc_ok, s->conn.peer_loopback, len,
-			  s->zc_threshold);
+	if (s->nic < 0) /* once: the connection does not change */
+		s->nic = px__conn_on_nic(s->conn.fd);
+	return px__zc_use(s->zerocopy, s->zc_ok, s->nic, len, s->zc_threshold);
 }
 
 /* Pull the next batch: consecutive copy-sent buffers, or one ZC buffer. */

@@ -578,6 +578,52 @@ START_TEST(test_net_many_resume)
 }
 END_TEST
 
+/* zerocopy=auto: SENDMSG_ZC only when the connection leaves through a NIC.
+ * A fake sysfs says whether lo has a device behind it. */
+START_TEST(test_net_zerocopy_nic)
+{
+	char root[600], dev[700];
+	struct seen k = { 0 };
+
+	if (!px_feature_has(PX_FEAT_SEND_ZC))
+		PX_SKIP("this kernel has no SEND_ZC");
+	snprintf(root, sizeof(root), "%s/sysfs", px_test_tmpdir());
+	snprintf(dev, sizeof(dev), "%s/class/net/lo/device", root);
+	for (int nic = 0; nic < 2; nic++) {
+		struct px_pipeline *rx, *tx;
+		char launch[256];
+		int port;
+
+		if (nic) {
+			char cmd[800];
+
+			snprintf(cmd, sizeof(cmd), "mkdir -p %s", dev);
+			ck_assert_int_eq(system(cmd), 0);
+		}
+		setenv("PX_SYSFS_ROOT", root, 1);
+		memset(&k, 0, sizeof(k));
+		rx = many_rx("", &k, &port);
+		snprintf(launch, sizeof(launch),
+			 "fakesrc num-buffers=64 size=64K ! netsink name=snk "
+			 "port=%d",
+			 port);
+		tx = parse(launch);
+		ck_assert_int_eq(px_pipeline_play(rx), 0);
+		ck_assert_int_eq(px_pipeline_play(tx), 0);
+		wait_eos(tx);
+		wait_eos(rx);
+		unsetenv("PX_SYSFS_ROOT");
+		ck_assert_uint_eq(sink_bytes(rx), 64u * 65536u);
+		if (nic)
+			ck_assert_uint_gt(prop_u64(tx, "snk", "zc-sends"), 0);
+		else
+			ck_assert_uint_eq(prop_u64(tx, "snk", "zc-sends"), 0);
+		stop_destroy(tx);
+		stop_destroy(rx);
+	}
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
 	Suite *s = suite_create("net_elements");
@@ -590,6 +636,7 @@ static Suite *net_suite(void)
 	tcase_add_test(px_tcase(s, "many_gave_up"), test_net_many_gave_up);
 	tcase_add_test(px_tcase(s, "many_refused"), test_net_many_refused);
 	tcase_add_test(px_tcase(s, "many_caps"), test_net_many_caps);
+	tcase_add_test(px_tcase(s, "zerocopy_nic"), test_net_zerocopy_nic);
 	return s;
 }
 
