@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -152,13 +153,32 @@ int px__net_source_prop_changed(struct px_element *e,
 	return 0;
 }
 
+/* The name of the interface that has address LOCAL, into NAME (LEN
+ * bytes). False when none has it. */
+static bool iface_of(const struct sockaddr_storage *local, char *name,
+		     size_t len)
+{
+	struct ifaddrs *ifs, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i && !found; i = i->ifa_next)
+		if (same_address(i->ifa_addr, local)) {
+			snprintf(name, len, "%s", i->ifa_name);
+			found = true;
+		}
+	freeifaddrs(ifs);
+	return found;
+}
+
 int px__host_numa_node(const char *host)
 {
 	struct sockaddr_storage ss, local;
 	struct in6_addr any;
-	struct ifaddrs *ifs, *i;
+	char ifname[IF_NAMESIZE + 1], file[512];
 	socklen_t len;
-	int node = -1;
+	int node;
 
 	/* Numeric hosts only: a name lookup may block, and this runs while
 	 * the pipeline is built. The port does not matter to the route. */
@@ -166,47 +186,28 @@ int px__host_numa_node(const char *host)
 		      inet_pton(AF_INET6, host, &any) != 1) ||
 	    px_net_resolve(host, 9, &ss, &len) < 0)
 		return -1;
-	if (!local_address(&ss, len, &local) || getifaddrs(&ifs) < 0)
+	if (!local_address(&ss, len, &local) ||
+	    !iface_of(&local, ifname, sizeof(ifname)))
 		return -1;
-	for (i = ifs; i; i = i->ifa_next) {
-		char file[512];
-
-		if (!same_address(i->ifa_addr, &local))
-			continue;
-		snprintf(file, sizeof(file), "%s/class/net/%s/device/numa_node",
-			 sysfs_root(), i->ifa_name);
-		node = read_node(file);
-		if (node < -1)
-			node = -1; /* a virtual interface: no device */
-		break;
-	}
-	freeifaddrs(ifs);
-	return node;
+	snprintf(file, sizeof(file), "%s/class/net/%s/device/numa_node",
+		 sysfs_root(), ifname);
+	node = read_node(file);
+	return node < -1 ? -1 : node; /* a virtual interface: no device */
 }
 
 bool px__conn_on_nic(int fd)
 {
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
-	struct ifaddrs *ifs, *i;
-	bool nic = false;
+	char ifname[IF_NAMESIZE + 1], dev[512];
 
 	if (fd < 0 || getsockname(fd, (struct sockaddr *)&local, &len) < 0 ||
-	    getifaddrs(&ifs) < 0)
+	    !iface_of(&local, ifname, sizeof(ifname)))
 		return false;
-	for (i = ifs; i; i = i->ifa_next) {
-		char dev[512];
-
-		if (!same_address(i->ifa_addr, &local))
-			continue;
-		/* A NIC has a device behind it; lo, veth and bridges do not. */
-		snprintf(dev, sizeof(dev), "%s/class/net/%s/device",
-			 sysfs_root(), i->ifa_name);
-		nic = access(dev, F_OK) == 0;
-		break;
-	}
-	freeifaddrs(ifs);
-	return nic;
+	/* A NIC has a device behind it; lo, veth and bridges do not. */
+	snprintf(dev, sizeof(dev), "%s/class/net/%s/device", sysfs_root(),
+		 ifname);
+	return access(dev, F_OK) == 0;
 }
 
 void px__post_chain(struct px_element *e, bool src, const struct px_buf *b)
