@@ -104,15 +104,6 @@ rm -f "$tmp/big.bin" "$tmp/resumed.bin"
 # stream is mid-way and quiet when one side is killed; the other side waits
 # reconnect-timeout (1 s here) for it to come back, then fails naming it,
 # and what was delivered before is intact.
-sized() { [[ -f $1 && $(stat -c %s "$1") -ge $2 ]]; }
-until_sized() { # FILE BYTES: bounded poll, 30 s
-	local n
-	for ((n = 0; n < 3000; n++)); do
-		sized "$1" "$2" && return 0
-		sleep 0.01
-	done
-	return 1
-}
 head -c $((1024 * 1024)) /dev/urandom >"$tmp/mib.bin"
 for victim in netsink netsrc; do
 	rm -f "$tmp/killed.out" "$tmp/kill.fifo" "$tmp/src.log"
@@ -123,8 +114,8 @@ for victim in netsink netsrc; do
 		netsink port="$SRC_PORT" reconnect-timeout=1s >"$tmp/sink.log" 2>&1 &
 	sink_pid=$!
 	cat "$tmp/mib.bin" >&8
-	if ! until_sized "$tmp/killed.out" $((1024 * 1024)); then
-		fail "killed $victim: 1 MiB never arrived"
+	if ! until_ok "killed $victim: 1 MiB to arrive" \
+		size_is "$tmp/killed.out" $((1024 * 1024)); then
 		kill -9 "$sink_pid" "$SRC_PID"
 	elif [[ $victim == netsink ]]; then
 		kill -9 "$sink_pid"

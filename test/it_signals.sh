@@ -26,20 +26,7 @@ trap 'exec 6>&- 7>&- 8>&- 2>/dev/null; kill -9 $(jobs -p) 2>/dev/null; rm -rf "$
 
 head -c $((1024 * 1024)) /dev/urandom >"$tmp/in.bin"
 
-# until DESCRIPTION COMMAND...: run COMMAND every 10 ms until it succeeds,
-# for at most 30 s (a bounded poll on a condition, not a sleep).
-until_ok() {
-	local what=$1 n
-	shift
-	for ((n = 0; n < 3000; n++)); do
-		"$@" && return 0
-		sleep 0.01
-	done
-	fail "waited 30 s for: $what"
-	return 1
-}
 has_line() { grep -qF -- "$2" "$1"; }
-size_is() { [[ -f $1 && $(stat -c %s "$1") -ge $2 ]]; }
 # A thread of PID waits in the kernel at wait channel $2.
 in_kernel_wait() { grep -qx -- "$2" /proc/"$1"/task/*/wchan 2>/dev/null; }
 # SIGINT is pending for PID (blocked until the pipeline plays).

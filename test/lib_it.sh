@@ -53,6 +53,21 @@ finish_src() {
 	wait "$SRC_CAT"
 	SRC_ERR=$(cat "$tmp/src.err")
 }
+# until_ok DESCRIPTION COMMAND...: run COMMAND every 10 ms until it
+# succeeds, for at most 30 s (a bounded poll on a condition, not a sleep);
+# after 30 s a failure naming DESCRIPTION, and status 1.
+until_ok() {
+	local what=$1 n
+	shift
+	for ((n = 0; n < 3000; n++)); do
+		"$@" && return 0
+		sleep 0.01
+	done
+	fail "waited 30 s for: $what"
+	return 1
+}
+# size_is FILE BYTES: FILE exists and holds at least BYTES.
+size_is() { [[ -f $1 && $(stat -c %s "$1") -ge $2 ]]; }
 # The verdict: exit 1 after any failure, else say WHAT passed.
 verdict() {
 	((failures == 0)) || { echo "$failures failure(s)"; exit 1; }
