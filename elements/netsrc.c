@@ -1077,6 +1077,13 @@ static void work_many(struct netsrc *s)
 		if (rc == 0)
 			s->accepting = true;
 	}
+	/* Round robin: each turn starts one peer further, so a full link
+	 * downstream does not always leave the same senders waiting. */
+	pos = px_list_first(&s->peers);
+	if (pos) {
+		px_list_del(pos);
+		px_list_add_tail(&s->peers, pos);
+	}
 	px_list_for_each_safe(pos, tmp, &s->peers) {
 		struct nsrc_peer *p = px_list_entry(pos, struct nsrc_peer, node);
 
