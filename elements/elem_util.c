@@ -304,14 +304,17 @@ const struct px_prop_enum px__zc_enums[] = {
 	{ NULL, 0, NULL },
 };
 
-int px__zc_start(struct px_element *e, int mode, bool *zc_ok)
+int px__zc_start(struct px_element *e, int mode, bool gathered, bool *zc_ok)
 {
-	*zc_ok = px_feature_has(PX_FEAT_SEND_ZC);
+	*zc_ok = px_feature_has(gathered ? PX_FEAT_SENDMSG_ZC : PX_FEAT_SEND_ZC);
 	if (mode == PX__ZC_ON && !*zc_ok) {
 		px_element_error(e, -EOPNOTSUPP,
-				 "%s: zerocopy=on needs SEND_ZC (Linux 6.0), "
-				 "which this kernel lacks: use zerocopy=auto",
-				 px_element_name(e));
+				 "%s: zerocopy=on needs %s, which this "
+				 "kernel's io_uring lacks (or io_uring is not "
+				 "available): use zerocopy=auto",
+				 px_element_name(e),
+				 gathered ? "SENDMSG_ZC (Linux 6.1)" :
+					    "SEND_ZC (Linux 6.0)");
 		return -EOPNOTSUPP;
 	}
 	return 0;

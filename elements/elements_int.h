@@ -99,9 +99,9 @@ uint32_t px__next_stream(void);
 enum px__zc { PX__ZC_AUTO = 0, PX__ZC_ON = 1, PX__ZC_OFF = 2 };
 #define PX__ZC_AUTO_MIN (64u << 10)
 extern const struct px_prop_enum px__zc_enums[];
-/* From start(): *ZC_OK, whether SEND_ZC can be used; 0, or -EOPNOTSUPP
- * after an ERROR when MODE is on and the kernel lacks it. */
-int px__zc_start(struct px_element *e, int mode, bool *zc_ok);
+/* From start(): *ZC_OK, whether SEND_ZC (GATHERED: SENDMSG_ZC) can be
+ * used; 0, or -EOPNOTSUPP after an ERROR when MODE is on and it cannot. */
+int px__zc_start(struct px_element *e, int mode, bool gathered, bool *zc_ok);
 /* Whether LEN bytes (a buffer's) go with SEND_ZC on a connection that
  * leaves through a NIC or not (px__conn_on_nic). */
 bool px__zc_use(int mode, bool zc_ok, bool nic, uint64_t len,

@@ -110,7 +110,7 @@ struct netsink {
 	struct iovec iov[2 + 2 * NSINK_BATCH];
 	unsigned iov_first, iov_n, nf;
 	uint64_t payload; /* frames' bytes of the send in flight */
-	bool zc_ok;	  /* the kernel has SEND_ZC */
+	bool zc_ok;	  /* the kernel has SENDMSG_ZC */
 	bool nic;	  /* this connection leaves through a NIC */
 	struct msghdr msg;
 	uint64_t sent; /* bytes on this connection */
@@ -290,7 +290,7 @@ static int netsink_start(struct px_element *e)
 	px_stat_set(&s->frames_resent, 0);
 	px_stat_set(&s->reconnects, 0);
 	px_stat_set(&s->kept_high_water, 0);
-	rc = px__zc_start(e, s->zerocopy, &s->zc_ok);
+	rc = px__zc_start(e, s->zerocopy, true, &s->zc_ok);
 	if (rc < 0)
 		return rc;
 	s->q = calloc(NSINK_QUEUE, sizeof(*s->q));

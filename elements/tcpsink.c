@@ -114,7 +114,7 @@ static int tcpsink_start(struct px_element *e)
 	s->first = s->n = 0;
 	s->sent = 0;
 	s->nic = -1;
-	rc = px__zc_start(e, s->zerocopy, &s->zc_ok);
+	rc = px__zc_start(e, s->zerocopy, false, &s->zc_ok);
 	if (rc < 0)
 		return rc;
 	rc = px_conn_start(&s->conn, e, (enum px_conn_mode)s->mode, s->host, s->port,

@@ -490,7 +490,7 @@ PX_API int px_io_sendmsg(struct px_reactor *r, struct px_op *op, int fd,
  * without a copy, as px_io_send_zc; the callback fires once, after the
  * kernel's notification that no iovec's memory is used any more, with the
  * byte count or -errno. No control data. -EOPNOTSUPP without
- * PX_FEAT_SEND_ZC; on the epoll backend a plain sendmsg (copied).
+ * PX_FEAT_SENDMSG_ZC; on the epoll backend a plain sendmsg (copied).
  */
 PX_API int px_io_sendmsg_zc(struct px_reactor *r, struct px_op *op, int fd,
 			    const struct msghdr *msg, int flags, px_op_fn cb);

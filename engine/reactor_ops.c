@@ -157,8 +157,8 @@ PX_API int px_io_sendmsg_zc(struct px_reactor *r, struct px_op *op, int fd,
 {
 	if (r && r->be->id == PX_BACKEND_EPOLL)
 		return px_io_sendmsg(r, op, fd, msg, flags, cb);
-	if (r && !zc_possible(r))
-		return -EOPNOTSUPP;
+	if (r && !px_feature_has(PX_FEAT_SENDMSG_ZC))
+		return -EOPNOTSUPP; /* 6.1: a kernel may have SEND_ZC only */
 	return io_sr(r, op, fd, (void *)msg, 0, flags, cb, PX__IO_SENDMSG_ZC,
 		     PX__OP_ZC);
 }

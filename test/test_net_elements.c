@@ -585,8 +585,9 @@ START_TEST(test_net_zerocopy_nic)
 	char root[600], dev[700];
 	struct seen k = { 0 };
 
-	if (!px_feature_has(PX_FEAT_SEND_ZC))
-		PX_SKIP("this kernel has no SEND_ZC");
+	if (!px_feature_has(PX_FEAT_SENDMSG_ZC))
+		PX_SKIP("no SENDMSG_ZC here (a kernel before 6.1, or no "
+			"io_uring)");
 	snprintf(root, sizeof(root), "%s/sysfs", px_test_tmpdir());
 	snprintf(dev, sizeof(dev), "%s/class/net/lo/device", root);
 	for (int nic = 0; nic < 2; nic++) {

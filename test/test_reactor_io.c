@@ -629,8 +629,10 @@ START_TEST(test_reactor_send_zc)
 
 	/* epoll sends (and copies) at once: the same test, zc_sends 0. */
 	if (px_backend_default(NULL) == PX_BACKEND_IO_URING &&
-	    !px_feature_has(PX_FEAT_SEND_ZC))
-		PX_SKIP("this kernel's io_uring has no IORING_OP_SEND_ZC");
+	    (!px_feature_has(PX_FEAT_SEND_ZC) ||
+	     !px_feature_has(PX_FEAT_SENDMSG_ZC)))
+		PX_SKIP("this kernel's io_uring has no IORING_OP_SEND_ZC or "
+			"IORING_OP_SENDMSG_ZC");
 	cfg.zc_threshold = 16 << 10;
 	ck_assert_int_eq(px_reactor_create(&cfg, &r), 0);
 	ck_assert_int_ge(px_reactor_run_once(r, 0), 0);
