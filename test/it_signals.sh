@@ -37,7 +37,6 @@ int_pending() {
 }
 # is_prefix OUT IN: OUT's bytes are the first bytes of IN.
 is_prefix() { cmp -s "$1" <(head -c "$(stat -c %s "$1")" "$2"); }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 # ends PID NAME: PID ends within 30 s; else it is killed, and that fails.
 ends() { until_ok "$2: the run to end" gone "$1" || kill -9 "$1"; }
 # finish PID NAME STATUS LOG: the run ended with STATUS; says so.

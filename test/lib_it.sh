@@ -66,6 +66,8 @@ until_ok() {
 	fail "waited 30 s for: $what"
 	return 1
 }
+# gone PID: the process has ended.
+gone() { ! kill -0 "$1" 2>/dev/null; }
 # size_is FILE BYTES: FILE exists and holds at least BYTES.
 size_is() { [[ -f $1 && $(stat -c %s "$1") -ge $2 ]]; }
 # The verdict: exit 1 after any failure, else say WHAT passed.
