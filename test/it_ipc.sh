@@ -79,7 +79,7 @@ if ! $asan; then
 	payload=$((64 * 1024 * 1024 + 7))
 	# Only the three px-launch processes (timeout(1) is preloaded too).
 	grep ' .*/px-launch$' "$tmp/copies.txt" >"$tmp/launch-copies.txt"
-	while read -r pid bytes calls prog; do
+	while read -r pid bytes calls _ _ prog; do
 		if ((bytes * 1000 < payload)); then
 			pass "pid $pid copied $bytes bytes in $calls calls (< 0.1% of the payload)"
 		else

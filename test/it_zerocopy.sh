@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# No payload copied in user space, counted from outside: copy_shim.so
-# (LD_PRELOAD) counts the bytes memcpy, memmove and mempcpy move in each
-# px-launch process, so a copy that the pools' bytes_copied counter would
-# not see shows up here. First the counter must see a 1 MiB memcpy; then a
-# file tee (filesrc ! tee ! filesink, and a queued filesink), netsink ->
-# netsrc and tcpsink -> tcpsrc over loopback, 64 MiB + 7 bytes each, must
-# move under 0.1% of the payload in user-space copies, and deliver it
-# byte-identical. (it_ipc.sh does the same across processes.)
+# No payload copied in user space, seen from outside by copy_shim.so
+# (LD_PRELOAD) in each px-launch process, two ways:
+#  - copies: the bytes memcpy, memmove and mempcpy move, so a copy that the
+#    pools' bytes_copied counter would not see shows up;
+#  - trail (pointer identity): of the bytes the op API sends out (write,
+#    send, sendmsg), those that leave from the very memory an op API read
+#    or recv filled. A payload copied by any means leaves from elsewhere.
+# First both must be able to fail: the counter sees a 1 MiB memcpy, and
+# fakesrc (which fills its slots itself) ! filesink sends nothing from read
+# memory. Then a file tee (filesrc ! tee ! filesink, and a queued
+# filesink), netsink -> netsrc and tcpsink -> tcpsrc over loopback, 64 MiB
+# + 7 bytes each, must move under 0.1% of the payload in user-space
+# copies, send every payload byte from where it was read, and deliver it
+# byte-identical. (it_ipc.sh counts copies across processes; test_ipc.c
+# checks pointer identity there.)
 set -uo pipefail
 : "${PX_BUILD_DIR:?}" "${PX_SOURCE_DIR:?}"
 launch=$PX_BUILD_DIR/tools/px-launch
@@ -33,20 +40,35 @@ read -r _ seen _ <"$tmp/copies.txt"
 ((seen >= 1048576)) && pass "copy counter sees a 1 MiB memcpy ($seen bytes)" ||
 	fail "copy counter saw $seen bytes of a 1 MiB memcpy"
 
-# copies NAME PROCESSES: each of the px-launch lines in copies.txt moved
-# under 0.1% of the payload, and there were PROCESSES of them.
+# copies NAME PROCESSES TIMES: each of the px-launch lines in copies.txt
+# moved under 0.1% of the payload in copies and sent at least TIMES the
+# payload from read memory, and there were PROCESSES of them.
 copies() {
-	local pid bytes calls prog n=0
-	while read -r pid bytes calls prog; do
+	local pid bytes calls out from_in prog n=0
+	while read -r pid bytes calls out from_in prog; do
 		[[ $prog == */px-launch ]] || continue
 		n=$((n + 1))
 		((bytes * 1000 < payload)) &&
 			pass "$1: px-launch $pid copied $bytes bytes in $calls calls (< 0.1%)" ||
 			fail "$1: px-launch $pid copied $bytes bytes in $calls calls: a payload copy"
+		((from_in >= $3 * payload)) &&
+			pass "$1: px-launch $pid sent $from_in of $out bytes from the memory they were read into" ||
+			fail "$1: px-launch $pid sent only $from_in of $out bytes from read memory ($3 x $payload expected)"
 	done <"$tmp/copies.txt"
 	((n == $2)) || fail "$1: copy counts of $2 px-launch processes expected, got $n"
 	rm -f "$tmp/copies.txt"
 }
+
+# The trail must be able to fail: fakesrc writes its slots itself.
+rm -f "$tmp/copies.txt"
+"${pre[@]}" "$launch" fakesrc num-buffers=64 sizetype=fixed sizemax=65536 \
+	filltype=zero ! filesink location="$tmp/fake.bin" >"$tmp/fake.log" 2>&1 ||
+	fail "fakesrc: $(cat "$tmp/fake.log")"
+read -r _ _ _ out from_in _ <"$tmp/copies.txt"
+((out == 64 * 65536 && from_in == 0)) &&
+	pass "trail: fakesrc ! filesink sent none of its $out bytes from read memory" ||
+	fail "trail: fakesrc ! filesink sent $from_in of $out bytes from read memory"
+rm -f "$tmp/copies.txt"
 
 # ---- a file tee in one process --------------------------------------------------
 # 1 MiB blocks: each buffer's 64-byte item is copied through memcpy on its
@@ -59,7 +81,7 @@ rm -f "$tmp/copies.txt"
 	>"$tmp/tee.log" 2>&1 || fail "tee: $(cat "$tmp/tee.log")"
 cmp -s "$tmp/in.bin" "$tmp/a.bin" && cmp -s "$tmp/in.bin" "$tmp/b.bin" &&
 	pass "tee: both copies byte-identical" || fail "tee: a file differs"
-copies tee 1
+copies tee 1 2
 
 # ---- across a TCP connection: STRM frames, and plain TCP ------------------------
 for pair in "netsrc port=0|netsink" "tcpsrc mode=server port=0|tcpsink"; do
@@ -80,7 +102,7 @@ for pair in "netsrc port=0|netsink" "tcpsrc mode=server port=0|tcpsink"; do
 	cmp -s "$tmp/in.bin" "$tmp/out.bin" &&
 		pass "$tx -> ${rx%% *}: byte-identical" ||
 		fail "$tx -> ${rx%% *}: out.bin differs ($SRC_ERR)"
-	copies "$tx -> ${rx%% *}" 2
+	copies "$tx -> ${rx%% *}" 2 1
 done
 
 verdict "zero-copy"
