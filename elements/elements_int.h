@@ -97,6 +97,16 @@ uint32_t px__next_stream(void);
  * moving the threshold: it depends on the NIC and the CPU.
  */
 enum px__zc { PX__ZC_AUTO = 0, PX__ZC_ON = 1, PX__ZC_OFF = 2 };
+/*
+ * A gathered sendmsg (tcpsink, netsink) stops adding buffers once it holds
+ * this many bytes. Gathering pays for small buffers (16 x 4 KiB per call
+ * instead of 16 calls), but one call of many large ones lets the socket
+ * drain while the whole batch waits: over loopback 16 x 1 MiB per sendmsg
+ * moved 4.2 GB/s where 1 x 1 MiB moved 5.3, and 256 KiB buffers two per
+ * call 7.0 against 5.4 sixteen per call (64 KiB: 5.7 eight per call, 5.6
+ * sixteen). Re-measure with `px-bench tcp` and `net` before moving it.
+ */
+#define PX__SEND_GATHER_BYTES (512u << 10)
 #define PX__ZC_AUTO_MIN (64u << 10)
 extern const struct px_prop_enum px__zc_enums[];
 /* From start(): *ZC_OK, whether SEND_ZC (GATHERED: SENDMSG_ZC) can be

@@ -3,8 +3,8 @@
  * netsink.c - sends a pipeline's stream to another host in checked STRM
  * frames (net_frame.h, docs/net.md): a HELLO with the caps first, then one
  * DATA frame per buffer (its 48 header bytes and the slot gathered into one
- * sendmsg with up to NSINK_BATCH frames, never copied in user space) and an
- * EVENT frame per event, in order. One send in flight keeps the bytes in
+ * sendmsg with up to NSINK_BATCH frames and PX__SEND_GATHER_BYTES, never
+ * copied in user space) and an EVENT frame per event, in order. One send in flight keeps the bytes in
  * order and gives backpressure, as tcpsink does.
  *
  * Resume. Frames sent stay in a queue, holding their slots (references, not
@@ -553,7 +553,9 @@ static void build_send(struct netsink *s)
 		add_iov(s, s->hello, s->hello_len);
 	if (s->req_due)
 		add_iov(s, s->req, sizeof(s->req));
-	for (uint64_t i = s->next; i < s->head && s->nf < NSINK_BATCH; i++) {
+	for (uint64_t i = s->next; i < s->head && s->nf < NSINK_BATCH &&
+				   s->payload < PX__SEND_GATHER_BYTES;
+	     i++) {
 		struct nsink_frame *f = at(s, i);
 
 		add_iov(s, f->head, f->head_len);

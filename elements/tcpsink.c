@@ -69,8 +69,9 @@ static const struct px_prop_spec tcpsink_props[] = {
 			  "zerocopy=auto: smallest buffer sent with SEND_ZC"),
 	PX_PROP_INT_SPEC("max-gather", struct tcpsink, max_gather, TSINK_BATCH,
 			 1, TSINK_BATCH,
-			 "buffers gathered into one sendmsg at most (1: one "
-			 "buffer per send, as tcpclientsink sends)"),
+			 "buffers gathered into one sendmsg at most, up to "
+			 "512 KiB (1: one buffer per send, as tcpclientsink "
+			 "sends)"),
 	PX__SINK_CLOCK_SPECS(struct tcpsink),
 };
 
@@ -201,12 +202,15 @@ static bool use_zc(struct tcpsink *s, uint32_t len)
 	return px__zc_use(s->zerocopy, s->zc_ok, s->nic, len, s->zc_threshold);
 }
 
-/* Pull the next batch: consecutive copy-sent buffers, or one ZC buffer. */
+/* Pull the next batch: consecutive copy-sent buffers (up to max-gather of
+ * them, and PX__SEND_GATHER_BYTES), or one ZC buffer. */
 static void fill_batch(struct tcpsink *s)
 {
 	struct px_item it;
+	uint64_t bytes = 0;
 
-	while (s->n < (unsigned)s->max_gather && !s->eos) {
+	while (s->n < (unsigned)s->max_gather && !s->eos &&
+	       bytes < PX__SEND_GATHER_BYTES) {
 		if (s->n && s->zc)
 			break;
 		if (!px_pad_pull(s->sink, &it, 1))
@@ -227,6 +231,7 @@ static void fill_batch(struct tcpsink *s)
 		s->iov[s->n].iov_base = px_buf_data(&it.buf);
 		s->iov[s->n].iov_len = it.buf.length;
 		s->n++;
+		bytes += it.buf.length;
 		if (!s->zc && use_zc(s, it.buf.length))
 			break;
 	}
