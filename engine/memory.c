@@ -212,6 +212,18 @@ int px__memory_plan(const struct px_memory *m, bool shareable,
 	default:
 		return -EINVAL;
 	}
+	/*
+	 * Every page now, on its node: memory that is short fails the start
+	 * with a sentence instead of a SIGBUS or an OOM kill mid-stream, a
+	 * slot's first use takes no page fault, and the pool is the same
+	 * memory on every backend. (io_uring's buffer registration pins, and
+	 * so faults in, the pages anyway; without it, on epoll or past
+	 * RLIMIT_MEMLOCK, a slot that no one wrote would read the kernel's
+	 * shared zero page: a copy from it looks several times cheaper than
+	 * one from real memory.) Not a file pool: it may be larger than RAM
+	 * on purpose, and its blocks are allocated on disk up front anyway.
+	 */
+	c->populate = c->kind != PX_SEGMENT_FILE;
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "pipeline_int.h"
 #include "px_memory.h"
@@ -81,6 +83,7 @@ START_TEST(test_memory_plan)
 	ck_assert_int_eq(pl.seg.kind, PX_SEGMENT_HEAP);
 	ck_assert_int_eq(pl.seg.numa_node, 3); /* the reactor's node */
 	ck_assert(pl.quiet);
+	ck_assert(pl.seg.populate); /* resident from the start */
 	ck_assert_int_eq(px__memory_plan(&m, true, -1, "/x", &pl), 0);
 	ck_assert_int_eq(pl.seg.kind, PX_SEGMENT_HUGETLB); /* as always */
 	ck_assert(pl.seg.shareable);
@@ -115,6 +118,7 @@ START_TEST(test_memory_plan)
 	ck_assert_int_eq(pl.seg.kind, PX_SEGMENT_FILE);
 	ck_assert_str_eq(pl.seg.path, "/d/p");
 	ck_assert(pl.seg.create);
+	ck_assert(!pl.seg.populate); /* may be larger than RAM on purpose */
 	/* Another process maps only a sealed memfd: file gives way, or
 	 * refuses with require. */
 	ck_assert_int_eq(px__memory_plan(&m, true, 0, "/d/p", &pl), 0);
@@ -151,6 +155,34 @@ static struct px_pipeline *run(const char *launch, const struct px_memory *m)
 	ck_assert_int_eq(msg.type, PX_MSG_EOS);
 	ck_assert_int_eq(px_pipeline_stop(p), 0);
 	return p;
+}
+
+/* Every page of every pool of P is in memory (mincore) before a buffer
+ * flowed: pools are populated at start, on every backend (epoll and a
+ * short RLIMIT_MEMLOCK register nothing, which would fault them in). */
+static void pools_resident(struct px_pipeline *p)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned n = 0;
+	struct px_list *pos;
+
+	px_list_for_each(pos, &p->pools) {
+		struct px__epool *ep =
+			px_container_of(pos, struct px__epool, node);
+		const struct px_segment *seg = px_pool_segment(ep->pool);
+		size_t pages = (seg->size + page - 1) / page, in = 0;
+		unsigned char *vec = malloc(pages);
+
+		ck_assert_ptr_nonnull(vec);
+		ck_assert_int_eq(mincore(seg->base, seg->size, vec), 0);
+		for (size_t i = 0; i < pages; i++)
+			in += vec[i] & 1;
+		ck_assert_msg(in == pages, "pool %s: %zu of %zu pages resident",
+			      ep->name, in, pages);
+		free(vec);
+		n++;
+	}
+	ck_assert_uint_eq(n, 2);
 }
 
 START_TEST(test_memory_pipeline)
@@ -206,6 +238,7 @@ START_TEST(test_memory_pipeline)
 					    .dir = "rel" }),
 			 -EINVAL);
 	ck_assert_int_eq(px_pipeline_set_state(p, PX_STATE_PAUSED), 0);
+	pools_resident(p);
 	ck_assert_int_eq(px_pipeline_set_memory(p, &memfd), -EBUSY);
 	ck_assert_ptr_nonnull(strstr(px_pipeline_error(p),
 				     "cannot change the memory"));
