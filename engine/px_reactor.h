@@ -17,6 +17,10 @@
  * (io_uring_submit_and_wait): every SQE queued during the turn goes out
  * with that one call. With nothing to do the reactor first spins up to
  * spin_ns (not when it has SQEs to submit), then sleeps in that same call.
+ * The spin adapts between spin_ns / 32 and spin_ns: it doubles after a
+ * sleep whose wakeup was posted soon after the spin gave up (a longer spin
+ * would have caught it), and halves after long sleeps (an idle link) or
+ * eight misses in a row.
  *
  * Backends. The same API runs on two backends: io_uring (the default) and
  * epoll readiness plus non-blocking syscalls, with regular-file I/O on a

@@ -146,6 +146,10 @@ struct px_reactor {
 	/* Shared with posting threads. */
 	alignas(PX_CACHE_LINE) struct px_task *_Atomic post_head;
 	atomic_int sleeping;	/* 1: may block in the kernel, needs a wakeup */
+	/* When the poster that woke us posted (px__now_ns), or 0: how long
+	 * after a missed spin the work really came, whatever the wakeup
+	 * itself took (px__reactor_spin_adapt). */
+	_Atomic uint64_t woken_at;
 	_Atomic uint64_t posts;
 	_Atomic uint64_t sent_msg_ring, sent_eventfd; /* wakeups sent to us */
 
@@ -186,6 +190,9 @@ uint64_t px__now_ns(void); /* bus.c: CLOCK_MONOTONIC in ns */
 void px__reactor_enter(struct px_reactor *r, bool wait);
 unsigned px__reactor_process(struct px_reactor *r);
 bool px__reactor_work_pending(const struct px_reactor *r);
+/* After the sleep that followed a missed spin, woken at NOW: the next
+ * spin's length (reactor.c has the rule). */
+void px__reactor_spin_adapt(struct px_reactor *r, uint64_t now);
 bool px__reactor_should_wait(const struct px_reactor *r);
 int px__reactor_ring_setup(struct px_reactor *r, bool embedded);
 

@@ -146,8 +146,13 @@ PX_API int px_reactor_post(struct px_reactor *r, struct px_task *t)
 	atomic_fetch_add_explicit(&r->posts, 1, memory_order_relaxed); /* stats */
 	/* P2: seq_cst, pairs with R1/R2; the exchange elects one waker. */
 	if (atomic_load_explicit(&r->sleeping, memory_order_seq_cst) &&
-	    atomic_exchange_explicit(&r->sleeping, 0, memory_order_relaxed))
+	    atomic_exchange_explicit(&r->sleeping, 0, memory_order_relaxed)) {
+		/* Relaxed: a hint for the spin's adaptation, read after the
+		 * wakeup this sends. */
+		atomic_store_explicit(&r->woken_at, px__now_ns(),
+				      memory_order_relaxed);
 		wake(r);
+	}
 	return 0;
 }
 

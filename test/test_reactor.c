@@ -15,6 +15,7 @@
 #include "px_probe.h"
 #include "px_reactor.h"
 #include "px_test.h"
+#include "reactor_int.h" /* the spin's adaptation, tested directly */
 #include "reactor_test_util.h"
 
 /* ------------------------------------------------------------------------ */
@@ -263,6 +264,49 @@ START_TEST(test_reactor_wake_spin)
 		ck_assert_uint_gt(sa.wakeups_msg_ring + sb.wakeups_msg_ring, 0);
 	else
 		ck_assert_uint_gt(sa.wakeups_eventfd + sb.wakeups_eventfd, 4);
+}
+END_TEST
+
+/*
+ * The spin's adaptation after a missed spin, with made-up clocks (no
+ * timing): work posted 1 us after the spin gave up doubles the next spin
+ * even when the wakeup itself took 25 us (a halted vCPU); without the
+ * poster's stamp only the wake time is known, and a 25 us sleep halves it.
+ * Eight misses in a row halve it however short the sleeps.
+ */
+START_TEST(test_reactor_spin_adapt)
+{
+	struct px_reactor_config cfg = PX_REACTOR_CONFIG_DEFAULT;
+	struct px_reactor *r;
+	const uint64_t gave_up = 1000000;
+
+	cfg.spin_ns = 20000;
+	ck_assert_int_eq(px_reactor_create(&cfg, &r), 0);
+	r->spin_cur = 5000;
+	r->spun_until = gave_up;
+	atomic_store(&r->woken_at, gave_up + 1000);
+	px__reactor_spin_adapt(r, gave_up + 25000);
+	ck_assert_uint_eq(r->spin_cur, 10000);
+	ck_assert_uint_eq(atomic_load(&r->woken_at), 0); /* used once */
+
+	px__reactor_spin_adapt(r, gave_up + 25000); /* no stamp: a long sleep */
+	ck_assert_uint_eq(r->spin_cur, 5000);
+
+	/* A stamp older than the spin's end is another sleep's: ignored. */
+	atomic_store(&r->woken_at, gave_up - 1);
+	px__reactor_spin_adapt(r, gave_up + 25000);
+	ck_assert_uint_eq(r->spin_cur, 2500);
+
+	r->spin_misses = 0;
+	for (int i = 0; i < 7; i++) {
+		atomic_store(&r->woken_at, gave_up + 1000);
+		px__reactor_spin_adapt(r, gave_up + 25000);
+	}
+	ck_assert_uint_eq(r->spin_cur, 20000); /* doubled, capped at spin_ns */
+	atomic_store(&r->woken_at, gave_up + 1000);
+	px__reactor_spin_adapt(r, gave_up + 25000);
+	ck_assert_uint_eq(r->spin_cur, 10000); /* the eighth miss halves */
+	px_reactor_destroy(r);
 }
 END_TEST
 
@@ -747,6 +791,7 @@ static Suite *reactor_suite(void)
 	tcase_add_test(px_tcase(s, "wake_msg_ring"), test_reactor_wake_msg_ring);
 	tcase_add_test(px_tcase(s, "wake_eventfd"), test_reactor_wake_eventfd);
 	tcase_add_test(px_tcase(s, "wake_spin"), test_reactor_wake_spin);
+	tcase_add_test(px_tcase(s, "spin_adapt"), test_reactor_spin_adapt);
 	tcase_add_test(px_tcase(s, "budget"), test_reactor_budget);
 	tcase_add_test(px_tcase(s, "stress_xlink"), test_reactor_stress_xlink);
 	tcase_add_test(px_tcase(s, "stop_inflight"), test_reactor_stop_inflight);
