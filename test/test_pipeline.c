@@ -14,6 +14,7 @@
 #include "bus_int.h"
 #include "pipeline_int.h"
 #include "px_probe.h"
+#include "reactor_int.h" /* the watchdog's look at a stuck reactor */
 #include "px_test.h"
 #include "test_pipeline_elems.h"
 
@@ -863,6 +864,31 @@ static void dog_link(const char *what, struct px_link *l)
 		px_ring_consumer_flagged(l->ring.ring));
 }
 
+/* Each reactor of the pipeline: asleep with posts waiting would be a lost
+ * wakeup; its counters say what it did last. */
+static void dog_reactors(void)
+{
+	for (unsigned i = 0; i < P->n_reactors; i++) {
+		struct px_reactor *r = P->reactors[i];
+		struct px_reactor_stats st;
+
+		px_reactor_stats(r, &st);
+		fprintf(stderr,
+			"  reactor %u: sleeping %d, posts waiting %s, runq %s, "
+			"inflight %u; turns %llu, sleeps %llu, posts %llu, "
+			"wakeups %llu msg_ring + %llu eventfd, msg errors %llu\n",
+			i, atomic_load(&r->sleeping),
+			atomic_load(&r->post_head) ? "yes" : "no",
+			px_list_empty(&r->runq) ? "empty" : "not empty",
+			r->inflight, (unsigned long long)st.turns,
+			(unsigned long long)st.sleeps,
+			(unsigned long long)st.posts,
+			(unsigned long long)st.wakeups_msg_ring,
+			(unsigned long long)st.wakeups_eventfd,
+			(unsigned long long)st.msg_errors);
+	}
+}
+
 static void *swap_watchdog(void *arg)
 {
 	struct timespec ts;
@@ -890,6 +916,7 @@ static void *swap_watchdog(void *arg)
 			old->sink[0]->retire_eos_given, old->sink[0]->eos);
 		dog_link("input link", old->sink[0]->link);
 		dog_link("output link", old->src[0]->link);
+		dog_reactors();
 		abort();
 	}
 	pthread_mutex_unlock(&swap_dog.mu);
