@@ -327,14 +327,13 @@ static void read_done(struct px_op *op, int res, uint32_t flags)
 		close_when_idle(s);
 		return;
 	}
-	if (res == -ECANCELED && s->eof)
-		res = 0; /* cancelled by the EOS request (filesrc_work) */
-	if ((res == -EAGAIN || res == -EINTR) && !s->eof) {
+	/* Interrupted: read again, unless EOS was asked meanwhile; then it,
+	 * like a read the EOS request cancelled (filesrc_work), ends here. */
+	if (res == -EAGAIN || res == -EINTR || (res == -ECANCELED && s->eof)) {
+		if (!s->eof)
+			goto resubmit;
 		res = 0;
-		goto resubmit;
 	}
-	if (res == -EAGAIN || res == -EINTR)
-		res = 0;
 	if (res < 0) {
 		fail(s, res, "read error in", req->off + req->got);
 		return;
