@@ -278,36 +278,91 @@ static void stop_destroy(struct px_pipeline *p)
 	px_pipeline_destroy(p);
 }
 
+/* A connected TCP socket to 127.0.0.1:PORT. */
+static int dial(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* N senders of files TAG0.bin.. of SIZES bytes, sender I to PORTS[I]:
+ * their paths, CRCs and (READY) pipelines. */
+struct senders {
+	unsigned n;
+	size_t size[4];
+	char path[4][600];
+	uint32_t crc[4];
+	struct px_pipeline *tx[4];
+};
+
+static void senders_make(struct senders *s, const char *tag, unsigned n,
+			 const size_t *sizes, const int *ports)
+{
+	ck_assert_uint_le(n, 4);
+	s->n = n;
+	for (unsigned i = 0; i < n; i++) {
+		s->size[i] = sizes[i];
+		snprintf(s->path[i], sizeof(s->path[i]), "%s/%s%u.bin",
+			 px_test_tmpdir(), tag, i);
+		make_file(s->path[i], sizes[i], &s->crc[i]);
+		s->tx[i] = sender(s->path[i], ports[i]);
+	}
+}
+
+/* Play them all, then wait until each one's EOS frame was acknowledged. */
+static void senders_run(struct senders *s)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		ck_assert_int_eq(px_pipeline_play(s->tx[i]), 0);
+	for (unsigned i = 0; i < s->n; i++)
+		wait_eos(s->tx[i]);
+}
+
+/* Each file arrived as a stream of its own in K; then tear down. */
+static void senders_check_done(struct senders *s, const struct seen *k)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		ck_assert_msg(stream_is(k, s->size[i], s->crc[i]),
+			      "no stream carries file %u", i);
+		stop_destroy(s->tx[i]);
+		unlink(s->path[i]);
+	}
+}
+
+/* A DATA frame by hand into F (room for LEN payload bytes): SEQ, LEN
+ * bytes of FILL, the CRC32C of the data header and payload. Its size. */
+static size_t data_frame(uint8_t *f, uint64_t seq, char fill, uint32_t len)
+{
+	memset(f + NET_HDR_SIZE, 0, NET_DATA_HDR_SIZE);
+	net_put64(f + NET_HDR_SIZE, seq);
+	memset(f + NET_HDR_SIZE + NET_DATA_HDR_SIZE, fill, len);
+	net_hdr_put(f, NET_DATA, NET_DATA_HDR_SIZE + len,
+		    px_crc32c(0, f + NET_HDR_SIZE, NET_DATA_HDR_SIZE + len));
+	return NET_HDR_SIZE + NET_DATA_HDR_SIZE + len;
+}
+
 /* Three senders at once: three streams, each byte-exact, each ended. */
 START_TEST(test_net_many_senders)
 {
 	static const size_t sizes[3] = { (1u << 20) + 7, 300001, 2u << 20 };
-	struct px_pipeline *rx, *tx[3];
+	struct px_pipeline *rx;
+	struct senders tx;
 	struct seen k = { 0 };
-	char path[3][600];
-	uint32_t crc[3];
 	int port;
 
 	rx = many_rx("max-clients=4 num-clients=3", &k, &port);
-	for (int i = 0; i < 3; i++) {
-		snprintf(path[i], sizeof(path[i]), "%s/many%d.bin",
-			 px_test_tmpdir(), i);
-		make_file(path[i], sizes[i], &crc[i]);
-		tx[i] = sender(path[i], port);
-	}
+	senders_make(&tx, "many", 3, sizes, (int[]){ port, port, port });
 	ck_assert_int_eq(px_pipeline_play(rx), 0);
-	for (int i = 0; i < 3; i++)
-		ck_assert_int_eq(px_pipeline_play(tx[i]), 0);
-	for (int i = 0; i < 3; i++)
-		wait_eos(tx[i]); /* its EOS frame was acknowledged */
+	senders_run(&tx);
 	wait_eos(rx);
 	ck_assert_uint_eq(k.n, 3);
-	for (int i = 0; i < 3; i++) {
-		ck_assert_msg(stream_is(&k, sizes[i], crc[i]),
-			      "no stream carries file %d", i);
-		stop_destroy(tx[i]);
-		unlink(path[i]);
-	}
+	senders_check_done(&tx, &k);
 	ck_assert_int_eq(prop_u64(rx, "src", "clients"), 0);
 	stop_destroy(rx);
 }
@@ -317,39 +372,26 @@ END_TEST
  * offset, its stream ends after its first frame, the others are served. */
 START_TEST(test_net_many_bad_sender)
 {
-	struct px_pipeline *rx, *tx[2];
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	uint8_t frame[NET_HDR_SIZE + NET_DATA_HDR_SIZE + 100] = { 0 };
+	static const size_t sizes[2] = { (1u << 20), (1u << 20) + 1 };
+	struct px_pipeline *rx;
+	struct senders tx;
+	uint8_t frame[NET_HDR_SIZE + NET_DATA_HDR_SIZE + 100];
 	struct seen k = { 0 };
-	char path[2][600], text[512];
-	uint32_t crc[2];
+	char text[512];
+	size_t len;
 	int port, fd;
 
 	rx = many_rx("max-clients=4 num-clients=3", &k, &port);
-	for (int i = 0; i < 2; i++) {
-		snprintf(path[i], sizeof(path[i]), "%s/bad%d.bin",
-			 px_test_tmpdir(), i);
-		make_file(path[i], (1u << 20) + (size_t)i, &crc[i]);
-		tx[i] = sender(path[i], port);
-	}
+	senders_make(&tx, "bad", 2, sizes, (int[]){ port, port });
 	ck_assert_int_eq(px_pipeline_play(rx), 0);
-	/* A plain sender (no HELLO): a good DATA frame, then a bad one. */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	net_put64(frame + NET_HDR_SIZE, 1); /* seq */
-	memset(frame + NET_HDR_SIZE + NET_DATA_HDR_SIZE, 'x', 100);
-	net_hdr_put(frame, NET_DATA, NET_DATA_HDR_SIZE + 100,
-		    px_crc32c(0, frame + NET_HDR_SIZE,
-			      NET_DATA_HDR_SIZE + 100));
-	ck_assert_int_eq(write(fd, frame, sizeof(frame)), sizeof(frame));
+	/* A plain sender (no HELLO): a good DATA frame, then one whose seq
+	 * changed after its CRC was taken. */
+	fd = dial(port);
+	len = data_frame(frame, 1, 'x', 100);
+	ck_assert_int_eq(write(fd, frame, len), (ssize_t)len);
 	net_put64(frame + NET_HDR_SIZE, 2);
-	ck_assert_int_eq(write(fd, frame, sizeof(frame)), sizeof(frame));
-	for (int i = 0; i < 2; i++)
-		ck_assert_int_eq(px_pipeline_play(tx[i]), 0);
-	for (int i = 0; i < 2; i++)
-		wait_eos(tx[i]);
+	ck_assert_int_eq(write(fd, frame, len), (ssize_t)len);
+	senders_run(&tx);
 	wait_eos(rx);
 	close(fd);
 	ck_assert_msg(px_test_bus_find(rx, PX_MSG_WARNING, NULL, "CRC32C", text,
@@ -364,12 +406,7 @@ START_TEST(test_net_many_bad_sender)
 							     NET_DATA_HDR_SIZE,
 						    100)),
 		      "the bad sender's first frame is not a stream of its own");
-	for (int i = 0; i < 2; i++) {
-		ck_assert_msg(stream_is(&k, (1u << 20) + (size_t)i, crc[i]),
-			      "no stream carries file %d", i);
-		stop_destroy(tx[i]);
-		unlink(path[i]);
-	}
+	senders_check_done(&tx, &k);
 	stop_destroy(rx);
 }
 END_TEST
@@ -382,19 +419,6 @@ static uint64_t sink_bytes(struct px_pipeline *p)
 	return st.bytes_in;
 }
 
-/* A connected TCP socket to 127.0.0.1:PORT. */
-static int dial(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
 /* A sender that can resume sends one DATA frame and vanishes: after
  * reconnect-timeout its stream ends (WARNING, LAST); the other is served. */
 START_TEST(test_net_many_gave_up)
@@ -402,7 +426,7 @@ START_TEST(test_net_many_gave_up)
 	struct net_hello h = { .flags = NET_HELLO_RESUME, .stream_id = 77,
 			       .seq = 1, .retain_bytes = 1 << 20 };
 	uint8_t hello[NET_HDR_SIZE + NET_HELLO_FIXED];
-	uint8_t data[NET_HDR_SIZE + NET_DATA_HDR_SIZE + 64] = { 0 };
+	uint8_t data[NET_HDR_SIZE + NET_DATA_HDR_SIZE + 64];
 	struct px_pipeline *rx, *tx;
 	struct seen k = { 0 };
 	char path[600], text[512];
@@ -421,11 +445,8 @@ START_TEST(test_net_many_gave_up)
 		    px_crc32c(0, hello + NET_HDR_SIZE, len));
 	ck_assert_int_eq(write(fd, hello, NET_HDR_SIZE + len),
 			 NET_HDR_SIZE + len);
-	net_put64(data + NET_HDR_SIZE, 1);
-	memset(data + NET_HDR_SIZE + NET_DATA_HDR_SIZE, 'y', 64);
-	net_hdr_put(data, NET_DATA, NET_DATA_HDR_SIZE + 64,
-		    px_crc32c(0, data + NET_HDR_SIZE, NET_DATA_HDR_SIZE + 64));
-	ck_assert_int_eq(write(fd, data, sizeof(data)), sizeof(data));
+	ck_assert_int_eq(write(fd, data, data_frame(data, 1, 'y', 64)),
+			 sizeof(data));
 	/* The engine's counters (the checker's belong to the reactor). */
 	PX_TEST_UNTIL(sink_bytes(rx) == 64, 30);
 	close(fd); /* the sender is gone, and does not come back */
@@ -520,10 +541,10 @@ END_TEST
  * one straight: two streams, not five; both byte-exact. */
 START_TEST(test_net_many_resume)
 {
-	struct px_pipeline *rx, *tx[2];
+	struct px_pipeline *rx;
+	struct senders tx;
 	struct seen k = { 0 };
-	char path[2][600], line[64], up[16], script[600];
-	uint32_t crc[2];
+	char line[64], up[16], script[600];
 	int port, pport = 0, fds[2];
 	pid_t pid;
 	FILE *out;
@@ -551,29 +572,18 @@ START_TEST(test_net_many_resume)
 	ck_assert_msg(fgets(line, sizeof(line), out) &&
 			      sscanf(line, "port %d", &pport) == 1,
 		      "the proxy said '%s'", line);
-	for (int i = 0; i < 2; i++) {
-		snprintf(path[i], sizeof(path[i]), "%s/resume%d.bin",
-			 px_test_tmpdir(), i);
-		make_file(path[i], (16u << 20) + (size_t)i, &crc[i]);
-		tx[i] = sender(path[i], i ? port : pport);
-	}
+	senders_make(&tx, "resume", 2,
+		     (size_t[]){ 16u << 20, (16u << 20) + 1 },
+		     (int[]){ pport, port });
 	ck_assert_int_eq(px_pipeline_play(rx), 0);
-	for (int i = 0; i < 2; i++)
-		ck_assert_int_eq(px_pipeline_play(tx[i]), 0);
-	for (int i = 0; i < 2; i++)
-		wait_eos(tx[i]);
+	senders_run(&tx);
 	wait_eos(rx);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	fclose(out);
 	ck_assert_uint_eq(k.n, 2);
-	ck_assert_int_ge(prop_u64(tx[0], "snk", "reconnects"), 3);
-	for (int i = 0; i < 2; i++) {
-		ck_assert_msg(stream_is(&k, (16u << 20) + (size_t)i, crc[i]),
-			      "no stream carries file %d", i);
-		stop_destroy(tx[i]);
-		unlink(path[i]);
-	}
+	ck_assert_int_ge(prop_u64(tx.tx[0], "snk", "reconnects"), 3);
+	senders_check_done(&tx, &k);
 	stop_destroy(rx);
 }
 END_TEST
