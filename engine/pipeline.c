@@ -67,6 +67,7 @@ PX_API int px_pipeline_create(const char *name, struct px_pipeline **out)
 						   memory_order_relaxed));
 	p->t_created = px__now_ns();
 	p->latency_sample = PX_LATENCY_SAMPLE_DEFAULT;
+	p->replace_timeout_ns = PX_REPLACE_TIMEOUT_DEFAULT_NS;
 	env = getenv("PX_LATENCY");
 	if (env && *env && px__latency_env(p, env))
 		px__bus_postf(p->bus, PX_MSG_WARNING, -EINVAL, p->name,

@@ -190,6 +190,7 @@ struct px_pipeline {
 	struct px_element **retired;
 	unsigned n_retired, cap_retired;
 	bool replacing;			/* px_pipeline_replace runs */
+	uint64_t replace_timeout_ns;	/* its bound on the hand-over, 0: none */
 	enum px_latency_mode latency;	/* px_pipeline_set_latency */
 	uint64_t t_created;		/* CLOCK_MONOTONIC ns */
 	struct px__stall *stall;	/* the watchdog while PLAYING */

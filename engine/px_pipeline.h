@@ -96,12 +96,32 @@ PX_API struct px_element *px_pipeline_find(const struct px_pipeline *p,
  * (no such element or factory), -EINVAL (DESC malformed, a property
  * refused, pads or caps that do not fit: the old element is untouched),
  * -EPIPE (the input ended before the swap, or the pipeline stopped: the
- * old element finishes the stream), -ENOMEM. px_pipeline_error() has the
- * sentence; a refusal posts nothing on the bus and leaves the pipeline
- * running. Application thread; it waits for the old element to flush.
+ * old element finishes the stream), -ETIMEDOUT (the old element did not
+ * get through its share within the replace timeout, e.g. because its
+ * output stopped draining: the swap is called off and the old element
+ * goes on as if it had never been asked), -ENOMEM. px_pipeline_error()
+ * has the sentence; a refusal posts nothing on the bus and leaves the
+ * pipeline running. Application thread; it waits for the old element to
+ * flush, at most the replace timeout unless the old element has already
+ * taken the EOS that ends its share (it is pushing it: the swap is then
+ * committed and completes when that push does, or fails with -EPIPE when
+ * the pipeline stops).
  */
 PX_API int px_pipeline_replace(struct px_pipeline *p, const char *name,
 			       const char *desc, struct px_element **out);
+
+/* px_pipeline_replace()'s bound on the old element's hand-over. */
+#define PX_REPLACE_TIMEOUT_DEFAULT_NS (10ull * 1000 * 1000 * 1000)
+
+/*
+ * px_pipeline_set_replace_timeout - how long px_pipeline_replace() waits
+ * for the old element to get through the items it must finish, in ns
+ * (PX_REPLACE_TIMEOUT_DEFAULT_NS, 10 s, until set; 0: no bound). An
+ * element that takes long per item, with a deep input link, needs more.
+ * Returns 0, or -EINVAL for a NULL P. Application thread, any state.
+ */
+PX_API int px_pipeline_set_replace_timeout(struct px_pipeline *p,
+					   uint64_t timeout_ns);
 /* Elements in the order they were added. (transfer none). */
 PX_API unsigned px_pipeline_element_count(const struct px_pipeline *p);
 PX_API struct px_element *px_pipeline_element_at(const struct px_pipeline *p,

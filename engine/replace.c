@@ -29,12 +29,22 @@
  * new one, in one order; EOS from upstream still ends the stream. If that
  * EOS comes before the cut, there is nothing left to hand over: the call
  * fails with -EPIPE and the old element finishes the stream.
+ *
+ * Step 4 waits at most the pipeline's replace timeout. Past it, step 2 is
+ * undone on the old element's reactor (call_off_fn) if the old element has
+ * not yet pulled the EOS of its own: it then simply goes on with its input
+ * as before, the new element is stopped, and the call fails -ETIMEDOUT.
+ * Once that EOS was pulled the element may be holding it (an output that
+ * does not drain): undoing the cut then would let it out as a real EOS, so
+ * the swap stands and the wait goes on until the hand-over or the end of
+ * the run.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bus_int.h"
 #include "link_int.h"
 #include "parse_int.h"
 #include "pipeline_int.h"
@@ -48,6 +58,8 @@ struct px__replace {
 	/* under p->mu; done: cancelled, or handed over and the old element
 	 * stopped (px_element_stop_done on a retired element) */
 	bool handed, cancelled, abandoned;
+	bool called_off; /* timed out before the old element's EOS */
+	uint32_t left_at_cut; /* items the old element had to finish */
 };
 
 /* ---- reactor side ------------------------------------------------------------- */
@@ -130,18 +142,43 @@ static void cut_fn(void *arg)
 	}
 	rp->old->replace = rp;
 	in->retire_left = px_ring_view_count(&in->link->ring);
+	rp->left_at_cut = in->retire_left;
 	in->retire_eos_given = false;
 	in->retiring = true;
 	px_element_schedule(rp->old);
 }
 
-/* After an abandon: the old element is not being replaced any more. */
-static void uncut_fn(void *arg)
+/* After an abandon: the old element is not being replaced any more. The
+ * items it had left to finish are just its input again. */
+static void uncut(struct px_element *old)
 {
-	struct px_element *old = arg;
-
 	old->replace = NULL;
 	old->sink[0]->retiring = false;
+	old->sink[0]->retire_left = 0;
+}
+
+static void uncut_fn(void *arg)
+{
+	uncut(arg);
+}
+
+/* The timeout (old element's reactor): call the swap off while the old
+ * element has not pulled its EOS; the hand-over cannot run meanwhile, it
+ * runs on this thread. */
+static void call_off_fn(void *arg)
+{
+	struct px__replace *rp = arg;
+	struct px_pad *in = rp->old->sink[0];
+
+	pthread_mutex_lock(&rp->p->mu);
+	if (!rp->handed && !rp->cancelled && rp->old->replace == rp &&
+	    !in->retire_eos_given) {
+		rp->abandoned = true;
+		rp->called_off = true;
+	}
+	pthread_mutex_unlock(&rp->p->mu);
+	if (rp->called_off)
+		uncut(rp->old);
 }
 
 /* ---- application side ----------------------------------------------------------- */
@@ -279,14 +316,20 @@ static int check_fit(struct px_pipeline *p, const struct px_element *old,
 	return 0;
 }
 
-/* Wait for the reactor side; give up (abandon) if the pipeline halts. */
-static void wait_done(struct px__replace *rp)
+/* Wait for the reactor side; give up (abandon) if the pipeline halts.
+ * Returns true when DEADLINE_NS (CLOCK_MONOTONIC, 0: none) passed first. */
+static bool wait_done(struct px__replace *rp, uint64_t deadline_ns)
 {
 	struct px_pipeline *p = rp->p;
 	struct timespec ts;
+	bool late = false;
 
 	pthread_mutex_lock(&p->mu);
 	while (!rp->cancelled && !(rp->handed && rp->old->stopped)) {
+		if (deadline_ns && !rp->handed && px__now_ns() >= deadline_ns) {
+			late = true;
+			break;
+		}
 		/* relaxed: a hint; the handshake under mu decides */
 		if (atomic_load_explicit(&p->flow, memory_order_relaxed) !=
 			    PX__FLOW_RUNNING &&
@@ -300,10 +343,12 @@ static void wait_done(struct px__replace *rp)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
 		}
-		/* Woken by the reactor side; the timeout only rechecks flow. */
+		/* Woken by the reactor side; the timeout only rechecks flow
+		 * and the deadline. */
 		(void)pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 	}
 	pthread_mutex_unlock(&p->mu);
+	return late;
 }
 
 /* Step 4: NEW takes OLD's place in the tables the application reads. */
@@ -332,6 +377,15 @@ static void take_place(struct px_pipeline *p, struct px_element *old,
 static int replace(struct px_pipeline *p, const char *name, const char *desc,
 		   struct px_element **out);
 
+PX_API int px_pipeline_set_replace_timeout(struct px_pipeline *p,
+					   uint64_t timeout_ns)
+{
+	if (!p)
+		return -EINVAL;
+	p->replace_timeout_ns = timeout_ns;
+	return 0;
+}
+
 PX_API int px_pipeline_replace(struct px_pipeline *p, const char *name,
 			       const char *desc, struct px_element **out)
 {
@@ -350,6 +404,7 @@ static int replace(struct px_pipeline *p, const char *name, const char *desc,
 {
 	struct px__replace rp = { .p = p };
 	struct px_element *old, *new = NULL;
+	uint64_t timeout;
 	int err;
 
 	p->error[0] = '\0';
@@ -396,11 +451,16 @@ static int replace(struct px_pipeline *p, const char *name, const char *desc,
 	}
 	rp.old = old;
 	rp.new = new;
+	timeout = p->replace_timeout_ns;
 	err = px__pipeline_run_on(p, old->reactor, cut_fn, &rp);
 	if (err || rp.cancelled)
 		goto err_ended;
-	wait_done(&rp);
-	if (rp.abandoned)
+	if (wait_done(&rp, timeout ? px__now_ns() + timeout : 0)) {
+		(void)px__pipeline_run_on(p, old->reactor, call_off_fn, &rp);
+		if (!rp.called_off)
+			(void)wait_done(&rp, 0); /* committed: see the top */
+	}
+	if (rp.abandoned && !rp.called_off)
 		(void)px__pipeline_run_on(p, old->reactor, uncut_fn, old);
 	if (rp.cancelled || rp.abandoned)
 		goto err_ended;
@@ -412,11 +472,20 @@ static int replace(struct px_pipeline *p, const char *name, const char *desc,
 		*out = new;
 	return 0;
 err_ended:
-	px__pipeline_fail(p, -EPIPE, name,
-			  "cannot replace %s: %s", name,
-			  rp.abandoned ? "the pipeline stopped meanwhile" :
-					 "its input ended before the swap");
-	err = -EPIPE;
+	err = rp.called_off ? -ETIMEDOUT : -EPIPE;
+	if (rp.called_off)
+		px__pipeline_fail(p, err, name,
+				  "cannot replace %s: it did not get through "
+				  "the %u items before the swap within %.3g s "
+				  "(does its output drain?); the swap is called "
+				  "off and %s runs on",
+				  name, rp.left_at_cut,
+				  (double)timeout / 1e9, name);
+	else
+		px__pipeline_fail(p, err, name, "cannot replace %s: %s", name,
+				  rp.abandoned ?
+					  "the pipeline stopped meanwhile" :
+					  "its input ended before the swap");
 err_new_started:
 	new->retired = true; /* a later stop_done is not the pipeline's */
 	(void)px__pipeline_run_on(p, old->reactor, px__element_stop_fn, new);

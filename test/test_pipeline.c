@@ -889,6 +889,22 @@ static void dog_reactors(void)
 	}
 }
 
+/* What element OLD being swapped (SWAP), its links and the reactors were
+ * doing, with WHY. */
+static void dog_dump(struct px_element *old, unsigned swap, const char *why)
+{
+	fprintf(stderr,
+		"swap %u %s: x is %s (retired %d, stopped %d, replace %p); "
+		"its input: retiring %d, left %u, EOS given %d, eos %d\n",
+		swap, why, px_element_factory(old), old->retired, old->stopped,
+		(void *)old->replace, old->sink[0]->retiring,
+		old->sink[0]->retire_left, old->sink[0]->retire_eos_given,
+		old->sink[0]->eos);
+	dog_link("input link", old->sink[0]->link);
+	dog_link("output link", old->src[0]->link);
+	dog_reactors();
+}
+
 static void *swap_watchdog(void *arg)
 {
 	struct timespec ts;
@@ -906,17 +922,7 @@ static void *swap_watchdog(void *arg)
 		if (rc != ETIMEDOUT || swap_dog.quit || !old ||
 		    swap_dog.old != old || swap_dog.swap != swap)
 			continue;
-		fprintf(stderr,
-			"swap %u stuck for 60 s: x is %s (retired %d, stopped "
-			"%d, replace %p); its input: retiring %d, left %u, EOS "
-			"given %d, eos %d\n",
-			swap, px_element_factory(old), old->retired,
-			old->stopped, (void *)old->replace,
-			old->sink[0]->retiring, old->sink[0]->retire_left,
-			old->sink[0]->retire_eos_given, old->sink[0]->eos);
-		dog_link("input link", old->sink[0]->link);
-		dog_link("output link", old->src[0]->link);
-		dog_reactors();
+		dog_dump(old, swap, "stuck for 60 s");
 		abort();
 	}
 	pthread_mutex_unlock(&swap_dog.mu);
@@ -949,9 +955,13 @@ static void replace_run(bool cross, unsigned swaps, uint64_t min, bool again)
 	do {
 		int err;
 
-		dog_watch(px_pipeline_find(P, "x"), i);
+		struct px_element *old = px_pipeline_find(P, "x");
+
+		dog_watch(old, i);
 		err = px_pipeline_replace(P, "x", desc[i % 3], &x);
 		dog_watch(NULL, i);
+		if (err) /* a swap called off (timeout) says where it stood */
+			dog_dump(old, i, "failed");
 		ck_assert_msg(err == 0, "swap %u: %s", i, px_pipeline_error(P));
 		ck_assert_ptr_eq(px_pipeline_find(P, "x"), x);
 		PX_TEST_UNTIL(buffers_in(sink) >= (uint64_t)(i + 1) *
@@ -1047,6 +1057,49 @@ START_TEST(test_pipeline_replace_refused)
 	ck_assert_int_eq(m.type, PX_MSG_EOS);
 	ck_assert_uint_eq(((struct tsink *)px_element_priv(sink))->out_of_order,
 			  0);
+	stop_clean();
+	teardown();
+}
+END_TEST
+
+/*
+ * An old element that cannot get through its share (x holds after 100
+ * items: its input fills and it takes nothing more) does not hold the
+ * caller forever: past the replace timeout the swap is called off with a
+ * sentence, and x goes on exactly as before the call (its input no longer
+ * cut); the pipeline still stops cleanly.
+ */
+START_TEST(test_pipeline_replace_timeout)
+{
+	struct px_element *src, *sink, *x, *y = NULL;
+	struct px_pad *in;
+
+	sink = replace_setup(false, "-1", &src);
+	x = px_pipeline_find(P, "x");
+	ck_assert_int_eq(px_element_set(x, "hold-after", "100"), 0);
+	ck_assert_int_eq(px_pipeline_play(P), 0);
+	/* 100 items: the CAPS event and 99 buffers. */
+	PX_TEST_UNTIL(buffers_in(sink) == 99, 60);
+	ck_assert_int_eq(px_pipeline_set_replace_timeout(P, 50 * 1000 * 1000),
+			 0);
+	ck_assert_int_eq(px_pipeline_replace(P, "x", "identity", &y),
+			 -ETIMEDOUT);
+	ck_assert_ptr_null(y);
+	ck_assert_msg(strstr(px_pipeline_error(P), "cannot replace x: it did "
+						   "not get through the ") &&
+			      strstr(px_pipeline_error(P),
+				     "(does its output drain?); the swap is "
+				     "called off and x runs on"),
+		      "%s", px_pipeline_error(P));
+	ck_assert_ptr_eq(px_pipeline_find(P, "x"), x);
+	ck_assert_str_eq(px_element_factory(x), "tpass");
+	/* Undone on x's reactor before the call returned (run_on's
+	 * handshake orders it before these reads). */
+	in = x->sink[0];
+	ck_assert_ptr_null(x->replace);
+	ck_assert(!in->retiring && !in->retire_eos_given && !x->retired);
+	ck_assert_uint_eq(in->retire_left, 0);
+	ck_assert_uint_eq(buffers_in(sink), 99);
 	stop_clean();
 	teardown();
 }
@@ -1459,6 +1512,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_pipeline_replace);
 	tc = px_tcase(s, "replace_refused");
 	tcase_add_test(tc, test_pipeline_replace_refused);
+	tc = px_tcase(s, "replace_timeout");
+	tcase_add_test(tc, test_pipeline_replace_timeout);
 	tc = px_tcase(s, "stress_replace");
 	tcase_set_timeout(tc, 390); /* ThreadSanitizer: 1 min alone */
 	tcase_add_test(tc, stress_pipeline_replace);
