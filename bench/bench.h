@@ -326,9 +326,10 @@ int bench_fb_record(int shape, double secs, double *ns_per_rec, double *bytes,
 const char *bench_fb_version(void);
 
 /* ---- peer_uring.c: bare liburing loops ---- */
-/* NOP x batch on a SINGLE_ISSUER|DEFER_TASKRUN ring, submit_and_wait, reap. */
-int bench_uring_nop(unsigned batch, double secs, double *ns_per_op, char *why,
-		    size_t len);
+/* NOP x batch on a ring set up with FLAGS (IORING_SETUP_*), submit_and_wait,
+ * reap. */
+int bench_uring_nop(unsigned batch, unsigned flags, double secs,
+		    double *ns_per_op, char *why, size_t len);
 /* MSG_RING from this thread to another every gap_ns (busy-waited, or slept
  * when sleep_path); one-way latencies in us into samples[0..*got). The other
  * thread peeks its CQ for spin_ns after each message, then sleeps. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * peer_uring.c - bare liburing loops that the reactor scenario measures
- * Parallax against: a NOP batch loop on a SINGLE_ISSUER|DEFER_TASKRUN ring,
+ * Parallax against: a NOP batch loop on a ring with the reactor's flags,
  * and MSG_RING posts from one thread to another (the kernel's floor for a
  * cross-thread wakeup), with the same spin-then-sleep policy as a reactor.
  */
@@ -14,8 +14,8 @@
 
 #include "bench.h"
 
-int bench_uring_nop(unsigned batch, double secs, double *ns_per_op, char *why,
-		    size_t len)
+int bench_uring_nop(unsigned batch, unsigned flags, double secs,
+		    double *ns_per_op, char *why, size_t len)
 {
 	struct io_uring ring;
 	struct io_uring_cqe *cqe;
@@ -23,15 +23,10 @@ int bench_uring_nop(unsigned batch, double secs, double *ns_per_op, char *why,
 	unsigned k, head, seen;
 	int rc;
 
-	rc = io_uring_queue_init(256, &ring,
-				 IORING_SETUP_SINGLE_ISSUER |
-					 IORING_SETUP_DEFER_TASKRUN);
+	rc = io_uring_queue_init(256, &ring, flags);
 	if (rc) {
-		bench_snprintf(
-			why, len,
-			"io_uring_queue_init(SINGLE_ISSUER|DEFER_TASKRUN): "
-			"%s",
-			strerror(-rc));
+		bench_snprintf(why, len, "io_uring_queue_init(flags 0x%x): %s",
+			       flags, strerror(-rc));
 		return rc;
 	}
 	t0 = bench_now_ns();

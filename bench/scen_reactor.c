@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <liburing.h>
 #include <parallax/px_reactor.h>
 
 #include "bench.h"
@@ -27,6 +28,7 @@ static int no_uring(int rc)
 struct nop_arg {
 	unsigned batch;
 	double secs;
+	int flags; /* the embedded reactor's ring flags, for the peer */
 };
 
 struct nop_state {
@@ -34,6 +36,31 @@ struct nop_state {
 	unsigned done;
 	int err;
 };
+
+/* "SINGLE_ISSUER|SUBMIT_ALL" for the IORING_SETUP_* FLAGS, into BUF. */
+static void ring_flags_text(unsigned flags, char *buf, size_t len)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{IORING_SETUP_SINGLE_ISSUER, "SINGLE_ISSUER"},
+		{IORING_SETUP_DEFER_TASKRUN, "DEFER_TASKRUN"},
+		{IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN"},
+		{IORING_SETUP_TASKRUN_FLAG, "TASKRUN_FLAG"},
+		{IORING_SETUP_SUBMIT_ALL, "SUBMIT_ALL"},
+	};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (flags & names[k].bit)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
+					      "%s%s", n ? "|" : "",
+					      names[k].name);
+	if (!buf[0])
+		bench_snprintf(buf, len, "none");
+}
 
 static struct nop_state *g_nop; /* the run's state, for the callback */
 
@@ -54,6 +81,7 @@ static int run_px_nop(struct bench_run *run)
 	struct px_reactor_stats st;
 	struct nop_state s = {0};
 	uint64_t i, t0, end;
+	char text[120];
 	unsigned k;
 	int rc;
 
@@ -104,14 +132,12 @@ static int run_px_nop(struct bench_run *run)
 	}
 	px_reactor_stats(r, &st);
 	/* Per NOP: how many loop turns, io_uring_enter calls and sleeps. */
+	ring_flags_text(st.setup_flags, text, sizeof(text));
 	bench_snprintf(run->note, sizeof(run->note),
-		       "per NOP: %.2f turns, %.2f enters, %.2f sleeps%s",
+		       "per NOP: %.2f turns, %.2f enters, %.2f sleeps; ring %s",
 		       (double)st.turns / (double)(i * a->batch),
 		       (double)st.submits / (double)(i * a->batch),
-		       (double)st.sleeps / (double)(i * a->batch),
-		       st.single_issuer && st.defer_taskrun
-			       ? ""
-			       : "; ring without SINGLE_ISSUER|DEFER_TASKRUN");
+		       (double)st.sleeps / (double)(i * a->batch), text);
 	rc = 0;
 out:
 	px_reactor_destroy(r);
@@ -119,12 +145,31 @@ out:
 	return no_uring(rc);
 }
 
+/* The IORING_SETUP_* flags an embedded reactor's ring gets here (what
+ * run_px_nop measures), or -errno. */
+static int embedded_ring_flags(void)
+{
+	struct px_reactor_config cfg = PX_REACTOR_CONFIG_DEFAULT;
+	struct px_reactor_stats st;
+	struct px_reactor *r;
+	int rc;
+
+	cfg.no_pin = true;
+	rc = px_reactor_create(&cfg, &r);
+	if (rc)
+		return rc;
+	rc = px_reactor_run_once(r, 0); /* sets the ring up on this thread */
+	px_reactor_stats(r, &st);
+	px_reactor_destroy(r);
+	return rc < 0 ? rc : (int)st.setup_flags;
+}
+
 static int run_uring_nop(struct bench_run *run)
 {
 	const struct nop_arg *a = run->arg;
-
-	int rc = bench_uring_nop(a->batch, a->secs, &run->v[0], run->why,
-				 sizeof(run->why));
+	int rc = a->flags < 0 ? a->flags :
+		bench_uring_nop(a->batch, (unsigned)a->flags, a->secs,
+				&run->v[0], run->why, sizeof(run->why));
 
 	return rc == -ENOSYS || rc == -EPERM ? BENCH_MISSING : rc;
 }
@@ -452,10 +497,21 @@ int bench_scen_reactor(struct bench_ctx *ctx)
 	static struct nop_arg nops[2];
 	static struct lat_arg lats[2];
 	static char whats[2][3][400];
+	static char peer_what[300];
 	static const unsigned batches[] = {1, 32};
-	char variants[2][32];
+	char variants[2][32], text[120];
+	int flags = embedded_ring_flags();
 	unsigned i;
 	int rc;
+
+	/* The peer's ring gets the flags the reactor's ring got: embedded
+	 * rings skip DEFER_TASKRUN (px_reactor.h says why). */
+	ring_flags_text(flags < 0 ? 0 : (unsigned)flags, text, sizeof(text));
+	bench_snprintf(peer_what, sizeof(peer_what),
+		       "bare liburing loop, ring flags %s (the embedded "
+		       "reactor's): io_uring_prep_nop x batch, "
+		       "io_uring_submit_and_wait(batch), reap CQEs",
+		       text);
 
 	for (i = 0; i < 2; i++) {
 		struct bench_case c = {
@@ -467,7 +523,8 @@ int bench_scen_reactor(struct bench_ctx *ctx)
 		};
 
 		nops[i] = (struct nop_arg){.batch = batches[i],
-					   .secs = ctx->quick ? 0.05 : 0.5};
+					   .secs = ctx->quick ? 0.05 : 0.5,
+					   .flags = flags};
 		bench_snprintf(variants[i], sizeof(variants[i]), "NOP batch %u",
 			       batches[i]);
 		c.impl[0] = (struct bench_impl){
@@ -477,11 +534,7 @@ int bench_scen_reactor(struct bench_ctx *ctx)
 			"px_io_nop x batch, run_once until every callback "
 			"fired"};
 		c.impl[1] = (struct bench_impl){
-			"liburing", run_uring_nop, &nops[i],
-			"bare liburing loop, ring flags "
-			"SINGLE_ISSUER|DEFER_TASKRUN: "
-			"io_uring_prep_nop x batch, "
-			"io_uring_submit_and_wait(batch), reap CQEs"};
+			"liburing", run_uring_nop, &nops[i], peer_what};
 		rc = bench_case_run(ctx, &c);
 		if (rc)
 			return rc;
