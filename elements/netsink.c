@@ -4,8 +4,9 @@
  * frames (net_frame.h, docs/net.md): a HELLO with the caps first, then one
  * DATA frame per buffer (its 48 header bytes and the slot gathered into one
  * sendmsg with up to NSINK_BATCH frames and PX__SEND_GATHER_BYTES, never
- * copied in user space) and an EVENT frame per event, in order. One send in flight keeps the bytes in
- * order and gives backpressure, as tcpsink does.
+ * copied in user space) and an EVENT frame per event, in order. One send
+ * in flight keeps the bytes in order and gives backpressure, as tcpsink
+ * does.
  *
  * Resume. Frames sent stay in a queue, holding their slots (references, not
  * copies), until the receiver's ACK covers them. When the connection breaks
