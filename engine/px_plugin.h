@@ -38,7 +38,7 @@
 PX_EXTERN_C_BEGIN
 
 #define PX_ABI_MAJOR 0
-#define PX_ABI_MINOR 9
+#define PX_ABI_MINOR 10
 
 /* What a plugin hands the loader: filled by PX_PLUGIN_DEFINE. */
 struct px_plugin_desc {

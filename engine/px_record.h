@@ -220,9 +220,14 @@ struct px__rec_vs {
 	struct px_record_error *err;
 };
 
-PX_API int px__rec_fail(struct px__rec_vs *vs, const void *at,
-			const char *record, const char *field,
-			const char *what);
+/* A refusal: fills ERR (may be NULL) with AT's offset from BASE and the
+ * names, returns -EBADMSG. Out of line and handed the state's fields, not
+ * its address, so the state stays in registers while a record passes. */
+PX_API int px__rec_refuse(struct px_record_error *err, const uint8_t *base,
+			  const void *at, const char *record,
+			  const char *field, const char *what);
+#define px__rec_fail(vs, at, record, field, what) \
+	px__rec_refuse((vs)->err, (vs)->base, at, record, field, what)
 PX_API uint64_t px__rec_hash(uint64_t h, const char *s, size_t n);
 
 /* The region REL names, ESIZE bytes per element (+1 for a str's NUL),

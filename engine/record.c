@@ -8,18 +8,29 @@
 
 #include "px_record.h"
 
+PX_API int px__rec_refuse(struct px_record_error *err, const uint8_t *base,
+			  const void *at, const char *record,
+			  const char *field, const char *what)
+{
+	if (err) {
+		err->offset = (uint32_t)((uintptr_t)at - (uintptr_t)base);
+		err->record = record;
+		err->field = field;
+		err->what = what;
+	}
+	return -EBADMSG;
+}
+
+/* ABI 0.9's name, called by the inline validators of code built against
+ * it: the state by address (px__rec_fail is a macro now). */
+#undef px__rec_fail
+PX_API int px__rec_fail(struct px__rec_vs *vs, const void *at,
+			const char *record, const char *field,
+			const char *what);
 PX_API int px__rec_fail(struct px__rec_vs *vs, const void *at,
 			const char *record, const char *field, const char *what)
 {
-	if (vs->err) {
-		uintptr_t off = (uintptr_t)at - (uintptr_t)vs->base;
-
-		vs->err->offset = (uint32_t)off;
-		vs->err->record = record;
-		vs->err->field = field;
-		vs->err->what = what;
-	}
-	return -EBADMSG;
+	return px__rec_refuse(vs->err, vs->base, at, record, field, what);
 }
 
 /* FNV-1a, 64-bit: the hash only has to tell schemas apart, not resist an
