@@ -138,6 +138,13 @@ static inline void bench_escape(void *p)
 {
 	__asm__ volatile("" : : "g"(p) : "memory");
 }
+/* Keep the compiler from eliding the work that computed V. By value: an
+ * accumulator passed to bench_escape() by address would live in memory, and
+ * every addition to it in a timed loop would wait on the last one's store. */
+static inline void bench_use(uint64_t v)
+{
+	__asm__ volatile("" : : "r"(v));
+}
 
 /* ---- bench_proc.c: subprocesses ---- */
 struct bench_proc_result {
