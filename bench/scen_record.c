@@ -209,9 +209,10 @@ PX_INLINE int64_t raw_id(int shape, struct px_buf *b)
 	return ((const struct rs_nested *)root)->id;
 }
 
-/* SECS of reading the id of B's record of SHAPE, with its view or RAW;
- * adds the reads made to *N. Inlined with constant SHAPE and RAW, so the
- * two paths differ in nothing but the view (no call, no switch). */
+/* Read the id of B's record of SHAPE, through its view or RAW, for SECS
+ * seconds: adds the reads to *N, the time they took to *TOOK, and returns
+ * the ids' sum. Inlined with constant SHAPE and RAW, so that the two
+ * paths differ in nothing but the view (no call, no switch). */
 PX_INLINE uint64_t access_loop(struct px_buf *b, int shape, bool raw,
 			       double secs, uint64_t *n, double *took)
 {
