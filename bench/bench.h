@@ -133,6 +133,28 @@ const char *bench_tail(const char *s,
 /* snprintf for text that may be cut to fit (table cells, reasons). */
 int bench_snprintf(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * A CPU each for a sender and a receiver in two processes, every
+ * implementation alike (ipc, tcp, net): left to the scheduler, two
+ * processes over loopback may share a CPU in one run and not in the next,
+ * which moves their figures 2x and more, and a spinning side makes the
+ * other wait for the scheduler. bench_cpus_pick() takes the first two CPUs
+ * this process may use, the sender's first; both -1 when fewer than two
+ * are allowed (then nothing is pinned).
+ */
+struct bench_cpus {
+	int send, recv;
+};
+struct bench_cpus bench_cpus_pick(void);
+/* Run the caller, and what it forks or spawns from now on, on CPU alone
+ * (nothing for -1); bench_unpin() returns to the CPUs allowed when
+ * bench_cpus_pick() ran. */
+void bench_pin(int cpu);
+void bench_unpin(void);
+/* For footnotes: "; sender on CPU S, receiver on CPU R", or "; not
+ * pinned (one CPU allowed)". */
+const char *bench_pinning(struct bench_cpus c);
 /* Keep the compiler from eliding work on p (e.g. a malloc/free pair). */
 static inline void bench_escape(void *p)
 {

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * bench_util.c - px-bench helpers: monotonic time, median/min/max and
- * percentiles, number formatting, small text and JSON scraping helpers, and
- * the SPSC channel the two-thread handoff benchmarks share.
+ * percentiles, number formatting, small text and JSON scraping helpers, the
+ * CPUs a sender and a receiver are pinned to, and the SPSC channel the
+ * two-thread handoff benchmarks share.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -268,4 +270,58 @@ bool bench_chan_pop(struct bench_chan *c, uint64_t *v)
 	/* Release: the slot may be reused once tail moves; pairs with push. */
 	atomic_store_explicit(&c->tail, t + 1, memory_order_release);
 	return true;
+}
+
+/* A CPU each for a sender and a receiver (bench.h). */
+
+static cpu_set_t cpus_allowed;
+static bool cpus_known;
+
+struct bench_cpus bench_cpus_pick(void)
+{
+	struct bench_cpus c = { -1, -1 };
+	int found = 0;
+
+	if (sched_getaffinity(0, sizeof(cpus_allowed), &cpus_allowed) < 0)
+		return c;
+	cpus_known = true;
+	for (int cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++) {
+		if (!CPU_ISSET(cpu, &cpus_allowed))
+			continue;
+		if (found++ == 0)
+			c.send = cpu;
+		else
+			c.recv = cpu;
+	}
+	if (found < 2)
+		c.send = c.recv = -1;
+	return c;
+}
+
+void bench_pin(int cpu)
+{
+	cpu_set_t one;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	(void)sched_setaffinity(0, sizeof(one), &one);
+}
+
+void bench_unpin(void)
+{
+	if (cpus_known)
+		(void)sched_setaffinity(0, sizeof(cpus_allowed), &cpus_allowed);
+}
+
+const char *bench_pinning(struct bench_cpus c)
+{
+	static char text[64];
+
+	if (c.recv < 0)
+		return "; not pinned (one CPU allowed)";
+	bench_snprintf(text, sizeof(text),
+		       "; sender on CPU %d, receiver on CPU %d", c.send, c.recv);
+	return text;
 }

@@ -10,7 +10,6 @@
  * side makes a reactor (an io_uring must not cross fork()).
  */
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -78,57 +77,17 @@ static int reap(pid_t pid, struct bench_run *run, const char *who)
 	return 0;
 }
 
-/*
- * Sender and receiver each on a CPU of their own, for every implementation
- * alike: a side that spins on the CPU the other needs makes it wait for
- * the scheduler (milliseconds). -1 when fewer than two CPUs are allowed.
- */
-static int cpu_send = -1, cpu_recv = -1;
-static cpu_set_t cpus_allowed;
-
-static void pick_cpus(void)
-{
-	int found = 0;
-
-	if (sched_getaffinity(0, sizeof(cpus_allowed), &cpus_allowed) < 0)
-		return;
-	for (int c = 0; c < CPU_SETSIZE && found < 2; c++) {
-		if (!CPU_ISSET(c, &cpus_allowed))
-			continue;
-		if (found++ == 0)
-			cpu_send = c;
-		else
-			cpu_recv = c;
-	}
-	if (found < 2)
-		cpu_send = cpu_recv = -1;
-}
-
-static void pin_to(int cpu)
-{
-	cpu_set_t one;
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	(void)sched_setaffinity(0, sizeof(one), &one);
-}
+/* Sender and receiver each on a CPU of their own (bench_cpus_pick()). */
+static struct bench_cpus cpus = { -1, -1 };
 
 /* fork(2), the child on the sender's CPU and the caller on the receiver's
- * until unpin(). */
+ * until bench_unpin(). */
 static pid_t fork_pinned(void)
 {
 	pid_t child = fork();
 
-	pin_to(child == 0 ? cpu_send : cpu_recv);
+	bench_pin(child == 0 ? cpus.send : cpus.recv);
 	return child;
-}
-
-static void unpin(void)
-{
-	if (cpu_recv >= 0)
-		(void)sched_setaffinity(0, sizeof(cpus_allowed), &cpus_allowed);
 }
 
 /* ---- Parallax ------------------------------------------------------------- */
@@ -193,7 +152,7 @@ static int run_px(struct bench_run *run)
 	if (rc) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
-		unpin();
+		bench_unpin();
 		free(us);
 		return rc;
 	}
@@ -214,7 +173,7 @@ static int run_px(struct bench_run *run)
 		bench_snprintf(run->why, sizeof(run->why), "subscriber: %s",
 			       px_ipc_subscriber_error(sub));
 	px_ipc_subscriber_destroy(sub);
-	unpin();
+	bench_unpin();
 	if (reap(child, run, "the publisher") || rc != -ENODATA || !n) {
 		free(us);
 		return -EIO;
@@ -242,7 +201,7 @@ static int run_iox(struct bench_run *run)
 		return BENCH_MISSING;
 	}
 	rc = bench_iox_pair(lat_ctx, run, a->size, a->samples, GAP_NS,
-			    a->busy ? "busy" : "wait", cpu_send, cpu_recv,
+			    a->busy ? "busy" : "wait", cpus.send, cpus.recv,
 			    &out, &us);
 	free(out);
 	if (rc)
@@ -292,7 +251,7 @@ static int line_samples(struct bench_run *run, unsigned n, uint64_t gap_ns,
 		us[(*got)++] = us_since_stamp(l);
 		seen = s;
 	}
-	unpin();
+	bench_unpin();
 	rc = reap(child, run, "the sender");
 	munmap(l, 4096);
 	return rc;
@@ -385,7 +344,7 @@ static int run_eventfd(struct bench_run *run)
 		us[got++] = us_since_stamp(l);
 		seen += v;
 	}
-	unpin();
+	bench_unpin();
 	rc = reap(child, run, "the sender");
 	if (!rc)
 		percentiles(run, us, got);
@@ -471,7 +430,7 @@ static int run_reclaim(struct bench_run *run)
 		waitpid(child, NULL, 0);
 		px_ipc_publisher_destroy(pub);
 	}
-	unpin();
+	bench_unpin();
 	close(fds[0]);
 	close(fds[1]);
 	if (!rc) {
@@ -501,18 +460,6 @@ static int run_iox_busy(struct bench_run *run)
 	return with_band(run, run_iox);
 }
 
-/* "; sender on CPU 0, receiver on CPU 1", or nothing when not pinned. */
-static const char *pinning(void)
-{
-	static char text[64];
-
-	if (cpu_recv < 0)
-		return "; not pinned (one CPU allowed)";
-	bench_snprintf(text, sizeof(text), "; sender on CPU %d, receiver on CPU %d",
-		       cpu_send, cpu_recv);
-	return text;
-}
-
 static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *variant)
 {
 	static char what_px[2][400], what_floor[2][400], what_iox[2][400];
@@ -533,7 +480,7 @@ static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *varian
 		       a->size, GAP_NS / 1000,
 		       a->busy ? "px_ipc_subscriber_try_recv, spinning" :
 				 "px_ipc_subscriber_recv, blocking, -1",
-		       a->samples, pinning());
+		       a->samples, bench_pinning(cpus));
 	bench_snprintf(what_floor[k], sizeof(what_floor[k]), "%s%s",
 		       a->busy ? "a stamp and a sequence number in one shared "
 				 "cache line, spun on by the other process; "
@@ -541,7 +488,7 @@ static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *varian
 				 "a stamp in shared memory and write(eventfd); "
 				 "the other process blocks in read(eventfd); "
 				 "same gap and count",
-		       pinning());
+		       bench_pinning(cpus));
 	c.impl[0] = (struct bench_impl){ "parallax",
 					 a->busy ? run_px_busy : run_px, a,
 					 what_px[k] };
@@ -557,7 +504,7 @@ static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *varian
 		       a->busy ? "spins on iox_sub_take_chunk" :
 				 "waits in a waitset (iox_ws_wait) on "
 				 "DATA_RECEIVED, then takes",
-		       a->samples, pinning());
+		       a->samples, bench_pinning(cpus));
 	c.impl[2] = (struct bench_impl){ "iceoryx",
 					 a->busy ? run_iox_busy : run_iox, a,
 					 what_iox[k] };
@@ -581,7 +528,7 @@ int bench_scen_ipc_latency(struct bench_ctx *ctx)
 	};
 	int rc = 0;
 
-	pick_cpus();
+	cpus = bench_cpus_pick();
 	lat_ctx = ctx;
 	for (unsigned i = 0; i < 4 && !rc; i++) {
 		lat[i] = (struct lat_arg){ .size = i % 2 ? 4096 : 64,

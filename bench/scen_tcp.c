@@ -17,6 +17,10 @@
 
 #include "bench.h"
 
+/* Receivers on one CPU, senders on another, for every implementation
+ * (bench_cpus_pick()): each process is started with px-bench pinned. */
+static struct bench_cpus cpus = { -1, -1 };
+
 /* A hung run fails after this long (--quick: 30 s, so CI fails fast). */
 #define TIMEOUT_S (run->quick ? 30.0 : 120.0)
 
@@ -117,7 +121,9 @@ static int run_px(struct bench_run *run)
 		       a->ctx->tmpdir);
 	line_of(a, PX_RX, port, rx, sizeof(rx));
 	line_of(a, PX_TX, port, tx, sizeof(tx));
+	bench_pin(cpus.recv);
 	rc = bench_px_launch_start(a->ctx, rx, rx_stats, &prx, run);
+	bench_unpin();
 	if (rc)
 		return rc;
 	if (bench_wait_listen(port, 5, prx.pid) != 0) {
@@ -135,7 +141,9 @@ static int run_px(struct bench_run *run)
 		}
 		return rc;
 	}
+	bench_pin(cpus.send);
 	rc = bench_px_launch_start(a->ctx, tx, tx_stats, &ptx, run);
+	bench_unpin();
 	if (rc == 0)
 		rc = bench_px_launch_finish(&ptx, tx_stats, TIMEOUT_S, &s, run);
 	if (rc != BENCH_OK) {
@@ -172,7 +180,9 @@ static int run_gst(struct bench_run *run)
 		return port;
 	line_of(a, GST_RX, port, rx, sizeof(rx));
 	line_of(a, GST_TX, port, tx, sizeof(tx));
+	bench_pin(cpus.recv);
 	rc = bench_gst_start(rx, &prx, run);
+	bench_unpin();
 	if (rc)
 		return rc;
 	if (bench_wait_listen(port, 10, prx.pid) != 0) {
@@ -189,7 +199,9 @@ static int run_gst(struct bench_run *run)
 			       n ? "; " : "", port);
 		return -EIO;
 	}
+	bench_pin(cpus.send);
 	rc = bench_gst_start(tx, &ptx, run);
+	bench_unpin();
 	if (rc == 0)
 		rc = bench_gst_finish(&ptx, TIMEOUT_S, &s, run);
 	if (rc != BENCH_OK) {
@@ -211,7 +223,7 @@ static int run_iperf(struct bench_run *run)
 	struct tcp_arg *a = run->arg;
 	char exe[PATH_MAX], port_s[16], t_s[16], len_s[16];
 	struct bench_proc srv;
-	struct bench_proc_result pr, ps;
+	struct bench_proc_result pr = {0}, ps;
 	const char *sum;
 	double bps;
 	int port = bench_free_port(), rc;
@@ -231,7 +243,9 @@ static int run_iperf(struct bench_run *run)
 		char *sargv[] = {exe,	      "-s", "-1",   "-B",
 				 "127.0.0.1", "-p", port_s, NULL};
 
+		bench_pin(cpus.recv);
 		rc = bench_proc_start(&srv, sargv);
+		bench_unpin();
 	}
 	if (rc)
 		return rc;
@@ -247,7 +261,13 @@ static int run_iperf(struct bench_run *run)
 		char *cargv[] = {exe, "-c", "127.0.0.1", "-p", port_s, "-t",
 				 t_s, "-l", len_s,	 "-J", NULL};
 
-		rc = bench_proc_run(cargv, a->seconds + 30.0, &pr);
+		struct bench_proc cli;
+
+		bench_pin(cpus.send);
+		rc = bench_proc_start(&cli, cargv);
+		bench_unpin();
+		if (rc == 0)
+			rc = bench_proc_wait(&cli, a->seconds + 30.0, &pr);
 	}
 	if (rc) {
 		bench_proc_kill(&srv);
@@ -300,16 +320,24 @@ static int tcp_case(struct bench_ctx *ctx, struct tcp_arg *a,
 		.nimpls = 2,
 	};
 
-	what_of(what_px, sizeof(what_px), "px-launch", a, PX_RX,
-		"P a free port; GB/s = bytes / sender's stats seconds");
+	char px_how[160], gst_how[160];
+
+	bench_snprintf(px_how, sizeof(px_how),
+		       "P a free port; GB/s = bytes / sender's stats seconds%s",
+		       bench_pinning(cpus));
+	bench_snprintf(gst_how, sizeof(gst_how),
+		       "GB/s = bytes / sender's \"Execution ended after\"%s",
+		       bench_pinning(cpus));
+	what_of(what_px, sizeof(what_px), "px-launch", a, PX_RX, px_how);
 	what_of(what_gst, sizeof(what_gst), "gst-launch-1.0", a, GST_RX,
-		"GB/s = bytes / sender's \"Execution ended after\"");
+		gst_how);
 	bench_snprintf(what_iperf, sizeof(what_iperf),
 		       "iperf3 -s -1 -B 127.0.0.1 -p P, then iperf3 -c "
 		       "127.0.0.1 -p P -t %u -l %uK -J "
-		       "(sum_received bits_per_second)",
+		       "(sum_received bits_per_second%s)",
 		       a->seconds,
-		       (a->iperf_len ? a->iperf_len : a->size) >> 10);
+		       (a->iperf_len ? a->iperf_len : a->size) >> 10,
+		       bench_pinning(cpus));
 	c.impl[0] = (struct bench_impl){"parallax", run_px, a, what_px};
 	c.impl[1] = (struct bench_impl){"iperf3", run_iperf, a, what_iperf};
 	if (a->net || !a->iperf_len)
@@ -332,6 +360,7 @@ int bench_scen_tcp(struct bench_ctx *ctx)
 	static struct tcp_arg a[2];
 	int rc;
 
+	cpus = bench_cpus_pick();
 	for (int i = 0; i < 2; i++)
 		a[i] = (struct tcp_arg){
 			.ctx = ctx,
@@ -366,6 +395,7 @@ int bench_scen_net(struct bench_ctx *ctx)
 	uint64_t bytes = ctx->quick ? 256ull << 20 : 2ull << 30;
 	int rc = 0;
 
+	cpus = bench_cpus_pick();
 	for (unsigned i = 0; i < 2 && rc == 0; i++)
 		for (int k = 0; k < 2 && rc == 0; k++) {
 			bool crc = k == 0; /* CRC on first: the default */
