@@ -54,10 +54,9 @@ static void ring_flags_text(unsigned flags, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-		if (flags & names[k].bit)
-			n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
-					      "%s%s", n ? "|" : "",
-					      names[k].name);
+		if ((flags & names[k].bit) && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+					      n ? "|" : "", names[k].name);
 	if (!buf[0])
 		bench_snprintf(buf, len, "none");
 }
