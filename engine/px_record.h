@@ -220,9 +220,10 @@ struct px__rec_vs {
 	struct px_record_error *err;
 };
 
-/* A refusal: fills ERR (may be NULL) with AT's offset from BASE and the
- * names, returns -EBADMSG. Out of line and handed the state's fields, not
- * its address, so the state stays in registers while a record passes. */
+/* A refusal: fills ERR (may be NULL; the names are borrowed static
+ * strings) with AT's offset from BASE and the names, returns -EBADMSG.
+ * Out of line and handed the state's fields, not its address, so the
+ * state stays in registers while a record passes. Thread: any. */
 PX_API int px__rec_refuse(struct px_record_error *err, const uint8_t *base,
 			  const void *at, const char *record,
 			  const char *field, const char *what);
