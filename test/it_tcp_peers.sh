@@ -7,13 +7,14 @@ set -uo pipefail
 
 build=${PX_BUILD_DIR:?PX_BUILD_DIR is not set}
 launch=$build/tools/px-launch
+# shellcheck source=lib_it.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_it.sh"
 [[ -x $launch ]] || { echo "it_tcp_peers: no $launch" >&2; exit 77; }
-have_socat=0; command -v socat >/dev/null && have_socat=1
-have_nc=0; [[ $(nc -h 2>&1) == *-N* ]] && have_nc=1
-if ((!have_socat && !have_nc)); then
-	echo "it_tcp_peers: neither socat nor OpenBSD nc is installed" >&2
-	exit 77
-fi
+# Both peers, or none of it (.ci/deps installs them, and CI's PX_REQUIRE
+# names "peers": there a missing one fails instead of skipping).
+command -v socat >/dev/null || skip "socat is not installed (tcp peers)"
+[[ $(nc -h 2>&1) == *-N* ]] ||
+	skip "OpenBSD nc (netcat-openbsd) is not installed (tcp peers)"
 
 tmp=$(mktemp -d)
 pids=()
@@ -23,9 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail=0
-ok()  { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
 
 head -c $((32 << 20)) /dev/urandom >"$tmp/in.bin"
 head -c 65537 /dev/urandom >"$tmp/small.bin"
@@ -76,74 +74,75 @@ wait_px() {
 }
 
 for f in in.bin small.bin; do
-	if ((have_socat)); then
-		# socat sends to tcpsrc (server).
-		start_server tcpsrc mode=server port=0 ! filesink location="$tmp/out.bin" || { bad "socat -> tcpsrc: start"; continue; }
-		timeout 30 socat -u "FILE:$tmp/$f" "TCP:127.0.0.1:$port"
-		if wait_px && [[ $(sum "$tmp/out.bin") == $(sum "$tmp/$f") ]]; then
-			ok "socat -> tcpsrc mode=server ($f)"
-		else
-			bad "socat -> tcpsrc mode=server ($f)"; cat "$tmp/px.log"
-		fi
-
-		# tcpsink (client) sends to socat.
-		port=$(free_port)
-		timeout 30 socat -u "TCP-LISTEN:$port,reuseaddr,bind=127.0.0.1" "OPEN:$tmp/out2.bin,creat,trunc" &
-		sp=$!; pids+=("$sp")
-		sleep 0.3 # socat listens (a probe would use up its one accept)
-		if timeout 30 "$launch" filesrc location="$tmp/$f" ! tcpsink port="$port" >"$tmp/px.log" 2>&1 &&
-		   wait "$sp" && [[ $(sum "$tmp/out2.bin") == $(sum "$tmp/$f") ]]; then
-			ok "tcpsink -> socat ($f)"
-		else
-			bad "tcpsink -> socat ($f)"; cat "$tmp/px.log"
-		fi
+	# socat sends to tcpsrc (server).
+	start_server tcpsrc mode=server port=0 ! filesink location="$tmp/out.bin" || { fail "socat -> tcpsrc: start"; continue; }
+	timeout 30 socat -u "FILE:$tmp/$f" "TCP:127.0.0.1:$port"
+	if wait_px && [[ $(sum "$tmp/out.bin") == $(sum "$tmp/$f") ]]; then
+		pass "socat -> tcpsrc mode=server ($f)"
+	else
+		fail "socat -> tcpsrc mode=server ($f)"; cat "$tmp/px.log"
 	fi
-	if ((have_nc)); then
-		# nc connects to tcpsink (server) and receives.
-		start_server filesrc location="$tmp/$f" ! tcpsink mode=server port=0 || { bad "tcpsink server: start"; continue; }
-		timeout 30 nc -d 127.0.0.1 "$port" >"$tmp/out3.bin"
-		if wait_px && [[ $(sum "$tmp/out3.bin") == $(sum "$tmp/$f") ]]; then
-			ok "tcpsink mode=server -> nc ($f)"
-		else
-			bad "tcpsink mode=server -> nc ($f)"; cat "$tmp/px.log"
-		fi
-		# nc sends to tcpsrc (server).
-		start_server tcpsrc mode=server port=0 ! filesink location="$tmp/out4.bin" || { bad "nc -> tcpsrc: start"; continue; }
-		timeout 30 nc -N 127.0.0.1 "$port" <"$tmp/$f"
-		if wait_px && [[ $(sum "$tmp/out4.bin") == $(sum "$tmp/$f") ]]; then
-			ok "nc -> tcpsrc mode=server ($f)"
-		else
-			bad "nc -> tcpsrc mode=server ($f)"; cat "$tmp/px.log"
-		fi
+
+	# tcpsink (client) sends to socat.
+	port=$(free_port)
+	timeout 30 socat -u "TCP-LISTEN:$port,reuseaddr,bind=127.0.0.1" "OPEN:$tmp/out2.bin,creat,trunc" &
+	sp=$!; pids+=("$sp")
+	# socat listens (not probed by connecting: it accepts only once)
+	until_ok "socat listening on $port" tcp_state_on "$port" 0A
+	if timeout 30 "$launch" filesrc location="$tmp/$f" ! tcpsink port="$port" >"$tmp/px.log" 2>&1 &&
+	   wait "$sp" && [[ $(sum "$tmp/out2.bin") == $(sum "$tmp/$f") ]]; then
+		pass "tcpsink -> socat ($f)"
+	else
+		fail "tcpsink -> socat ($f)"; cat "$tmp/px.log"
+	fi
+
+	# nc connects to tcpsink (server) and receives.
+	start_server filesrc location="$tmp/$f" ! tcpsink mode=server port=0 || { fail "tcpsink server: start"; continue; }
+	timeout 30 nc -d 127.0.0.1 "$port" >"$tmp/out3.bin"
+	if wait_px && [[ $(sum "$tmp/out3.bin") == $(sum "$tmp/$f") ]]; then
+		pass "tcpsink mode=server -> nc ($f)"
+	else
+		fail "tcpsink mode=server -> nc ($f)"; cat "$tmp/px.log"
+	fi
+	# nc sends to tcpsrc (server).
+	start_server tcpsrc mode=server port=0 ! filesink location="$tmp/out4.bin" || { fail "nc -> tcpsrc: start"; continue; }
+	timeout 30 nc -N 127.0.0.1 "$port" <"$tmp/$f"
+	if wait_px && [[ $(sum "$tmp/out4.bin") == $(sum "$tmp/$f") ]]; then
+		pass "nc -> tcpsrc mode=server ($f)"
+	else
+		fail "nc -> tcpsrc mode=server ($f)"; cat "$tmp/px.log"
 	fi
 done
 
-if ((have_socat)); then
-	# A sender killed mid-stream with SO_LINGER 0 resets the connection:
-	# tcpsrc must report an error naming the peer, not a clean EOS.
-	start_server tcpsrc mode=server port=0 ! fakesink || bad "reset: start"
-	timeout -s KILL 1 socat -u /dev/zero "TCP:127.0.0.1:$port,linger=0" 2>/dev/null
-	wait_px; rc=$?
-	if ((rc == 1)) && grep -q 'connection reset by 127.0.0.1:' "$tmp/px.log"; then
-		ok "socat killed mid-stream -> tcpsrc ERROR"
-	else
-		bad "socat killed mid-stream -> tcpsrc (exit $rc)"; cat "$tmp/px.log"
-	fi
-
-	# A receiver killed mid-stream: tcpsink reports the lost connection.
-	port=$(free_port)
-	socat -u "TCP-LISTEN:$port,reuseaddr,bind=127.0.0.1,linger=0" /dev/null &
-	sp=$!; pids+=("$sp")
-	sleep 0.3
-	"$launch" fakesrc num-buffers=-1 size=64K ! tcpsink port="$port" >"$tmp/px.log" 2>&1 &
-	pxpid=$!; pids+=("$pxpid")
-	sleep 0.5
-	kill -9 "$sp" 2>/dev/null
-	wait_px; rc=$?
-	if ((rc == 1)) && grep -q "connection to 127.0.0.1:$port lost after" "$tmp/px.log"; then
-		ok "socat killed mid-stream -> tcpsink ERROR"
-	else
-		bad "socat killed mid-stream -> tcpsink (exit $rc)"; cat "$tmp/px.log"
-	fi
+# A sender killed mid-stream with SO_LINGER 0 resets the connection:
+# tcpsrc must report an error naming the peer, not a clean EOS.
+start_server tcpsrc mode=server port=0 ! fakesink || fail "reset: start"
+socat -u /dev/zero "TCP:127.0.0.1:$port,linger=0" 2>/dev/null &
+sp=$!; pids+=("$sp")
+until_ok "socat connected to tcpsrc" tcp_state_on "$port" 01
+kill -9 "$sp"
+wait "$sp" 2>/dev/null
+wait_px; rc=$?
+if ((rc == 1)) && grep -q 'connection reset by 127.0.0.1:' "$tmp/px.log"; then
+	pass "socat killed mid-stream -> tcpsrc ERROR"
+else
+	fail "socat killed mid-stream -> tcpsrc (exit $rc)"; cat "$tmp/px.log"
 fi
-exit $fail
+
+# A receiver killed mid-stream: tcpsink reports the lost connection.
+port=$(free_port)
+socat -u "TCP-LISTEN:$port,reuseaddr,bind=127.0.0.1,linger=0" /dev/null &
+sp=$!; pids+=("$sp")
+until_ok "socat listening on $port" tcp_state_on "$port" 0A
+"$launch" fakesrc num-buffers=-1 size=64K ! tcpsink port="$port" >"$tmp/px.log" 2>&1 &
+pxpid=$!; pids+=("$pxpid")
+# Mid-stream: connected, and fakesrc never ends.
+until_ok "tcpsink connected to socat" tcp_state_on "$port" 01
+kill -9 "$sp" 2>/dev/null
+wait_px; rc=$?
+if ((rc == 1)) && grep -q "connection to 127.0.0.1:$port lost after" "$tmp/px.log"; then
+	pass "socat killed mid-stream -> tcpsink ERROR"
+else
+	fail "socat killed mid-stream -> tcpsink (exit $rc)"; cat "$tmp/px.log"
+fi
+verdict "tcpsrc/tcpsink against socat and nc"

@@ -12,18 +12,13 @@ inspect=$build/tools/px-inspect
 launch=$build/tools/px-launch
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
+# shellcheck source=lib_it.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_it.sh"
 
 for t in "$inspect" "$launch"; do
 	[[ -x $t ]] || { echo "SKIP: $t not built"; exit 77; }
 done
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-pass() { echo "ok: $*"; }
 
 # expect_contains NAME TEXT NEEDLE...
 expect_contains() {
@@ -280,14 +275,14 @@ else
 fi
 
 # ---- TCP: two px-launch processes, once tcpsrc and tcpsink exist -------------
-# wait_listen PORT: until a socket listens on PORT (up to 10 s).
+# wait_listen PORT PID: until a socket listens on PORT (status 0), or PID
+# (the server) has ended or 10 s passed (status 1: try another port).
 wait_listen() {
-	local hex i
-	hex=$(printf '%04X' "$1")
-	for ((i = 0; i < 100; i++)); do
-		grep -q ":$hex 00000000:0000 0A" /proc/net/tcp /proc/net/tcp6 \
-			2>/dev/null && return 0
-		sleep 0.1
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		tcp_state_on "$1" 0A && return 0
+		gone "$2" && return 1
+		sleep 0.01
 	done
 	return 1
 }
@@ -300,7 +295,7 @@ if "$inspect" tcpsrc >/dev/null 2>&1 && "$inspect" tcpsink >/dev/null 2>&1 &&
 		"$launch" tcpsrc mode=server port=$port ! \
 			filesink location="$tmp/tcp-out.bin" >"$tmp/srv.out" 2>&1 &
 		spid=$!
-		wait_listen "$port" && break
+		wait_listen "$port" "$spid" && break
 		kill "$spid" 2>/dev/null
 		wait "$spid"
 		spid=

@@ -66,6 +66,17 @@ until_ok() {
 	fail "waited 30 s for: $what"
 	return 1
 }
+# tcp_state_on PORT STATE: a TCP socket whose local or remote port is PORT
+# is in STATE, as /proc/net/tcp writes it (0A listening, 01 established).
+# A predicate for until_ok: ask the kernel instead of sleeping a guess.
+tcp_state_on() {
+	local hex
+	hex=$(printf ':%04X' "$1")
+	awk -v p="$hex" -v s="$2" '
+		FNR > 1 && $4 == s && (substr($2, length($2) - 4) == p ||
+				       substr($3, length($3) - 4) == p) { f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
 # gone PID: the process has ended.
 gone() { ! kill -0 "$1" 2>/dev/null; }
 # size_is FILE BYTES: FILE exists and holds at least BYTES.

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,27 @@ void px_test_nap(void)
 	struct timespec ts = { 0, 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+pid_t px_test_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+bool px_test_thread_sleeps(pid_t tid)
+{
+	char path[64], stat[512], *p;
+	FILE *f;
+	bool s = false;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "re");
+	/* The state follows the command name, which may hold ") ". */
+	if (f && fgets(stat, sizeof(stat), f) && (p = strrchr(stat, ')')))
+		s = p[1] == ' ' && p[2] == 'S';
+	if (f)
+		fclose(f);
+	return s;
 }
 
 TCase *px_tcase(Suite *s, const char *name)

@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "px_base.h"
 
@@ -67,6 +68,13 @@ bool px_test_bus_has(struct px_pipeline *p, int type, const char *needle);
 int64_t px_test_now_ns(void);
 /* Give the other threads a turn (a 1 ms nap) inside PX_TEST_UNTIL. */
 void px_test_nap(void);
+
+/* The calling thread's id (gettid(2)). */
+pid_t px_test_tid(void);
+/* Whether thread TID of this process is blocked (state S in /proc): a
+ * condition for PX_TEST_UNTIL when a test needs a thread asleep, e.g. a
+ * reactor waiting in the kernel, before it acts. */
+bool px_test_thread_sleeps(pid_t tid);
 
 /*
  * PX_TEST_UNTIL(cond, seconds) - wait for COND to hold, looking again every

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bus_int.h"
@@ -132,23 +131,6 @@ struct late {
 	pid_t waiter; /* the thread in px__bus_wait_end */
 };
 
-/* Whether thread TID sleeps (state S in /proc: blocked, here in the bus's
- * condition wait). */
-static bool sleeping(pid_t tid)
-{
-	char path[64], stat[512], *p;
-	FILE *f;
-	bool s = false;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "re");
-	if (f && fgets(stat, sizeof(stat), f) && (p = strrchr(stat, ')')))
-		s = p[1] == ' ' && p[2] == 'S';
-	if (f)
-		fclose(f);
-	return s;
-}
-
 /* Post EOS once the waiter is blocked (or after 10 s: the test then
  * still checks that the EOS ends the wait). */
 static void *late_eos(void *arg)
@@ -156,7 +138,7 @@ static void *late_eos(void *arg)
 	struct late *l = arg;
 	int64_t until = px_test_now_ns() + 10000000000LL;
 
-	while (!sleeping(l->waiter) && px_test_now_ns() < until)
+	while (!px_test_thread_sleeps(l->waiter) && px_test_now_ns() < until)
 		px_test_nap();
 	px__bus_postf(l->bus, PX_MSG_EOS, 0, "p", "eos");
 	return NULL;
@@ -177,7 +159,7 @@ START_TEST(test_bus_wait_end)
 	px__bus_postf(bus, PX_MSG_INFO, 0, "p", "info");
 	ck_assert_int_eq(px__bus_wait_end(bus, gen, 1000000, &m), -ETIMEDOUT);
 	late.bus = bus;
-	late.waiter = (pid_t)syscall(SYS_gettid);
+	late.waiter = px_test_tid();
 	pthread_create(&th, NULL, late_eos, &late);
 	ck_assert_int_eq(px__bus_wait_end(bus, gen, -1, &m), 0);
 	ck_assert_int_eq(m.type, PX_MSG_EOS);

@@ -458,6 +458,7 @@ struct inflight {
 	struct top rd, tm, rv, acc;
 	struct px_reactor *r;
 	atomic_int rearm; /* what re-arming from the -ECANCELED callback gave */
+	pid_t tid;	  /* the reactor's thread */
 };
 
 /* Re-arm on cancel, as a naive element would: refused while stopping. */
@@ -474,6 +475,7 @@ static void inflight_submit(struct px_reactor *r, void *arg)
 {
 	struct inflight *f = arg;
 
+	f->tid = px_test_tid();
 	ck_assert_int_eq(px_io_read(r, &f->rd.op, f->pfd[0], f->buf, 16,
 				    (uint64_t)-1, rearm_cb), 0);
 	ck_assert_int_eq(px_io_timeout(r, &f->tm.op, 60ull * 1000000000,
@@ -497,7 +499,9 @@ START_TEST(test_reactor_stop_inflight)
 	f.lfd = tcp_listener(&sa);
 	f.r = r = start_reactor(NULL);
 	call_on(r, inflight_submit, &f);
-	sleep_ms(5);
+	/* Asleep in the kernel: the ops are submitted, the stop cancels
+	 * them there. */
+	PX_TEST_UNTIL(px_test_thread_sleeps(f.tid), 10);
 	ck_assert_int_eq(px_reactor_stop(r), 0);
 	ck_assert_int_eq(f.rd.fired, 1);
 	ck_assert_int_eq(f.rd.res, -ECANCELED);
@@ -549,6 +553,8 @@ struct emb_ctx {
 	struct px_reactor *r, *helper;
 	int pfd[2];
 	struct counter_task task, task2;
+	pid_t owner;	  /* the embedder's thread */
+	atomic_int turns; /* its run_once calls after a wakeup */
 };
 
 static void emb_post_from_reactor(struct px_reactor *helper, void *arg)
@@ -558,15 +564,21 @@ static void emb_post_from_reactor(struct px_reactor *helper, void *arg)
 	ck_assert_int_eq(px_reactor_post(c->r, &c->task2.task), 0);
 }
 
+/* Each event once the embedder sleeps in its epoll_wait, so that each
+ * must wake it: a completion, a post by eventfd, a post by MSG_RING. */
 static void *emb_peer(void *arg)
 {
 	struct emb_ctx *c = arg;
 
-	sleep_ms(20);
+	PX_TEST_UNTIL(px_test_thread_sleeps(c->owner), 10);
 	ck_assert_int_eq(write(c->pfd[1], "e", 1), 1);
-	sleep_ms(20);
+	PX_TEST_UNTIL(atomic_load(&c->turns) > 0 &&
+			      px_test_thread_sleeps(c->owner),
+		      10);
 	ck_assert_int_eq(px_reactor_post(c->r, &c->task.task), 0);
-	sleep_ms(20);
+	PX_TEST_UNTIL(atomic_load(&c->turns) > 1 &&
+			      px_test_thread_sleeps(c->owner),
+		      10);
 	call_on(c->helper, emb_post_from_reactor, c); /* the MSG_RING path */
 	return NULL;
 }
@@ -604,14 +616,17 @@ START_TEST(test_reactor_embedded_epoll)
 	n = epoll_wait(ep, &got, 1, 1000);
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_ge(px_reactor_run_once(c.r, 0), 0);
+	c.owner = px_test_tid();
 	pthread_create(&th, NULL, emb_peer, &c);
 	for (int i = 0; i < 100 && !(rd.fired && c.task.runs && c.task2.runs);
 	     i++) {
 		n = epoll_wait(ep, &got, 1, 1000);
 		/* io_uring task work may interrupt the wait: retry. */
 		ck_assert(n >= 0 || errno == EINTR);
-		if (n == 1)
+		if (n == 1) {
 			ck_assert_int_ge(px_reactor_run_once(c.r, 0), 0);
+			atomic_fetch_add(&c.turns, 1);
+		}
 	}
 	pthread_join(th, NULL);
 	ck_assert_int_eq(rd.fired, 1);
