@@ -155,6 +155,24 @@ void px__ipc_hdr_init(struct px__ipc_hdr *h, enum px__ipc_msg_type type,
  */
 int px__ipc_msg_check(const void *buf, size_t len, const char **why);
 
+/* A caps change being received (PX__IPC_CAPS_FRAGS above). */
+struct px__ipc_caps_rx {
+	char caps[PX__IPC_CAPS_MAX]; /* the caps now, NUL-terminated */
+	char next[PX__IPC_CAPS_MAX]; /* a change being received */
+	uint32_t have;		     /* its bytes so far */
+};
+/*
+ * Take the CAPS event IT (from the publisher: any bytes) into RX. Returns 1
+ * when it completed a change (RX->caps is the new text, IT now its mark:
+ * caps_id and size 0), 2 when it was a piece taken, or skipped because the
+ * subscriber joined after the change began, -EPROTO when malformed.
+ */
+int px__ipc_caps_piece(struct px__ipc_caps_rx *rx, struct px_item *it);
+/* Whether buffer item IT lies inside a pool of SLOTS slots of SLOT_SIZE
+ * bytes: its slot, and its offset and length within that slot. */
+bool px__ipc_buf_fits(const struct px_item *it, uint32_t slots,
+		      uint32_t slot_size);
+
 /*
  * The socket address of a channel: the abstract name "\0parallax/ipc/NAME"
  * or, with PATH set, that file-system path. Returns the address length, or

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * ipc_proto.c - the channel's control messages: headers, the one check
- * every received message goes through before a field is used, socket
- * addresses, and SCM_RIGHTS bookkeeping.
+ * ipc_proto.c - the channel's plumbing: socket addresses, the control
+ * socket's message buffers, hang-ups, the peer's pidfd, and SCM_RIGHTS
+ * bookkeeping (the checks of what arrives are in ipc_wire.c).
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,88 +14,6 @@
 #include <unistd.h>
 
 #include "ipc_int.h"
-
-void px__ipc_hdr_init(struct px__ipc_hdr *h, enum px__ipc_msg_type type,
-		      uint32_t size)
-{
-	memset(h, 0, sizeof(*h));
-	h->magic = PX__IPC_MAGIC;
-	h->version = PX__IPC_VERSION;
-	h->type = (uint16_t)type;
-	h->size = size;
-}
-
-unsigned px__ipc_caps_encode(const char *text, struct px_item *out)
-{
-	size_t total = strnlen(text, PX__IPC_CAPS_MAX - 1), off = 0;
-	unsigned n = 0;
-
-	do {
-		size_t k = PX_MIN(total - off, (size_t)PX_EVENT_PAYLOAD);
-		struct px_item *it = &out[n++];
-
-		memset(it, 0, sizeof(*it));
-		it->type = PX_ITEM_EVENT;
-		it->ev.type = PX_EVENT_CAPS;
-		it->ev.size = (uint16_t)k;
-		it->ev.caps_id = (uint32_t)(off << 16 | total);
-		memcpy(it->ev.data, text + off, k);
-		off += k;
-	} while (off < total);
-	return n;
-}
-
-static bool terminated(const char *s, size_t cap)
-{
-	return memchr(s, '\0', cap) != NULL;
-}
-
-int px__ipc_msg_check(const void *buf, size_t len, const char **why)
-{
-	static const uint32_t sizes[] = {
-		[PX__IPC_HELLO] = sizeof(struct px__ipc_hello),
-		[PX__IPC_WELCOME] = sizeof(struct px__ipc_welcome),
-		[PX__IPC_POOL] = sizeof(struct px__ipc_pool_msg),
-		[PX__IPC_READY] = sizeof(struct px__ipc_hdr),
-		[PX__IPC_REFUSE] = sizeof(struct px__ipc_text),
-	};
-	struct px__ipc_hdr h;
-
-	if (len < sizeof(h)) {
-		*why = "a message shorter than a header";
-		return -EPROTO;
-	}
-	memcpy(&h, buf, sizeof(h));
-	if (h.magic != PX__IPC_MAGIC) {
-		*why = "not a Parallax IPC message (bad magic)";
-		return -EPROTO;
-	}
-	if (h.version != PX__IPC_VERSION) {
-		*why = "an IPC protocol version this build does not speak";
-		return -EPROTO;
-	}
-	if (h.type == 0 || h.type >= sizeof(sizes) / sizeof(sizes[0])) {
-		*why = "an unknown message type";
-		return -EPROTO;
-	}
-	if (h.size != len || len != sizes[h.type]) {
-		*why = "a message whose size does not match its type";
-		return -EPROTO;
-	}
-	if ((h.type == PX__IPC_HELLO &&
-	     !terminated(((const struct px__ipc_hello *)buf)->channel,
-			 PX__IPC_CHANNEL_MAX)) ||
-	    (h.type == PX__IPC_WELCOME &&
-	     !terminated(((const struct px__ipc_welcome *)buf)->caps,
-			 PX__IPC_CAPS_MAX)) ||
-	    (h.type == PX__IPC_REFUSE &&
-	     !terminated(((const struct px__ipc_text *)buf)->text,
-			 PX__IPC_TEXT_MAX))) {
-		*why = "a string that is not terminated";
-		return -EPROTO;
-	}
-	return h.type;
-}
 
 int px__ipc_addr(const char *channel, const char *path,
 		 struct sockaddr_storage *ss)

@@ -52,9 +52,7 @@ struct px__ipc_sub {
 	struct px_op conn_op, rx_op, tx_op, timer_op, pid_op;
 	int pidfd;		/* the publisher's process, watched */
 	struct px__ipc_ctl ctl;
-	char caps[PX__IPC_CAPS_MAX];
-	char caps_next[PX__IPC_CAPS_MAX]; /* a change being received */
-	uint32_t caps_have;	/* its bytes so far */
+	struct px__ipc_caps_rx caps;
 	/* the process link: data ring (consumer end here) and returns */
 	struct px_segment *seg;
 	struct px_link link;
@@ -279,7 +277,7 @@ static int on_welcome(struct px__ipc_sub *s, const struct px__ipc_welcome *w,
 	if (s->to_sub < 0 || s->to_pub < 0)
 		return -errno;
 	s->link.wake = &s->wake;
-	snprintf(s->caps, sizeof(s->caps), "%s", w->caps);
+	snprintf(s->caps.caps, sizeof(s->caps.caps), "%s", w->caps);
 	if (s->own_wait) {
 		/* Ours alone to read: never block on it. */
 		if (fcntl(s->to_sub, F_SETFL, O_NONBLOCK) < 0)
@@ -358,7 +356,7 @@ static void rx_done(struct px_op *op, int res, uint32_t flags)
 			s->state = SUB_ACTIVE;
 			tx_send(s, &ready, sizeof(ready));
 			if (s->ev.connected)
-				s->ev.connected(s->ev.arg, s->caps);
+				s->ev.connected(s->ev.arg, s->caps.caps);
 		}
 	} else if (type == PX__IPC_POOL && s->state == SUB_ACTIVE) {
 		err = on_pool(s, (const struct px__ipc_pool_msg *)s->ctl.rx_buf,
@@ -508,32 +506,6 @@ int px__ipc_sub_create(struct px_reactor *r,
 
 /* ---- items --------------------------------------------------------------------- */
 
-/* A piece of a caps change (ipc_int.h): 1 the change is complete and IT
- * becomes its mark, 2 a piece taken (or skipped: we joined mid-way),
- * -EPROTO malformed. */
-static int caps_piece(struct px__ipc_sub *s, struct px_item *it)
-{
-	uint32_t off = it->ev.caps_id >> 16, total = it->ev.caps_id & 0xffff;
-
-	if (!it->ev.size || !total || total >= PX__IPC_CAPS_MAX ||
-	    off + it->ev.size > total)
-		return -EPROTO;
-	if (off == 0)
-		s->caps_have = 0;
-	if (off != s->caps_have)
-		return 2; /* joined mid-way: WELCOME had these caps */
-	memcpy(s->caps_next + off, it->ev.data, it->ev.size);
-	s->caps_have += it->ev.size;
-	if (s->caps_have < total)
-		return 2;
-	memcpy(s->caps, s->caps_next, total);
-	s->caps[total] = '\0';
-	s->caps_have = 0;
-	it->ev.caps_id = 0;
-	it->ev.size = 0;
-	return 1;
-}
-
 /* Check and translate IT in place; 1 ok, 2 taken (nothing to hand out), 0
  * its pool is not known yet, -EPROTO for an item no publisher may send. */
 static int translate(struct px__ipc_sub *s, struct px_item *it)
@@ -547,7 +519,7 @@ static int translate(struct px__ipc_sub *s, struct px_item *it)
 		if (it->ev.type == PX_EVENT_EOS)
 			s->eos_seen = true;
 		else if (it->ev.type == PX_EVENT_CAPS)
-			return caps_piece(s, it);
+			return px__ipc_caps_piece(&s->caps, it);
 		else
 			return -EPROTO;
 		return 1;
@@ -560,9 +532,8 @@ static int translate(struct px__ipc_sub *s, struct px_item *it)
 	sp = &s->pools[idx];
 	if (!sp->pool)
 		return 0;
-	if (it->buf.slot >= px_pool_slot_count(sp->pool) ||
-	    it->buf.offset > px_pool_slot_size(sp->pool) ||
-	    it->buf.length > px_pool_slot_size(sp->pool) - it->buf.offset)
+	if (!px__ipc_buf_fits(it, px_pool_slot_count(sp->pool),
+			      px_pool_slot_size(sp->pool)))
 		return -EPROTO;
 	(void)px_pool_remote_take(sp->pool, it->buf.slot);
 	it->buf.pool = px_pool_id(sp->pool);
@@ -631,7 +602,7 @@ unsigned px__ipc_sub_recv(struct px__ipc_sub *s, struct px_item *items,
 
 const char *px__ipc_sub_caps(const struct px__ipc_sub *s)
 {
-	return s->caps;
+	return s->caps.caps;
 }
 
 int px__ipc_sub_wake_fd(const struct px__ipc_sub *s)

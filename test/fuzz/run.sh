@@ -6,7 +6,9 @@
 # BUILD/fuzz). Exit 1 on a crash, with the input kept there. Targets:
 # net_frame (netsrc's frame decoder), launch (the launch-string parser),
 # caps (the caps parser), record (the record validator), props (the
-# property value parsers: sizes, durations, booleans, integers, memory).
+# property value parsers: sizes, durations, booleans, integers, memory),
+# ipc (what the other side of an IPC channel can make us read: control
+# messages, data-ring items, and shared rings it rewrites).
 #   test/fuzz/run.sh [SECONDS] [BUILD]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,8 +16,10 @@ seconds=${1:-30}
 out=${2:-build}/fuzz
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (.ci/deps)"; exit 1; }
 mkdir -p "$out"
+# (ipc_int.h's control-message buffer is a GNU C union clang warns about)
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-        -Iengine -Iengine/base -Ielements -Imem -Iring -Itest)
+        -Wno-gnu-variable-sized-type-not-at-end
+        -Iengine -Iengine/base -Ielements -Imem -Iring -Iipc -Itest)
 
 # name: the sources it needs besides its own
 declare -A targets=(
@@ -24,6 +28,7 @@ declare -A targets=(
 	[caps]="engine/caps.c"
 	[record]="engine/record.c"
 	[props]="engine/prop_text.c engine/memory.c"
+	[ipc]="ipc/ipc_wire.c ring/ring.c"
 )
 for name in "${!targets[@]}"; do
 	# shellcheck disable=SC2086
