@@ -431,13 +431,17 @@ static int ring_init(struct px_reactor *r, bool embedded)
 	 * and the kernel gives it back from a workqueue some time after the
 	 * ring's fd is closed: a user program that stops and starts reactors
 	 * quickly (test_reactor.churn as nobody, 8 MiB) briefly finds its own
-	 * closed rings still counted. Give that release up to 100 ms.
+	 * closed rings still counted. Give that release up to 2 s, looking
+	 * again after 1, 2, 4 ... 64 ms: 100 ms was not always enough on a
+	 * loaded machine (CI, once), and a user who really is out of locked
+	 * memory only hears so later.
 	 */
-	for (int wait = 0; ret == -ENOMEM && wait < 100; wait++) {
-		struct timespec ms = { 0, 1000000 };
+	for (long ms = 1, waited = 0; ret == -ENOMEM && waited < 2000;
+	     waited += ms, ms = PX_MIN(ms * 2, 64)) {
+		struct timespec ts = { 0, ms * 1000000 };
 		unsigned flags = p.flags;
 
-		nanosleep(&ms, NULL);
+		nanosleep(&ts, NULL);
 		memset(&p, 0, sizeof(p));
 		p.flags = flags;
 		ret = io_uring_queue_init_params(r->sq_entries, &u->ring, &p);
