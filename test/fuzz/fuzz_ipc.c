@@ -22,6 +22,8 @@ static void message(const uint8_t *data, size_t size)
 	const char *why = NULL;
 	int type;
 
+	if (!m)
+		abort();
 	memcpy(m, data, size);
 	type = px__ipc_msg_check(m, size, &why);
 	if (type < 0 && !why)
@@ -44,6 +46,8 @@ static void items(const uint8_t *data, size_t size)
 {
 	struct px__ipc_caps_rx *rx = calloc(1, sizeof(*rx));
 
+	if (!rx)
+		abort();
 	for (size_t at = 0; at + sizeof(struct px_item) <= size;
 	     at += sizeof(struct px_item)) {
 		struct px_item it;
