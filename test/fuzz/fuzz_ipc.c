@@ -121,13 +121,13 @@ static void rings(const uint8_t *data, size_t size)
 			break;
 		case 2:
 			if (kind == PX_RING_SPSC &&
-			    px_ring_view_enqueue_burst(&ours, buf, arg % 64 %
-							(cap + 1)) > cap)
+			    px_ring_view_enqueue_burst(&ours, buf,
+						       arg % (cap + 1)) > cap)
 				abort();
 			break;
 		case 3:
-			if (px_ring_view_dequeue_burst(&ours, buf, arg % 64 %
-							(cap + 1)) > cap)
+			if (px_ring_view_dequeue_burst(&ours, buf,
+						       arg % (cap + 1)) > cap)
 				abort();
 			break;
 		case 4:
