@@ -281,10 +281,13 @@ PX_INLINE const uint8_t *px__rec_claim(struct px__rec_vs *vs,
 	return vs->base + start;
 }
 
-/* Checks of the head, then the root by CHECK. */
+/* Checks of the head, then the root by CHECK. HASH: the type's schema
+ * hash as cached (0 until computed; COMPUTE then gives it), so that a
+ * record that passes costs one compare for it. */
 PX_INLINE int px__rec_validate(const void *data, size_t len, unsigned flags,
 			       struct px_record_error *err, const char *name,
-			       uint64_t hash, size_t root_size,
+			       uint64_t hash, uint64_t (*compute)(void),
+			       size_t root_size,
 			       int (*check)(const void *root,
 					    struct px__rec_vs *vs))
 {
@@ -300,10 +303,12 @@ PX_INLINE int px__rec_validate(const void *data, size_t len, unsigned flags,
 				    "buffer shorter than the record's root");
 	if (px_unlikely(h->magic != PX_RECORD_MAGIC))
 		return px__rec_fail(&vs, data, name, "", "not a record (magic)");
-	if (px_unlikely(h->schema != hash))
+	if (px_unlikely(h->schema != hash) &&
+	    (hash || h->schema != compute()))
 		return px__rec_fail(&vs, &h->schema, name, "",
 				    "written for another schema (hash)");
-	if (px_unlikely(h->size < fixed || h->size > len))
+	/* h->size in [fixed, len], one compare (below fixed wraps). */
+	if (px_unlikely((uint64_t)h->size - fixed > (uint64_t)len - fixed))
 		return px__rec_fail(&vs, &h->size, name, "",
 				    "size in the head outside the buffer");
 	vs.size = h->size;
@@ -619,22 +624,25 @@ PX_INLINE const void *px__rec_vec(const struct px_rel *rel, uint32_t *n)
 	PX__RECORD_FUNCS(T, FIELDS)
 
 #define PX__RECORD_FUNCS(T, FIELDS)                                           \
-	PX_INLINE uint64_t T##_schema_hash(void)                              \
+	/* T's schema hash once computed, 0 before. Relaxed everywhere:   \
+	 * every thread computes the same value. */                          \
+	static _Atomic uint64_t T##_px_hash;                                  \
+	PX_INLINE uint64_t T##_px_hash_compute(void)                          \
 	{                                                                     \
-		/* Relaxed: every thread computes the same value. */         \
-		static _Atomic uint64_t cached;                               \
 		static const char desc[] = #T "{" FIELDS(PX__RD) "}";         \
-		uint64_t h = atomic_load_explicit(&cached,                    \
-						  memory_order_relaxed);      \
 		size_t size_ = sizeof(struct T);                              \
-		if (px_likely(h))                                             \
-			return h;                                             \
-		h = px__rec_hash(0, desc, sizeof(desc) - 1);                  \
+		uint64_t h = px__rec_hash(0, desc, sizeof(desc) - 1);         \
 		h = px__rec_hash(h, (const char *)&size_, sizeof(size_));     \
 		FIELDS(PX__RH)                                                \
 		h |= 1; /* never 0: 0 means "not computed" */                 \
-		atomic_store_explicit(&cached, h, memory_order_relaxed);      \
+		atomic_store_explicit(&T##_px_hash, h, memory_order_relaxed); \
 		return h;                                                     \
+	}                                                                     \
+	PX_INLINE uint64_t T##_schema_hash(void)                              \
+	{                                                                     \
+		uint64_t h = atomic_load_explicit(&T##_px_hash,               \
+						  memory_order_relaxed);      \
+		return px_likely(h) ? h : T##_px_hash_compute();              \
 	}                                                                     \
 	PX_INLINE int T##_px_check(const struct T *r, struct px__rec_vs *vs)  \
 	{                                                                     \
@@ -654,9 +662,12 @@ PX_INLINE const void *px__rec_vec(const struct px_rel *rel, uint32_t *n)
 				   unsigned flags,                            \
 				   struct px_record_error *err)               \
 	{                                                                     \
-		return px__rec_validate(data, len, flags, err, #T,            \
-					T##_schema_hash(), sizeof(struct T),  \
-					T##_px_check_root);                   \
+		return px__rec_validate(                                      \
+			data, len, flags, err, #T,                            \
+			atomic_load_explicit(&T##_px_hash,                    \
+					     memory_order_relaxed),           \
+			T##_px_hash_compute, sizeof(struct T),                \
+			T##_px_check_root);                                   \
 	}                                                                     \
 	PX_INLINE const struct px_record_schema *T##_schema(void)             \
 	{                                                                     \
@@ -681,6 +692,20 @@ PX_INLINE const void *px__rec_vec(const struct px_rel *rel, uint32_t *n)
 	PX_INLINE const struct T *T##_view(struct px_buf *b, unsigned flags,  \
 					   struct px_record_error *err)       \
 	{                                                                     \
+		/* The cached verdict against the hash as it stands: a head  \
+		 * never holds 0, so "not computed yet" never matches. Only  \
+		 * a buffer with bytes carries the flag: no NULL test. */     \
+		if (px_likely(b->flags & PX_BUF_FLAG_VALIDATED)) {            \
+			const uint8_t *d =                                    \
+				(const uint8_t *)px__buf_data_held(b);        \
+			if (px_likely(((const struct px_record_head *)d)      \
+					      ->schema ==                     \
+				      atomic_load_explicit(                   \
+					      &T##_px_hash,                   \
+					      memory_order_relaxed)))         \
+				return (const struct T *)(d +                 \
+							  PX_RECORD_ROOT);    \
+		}                                                             \
 		return (const struct T *)px__rec_view(                        \
 			b, T##_schema_hash(), T##_validate, flags, err);      \
 	}
