@@ -24,12 +24,14 @@
 #include "bench.h"
 
 #define GAP_NS 50000ull	   /* between messages: the receiver goes idle */
+#define GAP_FAST_NS 3000ull /* a busy stream: the spinner stays warm */
 #define HOLD 16u	   /* buffers the killed subscriber holds */
 
 struct lat_arg {
 	uint32_t size;	   /* message bytes (Parallax buffers) */
 	bool busy;	   /* receiver spins instead of sleeping */
 	unsigned samples;
+	uint64_t gap_ns;   /* between messages */
 };
 
 /* What the sender and the receiver of a floor share. */
@@ -106,14 +108,14 @@ static int px_sender(const char *channel, const struct lat_arg *a)
 	for (int i = 0; px_ipc_publisher_subscribers(pub) == 0; i++)
 		if (i == 1000 || px_ipc_publisher_poll(pub, 10) < 0)
 			return 2;
-	next = bench_now_ns() + GAP_NS;
+	next = bench_now_ns() + a->gap_ns;
 	for (unsigned i = 0; i < a->samples; i++) {
 		struct px_buf b;
 
 		while (px_buf_alloc(pool, a->size, &b) == -ENOBUFS)
 			px_ipc_publisher_poll(pub, 1);
 		spin_until(next);
-		next += GAP_NS;
+		next += a->gap_ns;
 		*(uint64_t *)px_buf_data(&b) = bench_now_ns();
 		while ((rc = px_ipc_publisher_send(pub, &b)) == -EAGAIN)
 			px_ipc_publisher_poll(pub, 0);
@@ -187,7 +189,8 @@ static int run_px(struct bench_run *run)
 
 static const struct bench_ctx *lat_ctx;
 
-/* px-bench-iceoryx pair: stamp every GAP_NS; take spinning or in a waitset. */
+/* px-bench-iceoryx pair: stamp every a->gap_ns; take spinning or in a
+ * waitset. */
 static int run_iox(struct bench_run *run)
 {
 	const struct lat_arg *a = run->arg;
@@ -200,7 +203,7 @@ static int run_iox(struct bench_run *run)
 			       lat_ctx->iox_why);
 		return BENCH_MISSING;
 	}
-	rc = bench_iox_pair(lat_ctx, run, a->size, a->samples, GAP_NS,
+	rc = bench_iox_pair(lat_ctx, run, a->size, a->samples, a->gap_ns,
 			    a->busy ? "busy" : "wait", cpus.send, cpus.recv,
 			    &out, &us);
 	free(out);
@@ -215,7 +218,8 @@ static int run_iox(struct bench_run *run)
 
 /* Busy: a cache line written by one process and spun on by the other. */
 /* One-way times (us) of N stamps handed through one shared cache line, one
- * every GAP_NS, into US; *GOT of them (overtaken ones are not samples). */
+ * every gap_ns nanoseconds, into US; *GOT of them (overtaken ones are not
+ * samples). */
 static int line_samples(struct bench_run *run, unsigned n, uint64_t gap_ns,
 			double *us, size_t *got)
 {
@@ -266,7 +270,7 @@ static int run_line(struct bench_run *run)
 
 	if (!us)
 		return -ENOMEM;
-	rc = line_samples(run, a->samples, GAP_NS, us, &got);
+	rc = line_samples(run, a->samples, a->gap_ns, us, &got);
 	if (!rc)
 		percentiles(run, us, got);
 	free(us);
@@ -324,11 +328,11 @@ static int run_eventfd(struct bench_run *run)
 	}
 	child = fork_pinned();
 	if (child == 0) {
-		uint64_t next = bench_now_ns() + GAP_NS, one = 1;
+		uint64_t next = bench_now_ns() + a->gap_ns, one = 1;
 
 		for (unsigned i = 0; i < a->samples; i++) {
 			spin_until(next);
-			next += GAP_NS;
+			next += a->gap_ns;
 			atomic_store_explicit(&l->stamp, bench_now_ns(),
 					      memory_order_relaxed);
 			if (write(efd, &one, sizeof(one)) != sizeof(one))
@@ -460,9 +464,11 @@ static int run_iox_busy(struct bench_run *run)
 	return with_band(run, run_iox);
 }
 
-static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *variant)
+/* One latency case on A; K: its index, for the texts of its footnotes. */
+static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, unsigned k,
+		    const char *variant)
 {
-	static char what_px[2][400], what_floor[2][400], what_iox[2][400];
+	static char what_px[5][400], what_floor[5][400], what_iox[5][400];
 	struct bench_case c = {
 		.scenario = "ipc",
 		.variant = variant,
@@ -471,13 +477,11 @@ static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *varian
 			    { "p99", "us", true }, { "p99.9", "us", true } },
 		.nimpls = 3,
 	};
-	unsigned k = a->busy;
-
 	bench_snprintf(what_px[k], sizeof(what_px[k]),
 		       "px_ipc_publisher in one process sends a %u-byte buffer "
 		       "every %llu us with a CLOCK_MONOTONIC stamp; "
 		       "%s in another; %u messages%s",
-		       a->size, GAP_NS / 1000,
+		       a->size, (unsigned long long)a->gap_ns / 1000,
 		       a->busy ? "px_ipc_subscriber_try_recv, spinning" :
 				 "px_ipc_subscriber_recv, blocking, -1",
 		       a->samples, bench_pinning(cpus));
@@ -500,7 +504,7 @@ static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *varian
 		       "px-bench-iceoryx pub loans a %u-byte chunk every %llu "
 		       "us, stamps it, publishes; px-bench-iceoryx sub %s, "
 		       "then releases; %u messages%s",
-		       a->size, GAP_NS / 1000,
+		       a->size, (unsigned long long)a->gap_ns / 1000,
 		       a->busy ? "spins on iox_sub_take_chunk" :
 				 "waits in a waitset (iox_ws_wait) on "
 				 "DATA_RECEIVED, then takes",
@@ -513,11 +517,21 @@ static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, const char *varian
 
 int bench_scen_ipc_latency(struct bench_ctx *ctx)
 {
-	static struct lat_arg lat[4], kill;
-	static const char *names[4] = { "latency 64B busy-poll",
-					"latency 4KiB busy-poll",
-					"latency 64B sleeping",
-					"latency 4KiB sleeping" };
+	/* The busy-poll cases at the bench's usual gap, where a receiver
+	 * has idled tens of microseconds, and once more for a busy stream. */
+	static const struct {
+		const char *name;
+		uint32_t size;
+		bool busy;
+		uint64_t gap_ns;
+	} cases[5] = {
+		{ "latency 64B busy-poll", 64, true, GAP_NS },
+		{ "latency 4KiB busy-poll", 4096, true, GAP_NS },
+		{ "latency 64B busy-poll, every 3us", 64, true, GAP_FAST_NS },
+		{ "latency 64B sleeping", 64, false, GAP_NS },
+		{ "latency 4KiB sleeping", 4096, false, GAP_NS },
+	};
+	static struct lat_arg lat[5], kill;
 	unsigned samples = ctx->quick ? 2000 : 20000;
 	struct bench_case c = {
 		.scenario = "ipc",
@@ -530,10 +544,12 @@ int bench_scen_ipc_latency(struct bench_ctx *ctx)
 
 	cpus = bench_cpus_pick();
 	lat_ctx = ctx;
-	for (unsigned i = 0; i < 4 && !rc; i++) {
-		lat[i] = (struct lat_arg){ .size = i % 2 ? 4096 : 64,
-					   .busy = i < 2, .samples = samples };
-		rc = lat_case(ctx, &lat[i], names[i]);
+	for (unsigned i = 0; i < 5 && !rc; i++) {
+		lat[i] = (struct lat_arg){ .size = cases[i].size,
+					   .busy = cases[i].busy,
+					   .samples = samples,
+					   .gap_ns = cases[i].gap_ns };
+		rc = lat_case(ctx, &lat[i], i, cases[i].name);
 	}
 	if (rc)
 		return rc;
