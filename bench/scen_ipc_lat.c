@@ -28,11 +28,23 @@
 #define HOLD 16u	   /* buffers the killed subscriber holds */
 
 struct lat_arg {
+	const char *name;  /* the case's variant */
 	uint32_t size;	   /* message bytes (Parallax buffers) */
 	bool busy;	   /* receiver spins instead of sleeping */
-	unsigned samples;
 	uint64_t gap_ns;   /* between messages */
+	unsigned samples;  /* set by the scenario (--quick or not) */
 };
+
+/* The latency cases: busy-polling at the usual gap, where a receiver has
+ * idled tens of microseconds, and once more for a busy stream; sleeping. */
+static struct lat_arg lat_cases[] = {
+	{ "latency 64B busy-poll", 64, true, GAP_NS, 0 },
+	{ "latency 4KiB busy-poll", 4096, true, GAP_NS, 0 },
+	{ "latency 64B busy-poll, every 3us", 64, true, GAP_FAST_NS, 0 },
+	{ "latency 64B sleeping", 64, false, GAP_NS, 0 },
+	{ "latency 4KiB sleeping", 4096, false, GAP_NS, 0 },
+};
+#define LAT_CASES (sizeof(lat_cases) / sizeof(lat_cases[0]))
 
 /* What the sender and the receiver of a floor share. */
 struct shared_line {
@@ -464,14 +476,15 @@ static int run_iox_busy(struct bench_run *run)
 	return with_band(run, run_iox);
 }
 
-/* One latency case on A; K: its index, for the texts of its footnotes. */
-static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, unsigned k,
-		    const char *variant)
+/* Latency case K of lat_cases. */
+static int lat_case(struct bench_ctx *ctx, unsigned k)
 {
-	static char what_px[5][400], what_floor[5][400], what_iox[5][400];
+	static char what_px[LAT_CASES][400], what_floor[LAT_CASES][400],
+		what_iox[LAT_CASES][400];
+	struct lat_arg *a = &lat_cases[k];
 	struct bench_case c = {
 		.scenario = "ipc",
-		.variant = variant,
+		.variant = a->name,
 		.nmetrics = 4,
 		.metric = { { "p50", "us", true }, { "p90", "us", true },
 			    { "p99", "us", true }, { "p99.9", "us", true } },
@@ -517,21 +530,7 @@ static int lat_case(struct bench_ctx *ctx, struct lat_arg *a, unsigned k,
 
 int bench_scen_ipc_latency(struct bench_ctx *ctx)
 {
-	/* The busy-poll cases at the bench's usual gap, where a receiver
-	 * has idled tens of microseconds, and once more for a busy stream. */
-	static const struct {
-		const char *name;
-		uint32_t size;
-		bool busy;
-		uint64_t gap_ns;
-	} cases[5] = {
-		{ "latency 64B busy-poll", 64, true, GAP_NS },
-		{ "latency 4KiB busy-poll", 4096, true, GAP_NS },
-		{ "latency 64B busy-poll, every 3us", 64, true, GAP_FAST_NS },
-		{ "latency 64B sleeping", 64, false, GAP_NS },
-		{ "latency 4KiB sleeping", 4096, false, GAP_NS },
-	};
-	static struct lat_arg lat[5], kill;
+	static struct lat_arg kill;
 	unsigned samples = ctx->quick ? 2000 : 20000;
 	struct bench_case c = {
 		.scenario = "ipc",
@@ -544,12 +543,9 @@ int bench_scen_ipc_latency(struct bench_ctx *ctx)
 
 	cpus = bench_cpus_pick();
 	lat_ctx = ctx;
-	for (unsigned i = 0; i < 5 && !rc; i++) {
-		lat[i] = (struct lat_arg){ .size = cases[i].size,
-					   .busy = cases[i].busy,
-					   .samples = samples,
-					   .gap_ns = cases[i].gap_ns };
-		rc = lat_case(ctx, &lat[i], i, cases[i].name);
+	for (unsigned i = 0; i < LAT_CASES && !rc; i++) {
+		lat_cases[i].samples = samples;
+		rc = lat_case(ctx, i);
 	}
 	if (rc)
 		return rc;

@@ -60,6 +60,18 @@ struct px_buf {
 
 _Static_assert(sizeof(struct px_buf) == 48, "px_buf is 48 bytes");
 
+/* px_buf_data() for a descriptor known to hold a reference (never the
+ * zeroed one): no test, for the hottest paths (a record's cached view). */
+PX_INLINE void *px__buf_data_held(const struct px_buf *b)
+{
+	/* The mask keeps a corrupt id inside the table. */
+	const struct px__pool_map_entry *m =
+		&px__pool_map[b->pool & (PX_POOL_ID_MAX - 1)];
+
+	return (void *)(m->slot_base + (uintptr_t)b->slot * m->slot_size +
+			b->offset);
+}
+
 /*
  * px_buf_data - address of the buffer's first byte in this process, or NULL
  * for a zeroed buffer. Inline: one table load, no call.
@@ -68,25 +80,10 @@ _Static_assert(sizeof(struct px_buf) == 48, "px_buf is 48 bytes");
  */
 PX_INLINE void *px_buf_data(const struct px_buf *b)
 {
-	/* The mask keeps a corrupt id inside the table. */
-	const struct px__pool_map_entry *m =
-		&px__pool_map[b->pool & (PX_POOL_ID_MAX - 1)];
-
-	if (px_unlikely(!m->slot_base))
+	if (px_unlikely(!px__pool_map[b->pool & (PX_POOL_ID_MAX - 1)]
+				 .slot_base))
 		return NULL;
-	return (void *)(m->slot_base + (uintptr_t)b->slot * m->slot_size +
-			b->offset);
-}
-
-/* px_buf_data() for a descriptor known to hold a reference (never the
- * zeroed one): no test, for the hottest paths (a record's cached view). */
-PX_INLINE void *px__buf_data_held(const struct px_buf *b)
-{
-	const struct px__pool_map_entry *m =
-		&px__pool_map[b->pool & (PX_POOL_ID_MAX - 1)];
-
-	return (void *)(m->slot_base + (uintptr_t)b->slot * m->slot_size +
-			b->offset);
+	return px__buf_data_held(b);
 }
 
 /*
