@@ -84,6 +84,8 @@ _Static_assert(offsetof(struct px_ring, cons_head) == 4 * PX_CACHE_LINE,
 	       "consumer line, one guard line after the producer's");
 _Static_assert(offsetof(struct px_ring, cons_sleeping) == 6 * PX_CACHE_LINE,
 	       "wake-flag line, one guard line after the consumer's");
+_Static_assert(offsetof(struct px_ring, sp_tail) == 8 * PX_CACHE_LINE,
+	       "single producer's line, one guard line after the flags'");
 _Static_assert(sizeof(struct px_ring) == PX__RING_ITEMS_OFFSET,
 	       "items start right after the header");
 _Static_assert(PX__RING_ITEMS_OFFSET % PX_CACHE_LINE == 0, "items aligned");
@@ -183,9 +185,8 @@ PX_INLINE unsigned px__ring_sp_enqueue(struct px_ring *r,
 				       const void *items, unsigned n,
 				       bool local)
 {
-	/* relaxed: only this thread (the one producer) writes prod_tail. */
-	uint32_t head = atomic_load_explicit(&r->prod_tail,
-					     memory_order_relaxed);
+	/* Our own copy of prod_tail, from the line no consumer reads. */
+	uint32_t head = r->sp_tail;
 	uint32_t room = g->capacity + r->prod_cons_cache - head;
 
 	if (px_unlikely(n > room)) {
@@ -204,6 +205,7 @@ PX_INLINE unsigned px__ring_sp_enqueue(struct px_ring *r,
 	}
 	n = px__ring_at_most_capacity(g, n);
 	px__ring_copy_in(r, g, head, items, n);
+	r->sp_tail = head + n;
 	/* R1: pairs with A2 in px__ring_sc_dequeue(): the slot writes above
 	 * are visible to a consumer that sees the new tail. LOCAL: relaxed. */
 	atomic_store_explicit(&r->prod_tail, head + n,

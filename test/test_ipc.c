@@ -576,7 +576,7 @@ static int scribbler(const char *channel, int stop_fd)
 		for (unsigned i = 0; i < 1000; i++) {
 			uint32_t v = next_rand(&rng);
 
-			switch (v % 10) {
+			switch (v % 11) {
 			case 0: data->geom.capacity = next_rand(&rng); break;
 			case 1: data->geom.mask = next_rand(&rng); break;
 			case 2: data->geom.item_size = next_rand(&rng); break;
@@ -588,6 +588,7 @@ static int scribbler(const char *channel, int stop_fd)
 					     next_rand(&rng)); break;
 			case 7: rel->geom.capacity = next_rand(&rng); break;
 			case 8: rel->geom.mask = next_rand(&rng); break;
+			case 9: data->sp_tail = next_rand(&rng); break;
 			default: rel->geom.item_size = next_rand(&rng); break;
 			}
 		}
