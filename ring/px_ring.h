@@ -44,7 +44,7 @@ enum px_ring_kind {
 };
 
 #define PX_RING_MAGIC 0x474e5258u /* "XRNG" in memory on little-endian */
-#define PX_RING_VERSION 2
+#define PX_RING_VERSION 3
 #define PX_RING_ITEM_SIZE 64 /* the default: one px_item */
 #define PX_RING_ITEM_SIZE_MAX 65536u
 #define PX_RING_CAPACITY_MAX (1u << 30)
@@ -67,9 +67,10 @@ struct px__ring_geom {
  * line prefetcher never pairs a line one side writes with a line the other
  * side reads on every call. Each side keeps a cached copy of the
  * other side's index and reads the shared index only when the cached one
- * says full (producer) or empty (consumer). A single producer also keeps
- * its own copy of prod_tail, on a line apart from the one the consumer
- * polls: it only ever stores to that polled line, never loads from it.
+ * says full (producer) or empty (consumer). Each side also keeps its own
+ * copy of the index it publishes (a single producer's prod_tail, the
+ * consumer's cons_head), on a line the other side never reads: it only
+ * ever stores to the line the other side reads, never loads from it.
  *
  * All fields are private: use the functions below.
  */
@@ -88,10 +89,9 @@ struct px_ring {
 	uint32_t reserved1[14];
 	uint8_t guard1[PX_CACHE_LINE];
 
-	/* private, consumer side: line 4 */
+	/* consumer side, read by producers: line 4 */
 	alignas(PX_CACHE_LINE) _Atomic uint32_t cons_head; /* next index to read */
-	uint32_t cons_prod_cache; /* consumer's last view of prod_tail */
-	uint32_t reserved2[14];
+	uint32_t reserved2[15];
 	uint8_t guard2[PX_CACHE_LINE];
 
 	/* private, wake flags: line 6, written only around a sleep */
@@ -111,10 +111,17 @@ struct px_ring {
 	uint32_t prod_cons_cache; /* producer's last view of cons_head */
 	uint32_t reserved5[14];
 	uint8_t guard4[PX_CACHE_LINE];
+
+	/* private, consumer: line 10, which no producer reads (the mirror
+	 * of line 8: a producer out of room reads cons_head on line 4). */
+	alignas(PX_CACHE_LINE) uint32_t sc_head; /* cons_head as published */
+	uint32_t cons_prod_cache; /* consumer's last view of prod_tail */
+	uint32_t reserved6[14];
+	uint8_t guard5[PX_CACHE_LINE];
 	/* items: capacity * item_size bytes */
 };
 
-#define PX__RING_ITEMS_OFFSET (10 * PX_CACHE_LINE)
+#define PX__RING_ITEMS_OFFSET (12 * PX_CACHE_LINE)
 
 /*
  * px_ring_memsize - bytes of memory a ring needs.

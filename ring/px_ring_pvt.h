@@ -86,6 +86,8 @@ _Static_assert(offsetof(struct px_ring, cons_sleeping) == 6 * PX_CACHE_LINE,
 	       "wake-flag line, one guard line after the consumer's");
 _Static_assert(offsetof(struct px_ring, sp_tail) == 8 * PX_CACHE_LINE,
 	       "single producer's line, one guard line after the flags'");
+_Static_assert(offsetof(struct px_ring, sc_head) == 10 * PX_CACHE_LINE,
+	       "consumer's own line, one guard line after the producer's");
 _Static_assert(sizeof(struct px_ring) == PX__RING_ITEMS_OFFSET,
 	       "items start right after the header");
 _Static_assert(PX__RING_ITEMS_OFFSET % PX_CACHE_LINE == 0, "items aligned");
@@ -283,9 +285,7 @@ PX_INLINE unsigned px__ring_sc_dequeue(struct px_ring *r,
 				       const struct px__ring_geom *g,
 				       void *items, unsigned n, bool local)
 {
-	/* relaxed: only this thread (the one consumer) writes cons_head. */
-	uint32_t head = atomic_load_explicit(&r->cons_head,
-					     memory_order_relaxed);
+	uint32_t head = r->sc_head;
 	uint32_t avail = r->cons_prod_cache - head;
 
 	if (n > avail) {
@@ -315,6 +315,7 @@ PX_INLINE unsigned px__ring_sc_dequeue(struct px_ring *r,
 	}
 	n = px__ring_at_most_capacity(g, n);
 	px__ring_copy_out(r, g, head, items, n);
+	r->sc_head = head + n;
 	/* R2: pairs with A1 in the enqueues: our slot reads are done before a
 	 * producer that sees the new head overwrites them. LOCAL: relaxed. */
 	atomic_store_explicit(&r->cons_head, head + n,

@@ -274,6 +274,7 @@ START_TEST(test_ring_wrap)
 	atomic_store(&r->prod_tail, start);
 	atomic_store(&r->cons_head, start);
 	r->sp_tail = start;
+	r->sc_head = start;
 	r->prod_cons_cache = start;
 	r->cons_prod_cache = start;
 	ck_assert_uint_eq(px_ring_count(r), 0);
@@ -848,14 +849,15 @@ START_TEST(test_ring_view_hostile)
 		uint32_t *plain[] = { &r->geom.capacity, &r->geom.mask,
 				      &r->geom.item_size,
 				      &r->prod_cons_cache,
-				      &r->cons_prod_cache, &r->sp_tail };
+				      &r->cons_prod_cache, &r->sp_tail,
+				      &r->sc_head };
 		const struct px_ring_view *use = i & 1 ? &v : &v2;
 		unsigned n = (unsigned)(xorshift(&rng) % 65), got;
-		uint64_t what = xorshift(&rng) % 12;
+		uint64_t what = xorshift(&rng) % 13;
 
 		if (what < 5)
 			atomic_store(idx[what], hostile_value(&rng));
-		else if (what < 11)
+		else if (what < 12)
 			*plain[what - 5] = hostile_value(&rng);
 		else
 			r->kind = (uint16_t)hostile_value(&rng);
