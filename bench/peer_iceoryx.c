@@ -131,8 +131,12 @@ static int subscriber(uint32_t size, uint64_t count, const char *mode,
 			continue;
 		}
 		m = chunk;
-		if (!rate)
-			us[got] = (double)(now_ns() - m->stamp_ns) / 1e3;
+		if (!rate) {
+			/* The stamp first, then the clock (scen_ipc_lat.c). */
+			uint64_t then = m->stamp_ns;
+
+			us[got] = (double)(now_ns() - then) / 1e3;
+		}
 		else if (got == 0)
 			t0 = now_ns();
 		if (m->seq != got) {
