@@ -25,6 +25,7 @@ struct px_ipc_publisher {
 				   caller's next call does the work */
 	struct px_pool *pools[API_POOLS_MAX];
 	unsigned n_pools;
+	uint16_t shared_id; /* the last pool id found shareable (0: none) */
 	bool failed;
 };
 
@@ -185,13 +186,18 @@ static int pub_send_item(struct px_ipc_publisher *p, struct px_item *it)
 
 PX_API int px_ipc_publisher_send(struct px_ipc_publisher *p, struct px_buf *buf)
 {
-	struct px_pool *pool = px_buf_pool(buf);
 	struct px_item it;
 	int err;
 
-	if (!px__ipc_pool_shareable(pool)) {
-		px_buf_unref(buf);
-		return -EXDEV;
+	/* The pool's segment is looked at once per pool, not per buffer:
+	 * after a publisher sat idle, that walk (pool, then segment) was
+	 * two cold cache misses ahead of every message. */
+	if (px_unlikely(buf->pool != p->shared_id)) {
+		if (!px__ipc_pool_shareable(px_buf_pool(buf))) {
+			px_buf_unref(buf);
+			return -EXDEV;
+		}
+		p->shared_id = buf->pool;
 	}
 	px_item_from_buf(&it, buf);
 	err = pub_send_item(p, &it);

@@ -37,6 +37,11 @@ struct sub_pool {
 	struct px_pool *pool;	 /* remote handle, NULL until POOL */
 	struct px_segment *seg;
 	uint32_t index;
+	/* POOL's shape and local id, kept here: translate() reads them for
+	 * every buffer, and the pool's own struct is one more cold line for
+	 * a subscriber that waited. */
+	uint32_t slots, slot_size;
+	uint16_t id;
 };
 
 struct px__ipc_sub {
@@ -318,6 +323,11 @@ static int on_pool(struct px__ipc_sub *s, const struct px__ipc_pool_msg *m,
 	if (!err && (px_pool_slot_count(sp->pool) != m->slots ||
 		     px_pool_slot_size(sp->pool) != m->slot_size))
 		err = -EPROTO;
+	if (!err) {
+		sp->slots = m->slots;
+		sp->slot_size = m->slot_size;
+		sp->id = px_pool_id(sp->pool);
+	}
 	if (err) {
 		px_pool_destroy(sp->pool);
 		sp->pool = NULL;
@@ -557,15 +567,14 @@ static int translate(struct px__ipc_sub *s, struct px_item *it)
 	sp = &s->pools[idx];
 	if (!sp->pool)
 		return 0;
-	if (!px__ipc_buf_fits(it, px_pool_slot_count(sp->pool),
-			      px_pool_slot_size(sp->pool)))
+	if (!px__ipc_buf_fits(it, sp->slots, sp->slot_size))
 		return -EPROTO;
 	(void)px_pool_remote_take(sp->pool, it->buf.slot);
-	it->buf.pool = px_pool_id(sp->pool);
+	it->buf.pool = sp->id;
 	/* The publisher's word that the bytes passed a validator is not
 	 * ours to trust: records are validated again on this side. */
 	it->buf.flags &= (uint16_t)~PX_BUF_FLAG_VALIDATED;
-	predict_payload(s, &it->buf, px_pool_slot_count(sp->pool));
+	predict_payload(s, &it->buf, sp->slots);
 	s->received++;
 	return 1;
 }
