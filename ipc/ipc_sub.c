@@ -520,8 +520,6 @@ int px__ipc_sub_create(struct px_reactor *r,
 
 /* ---- items --------------------------------------------------------------------- */
 
-/* Check and translate IT in place; 1 ok, 2 taken (nothing to hand out), 0
- * its pool is not known yet, -EPROTO for an item no publisher may send. */
 /*
  * After buffer B (SLOTS in its pool): guess where the next one starts, for
  * the prefetch an empty ring makes (px__ipc_sub_recv()). A publisher with
@@ -543,6 +541,8 @@ static void predict_payload(struct px__ipc_sub *s, const struct px_buf *b,
 	s->last_slot = b->slot;
 }
 
+/* Check and translate IT in place; 1 ok, 2 taken (nothing to hand out), 0
+ * its pool is not known yet, -EPROTO for an item no publisher may send. */
 static int translate(struct px__ipc_sub *s, struct px_item *it)
 {
 	const struct sub_pool *sp;

@@ -285,6 +285,7 @@ PX_INLINE unsigned px__ring_sc_dequeue(struct px_ring *r,
 				       const struct px__ring_geom *g,
 				       void *items, unsigned n, bool local)
 {
+	/* Our own copy of cons_head, from the line no producer reads. */
 	uint32_t head = r->sc_head;
 	uint32_t avail = r->cons_prod_cache - head;
 
