@@ -323,18 +323,17 @@ static int on_pool(struct px__ipc_sub *s, const struct px__ipc_pool_msg *m,
 	if (!err && (px_pool_slot_count(sp->pool) != m->slots ||
 		     px_pool_slot_size(sp->pool) != m->slot_size))
 		err = -EPROTO;
-	if (!err) {
-		sp->slots = m->slots;
-		sp->slot_size = m->slot_size;
-		sp->id = px_pool_id(sp->pool);
-	}
 	if (err) {
 		px_pool_destroy(sp->pool);
 		sp->pool = NULL;
 		px_segment_destroy(sp->seg);
 		sp->seg = NULL;
+		return err;
 	}
-	return err;
+	sp->slots = m->slots;
+	sp->slot_size = m->slot_size;
+	sp->id = px_pool_id(sp->pool);
+	return 0;
 }
 
 static void rx_done(struct px_op *op, int res, uint32_t flags)
