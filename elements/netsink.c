@@ -527,10 +527,6 @@ static void fill_queue(struct netsink *s)
 {
 	struct px_item it;
 
-	/* Full, and no word from the receiver a second after we greeted
-	 * it: it cannot resume. */
-	if (s->peer == PEER_UNKNOWN && !room(s))
-		hello_overdue(s);
 	while (!s->eos_pulled && room(s) && px_pad_pull(s->sink, &it, 1)) {
 		if (it.type == PX_ITEM_BUFFER) {
 			queue_data(s, &it.buf); /* takes the reference */
@@ -716,13 +712,17 @@ static void netsink_work(struct px_element *e)
 			fail(s, rc, "cannot send to");
 		return;
 	}
-	/* Everything sent; with a resuming receiver, also acknowledged. A
-	 * receiver that has not said which it is yet (its HELLO may still
-	 * be on the way: a short stream can be all sent by then) gets the
-	 * HELLO wait before it counts as plain. */
-	if (s->eos_pulled && s->next == s->head && s->peer == PEER_UNKNOWN &&
-	    !hello_overdue(s))
+	/* Everything sent, frames kept, and no word yet from the receiver:
+	 * whether the queue is full or upstream waits for the slots these
+	 * frames hold (a small pool), only the HELLO wait can move us. A
+	 * receiver silent past it is plain: the frames go, and so do we. */
+	if (s->peer == PEER_UNKNOWN && s->tail != s->head) {
+		if (!hello_overdue(s))
+			return;
+		px_element_schedule(e);
 		return;
+	}
+	/* Everything sent; with a resuming receiver, also acknowledged. */
 	if (s->eos_pulled && s->next == s->head &&
 	    (s->peer == PEER_PLAIN || s->tail == s->head)) {
 		(void)shutdown(s->link.conn.fd, SHUT_WR);
