@@ -59,6 +59,7 @@ static const char *const feat_names[PX_FEAT__COUNT] = {
 	[PX_FEAT_BIND_LISTEN] = "bind_listen",
 	[PX_FEAT_RECV_ZC] = "recv_zc",
 	[PX_FEAT_SOCKET] = "socket",
+	[PX_FEAT_RECV_POLL_FIRST] = "recv_poll_first",
 };
 
 /* True when a 4-entry ring can be set up with FLAGS. */
@@ -112,11 +113,13 @@ static void probe_run(void)
 		feat[PX_FEAT_RECV_ZC] =
 			io_uring_opcode_supported(probe, PX_IORING_OP_RECV_ZC);
 		/*
-		 * Multishot accept and buffer rings arrived in 5.19 together
-		 * with IORING_OP_SOCKET; multishot recv in 6.0 with SEND_ZC.
+		 * Multishot accept, buffer rings and the poll-first flag of
+		 * send/recv arrived in 5.19 together with IORING_OP_SOCKET;
+		 * multishot recv in 6.0 with SEND_ZC.
 		 */
 		feat[PX_FEAT_ACCEPT_MULTISHOT] = feat[PX_FEAT_SOCKET];
 		feat[PX_FEAT_BUF_RING] = feat[PX_FEAT_SOCKET];
+		feat[PX_FEAT_RECV_POLL_FIRST] = feat[PX_FEAT_SOCKET];
 		feat[PX_FEAT_RECV_MULTISHOT] = feat[PX_FEAT_SEND_ZC];
 		io_uring_free_probe(probe);
 	}

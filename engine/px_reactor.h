@@ -507,6 +507,22 @@ PX_API int px_io_recvmsg(struct px_reactor *r, struct px_op *op, int fd,
 			 struct msghdr *msg, int flags, px_op_fn cb);
 
 /*
+ * px_io_recvmsg that waits until FD is readable before its first attempt
+ * (IORING_RECVSEND_POLL_FIRST; PX_FEAT_RECV_POLL_FIRST, else and on the
+ * epoll backend a plain px_io_recvmsg). For TCP, readable means that the
+ * socket's SO_RCVLOWAT bytes are queued: with the mark at the bytes a
+ * large read still lacks, that read is one wakeup and one copy, not one
+ * per arriving segment, and the sender's kernel wakes the receiver that
+ * much less (netsrc: docs/net.md). Without MSG_WAITALL, and with the mark
+ * never above the bytes the peer still owes this read: a short result
+ * (memory pressure, a closing window) must be followed by a mark it can
+ * meet, or the read waits for bytes that never come.
+ */
+PX_API int px_io_recvmsg_poll_first(struct px_reactor *r, struct px_op *op,
+				    int fd, struct msghdr *msg, int flags,
+				    px_op_fn cb);
+
+/*
  * accept4(2) on listening socket FD; FLAGS as accept4 (SOCK_CLOEXEC...).
  * ADDR/ADDRLEN may be NULL. MULTISHOT: one callback per connection with
  * PX_OP_MORE; the last (without PX_OP_MORE) ends it and may itself carry an

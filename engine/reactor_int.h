@@ -20,6 +20,7 @@
 #define PX__OP_ZC_WAIT (1u << 3)  /* SEND_ZC: result in, notif pending */
 #define PX__OP_MULTI (1u << 4)	  /* multishot */
 #define PX__OP_TIMEOUT (1u << 5)  /* -ETIME means "expired": report 0 */
+#define PX__OP_POLL_FIRST (1u << 6) /* recv: wait for readiness, then try */
 
 /* Internal op kinds (px_op.kind); set once at create, read-only after. */
 enum px__op_kind {

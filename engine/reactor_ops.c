@@ -169,6 +169,17 @@ PX_API int px_io_recvmsg(struct px_reactor *r, struct px_op *op, int fd,
 	return io_sr(r, op, fd, msg, 0, flags, cb, PX__IO_RECVMSG, 0);
 }
 
+PX_API int px_io_recvmsg_poll_first(struct px_reactor *r, struct px_op *op,
+				    int fd, struct msghdr *msg, int flags,
+				    px_op_fn cb)
+{
+	bool first = r && r->be->id == PX_BACKEND_IO_URING &&
+		     px_feature_has(PX_FEAT_RECV_POLL_FIRST);
+
+	return io_sr(r, op, fd, msg, 0, flags, cb, PX__IO_RECVMSG,
+		     first ? PX__OP_POLL_FIRST : 0);
+}
+
 PX_API int px_io_accept(struct px_reactor *r, struct px_op *op, int fd,
 			struct sockaddr *addr, socklen_t *addrlen, int flags,
 			bool multishot, px_op_fn cb)

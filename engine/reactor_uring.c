@@ -221,6 +221,8 @@ static int u_submit(struct px_reactor *r, struct px_op *op)
 		break;
 	case PX__IO_RECVMSG:
 		io_uring_prep_recvmsg(sqe, op->fd, op->buf, (unsigned)op->flags);
+		if (op->state & PX__OP_POLL_FIRST)
+			sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
 		break;
 	case PX__IO_ACCEPT:
 		if (op->state & PX__OP_MULTI)

@@ -82,33 +82,43 @@ foreign_recv() { # NAME SRC-PROPERTIES...
 foreign_recv "default pool" blocksize=65536
 foreign_recv "2-slot pool" blocksize=65536 pool-slots=2
 
-# ---- a dropped connection: cut 5 times, resumed, byte-identical ---------------
-head -c $((256 * 1024 * 1024 + 7)) /dev/urandom >"$tmp/big.bin"
-start_src netsrc port=0 ! filesink location="$tmp/resumed.bin"
-rm -f "$tmp/proxy.fifo"
-mkfifo "$tmp/proxy.fifo"
-/usr/bin/python3 "$PX_SOURCE_DIR/test/net_proxy.py" "$SRC_PORT" 40000000 5 \
-	>"$tmp/proxy.fifo" &
-proxy_pid=$!
-exec 7<"$tmp/proxy.fifo"
-read -r word pport <&7
-out=$("$launch" filesrc location="$tmp/big.bin" ! netsink port="$pport" 2>&1)
-rc=$?
-finish_src
-kill "$proxy_pid" 2>/dev/null # it waits for the next client
-wait "$proxy_pid" 2>/dev/null
-[[ $rc == 0 ]] && pass "netsink reaches EOS through 5 cuts" ||
-	fail "netsink through cuts: exit $rc: $out"
-[[ $SRC_RC == 0 ]] && pass "netsrc reaches EOS through 5 cuts" ||
-	fail "netsrc through cuts: exit $SRC_RC: $SRC_ERR"
-[[ $(grep -c "reconnecting" <<<"$out") -ge 5 ]] &&
-	pass "netsink says each loss (WARNING ... reconnecting)" ||
-	fail "netsink's warnings: $out"
-cmp -s "$tmp/big.bin" "$tmp/resumed.bin" &&
-	pass "256 MiB arrive byte-identical: no loss, no repeat, in order" ||
-	fail "resumed.bin differs from big.bin"
-exec 7<&-
-rm -f "$tmp/big.bin" "$tmp/resumed.bin"
+# ---- a dropped connection: cut, resumed, byte-identical -----------------------
+# Frames of 64 KiB (filesrc's default) and of 3 MB: netsrc receives a
+# payload of 256 KiB or more under a raised SO_RCVLOWAT, in pieces when it
+# is larger than the mark's 1 MiB cap, and the proxy cuts some mid-payload.
+cut_resume() { # MIB CUT_BYTES CUTS SRC-PROPERTIES...
+	local mib=$1 cut=$2 cuts=$3 rc out what
+	shift 3
+	what="$mib MiB${*:+ $*}"
+	head -c $((mib * 1024 * 1024 + 7)) /dev/urandom >"$tmp/big.bin"
+	start_src netsrc port=0 ! filesink location="$tmp/resumed.bin"
+	rm -f "$tmp/proxy.fifo"
+	mkfifo "$tmp/proxy.fifo"
+	/usr/bin/python3 "$PX_SOURCE_DIR/test/net_proxy.py" "$SRC_PORT" "$cut" "$cuts" \
+		>"$tmp/proxy.fifo" &
+	proxy_pid=$!
+	exec 7<"$tmp/proxy.fifo"
+	read -r word pport <&7
+	out=$("$launch" filesrc location="$tmp/big.bin" "$@" ! netsink port="$pport" 2>&1)
+	rc=$?
+	finish_src
+	kill "$proxy_pid" 2>/dev/null # it waits for the next client
+	wait "$proxy_pid" 2>/dev/null
+	[[ $rc == 0 ]] && pass "$what: netsink reaches EOS through $cuts cuts" ||
+		fail "$what: netsink through cuts: exit $rc: $out"
+	[[ $SRC_RC == 0 ]] && pass "$what: netsrc reaches EOS through $cuts cuts" ||
+		fail "$what: netsrc through cuts: exit $SRC_RC: $SRC_ERR"
+	[[ $(grep -c "reconnecting" <<<"$out") -ge $cuts ]] &&
+		pass "$what: netsink says each loss (WARNING ... reconnecting)" ||
+		fail "$what: netsink's warnings: $out"
+	cmp -s "$tmp/big.bin" "$tmp/resumed.bin" &&
+		pass "$what: byte-identical: no loss, no repeat, in order" ||
+		fail "$what: resumed.bin differs from big.bin"
+	exec 7<&-
+	rm -f "$tmp/big.bin" "$tmp/resumed.bin"
+}
+cut_resume 256 40000000 5
+cut_resume 64 10000001 3 blocksize=3000007
 
 # ---- a side killed outright (SIGKILL) mid-stream ----------------------------------
 # The sender reads a FIFO the test fills with 1 MiB and keeps open, so the
