@@ -508,8 +508,8 @@ PX_API int px_io_recvmsg(struct px_reactor *r, struct px_op *op, int fd,
 
 /*
  * px_io_recvmsg that waits until FD is readable before its first attempt
- * (IORING_RECVSEND_POLL_FIRST; PX_FEAT_RECV_POLL_FIRST, else and on the
- * epoll backend a plain px_io_recvmsg). For TCP, readable means that the
+ * (io_uring: IORING_RECVSEND_POLL_FIRST, PX_FEAT_RECV_POLL_FIRST, else a
+ * plain px_io_recvmsg; epoll: EPOLLIN first). For TCP, readable means that the
  * socket's SO_RCVLOWAT bytes are queued: with the mark at the bytes a
  * large read still lacks, that read is one wakeup and one copy, not one
  * per arriving segment, and the sender's kernel wakes the receiver that

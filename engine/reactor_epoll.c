@@ -341,6 +341,8 @@ static int start(struct px__epoll *e, struct px_op *op)
 
 	if (w && !px_list_empty(op_out(op) ? &w->wr : &w->rd))
 		return watch(e, op, false);
+	if (op->state & PX__OP_POLL_FIRST)
+		return watch(e, op, false); /* px_io_recvmsg_poll_first */
 	res = attempt(op);
 	if (res == -EAGAIN)
 		return watch(e, op, false);

@@ -173,7 +173,8 @@ PX_API int px_io_recvmsg_poll_first(struct px_reactor *r, struct px_op *op,
 				    int fd, struct msghdr *msg, int flags,
 				    px_op_fn cb)
 {
-	bool first = r && r->be->id == PX_BACKEND_IO_URING &&
+	/* epoll waits for readiness itself; io_uring needs the flag. */
+	bool first = !r || r->be->id != PX_BACKEND_IO_URING ||
 		     px_feature_has(PX_FEAT_RECV_POLL_FIRST);
 
 	return io_sr(r, op, fd, msg, 0, flags, cb, PX__IO_RECVMSG,
