@@ -223,8 +223,10 @@ struct px__rec_vs {
 /* A refusal: fills ERR (may be NULL; the names are borrowed static
  * strings) with AT's offset from BASE and the names, returns -EBADMSG.
  * Out of line and handed the state's fields, not its address, so the
- * state stays in registers while a record passes. Thread: any. */
-PX_API int px__rec_refuse(struct px_record_error *err, const uint8_t *base,
+ * state stays in registers while a record passes; cold, so that no
+ * check's passing path prepares its arguments (PX_COLD). Thread: any. */
+PX_API PX_COLD int px__rec_refuse(struct px_record_error *err,
+				  const uint8_t *base,
 			  const void *at, const char *record,
 			  const char *field, const char *what);
 #define px__rec_fail(vs, at, record, field, what) \
