@@ -211,13 +211,19 @@ PX_API bool px_utf8_valid(const uint8_t *p, size_t n);
 
 /* ---- what PX_RECORD expands to: internal, not for direct use -------------- */
 
-/* Validation state: the record, and the first byte no region has claimed. */
+/* Validation state: the record, and the first byte no region has claimed.
+ * The checks work on addresses (END and CLAIM), which spares each claim
+ * the conversions to and from offsets; SIZE and CLAIM_OFF are the same
+ * bounds as offsets, kept where validators built against ABI 0.9 read
+ * them (px__rec_fail, record.c, takes this struct by address). */
 struct px__rec_vs {
 	const uint8_t *base;
 	uint32_t size;
-	uint32_t claim;
+	uint32_t claim_off;
 	unsigned flags;
 	struct px_record_error *err;
+	uintptr_t end;	 /* base + size */
+	uintptr_t claim; /* base + the first unclaimed byte */
 };
 
 /* A refusal: fills ERR (may be NULL; the names are borrowed static
@@ -240,9 +246,10 @@ PX_INLINE const uint8_t *px__rec_claim(struct px__rec_vs *vs,
 				       size_t ealign, bool str,
 				       const char *record, const char *field)
 {
-	uint64_t at = (uint64_t)((const uint8_t *)rel - vs->base);
-	uint64_t start = at + rel->off;
-	uint64_t end = start + (uint64_t)rel->len * esize + str;
+	/* Addresses: user space ends below 2^47 and a claim adds at most
+	 * 2^32 elements of a record's size, so no sum wraps. */
+	uintptr_t start = (uintptr_t)rel + rel->off;
+	uintptr_t end = start + (uint64_t)rel->len * esize + str;
 
 	if (rel->off == 0) {
 		if (px_likely(rel->len == 0))
@@ -257,7 +264,7 @@ PX_INLINE const uint8_t *px__rec_claim(struct px__rec_vs *vs,
 			     "declaration order");
 		return NULL;
 	}
-	if (px_unlikely(end > vs->size)) {
+	if (px_unlikely(end > vs->end)) {
 		px__rec_fail(vs, rel, record, field,
 			     "data runs past the record's end");
 		return NULL;
@@ -267,20 +274,24 @@ PX_INLINE const uint8_t *px__rec_claim(struct px__rec_vs *vs,
 		return NULL;
 	}
 	if (str) {
-		if (px_unlikely(vs->base[end - 1] != 0)) {
+		if (px_unlikely(((const uint8_t *)end)[-1] != 0)) {
 			px__rec_fail(vs, rel, record, field,
 				     "string not NUL-terminated");
 			return NULL;
 		}
 		if ((vs->flags & PX_RECORD_UTF8) &&
-		    !px_utf8_valid(vs->base + start, rel->len)) {
+		    !px_utf8_valid((const uint8_t *)start, rel->len)) {
 			px__rec_fail(vs, rel, record, field,
 				     "string is not valid UTF-8");
 			return NULL;
 		}
 	}
-	vs->claim = (uint32_t)end;
-	return vs->base + start;
+	vs->claim = end;
+	/* Inside the record, so never NULL: callers test for NULL (a
+	 * refusal), and this spares every passing claim that test. */
+	if (!start)
+		__builtin_unreachable();
+	return (const uint8_t *)start;
 }
 
 /* Checks of the head, then the root by CHECK. HASH: the type's schema
@@ -294,7 +305,7 @@ PX_INLINE int px__rec_validate(const void *data, size_t len, unsigned flags,
 					    struct px__rec_vs *vs))
 {
 	const struct px_record_head *h = (const struct px_record_head *)data;
-	struct px__rec_vs vs = { (const uint8_t *)data, 0, 0, flags, err };
+	struct px__rec_vs vs = { (const uint8_t *)data, 0, 0, flags, err, 0, 0 };
 	size_t fixed = PX_RECORD_ROOT + root_size;
 
 	if (px_unlikely(!data || ((uintptr_t)data & (PX_RECORD_ALIGN - 1))))
@@ -314,7 +325,9 @@ PX_INLINE int px__rec_validate(const void *data, size_t len, unsigned flags,
 		return px__rec_fail(&vs, &h->size, name, "",
 				    "size in the head outside the buffer");
 	vs.size = h->size;
-	vs.claim = (uint32_t)fixed;
+	vs.claim_off = (uint32_t)fixed;
+	vs.end = (uintptr_t)data + h->size;
+	vs.claim = (uintptr_t)data + fixed;
 	return check((const uint8_t *)data + PX_RECORD_ROOT, &vs);
 }
 
