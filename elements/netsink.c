@@ -56,7 +56,7 @@ struct nsink_frame {
 	struct px_buf buf; /* DATA: the payload; else none */
 	char *text;	   /* CAPS event: caps text (malloc'ed) */
 	uint32_t text_len;
-	bool crc_due;	   /* DATA: its CRC is still to go into its header */
+	bool crc_due;	   /* DATA: its header still lacks its CRC */
 };
 
 enum nsink_peer { PEER_UNKNOWN, PEER_RESUME, PEER_PLAIN };

@@ -77,7 +77,7 @@ struct nsrc_peer {
 	struct iovec iov[2];
 	struct msghdr msg;
 	uint32_t got;	 /* PH_DATA: bytes of the frame's payload in */
-	uint32_t lowat;	 /* the socket's SO_RCVLOWAT as we set it (0: 1) */
+	uint32_t lowat;	 /* SO_RCVLOWAT as we set it (0: 1) */
 	struct px_caps *caps; /* to push before the next buffer */
 	bool got_eos, sender_crc;
 	bool resume;	   /* the sender keeps frames for a resend */

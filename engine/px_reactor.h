@@ -509,14 +509,15 @@ PX_API int px_io_recvmsg(struct px_reactor *r, struct px_op *op, int fd,
 /*
  * px_io_recvmsg that waits until FD is readable before its first attempt
  * (io_uring: IORING_RECVSEND_POLL_FIRST, PX_FEAT_RECV_POLL_FIRST, else a
- * plain px_io_recvmsg; epoll: EPOLLIN first). For TCP, readable means that the
- * socket's SO_RCVLOWAT bytes are queued: with the mark at the bytes a
- * large read still lacks, that read is one wakeup and one copy, not one
- * per arriving segment, and the sender's kernel wakes the receiver that
- * much less (netsrc: docs/net.md). Without MSG_WAITALL, and with the mark
- * never above the bytes the peer still owes this read: a short result
- * (memory pressure, a closing window) must be followed by a mark it can
- * meet, or the read waits for bytes that never come.
+ * plain px_io_recvmsg; epoll: EPOLLIN first). For TCP, readable means
+ * that the socket's SO_RCVLOWAT bytes are queued: with the mark at the
+ * bytes a large read still lacks, that read is one wakeup and one copy,
+ * not one per arriving segment, and the sender's kernel wakes the
+ * receiver that much less (netsrc: docs/net.md). Use it without
+ * MSG_WAITALL, and with the mark never above the bytes the peer still
+ * owes this read: a short result (memory pressure, a closing window) must
+ * be followed by a mark it can meet, or the read waits for bytes that
+ * never come.
  */
 PX_API int px_io_recvmsg_poll_first(struct px_reactor *r, struct px_op *op,
 				    int fd, struct msghdr *msg, int flags,

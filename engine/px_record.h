@@ -213,9 +213,10 @@ PX_API bool px_utf8_valid(const uint8_t *p, size_t n);
 
 /* Validation state: the record, and the first byte no region has claimed.
  * The checks work on addresses (END and CLAIM), which spares each claim
- * the conversions to and from offsets; SIZE and CLAIM_OFF are the same
- * bounds as offsets, kept where validators built against ABI 0.9 read
- * them (px__rec_fail, record.c, takes this struct by address). */
+ * the conversions to and from offsets. The first five fields are ABI
+ * 0.9's layout: px__rec_fail (record.c) reads BASE and ERR from the
+ * struct of a validator built against 0.9; SIZE and CLAIM_OFF are set
+ * when the checks start and not read since. */
 struct px__rec_vs {
 	const uint8_t *base;
 	uint32_t size;
@@ -232,9 +233,9 @@ struct px__rec_vs {
  * state stays in registers while a record passes; cold, so that no
  * check's passing path prepares its arguments (PX_COLD). Thread: any. */
 PX_API PX_COLD int px__rec_refuse(struct px_record_error *err,
-				  const uint8_t *base,
-			  const void *at, const char *record,
-			  const char *field, const char *what);
+				  const uint8_t *base, const void *at,
+				  const char *record, const char *field,
+				  const char *what);
 #define px__rec_fail(vs, at, record, field, what) \
 	px__rec_refuse((vs)->err, (vs)->base, at, record, field, what)
 PX_API uint64_t px__rec_hash(uint64_t h, const char *s, size_t n);
@@ -305,7 +306,8 @@ PX_INLINE int px__rec_validate(const void *data, size_t len, unsigned flags,
 					    struct px__rec_vs *vs))
 {
 	const struct px_record_head *h = (const struct px_record_head *)data;
-	struct px__rec_vs vs = { (const uint8_t *)data, 0, 0, flags, err, 0, 0 };
+	struct px__rec_vs vs = { (const uint8_t *)data, 0, 0, flags, err,
+				 0, 0 };
 	size_t fixed = PX_RECORD_ROOT + root_size;
 
 	if (px_unlikely(!data || ((uintptr_t)data & (PX_RECORD_ALIGN - 1))))

@@ -582,7 +582,8 @@ START_TEST(test_reactor_recv_poll_first)
 
 	if (px_backend_default(NULL) == PX_BACKEND_IO_URING &&
 	    !px_feature_has(PX_FEAT_RECV_POLL_FIRST))
-		PX_SKIP("this kernel's io_uring has no IORING_RECVSEND_POLL_FIRST");
+		PX_SKIP("this kernel's io_uring has no "
+			"IORING_RECVSEND_POLL_FIRST");
 	r = embedded();
 	lfd = tcp_listener(&sa);
 	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
