@@ -77,7 +77,7 @@ struct nsrc_peer {
 	struct iovec iov[2];
 	struct msghdr msg;
 	uint32_t got;	 /* PH_DATA: bytes of the frame's payload in */
-	uint32_t lowat;	 /* SO_RCVLOWAT as we set it (0: 1) */
+	uint32_t lowat;	 /* SO_RCVLOWAT as we set it */
 	struct px_caps *caps; /* to push before the next buffer */
 	bool got_eos, sender_crc;
 	bool resume;	   /* the sender keeps frames for a resend */
@@ -239,6 +239,7 @@ static void peer_init(struct nsrc_peer *p, struct netsrc *s)
 	p->fd = -1;
 	p->phase = PH_HEAD;
 	p->sender_crc = true;
+	p->lowat = 1; /* a new socket's */
 	px_list_init(&p->node);
 }
 
@@ -279,12 +280,18 @@ static void bad_frame(struct nsrc_peer *p, int err, const char *fmt, ...)
 
 /* ---- receiving frames ------------------------------------------------------- */
 
+/* Whether P's payload is received under a raised low-water mark. */
+static bool lowat_payload(const struct nsrc_peer *p)
+{
+	return p->buf.length >= NSRC_LOWAT_MIN;
+}
+
 /* Set the socket's receive low-water mark to BYTES (1: the default). */
 static int set_lowat(struct nsrc_peer *p, uint32_t bytes)
 {
 	int v = (int)bytes;
 
-	if ((p->lowat ? p->lowat : 1) == bytes)
+	if (p->lowat == bytes)
 		return 0;
 	if (setsockopt(peer_fd(p), SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) < 0)
 		return -errno;
@@ -326,7 +333,7 @@ static int recv_data_more(struct nsrc_peer *p)
 	memset(&p->msg, 0, sizeof(p->msg));
 	p->msg.msg_iov = p->iov;
 	p->msg.msg_iovlen = n;
-	if (p->buf.length < NSRC_LOWAT_MIN)
+	if (!lowat_payload(p))
 		return px_io_recvmsg(p->s->r, &p->recv_op, peer_fd(p),
 				     &p->msg, MSG_WAITALL, recv_done);
 	/* Never above what the sender still owes this frame: a short
@@ -661,11 +668,12 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 		px_element_schedule(s->e);
 		return;
 	}
-	if (p->phase == PH_DATA && res > 0) {
-		/* A large payload is received without MSG_WAITALL (its
-		 * low-water mark must follow what is still to come). */
+	if (p->phase == PH_DATA && lowat_payload(p) && res >= 0) {
+		/* Received without MSG_WAITALL (its low-water mark must
+		 * follow what is still to come): a short receive goes on,
+		 * 0 (closed partway) counts as a short frame. */
 		p->got += (uint32_t)res;
-		if (p->got < want) {
+		if (res > 0 && p->got < want) {
 			int rc = recv_data_more(p);
 
 			if (rc < 0) {
@@ -675,8 +683,6 @@ static void recv_done(struct px_op *op, int res, uint32_t flags)
 			return;
 		}
 		res = (int)p->got;
-	} else if (p->phase == PH_DATA && res == 0) {
-		res = (int)p->got; /* closed partway: as a short receive */
 	}
 	/* A sender that resumes: a broken connection only waits for the
 	 * next one (a half-received frame comes again). */
@@ -891,7 +897,7 @@ static void work_one(struct netsrc *s)
 	if (fresh) {
 		/* A new connection: a new byte stream, and our greeting. */
 		p->received = p->frame_at = 0;
-		p->lowat = 0; /* a new socket's mark is the default */
+		p->lowat = 1; /* a new socket's mark */
 		p->phase = p->phase == PH_READY ? PH_READY : PH_HEAD;
 		p->hello_due = true;
 		send_control(p);
