@@ -517,7 +517,8 @@ PX_API int px_io_recvmsg(struct px_reactor *r, struct px_op *op, int fd,
  * MSG_WAITALL, and with the mark never above the bytes the peer still
  * owes this read: a short result (memory pressure, a closing window) must
  * be followed by a mark it can meet, or the read waits for bytes that
- * never come.
+ * never come. Returns, calls back and runs on R's thread as
+ * px_io_recvmsg.
  */
 PX_API int px_io_recvmsg_poll_first(struct px_reactor *r, struct px_op *op,
 				    int fd, struct msghdr *msg, int flags,
