@@ -91,6 +91,10 @@ struct nsrc_peer {
 	uint64_t delivered, acked, ack_bytes;
 	unsigned ack_frames;
 	bool hello_due, ack_due;
+	/* The seq our last ACK frame on this connection carried, for this
+	 * stream (NSRC_NO_ACK: none yet), and the seq the sender asked us to
+	 * acknowledge once delivered (0: none). */
+	uint64_t ack_sent, ack_want;
 	uint8_t tx[NET_HDR_SIZE + NET_HELLO_FIXED];
 	/* many senders */
 	uint32_t stream;	 /* px_item.stream of its buffers */
@@ -118,6 +122,7 @@ struct netsrc {
 	px_stat_i64 bound_port;
 	px_stat_u64 frames_received;
 	px_stat_u64 repeats;
+	px_stat_u64 acks_sent;
 	px_stat_i64 clients;
 	px_stat_u64 refused;
 
@@ -144,6 +149,7 @@ struct netsrc {
 
 /* ACK at least this often (the sender keeps at most 4096 frames). */
 #define NSRC_ACK_FRAMES 256
+#define NSRC_NO_ACK	UINT64_MAX /* nsrc_peer.ack_sent: none yet */
 
 /*
  * A payload of at least NSRC_LOWAT_MIN bytes is received with the
@@ -187,6 +193,9 @@ static const struct px_prop_spec netsrc_props[] = {
 	PX_PROP_STAT_U64_SPEC("repeats", PX_PROP_UINT64, struct netsrc, repeats,
 			      "frames sent again after a reconnection that "
 			      "were delivered already (dropped)"),
+	PX_PROP_STAT_U64_SPEC("acks-sent", PX_PROP_UINT64, struct netsrc,
+			      acks_sent,
+			      "ACK frames sent to senders that resume"),
 	PX_PROP_STAT_I64_SPEC("clients", PX_PROP_INT, struct netsrc, clients,
 			      "senders connected now"),
 	PX_PROP_STAT_U64_SPEC("refused", PX_PROP_UINT64, struct netsrc, refused,
@@ -240,6 +249,7 @@ static void peer_init(struct nsrc_peer *p, struct netsrc *s)
 	p->phase = PH_HEAD;
 	p->sender_crc = true;
 	p->lowat = 1; /* a new socket's */
+	p->ack_sent = NSRC_NO_ACK;
 	px_list_init(&p->node);
 }
 
@@ -400,8 +410,11 @@ static void send_control(struct nsrc_peer *p)
 	} else if (p->ack_due) {
 		len = NET_ACK_SIZE;
 		net_put64(p->tx + NET_HDR_SIZE, p->delivered);
-		p->acked = p->delivered;
+		p->acked = p->ack_sent = p->delivered;
+		px_stat_add(&p->s->acks_sent, 1);
 		p->ack_due = false;
+		if (p->delivered >= p->ack_want)
+			p->ack_want = 0;
 		net_hdr_put(p->tx, NET_ACK, len,
 			    px_crc32c(0, p->tx + NET_HDR_SIZE, len));
 	} else {
@@ -427,7 +440,8 @@ static void delivered(struct nsrc_peer *p, uint64_t seq, uint32_t bytes,
 	p->ack_frames++;
 	if (!p->resume)
 		return;
-	if (eos || p->ack_frames >= NSRC_ACK_FRAMES ||
+	if (eos || (p->ack_want && seq >= p->ack_want) ||
+	    p->ack_frames >= NSRC_ACK_FRAMES ||
 	    p->ack_bytes >= p->retain / 4) {
 		p->ack_due = true;
 		p->ack_bytes = 0;
@@ -539,6 +553,8 @@ static void on_hello(struct nsrc_peer *p, const struct net_hello *h)
 	p->sender_crc = !(h->flags & NET_HELLO_NO_CRC);
 	p->resume = (h->flags & NET_HELLO_RESUME) != 0;
 	p->retain = h->retain_bytes;
+	p->ack_sent = NSRC_NO_ACK;
+	p->ack_want = 0;
 	if (h->stream_id == p->stream_id)
 		return; /* one sender: the stream it follows goes on */
 	p->stream_id = h->stream_id;
@@ -610,8 +626,20 @@ static void on_other(struct nsrc_peer *p)
 		else if (type == PX_EVENT_CAPS && size)
 			take_caps(p, NET_EVENT_HDR_SIZE, size);
 	} else if (p->f.kind == NET_ACK && p->resume) {
-		/* An ACK from the sender asks us to acknowledge now:
-		 * everything before it was delivered already. */
+		/* An ACK from the sender asks us to acknowledge the frames
+		 * before it (its seq) once delivered, and what went
+		 * downstream so far at once. When our last ACK on this
+		 * connection already says that, the sender has it or will:
+		 * a second one for the same seq would tell it nothing (with
+		 * 1 MiB frames and 2 MiB kept it asks after every frame,
+		 * just after our own ACK). */
+		uint64_t want = p->f.length >= NET_ACK_SIZE ? net_get64(c) :
+							       p->seq;
+
+		if (want > p->delivered && want > p->ack_want)
+			p->ack_want = want;
+		if (p->delivered == p->ack_sent)
+			return;
 		p->ack_due = true;
 		p->ack_bytes = 0;
 		p->ack_frames = 0;
@@ -898,6 +926,8 @@ static void work_one(struct netsrc *s)
 		/* A new connection: a new byte stream, and our greeting. */
 		p->received = p->frame_at = 0;
 		p->lowat = 1; /* a new socket's mark */
+		p->ack_sent = NSRC_NO_ACK;
+		p->ack_want = 0;
 		p->phase = p->phase == PH_READY ? PH_READY : PH_HEAD;
 		p->hello_due = true;
 		send_control(p);
@@ -1231,6 +1261,7 @@ static int netsrc_start(struct px_element *e)
 	s->caps_sent = NULL;
 	px_list_init(&s->peers);
 	px_stat_set(&s->repeats, 0);
+	px_stat_set(&s->acks_sent, 0);
 	px_stat_set(&s->frames_received, 0);
 	px_stat_set(&s->clients, 0);
 	px_stat_set(&s->refused, 0);

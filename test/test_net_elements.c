@@ -125,6 +125,24 @@ static void wait_eos(struct px_pipeline *p)
 		      px_pipeline_name(p), rc, m.text);
 }
 
+/* Receiver RX_LAUNCH (its netsrc named src, port=0) paused, then sender
+ * TX_LAUNCH, which ends in a netsink, with port= that port; both playing. */
+static void play_pair(const char *rx_launch, const char *tx_launch,
+		      struct px_pipeline **rx, struct px_pipeline **tx)
+{
+	char launch[256], port[16];
+
+	*rx = parse(rx_launch);
+	ck_assert_int_eq(px_pipeline_set_state(*rx, PX_STATE_PAUSED), 0);
+	ck_assert_int_gt(px_element_get(px_pipeline_find(*rx, "src"),
+					"bound-port", port, sizeof(port)),
+			 0);
+	snprintf(launch, sizeof(launch), "%s port=%s", tx_launch, port);
+	*tx = parse(launch);
+	ck_assert_int_eq(px_pipeline_play(*rx), 0);
+	ck_assert_int_eq(px_pipeline_play(*tx), 0);
+}
+
 /*
  * A receiver that takes each buffer 1 ms late: the sender keeps at most
  * retain-bytes (256 KiB here) plus the buffer that crossed the line, and
@@ -134,22 +152,13 @@ START_TEST(test_net_slow_receiver)
 {
 	struct px_pipeline *rx, *tx;
 	struct px_element_stats st;
-	char launch[256], port[16];
 	uint64_t high;
 
-	rx = parse("netsrc name=src port=0 ! identity sleep-time=1ms ! "
-		   "fakesink name=out");
-	ck_assert_int_eq(px_pipeline_set_state(rx, PX_STATE_PAUSED), 0);
-	ck_assert_int_gt(px_element_get(px_pipeline_find(rx, "src"),
-					"bound-port", port, sizeof(port)),
-			 0);
-	snprintf(launch, sizeof(launch),
-		 "fakesrc num-buffers=400 size=64K ! netsink name=snk port=%s "
-		 "retain-bytes=256K",
-		 port);
-	tx = parse(launch);
-	ck_assert_int_eq(px_pipeline_play(rx), 0);
-	ck_assert_int_eq(px_pipeline_play(tx), 0);
+	play_pair("netsrc name=src port=0 ! identity sleep-time=1ms ! "
+		  "fakesink name=out",
+		  "fakesrc num-buffers=400 size=64K ! netsink name=snk "
+		  "retain-bytes=256K",
+		  &rx, &tx);
 	wait_eos(tx); /* after the receiver acknowledged everything */
 	wait_eos(rx);
 	high = prop_u64(tx, "snk", "kept-high-water");
@@ -163,6 +172,63 @@ START_TEST(test_net_slow_receiver)
 	ck_assert_int_eq(px_pipeline_stop(rx), 0);
 	px_pipeline_destroy(tx);
 	px_pipeline_destroy(rx);
+}
+END_TEST
+
+/* TX_LAUNCH's buffers through its netsink (retain-bytes 2 MiB) into
+ * netsrc ! fakesink: EOS on both sides, every buffer there; returns
+ * netsrc's acks-sent. */
+static uint64_t acks_for(const char *tx_launch, uint64_t buffers)
+{
+	struct px_pipeline *rx, *tx;
+	struct px_element_stats st;
+	uint64_t acks;
+
+	play_pair("netsrc name=src port=0 ! fakesink name=out", tx_launch, &rx,
+		  &tx);
+	wait_eos(tx); /* after the receiver acknowledged everything */
+	wait_eos(rx);
+	px_element_stats(px_pipeline_find(rx, "out"), &st);
+	ck_assert_uint_eq(st.buffers_in, buffers);
+	acks = prop_u64(rx, "src", "acks-sent");
+	ck_assert_int_eq(px_pipeline_stop(tx), 0);
+	ck_assert_int_eq(px_pipeline_stop(rx), 0);
+	px_pipeline_destroy(tx);
+	px_pipeline_destroy(rx);
+	return acks;
+}
+
+/*
+ * netsrc acknowledges every quarter of retain-bytes by itself, and when
+ * netsink asks. 1 MiB buffers: one ACK per buffer and one for EOS; the
+ * sender, full after every buffer, asks each time just after that ACK
+ * went, and a second ACK of the same seq is not sent (it was, once: 2 per
+ * buffer).
+ */
+START_TEST(test_net_ack_once)
+{
+	uint64_t acks = acks_for("fakesrc num-buffers=32 size=1M ! "
+				 "netsink",
+				 32);
+
+	ck_assert_msg(acks >= 1 && acks <= 33, "%llu ACKs for 32 buffers",
+		      (unsigned long long)acks);
+}
+END_TEST
+
+/*
+ * A 2-slot pool of 64 KiB buffers upstream: netsink holds both slots long
+ * before a quarter of retain-bytes, so only its asking moves the stream,
+ * and every ask is answered once what it covers is delivered.
+ */
+START_TEST(test_net_ack_asked)
+{
+	uint64_t acks = acks_for("fakesrc num-buffers=200 size=64K "
+				 "pool-slots=2 ! netsink",
+				 200);
+
+	ck_assert_msg(acks >= 100, "%llu ACKs for 200 buffers from 2 slots",
+		      (unsigned long long)acks);
 }
 END_TEST
 
@@ -641,6 +707,8 @@ static Suite *net_suite(void)
 
 	tcase_add_test(px_tcase(s, "codec"), test_net_codec);
 	tcase_add_test(px_tcase(s, "slow_receiver"), test_net_slow_receiver);
+	tcase_add_test(px_tcase(s, "ack_once"), test_net_ack_once);
+	tcase_add_test(px_tcase(s, "ack_asked"), test_net_ack_asked);
 	tcase_add_test(px_tcase(s, "many_senders"), test_net_many_senders);
 	tcase_add_test(px_tcase(s, "many_bad_sender"), test_net_many_bad_sender);
 	tcase_add_test(px_tcase(s, "many_resume"), test_net_many_resume);
