@@ -13,7 +13,10 @@
 #   MaxAckPending, twice natssrc's pool) comes again, nothing else does;
 # - errors that name the element and the server.
 # Every wait reads a line the other side prints, or polls a condition
-# with a deadline; none is a sleep that synchronises.
+# with a deadline; none is a sleep that synchronises. Every px-launch runs
+# under timeout(1) with SIGINT: one that hangs (a lost acknowledgement,
+# say) prints its counters on the interrupt and exits 124, which fails its
+# step and names it, long before CTest's limit ends the whole script.
 set -uo pipefail
 : "${PX_BUILD_DIR:?}" "${PX_SOURCE_DIR:?}"
 launch=$PX_BUILD_DIR/tools/px-launch
@@ -28,6 +31,14 @@ command -v nats-server >/dev/null || skip "no nats-server (apt install nats-serv
 	skip "the nats plugin was not built (no libnats: apt install libnats-dev)"
 [[ -x /usr/bin/python3 ]] || { echo "FAIL: /usr/bin/python3 is missing"; exit 1; }
 N=${PX_NATS_BUFFERS:-1000000}
+# px LIMIT_S ARGS...: px-launch ARGS, interrupted after LIMIT_S seconds
+# (then exit 124). The round trip gets the longest: 1,000,000 buffers take
+# ~60 s on a loaded 2-CPU machine.
+px() {
+	local limit=$1
+	shift
+	timeout -s INT -k 10 "$limit" "$launch" "$@"
+}
 
 # start_nats [PORT]: nats-server with JetStream on $tmp/store, on PORT or
 # one it picks; waits for "Server is ready"; sets NATS_PID, NATS_PORT, URL.
@@ -74,11 +85,12 @@ start_nats
 # The publisher creates the stream (its INFO line), then the subscriber
 # starts while it publishes.
 src="fakesrc num-buffers=$N size=4096 filltype=pattern-span"
-want=$("$launch" -v $src ! fakesink checksum=true 2>&1 |
+want=$(px 300 -v $src ! fakesink checksum=true 2>&1 |
 	sed -n 's/.*\(checksum crc32c=.*\)/\1/p')
 SRC_READY="created stream RT"
-start_src $src ! natssink url="$URL" stream=RT subject=rt.data
-sub=$("$launch" -v natssrc url="$URL" stream=RT durable=rt ! \
+SRC_WRAP="timeout -s INT -k 10 300" start_src $src ! natssink url="$URL" \
+	stream=RT subject=rt.data
+sub=$(px 300 -v natssrc url="$URL" stream=RT durable=rt ! \
 	fakesink checksum=true 2>&1)
 sub_rc=$?
 finish_src
@@ -110,11 +122,11 @@ $chunks make $F "$tmp/in.bin"
 SRC_READY="created stream KS"
 # identity paces the publisher (100 us a buffer) so that the server dies
 # while it publishes.
-start_src filesrc location="$tmp/in.bin" blocksize=4096 ! \
+SRC_WRAP="timeout -s INT -k 10 120" start_src filesrc location="$tmp/in.bin" blocksize=4096 ! \
 	identity sleep-time=100us ! \
 	natssink url="$URL" stream=KS subject=ks.data max-inflight=64
 # The subscriber writes what it gets; the server dies once a third is in.
-"$launch" -v natssrc url="$URL" stream=KS durable=ks ack-wait=2s ! \
+px 120 -v natssrc url="$URL" stream=KS durable=ks ack-wait=2s ! \
 	filesink location="$tmp/ks.bin" >"$tmp/ks.log" 2>&1 &
 ks_pid=$!
 until_true 60 size_at_least "$tmp/ks.bin" $((F / 3 * 4096)) ||
@@ -136,13 +148,14 @@ echo "   (resent by natssink: $(field resent natssink "$SRC_ERR"), stored alread
 
 # ---- the subscriber killed and started again -----------------------------------------
 SRC_READY="created stream KC"
-start_src filesrc location="$tmp/in.bin" blocksize=4096 ! \
+SRC_WRAP="timeout -s INT -k 10 120" start_src filesrc location="$tmp/in.bin" blocksize=4096 ! \
 	natssink url="$URL" stream=KC subject=kc.data
 finish_src
 [[ $SRC_RC == 0 ]] && pass "published $F chunks for the subscriber test" ||
 	fail "publisher exit $SRC_RC: $SRC_ERR"
 # A slow sink (queue of 16, then filesink fsync=true) so that the kill
-# finds buffers in the pipeline.
+# finds buffers in the pipeline. Not under px(): the kill must reach
+# px-launch itself.
 "$launch" -v natssrc url="$URL" stream=KC durable=kc ack-wait=1s pool-slots=64 ! \
 	queue ! filesink location="$tmp/kc1.bin" fsync=true >"$tmp/kc1.log" 2>&1 &
 kc_pid=$!
@@ -150,7 +163,7 @@ until_true 60 size_at_least "$tmp/kc1.bin" $((F / 3 * 4096)) ||
 	fail "the first subscriber got no third of the stream"
 kill -9 "$kc_pid"
 wait "$kc_pid" 2>/dev/null
-out=$("$launch" -v natssrc url="$URL" stream=KC durable=kc ack-wait=1s ! \
+out=$(px 120 -v natssrc url="$URL" stream=KC durable=kc ack-wait=1s ! \
 	filesink location="$tmp/kc2.bin" 2>&1)
 [[ $? == 0 ]] && pass "the second subscriber resumes the durable and ends at EOS" ||
 	fail "second subscriber: $out"
@@ -170,37 +183,37 @@ grep -q "kc1.bin: chunks=[0-9]* repeated=0" <<<"$res" &&
 # ---- caps cross; a short stream ends without waiting for redelivery --------------
 # ack-wait=1h: natssrc must see its last buffers released by itself (a
 # missed release would leave EOS waiting for a redelivery, an hour away).
-out=$("$launch" fakesrc num-buffers=10 ! application/x-a,n=1 ! \
+out=$(px 120 fakesrc num-buffers=10 ! application/x-a,n=1 ! \
 	natssink url="$URL" stream=CP subject=cp.data 2>&1)
 [[ $? == 0 ]] && pass "10 buffers with caps published" || fail "caps publish: $out"
 for mode in on-release on-receive; do
-	out=$("$launch" -v natssrc url="$URL" stream=CP durable="c$mode" \
+	out=$(px 120 -v natssrc url="$URL" stream=CP durable="c$mode" \
 		ack="$mode" ack-wait=1h ! application/x-a ! fakesink 2>&1)
 	[[ $? == 0 ]] && pass "ack=$mode: a short stream ends at its EOS" ||
 		fail "ack=$mode: $out"
 	expect "... all 10 buffers" "$out" "received=10 "
 done
-out=$("$launch" natssrc url="$URL" stream=CP durable=cx ! application/x-b ! \
+out=$(px 120 natssrc url="$URL" stream=CP durable=cx ! application/x-b ! \
 	fakesink 2>&1)
-[[ $? != 0 ]] && pass "caps cross: a contradicting filter downstream refuses" ||
+[[ $? == 1 ]] && pass "caps cross: a contradicting filter downstream refuses" ||
 	fail "x-a into x-b ran: $out"
 expect "... naming both caps" "$out" \
 	"natssrc0:src: caps application/x-a, n=(int)1 do not fit the link to fakesink0:sink, whose caps are application/x-b"
 
 # ---- errors that name the element and the server ----------------------------------
-out=$("$launch" natssrc url="$URL" stream=NOPE ! fakesink 2>&1)
-[[ $? != 0 ]] && pass "a missing stream fails natssrc" || fail "stream=NOPE ran"
+out=$(px 120 natssrc url="$URL" stream=NOPE ! fakesink 2>&1)
+[[ $? == 1 ]] && pass "a missing stream fails natssrc" || fail "stream=NOPE ran"
 expect "... naming the element, the stream and the server" "$out" \
 	"natssrc0: stream NOPE on $URL: "
-out=$("$launch" fakesrc num-buffers=1 ! natssink url="$URL" stream=NOPE \
+out=$(px 120 fakesrc num-buffers=1 ! natssink url="$URL" stream=NOPE \
 	create-stream=false 2>&1)
-[[ $? != 0 ]] && pass "create-stream=false with no stream fails natssink" ||
+[[ $? == 1 ]] && pass "create-stream=false with no stream fails natssink" ||
 	fail "natssink stream=NOPE ran"
 expect "... and says why" "$out" "(create-stream=false)"
 stop_nats TERM
-out=$("$launch" fakesrc num-buffers=1 ! natssink url="$URL" \
+out=$(px 120 fakesrc num-buffers=1 ! natssink url="$URL" \
 	disconnect-timeout=300ms 2>&1)
-[[ $? != 0 ]] && pass "no server: natssink fails after disconnect-timeout" ||
+[[ $? == 1 ]] && pass "no server: natssink fails after disconnect-timeout" ||
 	fail "natssink ran without a server"
 expect "... naming the server and the time" "$out" \
 	"natssink0: NATS server $URL unreachable for"
