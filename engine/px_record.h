@@ -252,14 +252,18 @@ PX_INLINE const uint8_t *px__rec_claim(struct px__rec_vs *vs,
 	uintptr_t start = (uintptr_t)rel + rel->off;
 	uintptr_t end = start + (uint64_t)rel->len * esize + str;
 
-	if (rel->off == 0) {
-		if (px_likely(rel->len == 0))
-			return vs->base; /* unset: nothing to claim */
-		px__rec_fail(vs, rel, record, field,
-			     "a length without data (offset 0)");
-		return NULL;
-	}
+	/* REL lies in a region claimed already (the root, or a vector's
+	 * elements), so an unset field (offset 0: START is REL itself)
+	 * fails this test too and is told apart only then: a field that
+	 * is set pays one test for both. */
 	if (px_unlikely(start < vs->claim)) {
+		if (rel->off == 0) {
+			if (px_likely(rel->len == 0))
+				return vs->base; /* unset: nothing to claim */
+			px__rec_fail(vs, rel, record, field,
+				     "a length without data (offset 0)");
+			return NULL;
+		}
 		px__rec_fail(vs, rel, record, field,
 			     "data overlaps earlier data or is out of "
 			     "declaration order");
