@@ -88,12 +88,13 @@ struct nsrc_peer {
 	uint64_t stream_id; /* the sender's, from its HELLO */
 	uint64_t retain;    /* the sender's retain bytes */
 	/* Acknowledgement: the last seq delivered, and what went since. */
-	uint64_t delivered, acked, ack_bytes;
+	uint64_t delivered, ack_bytes;
 	unsigned ack_frames;
 	bool hello_due, ack_due;
-	/* The seq our last ACK frame on this connection carried, for this
-	 * stream (NSRC_NO_ACK: none yet), and the seq the sender asked us to
-	 * acknowledge once delivered (0: none). */
+	/* The seq our last ACK frame on this connection carried
+	 * (NSRC_NO_ACK: none yet; a new connection also brings a new
+	 * stream's HELLO), and the seq the sender asked us to acknowledge
+	 * once delivered (0: none). */
 	uint64_t ack_sent, ack_want;
 	uint8_t tx[NET_HDR_SIZE + NET_HELLO_FIXED];
 	/* many senders */
@@ -410,7 +411,7 @@ static void send_control(struct nsrc_peer *p)
 	} else if (p->ack_due) {
 		len = NET_ACK_SIZE;
 		net_put64(p->tx + NET_HDR_SIZE, p->delivered);
-		p->acked = p->ack_sent = p->delivered;
+		p->ack_sent = p->delivered;
 		px_stat_add(&p->s->acks_sent, 1);
 		p->ack_due = false;
 		if (p->delivered >= p->ack_want)
@@ -532,7 +533,7 @@ static struct nsrc_peer *find_stream(struct netsrc *s, uint64_t stream_id,
 static void adopt(struct nsrc_peer *p, struct nsrc_peer *q)
 {
 	p->seq = q->seq;
-	p->delivered = p->acked = q->delivered;
+	p->delivered = q->delivered;
 	p->stream = q->stream;
 	p->offset = q->offset;
 	p->started = q->started;
@@ -553,8 +554,6 @@ static void on_hello(struct nsrc_peer *p, const struct net_hello *h)
 	p->sender_crc = !(h->flags & NET_HELLO_NO_CRC);
 	p->resume = (h->flags & NET_HELLO_RESUME) != 0;
 	p->retain = h->retain_bytes;
-	p->ack_sent = NSRC_NO_ACK;
-	p->ack_want = 0;
 	if (h->stream_id == p->stream_id)
 		return; /* one sender: the stream it follows goes on */
 	p->stream_id = h->stream_id;
@@ -562,7 +561,7 @@ static void on_hello(struct nsrc_peer *p, const struct net_hello *h)
 	p->seq = h->seq ? h->seq - 1 : 0;
 	if (!s->many)
 		return;
-	p->delivered = p->acked = p->seq;
+	p->delivered = p->seq;
 	q = h->stream_id ? find_stream(s, h->stream_id, p) : NULL;
 	if (q) {
 		/* A sender back after a loss (or one that reconnected

@@ -31,13 +31,15 @@ command -v nats-server >/dev/null || skip "no nats-server (apt install nats-serv
 	skip "the nats plugin was not built (no libnats: apt install libnats-dev)"
 [[ -x /usr/bin/python3 ]] || { echo "FAIL: /usr/bin/python3 is missing"; exit 1; }
 N=${PX_NATS_BUFFERS:-1000000}
-# px LIMIT_S ARGS...: px-launch ARGS, interrupted after LIMIT_S seconds
-# (then exit 124). The round trip gets the longest: 1,000,000 buffers take
-# ~60 s on a loaded 2-CPU machine.
+# within LIMIT_S: the words that run a command interrupted after LIMIT_S
+# seconds (then exit 124); px LIMIT_S ARGS...: px-launch ARGS so. The round
+# trip gets the longest: 1,000,000 buffers take ~60 s on a loaded 2-CPU
+# machine.
+within() { echo "timeout -s INT -k 10 $1"; }
 px() {
 	local limit=$1
 	shift
-	timeout -s INT -k 10 "$limit" "$launch" "$@"
+	$(within "$limit") "$launch" "$@"
 }
 
 # start_nats [PORT]: nats-server with JetStream on $tmp/store, on PORT or
@@ -88,7 +90,7 @@ src="fakesrc num-buffers=$N size=4096 filltype=pattern-span"
 want=$(px 300 -v $src ! fakesink checksum=true 2>&1 |
 	sed -n 's/.*\(checksum crc32c=.*\)/\1/p')
 SRC_READY="created stream RT"
-SRC_WRAP="timeout -s INT -k 10 300" start_src $src ! natssink url="$URL" \
+SRC_WRAP=$(within 300) start_src $src ! natssink url="$URL" \
 	stream=RT subject=rt.data
 sub=$(px 300 -v natssrc url="$URL" stream=RT durable=rt ! \
 	fakesink checksum=true 2>&1)
@@ -122,7 +124,8 @@ $chunks make $F "$tmp/in.bin"
 SRC_READY="created stream KS"
 # identity paces the publisher (100 us a buffer) so that the server dies
 # while it publishes.
-SRC_WRAP="timeout -s INT -k 10 120" start_src filesrc location="$tmp/in.bin" blocksize=4096 ! \
+SRC_WRAP=$(within 120) start_src filesrc location="$tmp/in.bin" \
+	blocksize=4096 ! \
 	identity sleep-time=100us ! \
 	natssink url="$URL" stream=KS subject=ks.data max-inflight=64
 # The subscriber writes what it gets; the server dies once a third is in.
@@ -148,7 +151,8 @@ echo "   (resent by natssink: $(field resent natssink "$SRC_ERR"), stored alread
 
 # ---- the subscriber killed and started again -----------------------------------------
 SRC_READY="created stream KC"
-SRC_WRAP="timeout -s INT -k 10 120" start_src filesrc location="$tmp/in.bin" blocksize=4096 ! \
+SRC_WRAP=$(within 120) start_src filesrc location="$tmp/in.bin" \
+	blocksize=4096 ! \
 	natssink url="$URL" stream=KC subject=kc.data
 finish_src
 [[ $SRC_RC == 0 ]] && pass "published $F chunks for the subscriber test" ||
