@@ -242,6 +242,16 @@ static bool peer_busy(const struct nsrc_peer *p)
 	return px_op_busy(&p->recv_op) || px_op_busy(&p->send_op);
 }
 
+/* What a new connection starts from: a new byte stream, the socket's
+ * default mark, no ACK sent on it yet. */
+static void peer_conn_reset(struct nsrc_peer *p)
+{
+	p->received = p->frame_at = 0;
+	p->lowat = 1; /* a new socket's mark */
+	p->ack_sent = NSRC_NO_ACK;
+	p->ack_want = 0;
+}
+
 static void peer_init(struct nsrc_peer *p, struct netsrc *s)
 {
 	memset(p, 0, sizeof(*p));
@@ -249,8 +259,7 @@ static void peer_init(struct nsrc_peer *p, struct netsrc *s)
 	p->fd = -1;
 	p->phase = PH_HEAD;
 	p->sender_crc = true;
-	p->lowat = 1; /* a new socket's */
-	p->ack_sent = NSRC_NO_ACK;
+	peer_conn_reset(p);
 	px_list_init(&p->node);
 }
 
@@ -923,10 +932,7 @@ static void work_one(struct netsrc *s)
 		return; /* the link schedules us once connected */
 	if (fresh) {
 		/* A new connection: a new byte stream, and our greeting. */
-		p->received = p->frame_at = 0;
-		p->lowat = 1; /* a new socket's mark */
-		p->ack_sent = NSRC_NO_ACK;
-		p->ack_want = 0;
+		peer_conn_reset(p);
 		p->phase = p->phase == PH_READY ? PH_READY : PH_HEAD;
 		p->hello_due = true;
 		send_control(p);
